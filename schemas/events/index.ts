@@ -1,0 +1,21 @@
+import type { EventDefinition } from "./define.js";
+import { subscriptionEvents } from "./subscription.js";
+import { paymentEvents } from "./payment.js";
+import { apiKeyEvents } from "./apikey.js";
+import { nodeEvents } from "./node.js";
+
+export * from "./define.js";
+export * from "./subscription.js";
+export * from "./payment.js";
+export * from "./apikey.js";
+export * from "./node.js";
+
+/** Every event type of nodeplane; the event store refuses to append or read any other. */
+export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents];
+
+const byType = new Map(eventCatalog.map((d) => [d.type, d]));
+
+/** The definition of an event type, or undefined. */
+export function eventDefinition(type: string): EventDefinition | undefined {
+  return byType.get(type);
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { defaults } from "./defaults.js";
+
+/**
+ * The process configuration, read once from the environment and validated (SPEC R-OPS-4).
+ * A bad value stops start-up with a message naming the variable.
+ */
+const EnvSchema = z.object({
+  NODEPLANE_DATA_DIR: z.string().min(1).default(".data"),
+  HOST: z.string().min(1).default(defaults.api.host),
+  PORT: z.coerce.number().int().min(0).max(65535).default(defaults.api.port),
+  NATS_URL: z.string().min(1).default(`nats://127.0.0.1:${defaults.localStack.natsPort}`),
+  DATABASE_URL: z.string().min(1).default(`postgres://postgres@127.0.0.1:${defaults.localStack.postgresPort}/nodeplane`),
+  REDIS_URL: z.string().min(1).default(`redis://127.0.0.1:${defaults.localStack.redisPort}`),
+  /** Namespace of streams, subjects, schemas and Redis keys; empty in production, unique per test. */
+  NODEPLANE_NAMESPACE: z.string().regex(/^[a-z0-9_]*$/, "lowercase letters, digits and _ only").default(""),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  JWT_ISSUER: z.string().default(defaults.auth.issuer),
+  JWT_AUDIENCE: z.string().default(defaults.auth.audience),
+  PAYMENTS_MAX_DELIVER: z.coerce.number().int().positive().default(defaults.payments.maxDeliver),
+  PAYMENTS_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.payments.ackWaitMs),
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.payments.idempotencyTtlSeconds),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Thrown when the environment does not validate; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses and validates the environment (process.env by default). */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,85 @@
+import { ConcurrencyError } from "./errors.js";
+import type { EventContext, NewEvent, StoredEvent } from "./envelope.js";
+import type { EventStore, StreamRevision } from "./event-store.js";
+import { defaults } from "../config/defaults.js";
+
+/**
+ * Emmett-style decider of one aggregate: pure functions, time and ids passed in through the command.
+ * `decide` returns the events to append (possibly none) or throws a DomainError.
+ */
+export interface Decider<Command, State, Event extends NewEvent> {
+  readonly category: string;
+  initialState(): State;
+  evolve(state: State, event: Event): State;
+  decide(command: Command, state: State): Event[];
+}
+
+export interface HandleResult<State> {
+  state: State;
+  /** Events appended by this call (empty when the command was a no-op). */
+  events: StoredEvent[];
+  /** The event position to report as X-Event-Position (the aggregate's last sequence). */
+  position: number;
+}
+
+/** A small LRU of (state, revision) per aggregate: a stale entry only costs one failed expectation. */
+class AggregateCache<State> {
+  private readonly map = new Map<string, { state: State; rev: StreamRevision }>();
+  constructor(private readonly max: number) {}
+  get(id: string) {
+    const v = this.map.get(id);
+    if (v) { this.map.delete(id); this.map.set(id, v); }
+    return v;
+  }
+  set(id: string, v: { state: State; rev: StreamRevision }) {
+    this.map.delete(id);
+    this.map.set(id, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  delete(id: string) { this.map.delete(id); }
+}
+
+/**
+ * The thin command handler of DESIGN.md §4: load (or take from cache), decide, append; on
+ * ConcurrencyError reload and decide again, up to `retries` times, then let the error surface (409).
+ */
+export function commandHandler<Command, State, Event extends NewEvent>(store: EventStore, decider: Decider<Command, State, Event>, opts: { cacheSize?: number; retries?: number } = {}) {
+  const cache = new AggregateCache<State>(opts.cacheSize ?? defaults.eventStore.aggregateCacheSize);
+  const retries = opts.retries ?? defaults.eventStore.concurrencyRetries;
+
+  async function current(id: string, fresh: boolean) {
+    const cached = fresh ? undefined : cache.get(id);
+    if (cached) return cached;
+    const loaded = await store.load(decider.category, id);
+    const state = loaded.events.reduce((s, e) => decider.evolve(s, e as unknown as Event), decider.initialState());
+    return { state, rev: { lastSequence: loaded.lastSequence, version: loaded.version } };
+  }
+
+  return {
+    /** Reads the current state of an aggregate (from the store; for command-side checks only). */
+    async load(id: string): Promise<{ state: State; revision: StreamRevision }> {
+      const c = await current(id, true);
+      cache.set(id, c);
+      return { state: c.state, revision: c.rev };
+    },
+    async handle(id: string, command: Command, ctx: EventContext, now: Date): Promise<HandleResult<State>> {
+      for (let attempt = 0; ; attempt++) {
+        const { state, rev } = await current(id, attempt > 0);
+        const decided = decider.decide(command, state);
+        if (decided.length === 0) {
+          cache.set(id, { state, rev });
+          return { state, events: [], position: rev.lastSequence };
+        }
+        try {
+          const result = await store.append(decider.category, id, decided, { expected: rev, ctx, now });
+          const next = result.events.reduce((s, e) => decider.evolve(s, e as unknown as Event), state);
+          cache.set(id, { state: next, rev: { lastSequence: result.lastSequence, version: result.version } });
+          return { state: next, events: result.events, position: result.position };
+        } catch (err) {
+          cache.delete(id);
+          if (!(err instanceof ConcurrencyError) || attempt >= retries) throw err;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Every stream, subject, consumer, PostgreSQL schema and Redis key prefix of nodeplane is named here.
+ *
+ * A namespace (`NODEPLANE_NAMESPACE`) prefixes all of them so that tests (and several systems on one
+ * NATS) never see each other; production runs with the empty namespace, where the event subjects are
+ * exactly `events.<category>.<aggregateId>.<eventType>` as dashboards expect (SPEC R-UPG-3).
+ */
+export interface Names {
+  readonly namespace: string;
+  /** The event store stream (SPEC R-ES). */
+  readonly eventsStream: string;
+  /** `events.>` (namespaced): all events. */
+  readonly allEvents: string;
+  /** The stream external payment services publish to (`payment.completed`, `payment.failed`). */
+  readonly paymentsStream: string;
+  readonly paymentCompleted: string;
+  readonly paymentFailed: string;
+  /** Durable consumer of `payment.completed` (R-PAY-2). */
+  readonly paymentsConsumer: string;
+  /** Saga journals and work queue (DESIGN.md §5). */
+  readonly sagasStream: string;
+  readonly sagaWorkStream: string;
+  /** The PostgreSQL schema of the read models. */
+  readonly pgSchema: string;
+  /** Prefix of every Redis key. */
+  readonly redisPrefix: string;
+  /** `events.<category>.<aggregateId>.<eventType>` */
+  eventSubject(category: string, aggregateId: string, eventType: string): string;
+  /** `events.<category>.<aggregateId>.*`: the subjects of one aggregate (optimistic concurrency, load). */
+  aggregateSubjects(category: string, aggregateId: string): string;
+  /** `events.<category>.>`: every event of a category. */
+  categorySubjects(category: string): string;
+  /** Durable consumer of a projection. */
+  projectionConsumer(projection: string): string;
+  /** Splits an event subject into its parts, or undefined when it is not one. */
+  parseEventSubject(subject: string): { category: string; aggregateId: string; eventType: string } | undefined;
+}
+
+const TOKEN = /^[A-Za-z0-9_\-:]+$/;
+
+/** Raised when an id or category cannot be a subject token (dots, wildcards, spaces). */
+export class InvalidSubjectTokenError extends Error {
+  override name = "InvalidSubjectTokenError";
+}
+
+/** Checks that `value` is usable as one subject token. */
+export function assertToken(kind: string, value: string): string {
+  if (!TOKEN.test(value)) throw new InvalidSubjectTokenError(`${kind} ${JSON.stringify(value)} is not a valid subject token`);
+  return value;
+}
+
+/** The names of a namespace ("" = production). */
+export function namesFor(namespace = ""): Names {
+  if (!/^[a-z0-9_]*$/.test(namespace)) throw new InvalidSubjectTokenError(`namespace ${JSON.stringify(namespace)} must match [a-z0-9_]*`);
+  const subj = (s: string) => (namespace ? `${namespace}.${s}` : s);
+  const stream = (s: string) => (namespace ? `${namespace.toUpperCase()}_${s}` : s);
+  const durable = (s: string) => (namespace ? `${namespace}_${s}` : s);
+  const eventsPrefix = subj("events");
+  const prefixTokens = eventsPrefix.split(".").length;
+  return {
+    namespace,
+    eventsStream: stream("EVENTS"),
+    allEvents: `${eventsPrefix}.>`,
+    paymentsStream: stream("PAYMENTS"),
+    paymentCompleted: subj("payment.completed"),
+    paymentFailed: subj("payment.failed"),
+    paymentsConsumer: durable("payments-consumer"),
+    sagasStream: stream("SAGAS"),
+    sagaWorkStream: stream("SAGA_WORK"),
+    pgSchema: namespace ? `np_${namespace}` : "nodeplane",
+    redisPrefix: namespace ? `${namespace}:` : "",
+    eventSubject: (category, aggregateId, eventType) =>
+      `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.${assertToken("event type", eventType)}`,
+    aggregateSubjects: (category, aggregateId) => `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.*`,
+    categorySubjects: (category) => `${eventsPrefix}.${assertToken("category", category)}.>`,
+    projectionConsumer: (projection) => durable(`projection-${assertToken("projection", projection)}`),
+    parseEventSubject: (subject) => {
+      const parts = subject.split(".");
+      if (parts.length !== prefixTokens + 3 || parts.slice(0, prefixTokens).join(".") !== eventsPrefix) return undefined;
+      const [category, aggregateId, eventType] = parts.slice(prefixTokens) as [string, string, string];
+      return { category, aggregateId, eventType };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { execFileSync } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import postgres from "postgres";
+import { spawnService, waitForPort, ServiceStartError, type ManagedProcess } from "./process.js";
+
+/** The newest PostgreSQL server binaries installed by Debian's packages. */
+export function postgresBinDir(): string {
+  const base = "/usr/lib/postgresql";
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const found = versions.map((v) => join(base, v, "bin")).find((d) => existsSync(join(d, "postgres")));
+  if (!found) throw new ServiceStartError("PostgreSQL server binaries not found under /usr/lib/postgresql (run `make setup`)");
+  return found;
+}
+
+/** PostgreSQL refuses to run as root; as root we run it as Debian's `postgres` user (DESIGN.md §8). */
+function runAs(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+  return { uid, gid };
+}
+
+/** Starts PostgreSQL with its cluster under `dir` (initdb on first use) and ensures `database` exists. */
+export async function startPostgres(opts: { dir: string; port: number; database: string }): Promise<ManagedProcess> {
+  const bin = postgresBinDir();
+  const dir = resolve(opts.dir);
+  const pgdata = join(dir, "pgdata");
+  const ids = runAs();
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (ids.uid !== undefined) chownSync(dir, ids.uid, ids.gid!);
+  if (!existsSync(join(pgdata, "PG_VERSION"))) {
+    execFileSync(join(bin, "initdb"), ["-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], {
+      stdio: ["ignore", "pipe", "pipe"], ...ids, cwd: "/",
+    });
+  }
+  const log = join(dir, "postgres.log");
+  const args = ["-D", pgdata, "-p", String(opts.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
+    "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on"];
+  const { child, managed } = spawnService("postgres", join(bin, "postgres"), args, { log, ...ids, cwd: "/" });
+  if (ids.uid !== undefined) chownSync(log, ids.uid, ids.gid!);
+  await waitForPort(opts.port, { timeoutMs: 30_000, child, name: "postgres", log });
+  await ensureDatabase(`postgres://postgres@127.0.0.1:${opts.port}/postgres`, opts.database);
+  return managed;
+}
+
+/** Creates the database when it does not exist yet (waiting out the server's start-up phase). */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql`select 1 from pg_database where datname = ${database}`;
+      if (rows.length === 0) await sql.unsafe(`create database "${database.replace(/"/g, "")}"`);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "42P04") return; // created concurrently
+      if (Date.now() > deadline || (code !== "57P03" && code !== "ECONNREFUSED")) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { join } from "node:path";
+import { isPortOpen, type ManagedProcess } from "./process.js";
+import { startNats } from "./nats.js";
+import { startPostgres, ensureDatabase } from "./postgres.js";
+import { startRedis } from "./redis.js";
+
+export interface StackPorts { natsPort: number; natsMonitorPort: number; postgresPort: number; redisPort: number }
+
+/** URLs of the three services, whether we started them or found them running. */
+export interface StackUrls { natsUrl: string; databaseUrl: string; redisUrl: string }
+
+export interface LocalStack extends StackUrls {
+  /** Names of the services this call started (the others were already listening and are reused). */
+  readonly started: string[];
+  /** Stops only what this call started, newest first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts NATS, PostgreSQL and Redis as child processes with data under `dataDir` on the given ports,
+ * reusing any that already answers on its port (R-OPS-1, DESIGN.md §8).
+ */
+export async function ensureLocalStack(opts: { dataDir: string; ports: StackPorts; database: string; persistRedis?: boolean }): Promise<LocalStack> {
+  const { dataDir, ports, database } = opts;
+  const urls: StackUrls = {
+    natsUrl: `nats://127.0.0.1:${ports.natsPort}`,
+    databaseUrl: `postgres://postgres@127.0.0.1:${ports.postgresPort}/${database}`,
+    redisUrl: `redis://127.0.0.1:${ports.redisPort}`,
+  };
+  const procs: ManagedProcess[] = [];
+  const stop = async () => { for (const p of procs.reverse()) await p.stop(); procs.length = 0; };
+  try {
+    const [natsUp, pgUp, redisUp] = await Promise.all([isPortOpen(ports.natsPort), isPortOpen(ports.postgresPort), isPortOpen(ports.redisPort)]);
+    const starts: Promise<void>[] = [];
+    if (!natsUp) starts.push(startNats({ dir: join(dataDir, "nats"), port: ports.natsPort, monitorPort: ports.natsMonitorPort }).then((p) => { procs.push(p); }));
+    if (!pgUp) starts.push(startPostgres({ dir: join(dataDir, "postgres"), port: ports.postgresPort, database }).then((p) => { procs.push(p); }));
+    else starts.push(ensureDatabase(`postgres://postgres@127.0.0.1:${ports.postgresPort}/postgres`, database));
+    if (!redisUp) starts.push(startRedis({ dir: join(dataDir, "redis"), port: ports.redisPort, persist: opts.persistRedis ?? true }).then((p) => { procs.push(p); }));
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ...urls, started: procs.map((p) => p.name), stop };
+}

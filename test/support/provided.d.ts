@@ -1,0 +1,7 @@
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    services: { natsUrl: string; databaseUrl: string; redisUrl: string; available: boolean; reason?: string };
+  }
+}
