@@ -1,0 +1,2 @@
+/** Imports every schema module so that all of them are registered (events, payments, saga, agent). */
+import "./events/index.js";
