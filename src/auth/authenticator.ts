@@ -1,0 +1,33 @@
+import { UnauthorizedError, type Principal } from "./principal.js";
+import { verifyApiKey, type ApiKeyLookup } from "./api-keys.js";
+import type { JwtVerifier } from "./jwt.js";
+
+/** The credentials of one request, as read from its headers. */
+export interface PresentedCredentials {
+  authorization?: string | undefined;
+  apiKey?: string | undefined;
+}
+
+/** Resolves a request's credentials to a principal or throws UnauthorizedError (R-API-2). */
+export interface Authenticator {
+  authenticate(credentials: PresentedCredentials): Promise<Principal>;
+}
+
+/** Accepts `Authorization: Bearer <jwt>`, `Authorization: ApiKey <key>` or `X-API-Key: <key>`; two different credentials at once are refused. */
+export function createAuthenticator(opts: { verifyJwt: JwtVerifier; lookupApiKey: ApiKeyLookup }): Authenticator {
+  return {
+    async authenticate({ authorization, apiKey }) {
+      const [scheme, value, ...rest] = (authorization ?? "").trim().split(/\s+/);
+      const hasAuthz = Boolean(authorization?.trim());
+      if (hasAuthz && (rest.length > 0 || !value)) throw new UnauthorizedError("malformed Authorization header");
+      if (hasAuthz && apiKey) throw new UnauthorizedError("send one credential, not both Authorization and X-API-Key");
+      if (apiKey) return verifyApiKey(apiKey.trim(), opts.lookupApiKey);
+      if (!hasAuthz) throw new UnauthorizedError("credentials required");
+      switch (scheme!.toLowerCase()) {
+        case "bearer": return opts.verifyJwt(value!);
+        case "apikey": return verifyApiKey(value!, opts.lookupApiKey);
+        default: throw new UnauthorizedError("unsupported Authorization scheme (use Bearer or ApiKey)");
+      }
+    },
+  };
+}

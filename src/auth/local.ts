@@ -1,0 +1,32 @@
+import { defaults } from "../config/defaults.js";
+import type { Db } from "../api/deps.js";
+import { apiKeyLookup } from "./api-keys.js";
+import { createAuthenticator, type Authenticator } from "./authenticator.js";
+import { createJwtVerifier, issueToken, type JwtSettings, type JwtVerifier, type TokenClaims } from "./jwt.js";
+import { loadOrCreateSigningKey, type SigningKey } from "./signing-key.js";
+
+/** The local default auth: one Ed25519 key under the data directory signs and verifies. */
+export interface LocalAuth {
+  readonly key: SigningKey;
+  readonly settings: JwtSettings;
+  issueToken(claims: TokenClaims): Promise<string>;
+  verifyJwt: JwtVerifier;
+  /** The authenticator the API uses: these JWTs plus API keys from the `api_keys` read model. */
+  authenticator(db: Db): Authenticator;
+}
+
+/** Loads (or creates once) the local signing key and wires issuing and verification to it. */
+export async function createLocalAuth(opts: { dataDir: string; issuer?: string; audience?: string; now?: () => Date }): Promise<LocalAuth> {
+  const key = await loadOrCreateSigningKey(opts.dataDir);
+  const settings: JwtSettings = {
+    issuer: opts.issuer ?? defaults.auth.issuer,
+    audience: opts.audience ?? defaults.auth.audience,
+    algorithms: defaults.auth.algorithms,
+  };
+  const verifyJwt = createJwtVerifier({ publicKey: key.publicKey, settings, ...(opts.now ? { now: opts.now } : {}) });
+  return {
+    key, settings, verifyJwt,
+    issueToken: (claims) => issueToken(claims, { key, settings, defaultTtl: defaults.auth.defaultTokenTtl, ...(opts.now ? { now: opts.now() } : {}) }),
+    authenticator: (db) => createAuthenticator({ verifyJwt, lookupApiKey: apiKeyLookup(db) }),
+  };
+}
