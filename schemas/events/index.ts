@@ -3,15 +3,17 @@ import { subscriptionEvents } from "./subscription.js";
 import { paymentEvents } from "./payment.js";
 import { apiKeyEvents } from "./apikey.js";
 import { nodeEvents } from "./node.js";
+import { subscriptionSlotEvents } from "./subscriptionslot.js";
 
 export * from "./define.js";
 export * from "./subscription.js";
 export * from "./payment.js";
 export * from "./apikey.js";
 export * from "./node.js";
+export * from "./subscriptionslot.js";
 
 /** Every event type of nodeplane; the event store refuses to append or read any other. */
-export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents];
+export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents, ...subscriptionSlotEvents];
 
 const byType = new Map(eventCatalog.map((d) => [d.type, d]));
 

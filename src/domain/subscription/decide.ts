@@ -1,0 +1,74 @@
+import type { Decider } from "../../eventstore/command-handler.js";
+import { InvalidTransitionError } from "../errors.js";
+import { defaults } from "../../config/defaults.js";
+import { evolveSubscription, initialSubscriptionState, subscriptionCategory, type SubscriptionEvent, type SubscriptionState } from "./subscription.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The commands of the subscription aggregate; `at` is the command's time (deciders never read a clock). */
+export type SubscriptionCommand =
+  | {
+      type: "CreateSubscription";
+      subscriptionId: string;
+      userId: string;
+      chainProfileId: string;
+      nodeType: string;
+      durationDays: number;
+      provider: string;
+      region: string;
+      instanceType: string;
+      at: string;
+    }
+  | { type: "LinkPayment"; paymentId: string; at: string }
+  | { type: "ActivateSubscription"; paymentId: string; nodeId: string; at: string }
+  | { type: "ExpireSubscription"; at: string }
+  | { type: "CancelSubscription"; at: string; reason?: string };
+
+/**
+ * R-SUB-2: `pending_payment → active → expired | cancelled`, `pending_payment → cancelled`.
+ * Anything else is an InvalidTransitionError and no event. Creating the same subscription again and
+ * activating it again with the same payment are no-ops, so retries and redeliveries are harmless.
+ */
+export function decideSubscription(command: SubscriptionCommand, state: SubscriptionState): SubscriptionEvent[] {
+  if (command.type === "CreateSubscription") {
+    const { type: _t, at, ...c } = command;
+    if (state) {
+      const same = state.id === c.subscriptionId && state.userId === c.userId && state.chainProfileId === c.chainProfileId && state.nodeType === c.nodeType && state.durationDays === c.durationDays;
+      if (same) return [];
+      throw new InvalidTransitionError("subscription", state.status, "pending_payment");
+    }
+    const expiresAt = new Date(Date.parse(at) + defaults.subscription.pendingPlaceholderExpiryMs).toISOString();
+    return [{ type: "SubscriptionCreated", id: `subscription:${c.subscriptionId}:created`, data: { ...c, expiresAt, createdAt: at } }];
+  }
+  if (!state) throw new InvalidTransitionError("subscription", "none", targetOf(command));
+  switch (command.type) {
+    case "LinkPayment":
+      if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "payment_linked");
+      if (state.paymentId === command.paymentId) return [];
+      return [{ type: "SubscriptionPaymentLinked", data: { subscriptionId: state.id, paymentId: command.paymentId, linkedAt: command.at } }];
+    case "ActivateSubscription": {
+      if (state.status === "active" && state.paymentId === command.paymentId) return [];
+      if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "active");
+      const expiresAt = new Date(Date.parse(command.at) + state.durationDays * DAY_MS).toISOString();
+      return [{ type: "SubscriptionActivated", id: `subscription:${state.id}:activated`, data: { subscriptionId: state.id, paymentId: command.paymentId, nodeId: command.nodeId, activatedAt: command.at, expiresAt } }];
+    }
+    case "ExpireSubscription":
+      if (state.status !== "active") throw new InvalidTransitionError("subscription", state.status, "expired");
+      return [{ type: "SubscriptionExpired", id: `subscription:${state.id}:expired`, data: { subscriptionId: state.id, expiredAt: command.at } }];
+    case "CancelSubscription":
+      if (state.status !== "pending_payment" && state.status !== "active") throw new InvalidTransitionError("subscription", state.status, "cancelled");
+      return [{ type: "SubscriptionCancelled", id: `subscription:${state.id}:cancelled`, data: { subscriptionId: state.id, cancelledAt: command.at, ...(command.reason !== undefined ? { reason: command.reason } : {}) } }];
+  }
+}
+
+function targetOf(command: SubscriptionCommand): string {
+  return { CreateSubscription: "pending_payment", LinkPayment: "payment_linked", ActivateSubscription: "active", ExpireSubscription: "expired", CancelSubscription: "cancelled" }[command.type];
+}
+
+/** The subscription decider for `commandHandler`. */
+export const subscriptionDecider: Decider<SubscriptionCommand, SubscriptionState, SubscriptionEvent> = {
+  category: subscriptionCategory,
+  initialState: initialSubscriptionState,
+  evolve: evolveSubscription,
+  decide: decideSubscription,
+};
