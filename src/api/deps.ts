@@ -1,0 +1,40 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { Redis } from "ioredis";
+import type { EventStore } from "../eventstore/event-store.js";
+import type { Names } from "../eventstore/subjects.js";
+import type { Logger } from "../observability/logger.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { Principal } from "../auth/principal.js";
+
+/** A drizzle database over the read models (any PostgreSQL driver; the search_path selects the schema). */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+/** Everything the API needs, injected so tests run the real app against real services. */
+export interface ApiDeps {
+  store: EventStore;
+  db: Db;
+  redis: Redis;
+  names: Names;
+  logger: Logger;
+  auth: Authenticator;
+  /** Per-part readiness (nats, postgres, redis, roles…); `/readyz` is 200 only when all are true. */
+  readiness: () => Promise<Record<string, boolean>>;
+  /** Resolves true once every read model has applied `position`, false after `maxMs` (R-API-7). */
+  waitForPosition: (position: number, maxMs: number) => Promise<boolean>;
+  now: () => Date;
+}
+
+/** Per-request values set by the middleware: `c.get("principal")` after `authenticate()`. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    principal: Principal;
+    /** Set by createApp, so middleware factories need no arguments and route configs can live at module level. */
+    deps: ApiDeps;
+  };
+}
+
+/** The app type every route module registers on. */
+export type Api = OpenAPIHono<AppEnv>;

@@ -1,0 +1,31 @@
+import type { MiddlewareHandler } from "hono";
+import { requestId as honoRequestId } from "hono/request-id";
+import { bodyLimit as honoBodyLimit } from "hono/body-limit";
+import { DomainError } from "../../domain/errors.js";
+import type { Logger } from "../../observability/logger.js";
+import type { AppEnv } from "../deps.js";
+
+/** `X-Request-Id`: a well-formed incoming id is kept (tracing across services), otherwise generated; echoed back. */
+export function requestId(): MiddlewareHandler<AppEnv> {
+  return honoRequestId({ headerName: "X-Request-Id", limitLength: 128 }) as MiddlewareHandler<AppEnv>;
+}
+
+/** One log line per request with a child logger for handlers; only method, path, status and time, never headers. */
+export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const log = logger.child({ requestId: c.get("requestId") });
+    c.set("logger", log);
+    const started = performance.now();
+    await next();
+    const principal = c.get("principal");
+    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), ...(principal ? { principal: principal.id } : {}) }, "request");
+  };
+}
+
+/** Refuses bodies above `maxBytes` (declared or streamed) with 400 `payload_too_large`, before anything reads them. */
+export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return honoBodyLimit({
+    maxSize: maxBytes,
+    onError: () => { throw new DomainError("payload_too_large", `request body larger than ${maxBytes} bytes`, { maxBytes }); },
+  });
+}

@@ -1,0 +1,98 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { desc, eq } from "drizzle-orm";
+import { apiKeys } from "../../../projections/api-keys/table.js";
+import { Scope } from "../../../schemas/events/apikey.js";
+import { Id } from "../../../schemas/events/define.js";
+import { actorOf } from "../../auth/principal.js";
+import { generateApiKey } from "../../auth/api-keys.js";
+import { commandHandler } from "../../eventstore/command-handler.js";
+import { apiKeyDecider } from "../../domain/apikey/decide.js";
+import { requireScope } from "../middleware/auth.js";
+import { idempotency } from "../middleware/idempotency.js";
+import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
+import type { Api, ApiDeps } from "../deps.js";
+import { errors, json, jsonBody, secured } from "./common.js";
+
+const CreateApiKeyBody = z.strictObject({
+  name: z.string().trim().min(1).max(100).openapi({ example: "ci deploys" }),
+  scopes: z.array(Scope).min(1).max(Scope.options.length).openapi({ example: ["subscriptions:read"] }),
+}).openapi("CreateApiKey");
+
+const ApiKeyView = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(Scope),
+  keyPrefix: z.string().openapi({ description: "The first characters of the key, to tell keys apart" }),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+}).openapi("ApiKey");
+
+const CreatedApiKey = ApiKeyView.omit({ revokedAt: true }).extend({
+  key: z.string().openapi({ description: "The key itself: shown in this response only, never again" }),
+}).openapi("CreatedApiKey");
+
+const IdParam = z.object({ id: Id.openapi({ param: { name: "id", in: "path" }, example: "6f1c…" }) });
+
+const createKey = createRoute({
+  method: "post", path: "/api/v1/api-keys", tags: ["api keys"], summary: "Create an API key (the key is returned once)",
+  security: secured("api-keys:write"),
+  middleware: [requireScope("api-keys:write"), idempotency()],
+  request: { body: jsonBody(CreateApiKeyBody) },
+  responses: { 201: json(CreatedApiKey, "Created; X-Event-Position reports the event position"), ...errors(400, 401, 403, 409) },
+});
+
+const listKeys = createRoute({
+  method: "get", path: "/api/v1/api-keys", tags: ["api keys"], summary: "List the caller's API keys (never the keys themselves)",
+  security: secured("api-keys:write"),
+  middleware: [requireScope("api-keys:write"), readYourWrites()],
+  request: { headers: readYourWritesHeaders },
+  responses: { 200: json(z.object({ items: z.array(ApiKeyView) }).openapi("ApiKeyList"), "The caller's keys, newest first"), ...errors(400, 401, 403) },
+});
+
+const revokeKey = createRoute({
+  method: "delete", path: "/api/v1/api-keys/{id}", tags: ["api keys"], summary: "Revoke an API key (owner or admin)",
+  security: secured("api-keys:write"),
+  middleware: [requireScope("api-keys:write")],
+  request: { params: IdParam },
+  responses: { 200: json(ApiKeyView, "Revoked (also when it already was)"), ...errors(400, 401, 403, 404, 409) },
+});
+
+/** API keys (R-API-2, R-API-4): create (key shown once, only its hash stored), list own, revoke. */
+export function registerApiKeyRoutes(app: Api, deps: ApiDeps): void {
+  const handler = commandHandler(deps.store, apiKeyDecider);
+
+  app.openapi(createKey, async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    const apiKeyId = crypto.randomUUID();
+    const { key, keyHash, keyPrefix } = generateApiKey();
+    const now = deps.now();
+    const result = await handler.handle(apiKeyId, {
+      type: "CreateApiKey", apiKeyId, ownerId: principal.id, name: body.name, scopes: body.scopes, keyHash, keyPrefix, grantorScopes: principal.scopes, now,
+    }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+    withPosition(c, result.position);
+    return c.json({ id: apiKeyId, name: body.name, scopes: [...new Set(body.scopes)], keyPrefix, createdAt: now.toISOString(), key }, 201);
+  });
+
+  app.openapi(listKeys, async (c) => {
+    const rows = await deps.db.select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes, keyPrefix: apiKeys.keyPrefix, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt })
+      .from(apiKeys).where(eq(apiKeys.ownerId, c.get("principal").id)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+    return c.json({ items: rows.map((r) => ({ ...r, scopes: Scope.array().parse(r.scopes), createdAt: iso(r.createdAt), revokedAt: r.revokedAt ? iso(r.revokedAt) : null })) }, 200);
+  });
+
+  app.openapi(revokeKey, async (c) => {
+    const principal = c.get("principal");
+    const { id } = c.req.valid("param");
+    const now = deps.now();
+    const result = await handler.handle(id, { type: "RevokeApiKey", apiKeyId: id, by: { id: principal.id, scopes: principal.scopes }, now }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+    withPosition(c, result.position);
+    const s = result.state;
+    if (s.status === "none") throw new Error("unreachable: a revoked key has state");
+    return c.json({ id: s.id, name: s.name, scopes: s.scopes, keyPrefix: s.keyPrefix, createdAt: s.createdAt, revokedAt: s.revokedAt ?? null }, 200);
+  });
+}
+
+/** PostgreSQL's text form of timestamptz as ISO 8601. */
+function iso(value: string): string {
+  return new Date(value).toISOString();
+}

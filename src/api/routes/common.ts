@@ -1,0 +1,34 @@
+import type { ZodType } from "zod";
+import type { Scope } from "../../auth/principal.js";
+import { ErrorBody } from "../middleware/errors.js";
+
+/** Names of the security schemes registered in the OpenAPI document (see app.ts). */
+export const SECURITY = { bearer: "bearerAuth", apiKey: "apiKeyHeader", apiKeyAuthorization: "apiKeyAuthorization" } as const;
+
+/** A JSON response entry for a route's `responses`. */
+export function json<S extends ZodType>(schema: S, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A JSON request body entry for a route's `request.body` (required, so a missing body is a 400). */
+export function jsonBody<S extends ZodType>(schema: S) {
+  return { required: true, content: { "application/json": { schema } } };
+}
+
+const ERROR_DESCRIPTIONS = {
+  400: "Invalid input (malformed JSON, wrong types, body too large)",
+  401: "Missing or invalid credentials",
+  403: "Credentials lack the required scope",
+  404: "Not found",
+  409: "Invalid state transition, concurrent change or Idempotency-Key in use",
+} as const;
+
+/** The error responses of a route, all in the one error shape. */
+export function errors(...statuses: (keyof typeof ERROR_DESCRIPTIONS)[]) {
+  return Object.fromEntries(statuses.map((s) => [s, json(ErrorBody, ERROR_DESCRIPTIONS[s])])) as Record<keyof typeof ERROR_DESCRIPTIONS, ReturnType<typeof json<typeof ErrorBody>>>;
+}
+
+/** The OpenAPI `security` of a route needing `scope`: a JWT bearer or an API key, either way with that scope. */
+export function secured(scope: Scope): Record<string, string[]>[] {
+  return [{ [SECURITY.bearer]: [scope] }, { [SECURITY.apiKey]: [scope] }, { [SECURITY.apiKeyAuthorization]: [scope] }];
+}
