@@ -37,7 +37,7 @@ function seamApp(logLines: string[]) {
   return app;
 }
 
-const post = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", body, headers });
+const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", body, headers });
 
 describe("the error seam", () => {
   const logs: string[] = [];

@@ -1,0 +1,51 @@
+import { describe, it, expect } from "vitest";
+import { createAuthenticator } from "./authenticator.js";
+import { generateApiKey, verifyApiKey, type ApiKeyRecord } from "./api-keys.js";
+import { UnauthorizedError, type Principal } from "./principal.js";
+
+const jwtPrincipal: Principal = { id: "alice", scopes: ["subscriptions:read"], kind: "jwt" };
+
+/** An in-memory key table standing in for the read model's rows (the lookup is an injected function). */
+function table(records: ApiKeyRecord[]) {
+  const calls: string[] = [];
+  return { calls, lookup: async (hash: string) => { calls.push(hash); return records.find((r) => r.keyHash === hash); } };
+}
+
+describe("authenticator", () => {
+  const live = generateApiKey();
+  const revoked = generateApiKey();
+  const t = table([
+    { id: "k1", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: live.keyHash, revokedAt: null },
+    { id: "k2", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: revoked.keyHash, revokedAt: "2026-01-01T00:00:00Z" },
+  ]);
+  const auth = createAuthenticator({ verifyJwt: async (token) => { if (token !== "good") throw new UnauthorizedError("token invalid"); return jwtPrincipal; }, lookupApiKey: t.lookup });
+
+  it("routes Bearer to the JWT verifier and ApiKey / X-API-Key to the key lookup", async () => {
+    await expect(auth.authenticate({ authorization: "Bearer good" })).resolves.toBe(jwtPrincipal);
+    await expect(auth.authenticate({ authorization: `ApiKey ${live.key}` })).resolves.toEqual({ id: "bob", scopes: ["subscriptions:read"], kind: "apikey", apiKeyId: "k1" });
+    await expect(auth.authenticate({ apiKey: live.key })).resolves.toMatchObject({ id: "bob", apiKeyId: "k1" });
+  });
+
+  it("answers 401 for no, malformed, unknown-scheme, doubled, revoked and unknown credentials", async () => {
+    for (const creds of [{}, { authorization: "" }, { authorization: "Bearer" }, { authorization: "Bearer a b" }, { authorization: "Basic dXNlcjpwYXNz" },
+      { authorization: "Bearer good", apiKey: live.key }, { apiKey: revoked.key }, { apiKey: generateApiKey().key }, { authorization: "Bearer bad" }]) {
+      await expect(auth.authenticate(creds)).rejects.toBeInstanceOf(UnauthorizedError);
+    }
+    await expect(auth.authenticate({ apiKey: revoked.key })).rejects.toThrow(/revoked/);
+  });
+
+  it("does not look up keys that cannot be keys", async () => {
+    const before = t.calls.length;
+    await expect(verifyApiKey("np_short", t.lookup)).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(verifyApiKey("x".repeat(46), t.lookup)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(t.calls.length).toBe(before);
+  });
+
+  it("generates np_ keys of 32 random bytes and stores only their SHA-256", () => {
+    const k = generateApiKey();
+    expect(k.key).toMatch(/^np_[A-Za-z0-9_-]{43}$/);
+    expect(k.keyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(k.keyHash).not.toContain(k.key.slice(3));
+    expect(k.key.startsWith(k.keyPrefix)).toBe(true);
+  });
+});
