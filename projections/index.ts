@@ -1,0 +1,14 @@
+import type { Projection } from "../src/projection/define.js";
+import { subscriptionsProjection } from "./subscriptions/projection.js";
+import { paymentsProjection } from "./payments/projection.js";
+import { apiKeysProjection } from "./api-keys/projection.js";
+
+export { subscriptionsProjection, paymentsProjection, apiKeysProjection };
+
+/** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
+export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection];
+
+/** A registered projection by name, or undefined. */
+export function projectionByName(name: string): Projection | undefined {
+  return projections.find((p) => p.name === name);
+}

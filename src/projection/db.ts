@@ -1,0 +1,66 @@
+import postgres, { type Sql } from "postgres";
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+
+/** A database handle bound to one PostgreSQL schema through the connections' `search_path`. */
+export interface Db {
+  /** The postgres.js client (raw SQL, LISTEN/NOTIFY, reserved connections). */
+  readonly sql: Sql;
+  /** drizzle over the same client; table names resolve in `schema`. */
+  readonly db: PostgresJsDatabase;
+  readonly schema: string;
+  close(): Promise<void>;
+}
+
+/** A drizzle transaction as handed to projections (same client, one connection, one transaction). */
+export type Tx = Parameters<Parameters<PostgresJsDatabase["transaction"]>[0]>[0];
+
+/** Raised for a schema name PostgreSQL would need quoting tricks for; we only allow plain identifiers. */
+export class InvalidSchemaNameError extends Error {
+  override name = "InvalidSchemaNameError";
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Checks a schema name and returns it double-quoted for SQL text. */
+export function quoteSchema(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) throw new InvalidSchemaNameError(`schema ${JSON.stringify(schema)} must match ${SCHEMA_NAME}`);
+  return `"${schema}"`;
+}
+
+const schemaOf = new WeakMap<Sql, string>();
+
+/** The schema a client made by `createDb` is bound to (used to name its NOTIFY channel). */
+export function schemaOfClient(sql: Sql): string | undefined {
+  return schemaOf.get(sql);
+}
+
+/**
+ * The one way every role gets its database: a postgres.js pool whose every connection starts with
+ * `search_path` = `schema` (created when missing), plus drizzle over it. Because the tables are
+ * unqualified, the same code serves the live schema, a test namespace and a rebuild's shadow schema.
+ */
+export async function createDb(databaseUrl: string, schema: string, opts: { max?: number } = {}): Promise<Db> {
+  const quoted = quoteSchema(schema);
+  const sql = postgres(databaseUrl, {
+    max: opts.max ?? 10,
+    onnotice: () => {},
+    connection: { search_path: schema, application_name: `nodeplane:${schema}` },
+  });
+  try {
+    await ensureSchema(sql, quoted);
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+  schemaOf.set(sql, schema);
+  const db = drizzle(sql);
+  return { sql, db, schema, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** CREATE SCHEMA under a database-wide advisory lock: two processes starting at once do not collide. */
+async function ensureSchema(sql: Sql, quoted: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext('nodeplane:create-schema'))`;
+    await tx.unsafe(`create schema if not exists ${quoted}`);
+  });
+}
