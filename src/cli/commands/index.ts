@@ -1,5 +1,6 @@
 import type { CliCommand } from "../command.js";
 import { tokenCommand } from "./token.js";
+import { projectionsList, projectionsRebuild } from "./projections.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand];
+export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList];

@@ -1,0 +1,29 @@
+/**
+ * The projector as its own process (SPEC R-OPS-2): `tsx src/roles/projector.main.ts`, configured by
+ * NATS_URL, DATABASE_URL, NODEPLANE_NAMESPACE; runs until SIGTERM/SIGINT.
+ */
+import { connect } from "@nats-io/transport-node";
+import { loadEnv } from "../config/env.js";
+import { createEventStore } from "../eventstore/event-store.js";
+import { namesFor } from "../eventstore/subjects.js";
+import { createLogger } from "../observability/logger.js";
+import { startProjectorRole } from "./projector.js";
+
+const env = loadEnv();
+const logger = createLogger({ role: "projector", level: env.LOG_LEVEL });
+const names = namesFor(env.NODEPLANE_NAMESPACE);
+const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-projector" });
+const store = await createEventStore(nc, { names });
+const role = await startProjectorRole({ nc, store, databaseUrl: env.DATABASE_URL, names, logger });
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "projector stopping");
+  await role.stop();
+  await nc.drain();
+  process.exit(0);
+};
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,41 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { EventStore } from "../eventstore/event-store.js";
+import type { Names } from "../eventstore/subjects.js";
+import type { Logger } from "../observability/logger.js";
+import { createDb } from "../projection/db.js";
+import { migrate } from "../projection/migrate.js";
+import { startProjector, type ProjectionStatus } from "../projection/projector.js";
+import { projections } from "../../projections/index.js";
+
+export interface ProjectorRole {
+  stop(): Promise<void>;
+  isReady(): boolean;
+  status(): ProjectionStatus[];
+}
+
+/**
+ * The projector role (SPEC R-OPS-2): migrates the read-model schema, then runs every registered
+ * projection. Many instances may run at once; per projection one leads and the others stand by.
+ */
+export async function startProjectorRole(opts: { nc: NatsConnection; store: EventStore; databaseUrl: string; names: Names; logger: Logger; batchSize?: number }): Promise<ProjectorRole> {
+  const log = opts.logger.child({ component: "projector" });
+  await opts.store.ensureStream();
+  const db = await createDb(opts.databaseUrl, opts.names.pgSchema, { max: projections.length * 2 + 2 });
+  try {
+    const applied = await migrate(db.sql, opts.names.pgSchema);
+    if (applied.length > 0) log.info({ applied, schema: opts.names.pgSchema }, "read-model migrations applied");
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const projector = startProjector({ store: opts.store, db, projections, logger: log, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
+  log.info({ projections: projections.map((p) => p.name), schema: opts.names.pgSchema }, "projector started");
+  return {
+    async stop() {
+      await projector.stop();
+      await db.close();
+    },
+    isReady: () => projector.isReady(),
+    status: () => projector.status(),
+  };
+}
