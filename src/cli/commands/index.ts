@@ -1,6 +1,7 @@
 import type { CliCommand } from "../command.js";
 import { tokenCommand } from "./token.js";
 import { projectionsList, projectionsRebuild } from "./projections.js";
+import { paymentsCompleteCommand, paymentsFailCommand } from "./payments.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList];
+export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand];

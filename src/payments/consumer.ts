@@ -1,0 +1,131 @@
+import type { JsMsg } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import type { z } from "zod";
+import { NO_STREAM, type EventStore } from "../eventstore/event-store.js";
+import type { EventContext } from "../eventstore/envelope.js";
+import { PaymentCompletedMessageV1, PaymentFailedMessageV1 } from "../../schemas/payments/index.js";
+import type { ChainProfileRegistry } from "../chain-profiles/index.js";
+import { createPaymentProcessor } from "./processor.js";
+import { UnprocessablePaymentMessageError } from "./errors.js";
+import type { IdempotencyStore } from "./idempotency.js";
+
+/** Delay before a NAKed message comes back, so a passing outage is not hammered max_deliver times at once. */
+export const DEFAULT_NAK_DELAY_MS = 1_000;
+
+export interface PaymentConsumerOptions {
+  store: EventStore;
+  profiles: ChainProfileRegistry;
+  logger: Logger;
+  idempotency: IdempotencyStore;
+  /** The consumer's max_deliver: on the last delivery a message that still fails is recorded and terminated. */
+  maxDeliver: number;
+  nakDelayMs?: number;
+  /** Messages processed at once by this instance (more instances share the same durable consumer). */
+  concurrency?: number;
+  now?: () => Date;
+}
+
+export interface PaymentConsumer {
+  stop(): Promise<void>;
+  isRunning(): boolean;
+}
+
+type Verdict = { kind: "ack" } | { kind: "reject"; reason: string } | { kind: "nak"; reason: string };
+
+/**
+ * The payment consumer (R-PAY-2, R-PAY-3) on the durable consumer `names.paymentsConsumer`:
+ * not JSON → NAK (bounded by max_deliver); schema-invalid or never processable → ACK and record
+ * PaymentMessageRejected; idempotency hit → ACK; subscription or saga-start failure → NAK.
+ */
+export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promise<PaymentConsumer> {
+  const { store, logger: log } = opts;
+  const names = store.names;
+  const now = opts.now ?? (() => new Date());
+  const concurrency = opts.concurrency ?? 4;
+  const nakDelayMs = opts.nakDelayMs ?? DEFAULT_NAK_DELAY_MS;
+  const processor = createPaymentProcessor({ store, profiles: opts.profiles, logger: log });
+
+  async function decide(m: JsMsg): Promise<Verdict> {
+    let json: unknown;
+    try { json = JSON.parse(m.string()); }
+    catch (err) { return { kind: "nak", reason: `not JSON: ${(err as Error).message}` }; }
+    const kind = m.subject === names.paymentCompleted ? "completed" : m.subject === names.paymentFailed ? "failed" : undefined;
+    if (!kind) return { kind: "reject", reason: `unexpected subject ${m.subject}` };
+    const schema: z.ZodType<{ paymentId: string }> = kind === "completed" ? PaymentCompletedMessageV1 : PaymentFailedMessageV1;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) return { kind: "reject", reason: `schema-invalid payment.${kind}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
+    const paymentId = parsed.data.paymentId;
+    const key = `payment.${kind}:${paymentId}`;
+    if (await opts.idempotency.seen(key).catch((err: unknown) => { log.warn({ err }, "idempotency store unavailable; relying on the event store"); return false; })) {
+      log.debug({ paymentId, key }, "duplicate payment message skipped");
+      return { kind: "ack" };
+    }
+    const ctx: EventContext = { actor: "system:payments", correlationId: `payment:${paymentId}`, causationId: `${names.paymentsStream}:${m.seq}` };
+    try {
+      if (kind === "completed") {
+        const outcome = await processor.completed(PaymentCompletedMessageV1.parse(json), ctx, now());
+        log.info({ ...outcome }, "payment completed");
+      } else {
+        await processor.failed(PaymentFailedMessageV1.parse(json), ctx, now());
+        log.info({ paymentId }, "payment failed");
+      }
+    } catch (err) {
+      if (err instanceof UnprocessablePaymentMessageError) return { kind: "reject", reason: err.message };
+      return { kind: "nak", reason: `${(err as Error).name}: ${(err as Error).message}` };
+    }
+    await opts.idempotency.remember(key).catch((err: unknown) => log.warn({ err, key }, "could not remember the idempotency key"));
+    return { kind: "ack" };
+  }
+
+  /** Records the message so an operator can see it; its deterministic id stores it once. */
+  async function recordRejected(m: JsMsg, reason: string): Promise<void> {
+    const id = `payments-${m.seq}`;
+    const at = now();
+    const ctx = { actor: "system:payments", correlationId: `payments:${m.seq}`, causationId: `${names.paymentsStream}:${m.seq}` };
+    await store.append("paymentinbox", id, [{ type: "PaymentMessageRejected", id: `paymentinbox:${id}:rejected`, data: { streamSequence: m.seq, subject: m.subject, reason: reason.slice(0, 2000), rejectedAt: at.toISOString() } }], { expected: NO_STREAM, ctx, now: at });
+  }
+
+  async function handle(m: JsMsg): Promise<void> {
+    const fields = { seq: m.seq, subject: m.subject, delivery: m.info.deliveryCount };
+    let verdict: Verdict;
+    try { verdict = await decide(m); }
+    catch (err) { verdict = { kind: "nak", reason: (err as Error).message }; }
+    if (verdict.kind === "nak" && m.info.deliveryCount >= opts.maxDeliver) {
+      verdict = { kind: "reject", reason: `gave up after ${m.info.deliveryCount} deliveries: ${verdict.reason}` };
+    }
+    if (verdict.kind === "reject") {
+      try { await recordRejected(m, verdict.reason); }
+      catch (err) { log.error({ ...fields, err }, "could not record a rejected payment message"); m.nak(nakDelayMs); return; }
+      log.warn({ ...fields, reason: verdict.reason }, "payment message rejected and recorded");
+      await m.ackAck().catch((err: unknown) => log.warn({ ...fields, err }, "ack not confirmed"));
+      return;
+    }
+    if (verdict.kind === "nak") {
+      log.warn({ ...fields, reason: verdict.reason }, "payment message NAKed for redelivery");
+      m.nak(nakDelayMs);
+      return;
+    }
+    await m.ackAck().catch((err: unknown) => log.warn({ ...fields, err }, "ack not confirmed"));
+  }
+
+  const consumer = await store.js.consumers.get(names.paymentsStream, names.paymentsConsumer);
+  const messages = await consumer.consume({ max_messages: concurrency * 2 });
+  const inflight = new Set<Promise<void>>();
+  let running = true;
+  const loop = (async () => {
+    for await (const m of messages) {
+      const p: Promise<void> = handle(m).catch((err: unknown) => log.error({ err, seq: m.seq }, "payment message handling crashed")).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= concurrency) await Promise.race(inflight);
+    }
+  })().catch((err: unknown) => log.error({ err }, "payment consumer stopped")).finally(() => { running = false; });
+
+  return {
+    isRunning: () => running,
+    async stop() {
+      await messages.close();
+      await loop;
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}

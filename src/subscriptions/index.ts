@@ -1,0 +1,3 @@
+export * from "./schemas.js";
+export * from "./service.js";
+export type { Subscription } from "../domain/subscription/subscription.js";
