@@ -25,9 +25,12 @@ export function idempotencyRedisKey(redisPrefix: string, principalId: string, ke
 /**
  * Opt-in `Idempotency-Key` for POST commands (put it after the scope check): the first answer below
  * 500 is stored with a TTL and replayed for the same key; a duplicate while the first is in flight,
- * or the key reused for a different request, gets 409. Keys are per principal.
+ * or the key reused for a different request, gets 409. Keys are per principal. `redactFields` names
+ * top-level body fields that are never stored (a one-time secret): the replay answers without them.
  */
-export function idempotency(ttlSeconds: number = defaults.idempotency.httpTtlSeconds): MiddlewareHandler<AppEnv> {
+export function idempotency(opts: { ttlSeconds?: number; redactFields?: readonly string[] } = {}): MiddlewareHandler<AppEnv> {
+  const ttlSeconds = opts.ttlSeconds ?? defaults.idempotency.httpTtlSeconds;
+  const redact = opts.redactFields ?? [];
   return async (c, next) => {
     const { redis, names } = c.get("deps");
     const raw = c.req.header(IDEMPOTENCY_HEADER);
@@ -66,9 +69,18 @@ export function idempotency(ttlSeconds: number = defaults.idempotency.httpTtlSec
       fingerprint,
       status: c.res.status,
       contentType: c.res.headers.get("content-type") ?? "application/json",
-      body: await c.res.clone().text(),
+      body: redactBody(await c.res.clone().text(), redact),
       ...(c.res.headers.get(EVENT_POSITION_HEADER) ? { position: c.res.headers.get(EVENT_POSITION_HEADER)! } : {}),
     };
     await redis.set(redisKey, JSON.stringify(stored), "EX", ttlSeconds);
   };
+}
+
+/** Drops the named top-level fields of a JSON object body; other bodies are stored as they are. */
+function redactBody(text: string, fields: readonly string[]): string {
+  if (fields.length === 0) return text;
+  let body: unknown;
+  try { body = JSON.parse(text); } catch { return text; }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return text;
+  return JSON.stringify(Object.fromEntries(Object.entries(body).filter(([k]) => !fields.includes(k))));
 }

@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import { apiKeys } from "../../../projections/api-keys/table.js";
 import { Scope } from "../../../schemas/events/apikey.js";
-import { Id } from "../../../schemas/events/define.js";
 import { actorOf } from "../../auth/principal.js";
 import { generateApiKey } from "../../auth/api-keys.js";
 import { commandHandler } from "../../eventstore/command-handler.js";
@@ -28,15 +27,17 @@ const ApiKeyView = z.object({
 }).openapi("ApiKey");
 
 const CreatedApiKey = ApiKeyView.omit({ revokedAt: true }).extend({
-  key: z.string().openapi({ description: "The key itself: shown in this response only, never again" }),
+  key: z.string().optional().openapi({ description: "The key itself: shown in this response only, never again (absent from an Idempotency-Key replay)" }),
 }).openapi("CreatedApiKey");
 
-const IdParam = z.object({ id: Id.openapi({ param: { name: "id", in: "path" }, example: "6f1c…" }) });
+// Built here rather than reusing schemas/events/define.ts `Id` (same pattern) with `.openapi()`: schemas created before zod-openapi's extension lack it.
+const IdParam = z.object({ id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only").openapi({ param: { name: "id", in: "path" }, example: "0b7e3f8e-1c5a-4a43-9d6e-2f0f8d6c1a10" }) });
 
 const createKey = createRoute({
   method: "post", path: "/api/v1/api-keys", tags: ["api keys"], summary: "Create an API key (the key is returned once)",
   security: secured("api-keys:write"),
-  middleware: [requireScope("api-keys:write"), idempotency()],
+  // The key is a one-time secret, so an Idempotency-Key replay answers with everything but the key.
+  middleware: [requireScope("api-keys:write"), idempotency({ redactFields: ["key"] })],
   request: { body: jsonBody(CreateApiKeyBody) },
   responses: { 201: json(CreatedApiKey, "Created; X-Event-Position reports the event position"), ...errors(400, 401, 403, 409) },
 });

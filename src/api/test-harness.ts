@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Redis } from "ioredis";
+import { createEventStore, type EventStore } from "../eventstore/event-store.js";
+import type { Names } from "../eventstore/subjects.js";
+import { createLogger } from "../observability/logger.js";
+import { createDb, type Db as ProjectionDb } from "../projection/db.js";
+import { migrate } from "../projection/migrate.js";
+import { startProjector, type Projector } from "../projection/projector.js";
+import { waitForPosition } from "../projection/wait.js";
+import type { Projection } from "../projection/define.js";
+import { apiKeysProjection } from "../../projections/api-keys/projection.js";
+import { createLocalAuth, type LocalAuth } from "../auth/local.js";
+import type { Scope } from "../auth/principal.js";
+import { createApp, type RouteModule } from "./app.js";
+import type { Api, ApiDeps } from "./deps.js";
+import { checkReadiness, natsProbe, postgresProbe, redisProbe } from "./readiness.js";
+import { serveApi } from "./serve.js";
+
+/** The real API on an ephemeral port over the real services of one test namespace, for int specs. */
+export interface ApiHarness {
+  url: string;
+  app: Api;
+  deps: ApiDeps;
+  store: EventStore;
+  nc: NatsConnection;
+  redis: Redis;
+  db: ProjectionDb;
+  auth: LocalAuth;
+  projector: Projector;
+  /** A bearer token the app accepts. */
+  token(sub: string, scopes: Scope[], ttl?: string): Promise<string>;
+  /** `fetch` relative to the app's URL. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts NATS/PostgreSQL/Redis clients, migrations, a projector (api-keys plus `projections`) and the app. */
+export async function startApiHarness(services: { natsUrl: string; databaseUrl: string; redisUrl: string; names: Names }, opts: { routes?: readonly RouteModule[]; projections?: readonly Projection[] } = {}): Promise<ApiHarness> {
+  const { names } = services;
+  const logger = createLogger({ role: "api-test", level: process.env.LOG_LEVEL ?? "warn" });
+  const dataDir = await mkdtemp(join(tmpdir(), "np-api-"));
+  const nc = await connect({ servers: services.natsUrl });
+  const store = await createEventStore(nc, { names });
+  await store.ensureStream();
+  const db = await createDb(services.databaseUrl, names.pgSchema, { max: 5 });
+  await migrate(db.sql, names.pgSchema);
+  const projections = [apiKeysProjection, ...(opts.projections ?? [])];
+  const projector = startProjector({ store, db, projections, logger });
+  const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
+  const auth = await createLocalAuth({ dataDir });
+  const deps: ApiDeps = {
+    store, db: db.db, redis, names, logger,
+    auth: auth.authenticator(db.db),
+    readiness: () => checkReadiness({ nats: natsProbe(nc), postgres: postgresProbe(db.sql), redis: redisProbe(redis), projector: () => projector.isReady() }),
+    waitForPosition: (position, maxMs) => waitForPosition(db.sql, projections.map((p) => p.name), position, maxMs),
+    now: () => new Date(),
+  };
+  const app = createApp(deps, { routes: opts.routes ?? [] });
+  const served = await serveApi(app, { host: "127.0.0.1", port: 0 });
+  return {
+    url: served.url, app, deps, store, nc, redis, db, auth, projector,
+    token: (sub, scopes, ttl) => auth.issueToken({ sub, scopes, ...(ttl ? { ttl } : {}) }),
+    fetch: (path, init) => fetch(`${served.url}${path}`, init),
+    async close() {
+      await served.close();
+      await projector.stop();
+      await db.close();
+      redis.disconnect();
+      await nc.drain().catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
