@@ -10,7 +10,7 @@ import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { Api, ApiDeps } from "../deps.js";
-import { errors, json, jsonBody, secured } from "./common.js";
+import { commandResult, errors, json, jsonBody, secured } from "./common.js";
 
 const CreateApiKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100).openapi({ example: "ci deploys" }),
@@ -39,7 +39,7 @@ const createKey = createRoute({
   // The key is a one-time secret, so an Idempotency-Key replay answers with everything but the key.
   middleware: [requireScope("api-keys:write"), idempotency({ redactFields: ["key"] })],
   request: { body: jsonBody(CreateApiKeyBody) },
-  responses: { 201: json(CreatedApiKey, "Created; X-Event-Position reports the event position"), ...errors(400, 401, 403, 409) },
+  responses: { 201: commandResult(CreatedApiKey, "Created"), ...errors(400, 401, 403, 409) },
 });
 
 const listKeys = createRoute({
@@ -55,7 +55,7 @@ const revokeKey = createRoute({
   security: secured("api-keys:write"),
   middleware: [requireScope("api-keys:write")],
   request: { params: IdParam },
-  responses: { 200: json(ApiKeyView, "Revoked (also when it already was)"), ...errors(400, 401, 403, 404, 409) },
+  responses: { 200: commandResult(ApiKeyView, "Revoked (also when it already was)"), ...errors(400, 401, 403, 404, 409) },
 });
 
 /** API keys (R-API-2, R-API-4): create (key shown once, only its hash stored), list own, revoke. */
