@@ -9,14 +9,13 @@ import { createLogger } from "../observability/logger.js";
 import { createDb, type Db as ProjectionDb } from "../projection/db.js";
 import { migrate } from "../projection/migrate.js";
 import { startProjector, type Projector } from "../projection/projector.js";
-import { waitForPosition } from "../projection/wait.js";
 import type { Projection } from "../projection/define.js";
 import { apiKeysProjection } from "../../projections/api-keys/projection.js";
-import { createLocalAuth, type LocalAuth } from "../auth/local.js";
+import type { LocalAuth } from "../auth/local.js";
 import type { Scope } from "../auth/principal.js";
 import { createApp, type RouteModule } from "./app.js";
 import type { Api, ApiDeps } from "./deps.js";
-import { checkReadiness, natsProbe, postgresProbe, redisProbe } from "./readiness.js";
+import { wireApiDeps } from "./wiring.js";
 import { serveApi } from "./serve.js";
 
 /** The real API on an ephemeral port over the real services of one test namespace, for int specs. */
@@ -50,14 +49,11 @@ export async function startApiHarness(services: { natsUrl: string; databaseUrl: 
   const projections = [apiKeysProjection, ...(opts.projections ?? [])];
   const projector = startProjector({ store, db, projections, logger });
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
-  const auth = await createLocalAuth({ dataDir });
-  const deps: ApiDeps = {
-    store, db: db.db, redis, names, logger,
-    auth: auth.authenticator(db.db),
-    readiness: () => checkReadiness({ nats: natsProbe(nc), postgres: postgresProbe(db.sql), redis: redisProbe(redis), projector: () => projector.isReady() }),
-    waitForPosition: (position, maxMs) => waitForPosition(db.sql, projections.map((p) => p.name), position, maxMs),
-    now: () => new Date(),
-  };
+  const wired = await wireApiDeps({
+    store, nc, redis, logger, databaseUrl: services.databaseUrl, dataDir,
+    projections: projections.map((p) => p.name), probes: { projector: () => projector.isReady() },
+  });
+  const { deps, auth } = wired;
   const app = createApp(deps, { routes: opts.routes ?? [] });
   const served = await serveApi(app, { host: "127.0.0.1", port: 0 });
   return {
@@ -67,6 +63,7 @@ export async function startApiHarness(services: { natsUrl: string; databaseUrl: 
     async close() {
       await served.close();
       await projector.stop();
+      await wired.close();
       await db.close();
       redis.disconnect();
       await nc.drain().catch(() => {});

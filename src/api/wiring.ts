@@ -1,0 +1,41 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Redis } from "ioredis";
+import type { EventStore } from "../eventstore/event-store.js";
+import type { Logger } from "../observability/logger.js";
+import { createDb, type Db as ProjectionDb } from "../projection/db.js";
+import { waitForPosition } from "../projection/wait.js";
+import { createLocalAuth, type LocalAuth } from "../auth/local.js";
+import type { ApiDeps } from "./deps.js";
+import { checkReadiness, natsProbe, postgresProbe, redisProbe, type Probe } from "./readiness.js";
+
+/** What the api role (or a test) hands over to get its dependencies. */
+export interface ApiWiringOptions {
+  store: EventStore;
+  nc: NatsConnection;
+  redis: Redis;
+  logger: Logger;
+  databaseUrl: string;
+  /** Holds `auth/jwt-signing-key.json` (created on first use). */
+  dataDir: string;
+  issuer?: string;
+  audience?: string;
+  /** The projections a read-your-writes wait covers (their names). */
+  projections: readonly string[];
+  /** More readiness parts, e.g. `{ projector: () => projector.isReady() }` for the roles of this process. */
+  probes?: Record<string, Probe>;
+}
+
+/** Builds ApiDeps from live connections: its own PostgreSQL pool on the namespace's schema, the local auth, readiness and waits. */
+export async function wireApiDeps(opts: ApiWiringOptions): Promise<{ deps: ApiDeps; auth: LocalAuth; db: ProjectionDb; close(): Promise<void> }> {
+  const names = opts.store.names;
+  const db = await createDb(opts.databaseUrl, names.pgSchema);
+  const auth = await createLocalAuth({ dataDir: opts.dataDir, ...(opts.issuer ? { issuer: opts.issuer } : {}), ...(opts.audience ? { audience: opts.audience } : {}) });
+  const deps: ApiDeps = {
+    store: opts.store, db: db.db, redis: opts.redis, names, logger: opts.logger,
+    auth: auth.authenticator(db.db),
+    readiness: () => checkReadiness({ nats: natsProbe(opts.nc), postgres: postgresProbe(db.sql), redis: redisProbe(opts.redis), ...(opts.probes ?? {}) }),
+    waitForPosition: (position, maxMs) => waitForPosition(db.sql, opts.projections, position, maxMs),
+    now: () => new Date(),
+  };
+  return { deps, auth, db, close: () => db.close() };
+}
