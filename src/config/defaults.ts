@@ -39,6 +39,32 @@ export const defaults = {
     algorithms: ["EdDSA"] as string[],
     defaultTokenTtl: "1h",
   },
+  /** The saga runtime (DESIGN.md §5). Env overrides: SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY. */
+  saga: {
+    /** A task (the saga's lease) not acked or kept alive (in-progress ack) for this long goes to another worker. */
+    ackWaitMs: 30_000,
+    /** In-progress acks are sent this often while a worker holds a task (a third of the ack wait at most). */
+    leaseKeepAliveMs: 10_000,
+    /** Tasks one worker advances at the same time. */
+    concurrency: 16,
+    /** Suspended sagas kept in memory per worker (sticky execution). */
+    stickyCacheSize: 1_000,
+    /** A task is retried after this delay when its saga lost a journal race or its code diverged from its journal. */
+    lostRaceRetryMs: 500,
+    divergenceRetryMs: 60_000,
+    /** Default step attempt timeout when a step gives none. */
+    stepTimeoutMs: 10 * 60_000,
+    /**
+     * Retry profiles, one per class of step (a step names one, or gives its own). Backoff of attempt n
+     * is min(initialBackoffMs * coefficient^(n-1), maxBackoffMs).
+     */
+    retry: {
+      default: { maxAttempts: 3, initialBackoffMs: 200, backoffCoefficient: 2, maxBackoffMs: 10_000 },
+      infra: { maxAttempts: 5, initialBackoffMs: 1_000, backoffCoefficient: 2, maxBackoffMs: 60_000 },
+      once: { maxAttempts: 1, initialBackoffMs: 0, backoffCoefficient: 1, maxBackoffMs: 0 },
+      compensation: { maxAttempts: 5, initialBackoffMs: 200, backoffCoefficient: 2, maxBackoffMs: 30_000 },
+    },
+  },
   subscription: {
     /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */
     pendingPlaceholderExpiryMs: 0,

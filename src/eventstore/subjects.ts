@@ -20,6 +20,24 @@ export interface Names {
   /** Saga journals and work queue (DESIGN.md §5). */
   readonly sagasStream: string;
   readonly sagaWorkStream: string;
+  /** `sagas.journal.<sagaId>`: one subject per saga instance, fenced by per-subject expectations. */
+  sagaJournal(sagaId: string): string;
+  readonly sagaJournalSubjects: string;
+  /** `sagas.inbox.<sagaId>`: signals, cancellations, child outcomes and fired timers waiting for the saga. */
+  sagaInbox(sagaId: string): string;
+  readonly sagaInboxSubjects: string;
+  /** `sagas.timer.<sagaId>.<timerId>`: a JetStream scheduled message whose target is the saga's inbox. */
+  sagaTimer(sagaId: string, timerId: string): string;
+  readonly sagaTimerSubjects: string;
+  /** `sagas.work.<sagaId>`: the "advance saga X" task (at most one per saga: it is the saga's lease). */
+  sagaWork(sagaId: string): string;
+  readonly sagaWorkSubjects: string;
+  /** The saga id of a journal, inbox or work subject, or undefined. */
+  parseSagaSubject(subject: string): { kind: "journal" | "inbox" | "work" | "timer"; sagaId: string } | undefined;
+  /** Durable consumers: saga workers (work queue), the inbox waker, the event → saga starter. */
+  readonly sagaWorkersConsumer: string;
+  readonly sagaWakerConsumer: string;
+  readonly sagaStarterConsumer: string;
   /** The PostgreSQL schema of the read models. */
   readonly pgSchema: string;
   /** Prefix of every Redis key. */
@@ -56,6 +74,7 @@ export function namesFor(namespace = ""): Names {
   const stream = (s: string) => (namespace ? `${namespace.toUpperCase()}_${s}` : s);
   const durable = (s: string) => (namespace ? `${namespace}_${s}` : s);
   const eventsPrefix = subj("events");
+  const sagasPrefix = subj("sagas");
   const prefixTokens = eventsPrefix.split(".").length;
   return {
     namespace,
@@ -67,6 +86,26 @@ export function namesFor(namespace = ""): Names {
     paymentsConsumer: durable("payments-consumer"),
     sagasStream: stream("SAGAS"),
     sagaWorkStream: stream("SAGA_WORK"),
+    sagaJournal: (id) => `${sagasPrefix}.journal.${assertToken("saga id", id)}`,
+    sagaJournalSubjects: `${sagasPrefix}.journal.*`,
+    sagaInbox: (id) => `${sagasPrefix}.inbox.${assertToken("saga id", id)}`,
+    sagaInboxSubjects: `${sagasPrefix}.inbox.*`,
+    sagaTimer: (id, timerId) => `${sagasPrefix}.timer.${assertToken("saga id", id)}.${assertToken("timer id", timerId)}`,
+    sagaTimerSubjects: `${sagasPrefix}.timer.*.*`,
+    sagaWork: (id) => `${sagasPrefix}.work.${assertToken("saga id", id)}`,
+    sagaWorkSubjects: `${sagasPrefix}.work.*`,
+    parseSagaSubject: (subject) => {
+      const parts = subject.split(".");
+      const pre = sagasPrefix.split(".").length;
+      if (parts.slice(0, pre).join(".") !== sagasPrefix) return undefined;
+      const kind = parts[pre];
+      const sagaId = parts[pre + 1];
+      if (!sagaId || (kind !== "journal" && kind !== "inbox" && kind !== "work" && kind !== "timer")) return undefined;
+      return { kind, sagaId };
+    },
+    sagaWorkersConsumer: durable("saga-workers"),
+    sagaWakerConsumer: durable("saga-waker"),
+    sagaStarterConsumer: durable("saga-starter"),
     pgSchema: namespace ? `np_${namespace}` : "nodeplane",
     redisPrefix: namespace ? `${namespace}:` : "",
     eventSubject: (category, aggregateId, eventType) =>

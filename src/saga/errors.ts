@@ -1,0 +1,103 @@
+import type { JournalError } from "../../schemas/saga/journal.js";
+
+/** Base of the runtime's own errors, so callers can tell them from activity errors. */
+export class SagaError extends Error {
+  override name = "SagaError";
+}
+
+/** An activity error that must not be retried (bad input, a refused operation): fails the step at once. */
+export class NonRetryableError extends Error {
+  override name = "NonRetryableError";
+}
+
+/** The saga code no longer makes the calls its journal recorded: replay would corrupt it. */
+export class SagaDivergenceError extends SagaError {
+  override name = "SagaDivergenceError";
+  constructor(readonly sagaId: string, readonly call: number, readonly step: string, detail: string) {
+    super(`saga ${sagaId} diverged from its journal at call #${call} (step "${step}"): ${detail}`);
+  }
+}
+
+/** A step failed after its retries; `cause` is the last attempt's error. */
+export class StepFailedError extends SagaError {
+  override name = "StepFailedError";
+  constructor(readonly step: string, readonly attempts: number, readonly error: JournalError, options?: ErrorOptions) {
+    super(`step ${step} failed after ${attempts} attempt(s): ${error.name}: ${error.message}`, options);
+  }
+}
+
+/** A step attempt ran longer than its `timeout`. */
+export class StepTimeoutError extends SagaError {
+  override name = "StepTimeoutError";
+}
+
+/** A step attempt did not heartbeat within its `heartbeatTimeout`. */
+export class StepHeartbeatTimeoutError extends SagaError {
+  override name = "StepHeartbeatTimeoutError";
+}
+
+/** `ctx.waitForSignal` reached its timeout before the signal came. */
+export class SignalTimeoutError extends SagaError {
+  override name = "SignalTimeoutError";
+  constructor(readonly signal: string) {
+    super(`signal ${signal} did not arrive before the timeout`);
+  }
+}
+
+/** The saga was cancelled: thrown from every `ctx.*` call after the cancellation took effect. */
+export class SagaCancelledError extends SagaError {
+  override name = "SagaCancelledError";
+}
+
+/** A child saga ended other than `completed`; `status` and `error` say how. */
+export class ChildSagaFailedError extends SagaError {
+  override name = "ChildSagaFailedError";
+  constructor(readonly childId: string, readonly status: "compensated" | "failed" | "cancelled", readonly error: JournalError | undefined) {
+    super(`child saga ${childId} ended ${status}${error ? `: ${error.name}: ${error.message}` : ""}`);
+  }
+}
+
+/** No saga of that name (and version) is registered in this process. */
+export class UnknownSagaError extends SagaError {
+  override name = "UnknownSagaError";
+}
+
+/** A saga's input does not match its schema; nothing was started. */
+export class SagaInputError extends SagaError {
+  override name = "SagaInputError";
+}
+
+/** No journal exists for that saga id. */
+export class SagaNotFoundError extends SagaError {
+  override name = "SagaNotFoundError";
+  constructor(readonly sagaId: string) {
+    super(`no saga ${sagaId}`);
+  }
+}
+
+/** The id was already used by a saga of another type. */
+export class SagaIdConflictError extends SagaError {
+  override name = "SagaIdConflictError";
+}
+
+/** A duration string (`"2s"`, `"5m"`, `"1h30m"`) does not parse. */
+export class InvalidDurationError extends SagaError {
+  override name = "InvalidDurationError";
+}
+
+/** Turns anything thrown into the journal's error shape. */
+export function toJournalError(err: unknown): JournalError {
+  if (err instanceof Error) {
+    const stack = err.stack?.split("\n").slice(0, 6).join("\n");
+    return { name: err.name, message: err.message, ...(stack ? { stack } : {}) };
+  }
+  return { name: "Error", message: String(err) };
+}
+
+/** An error rebuilt from the journal, keeping the original class name. */
+export function fromJournalError(e: JournalError): Error {
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
+}

@@ -1,0 +1,77 @@
+import type { JournalError, SagaTerminalStatus } from "../../schemas/saga/journal.js";
+import { SagaCancelledError, toJournalError } from "./errors.js";
+import { compensateFrame } from "./steps.js";
+import type { SagaExecution } from "./execution.js";
+
+/**
+ * Ends a run whose function has settled: `completed`, or compensations newest first and then
+ * `compensated` / `cancelled`, or `failed` when a compensation failed after its retries (the older
+ * compensations are then left alone: an operator decides, since they may depend on the failed one).
+ * In a pure replay, checks the journal's recorded end instead. Returns undefined at the journal's end.
+ */
+export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | undefined> {
+  const o = x.fnOutcome!;
+  if (o.ok && !x.cancel) {
+    if (x.maxRecordedCall >= x.nextCall) {
+      const rec = x.records.get(x.maxRecordedCall)!;
+      throw x.diverge(x.nextCall, rec.name, `the code returns where the journal has ${rec.kind} "${rec.name}" at call #${x.maxRecordedCall}`);
+    }
+    return end(x, "completed", { k: "SagaCompleted", result: o.value });
+  }
+  const cause: JournalError = x.cancel ? toJournalError(new SagaCancelledError(x.cancel.reason)) : toJournalError(o.ok ? new Error("saga returned after cancellation") : o.error);
+  if (!o.ok) x.log?.warn({ err: cause }, "saga failed; compensating");
+  for (const frame of [...x.stack].reverse()) {
+    const r = await compensateFrame(x, frame);
+    if (r.ok === "end") return undefined;
+    if (!r.ok) {
+      x.log?.error({ step: frame.step, err: r.error }, "saga compensation failed after its retries: saga failed");
+      return end(x, "failed", { k: "SagaFailed", error: cause, compensationError: { ...r.error, details: { step: frame.step } } });
+    }
+  }
+  if (x.cancel) return end(x, "cancelled", { k: "SagaCancelled", reason: x.cancel.reason });
+  return end(x, "compensated", { k: "SagaCompensated", error: cause });
+}
+
+type EndEntry =
+  | { k: "SagaCompleted"; result: unknown }
+  | { k: "SagaFailed"; error: JournalError; compensationError?: JournalError }
+  | { k: "SagaCancelled"; reason: string }
+  | { k: "SagaCompensated"; error: JournalError };
+
+async function end(x: SagaExecution, status: SagaTerminalStatus, entry: EndEntry): Promise<SagaTerminalStatus | undefined> {
+  if (!x.host) {
+    if (x.terminal && x.terminal !== status) throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.terminal}`);
+    return x.terminal;
+  }
+  await x.append(entry);
+  x.terminal = status;
+  x.log?.info({ status }, "saga ended");
+  await notifyParent(x, status, entry);
+  return status;
+}
+
+/** Tells the parent saga how this child ended (idempotent: the message id is the child's). */
+export async function notifyParent(x: Pick<SagaExecution, "host" | "parent" | "sagaId">, status: SagaTerminalStatus, entry: EndEntry): Promise<void> {
+  if (!x.parent || !x.host) return;
+  const error = "error" in entry ? (entry.k === "SagaFailed" && entry.compensationError ? entry.compensationError : entry.error) : entry.k === "SagaCancelled" ? { name: "SagaCancelledError", message: entry.reason } : undefined;
+  await x.host.store.postInbox(x.parent.sagaId, {
+    kind: "child", v: 1, childId: x.sagaId, status,
+    ...(entry.k === "SagaCompleted" && entry.result !== undefined ? { result: entry.result } : {}),
+    ...(error ? { error } : {}),
+  }, `child-done-${x.sagaId}`);
+}
+
+/** Continue-as-new: journal the new run's start, purge the old run, and run the function again. */
+export async function continueAsNew(x: SagaExecution, input: unknown): Promise<void> {
+  const host = x.host!;
+  // Consumed inbox messages are remembered only by this run's journal: delete them before it goes.
+  for (const seq of x.consumedInbox) await host.store.deleteInbox(seq);
+  const previousRunEntries = x.entries.length;
+  const stored = await x.append({
+    k: "ContinuedAsNew", sagaType: x.def.name, sagaVersion: x.def.version, input, run: x.run + 1, previousRunEntries, startedAt: x.startedAt,
+    ...(x.parent ? { parent: x.parent } : {}),
+  });
+  await host.store.purgeBefore(x.sagaId, stored.seq);
+  x.log?.debug({ run: x.run + 1, previousRunEntries }, "saga continued as new");
+  x.resetRun([stored]);
+}

@@ -1,0 +1,47 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Writable } from "node:stream";
+import type { Names } from "../../eventstore/subjects.js";
+import { createLogger, type Logger } from "../../observability/logger.js";
+import type { AnySaga } from "../define.js";
+import { createSagaWorker, type SagaWorker } from "../worker.js";
+import { createSagaClient, type SagaClient } from "../client.js";
+
+/** Log lines captured from the runtime, for assertions on what an operator would see. */
+export interface CapturedLogs { lines: Array<Record<string, unknown>>; logger: Logger }
+
+/** A logger whose JSON lines are kept in memory. */
+export function captureLogs(role = "test"): CapturedLogs {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split("\n")) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
+  return { lines, logger: createLogger({ role, level: "debug", destination }) };
+}
+
+/** In-process workers and a client on one namespace; `close` stops them and deletes the namespace's saga streams. */
+export async function sagaHarness(natsUrl: string, names: Names, sagas: readonly AnySaga[], o: { workers?: number; ackWaitMs?: number } = {}) {
+  const nc: NatsConnection = await connect({ servers: natsUrl });
+  const logs = captureLogs();
+  const workers: SagaWorker[] = [];
+  for (let i = 0; i < (o.workers ?? 1); i++) {
+    const w = createSagaWorker({ nc, names, sagas, logger: logs.logger, workerId: `w${i}`, ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}) });
+    await w.start();
+    workers.push(w);
+  }
+  const client: SagaClient = await createSagaClient({ nc, names, sagas });
+  return {
+    nc, client, workers, logs,
+    async close() {
+      for (const w of workers) await w.stop({ graceMs: 1_000 });
+      const jsm = await jetstreamManager(nc);
+      for (const s of [names.sagasStream, names.sagaWorkStream]) await jsm.streams.delete(s).catch(() => undefined);
+      await nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+/** A promise with its resolver, for steps the test releases. */
+export function gate<T = void>() {
+  let open!: (v: T) => void;
+  const promise = new Promise<T>((r) => { open = r; });
+  return { promise, open };
+}

@@ -1,0 +1,222 @@
+import { randomUUID } from "node:crypto";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { Names } from "../eventstore/subjects.js";
+import type { Logger } from "../observability/logger.js";
+import { defaults } from "../config/defaults.js";
+import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
+import { createSagaRegistry, type AnySaga, type SagaRegistry } from "./define.js";
+import { UnknownSagaError } from "./errors.js";
+import { SagaExecution, type AdvanceOutcome, type ExecutionHost } from "./execution.js";
+import { notifyParent } from "./finish.js";
+import { runStart } from "./records.js";
+import { SagaStore } from "./store.js";
+
+/** Options of a saga worker. */
+export interface SagaWorkerOptions {
+  nc: NatsConnection;
+  names: Names;
+  sagas: readonly AnySaga[] | SagaRegistry;
+  logger: Logger;
+  /** Tasks advanced at once (defaults.saga.concurrency). */
+  concurrency?: number;
+  /** Ack wait of the work consumer: how long a dead worker's saga waits before another takes it. */
+  ackWaitMs?: number;
+  workerId?: string;
+}
+
+/** A running saga worker. */
+export interface SagaWorker {
+  readonly workerId: string;
+  start(): Promise<void>;
+  /** Stops taking tasks, waits up to `graceMs` for the running ones; unfinished tasks go to other workers. */
+  stop(opts?: { graceMs?: number }): Promise<void>;
+  /** True once consuming. */
+  isReady(): boolean;
+  /** Advances one saga right now, outside the work queue (tests, tools): the journal fence still applies. */
+  advance(sagaId: string): Promise<AdvanceOutcome | { kind: "absent" }>;
+}
+
+/**
+ * The worker: takes "advance saga X" tasks from the work queue (the task is the saga's lease, kept
+ * alive with in-progress acks), keeps suspended sagas in memory (sticky), and turns inbox messages
+ * into tasks (the waker).
+ */
+export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
+  const workerId = opts.workerId ?? `w-${randomUUID().slice(0, 8)}`;
+  const registry = "latest" in opts.sagas ? opts.sagas : createSagaRegistry(opts.sagas);
+  const log = opts.logger.child({ component: "saga-worker", workerId });
+  const ackWaitMs = opts.ackWaitMs ?? defaults.saga.ackWaitMs;
+  const keepAliveMs = Math.max(100, Math.min(defaults.saga.leaseKeepAliveMs, Math.floor(ackWaitMs / 3)));
+  const concurrency = opts.concurrency ?? defaults.saga.concurrency;
+  const sticky = new Map<string, SagaExecution>();
+  const inflight = new Set<Promise<void>>();
+  let store: SagaStore | undefined;
+  let work: ConsumerMessages | undefined;
+  let waker: ConsumerMessages | undefined;
+  let ready = false;
+  let closed = false;
+  let free = concurrency;
+  const slotWaiters: Array<() => void> = [];
+
+  const hostFor = (lease: { beat: () => void }): ExecutionHost => ({
+    workerId, store: store!, registry, logger: opts.logger,
+    heartbeat: () => lease.beat(),
+    isClosed: () => closed,
+  });
+
+  async function executionFor(sagaId: string, lease: { beat: () => void }): Promise<SagaExecution | undefined> {
+    const s = store!;
+    const cached = sticky.get(sagaId);
+    if (cached) {
+      sticky.delete(sagaId);
+      if (!cached.failure && (await s.lastSeq(opts.names.sagaJournal(sagaId))) === cached.lastSeq) return cached;
+    }
+    const journal = await s.load(sagaId);
+    if (!journal.length) return undefined;
+    const last = journal.at(-1)!.entry;
+    const start = runStart(journal);
+    const first = journal[start]!.entry;
+    if (last.k in TERMINAL_STATUS) {
+      // A crash between the end and the parent's notification: notify again (idempotent).
+      const parent = first.k === "SagaStarted" || first.k === "ContinuedAsNew" ? first.parent : undefined;
+      if (parent) await notifyParent({ host: hostFor(lease), parent, sagaId }, TERMINAL_STATUS[last.k as keyof typeof TERMINAL_STATUS], last as never);
+      return undefined;
+    }
+    if (start > 0) await s.purgeBefore(sagaId, journal[start]!.seq); // finish a continue-as-new cut short
+    if (first.k !== "SagaStarted" && first.k !== "ContinuedAsNew") throw new UnknownSagaError(`journal of ${sagaId} does not begin with a start`);
+    const def = registry.get(first.sagaType, first.sagaVersion);
+    if (!def) throw new UnknownSagaError(`saga ${first.sagaType} v${first.sagaVersion} is not registered in worker ${workerId}`);
+    const exec = new SagaExecution(def, sagaId, journal.slice(start), hostFor(lease));
+    (exec as { lease?: { beat: () => void } }).lease = lease;
+    return exec;
+  }
+
+  async function advance(sagaId: string, lease: { beat: () => void }, onInbox?: (exec: SagaExecution) => void): Promise<AdvanceOutcome | { kind: "absent" }> {
+    const exec = await executionFor(sagaId, lease);
+    if (!exec) return { kind: "absent" };
+    const l = (exec as { lease?: { beat: () => void } }).lease;
+    if (l && l !== lease) Object.assign(l, { beat: lease.beat });
+    onInbox?.(exec);
+    const out = await exec.advance();
+    if (out.kind === "suspended") {
+      sticky.set(sagaId, exec);
+      while (sticky.size > defaults.saga.stickyCacheSize) sticky.delete(sticky.keys().next().value!);
+    }
+    return out;
+  }
+
+  async function handle(m: JsMsg): Promise<void> {
+    const sagaId = opts.names.parseSagaSubject(m.subject)?.sagaId;
+    if (!sagaId) { m.term(); return; }
+    let lastBeat = 0;
+    const lease = { beat: () => { const now = Date.now(); if (now - lastBeat > 250) { lastBeat = now; m.working(); } } };
+    const keepAlive = setInterval(() => m.working(), keepAliveMs);
+    let current: SagaExecution | undefined;
+    const sub: Subscription = opts.nc.subscribe(opts.names.sagaInbox(sagaId), { callback: () => { void current?.readInbox(); } });
+    const slog = log.child({ sagaId });
+    try {
+      const out = await advance(sagaId, lease, (e) => { current = e; });
+      switch (out.kind) {
+        case "suspended": {
+          await m.ackAck();
+          // A message that reached the inbox after our last read found our task pending and could not queue another.
+          const exec = sticky.get(sagaId);
+          if (exec && (await store!.lastSeq(opts.names.sagaInbox(sagaId))) > exec.inboxHighWater) await store!.requestAdvance(sagaId);
+          break;
+        }
+        case "terminal": case "absent": case "end-of-journal":
+          await m.ackAck();
+          break;
+        case "lost":
+          slog.info({ err: out.error.message }, "saga journal advanced by another worker; backing off");
+          m.nak(defaults.saga.lostRaceRetryMs);
+          break;
+        case "diverged":
+          slog.error({ err: out.error.message, call: out.error.call, step: out.error.step }, "saga code diverged from its journal; retrying later");
+          m.nak(defaults.saga.divergenceRetryMs);
+          break;
+        case "broken":
+          slog.error({ err: out.error.message }, "saga advance failed; retrying later");
+          m.nak(defaults.saga.lostRaceRetryMs * 4);
+          break;
+      }
+    } catch (err) {
+      slog.error({ err: (err as Error).message }, "saga task failed; retrying later");
+      sticky.delete(sagaId);
+      m.nak(err instanceof UnknownSagaError ? defaults.saga.divergenceRetryMs : defaults.saga.lostRaceRetryMs * 4);
+    } finally {
+      clearInterval(keepAlive);
+      sub.unsubscribe();
+    }
+  }
+
+  async function workLoop(): Promise<void> {
+    while (!closed) {
+      try {
+        const consumer = await store!.js.consumers.get(opts.names.sagaWorkStream, opts.names.sagaWorkersConsumer);
+        work = await consumer.consume({ max_messages: concurrency });
+        ready = true;
+        for await (const m of work) {
+          if (free === 0) await new Promise<void>((r) => slotWaiters.push(r));
+          free--;
+          const p = handle(m).finally(() => { free++; inflight.delete(p); slotWaiters.shift()?.(); });
+          inflight.add(p);
+        }
+      } catch (err) {
+        if (!closed) log.warn({ err: (err as Error).message }, "saga work consumer interrupted; resubscribing");
+      }
+      if (!closed) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  async function wakerLoop(): Promise<void> {
+    while (!closed) {
+      try {
+        const consumer = await store!.js.consumers.get(opts.names.sagasStream, opts.names.sagaWakerConsumer);
+        waker = await consumer.consume({ max_messages: 256 });
+        for await (const m of waker) {
+          const sagaId = opts.names.parseSagaSubject(m.subject)?.sagaId;
+          try {
+            if (sagaId) await store!.requestAdvance(sagaId);
+            m.ack();
+          } catch (err) {
+            log.warn({ sagaId, err: (err as Error).message }, "could not queue a saga task; retrying");
+            m.nak(defaults.saga.lostRaceRetryMs);
+          }
+        }
+      } catch (err) {
+        if (!closed) log.warn({ err: (err as Error).message }, "saga waker interrupted; resubscribing");
+      }
+      if (!closed) await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  let loops: Promise<unknown> | undefined;
+  return {
+    workerId,
+    isReady: () => ready && !closed,
+    async start() {
+      store = await SagaStore.open(opts.nc, opts.names);
+      await store.ensure({ ackWaitMs });
+      loops = Promise.all([workLoop(), wakerLoop()]);
+      while (!ready) await new Promise((r) => setTimeout(r, 10));
+      log.info({ concurrency, ackWaitMs }, "saga worker started");
+    },
+    async stop(o = {}) {
+      if (closed) return;
+      closed = true;
+      ready = false;
+      await work?.close().catch(() => undefined);
+      await waker?.close().catch(() => undefined);
+      const grace = new Promise((r) => setTimeout(r, o.graceMs ?? 5_000).unref());
+      await Promise.race([Promise.all([...inflight]), grace]);
+      await Promise.race([loops, grace]);
+      sticky.clear();
+    },
+    async advance(sagaId) {
+      if (!store) { store = await SagaStore.open(opts.nc, opts.names); await store.ensure({ ackWaitMs }); }
+      return advance(sagaId, { beat: () => {} });
+    },
+  };
+}
