@@ -150,6 +150,10 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     const bob = await h.token("bob", ["api-keys:write", "subscriptions:read"]);
     expect((await createKey(bob, { name: "idem", scopes: ["subscriptions:read"] }, headers)).status).toBe(201);
     await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["subscriptions:read"] }, { "idempotency-key": "has spaces" }), 400, "invalid_input");
+    // A refused command frees its key: the corrected request under the same key is not a "different request".
+    await refusedWithoutEvents(() => createKey(alice, { name: "y", scopes: ["payments:write"] }, { "idempotency-key": "fix-me" }), 403, "forbidden");
+    expect(await h.redis.exists(`${h.deps.names.redisPrefix}idempotency:http:alice:fix-me`)).toBe(0);
+    expect((await createKey(alice, { name: "y", scopes: ["subscriptions:read"] }, { "idempotency-key": "fix-me" })).status).toBe(201);
   });
 
   it("X-Wait-For-Position: malformed is 400; a position never reached answers after the bound, flagged stale", async () => {

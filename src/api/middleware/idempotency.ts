@@ -44,7 +44,7 @@ export function idempotency(opts: { ttlSeconds?: number; redactFields?: readonly
 
     const claimed = await redis.set(redisKey, JSON.stringify({ state: "in_flight", fingerprint }), "EX", IN_FLIGHT_TTL_SECONDS, "NX");
     if (claimed !== "OK") {
-      const existing = Stored.safeParse(JSON.parse((await redis.get(redisKey)) ?? "null"));
+      const existing = Stored.safeParse(parseJson(await redis.get(redisKey)));
       if (!existing.success) throw new DomainError("conflict", "a request with this Idempotency-Key just finished or expired; retry");
       if (existing.data.fingerprint !== fingerprint) throw new DomainError("conflict", `${IDEMPOTENCY_HEADER} was already used for a different request`);
       if (existing.data.state === "in_flight") throw new DomainError("conflict", `a request with this ${IDEMPOTENCY_HEADER} is still in progress`);
@@ -74,6 +74,10 @@ export function idempotency(opts: { ttlSeconds?: number; redactFields?: readonly
     };
     await redis.set(redisKey, JSON.stringify(stored), "EX", ttlSeconds);
   };
+}
+
+function parseJson(text: string | null): unknown {
+  try { return text === null ? null : JSON.parse(text); } catch { return null; }
 }
 
 /** Drops the named top-level fields of a JSON object body; other bodies are stored as they are. */
