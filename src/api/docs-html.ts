@@ -9,7 +9,7 @@ interface Operation {
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: unknown }[];
   requestBody?: { content?: Record<string, { schema?: unknown }> };
-  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
+  responses?: Record<string, { description?: string; headers?: Record<string, { description?: string }>; content?: Record<string, { schema?: unknown }> }>;
 }
 
 /** The parts of an OpenAPI document the page shows. */
@@ -38,7 +38,7 @@ function operationHtml(method: string, path: string, op: Operation): string {
   const security = (op.security ?? []).map((req) => Object.entries(req).map(([k, scopes]) => `${escapeHtml(k)}${scopes.length ? ` (${scopes.map(escapeHtml).join(", ")})` : ""}`).join(" + ")).join(" <em>or</em> ");
   const params = (op.parameters ?? []).map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td>${escapeHtml(p.description ?? "")}</td><td>${schemaHtml(p.schema ?? {})}</td></tr>`).join("");
   const body = Object.entries(op.requestBody?.content ?? {}).map(([type, c]) => `<h4>Request body <code>${escapeHtml(type)}</code></h4>${schemaHtml(c.schema ?? {})}`).join("");
-  const responses = Object.entries(op.responses ?? {}).map(([status, r]) => `<tr><td><code>${escapeHtml(status)}</code></td><td>${escapeHtml(r.description ?? "")}</td><td>${Object.values(r.content ?? {}).map((c) => schemaHtml(c.schema ?? {})).join("")}</td></tr>`).join("");
+  const responses = Object.entries(op.responses ?? {}).map(([status, r]) => `<tr><td><code>${escapeHtml(status)}</code></td><td>${escapeHtml(r.description ?? "")}${Object.entries(r.headers ?? {}).map(([h, d]) => `<br>header <code>${escapeHtml(h)}</code>: ${escapeHtml(d.description ?? "")}`).join("")}</td><td>${Object.values(r.content ?? {}).map((c) => schemaHtml(c.schema ?? {})).join("")}</td></tr>`).join("");
   return `<section class="op" id="${id}">
 <h3><span class="m m-${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(op.summary ?? "")}</p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ""}

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from "vitest";
-import { mkdtemp, stat } from "node:fs/promises";
+import { chmod, mkdtemp, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT, base64url, exportJWK, generateKeyPair } from "jose";
@@ -100,6 +100,9 @@ describe("local signing key", () => {
     expect(new Set(keys.map((k) => k.kid)).size).toBe(1);
     expect((await stat(signingKeyPath(dir))).mode & 0o777).toBe(0o600);
     expect((await loadOrCreateSigningKey(dir)).kid).toBe(keys[0]!.kid);
+    await chmod(signingKeyPath(dir), 0o644);
+    await loadOrCreateSigningKey(dir);
+    expect((await stat(signingKeyPath(dir))).mode & 0o777).toBe(0o600);
     const token = await issueToken({ sub: "a", scopes: [] }, { key: keys[1]!, settings });
     await expect(createJwtVerifier({ publicKey: keys[3]!.publicKey, settings })(token)).resolves.toMatchObject({ id: "a" });
   });

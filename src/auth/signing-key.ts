@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile, link, unlink, chmod } from "node:fs/promises";
+import { mkdir, readFile, writeFile, link, unlink, chmod, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -65,6 +65,8 @@ async function readKeyFile(path: string): Promise<SigningKey | undefined> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+  // A private key readable by others is tightened back to 0600 (it may have been copied in with a loose umask).
+  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
   let parsed: z.infer<typeof StoredKey>;
   try {
     parsed = StoredKey.parse(JSON.parse(text));
