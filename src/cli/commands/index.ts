@@ -2,6 +2,8 @@ import type { CliCommand } from "../command.js";
 import { tokenCommand } from "./token.js";
 import { projectionsList, projectionsRebuild } from "./projections.js";
 import { paymentsCompleteCommand, paymentsFailCommand } from "./payments.js";
+import { up } from "./up.js";
+import { roleCommand } from "./role.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand];
+export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand];

@@ -1,0 +1,59 @@
+import { createRoute } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import { payments } from "../../../projections/payments/table.js";
+import { actorOf, hasScope } from "../../auth/principal.js";
+import { NotFoundError } from "../../domain/errors.js";
+import { CreatePaymentBody, type PaymentService } from "../../payments/service.js";
+import type { Payment } from "../../domain/payment/payment.js";
+import { requireScope } from "../middleware/auth.js";
+import { idempotency } from "../middleware/idempotency.js";
+import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
+import type { RouteModule } from "../app.js";
+import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { IdParam, PaymentView, iso } from "./views.js";
+
+const create = createRoute({
+  method: "post", path: "/api/v1/payments", tags: ["payments"],
+  summary: "Pay for pending_payment subscriptions of the caller (the payment provider later reports payment.completed)",
+  security: secured("payments:write"),
+  middleware: [requireScope("payments:write"), idempotency()],
+  request: { body: jsonBody(CreatePaymentBody.openapi("CreatePayment")) },
+  responses: { 201: commandResult(PaymentView, "Created, status pending"), ...errors(400, 401, 403, 404, 409) },
+});
+
+const get = createRoute({
+  method: "get", path: "/api/v1/payments/{id}", tags: ["payments"], summary: "One payment (own only; admin any)",
+  security: secured("payments:write"),
+  middleware: [requireScope("payments:write"), readYourWrites()],
+  request: { params: IdParam, headers: readYourWritesHeaders },
+  responses: { 200: json(PaymentView, "The payment"), ...errors(400, 401, 403, 404) },
+});
+
+function paymentView(p: Payment): PaymentView {
+  return { id: p.id, status: p.status, subscriptionIds: p.subscriptionIds, provider: p.provider, createdAt: iso(p.createdAt), completedAt: p.completedAt ? iso(p.completedAt) : null, failureReason: p.failureReason };
+}
+
+/** Payments (R-PAY-1): creating one appends PaymentCreated and links the subscriptions. */
+export function paymentRoutes(service: PaymentService): RouteModule {
+  return (app, deps) => {
+    app.openapi(create, async (c) => {
+      const principal = c.get("principal");
+      const body = c.req.valid("json");
+      const now = deps.now();
+      const r = await service.createPayment({ ...body, userId: principal.id }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      withPosition(c, r.position);
+      return c.json(paymentView(r.payment), 201);
+    });
+
+    app.openapi(get, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      const [row] = await deps.db.select().from(payments).where(eq(payments.id, id)).limit(1);
+      if (!row || (row.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("payment", id);
+      return c.json({
+        id: row.id, status: PaymentView.shape.status.parse(row.status), subscriptionIds: row.subscriptionIds, provider: row.provider,
+        createdAt: iso(row.createdAt), completedAt: row.completedAt ? iso(row.completedAt) : null, failureReason: row.failureReason,
+      }, 200);
+    });
+  };
+}

@@ -1,0 +1,77 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq } from "drizzle-orm";
+import { subscriptions } from "../../../projections/subscriptions/table.js";
+import { actorOf, hasScope } from "../../auth/principal.js";
+import { NotFoundError } from "../../domain/errors.js";
+import { CreateSubscriptionBody } from "../../subscriptions/schemas.js";
+import type { SubscriptionService } from "../../subscriptions/service.js";
+import { requireScope } from "../middleware/auth.js";
+import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
+import type { RouteModule } from "../app.js";
+import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { IdParam, SubscriptionView, subscriptionView } from "./views.js";
+
+const create = createRoute({
+  method: "post", path: "/api/v1/subscriptions", tags: ["subscriptions"],
+  summary: "Subscribe to a node (201), or get the caller's pending one of the same chain, node type and duration (200)",
+  security: secured("subscriptions:write"),
+  middleware: [requireScope("subscriptions:write")],
+  request: { body: jsonBody(CreateSubscriptionBody.openapi("CreateSubscription")) },
+  responses: { 201: commandResult(SubscriptionView, "Created"), 200: commandResult(SubscriptionView, "The existing pending_payment subscription"), ...errors(400, 401, 403, 409) },
+});
+
+const list = createRoute({
+  method: "get", path: "/api/v1/subscriptions", tags: ["subscriptions"], summary: "The caller's subscriptions (admin: everyone's), newest first",
+  security: secured("subscriptions:read"),
+  middleware: [requireScope("subscriptions:read"), readYourWrites()],
+  request: {
+    headers: readYourWritesHeaders,
+    query: z.object({
+      status: SubscriptionView.shape.status.optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+  },
+  responses: { 200: json(z.object({ items: z.array(SubscriptionView) }).openapi("SubscriptionList"), "Subscriptions"), ...errors(400, 401, 403) },
+});
+
+const get = createRoute({
+  method: "get", path: "/api/v1/subscriptions/{id}", tags: ["subscriptions"], summary: "One subscription (own only; admin any)",
+  security: secured("subscriptions:read"),
+  middleware: [requireScope("subscriptions:read"), readYourWrites()],
+  request: { params: IdParam, headers: readYourWritesHeaders },
+  responses: { 200: json(SubscriptionView, "The subscription"), ...errors(400, 401, 403, 404) },
+});
+
+/** Subscriptions (R-SUB-1, R-SUB-4): commands through the service (events), queries from the read model. */
+export function subscriptionRoutes(service: SubscriptionService): RouteModule {
+  return (app, deps) => {
+    app.openapi(create, async (c) => {
+      const principal = c.get("principal");
+      const body = c.req.valid("json");
+      const now = deps.now();
+      const r = await service.createSubscription({ ...body, userId: principal.id }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      withPosition(c, r.position);
+      return c.json(subscriptionView(r.subscription), r.created ? 201 : 200);
+    });
+
+    app.openapi(list, async (c) => {
+      const principal = c.get("principal");
+      const q = c.req.valid("query");
+      const filters = [
+        ...(hasScope(principal, "admin") ? [] : [eq(subscriptions.userId, principal.id)]),
+        ...(q.status ? [eq(subscriptions.status, q.status)] : []),
+      ];
+      const rows = await deps.db.select().from(subscriptions).where(and(...filters)).orderBy(desc(subscriptions.createdAt), desc(subscriptions.id)).limit(q.limit);
+      return c.json({ items: rows.map(subscriptionView) }, 200);
+    });
+
+    app.openapi(get, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      const [row] = await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1);
+      // Another user's subscription answers 404, not 403: its existence is not the caller's business.
+      if (!row || (row.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("subscription", id);
+      return c.json(subscriptionView(row), 200);
+    });
+  };
+}

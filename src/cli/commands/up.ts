@@ -1,0 +1,61 @@
+import { resolve } from "node:path";
+import type { CliCommand } from "../command.js";
+import { loadEnv } from "../../config/env.js";
+import { defaults } from "../../config/defaults.js";
+import { ensureLocalStack } from "../../localstack/stack.js";
+import { startSystem, ROLE_NAMES } from "../../roles/system.js";
+import { createLogger } from "../../observability/logger.js";
+
+/** Port of a URL on this machine, or undefined when the URL points elsewhere (then it is never started). */
+function localPort(url: string): number | undefined {
+  const u = new URL(url);
+  return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) && u.port ? Number(u.port) : undefined;
+}
+
+/**
+ * `nodeplane up` (`make run`): NATS, PostgreSQL and Redis as child processes with data under
+ * NODEPLANE_DATA_DIR (reused when already listening), then every role in this process; Ctrl-C stops all.
+ */
+export const up: CliCommand = {
+  name: "up",
+  summary: "run the whole system on its embedded default (make run)",
+  usage: "nodeplane up",
+  async run() {
+    const env = loadEnv();
+    const logger = createLogger({ role: "up", level: env.LOG_LEVEL });
+    const ports = [localPort(env.NATS_URL), localPort(env.DATABASE_URL), localPort(env.REDIS_URL)];
+    const database = new URL(env.DATABASE_URL).pathname.slice(1) || "nodeplane";
+    const stack = ports.every((p) => p !== undefined)
+      ? await ensureLocalStack({
+          dataDir: resolve(env.NODEPLANE_DATA_DIR),
+          ports: { natsPort: ports[0]!, natsMonitorPort: ports[0]! === defaults.localStack.natsPort ? defaults.localStack.natsMonitorPort : 0, postgresPort: ports[1]!, redisPort: ports[2]! },
+          database,
+        })
+      : undefined;
+    if (stack?.started.length) logger.info({ started: stack.started, dataDir: env.NODEPLANE_DATA_DIR }, "local services started");
+    let system: Awaited<ReturnType<typeof startSystem>>;
+    try {
+      system = await startSystem(env, { roles: ROLE_NAMES, logger });
+    } catch (err) {
+      await stack?.stop();
+      throw err;
+    }
+    console.log(`API ready at ${system.apiUrl}`);
+    await new Promise<void>((done) => {
+      const shutdown = (sig: string) => {
+        logger.info({ signal: sig }, "stopping");
+        process.off("SIGINT", onInt);
+        process.off("SIGTERM", onTerm);
+        done();
+      };
+      const onInt = () => shutdown("SIGINT");
+      const onTerm = () => shutdown("SIGTERM");
+      process.on("SIGINT", onInt);
+      process.on("SIGTERM", onTerm);
+    });
+    await system.stop();
+    await stack?.stop();
+    console.log("stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,54 @@
+import type { Env } from "../config/env.js";
+import type { Logger } from "../observability/logger.js";
+import { openConnections } from "./connections.js";
+import { startApiRole } from "./api.js";
+import { startProjectorRole } from "./projector.js";
+import { startPaymentsRole } from "./payments.js";
+
+/** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
+export const ROLE_NAMES = ["api", "projector", "payments"] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export interface RunningSystem {
+  /** The API's URL when the api role runs here. */
+  apiUrl?: string;
+  stop(): Promise<void>;
+}
+
+interface Running { stop(): Promise<void>; isReady(): boolean }
+
+/**
+ * Starts the given roles in this process over one set of connections. Roles are started in
+ * dependency order (projector first so queries have read models) and stopped in reverse.
+ */
+export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; logger: Logger }): Promise<RunningSystem> {
+  const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}` });
+  const running: { name: RoleName; role: Running }[] = [];
+  const stopAll = async () => {
+    for (const { name, role } of running.reverse()) {
+      await role.stop().catch((err: unknown) => opts.logger.error({ err, role: name }, "role did not stop cleanly"));
+    }
+    running.length = 0;
+    await conn.close();
+  };
+  try {
+    if (opts.roles.includes("projector")) {
+      running.push({ name: "projector", role: await startProjectorRole({ nc: conn.nc, store: conn.store, databaseUrl: env.DATABASE_URL, names: conn.names, logger: opts.logger }) });
+    }
+    if (opts.roles.includes("payments")) {
+      running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
+    }
+    let apiUrl: string | undefined;
+    if (opts.roles.includes("api")) {
+      const roleProbes = Object.fromEntries(running.map(({ name, role }) => [name, () => role.isReady()]));
+      const api = await startApiRole(env, conn, { logger: opts.logger, roleProbes });
+      running.push({ name: "api", role: api });
+      apiUrl = api.url;
+    }
+    opts.logger.info({ roles: running.map((r) => r.name), apiUrl }, "system started");
+    return { ...(apiUrl ? { apiUrl } : {}), stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
