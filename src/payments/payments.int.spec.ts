@@ -118,23 +118,68 @@ describe.skipIf(!servicesAvailable())("payment consumer: duplicates without the 
     // No Redis fast path here: the duplicates must be stopped by the event store's expectations.
     await sys.startRole({ idempotency: noopIdempotencyStore, concurrency: 4 });
     await sys.startRole({ idempotency: noopIdempotencyStore, concurrency: 4 });
-    const subs = [await pending(sys, "dup", 1), await pending(sys, "dup", 30)];
-    const { payment } = await sys.payments.createPayment({ userId: "dup", subscriptionIds: subs.map((x) => x.id) }, ctx, new Date());
-    const msg = JSON.stringify({ version: 1, paymentId: payment.id, completedAt: new Date().toISOString() });
-    await Promise.all([1, 2, 3, 4].map((i) => sys.store.js.publish(sys.s.names.paymentCompleted, msg, { msgID: `dup-${i}` })));
-    await until("payment completed", async () => (await sys.payments.loadPayment(payment.id)).payment?.status === "completed");
-    await until("all four messages acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0; });
-    for (const sub of subs) {
-      const activated = (await sys.events("subscription", "SubscriptionActivated")).filter((e) => e.aggregateId === sub.id);
-      expect(activated).toHaveLength(1);
-      const requested = (await sys.events("node", "NodeProvisionRequested")).filter((e) => (e.data as { subscriptionId: string }).subscriptionId === sub.id);
-      expect(requested).toHaveLength(1);
-      expect(requested[0]!.aggregateId).toBe(nodeIdForSubscription(sub.id));
-      const state = (await sys.subscriptions.loadSubscription(sub.id)).subscription!;
-      expect(state.status).toBe("active");
-      expect(Date.parse(state.expiresAt) - Date.parse(state.activatedAt!)).toBe(sub.durationDays * DAY);
+    const batches = [];
+    for (const user of ["dup-a", "dup-b", "dup-c"]) {
+      const subs = [await pending(sys, user, 1), await pending(sys, user, 30)];
+      const { payment } = await sys.payments.createPayment({ userId: user, subscriptionIds: subs.map((x) => x.id) }, ctx, new Date());
+      batches.push({ subs, payment });
     }
-    expect((await sys.events("payment", "PaymentCompleted")).filter((e) => e.aggregateId === payment.id)).toHaveLength(1);
+    await Promise.all(batches.flatMap(({ payment }) => {
+      const msg = JSON.stringify({ version: 1, paymentId: payment.id, completedAt: new Date().toISOString() });
+      return [1, 2, 3, 4].map((i) => sys.store.js.publish(sys.s.names.paymentCompleted, msg, { msgID: `${payment.id}-copy-${i}` }));
+    }));
+    for (const { payment } of batches) await until("payment completed", async () => (await sys.payments.loadPayment(payment.id)).payment?.status === "completed");
+    await until("all copies acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0; });
+    const activatedEvents = await sys.events("subscription", "SubscriptionActivated");
+    const requestedEvents = await sys.events("node", "NodeProvisionRequested");
+    for (const { subs, payment } of batches) {
+      for (const sub of subs) {
+        expect(activatedEvents.filter((e) => e.aggregateId === sub.id)).toHaveLength(1);
+        const requested = requestedEvents.filter((e) => (e.data as { subscriptionId: string }).subscriptionId === sub.id);
+        expect(requested).toHaveLength(1);
+        expect(requested[0]!.aggregateId).toBe(nodeIdForSubscription(sub.id));
+        const state = (await sys.subscriptions.loadSubscription(sub.id)).subscription!;
+        expect(state.status).toBe("active");
+        expect(Date.parse(state.expiresAt) - Date.parse(state.activatedAt!)).toBe(sub.durationDays * DAY);
+      }
+      expect((await sys.events("payment", "PaymentCompleted")).filter((e) => e.aggregateId === payment.id)).toHaveLength(1);
+    }
+    expect((await sys.consumerInfo()).delivered.consumer_seq).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe.skipIf(!servicesAvailable())("payment consumer: failures that may pass are NAKed (R-PAY-3)", () => {
+  let sys: System;
+  beforeAll(async () => { sys = await system("payfault"); });
+  afterAll(async () => { await sys?.close(); });
+
+  it("a failing subscription append and a failing NodeProvisionRequested append are NAKed, and the redelivery completes the payment once", async () => {
+    // Fault injection on the real store: the first activation append and the first two node appends fail.
+    const failures = { subscription: 1, node: 2 };
+    const faulty: EventStore = Object.create(sys.store, {
+      append: {
+        value: async (...args: Parameters<EventStore["append"]>) => {
+          const [category, , events] = args;
+          const isTarget = (category === "subscription" && events.some((e) => e.type === "SubscriptionActivated")) || category === "node";
+          if (isTarget && failures[category as keyof typeof failures] > 0) {
+            failures[category as keyof typeof failures]--;
+            throw new Error(`injected ${category} append failure`);
+          }
+          return sys.store.append(...args);
+        },
+      },
+    });
+    await sys.startRole({ store: faulty, maxDeliver: 5, nakDelayMs: 50 });
+    const sub = await pending(sys, "faulty", 7);
+    const { payment } = await sys.payments.createPayment({ userId: "faulty", subscriptionIds: [sub.id] }, ctx, new Date());
+    await sys.provider.complete(payment.id);
+    await until("payment completed", async () => (await sys.payments.loadPayment(payment.id)).payment?.status === "completed");
+    expect(failures).toEqual({ subscription: 0, node: 0 });
+    const info = await until("acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0 && i; });
+    expect(info.delivered.consumer_seq).toBe(4);
+    expect((await sys.events("subscription", "SubscriptionActivated")).filter((e) => e.aggregateId === sub.id)).toHaveLength(1);
+    expect((await sys.events("node", "NodeProvisionRequested")).filter((e) => e.aggregateId === nodeIdForSubscription(sub.id))).toHaveLength(1);
+    expect(await sys.events("paymentinbox")).toHaveLength(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
+// zod from @hono/zod-openapi: the extension must run before CreatePaymentBody is built so that the route can call `.openapi()` on it.
+import { z } from "@hono/zod-openapi";
 import { commandHandler } from "../eventstore/command-handler.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";

@@ -1,4 +1,5 @@
-import { z } from "zod";
+// zod from @hono/zod-openapi: the extension must run before these schemas are built so that routes can call `.openapi()` on them.
+import { z } from "@hono/zod-openapi";
 import { Id } from "../../schemas/events/define.js";
 
 /** The body of `POST /api/v1/subscriptions` (R-SUB-1); the route and the service share it. */
