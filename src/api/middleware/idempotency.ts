@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { defaults } from "../../config/defaults.js";
 import { DomainError, ValidationError } from "../../domain/errors.js";
 import type { AppEnv } from "../deps.js";
@@ -16,6 +16,14 @@ const Stored = z.discriminatedUnion("state", [
   z.object({ state: z.literal("in_flight"), fingerprint: z.string() }),
   z.object({ state: z.literal("done"), fingerprint: z.string(), status: z.number().int(), contentType: z.string(), position: z.string().optional(), body: z.string() }),
 ]);
+
+/** The header as commands document it in OpenAPI (`request: { headers: idempotencyHeaders }`). */
+export const idempotencyHeaders = z.object({
+  "idempotency-key": z.string().regex(/^[A-Za-z0-9_\-:.]{1,200}$/).optional().openapi({
+    description: "Makes a retry safe: the first answer is stored (24 h) and replayed for the same key; 409 while the first is in flight",
+    example: "3f6c2b1e-create-key",
+  }),
+});
 
 /** The Redis key of one principal's idempotency key (R-API-6). */
 export function idempotencyRedisKey(redisPrefix: string, principalId: string, key: string): string {

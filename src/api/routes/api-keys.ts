@@ -7,7 +7,7 @@ import { generateApiKey } from "../../auth/api-keys.js";
 import { commandHandler } from "../../eventstore/command-handler.js";
 import { apiKeyDecider } from "../../domain/apikey/decide.js";
 import { requireScope } from "../middleware/auth.js";
-import { idempotency } from "../middleware/idempotency.js";
+import { idempotency, idempotencyHeaders } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { Api, ApiDeps } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured } from "./common.js";
@@ -38,7 +38,7 @@ const createKey = createRoute({
   security: secured("api-keys:write"),
   // The key is a one-time secret, so an Idempotency-Key replay answers with everything but the key.
   middleware: [requireScope("api-keys:write"), idempotency({ redactFields: ["key"] })],
-  request: { body: jsonBody(CreateApiKeyBody) },
+  request: { body: jsonBody(CreateApiKeyBody), headers: idempotencyHeaders },
   responses: { 201: commandResult(CreatedApiKey, "Created"), ...errors(400, 401, 403, 409) },
 });
 
