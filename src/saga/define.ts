@@ -76,7 +76,12 @@ export function defineSaga<S extends z.ZodType, Output>(
 }
 
 /** A saga of any input and output, as the registry holds it. */
-export type AnySaga = SagaDefinition<never, unknown> | SagaDefinition<unknown, unknown>;
+export interface AnySaga {
+  readonly name: string;
+  readonly version: number;
+  readonly input: z.ZodType<unknown>;
+  readonly run: (ctx: never, input: never) => Promise<unknown>;
+}
 
 /** The sagas a worker can run, by name and version: a running saga finishes on the version it started with. */
 export interface SagaRegistry {
@@ -89,7 +94,7 @@ export interface SagaRegistry {
 export function createSagaRegistry(sagas: readonly AnySaga[]): SagaRegistry {
   const byKey = new Map<string, SagaDefinition<unknown, unknown>>();
   const latest = new Map<string, SagaDefinition<unknown, unknown>>();
-  for (const s of sagas as readonly SagaDefinition<unknown, unknown>[]) {
+  for (const s of sagas as unknown as readonly SagaDefinition<unknown, unknown>[]) {
     byKey.set(`${s.name}@${s.version}`, s);
     const cur = latest.get(s.name);
     if (!cur || cur.version < s.version) latest.set(s.name, s);

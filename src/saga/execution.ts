@@ -61,6 +61,8 @@ export class SagaExecution {
   waiters = new Map<number, Waiter>();
   cancelListeners = new Set<() => void>();
   inboxHighWater = 0;
+  /** Inbox messages delivered so far (a progress counter for `advance`). */
+  deliveries = 0;
   canInput: { value: unknown } | undefined;
   fnOutcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
   failure: AdvanceOutcome | undefined;
@@ -119,6 +121,7 @@ export class SagaExecution {
     if (this.terminal) return { kind: "terminal", status: this.terminal };
     if (!this.launched) this.launch();
     for (;;) {
+      const deliveredBefore = this.deliveries;
       await this.quiesce();
       if (this.failure) return this.failure;
       if (this.canInput) {
@@ -139,7 +142,8 @@ export class SagaExecution {
       if (!this.host) return { kind: "end-of-journal" };
       const progressed = await this.readInbox();
       if (this.failure) return this.failure;
-      if (!progressed) return { kind: "suspended", waitingFor: [...this.waiters.values()].map((w) => w.describe) };
+      // A read triggered by an inbox notification (see worker.ts) may have delivered in the meantime.
+      if (!progressed && this.deliveries === deliveredBefore) return { kind: "suspended", waitingFor: [...this.waiters.values()].map((w) => w.describe) };
     }
   }
 

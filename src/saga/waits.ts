@@ -109,6 +109,7 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
         await x.append({ k: "CancelRequested", atCall: x.cancel.atCall, reason: msg.reason, inboxSeq: seq });
         for (const w of [...x.waiters.values()]) { x.waiters.delete(w.call); w.reject(cancelled(x)); }
         for (const l of [...x.cancelListeners]) l();
+        x.deliveries++;
         progressed = true;
       }
       x.consumedInbox.add(seq);
@@ -160,6 +161,7 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
     }
     if (x.failure) return false;
     x.consumedInbox.add(seq);
+    x.deliveries++;
     progressed = true;
     await host.store.deleteInbox(seq);
   }

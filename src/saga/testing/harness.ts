@@ -45,3 +45,14 @@ export function gate<T = void>() {
   const promise = new Promise<T>((r) => { open = r; });
   return { promise, open };
 }
+
+/** Resolves once a journal has an entry of `kind`: reads it, then listens to its subject (push, no polling). */
+export async function waitForEntry(nc: NatsConnection, journalSubject: string, history: () => Promise<Array<{ entry: { k: string } }>>, kind: string): Promise<void> {
+  const sub = nc.subscribe(journalSubject);
+  try {
+    if ((await history().catch(() => [])).some((e) => e.entry.k === kind)) return;
+    for await (const m of sub) if ((m.json() as { k?: string }).k === kind) return;
+  } finally {
+    sub.unsubscribe();
+  }
+}
