@@ -1,5 +1,5 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "pino";
+import type { Logger } from "../observability/logger.js";
 import type { z } from "zod";
 import { NO_STREAM, type EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "pino";
+import type { Logger } from "../observability/logger.js";
 import { commandHandler } from "../eventstore/command-handler.js";
 import { NO_STREAM, type EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";

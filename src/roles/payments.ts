@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
-import type { Logger } from "pino";
+import type { Logger } from "../observability/logger.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
 import { defaults } from "../config/defaults.js";
