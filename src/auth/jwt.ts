@@ -72,6 +72,7 @@ export function createJwtVerifier(opts: { publicKey: CryptoKey | KeyObject; sett
         issuer: opts.settings.issuer,
         audience: opts.settings.audience,
         algorithms,
+        typ: "JWT",
         requiredClaims: ["exp", "iat", "sub"],
         ...(opts.now ? { currentDate: opts.now() } : {}),
       });

@@ -67,11 +67,14 @@ describe("JWT verification", () => {
   it("refuses unknown scopes and tokens without exp or sub", async () => {
     const t = now.getTime() / 1000;
     const sign = (claims: Record<string, unknown>, f: (j: SignJWT) => SignJWT) =>
-      f(new SignJWT(claims).setProtectedHeader({ alg: "EdDSA" }).setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t)).sign(key.privateKey);
+      f(new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "JWT" }).setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t)).sign(key.privateKey);
     await refused(await sign({ scope: "subscriptions:read root" }, (j) => j.setSubject("a").setExpirationTime(t + 60)), /claims are invalid/);
     await refused(await sign({ scope: "admin" }, (j) => j.setSubject("a")), /claim exp/);
     await refused(await sign({ scope: "admin" }, (j) => j.setExpirationTime(t + 60)), /claim sub/);
     await refused("not-a-jwt", /invalid/);
+    const otherTyp = await new SignJWT({ scope: "admin" }).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt" }).setSubject("a")
+      .setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t).setExpirationTime(t + 60).sign(key.privateKey);
+    await refused(otherTyp, /claim typ/);
   });
 
   it("refuses an allow-list with symmetric algorithms or none", () => {
