@@ -31,6 +31,8 @@ export const defaults = {
     ackWaitMs: 30_000,
     /** R-PAY-4: TTL of the idempotency keys in Redis. */
     idempotencyTtlSeconds: 7 * 24 * 3600,
+    /** Delay before a NAKed payment message is redelivered. */
+    nakDelayMs: 1_000,
   },
   idempotency: { httpTtlSeconds: 24 * 3600 },
   auth: {

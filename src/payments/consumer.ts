@@ -1,3 +1,4 @@
+import { defaults } from "../config/defaults.js";
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../observability/logger.js";
 import type { z } from "zod";
@@ -8,9 +9,6 @@ import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import { createPaymentProcessor } from "./processor.js";
 import { UnprocessablePaymentMessageError } from "./errors.js";
 import type { IdempotencyStore } from "./idempotency.js";
-
-/** Delay before a NAKed message comes back, so a passing outage is not hammered max_deliver times at once. */
-export const DEFAULT_NAK_DELAY_MS = 1_000;
 
 export interface PaymentConsumerOptions {
   store: EventStore;
@@ -42,7 +40,7 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
   const names = store.names;
   const now = opts.now ?? (() => new Date());
   const concurrency = opts.concurrency ?? 4;
-  const nakDelayMs = opts.nakDelayMs ?? DEFAULT_NAK_DELAY_MS;
+  const nakDelayMs = opts.nakDelayMs ?? defaults.payments.nakDelayMs;
   const processor = createPaymentProcessor({ store, profiles: opts.profiles, logger: log });
 
   async function decide(m: JsMsg): Promise<Verdict> {
