@@ -25,7 +25,10 @@ export interface ApiDeps {
   now: () => Date;
 }
 
-/** Per-request values set by the middleware: `c.get("principal")` after `authenticate()`. */
+/**
+ * Per-request values set by the middleware. `principal` is typed as always present for handler
+ * convenience: it is set by `requireScope()`/`authenticate()`, so read it only on routes that use them.
+ */
 export interface AppEnv {
   Variables: {
     requestId: string;
