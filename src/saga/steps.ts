@@ -74,6 +74,7 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
         push(result);
         return result;
       } catch (err) {
+        if (x.failure) throw err; // the journal write failed (lost to another worker): nothing more to record
         const durationMs = round(performance.now() - t0);
         if (err instanceof AbandonedByCancel) {
           const ab = await x.append({ k: "StepAbandoned", call, step: name, attempt, reason: x.cancel?.reason ?? "cancelled" });
@@ -139,6 +140,7 @@ export async function compensateFrame(x: SagaExecution, c: CompensationFrame): P
         await x.append({ k: "CompensationCompleted", call: c.call, step: c.step, attempt, durationMs: round(performance.now() - t0) });
         return { ok: true as const };
       } catch (err) {
+        if (x.failure) throw err;
         const error = toJournalError(err);
         const retry = attempt < c.retry.maxAttempts && isRetryable(c.retry, err);
         x.log?.warn({ step: c.step, attempt, err: error, retry }, "saga compensation attempt failed");
