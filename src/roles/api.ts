@@ -6,8 +6,6 @@ import { waitForPosition } from "../projection/wait.js";
 import { projections } from "../../projections/index.js";
 import { createLocalAuth } from "../auth/local.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
-import { createSubscriptionService } from "../subscriptions/service.js";
-import { createPaymentService } from "../payments/service.js";
 import { createApp } from "../api/app.js";
 import { serveApi } from "../api/serve.js";
 import { checkReadiness, natsProbe, postgresProbe, redisProbe, type Probe } from "../api/readiness.js";
@@ -29,15 +27,13 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
   const db = await createDb(env.DATABASE_URL, conn.names.pgSchema, { max: 10 });
   try {
     const [auth, profiles] = await Promise.all([createLocalAuth({ dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }), loadChainProfiles()]);
-    const subscriptions = createSubscriptionService({ store: conn.store, profiles });
-    const payments = createPaymentService({ store: conn.store, providerName: "local" });
     const app = createApp({
       store: conn.store, db: db.db, redis: conn.redis, names: conn.names, logger: opts.logger.child({ component: "api" }),
       auth: auth.authenticator(db.db),
       readiness: () => checkReadiness({ nats: natsProbe(conn.nc), postgres: postgresProbe(db.sql), redis: redisProbe(conn.redis), ...opts.roleProbes }),
       waitForPosition: (position, maxMs) => waitForPosition(db.sql, projections.map((p) => p.name), position, maxMs),
       now: () => new Date(),
-    }, { routes: [subscriptionRoutes(subscriptions), paymentRoutes(payments)] });
+    }, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })] });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { payments } from "../../../projections/payments/table.js";
 import { actorOf, hasScope } from "../../auth/principal.js";
 import { NotFoundError } from "../../domain/errors.js";
-import { CreatePaymentBody, type PaymentService } from "../../payments/service.js";
+import { CreatePaymentBody, createPaymentService } from "../../payments/service.js";
 import type { Payment } from "../../domain/payment/payment.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
@@ -34,8 +34,9 @@ function paymentView(p: Payment): PaymentView {
 }
 
 /** Payments (R-PAY-1): creating one appends PaymentCreated and links the subscriptions. */
-export function paymentRoutes(service: PaymentService): RouteModule {
+export function paymentRoutes(opts: { providerName: string }): RouteModule {
   return (app, deps) => {
+    const service = createPaymentService({ store: deps.store, providerName: opts.providerName });
     app.openapi(create, async (c) => {
       const principal = c.get("principal");
       const body = c.req.valid("json");

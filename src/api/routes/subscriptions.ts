@@ -4,7 +4,8 @@ import { subscriptions } from "../../../projections/subscriptions/table.js";
 import { actorOf, hasScope } from "../../auth/principal.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { CreateSubscriptionBody } from "../../subscriptions/schemas.js";
-import type { SubscriptionService } from "../../subscriptions/service.js";
+import { createSubscriptionService } from "../../subscriptions/service.js";
+import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
@@ -43,8 +44,9 @@ const get = createRoute({
 });
 
 /** Subscriptions (R-SUB-1, R-SUB-4): commands through the service (events), queries from the read model. */
-export function subscriptionRoutes(service: SubscriptionService): RouteModule {
+export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): RouteModule {
   return (app, deps) => {
+    const service = createSubscriptionService({ store: deps.store, profiles: opts.profiles });
     app.openapi(create, async (c) => {
       const principal = c.get("principal");
       const body = c.req.valid("json");
