@@ -1,14 +1,12 @@
 import type { Env } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import type { Connections } from "./connections.js";
-import { createDb } from "../projection/db.js";
-import { waitForPosition } from "../projection/wait.js";
 import { projections } from "../../projections/index.js";
-import { createLocalAuth } from "../auth/local.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
 import { createApp } from "../api/app.js";
 import { serveApi } from "../api/serve.js";
-import { checkReadiness, natsProbe, postgresProbe, redisProbe, type Probe } from "../api/readiness.js";
+import { wireApiDeps } from "../api/wiring.js";
+import type { Probe } from "../api/readiness.js";
 import { subscriptionRoutes } from "../api/routes/subscriptions.js";
 import { paymentRoutes } from "../api/routes/payments.js";
 
@@ -24,27 +22,24 @@ export interface ApiRole {
  * roles of this process).
  */
 export async function startApiRole(env: Env, conn: Connections, opts: { logger: Logger; roleProbes: Record<string, Probe> }): Promise<ApiRole> {
-  const db = await createDb(env.DATABASE_URL, conn.names.pgSchema, { max: 10 });
+  const wired = await wireApiDeps({
+    store: conn.store, nc: conn.nc, redis: conn.redis, logger: opts.logger.child({ component: "api" }), databaseUrl: env.DATABASE_URL,
+    dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, projections: projections.map((p) => p.name), probes: opts.roleProbes,
+  });
   try {
-    const [auth, profiles] = await Promise.all([createLocalAuth({ dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }), loadChainProfiles()]);
-    const app = createApp({
-      store: conn.store, db: db.db, redis: conn.redis, names: conn.names, logger: opts.logger.child({ component: "api" }),
-      auth: auth.authenticator(db.db),
-      readiness: () => checkReadiness({ nats: natsProbe(conn.nc), postgres: postgresProbe(db.sql), redis: redisProbe(conn.redis), ...opts.roleProbes }),
-      waitForPosition: (position, maxMs) => waitForPosition(db.sql, projections.map((p) => p.name), position, maxMs),
-      now: () => new Date(),
-    }, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })] });
+    const profiles = await loadChainProfiles();
+    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })] });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,
       isReady: () => true,
       async stop() {
         await served.close();
-        await db.close();
+        await wired.close();
       },
     };
   } catch (err) {
-    await db.close();
+    await wired.close();
     throw err;
   }
 }
