@@ -8,18 +8,21 @@ export const PROJECTION_CHANNEL = "nodeplane_projections";
 
 export interface CheckpointNotice { schema: string; name: string; position: number }
 
-/** The checkpoint row is the projection's write lock: every batch, watermark and swap takes it first. */
+/**
+ * The checkpoint row is the projection's write lock: every batch, watermark and swap takes it first
+ * (an upsert that touches the row locks it and returns the position, in one round trip).
+ */
 export async function lockCheckpoint(tx: Tx, name: string): Promise<number> {
-  await tx.execute(q`insert into projection_checkpoints (name, position) values (${name}, 0) on conflict (name) do nothing`);
-  const rows = await tx.execute<{ position: string }>(q`select position from projection_checkpoints where name = ${name} for update`);
+  const rows = await tx.execute<{ position: string }>(q`insert into projection_checkpoints as c (name, position) values (${name}, 0)
+    on conflict (name) do update set position = c.position returning c.position`);
   return Number(rows[0]?.position ?? 0);
 }
 
 /** Moves the checkpoint and wakes waiters; NOTIFY inside the transaction is delivered on commit only. */
 export async function storeCheckpoint(tx: Tx, schema: string, name: string, position: number): Promise<void> {
-  await tx.execute(q`update projection_checkpoints set position = ${position} where name = ${name}`);
   const notice: CheckpointNotice = { schema, name, position };
-  await tx.execute(q`select pg_notify(${PROJECTION_CHANNEL}, ${JSON.stringify(notice)})`);
+  await tx.execute(q`with moved as (update projection_checkpoints set position = ${position} where name = ${name} returning 1)
+    select pg_notify(${PROJECTION_CHANNEL}, ${JSON.stringify(notice)}) from moved`);
 }
 
 /** Reads checkpoints without locking (0 for a projection that never ran). */
@@ -44,6 +47,10 @@ export interface BatchResult { applied: number; skipped: number; position: numbe
  */
 export async function applyBatch(db: Db, projection: Projection, events: readonly StoredEvent[], fence?: (tx: Tx) => Promise<void>): Promise<BatchResult> {
   return db.db.transaction(async (tx) => {
+    // Rows and checkpoint commit together, so a commit lost in a PostgreSQL crash loses both and the
+    // events are applied again from JetStream (resume always starts at the stored checkpoint, never
+    // at the consumer's ack state): the WAL flush can be asynchronous without breaking R-ES-3.
+    await tx.execute(q`set local synchronous_commit = off`);
     const checkpoint = await lockCheckpoint(tx, projection.name);
     if (fence) await fence(tx);
     const fresh = events.filter((e) => e.position > checkpoint);

@@ -117,10 +117,10 @@ class Runner {
         this.position = (await readCheckpoints(db, [this.projection.name])).get(this.projection.name) ?? 0;
         const durable = await recreateConsumer(store.jsm, store.names, this.projection.name, this.projection.filterSubjects(store.names), this.position + 1, {
           ackWaitMs: defaults.projection.ackWaitMs,
-          maxAckPending: this.batchSize * 4,
+          maxAckPending: this.batchSize * 8,
         });
         const consumer = await store.js.consumers.get(store.names.eventsStream, durable);
-        this.messages = await consumer.consume({ max_messages: this.batchSize * 2, expires: defaults.projection.fetchExpiresMs });
+        this.messages = await consumer.consume({ max_messages: this.batchSize * 4, expires: defaults.projection.fetchExpiresMs });
         if (this.stopped) this.messages.stop();
         this.state = "leading";
         this.lastError = undefined;
