@@ -18,7 +18,7 @@ export class SagaWaitTimeoutError extends SagaError {
 /** The saga client: what the API, the CLI, other roles and tests use to drive sagas. */
 export interface SagaClient {
   /** Starts a saga; idempotent by `sagaId` (a second start returns `created: false`). */
-  start<I>(saga: SagaDefinition<I, unknown> | string, sagaId: string, input: I): Promise<StartResult>;
+  start<I>(saga: SagaDefinition<I, unknown> | string, sagaId: string, input: NoInfer<I>): Promise<StartResult>;
   /** Sends a signal; kept until the saga waits for it. Returns the inbox sequence. */
   signal(sagaId: string, name: string, payload?: unknown): Promise<{ inboxSeq: number }>;
   /** Requests cancellation: compensations run; a running step finishes or is abandoned per its policy. */
@@ -34,7 +34,7 @@ export interface SagaClient {
 /** Creates a client; `sagas` lets `start` take a saga by name. */
 export async function createSagaClient(opts: { nc: NatsConnection; names: Names; sagas?: readonly AnySaga[] | SagaRegistry; clientId?: string }): Promise<SagaClient> {
   const store = await SagaStore.open(opts.nc, opts.names);
-  await store.ensure();
+  await store.ensureStreams();
   const registry = opts.sagas ? ("latest" in opts.sagas ? opts.sagas : createSagaRegistry(opts.sagas)) : createSagaRegistry([]);
   const who = opts.clientId ?? `client-${randomUUID().slice(0, 8)}`;
   const history = async (sagaId: string) => {

@@ -53,6 +53,8 @@ export class SagaExecution {
   consumedInbox = new Set<number>();
   cancel: { atCall: number; reason: string } | undefined;
   terminal: SagaTerminalStatus | undefined;
+  /** The end the journal recorded when loaded (a pure replay checks the code reaches the same end). */
+  recordedEnd: SagaTerminalStatus | undefined;
   maxRecordedCall = -1;
   nextCall = 0;
   uuidCounter = 0;
@@ -86,6 +88,7 @@ export class SagaExecution {
     this.lastSeq = journal.at(-1)?.seq ?? 0;
     const b = buildRecords(this.entries.map((e) => e.entry));
     Object.assign(this, b);
+    this.recordedEnd = b.terminal;
     const first = this.entries[0]?.entry;
     if (first && (first.k === "SagaStarted" || first.k === "ContinuedAsNew")) {
       this.input = first.input;

@@ -40,8 +40,8 @@ type EndEntry =
 
 async function end(x: SagaExecution, status: SagaTerminalStatus, entry: EndEntry): Promise<SagaTerminalStatus | undefined> {
   if (!x.host) {
-    if (x.terminal && x.terminal !== status) throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.terminal}`);
-    return x.terminal;
+    if (x.recordedEnd && x.recordedEnd !== status) throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.recordedEnd}`);
+    return x.recordedEnd;
   }
   await x.append(entry);
   x.terminal = status;

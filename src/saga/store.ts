@@ -26,8 +26,17 @@ export class SagaStore {
     return new SagaStore(names, jetstream(nc), await jetstreamManager(nc));
   }
 
-  /** Creates or updates both streams and the waker consumer; idempotent. */
+  /** Creates or updates both streams, the work consumer (with the worker's ack wait) and the waker; idempotent. */
   async ensure(opts: { ackWaitMs?: number } = {}): Promise<void> {
+    await this.ensureStreams();
+    const n = this.names;
+    const ackWait = (opts.ackWaitMs ?? defaults.saga.ackWaitMs) * 1_000_000;
+    await this.upsertConsumer(n.sagaWorkStream, { durable_name: n.sagaWorkersConsumer, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 100_000, filter_subject: n.sagaWorkSubjects, deliver_policy: DeliverPolicy.All });
+    await this.upsertConsumer(n.sagasStream, { durable_name: n.sagaWakerConsumer, ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000, max_deliver: -1, max_ack_pending: 10_000, filter_subject: n.sagaInboxSubjects, deliver_policy: DeliverPolicy.New });
+  }
+
+  /** Creates or updates the two streams only (clients: they must not reset the workers' consumer settings). */
+  async ensureStreams(): Promise<void> {
     const n = this.names;
     await this.upsertStream({
       name: n.sagasStream, subjects: [n.sagaJournalSubjects, n.sagaInboxSubjects, n.sagaTimerSubjects], storage: StorageType.File,
@@ -40,9 +49,6 @@ export class SagaStore {
       name: n.sagaWorkStream, subjects: [n.sagaWorkSubjects], storage: StorageType.File, retention: RetentionPolicy.Workqueue,
       discard: DiscardPolicy.New, discard_new_per_subject: true, max_msgs_per_subject: 1, max_msgs: -1, max_bytes: -1, max_age: 0,
     });
-    const ackWait = (opts.ackWaitMs ?? defaults.saga.ackWaitMs) * 1_000_000;
-    await this.upsertConsumer(n.sagaWorkStream, { durable_name: n.sagaWorkersConsumer, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 100_000, filter_subject: n.sagaWorkSubjects, deliver_policy: DeliverPolicy.All });
-    await this.upsertConsumer(n.sagasStream, { durable_name: n.sagaWakerConsumer, ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000, max_deliver: -1, max_ack_pending: 10_000, filter_subject: n.sagaInboxSubjects, deliver_policy: DeliverPolicy.New });
   }
 
   private async upsertStream(config: Record<string, unknown> & { name: string }): Promise<void> {

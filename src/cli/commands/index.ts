@@ -4,6 +4,7 @@ import { projectionsList, projectionsRebuild } from "./projections.js";
 import { paymentsCompleteCommand, paymentsFailCommand } from "./payments.js";
 import { up } from "./up.js";
 import { roleCommand } from "./role.js";
+import { sagaHistoryCommand } from "./saga.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand];
+export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand];

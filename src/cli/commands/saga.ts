@@ -1,0 +1,29 @@
+import { connect } from "@nats-io/transport-node";
+import type { CliCommand } from "../command.js";
+import { UsageError, parseFlags } from "../command.js";
+import { loadEnv } from "../../config/env.js";
+import { namesFor } from "../../eventstore/subjects.js";
+import { createSagaClient } from "../../saga/client.js";
+import { renderTimeline } from "../../saga/timeline.js";
+
+/** `nodeplane saga history <id> [--json]`: the saga's journal as a timeline (or raw JSON). */
+export const sagaHistoryCommand: CliCommand = {
+  name: "saga history",
+  summary: "print a saga's journal as a timeline (steps, attempts, durations, errors, compensations)",
+  usage: "nodeplane saga history <sagaId> [--json]",
+  async run(args) {
+    const { flags, positional } = parseFlags(args, { bool: ["json"] });
+    const sagaId = positional[0];
+    if (!sagaId || positional.length > 1) throw new UsageError("give exactly one saga id");
+    const env = loadEnv();
+    const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-cli" });
+    try {
+      const client = await createSagaClient({ nc, names: namesFor(env.NODEPLANE_NAMESPACE) });
+      const history = await client.history(sagaId);
+      console.log(flags.json ? JSON.stringify(history, null, 2) : renderTimeline(sagaId, history));
+      return 0;
+    } finally {
+      await nc.close();
+    }
+  },
+};

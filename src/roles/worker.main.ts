@@ -1,0 +1,43 @@
+/**
+ * Process entry of the `worker` role (also the real child process of the saga crash tests).
+ * Env: NATS_URL, NODEPLANE_NAMESPACE, LOG_LEVEL, SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY, SAGA_WORKER_ID and
+ * NODEPLANE_EXTRA_SAGAS (comma-separated module paths exporting `sagas`: extra sagas to run, for tests).
+ */
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { connect } from "@nats-io/transport-node";
+import { loadEnv } from "../config/env.js";
+import { defaults } from "../config/defaults.js";
+import { namesFor } from "../eventstore/subjects.js";
+import { createEventStore } from "../eventstore/event-store.js";
+import { createLogger } from "../observability/logger.js";
+import type { AnySaga } from "../saga/define.js";
+import { startWorkerRole } from "./worker.js";
+
+const env = loadEnv();
+const sagaEnv = z.object({
+  SAGA_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.saga.ackWaitMs),
+  SAGA_CONCURRENCY: z.coerce.number().int().positive().default(defaults.saga.concurrency),
+  SAGA_WORKER_ID: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  NODEPLANE_EXTRA_SAGAS: z.string().default(""),
+}).parse(process.env);
+const logger = createLogger({ role: "worker", level: env.LOG_LEVEL });
+const extraSagas: AnySaga[] = [];
+for (const path of sagaEnv.NODEPLANE_EXTRA_SAGAS.split(",").filter(Boolean)) {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { sagas?: AnySaga[] };
+  extraSagas.push(...(mod.sagas ?? []));
+}
+const names = namesFor(env.NODEPLANE_NAMESPACE);
+const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-worker", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+await (await createEventStore(nc, { names })).ensureStream();
+const role = await startWorkerRole({ nc, names, logger, extraSagas, ackWaitMs: sagaEnv.SAGA_ACK_WAIT_MS, concurrency: sagaEnv.SAGA_CONCURRENCY, ...(sagaEnv.SAGA_WORKER_ID ? { workerId: sagaEnv.SAGA_WORKER_ID } : {}) });
+logger.info({ workerId: role.workerId, pid: process.pid }, "worker ready");
+process.stdout.write(`READY ${role.workerId}\n`);
+const stop = async () => {
+  await role.stop();
+  await nc.drain().catch(() => undefined);
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());

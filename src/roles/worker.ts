@@ -1,0 +1,43 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Names } from "../eventstore/subjects.js";
+import type { Logger } from "../observability/logger.js";
+import { createSagaWorker, type SagaWorker } from "../saga/worker.js";
+import { createSagaStarter, type SagaStarter, type SagaTrigger } from "../saga/starter.js";
+import type { AnySaga } from "../saga/define.js";
+import { provision, provisionTrigger } from "../sagas/provision/provision.saga.js";
+
+/** Every saga of the product, and the events that start them (add a saga here when it exists). */
+export const productSagas: readonly AnySaga[] = [provision];
+export const productTriggers: readonly SagaTrigger[] = [provisionTrigger];
+
+/** The `worker` role: the saga worker plus the event → saga starter. */
+export interface WorkerRole { stop(): Promise<void>; isReady(): boolean; readonly workerId: string }
+
+/** Starts the worker role on an open connection. Extra sagas (tests, plugins) run beside the product's. */
+export async function startWorkerRole(opts: {
+  nc: NatsConnection;
+  names: Names;
+  logger: Logger;
+  extraSagas?: readonly AnySaga[];
+  triggers?: readonly SagaTrigger[];
+  concurrency?: number;
+  ackWaitMs?: number;
+  workerId?: string;
+}): Promise<WorkerRole> {
+  const logger = opts.logger.child({ role: "worker" });
+  const worker: SagaWorker = createSagaWorker({
+    nc: opts.nc, names: opts.names, logger, sagas: [...productSagas, ...(opts.extraSagas ?? [])],
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}), ...(opts.workerId ? { workerId: opts.workerId } : {}),
+  });
+  const starter: SagaStarter = createSagaStarter({ nc: opts.nc, names: opts.names, triggers: opts.triggers ?? productTriggers, logger, workerId: worker.workerId });
+  await worker.start();
+  await starter.start();
+  return {
+    workerId: worker.workerId,
+    isReady: () => worker.isReady() && starter.isReady(),
+    async stop() {
+      await starter.stop();
+      await worker.stop();
+    },
+  };
+}
