@@ -8,7 +8,7 @@ import { JournalError } from "./journal.js";
  * deleting it, so a signal sent before the saga waits for it simply stays until it is wanted.
  */
 export const InboxMessage = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("signal"), v: z.literal(1), name: z.string().min(1), payload: z.unknown() }),
+  z.object({ kind: z.literal("signal"), v: z.literal(1), name: z.string().min(1), payload: z.unknown().optional() }),
   z.object({ kind: z.literal("cancel"), v: z.literal(1), reason: z.string() }),
   z.object({ kind: z.literal("timer"), v: z.literal(1), timerId: z.string() }),
   z.object({
