@@ -52,6 +52,16 @@ export interface Names {
   projectionConsumer(projection: string): string;
   /** Splits an event subject into its parts, or undefined when it is not one. */
   parseEventSubject(subject: string): { category: string; aggregateId: string; eventType: string } | undefined;
+  /** `agent.>` (namespaced): every subject agents may use; the AGENT account forwards it to the control plane (R-NATS-1). */
+  readonly agentAll: string;
+  /** `agent.<nodeId>.>`: the only subjects one agent may publish or subscribe to (R-NATS-3). */
+  agentSubjects(nodeId: string): string;
+  /** `agent.<nodeId>.<verb>`: one subject of an agent (register, heartbeat, events …). */
+  agentSubject(nodeId: string, verb: string): string;
+  /** `_INBOX_<nodeId>` (namespaced): the agent's private reply-inbox prefix, so no agent can read another's replies. */
+  agentInboxPrefix(nodeId: string): string;
+  /** `gateway.bootstrap` (namespaced): where an agent trades its one-time bootstrap token for its credentials. */
+  readonly agentBootstrap: string;
 }
 
 const TOKEN = /^[A-Za-z0-9_\-:]+$/;
@@ -113,6 +123,11 @@ export function namesFor(namespace = ""): Names {
     aggregateSubjects: (category, aggregateId) => `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.*`,
     categorySubjects: (category) => `${eventsPrefix}.${assertToken("category", category)}.>`,
     projectionConsumer: (projection) => durable(`projection-${assertToken("projection", projection)}`),
+    agentAll: `${subj("agent")}.>`,
+    agentSubjects: (nodeId) => `${subj("agent")}.${assertToken("node id", nodeId)}.>`,
+    agentSubject: (nodeId, verb) => `${subj("agent")}.${assertToken("node id", nodeId)}.${assertToken("agent verb", verb)}`,
+    agentInboxPrefix: (nodeId) => `_INBOX_${namespace ? `${namespace}_` : ""}${assertToken("node id", nodeId)}`,
+    agentBootstrap: subj("gateway.bootstrap"),
     parseEventSubject: (subject) => {
       const parts = subject.split(".");
       if (parts.length !== prefixTokens + 3 || parts.slice(0, prefixTokens).join(".") !== eventsPrefix) return undefined;
