@@ -4,6 +4,7 @@ import { paymentEvents } from "./payment.js";
 import { apiKeyEvents } from "./apikey.js";
 import { nodeEvents } from "./node.js";
 import { subscriptionSlotEvents } from "./subscriptionslot.js";
+import { agentEvents } from "./agent.js";
 
 export * from "./define.js";
 export * from "./subscription.js";
@@ -11,9 +12,10 @@ export * from "./payment.js";
 export * from "./apikey.js";
 export * from "./node.js";
 export * from "./subscriptionslot.js";
+export * from "./agent.js";
 
 /** Every event type of nodeplane; the event store refuses to append or read any other. */
-export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents, ...subscriptionSlotEvents];
+export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents, ...subscriptionSlotEvents, ...agentEvents];
 
 const byType = new Map(eventCatalog.map((d) => [d.type, d]));
 

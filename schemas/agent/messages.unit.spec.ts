@@ -1,0 +1,41 @@
+import { describe, it, expect } from "vitest";
+import { CommandV1, CommandEventV1, HeartbeatRequestV1, RegisterRequestV1, agentSubjects, InvalidNodeIdError } from "./index.js";
+
+const at = "2026-01-01T00:00:00.000Z";
+
+describe("agent protocol schemas", () => {
+  it("accepts a CONFIGURE command with a recipe and refuses paths leaving the data directory", () => {
+    const cmd = {
+      v: 1, id: "c1", nodeId: "n1", issuedAt: at, type: "CONFIGURE",
+      payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "mkdir", path: "data" }], service: { runtime: "process", command: ["node", "bin/demo.mjs"] } } },
+    };
+    expect(CommandV1.parse(cmd).type).toBe("CONFIGURE");
+    for (const keyPath of ["../etc/passwd", "/etc/passwd", "a/../../b", "C:\\x"]) {
+      const bad = { v: 1, id: "c2", nodeId: "n1", issuedAt: at, type: "CAPTURE_KEY", payload: { keyName: "k", keyPath, keyType: "ed25519" } };
+      expect(CommandV1.safeParse(bad).success, keyPath).toBe(false);
+    }
+  });
+
+  it("requires v: 1 and the SPEC field names of a heartbeat", () => {
+    const hb = { v: 1, nodeId: "n1", instanceId: "i1", seq: 0, sentAt: at, agentVersion: "0.1.0", running_command_ids: ["c1"], stalled: [], health: { status: "healthy", blockHeight: 5 } };
+    expect(HeartbeatRequestV1.parse(hb).running_command_ids).toEqual(["c1"]);
+    expect(HeartbeatRequestV1.safeParse({ ...hb, v: 2 }).success).toBe(false);
+    expect(HeartbeatRequestV1.safeParse({ ...hb, running_command_ids: undefined }).success).toBe(false);
+  });
+
+  it("refuses a command event without a positive per-command sequence", () => {
+    const ev = { v: 1, nodeId: "n1", instanceId: "i1", commandId: "c1", seq: 1, at, kind: "command_completed", result: { ok: 1 } };
+    expect(CommandEventV1.parse(ev).kind).toBe("command_completed");
+    expect(CommandEventV1.safeParse({ ...ev, seq: 0 }).success).toBe(false);
+    expect(CommandEventV1.safeParse({ ...ev, kind: "command_exploded" }).success).toBe(false);
+  });
+
+  it("refuses registrations with unknown capabilities and node ids that are not one token", () => {
+    const reg = { v: 1, nodeId: "n1", instanceId: "i1", agentVersion: "0.1.0", hostname: "h", capabilities: ["CONFIGURE"], runtime: "process", startedAt: at };
+    expect(RegisterRequestV1.parse(reg).nodeId).toBe("n1");
+    expect(RegisterRequestV1.safeParse({ ...reg, capabilities: ["REBOOT"] }).success).toBe(false);
+    expect(RegisterRequestV1.safeParse({ ...reg, nodeId: "n1.>" }).success).toBe(false);
+    expect(agentSubjects("n1", "t1").heartbeat).toBe("t1.agent.n1.heartbeat");
+    expect(() => agentSubjects("a.*")).toThrow(InvalidNodeIdError);
+  });
+});
