@@ -8,13 +8,38 @@ import { createSagaWorker, type SagaWorker } from "../worker.js";
 import { createSagaClient, type SagaClient } from "../client.js";
 
 /** Log lines captured from the runtime, for assertions on what an operator would see. */
-export interface CapturedLogs { lines: Array<Record<string, unknown>>; logger: Logger }
+export interface CapturedLogs {
+  lines: Array<Record<string, unknown>>;
+  logger: Logger;
+  /** Resolves with the first line (past or future) that matches. */
+  waitFor(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+}
 
 /** A logger whose JSON lines are kept in memory. */
 export function captureLogs(role = "test"): CapturedLogs {
   const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split("\n")) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
-  return { lines, logger: createLogger({ role, level: "debug", destination }) };
+  const listeners = new Set<(l: Record<string, unknown>) => void>();
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split("\n")) {
+        if (!l.trim()) continue;
+        const line = JSON.parse(l) as Record<string, unknown>;
+        lines.push(line);
+        for (const f of [...listeners]) f(line);
+      }
+      cb();
+    },
+  });
+  return {
+    lines,
+    logger: createLogger({ role, level: "debug", destination }),
+    waitFor: (match) => new Promise((resolve) => {
+      const hit = lines.find(match);
+      if (hit) return resolve(hit);
+      const f = (l: Record<string, unknown>) => { if (match(l)) { listeners.delete(f); resolve(l); } };
+      listeners.add(f);
+    }),
+  };
 }
 
 /** In-process workers and a client on one namespace; `close` stops them and deletes the namespace's saga streams. */
