@@ -27,5 +27,9 @@ export async function replayJournal(saga: AnySaga, sagaId: string, journal: Read
     const at = Math.max(0, exec.nextCall - 1);
     throw new SagaDivergenceError(sagaId, at, exec.records.get(at)?.name ?? "(end)", `the journal ended ${recordedEnd} but the code goes on past call #${exec.maxRecordedCall}`);
   }
+  const recordedResult = stored.find((e) => e.entry.k === "SagaCompleted")?.entry;
+  if (recordedResult?.k === "SagaCompleted" && exec.fnOutcome?.ok && JSON.stringify(exec.fnOutcome.value) !== JSON.stringify(recordedResult.result)) {
+    throw new SagaDivergenceError(sagaId, exec.nextCall, "(result)", `the code returns ${JSON.stringify(exec.fnOutcome.value)} where the journal recorded ${JSON.stringify(recordedResult.result)}`);
+  }
   return { calls: exec.nextCall, terminal: recordedEnd };
 }

@@ -1,0 +1,78 @@
+import { describe, it, expect } from "vitest";
+import { readFileSync, readdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { defineSaga, type AnySaga } from "./define.js";
+import { SagaDivergenceError } from "./errors.js";
+import { replayJournal } from "./replay.js";
+import { provision } from "../sagas/provision/provision.saga.js";
+import { tour } from "./testing/replay.sagas.js";
+import type { StoredJournalEntry } from "../../schemas/saga/journal.js";
+
+const dir = resolve(import.meta.dirname, "fixtures");
+/** A recorded fixture: the saga id (ids and uuids derive from it) and its journal. */
+const fixture = (file: string) => JSON.parse(readFileSync(resolve(dir, file), "utf8")) as { sagaId: string; journal: StoredJournalEntry[] };
+const load = (file: string) => fixture(file).journal;
+const idOf = (file: string) => fixture(file).sagaId;
+/** The current code of every saga that has recorded journals. */
+const current: Record<string, AnySaga> = { provision, tour };
+
+describe("recorded journals replay against the current saga code", () => {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".journal.json"))) {
+    it(file, async () => {
+      const journal = load(file);
+      const first = journal[0]!.entry;
+      const saga = current[first.k === "SagaStarted" ? first.sagaType : ""];
+      expect(saga, `no current code for ${file}`).toBeDefined();
+      const r = await replayJournal(saga!, idOf(file), journal);
+      const end = file.split(".")[1];
+      expect(r.terminal).toBe(end);
+    });
+  }
+
+  it("a journal cut short (a saga still running) replays up to its end", async () => {
+    const journal = load("tour.completed.journal.json");
+    const cut = journal.slice(0, journal.findIndex((e) => e.entry.k === "TimerFired"));
+    expect(await replayJournal(tour, idOf("tour.completed.journal.json"), cut)).toEqual({ calls: 4, terminal: undefined });
+  });
+
+  it("a journal recorded before a ctx.patched gate replays down the old path", async () => {
+    const journal = load("tour.completed.journal.json");
+    const patchCall = journal.find((e) => e.entry.k === "Patched")!.entry as { call: number };
+    // The old code had neither the marker nor the step behind it; later calls shift down by two.
+    const old = journal
+      .filter((e) => !(e.entry.k === "Patched") && !("step" in e.entry && e.entry.step === "LogApproval"))
+      .map((e) => ("call" in e.entry && e.entry.call > patchCall.call ? { ...e, entry: { ...e.entry, call: e.entry.call - 2 } } : e)) as StoredJournalEntry[];
+    expect((await replayJournal(tour, idOf("tour.completed.journal.json"), old)).terminal).toBe("completed");
+  });
+});
+
+describe("divergence is reported with the step", () => {
+  it("a renamed step", async () => {
+    const changed = defineSaga("provision", { input: provision.input, version: 1 }, async (ctx) => {
+      await ctx.step("RecordRequest", () => 1);
+    });
+    const err = await replayJournal(changed, "provision-n1", load("provision.completed.journal.json")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SagaDivergenceError);
+    expect((err as SagaDivergenceError).step).toBe("RecordRequest");
+    expect((err as SagaDivergenceError).call).toBe(0);
+    expect((err as Error).message).toBe('saga provision-n1 diverged from its journal at call #0 (step "RecordRequest"): the code calls step "RecordRequest" where the journal has step "RecordProvisionRequest"');
+  });
+
+  it("a step inserted before recorded ones", async () => {
+    const changed = defineSaga("tour", { input: z.object({ fail: z.boolean() }), version: 1 }, async (ctx) => {
+      ctx.uuid();
+      await ctx.step("Reserve", () => ({}));
+      await ctx.step("CheckFraud", () => true);
+    });
+    await expect(replayJournal(changed, "t", load("tour.completed.journal.json"))).rejects.toThrow(/call #1 \(step "CheckFraud"\): the code calls step "CheckFraud" where the journal has status "status"/);
+  });
+
+  it("code that returns something else than the journal recorded (non-deterministic code)", async () => {
+    const changed = defineSaga("tour", { input: z.object({ fail: z.boolean() }), version: 1 }, async (ctx, input) => {
+      const r = await tour.run(ctx, input);
+      return { ...r, at: new Date().toISOString() };
+    });
+    await expect(replayJournal(changed, idOf("tour.completed.journal.json"), load("tour.completed.journal.json"))).rejects.toBeInstanceOf(SagaDivergenceError);
+  });
+});
