@@ -62,6 +62,20 @@ export interface Names {
   agentInboxPrefix(nodeId: string): string;
   /** `gateway.bootstrap` (namespaced): where an agent trades its one-time bootstrap token for its credentials. */
   readonly agentBootstrap: string;
+  /** `agent.*.<verb>`: one verb of every agent (the gateway's service subjects). */
+  agentVerbAll(verb: string): string;
+  /** The node id and verb of an agent subject, or undefined. */
+  parseAgentSubject(subject: string): { nodeId: string; verb: string } | undefined;
+  /** Redis `commands:{nodeId}`: the per-node command queue (R-CMD-1). */
+  commandQueueKey(nodeId: string): string;
+  /** Redis `progress:{commandId}`: the latest progress of a command (R-CMD-3 (2)). */
+  commandProgressKey(commandId: string): string;
+  /** Redis `command:{commandId}`: a command's record (state, event seqs seen, its one ending). */
+  commandRecordKey(commandId: string): string;
+  /** Redis `agent:{nodeId}`: the agent's last heartbeat (running and stalled ids, health, version). */
+  agentStateKey(nodeId: string): string;
+  /** Redis `acked:{nodeId}`: ids acknowledged after the agent's last heartbeat was sent (running before it can list them). */
+  agentAckedKey(nodeId: string): string;
 }
 
 const TOKEN = /^[A-Za-z0-9_\-:]+$/;
@@ -86,6 +100,7 @@ export function namesFor(namespace = ""): Names {
   const eventsPrefix = subj("events");
   const sagasPrefix = subj("sagas");
   const prefixTokens = eventsPrefix.split(".").length;
+  const redisPrefix = namespace ? `${namespace}:` : "";
   return {
     namespace,
     eventsStream: stream("EVENTS"),
@@ -117,7 +132,7 @@ export function namesFor(namespace = ""): Names {
     sagaWakerConsumer: durable("saga-waker"),
     sagaStarterConsumer: durable("saga-starter"),
     pgSchema: namespace ? `np_${namespace}` : "nodeplane",
-    redisPrefix: namespace ? `${namespace}:` : "",
+    redisPrefix,
     eventSubject: (category, aggregateId, eventType) =>
       `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.${assertToken("event type", eventType)}`,
     aggregateSubjects: (category, aggregateId) => `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.*`,
@@ -128,6 +143,19 @@ export function namesFor(namespace = ""): Names {
     agentSubject: (nodeId, verb) => `${subj("agent")}.${assertToken("node id", nodeId)}.${assertToken("agent verb", verb)}`,
     agentInboxPrefix: (nodeId) => `_INBOX_${namespace ? `${namespace}_` : ""}${assertToken("node id", nodeId)}`,
     agentBootstrap: subj("gateway.bootstrap"),
+    agentVerbAll: (verb) => `${subj("agent")}.*.${assertToken("agent verb", verb)}`,
+    parseAgentSubject: (subject) => {
+      const pre = subj("agent").split(".");
+      const parts = subject.split(".");
+      if (parts.length !== pre.length + 2 || parts.slice(0, pre.length).join(".") !== pre.join(".")) return undefined;
+      const [nodeId, verb] = parts.slice(pre.length) as [string, string];
+      return TOKEN.test(nodeId) ? { nodeId, verb } : undefined;
+    },
+    commandQueueKey: (nodeId) => `${redisPrefix}commands:${nodeId}`,
+    commandProgressKey: (commandId) => `${redisPrefix}progress:${commandId}`,
+    commandRecordKey: (commandId) => `${redisPrefix}command:${commandId}`,
+    agentStateKey: (nodeId) => `${redisPrefix}agent:${nodeId}`,
+    agentAckedKey: (nodeId) => `${redisPrefix}acked:${nodeId}`,
     parseEventSubject: (subject) => {
       const parts = subject.split(".");
       if (parts.length !== prefixTokens + 3 || parts.slice(0, prefixTokens).join(".") !== eventsPrefix) return undefined;
