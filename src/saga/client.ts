@@ -32,9 +32,9 @@ export interface SagaClient {
 }
 
 /** Creates a client; `sagas` lets `start` take a saga by name. */
-export async function createSagaClient(opts: { nc: NatsConnection; names: Names; sagas?: readonly AnySaga[] | SagaRegistry; clientId?: string }): Promise<SagaClient> {
+export async function createSagaClient(opts: { nc: NatsConnection; names: Names; sagas?: readonly AnySaga[] | SagaRegistry; clientId?: string; /** Skip creating the streams (read-only tools such as the CLI). */ readOnly?: boolean }): Promise<SagaClient> {
   const store = await SagaStore.open(opts.nc, opts.names);
-  await store.ensureStreams();
+  if (!opts.readOnly) await store.ensureStreams();
   const registry = opts.sagas ? ("latest" in opts.sagas ? opts.sagas : createSagaRegistry(opts.sagas)) : createSagaRegistry([]);
   const who = opts.clientId ?? `client-${randomUUID().slice(0, 8)}`;
   const history = async (sagaId: string) => {

@@ -18,7 +18,7 @@ export const sagaHistoryCommand: CliCommand = {
     const env = loadEnv();
     const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-cli" });
     try {
-      const client = await createSagaClient({ nc, names: namesFor(env.NODEPLANE_NAMESPACE) });
+      const client = await createSagaClient({ nc, names: namesFor(env.NODEPLANE_NAMESPACE), readOnly: true });
       const history = await client.history(sagaId);
       console.log(flags.json ? JSON.stringify(history, null, 2) : renderTimeline(sagaId, history));
       return 0;
