@@ -1,4 +1,4 @@
-import { sql as q } from "drizzle-orm";
+import { sql as q, type SQL } from "drizzle-orm";
 import type { Db, Tx } from "./db.js";
 import type { Projection } from "./define.js";
 import type { StoredEvent } from "../eventstore/envelope.js";
@@ -10,19 +10,27 @@ export interface CheckpointNotice { schema: string; name: string; position: numb
 
 /**
  * The checkpoint row is the projection's write lock: every batch, watermark and swap takes it first
- * (an upsert that touches the row locks it and returns the position, in one round trip).
+ * (an upsert that touches the row locks it and returns the position, in one round trip). `fence` is a
+ * boolean SQL expression evaluated in the same statement; false means this instance lost leadership.
  */
-export async function lockCheckpoint(tx: Tx, name: string): Promise<number> {
-  const rows = await tx.execute<{ position: string }>(q`insert into projection_checkpoints as c (name, position) values (${name}, 0)
-    on conflict (name) do update set position = c.position returning c.position`);
+export async function lockCheckpoint(tx: Tx, name: string, fence?: SQL): Promise<number> {
+  const rows = await tx.execute<{ position: string; held: boolean }>(q`with c as (insert into projection_checkpoints as c (name, position) values (${name}, 0)
+    on conflict (name) do update set position = c.position returning c.position) select c.position, ${fence ?? q`true`} as held from c`);
+  if (rows[0] && !rows[0].held) throw new LeadershipLostError(`projection ${name}: this instance no longer holds its leadership lock`);
   return Number(rows[0]?.position ?? 0);
 }
 
-/** Moves the checkpoint and wakes waiters; NOTIFY inside the transaction is delivered on commit only. */
+/**
+ * Moves the checkpoint and wakes waiters; NOTIFY inside the transaction is delivered on commit only.
+ * Rows and checkpoint commit together, so a commit lost in a PostgreSQL crash loses both and the events
+ * are applied again from JetStream (resume always starts at the stored checkpoint, never at the
+ * consumer's ack state): the WAL flush may be asynchronous (synchronous_commit off) without breaking
+ * R-ES-3, which saves a disk sync per batch.
+ */
 export async function storeCheckpoint(tx: Tx, schema: string, name: string, position: number): Promise<void> {
   const notice: CheckpointNotice = { schema, name, position };
   await tx.execute(q`with moved as (update projection_checkpoints set position = ${position} where name = ${name} returning 1)
-    select pg_notify(${PROJECTION_CHANNEL}, ${JSON.stringify(notice)}) from moved`);
+    select pg_notify(${PROJECTION_CHANNEL}, ${JSON.stringify(notice)}), set_config('synchronous_commit', 'off', true) from moved`);
 }
 
 /** Reads checkpoints without locking (0 for a projection that never ran). */
@@ -43,16 +51,11 @@ export interface BatchResult { applied: number; skipped: number; position: numbe
 /**
  * Applies one batch in ONE transaction together with the checkpoint (SPEC R-ES-3): events at or
  * below the stored checkpoint are redeliveries and are skipped, so a batch applied twice changes
- * nothing. `fence` runs after the checkpoint lock and throws when this instance lost leadership.
+ * nothing. `fence` (see lockCheckpoint) makes a deposed leader fail instead of writing.
  */
-export async function applyBatch(db: Db, projection: Projection, events: readonly StoredEvent[], fence?: (tx: Tx) => Promise<void>): Promise<BatchResult> {
+export async function applyBatch(db: Db, projection: Projection, events: readonly StoredEvent[], fence?: SQL): Promise<BatchResult> {
   return db.db.transaction(async (tx) => {
-    // Rows and checkpoint commit together, so a commit lost in a PostgreSQL crash loses both and the
-    // events are applied again from JetStream (resume always starts at the stored checkpoint, never
-    // at the consumer's ack state): the WAL flush can be asynchronous without breaking R-ES-3.
-    await tx.execute(q`set local synchronous_commit = off`);
-    const checkpoint = await lockCheckpoint(tx, projection.name);
-    if (fence) await fence(tx);
+    const checkpoint = await lockCheckpoint(tx, projection.name, fence);
     const fresh = events.filter((e) => e.position > checkpoint);
     if (fresh.length > 0) {
       await projection.applyBatch(tx, fresh);
@@ -66,10 +69,9 @@ export async function applyBatch(db: Db, projection: Projection, events: readonl
  * Moves the checkpoint over positions that hold no event of this projection (so read-your-writes
  * waits on positions of other categories end); `position` must be proven caught up by the caller.
  */
-export async function advanceCheckpoint(db: Db, name: string, position: number, fence?: (tx: Tx) => Promise<void>): Promise<number> {
+export async function advanceCheckpoint(db: Db, name: string, position: number, fence?: SQL): Promise<number> {
   return db.db.transaction(async (tx) => {
-    const checkpoint = await lockCheckpoint(tx, name);
-    if (fence) await fence(tx);
+    const checkpoint = await lockCheckpoint(tx, name, fence);
     if (position <= checkpoint) return checkpoint;
     await storeCheckpoint(tx, db.schema, name, position);
     return position;

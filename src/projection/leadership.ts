@@ -1,7 +1,5 @@
 import type { ReservedSql, Sql } from "postgres";
-import { sql as q } from "drizzle-orm";
-import type { Tx } from "./db.js";
-import { LeadershipLostError } from "./checkpoint.js";
+import { sql as q, type SQL } from "drizzle-orm";
 
 /** First key of every projection leadership lock ("np"); the second is a hash of schema and name. */
 const LOCK_CLASS = 0x6e70;
@@ -40,12 +38,11 @@ export class Leadership {
     return undefined;
   }
 
-  /** Checked inside each batch transaction: fails when our lock session is gone (then we step down). */
-  readonly fence = async (tx: Tx): Promise<void> => {
-    const rows = await tx.execute<{ held: boolean }>(q`select exists(select 1 from pg_locks where locktype = 'advisory' and granted
-      and pid = ${this.pid} and classid::bigint = ${LOCK_CLASS} and objid::bigint = ${this.key >>> 0} and objsubid = 2) as held`);
-    if (!rows[0]?.held) throw new LeadershipLostError(`leadership lock session ${this.pid} is gone`);
-  };
+  /** True while our lock session holds the lock: evaluated inside each batch's first statement. */
+  get fence(): SQL {
+    return q`exists(select 1 from pg_locks where locktype = 'advisory' and granted
+      and pid = ${this.pid} and classid::bigint = ${LOCK_CLASS} and objid::bigint = ${this.key >>> 0} and objsubid = 2)`;
+  }
 
   /** Gives the lock back (or lets the broken session take it along). */
   async release(): Promise<void> {

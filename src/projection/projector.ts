@@ -1,4 +1,5 @@
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { ConsumerMessages } from "@nats-io/jetstream";
+import type { StoredEvent } from "../eventstore/envelope.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Logger } from "../observability/logger.js";
 import { defaults } from "../config/defaults.js";
@@ -146,24 +147,32 @@ class Runner {
     return failures;
   }
 
-  /** Batches what is there (up to batchSize, or fewer when nothing more is pending) and applies it. */
+  /**
+   * Batches what is there (up to batchSize, or fewer when nothing more is pending) and applies it.
+   * Messages are decoded as they arrive and one batch may be committing while the next one fills, so
+   * decoding overlaps PostgreSQL's round trips; commits stay strictly in order (one at a time).
+   */
   private async consume(messages: ConsumerMessages, lead: Leadership, onCommit: () => void): Promise<void> {
-    let batch: JsMsg[] = [];
+    const names = this.opts.store.names;
+    let events: StoredEvent[] = [];
+    let inflight: Promise<void> | undefined;
     for await (const m of messages) {
       if (this.stopped) throw new StopSignal();
-      batch.push(m);
-      if (batch.length < this.batchSize && m.info.pending > 0) continue;
-      const msgs = batch;
-      batch = [];
-      await this.exclusive(async () => {
-        const events = msgs.map((x) => decodeMessage(this.opts.store.names, x));
-        const result = await applyBatch(this.opts.db, this.projection, events, lead.fence);
+      events.push(decodeMessage(names, m));
+      if (events.length < this.batchSize && m.info.pending > 0) continue;
+      const batch = events;
+      events = [];
+      if (inflight) await inflight;
+      inflight = this.exclusive(async () => {
+        const result = await applyBatch(this.opts.db, this.projection, batch, lead.fence);
         this.position = result.position;
-        msgs.at(-1)!.ack(); // AckPolicy.All: acknowledges the whole batch, after the commit
+        m.ack(); // AckPolicy.All: acknowledges the whole batch, after the commit
         onCommit();
         this.opts.onBatch?.(this.projection.name, result);
       });
+      inflight.catch(() => messages.stop());
     }
+    if (inflight) await inflight;
   }
 
   /**
