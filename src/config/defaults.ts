@@ -67,9 +67,74 @@ export const defaults = {
       compensation: { maxAttempts: 5, initialBackoffMs: 200, backoffCoefficient: 2, maxBackoffMs: 30_000 },
     },
   },
+  /** NATS operator mode (SPEC R-NATS-1): ports, TLS lifetimes and resolver settings of the hub and leaf configs. */
+  natsAuth: {
+    /** External leaf-node port of the hub (TLS); agents' leaf servers connect here. Env: NATS_LEAFNODE_PORT. */
+    leafnodePort: 17422,
+    /** Lifetimes of the locally generated self-signed CA and the hub's leaf-node certificate. */
+    caValidityDays: 3650,
+    serverCertValidityDays: 825,
+    /** Seconds a TLS handshake on the leaf-node port may take. */
+    tlsTimeoutSeconds: 2,
+    /** How often full resolvers of a cluster compare their account JWTs. */
+    resolverSyncInterval: "2m",
+    /** How long a leaf server caches an account JWT it looked up from the hub. */
+    leafResolverCacheTtl: "1h",
+    /** Leaf servers reconnect to the hub after this delay. */
+    leafReconnectSeconds: 1,
+    /** Lifetime of the user JWTs internal services sign for themselves (R-NATS-2). Env: NATS_SERVICE_JWT_TTL_SECONDS. */
+    serviceJwtTtlSeconds: 3600,
+    /** A push of an account JWT to the running servers ($SYS.REQ.CLAIMS.UPDATE) waits this long for the answer. */
+    claimsUpdateTimeoutMs: 5_000,
+  },
+  /** The agent gateway's credentials (SPEC R-NATS-2, R-AGENT-1). */
+  agentAuth: {
+    /** A bootstrap token is redeemable once, within this many seconds of host creation. Env: AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS. */
+    bootstrapTokenTtlSeconds: 24 * 3600,
+    /** Random bytes in a bootstrap token (base64url). */
+    bootstrapTokenBytes: 32,
+    /** Lifetime of an agent's user JWT. Env: AGENT_JWT_TTL_SECONDS. */
+    agentJwtTtlSeconds: 24 * 3600,
+    /** A revocation push holds a Redis lock this long at most, so two gateways never overwrite each other's revocations. */
+    revocationLockTtlMs: 10_000,
+    revocationLockRetryMs: 50,
+    /** How long an agent waits for the gateway's answer to its bootstrap request. */
+    bootstrapRequestTimeoutMs: 5_000,
+    /** Payload limit of the shared bootstrap user (a token and a public key fit easily). */
+    bootstrapMaxPayloadBytes: 4096,
+  },
   subscription: {
     /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */
     pendingPlaceholderExpiryMs: 0,
+  },
+  /** Agent commands and their liveness-based wait (SPEC R-CMD-1..3, R-AGENT-2). */
+  commands: {
+    /** The agent heartbeats this often (sent to it in the register reply). */
+    heartbeatIntervalMs: 5_000,
+    /** Commands one heartbeat reply carries at most. */
+    heartbeatMaxCommands: 16,
+    /** Agent side: a running command is checked for progress this often… */
+    agentStallCheckIntervalMs: 30_000,
+    /** …and flagged `stalled` after this many checks without progress (~2.5 min). */
+    agentStallChecks: 5,
+    /** R-CMD-3 (1): the command id must show in `running_command_ids`: tries and backoff between them. */
+    runningCheckTries: 3,
+    runningCheckBackoffMs: 100,
+    /** How often a waiter reads the command's state from Redis (completion, progress, heartbeat). */
+    pollIntervalMs: 1_000,
+    /** R-CMD-3 (3): a stalled check is counted at most this often… */
+    stallCheckIntervalMs: 30_000,
+    /** …and the wait fails after StallMaxThreshold stalled checks in a row (~10 min). */
+    stallMaxThreshold: 20,
+    /** Liveness is in doubt after this long without a new heartbeat (3 missed beats)… */
+    livenessTimeoutMs: 15_000,
+    /** …and lost after this grace window on top (R-CMD-3 (4)); the same window covers a command dropped from `running_command_ids`. */
+    livenessGraceMs: 60_000,
+    /** A delivered command that is not acknowledged within this many of the agent's heartbeats was lost on the way. */
+    ackHeartbeats: 3,
+    /** Redis TTLs: a command's record and progress, and an agent's last heartbeat. */
+    recordTtlSeconds: 7 * 24 * 3600,
+    agentStateTtlSeconds: 24 * 3600,
   },
 } as const;
 
