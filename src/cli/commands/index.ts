@@ -5,6 +5,7 @@ import { paymentsCompleteCommand, paymentsFailCommand } from "./payments.js";
 import { up } from "./up.js";
 import { roleCommand } from "./role.js";
 import { sagaHistoryCommand } from "./saga.js";
+import { natsInitCommand } from "./nats.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand];
+export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand, natsInitCommand];

@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { Names } from "../eventstore/subjects.js";
+import { defaults } from "../config/defaults.js";
+import { BootstrapRefusedError } from "./errors.js";
+import { BootstrapToken } from "./messages.js";
+
+/** Where bootstrap tokens live and how long. */
+export interface BootstrapTokenDeps {
+  readonly redis: Redis;
+  readonly names: Names;
+  readonly tokenTtlSeconds: number;
+}
+
+/** Redis key of a token: only its SHA-256 is stored, so a Redis dump yields no usable token. */
+export function bootstrapTokenKey(names: Names, token: string): string {
+  return `${names.redisPrefix}agent-bootstrap:${createHash("sha256").update(token).digest("hex")}`;
+}
+
+/** Redis key pointing from a node to its outstanding token (so revocation can void an unused one). */
+export function nodeTokenKey(names: Names, nodeId: string): string {
+  return `${names.redisPrefix}agent-bootstrap-node:${nodeId}`;
+}
+
+const Stored = z.object({ nodeId: z.string(), expiresAt: z.number() });
+
+/**
+ * Issues the one-time token a host's agent presents once (SPEC R-AGENT-1). A node has at most one
+ * outstanding token: issuing again voids the previous one.
+ */
+export async function issueBootstrapToken(deps: BootstrapTokenDeps, nodeId: string, now: Date = new Date()): Promise<{ token: string; expiresAt: Date }> {
+  deps.names.agentSubjects(nodeId); // validates the node id as a subject token
+  const token = `npb_${randomBytes(defaults.agentAuth.bootstrapTokenBytes).toString("base64url")}`;
+  const expiresAt = new Date(now.getTime() + deps.tokenTtlSeconds * 1000);
+  const key = bootstrapTokenKey(deps.names, token);
+  const previous = await deps.redis.getset(nodeTokenKey(deps.names, nodeId), key);
+  const tx = deps.redis.multi();
+  if (previous) tx.del(previous);
+  tx.set(key, JSON.stringify({ nodeId, expiresAt: expiresAt.getTime() }), "EX", deps.tokenTtlSeconds);
+  tx.expire(nodeTokenKey(deps.names, nodeId), deps.tokenTtlSeconds);
+  await tx.exec();
+  return { token, expiresAt };
+}
+
+/**
+ * Takes a token out of Redis atomically (GETDEL): of two concurrent redemptions exactly one gets the
+ * node id. An expired token is refused even if Redis has not evicted it yet.
+ */
+export async function consumeBootstrapToken(deps: BootstrapTokenDeps, token: string, now: Date = new Date()): Promise<string> {
+  if (!BootstrapToken.safeParse(token).success) throw new BootstrapRefusedError("malformed", "bootstrap token is malformed");
+  const raw = await deps.redis.getdel(bootstrapTokenKey(deps.names, token));
+  if (raw === null) throw new BootstrapRefusedError("invalid-or-used", "bootstrap token is unknown, expired or already used");
+  const stored = Stored.parse(JSON.parse(raw));
+  if (stored.expiresAt <= now.getTime()) throw new BootstrapRefusedError("expired", "bootstrap token has expired");
+  return stored.nodeId;
+}
+
+/** Voids a node's unused token (revocation, host destroyed). */
+export async function voidBootstrapToken(deps: Pick<BootstrapTokenDeps, "redis" | "names">, nodeId: string): Promise<void> {
+  const key = await deps.redis.getdel(nodeTokenKey(deps.names, nodeId));
+  if (key) await deps.redis.del(key);
+}
