@@ -5,7 +5,7 @@
  * the same run on the same server, one raw JetStream append with the same per-subject expectation
  * (the ratio says what a step costs over the journal writes themselves).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -40,48 +40,67 @@ export async function benchSagas(opts: { natsUrl: string; sagas?: number; steps?
     }
     const client = await createSagaClient({ nc, names, sagas: [benchTen] });
 
-    // Raw baseline: sequential appends with the journal's expectation, on one subject per "saga".
+    // Raw baseline, same server, same run: appends with the journal's expectation, one subject per
+    // "saga", (a) one at a time and (b) as many in flight as the workers run sagas (2 × 16).
     const js = jetstream(nc);
-    const rawLat: number[] = [];
-    const lastSeq = new Map<string, number>();
-    for (let i = 0; i < 2_000; i++) {
-      const subject = names.sagaJournal(`raw-${i % 200}`);
-      const t = performance.now();
-      const last = lastSeq.get(subject) ?? 0;
-      const ack = await js.publish(subject, JSON.stringify({ k: "StepCompleted", v: 1, i }), { expect: { lastSubjectSequence: last } });
-      lastSeq.set(subject, ack.seq);
-      rawLat.push(performance.now() - t);
-    }
+    const rawAppends = async (subjects: number, perSubject: number, label: string) => {
+      const lat: number[] = [];
+      await pool(Array.from({ length: subjects }, (_, i) => names.sagaJournal(`raw-${label}-${i}`)), subjects, async (subject) => {
+        let last = 0;
+        for (let k = 0; k < perSubject; k++) {
+          const t = performance.now();
+          last = (await js.publish(subject, JSON.stringify({ k: "StepCompleted", v: 1, n: k }), { expect: { lastSubjectSequence: last } })).seq;
+          lat.push(performance.now() - t);
+        }
+      });
+      return lat;
+    };
+    const rawSeq = await rawAppends(1, 2_000, "seq");
+    const rawConc = await rawAppends(32, 2 * (steps + 1) * 10, "conc");
 
-    let done = 0;
-    let finished!: () => void;
-    const allDone = new Promise<void>((r) => { finished = r; });
-    const sub = nc.subscribe(names.sagaJournalSubjects, {
-      callback: (_e, m) => { if (m.string().includes('"k":"SagaCompleted"') && ++done === sagaCount) finished(); },
-    });
-    const ids = Array.from({ length: sagaCount }, (_, i) => `b-${i}`);
+    const finishedSagas = (count: number) => {
+      let done = 0;
+      let finished!: () => void;
+      const all = new Promise<void>((r) => { finished = r; });
+      const sub = nc.subscribe(names.sagaJournalSubjects, { callback: (_e, m) => { if (m.string().includes('"k":"SagaCompleted"') && ++done === count) finished(); } });
+      return all.then(() => sub.unsubscribe());
+    };
+    const readGaps = (d: string) => readdirSync(d).filter((f) => f.startsWith("gaps-")).flatMap((f) => readFileSync(join(d, f), "utf8").split(/[\n,]/).filter(Boolean).map(Number));
+
+    // (1) Latency: one saga at a time, so the step overhead is the runtime's, not a queue's.
+    const latDir = join(dir, "latency");
+    mkdirSync(latDir);
+    for (let i = 0; i < 100; i++) {
+      const done = finishedSagas(1);
+      await client.start(benchTen, `lat-${i}`, { dir: latDir, steps });
+      await done;
+    }
+    const latGaps = readGaps(latDir);
+
+    // (2) Throughput: all sagas at once across the worker processes.
+    const thrDir = join(dir, "throughput");
+    mkdirSync(thrDir);
+    const allDone = finishedSagas(sagaCount);
     const t0 = performance.now();
-    await pool(ids, 64, async (id) => { await client.start(benchTen, id, { dir, steps }); });
+    await pool(Array.from({ length: sagaCount }, (_, i) => `b-${i}`), 64, async (id) => { await client.start(benchTen, id, { dir: thrDir, steps }); });
     await allDone;
     const secs = (performance.now() - t0) / 1000;
-    sub.unsubscribe();
+    const gaps = readGaps(thrDir);
 
-    const gaps = readdirSync(dir).filter((f) => f.startsWith("gaps-")).flatMap((f) => readFileSync(join(dir, f), "utf8").split(/[\n,]/).filter(Boolean).map(Number));
     const rss = workers.map((w) => peakRssMb(w.child.pid!));
-    const stepP50 = percentile(gaps, 50);
-    const rawP50 = percentile(rawLat, 50);
     const totalSteps = sagaCount * (steps + 1);
     const out = {
       sagas: sagaCount, stepsPerSaga: steps + 1, workers: workers.length, seconds: secs,
       sagasPerSec: sagaCount / secs, stepsPerSec: totalSteps / secs,
-      stepOverheadP50Ms: stepP50, stepOverheadP99Ms: percentile(gaps, 99), gapSamples: gaps.length,
-      rawAppendP50Ms: rawP50, rawAppendP99Ms: percentile(rawLat, 99), stepVsRawAppendRatio: stepP50 / rawP50,
+      latency: { stepOverheadP50Ms: percentile(latGaps, 50), stepOverheadP99Ms: percentile(latGaps, 99), rawAppendP50Ms: percentile(rawSeq, 50), rawAppendP99Ms: percentile(rawSeq, 99) },
+      loaded: { stepOverheadP50Ms: percentile(gaps, 50), stepOverheadP99Ms: percentile(gaps, 99), rawAppendP50Ms: percentile(rawConc, 50), rawAppendP99Ms: percentile(rawConc, 99) },
       peakRssMb: rss,
     };
-    console.log(`${fmt(sagaCount)} sagas × ${steps + 1} steps on ${workers.length} worker processes: ${fmt(out.seconds, 1)} s`);
-    console.log(`  ${fmt(out.sagasPerSec, 1)} sagas/s, ${fmt(out.stepsPerSec)} steps/s`);
-    console.log(`  step overhead (step fn end → next step fn start, 2 journal writes): p50 ${fmt(stepP50, 2)} ms, p99 ${fmt(out.stepOverheadP99Ms, 2)} ms (${fmt(gaps.length)} samples)`);
-    console.log(`  raw JetStream append with the same expectation: p50 ${fmt(rawP50, 2)} ms, p99 ${fmt(out.rawAppendP99Ms, 2)} ms → one step = ${fmt(out.stepVsRawAppendRatio, 2)}× one raw append`);
+    const ratio = (o: { stepOverheadP50Ms: number; rawAppendP50Ms: number }) => fmt(o.stepOverheadP50Ms / o.rawAppendP50Ms, 2);
+    console.log(`${fmt(sagaCount)} sagas × ${steps + 1} steps on ${workers.length} worker processes: ${fmt(secs, 1)} s → ${fmt(out.sagasPerSec, 1)} sagas/s, ${fmt(out.stepsPerSec)} steps/s`);
+    console.log(`  step overhead = step fn end → next step fn start (2 journal writes: StepCompleted, StepStarted)`);
+    console.log(`  one saga at a time : step p50 ${fmt(out.latency.stepOverheadP50Ms, 2)} ms, p99 ${fmt(out.latency.stepOverheadP99Ms, 2)} ms | raw append p50 ${fmt(out.latency.rawAppendP50Ms, 2)} ms, p99 ${fmt(out.latency.rawAppendP99Ms, 2)} ms | step = ${ratio(out.latency)}× raw append`);
+    console.log(`  all at once (32 in flight): step p50 ${fmt(out.loaded.stepOverheadP50Ms, 2)} ms, p99 ${fmt(out.loaded.stepOverheadP99Ms, 2)} ms | raw append (32 in flight) p50 ${fmt(out.loaded.rawAppendP50Ms, 2)} ms, p99 ${fmt(out.loaded.rawAppendP99Ms, 2)} ms | step = ${ratio(out.loaded)}× raw append`);
     console.log(`  worker peak RSS: ${rss.map((r) => `${fmt(r)} MB`).join(", ")}`);
     return out;
   } finally {
