@@ -1,3 +1,4 @@
+import { fromPublic } from "@nats-io/nkeys";
 import { agentPermissions, signUserJwt, type NatsAuth } from "../nats-auth/index.js";
 import { consumeBootstrapToken, type BootstrapTokenDeps } from "./bootstrap-tokens.js";
 import { BootstrapRefusedError } from "./errors.js";
@@ -27,7 +28,7 @@ export function agentUsersKey(deps: Pick<BootstrapTokenDeps, "names">, nodeId: s
  * a valid token; the issued key is recorded before the JWT leaves, so it can always be revoked.
  */
 export async function redeemBootstrapToken(deps: CredentialDeps, token: string, agentPublicNkey: string, now: Date = new Date()): Promise<AgentCredentials> {
-  if (!UserPublicKey.safeParse(agentPublicNkey).success) throw new BootstrapRefusedError("bad-public-key", "the agent's public key is not a user nkey");
+  if (!isUserPublicKey(agentPublicNkey)) throw new BootstrapRefusedError("bad-public-key", "the agent's public key is not a user nkey");
   const nodeId = await consumeBootstrapToken(deps, token, now);
   const usersKey = agentUsersKey(deps, nodeId);
   await deps.redis.multi().sadd(usersKey, agentPublicNkey).expire(usersKey, deps.agentJwtTtlSeconds).exec();
@@ -40,4 +41,15 @@ export async function redeemBootstrapToken(deps: CredentialDeps, token: string, 
     connectionTypes: ["STANDARD"],
   }, now);
   return { nodeId, jwt, expiresAt: expiresAt! };
+}
+
+/** A user public nkey with a valid checksum (checked before the token is consumed). */
+export function isUserPublicKey(key: string): boolean {
+  if (!UserPublicKey.safeParse(key).success) return false;
+  try {
+    fromPublic(key);
+    return true;
+  } catch {
+    return false;
+  }
 }
