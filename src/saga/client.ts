@@ -5,7 +5,7 @@ import type { Names } from "../eventstore/subjects.js";
 import { assertToken } from "../eventstore/subjects.js";
 import { parseJournalEntry, TERMINAL_STATUS, type StoredJournalEntry, type SagaTerminalStatus } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaDefinition, type SagaRegistry } from "./define.js";
-import { SagaNotFoundError, SagaError } from "./errors.js";
+import { SagaNotFoundError, SagaEndedError, SagaError } from "./errors.js";
 import { describeJournal, type SagaDescription } from "./describe.js";
 import { startSagaIn, type StartResult } from "./start.js";
 import { SagaStore } from "./store.js";
@@ -19,9 +19,9 @@ export class SagaWaitTimeoutError extends SagaError {
 export interface SagaClient {
   /** Starts a saga; idempotent by `sagaId` (a second start returns `created: false`). */
   start<I>(saga: SagaDefinition<I, unknown> | string, sagaId: string, input: NoInfer<I>): Promise<StartResult>;
-  /** Sends a signal; kept until the saga waits for it. Returns the inbox sequence. */
+  /** Sends a signal; kept until the saga waits for it. Returns the inbox sequence. @throws SagaNotFoundError, SagaEndedError */
   signal(sagaId: string, name: string, payload?: unknown): Promise<{ inboxSeq: number }>;
-  /** Requests cancellation: compensations run; a running step finishes or is abandoned per its policy. */
+  /** Requests cancellation: compensations run; a running step finishes or is abandoned per its policy. @throws SagaNotFoundError, SagaEndedError */
   cancel(sagaId: string, reason?: string): Promise<{ inboxSeq: number }>;
   /** The saga's state from its journal. @throws SagaNotFoundError */
   describe(sagaId: string): Promise<SagaDescription>;
@@ -42,8 +42,11 @@ export async function createSagaClient(opts: { nc: NatsConnection; names: Names;
     if (!j.length) throw new SagaNotFoundError(sagaId);
     return j;
   };
-  const requireExists = async (sagaId: string) => {
-    if ((await store.lastSeq(opts.names.sagaJournal(assertToken("saga id", sagaId)))) === 0) throw new SagaNotFoundError(sagaId);
+  /** Signals and cancellations only make sense to a saga that exists and has not ended. */
+  const requireRunning = async (sagaId: string) => {
+    const last = await store.lastEntry(assertToken("saga id", sagaId));
+    if (!last) throw new SagaNotFoundError(sagaId);
+    if (last.entry.k in TERMINAL_STATUS) throw new SagaEndedError(sagaId, TERMINAL_STATUS[last.entry.k as keyof typeof TERMINAL_STATUS]);
   };
   return {
     async start(saga, sagaId, input) {
@@ -51,11 +54,11 @@ export async function createSagaClient(opts: { nc: NatsConnection; names: Names;
       return startSagaIn(store, def, sagaId, input, { worker: who });
     },
     async signal(sagaId, name, payload) {
-      await requireExists(sagaId);
+      await requireRunning(sagaId);
       return { inboxSeq: await store.postInbox(sagaId, { kind: "signal", v: 1, name, payload }) };
     },
     async cancel(sagaId, reason = "cancelled by request") {
-      await requireExists(sagaId);
+      await requireRunning(sagaId);
       return { inboxSeq: await store.postInbox(sagaId, { kind: "cancel", v: 1, reason }) };
     },
     describe: async (sagaId) => describeJournal(sagaId, await history(sagaId)),

@@ -75,6 +75,14 @@ export class SagaNotFoundError extends SagaError {
   }
 }
 
+/** The saga has already ended: it takes no more signals or cancellations. */
+export class SagaEndedError extends SagaError {
+  override name = "SagaEndedError";
+  constructor(readonly sagaId: string, readonly status: string) {
+    super(`saga ${sagaId} has already ended (${status})`);
+  }
+}
+
 /** The id was already used by a saga of another type. */
 export class SagaIdConflictError extends SagaError {
   override name = "SagaIdConflictError";

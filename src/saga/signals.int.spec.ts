@@ -78,6 +78,8 @@ describe.skipIf(!servicesAvailable())("saga signals, timeouts and children", () 
   it("describe and history refuse an unknown saga", async () => {
     await expect(h.client.describe("nope")).rejects.toMatchObject({ name: "SagaNotFoundError" });
     await expect(h.client.signal("nope", "x")).rejects.toMatchObject({ name: "SagaNotFoundError" });
+    await expect(h.client.signal("sig-1", "first", { n: 1 })).rejects.toMatchObject({ name: "SagaEndedError", status: "completed" });
+    await expect(h.client.cancel("to-1")).rejects.toMatchObject({ name: "SagaEndedError" });
   });
 });
 

@@ -98,6 +98,12 @@ export class SagaStore {
     return m?.seq ?? 0;
   }
 
+  /** The journal's last entry, or undefined when the saga does not exist. */
+  async lastEntry(sagaId: string): Promise<StoredJournalEntry | undefined> {
+    const m = await this.jsm.direct.getMessage(this.names.sagasStream, { last_by_subj: this.names.sagaJournal(sagaId) });
+    return m ? { seq: m.seq, entry: parseJournalEntry(JSON.parse(dec.decode(m.data)), `saga ${sagaId} journal seq ${m.seq}`) } : undefined;
+  }
+
   /** Messages waiting in a saga's inbox, oldest first; malformed ones are skipped (and reported). */
   async readInbox(sagaId: string, onBad?: (seq: number, err: unknown) => void): Promise<InboxItem[]> {
     const out: InboxItem[] = [];

@@ -59,13 +59,15 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
   let free = concurrency;
   const slotWaiters: Array<() => void> = [];
 
-  const hostFor = (lease: { beat: () => void }): ExecutionHost => ({
+  /** The in-progress ack of the task each saga currently holds (its lease); sticky executions outlive tasks. */
+  const leases = new Map<string, () => void>();
+  const hostFor = (sagaId: string): ExecutionHost => ({
     workerId, store: store!, registry, logger: opts.logger,
-    heartbeat: () => lease.beat(),
+    heartbeat: () => leases.get(sagaId)?.(),
     isClosed: () => closed,
   });
 
-  async function executionFor(sagaId: string, lease: { beat: () => void }): Promise<SagaExecution | undefined> {
+  async function executionFor(sagaId: string): Promise<SagaExecution | undefined> {
     const s = store!;
     const cached = sticky.get(sagaId);
     if (cached) {
@@ -80,23 +82,19 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     if (last.k in TERMINAL_STATUS) {
       // A crash between the end and the parent's notification: notify again (idempotent).
       const parent = first.k === "SagaStarted" || first.k === "ContinuedAsNew" ? first.parent : undefined;
-      if (parent) await notifyParent({ host: hostFor(lease), parent, sagaId }, TERMINAL_STATUS[last.k as keyof typeof TERMINAL_STATUS], last as never);
+      if (parent) await notifyParent({ host: hostFor(sagaId), parent, sagaId }, TERMINAL_STATUS[last.k as keyof typeof TERMINAL_STATUS], last as never);
       return undefined;
     }
     if (start > 0) await s.purgeBefore(sagaId, journal[start]!.seq); // finish a continue-as-new cut short
     if (first.k !== "SagaStarted" && first.k !== "ContinuedAsNew") throw new UnknownSagaError(`journal of ${sagaId} does not begin with a start`);
     const def = registry.get(first.sagaType, first.sagaVersion);
     if (!def) throw new UnknownSagaError(`saga ${first.sagaType} v${first.sagaVersion} is not registered in worker ${workerId}`);
-    const exec = new SagaExecution(def, sagaId, journal.slice(start), hostFor(lease));
-    (exec as { lease?: { beat: () => void } }).lease = lease;
-    return exec;
+    return new SagaExecution(def, sagaId, journal.slice(start), hostFor(sagaId));
   }
 
-  async function advance(sagaId: string, lease: { beat: () => void }, onInbox?: (exec: SagaExecution) => void): Promise<AdvanceOutcome | { kind: "absent" }> {
-    const exec = await executionFor(sagaId, lease);
+  async function advance(sagaId: string, onInbox?: (exec: SagaExecution) => void): Promise<AdvanceOutcome | { kind: "absent" }> {
+    const exec = await executionFor(sagaId);
     if (!exec) return { kind: "absent" };
-    const l = (exec as { lease?: { beat: () => void } }).lease;
-    if (l && l !== lease) Object.assign(l, { beat: lease.beat });
     onInbox?.(exec);
     const out = await exec.advance();
     if (out.kind === "suspended") {
@@ -110,13 +108,13 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     const sagaId = opts.names.parseSagaSubject(m.subject)?.sagaId;
     if (!sagaId) { m.term(); return; }
     let lastBeat = 0;
-    const lease = { beat: () => { const now = Date.now(); if (now - lastBeat > 250) { lastBeat = now; m.working(); } } };
+    leases.set(sagaId, () => { const now = Date.now(); if (now - lastBeat > 250) { lastBeat = now; m.working(); } });
     const keepAlive = setInterval(() => m.working(), keepAliveMs);
     let current: SagaExecution | undefined;
     const sub: Subscription = opts.nc.subscribe(opts.names.sagaInbox(sagaId), { callback: () => { void current?.readInbox(); } });
     const slog = log.child({ sagaId });
     try {
-      const out = await advance(sagaId, lease, (e) => { current = e; });
+      const out = await advance(sagaId, (e) => { current = e; });
       switch (out.kind) {
         case "suspended": {
           await m.ackAck();
@@ -147,6 +145,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       m.nak(err instanceof UnknownSagaError ? defaults.saga.divergenceRetryMs : defaults.saga.lostRaceRetryMs * 4);
     } finally {
       clearInterval(keepAlive);
+      leases.delete(sagaId);
       sub.unsubscribe();
     }
   }
@@ -216,7 +215,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     },
     async advance(sagaId) {
       if (!store) { store = await SagaStore.open(opts.nc, opts.names); await store.ensure({ ackWaitMs }); }
-      return advance(sagaId, { beat: () => {} });
+      return advance(sagaId);
     },
   };
 }
