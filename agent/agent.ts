@@ -1,0 +1,159 @@
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { hostname } from "node:os";
+import { agentSubjects, CommandType, type NodeHealth, type ServiceSpec } from "../schemas/agent/index.js";
+import { commandHandlers } from "./commands/index.js";
+import { agentPaths, type AgentConfig, type AgentPaths } from "./config.js";
+import { agentDefaults } from "./defaults.js";
+import { errorMessage } from "./errors.js";
+import { CommandExecutor } from "./executor.js";
+import { deriveHealth, scrapeMetrics } from "./health.js";
+import { AgentLink } from "./link.js";
+import type { Logger } from "./log.js";
+import { Outbox } from "./outbox.js";
+import { loadService } from "./recipe.js";
+import { ProcessRuntime } from "./runtime/process.js";
+import type { NodeRuntimeAdapter } from "./runtime/types.js";
+import { hostVars } from "./template.js";
+
+/**
+ * One agent process (R-AGENT-1..2): registers, heartbeats with its running commands and the node's
+ * health, hands the commands of each heartbeat reply to the executor, and flushes the outbox of
+ * command events whenever one is queued or the connection comes back (after re-registering).
+ */
+export class Agent {
+  readonly instanceId = randomUUID();
+  readonly paths: AgentPaths;
+  private link!: AgentLink;
+  private executor!: CommandExecutor;
+  private outbox!: Outbox;
+  private runtime!: NodeRuntimeAdapter;
+  private service: ServiceSpec | undefined;
+  private registered = false;
+  private registering: Promise<void> | undefined;
+  private heartbeatMs: number;
+  private stallCheckMs: number;
+  private seq = 0;
+  private hbTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(private readonly cfg: AgentConfig, private readonly log: Logger) {
+    this.paths = agentPaths(cfg.dataDir);
+    this.heartbeatMs = cfg.heartbeatMs ?? agentDefaults.heartbeatMs;
+    this.stallCheckMs = cfg.stallCheckMs ?? agentDefaults.stallCheckMs;
+  }
+
+  /** Starts everything; resolves once connected (registration and heartbeats continue in the background). */
+  async start(): Promise<void> {
+    for (const dir of [this.paths.chainData, this.paths.staging, this.paths.run, this.paths.state]) await mkdir(dir, { recursive: true });
+    this.outbox = await Outbox.open(this.paths.outbox);
+    this.runtime = new ProcessRuntime({ chainDir: this.paths.chainData, runDir: this.paths.run, log: this.log });
+    this.service = await loadService(this.paths.state);
+    await this.runtime.recover(this.service);
+    const subjects = agentSubjects(this.cfg.nodeId, this.cfg.namespace);
+    this.link = await AgentLink.open({
+      natsUrl: this.cfg.natsUrl, nodeId: this.cfg.nodeId, subjects, requestTimeoutMs: this.cfg.requestTimeoutMs, log: this.log,
+      ...(this.cfg.creds ? { creds: this.cfg.creds } : {}),
+      onReconnect: () => { this.registered = false; void this.ensureRegistered(); },
+      onDisconnect: () => { this.registered = false; },
+    });
+    this.executor = new CommandExecutor({
+      nodeId: this.cfg.nodeId, instanceId: this.instanceId, outbox: this.outbox, log: this.log,
+      stallChecks: this.cfg.stallChecks ?? agentDefaults.stallChecks,
+      onQueued: () => void this.flush(),
+      handlers: commandHandlers({
+        nodeId: this.cfg.nodeId, paths: this.paths, vars: hostVars(this.paths.chainData, this.cfg.nodeId), runtime: this.runtime, log: this.log,
+        service: () => this.service,
+        setService: (s) => { this.service = s; },
+        health: () => this.health(),
+        requestSealedDek: (id, pk) => this.link.requestSealedDek(id, pk),
+      }),
+    });
+    this.log.info({ subjects: subjects.all, outbox: await this.outbox.size() }, "agent connected");
+    await this.ensureRegistered();
+    this.scheduleHeartbeat(0);
+    this.restartStallTimer();
+  }
+
+  /** Stops heartbeating and closes the link; the chain node keeps running (a new agent adopts it). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.hbTimer);
+    clearInterval(this.stallTimer);
+    this.runtime?.detach();
+    await this.link?.close();
+  }
+
+  /** The node's health: what the runtime says, plus the node's own metrics when it runs. */
+  async health(): Promise<NodeHealth> {
+    const rt = await this.runtime.status();
+    const url = this.service?.metricsUrl;
+    if (!rt.running || !url) return deriveHealth(this.service !== undefined, rt, undefined);
+    const { metrics, error } = await scrapeMetrics(url, agentDefaults.healthScrapeTimeoutMs);
+    return deriveHealth(true, rt, metrics, error);
+  }
+
+  private ensureRegistered(): Promise<void> {
+    if (this.registering) return this.registering;
+    this.registering = (async () => {
+      while (!this.stopped && !this.registered) {
+        try {
+          const rep = await this.link.register({
+            v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, agentVersion: this.cfg.version, hostname: hostname().slice(0, 255) || "host",
+            capabilities: [...CommandType.options], runtime: this.runtime.kind, startedAt: this.startedAt,
+          });
+          this.registered = true;
+          this.applyTiming(rep.heartbeatIntervalMs, rep.stallCheckIntervalMs, rep.stallChecks);
+          this.log.info({ firstRegistration: rep.firstRegistration, heartbeatMs: this.heartbeatMs }, "agent registered");
+          void this.flush();
+        } catch (err) {
+          this.log.warn({ err: errorMessage(err) }, "registration failed; retrying");
+          await new Promise((r) => setTimeout(r, Math.min(this.heartbeatMs, 2_000)));
+        }
+      }
+    })().finally(() => { this.registering = undefined; });
+    return this.registering;
+  }
+
+  /** The control plane's timing applies unless the operator set a value explicitly. */
+  private applyTiming(heartbeatMs: number, stallCheckMs: number, stallChecks: number): void {
+    this.heartbeatMs = this.cfg.heartbeatMs ?? heartbeatMs;
+    const check = this.cfg.stallCheckMs ?? stallCheckMs;
+    this.executor.setStallChecks(this.cfg.stallChecks ?? stallChecks);
+    if (check !== this.stallCheckMs) {
+      this.stallCheckMs = check;
+      this.restartStallTimer();
+    }
+  }
+
+  private restartStallTimer(): void {
+    clearInterval(this.stallTimer);
+    this.stallTimer = setInterval(() => this.executor.checkStalls(), this.stallCheckMs);
+  }
+
+  private scheduleHeartbeat(delay: number): void {
+    if (this.stopped) return;
+    this.hbTimer = setTimeout(() => void this.beat().finally(() => this.scheduleHeartbeat(this.heartbeatMs)), delay);
+  }
+
+  private async beat(): Promise<void> {
+    if (!this.link.connected || !this.registered) return;
+    try {
+      const rep = await this.link.heartbeat({
+        v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, seq: this.seq++, sentAt: new Date().toISOString(), agentVersion: this.cfg.version,
+        running_command_ids: this.executor.runningIds(), stalled: this.executor.stalledIds(), health: await this.health(),
+      });
+      if (this.cfg.heartbeatMs === undefined) this.heartbeatMs = rep.heartbeatIntervalMs;
+      if (rep.commands.length > 0) await this.executor.accept(rep.commands);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, "heartbeat failed");
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.registered || !this.link.connected) return;
+    await this.outbox.flush((e) => this.link.sendEvent(e)).catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "outbox flush failed"));
+  }
+}

@@ -1,0 +1,18 @@
+import type { CommandOf } from "../../schemas/agent/index.js";
+import { loadService, runRecipe, type ProgressFn } from "../recipe.js";
+import type { CommandContext } from "./context.js";
+
+/** CONFIGURE: the chain profile's recipe (config files, verified artifacts), then the service for START. */
+export async function configure(ctx: CommandContext, cmd: CommandOf<"CONFIGURE">, progress: ProgressFn): Promise<Record<string, unknown>> {
+  const result = await runRecipe(cmd.payload.recipe, {
+    chainDir: ctx.paths.chainData,
+    stagingDir: ctx.paths.staging,
+    stateDir: ctx.paths.state,
+    vars: ctx.vars,
+    progress,
+  });
+  const service = await loadService(ctx.paths.state);
+  if (service) ctx.setService(service);
+  progress(100, "configured");
+  return result;
+}

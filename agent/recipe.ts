@@ -1,0 +1,110 @@
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { z } from "zod";
+import { ConfigureResultV1, ServiceSpecV1, type Recipe, type ServiceSpec } from "../schemas/agent/index.js";
+import { fetchVerified } from "./artifacts.js";
+import { InvalidCommandError } from "./errors.js";
+import { confineRecipePath } from "./paths.js";
+import { renderTemplate, type HostVars } from "./template.js";
+
+export type ConfigureResult = z.infer<typeof ConfigureResultV1>;
+
+/** Reports progress of a command: a percentage and a short message (no secrets). */
+export type ProgressFn = (percent: number, message: string) => void;
+
+export interface RecipeContext {
+  chainDir: string;
+  stagingDir: string;
+  stateDir: string;
+  vars: HostVars;
+  progress: ProgressFn;
+}
+
+const FETCH_SHARE = 80;
+
+/** The service with host variables filled in and re-checked (START runs exactly this). */
+export function renderService(service: ServiceSpec, vars: HostVars): ServiceSpec {
+  const rendered = {
+    ...service,
+    command: service.command.map((a) => renderTemplate(a, vars)),
+    env: Object.fromEntries(Object.entries(service.env).map(([k, v]) => [k, renderTemplate(v, vars)])),
+    ...(service.metricsUrl ? { metricsUrl: renderTemplate(service.metricsUrl, vars) } : {}),
+  };
+  const parsed = ServiceSpecV1.safeParse(rendered);
+  if (!parsed.success) throw new InvalidCommandError(`service after templating: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
+
+/**
+ * CONFIGURE (R-AGENT-3): runs the recipe in two phases so that a bad artifact installs nothing —
+ * first every artifact is fetched into staging and verified by sha256, then the steps are applied in
+ * order (directories, templated config files, artifacts moved into place) and the service is saved
+ * for START. Every path is confined to the chain data dir.
+ */
+export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<ConfigureResult> {
+  const steps = recipe.steps.map((s) => ({ ...s, target: confineRecipePath(ctx.chainDir, s.path) }));
+  const service = renderService(recipe.service, ctx.vars);
+  const contents = steps.map((s) => (s.action === "write_file" ? renderTemplate(s.content, ctx.vars) : undefined));
+  await mkdir(ctx.stagingDir, { recursive: true });
+  const fetches = steps.flatMap((s, i) => (s.action === "fetch_artifact" ? [{ step: s, index: i, staged: join(ctx.stagingDir, `artifact-${i}`) }] : []));
+  const artifacts: ConfigureResult["artifacts"] = [];
+  ctx.progress(0, `configuring: ${fetches.length} artifact(s), ${steps.length} step(s)`);
+  try {
+    for (const [n, f] of fetches.entries()) {
+      if (f.step.action !== "fetch_artifact") continue;
+      let lastPct = -1;
+      const { sha256 } = await fetchVerified(f.step.url, f.step.sha256, f.staged, (got, total) => {
+        const within = total ? got / total : 0;
+        const pct = Math.floor(((n + within) / fetches.length) * FETCH_SHARE);
+        if (pct > lastPct) {
+          lastPct = pct;
+          ctx.progress(pct, `fetching ${f.step.path}`);
+        }
+      });
+      artifacts.push({ path: f.step.path, sha256 });
+      ctx.progress(Math.floor(((n + 1) / fetches.length) * FETCH_SHARE), `verified ${f.step.path}`);
+    }
+    const files: string[] = [];
+    for (const [i, s] of steps.entries()) {
+      if (s.action === "mkdir") {
+        await mkdir(s.target, { recursive: true });
+      } else if (s.action === "write_file") {
+        await mkdir(dirname(s.target), { recursive: true });
+        await writeFile(`${s.target}.tmp`, contents[i]!, { mode: s.mode ? parseInt(s.mode, 8) : 0o644 });
+        await rename(`${s.target}.tmp`, s.target);
+        files.push(s.path);
+      } else {
+        await mkdir(dirname(s.target), { recursive: true });
+        const staged = join(ctx.stagingDir, `artifact-${i}`);
+        if (s.mode) await chmod(staged, parseInt(s.mode, 8));
+        await rename(staged, s.target);
+      }
+      ctx.progress(FETCH_SHARE + Math.floor(((i + 1) / steps.length) * (99 - FETCH_SHARE)), `${s.action} ${s.path}`);
+    }
+    await saveService(ctx.stateDir, service);
+    return { files, artifacts };
+  } finally {
+    for (const f of fetches) await rm(f.staged, { force: true });
+  }
+}
+
+const SERVICE_FILE = "service.json";
+
+/** Keeps the configured service for START/STOP/STATUS and for the next agent process. */
+export async function saveService(stateDir: string, service: ServiceSpec): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  const file = join(stateDir, SERVICE_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify(service), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+/** The configured service, or undefined before the first CONFIGURE. */
+export async function loadService(stateDir: string): Promise<ServiceSpec | undefined> {
+  const text = await readFile(join(stateDir, SERVICE_FILE), "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return ServiceSpecV1.parse(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
