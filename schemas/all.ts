@@ -2,3 +2,4 @@
 import "./events/index.js";
 import "./payments/index.js";
 import "./agent/index.js";
+import "./saga/index.js";
