@@ -1,0 +1,106 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Redis } from "ioredis";
+import type { CommandEventReply, HeartbeatReply, RegisterReply } from "../../schemas/agent/index.js";
+import type { Logger } from "../observability/logger.js";
+import type { EventStore } from "../eventstore/event-store.js";
+import type { Names } from "../eventstore/subjects.js";
+import { defaults } from "../config/defaults.js";
+import { CommandStore } from "../commands/command-store.js";
+import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps } from "../gateway/heartbeat.js";
+import { errorReply } from "../gateway/heartbeat-protocol.js";
+import { handleRegister, type AgentTiming } from "../gateway/registrations.js";
+
+export interface GatewayRoleOptions {
+  nc: NatsConnection;
+  store: EventStore;
+  redis: Redis;
+  names: Names;
+  logger: Logger;
+  /** Overrides of defaults.commands (tests use short intervals). */
+  heartbeatIntervalMs?: number;
+  heartbeatMaxCommands?: number;
+  agentStallCheckIntervalMs?: number;
+  agentStallChecks?: number;
+  /** Queue group shared by every gateway instance, so each agent message is handled once. */
+  queue?: string;
+  now?: () => Date;
+}
+
+export interface GatewayRole {
+  stop(): Promise<void>;
+  /** True while the agent services are subscribed and NATS is connected (for /readyz). */
+  isReady(): boolean;
+}
+
+type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply;
+type Handler = (nodeId: string, data: Uint8Array, now: Date) => Promise<AgentReply>;
+
+/**
+ * The `gateway` role's agent services (DESIGN.md §7): `agent.*.register`, `agent.*.heartbeat` and
+ * `agent.*.events`, request/reply, in one queue group so that many gateways share the agents.
+ * A bad message gets an error reply and a log line; it never stops the service.
+ */
+export async function startGatewayRole(opts: GatewayRoleOptions): Promise<GatewayRole> {
+  const logger = opts.logger.child({ component: "agent-gateway" });
+  const now = opts.now ?? (() => new Date());
+  const c = defaults.commands;
+  const timing: AgentTiming = {
+    heartbeatIntervalMs: opts.heartbeatIntervalMs ?? c.heartbeatIntervalMs,
+    stallCheckIntervalMs: opts.agentStallCheckIntervalMs ?? c.agentStallCheckIntervalMs,
+    stallChecks: opts.agentStallChecks ?? c.agentStallChecks,
+  };
+  const hb: HeartbeatDeps = {
+    commands: new CommandStore({ redis: opts.redis, names: opts.names }),
+    logger,
+    heartbeatIntervalMs: timing.heartbeatIntervalMs,
+    heartbeatMaxCommands: opts.heartbeatMaxCommands ?? c.heartbeatMaxCommands,
+  };
+  const handlers: Record<string, Handler> = {
+    register: (nodeId, data, t) => handleRegister({ store: opts.store, logger, timing }, nodeId, data, t),
+    heartbeat: (nodeId, data, t) => handleHeartbeat(hb, nodeId, data, t),
+    events: (nodeId, data, t) => handleCommandEvent(hb, nodeId, data, t),
+  };
+  const queue = opts.queue ?? `${opts.names.namespace ? `${opts.names.namespace}_` : ""}gateway`;
+  const inFlight = new Set<Promise<void>>();
+  const subs: Subscription[] = [];
+
+  const serve = (verb: string, handler: Handler) => async (msg: Msg): Promise<void> => {
+    const parsed = opts.names.parseAgentSubject(msg.subject);
+    let reply: AgentReply;
+    if (!parsed || parsed.verb !== verb) reply = errorReply("invalid_message", `unexpected subject ${msg.subject}`);
+    else {
+      try {
+        reply = await handler(parsed.nodeId, msg.data, now());
+      } catch (err) {
+        logger.error({ err, subject: msg.subject }, "agent message failed");
+        reply = errorReply("internal", "the gateway could not handle the message; retry");
+      }
+      if (!reply.ok) logger.warn({ subject: msg.subject, error: reply.error }, "agent message refused");
+    }
+    if (msg.reply) msg.respond(JSON.stringify(reply));
+  };
+
+  for (const [verb, handler] of Object.entries(handlers)) {
+    const run = serve(verb, handler);
+    subs.push(opts.nc.subscribe(opts.names.agentVerbAll(verb), {
+      queue,
+      callback: (err, msg) => {
+        if (err) { logger.error({ err, verb }, "agent subscription error"); return; }
+        const p = run(msg).catch((e: unknown) => logger.error({ err: e, subject: msg.subject }, "agent reply failed"));
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+      },
+    }));
+  }
+  await opts.nc.flush();
+  logger.info({ queue, subjects: Object.keys(handlers).map((v) => opts.names.agentVerbAll(v)) }, "gateway role started");
+  let stopped = false;
+  return {
+    isReady: () => !stopped && !opts.nc.isClosed() && subs.every((s) => !s.isClosed()) && opts.redis.status === "ready",
+    async stop() {
+      stopped = true;
+      await Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
+      await Promise.all([...inFlight]);
+    },
+  };
+}
