@@ -66,7 +66,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
     gateway.serve(cp, logger);
     // The control plane's side of the agent protocol, reduced to what the permission checks need.
-    cp.subscribe(`${names.agentAll.slice(0, -2)}.*.heartbeat`, { callback: (_e, m) => m.respond(`ack ${m.subject}`) });
+    cp.subscribe(`${names.agentAll.slice(0, -2)}.*.heartbeat`, { callback: (_e, m) => { m.respond(`ack ${m.subject}`); } });
     cp.subscribe(`${names.agentAll.slice(0, -2)}.*.events`, { callback: (_e, m) => { seen.push(`${m.subject} ${m.string()}`); } });
     await cp.flush();
     leafUrl = (await cluster.startLeaf("shared")).url;

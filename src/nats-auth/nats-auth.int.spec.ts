@@ -101,8 +101,8 @@ describe.skipIf(!servicesAvailable())("internal services on an operator-mode hub
     const cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "cp" })) });
     conns.push(cp);
     const got: string[] = [];
-    cp.subscribe("natsauth.internal.>", { callback: (_e, m) => got.push(m.subject) });
-    cp.subscribe(names.agentAll, { callback: (_e, m) => got.push(m.subject) });
+    cp.subscribe("natsauth.internal.>", { callback: (_e, m) => { got.push(m.subject); } });
+    cp.subscribe(names.agentAll, { callback: (_e, m) => { got.push(m.subject); } });
     await cp.flush();
     agent.publish("natsauth.internal.x", "no");
     agent.publish(names.agentSubject("n1", "events"), "yes");
