@@ -1,0 +1,74 @@
+import { describe, it, expect } from "vitest";
+import { decode, type Account, type Operator, type User } from "@nats-io/jwt";
+import { createUser } from "@nats-io/nkeys";
+import { namesFor } from "../eventstore/subjects.js";
+import { agentPermissions, bootstrapPermissions } from "./permissions.js";
+import { accountLimits, agentAccount, controlPlaneAccount, renderJwts } from "./accounts.js";
+import { generateSeeds, keysFromSeeds } from "./keys.js";
+import { signUserJwt } from "./users.js";
+
+const names = namesFor("ns1");
+const keys = keysFromSeeds(generateSeeds());
+
+describe("agent permissions", () => {
+  it("allow only the node's own subjects and its own inbox (namespaced)", () => {
+    expect(agentPermissions(names, "node-a")).toEqual({
+      pub: { allow: ["ns1.agent.node-a.>"] },
+      sub: { allow: ["ns1.agent.node-a.>", "_INBOX_ns1_node-a.>"] },
+    });
+    expect(agentPermissions(namesFor(""), "node-a").sub.allow).toEqual(["agent.node-a.>", "_INBOX_node-a.>"]);
+  });
+
+  it("refuse node ids that would widen the grant", () => {
+    for (const bad of ["*", ">", "a.b", "a b", ""]) expect(() => agentPermissions(names, bad)).toThrow();
+  });
+
+  it("the bootstrap user may only request the bootstrap subject", () => {
+    expect(bootstrapPermissions(names)).toEqual({ pub: { allow: ["ns1.gateway.bootstrap"] }, sub: { allow: ["_INBOX_BOOTSTRAP.>"] } });
+  });
+
+  it("land in the signed user JWT with an expiry, issued by the AGENT signing key for the AGENT account", async () => {
+    const now = new Date("2026-01-01T00:00:00Z");
+    const { jwt, expiresAt } = await signUserJwt(createUser().getPublicKey(), {
+      name: "agent-node-a", account: keys.agent, signingKey: keys.agentSigning, permissions: agentPermissions(names, "node-a"), ttlSeconds: 3600,
+    }, now);
+    const claims = decode<User>(jwt);
+    expect(claims.iss).toBe(keys.agentSigning.getPublicKey());
+    expect(claims.nats.issuer_account).toBe(keys.agent.getPublicKey());
+    expect(claims.nats.pub?.allow).toEqual(["ns1.agent.node-a.>"]);
+    expect(claims.exp).toBe(now.getTime() / 1000 + 3600);
+    expect(expiresAt).toEqual(new Date(now.getTime() + 3600_000));
+  });
+});
+
+describe("accounts", () => {
+  it("CONTROL_PLANE exports the agent subjects and the bootstrap subject as services; AGENT imports exactly those", () => {
+    const cp = controlPlaneAccount(keys, names);
+    expect(cp.exports?.map((e) => [e.subject, e.type])).toEqual([["ns1.agent.>", "service"], ["ns1.gateway.bootstrap", "service"]]);
+    const agent = agentAccount(keys, names, { UX: 1 });
+    expect(agent.imports?.map((i) => [i.subject, i.type, i.account])).toEqual([
+      ["ns1.agent.>", "service", keys.controlPlane.getPublicKey()],
+      ["ns1.gateway.bootstrap", "service", keys.controlPlane.getPublicKey()],
+    ]);
+    expect(agent.revocations).toEqual({ UX: 1 });
+  });
+
+  it("set every limit explicitly; only CONTROL_PLANE gets JetStream", () => {
+    expect(accountLimits(false)).toMatchObject({ conn: -1, leaf: -1, subs: -1, data: -1, payload: -1 });
+    expect(accountLimits(false).disk_storage).toBeUndefined();
+    expect(controlPlaneAccount(keys, names).limits).toMatchObject({ mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 });
+    expect(agentAccount(keys, names).limits?.mem_storage).toBeUndefined();
+  });
+
+  it("the operator lists its signing key and system account; accounts are signed by that signing key", async () => {
+    const jwts = await renderJwts(keys, names);
+    const op = decode<Operator>(jwts.operator);
+    expect(op.nats.signing_keys).toEqual([keys.operatorSigning.getPublicKey()]);
+    expect(op.nats.system_account).toBe(keys.system.getPublicKey());
+    for (const [jwt, account] of [[jwts.system, keys.system], [jwts.agent, keys.agent], [jwts.controlPlane, keys.controlPlane]] as const) {
+      const claims = decode<Account>(jwt);
+      expect(claims.iss).toBe(keys.operatorSigning.getPublicKey());
+      expect(claims.sub).toBe(account.getPublicKey());
+    }
+  });
+});
