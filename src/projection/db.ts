@@ -8,6 +8,8 @@ export interface Db {
   /** drizzle over the same client; table names resolve in `schema`. */
   readonly db: PostgresJsDatabase;
   readonly schema: string;
+  /** The connection URL, for the few sessions that must not come from the pool (leadership locks). */
+  readonly url: string;
   close(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function createDb(databaseUrl: string, schema: string, opts: { max?
   }
   schemaOf.set(sql, schema);
   const db = drizzle(sql);
-  return { sql, db, schema, close: () => sql.end({ timeout: 5 }) };
+  return { sql, db, schema, url: databaseUrl, close: () => sql.end({ timeout: 5 }) };
 }
 
 /** CREATE SCHEMA under a database-wide advisory lock: two processes starting at once do not collide. */

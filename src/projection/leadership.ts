@@ -1,8 +1,8 @@
-import type { ReservedSql, Sql } from "postgres";
+import postgres, { type Sql } from "postgres";
 import { sql as q, type SQL } from "drizzle-orm";
 
 /** First key of every projection leadership lock ("np"); the second is a hash of schema and name. */
-const LOCK_CLASS = 0x6e70;
+export const LOCK_CLASS = 0x6e70;
 
 /** FNV-1a of the text as a signed 32-bit int: stable across processes and languages. */
 export function lockKey(text: string): number {
@@ -16,26 +16,36 @@ export function lockKey(text: string): number {
 
 /**
  * Exactly one active instance per projection across processes: a session-level advisory lock held on
- * a reserved connection. If the process dies, PostgreSQL drops the session and the lock with it, and
- * a standby takes over. Correctness never rests on it alone: the checkpoint row lock makes every
- * batch exactly-once even with two writers; the lock makes sure there is usually one.
+ * a connection of its own (not a pool one, so a broken session is simply discarded). If the process
+ * dies, PostgreSQL drops the session and the lock with it, and a standby takes over. Correctness never
+ * rests on it alone: the checkpoint row lock makes every batch exactly-once even with two writers;
+ * the lock makes sure there is usually one, and `fence` makes a deposed leader stop writing.
  */
 export class Leadership {
-  private constructor(private readonly conn: ReservedSql, readonly pid: number, private readonly key: number) {}
+  private client: Sql | undefined;
+  private pid = 0;
+  private readonly key: number;
 
-  /** Takes the lock if free; undefined when another instance leads. */
-  static async tryAcquire(sql: Sql, schema: string, projection: string): Promise<Leadership | undefined> {
-    const key = lockKey(`${schema}:${projection}`);
-    const conn = await sql.reserve();
+  constructor(private readonly databaseUrl: string, schema: string, private readonly projection: string) {
+    this.key = lockKey(`${schema}:${projection}`);
+  }
+
+  /** Takes the lock if free; false when another instance leads (then we stay a standby). */
+  async tryAcquire(): Promise<boolean> {
+    this.client ??= postgres(this.databaseUrl, { max: 1, idle_timeout: 0, onnotice: () => {}, connection: { application_name: `nodeplane:lock:${this.projection}` } });
     try {
-      const [row] = await conn<{ ok: boolean; pid: number }[]>`select pg_try_advisory_lock(${LOCK_CLASS}::int, ${key}::int) as ok, pg_backend_pid() as pid`;
-      if (row?.ok) return new Leadership(conn, row.pid, key);
+      const [row] = await this.client<{ ok: boolean; pid: number }[]>`select pg_try_advisory_lock(${LOCK_CLASS}::int, ${this.key}::int) as ok, pg_backend_pid() as pid`;
+      this.pid = row?.ok ? row.pid : 0;
+      return this.pid !== 0;
     } catch (err) {
-      conn.release();
+      await this.discard();
       throw err;
     }
-    conn.release();
-    return undefined;
+  }
+
+  /** Backend pid of the lock session (0 when not leading). */
+  get sessionPid(): number {
+    return this.pid;
   }
 
   /** True while our lock session holds the lock: evaluated inside each batch's first statement. */
@@ -44,14 +54,16 @@ export class Leadership {
       and pid = ${this.pid} and classid::bigint = ${LOCK_CLASS} and objid::bigint = ${this.key >>> 0} and objsubid = 2)`;
   }
 
-  /** Gives the lock back (or lets the broken session take it along). */
+  /** Gives the lock back and closes the session (a broken session took the lock along already). */
   async release(): Promise<void> {
-    try {
-      await this.conn`select pg_advisory_unlock(${LOCK_CLASS}::int, ${this.key}::int)`;
-    } catch {
-      // The session is already gone, and its lock with it.
-    } finally {
-      this.conn.release();
-    }
+    if (this.client && this.pid !== 0) await this.client`select pg_advisory_unlock(${LOCK_CLASS}::int, ${this.key}::int)`.catch(() => {});
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    this.pid = 0;
+    await c?.end({ timeout: 1 }).catch(() => {});
   }
 }

@@ -81,23 +81,24 @@ class Runner {
   /** Stand by until the leadership lock is ours, lead until stopped or the lock is lost, repeat. */
   async run(): Promise<void> {
     const { db } = this.opts;
+    const lead = new Leadership(db.url, db.schema, this.projection.name);
     let failures = 0;
     while (!this.stopped) {
-      let lead: Leadership | undefined;
+      let acquired: boolean;
       try {
-        lead = await Leadership.tryAcquire(db.sql, db.schema, this.projection.name);
+        acquired = await lead.tryAcquire();
       } catch (err) {
         this.fail(err);
         await this.sleep(this.backoff(++failures));
         continue;
       }
-      if (!lead) {
+      if (!acquired) {
         this.state = "standby";
         this.position = (await readCheckpoints(db, [this.projection.name]).catch(() => undefined))?.get(this.projection.name) ?? this.position;
         await this.sleep(defaults.projection.fetchExpiresMs);
         continue;
       }
-      this.log.info({ pid: lead.pid }, "projection leadership acquired");
+      this.log.info({ pid: lead.sessionPid }, "projection leadership acquired");
       this.lost = undefined;
       try {
         failures = await this.lead(lead);
@@ -105,6 +106,7 @@ class Runner {
         await lead.release();
       }
     }
+    await lead.release();
     this.state = "stopped";
   }
 
@@ -164,7 +166,7 @@ class Runner {
       events = [];
       if (inflight) await inflight;
       inflight = this.exclusive(async () => {
-        const result = await applyBatch(this.opts.db, this.projection, batch, lead.fence);
+        const result = await applyBatch(this.opts.db, this.projection, batch, { fence: lead.fence, expected: this.position });
         this.position = result.position;
         m.ack(); // AckPolicy.All: acknowledges the whole batch, after the commit
         onCommit();
