@@ -41,7 +41,11 @@ export async function revokeAgent(deps: RevocationDeps, nodeId: string, now: Dat
       const running = await lookupAccountJwt(sys, deps.auth.publicKeys.agent);
       const current = running ? (decode<Account>(running).nats.revocations ?? {}) : {};
       const merged = mergeRevocations(current, revokedKeys, Math.floor(now.getTime() / 1000), deps.agentJwtTtlSeconds);
-      await pushAccountJwt(sys, await encodeAgentAccount(deps.auth.keys, deps.names, merged));
+      const next = await encodeAgentAccount(deps.auth.keys, deps.names, merged);
+      await pushAccountJwt(sys, next);
+      // Leaf servers (cache resolvers) answer the update too, and the first answer wins: confirm the
+      // full resolver really holds the new JWT before calling the agent revoked.
+      if ((await lookupAccountJwt(sys, deps.auth.publicKeys.agent)) !== next) throw new RevocationError("the hub's resolver does not hold the revoked AGENT account JWT");
     } finally {
       await sys.close();
     }

@@ -9,3 +9,4 @@ export * from "./init.js";
 export * from "./nats-auth.js";
 export * from "./claims.js";
 export * from "./cluster.js";
+export * from "./service-auth.js";

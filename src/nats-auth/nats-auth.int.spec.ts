@@ -9,6 +9,7 @@ import { servicesAvailable } from "../../test/support/services.js";
 import { namesFor } from "../eventstore/subjects.js";
 import { authenticatorFor, startOperatorCluster, type OperatorCluster } from "./index.js";
 import { signUserCreds } from "./users.js";
+import { controlPlaneAuthenticator } from "./service-auth.js";
 import { NatsAuthSeeds } from "./keys.js";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -76,6 +77,23 @@ describe.skipIf(!servicesAvailable())("internal services on an operator-mode hub
     expect((await jsm.streams.getMessage("NATSAUTH_PROBE", { seq: 1 }))?.string()).toBe("hello");
     const info = await jsm.getAccountInfo();
     expect(info.limits.max_storage).toBe(-1);
+  });
+
+  it("a long-running service outlives its short JWT: the server drops it at expiry and it reconnects with a renewed one", async () => {
+    const svc = await controlPlaneAuthenticator(cluster.auth, { name: "worker", ttlSeconds: 2 });
+    try {
+      const nc = await connect({ servers: cluster.hubUrl, authenticator: svc.authenticator, reconnectTimeWait: 100 });
+      conns.push(nc);
+      const reconnected = (async () => {
+        for await (const s of nc.status()) if (s.type === "reconnect") return true;
+        return false;
+      })();
+      nc.subscribe("natsauth.renew", { callback: (_e, m) => { m.respond("still here"); } });
+      expect(await reconnected).toBe(true);
+      expect((await nc.request("natsauth.renew", "")).string()).toBe("still here");
+    } finally {
+      svc.stop();
+    }
   });
 
   it("an expired service JWT and an unknown operator's user are refused", async () => {
