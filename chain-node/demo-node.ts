@@ -119,24 +119,39 @@ function positiveInt(name: string, v: string | undefined, fallback: number): num
   return n;
 }
 
+/** The config file CONFIGURE writes (`--config`); flags override single fields. */
+function readConfig(file: string | undefined): Record<string, unknown> {
+  if (!file) return {};
+  const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`${file}: expected a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: "string" }, host: { type: "string" }, "data-dir": { type: "string" }, "block-ms": { type: "string" },
+      config: { type: "string" }, port: { type: "string" }, host: { type: "string" }, "data-dir": { type: "string" }, "block-ms": { type: "string" },
       "initial-lag": { type: "string" }, peers: { type: "string" }, version: { type: "string" },
     },
   });
-  if (!values["data-dir"]) throw new Error("--data-dir is required");
+  const file = readConfig(values.config);
+  const pick = (flag: keyof typeof values, key: string): string | undefined => {
+    const v = values[flag] ?? file[key];
+    return v === undefined ? undefined : String(v);
+  };
+  const dataDir = pick("data-dir", "dataDir");
+  if (!dataDir) throw new Error("--data-dir (or dataDir in --config) is required");
+  const host = pick("host", "host") ?? "127.0.0.1";
   const node = await runDemoNode({
-    port: positiveInt("port", values.port, 9615),
-    host: values.host ?? "127.0.0.1",
-    dataDir: values["data-dir"],
-    blockMs: Math.max(10, positiveInt("block-ms", values["block-ms"], 1000)),
-    initialLag: positiveInt("initial-lag", values["initial-lag"], 100),
-    peers: positiveInt("peers", values.peers, 8),
-    version: values.version ?? "demo-1.0.0",
+    port: positiveInt("port", pick("port", "port"), 9615),
+    host,
+    dataDir,
+    blockMs: Math.max(10, positiveInt("block-ms", pick("block-ms", "blockMs"), 1000)),
+    initialLag: positiveInt("initial-lag", pick("initial-lag", "initialLag"), 100),
+    peers: positiveInt("peers", pick("peers", "peers"), 8),
+    version: pick("version", "version") ?? "demo-1.0.0",
   });
-  process.stdout.write(`demo-node listening on ${values.host ?? "127.0.0.1"}:${node.port} height=${node.state().blockHeight}\n`);
+  process.stdout.write(`demo-node listening on ${host}:${node.port} height=${node.state().blockHeight}\n`);
   const shutdown = (sig: string) => {
     process.stdout.write(`demo-node ${sig}: stopping at height ${node.state().blockHeight}\n`);
     void node.stop().then(() => process.exit(0));
