@@ -63,8 +63,6 @@ export class SagaExecution {
   waiters = new Map<number, Waiter>();
   cancelListeners = new Set<() => void>();
   inboxHighWater = 0;
-  /** Inbox messages delivered so far (a progress counter for `advance`). */
-  deliveries = 0;
   canInput: { value: unknown } | undefined;
   fnOutcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
   failure: AdvanceOutcome | undefined;
@@ -72,9 +70,9 @@ export class SagaExecution {
   private active = 0;
   private idle: Array<() => void> = [];
   private appendChain: Promise<unknown> = Promise.resolve();
-  private inboxLock: Promise<unknown> = Promise.resolve();
   private generation = 0;
   private launched = false;
+  private poked = false;
 
   constructor(readonly def: SagaDefinition<unknown, unknown>, readonly sagaId: string, journal: StoredJournalEntry[], readonly host: ExecutionHost | undefined) {
     this.log = host?.logger.child({ sagaId, sagaType: def.name });
@@ -124,9 +122,15 @@ export class SagaExecution {
     if (this.terminal) return { kind: "terminal", status: this.terminal };
     if (!this.launched) this.launch();
     for (;;) {
-      const deliveredBefore = this.deliveries;
       await this.quiesce();
       if (this.failure) return this.failure;
+      if (this.poked && this.active > 0) {
+        // An inbox message came while a step runs (a cancellation must not wait for the step).
+        this.poked = false;
+        await this.readInbox();
+        continue;
+      }
+      this.poked = false;
       if (this.canInput) {
         if (!this.host) return { kind: "end-of-journal" };
         try {
@@ -145,16 +149,28 @@ export class SagaExecution {
       if (!this.host) return { kind: "end-of-journal" };
       const progressed = await this.readInbox();
       if (this.failure) return this.failure;
-      // A read triggered by an inbox notification (see worker.ts) may have delivered in the meantime.
-      if (!progressed && this.deliveries === deliveredBefore) return { kind: "suspended", waitingFor: [...this.waiters.values()].map((w) => w.describe) };
+      if (!progressed) return { kind: "suspended", waitingFor: [...this.waiters.values()].map((w) => w.describe) };
     }
   }
 
-  /** Reads the inbox now (a cancellation arriving while a step runs must not wait for the step). */
-  readInbox(): Promise<boolean> {
-    const p = this.inboxLock.then(() => (this.failure || this.terminal ? false : deliverInbox(this)));
-    this.inboxLock = p.catch(() => undefined);
-    return p.catch((err) => { this.fail(err); return false; });
+  /**
+   * Tells a running `advance` that the inbox got a message (worker.ts listens on the inbox subject
+   * while it holds the saga's task). The advance loop stays the only reader of the inbox: a saga
+   * never moves on outside a task, where nobody would see it wait again.
+   */
+  poke(): void {
+    this.poked = true;
+    this.idle.splice(0).forEach((r) => r());
+  }
+
+  private async readInbox(): Promise<boolean> {
+    if (this.failure || this.terminal) return false;
+    try {
+      return await deliverInbox(this);
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
   }
 
   private launch(): void {
@@ -172,9 +188,9 @@ export class SagaExecution {
   /** Waits until no effect or journal write is in flight and the saga function has run as far as it can. */
   private async quiesce(): Promise<void> {
     for (;;) {
-      if (this.active > 0 && !this.failure) await new Promise<void>((r) => this.idle.push(r));
+      if (this.active > 0 && !this.failure && !this.poked) await new Promise<void>((r) => this.idle.push(r));
       await new Promise((r) => setImmediate(r));
-      if (this.active === 0 || this.failure) return;
+      if (this.active === 0 || this.failure || this.poked) return;
     }
   }
 

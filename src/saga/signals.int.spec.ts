@@ -37,10 +37,18 @@ const parent = defineSaga("parent", { input: z.object({}), version: 1 }, async (
   }
 });
 
+const slowChild = defineSaga("slow-child", { input: z.object({}), version: 1 }, async (ctx) => {
+  await ctx.step("Hold", () => "held", { compensate: () => undefined });
+  await ctx.waitForSignal("never");
+});
+const waitingParent = defineSaga("waiting-parent", { input: z.object({}), version: 1 }, async (ctx) => {
+  await ctx.child(slowChild, `${ctx.sagaId}-child`, {});
+});
+
 describe.skipIf(!servicesAvailable())("saga signals, timeouts and children", () => {
   const s = testServices("sagasig");
   let h: Awaited<ReturnType<typeof sagaHarness>>;
-  beforeAll(async () => { h = await sagaHarness(s.natsUrl, s.names, [twoSignals, withTimeout, failingChild, goodChild, parent]); });
+  beforeAll(async () => { h = await sagaHarness(s.natsUrl, s.names, [twoSignals, withTimeout, failingChild, goodChild, parent, slowChild, waitingParent]); });
   afterAll(async () => { await h?.close(); });
 
   it("takes a signal sent after the wait began, and one sent before its wait", async () => {
@@ -73,6 +81,16 @@ describe.skipIf(!servicesAvailable())("saga signals, timeouts and children", () 
     expect(end.result).toMatchObject({ doubled: 42, child: "compensated", childId: "p-1-bad" });
     expect((end.result as { message: string }).message).toMatch(/NonRetryableError: no capacity/);
     expect((await h.client.describe("p-1-bad")).parent).toEqual({ sagaId: "p-1", call: 1 });
+  });
+
+  it("cancelling a parent cancels the child it waits for", async () => {
+    await h.client.start(waitingParent, "wp-1", {});
+    await waitForEntry(h.nc, s.names.sagaJournal("wp-1-child"), () => h.client.history("wp-1-child"), "SignalWaitStarted");
+    await h.client.cancel("wp-1", "no longer needed");
+    expect((await h.client.waitForEnd("wp-1", { timeoutMs: 30_000 })).status).toBe("cancelled");
+    const child = await h.client.waitForEnd("wp-1-child", { timeoutMs: 30_000 });
+    expect(child.status).toBe("cancelled");
+    expect((await h.client.history("wp-1-child")).map((e) => e.entry.k)).toContain("CompensationCompleted");
   });
 
   it("describe and history refuse an unknown saga", async () => {

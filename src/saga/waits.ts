@@ -70,6 +70,11 @@ export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { 
   return wait<T>(x, { call, kind: "signal", key: name, ...(timerId ? { timerId } : {}), ...(opts.schema ? { schema: opts.schema as z.ZodType<unknown> } : {}), describe: `signal ${name}${timeoutAt ? ` until ${timeoutAt.toISOString()}` : ""}` });
 }
 
+/** Cancellation reaches the children the saga waits for (once: the message id is per child). */
+async function cancelChild(x: SagaExecution, childId: string): Promise<void> {
+  await x.host!.store.postInbox(childId, { kind: "cancel", v: 1, reason: `parent ${x.sagaId} was cancelled: ${x.cancel?.reason ?? ""}` }, `parent-cancel-${childId}`);
+}
+
 /** `ctx.child`: starts the child (idempotent by id, re-issued on resume) and waits for its outcome message. */
 export async function openChild<I, O>(x: SagaExecution, saga: SagaDefinition<I, O>, childId: string, input: I): Promise<O> {
   const { call, rec } = x.open("child", childId);
@@ -79,7 +84,10 @@ export async function openChild<I, O>(x: SagaExecution, saga: SagaDefinition<I, 
     if (done.status === "completed") return done.result as O;
     throw new ChildSagaFailedError(childId, done.status, done.error);
   }
-  if (x.cancel) throw cancelled(x);
+  if (x.cancel) {
+    if (rec && x.host) await x.live(() => cancelChild(x, childId)); // again, in case a crash came before
+    throw cancelled(x);
+  }
   if (!x.host) return new Promise<O>(() => {});
   const host = x.host;
   const def = host.registry.get(saga.name, saga.version) ?? (saga as unknown as SagaDefinition<unknown, unknown>);
@@ -107,9 +115,12 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
       if (!x.cancel) {
         x.cancel = { atCall: x.nextCall, reason: msg.reason };
         await x.append({ k: "CancelRequested", atCall: x.cancel.atCall, reason: msg.reason, inboxSeq: seq });
-        for (const w of [...x.waiters.values()]) { x.waiters.delete(w.call); w.reject(cancelled(x)); }
+        for (const w of [...x.waiters.values()]) {
+          x.waiters.delete(w.call);
+          if (w.kind === "child") await cancelChild(x, w.key);
+          w.reject(cancelled(x));
+        }
         for (const l of [...x.cancelListeners]) l();
-        x.deliveries++;
         progressed = true;
       }
       x.consumedInbox.add(seq);
@@ -150,7 +161,7 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
       const w = waiters.find((w) => w.kind === "child" && w.key === msg.childId);
       if (!w) {
         const known = [...x.records.values()].some((r) => r.kind === "child" && r.name === msg.childId && r.entries.some((e) => e.k === "ChildCompleted"));
-        if (known) await host.store.deleteInbox(seq);
+        if (known || x.cancel) await host.store.deleteInbox(seq); // a duplicate, or the outcome of a child we cancelled
         continue;
       }
       const e = await x.append({ k: "ChildCompleted", call: w.call, childId: msg.childId, status: msg.status, inboxSeq: seq, ...(msg.result !== undefined ? { result: msg.result } : {}), ...(msg.error ? { error: msg.error } : {}) });
@@ -161,7 +172,6 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
     }
     if (x.failure) return false;
     x.consumedInbox.add(seq);
-    x.deliveries++;
     progressed = true;
     await host.store.deleteInbox(seq);
   }

@@ -6,7 +6,7 @@ import type { Logger } from "../observability/logger.js";
 import { defaults } from "../config/defaults.js";
 import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaRegistry } from "./define.js";
-import { UnknownSagaError } from "./errors.js";
+import { SagaError, UnknownSagaError } from "./errors.js";
 import { SagaExecution, type AdvanceOutcome, type ExecutionHost } from "./execution.js";
 import { notifyParent } from "./finish.js";
 import { runStart } from "./records.js";
@@ -108,10 +108,11 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     const sagaId = opts.names.parseSagaSubject(m.subject)?.sagaId;
     if (!sagaId) { m.term(); return; }
     let lastBeat = 0;
-    leases.set(sagaId, () => { const now = Date.now(); if (now - lastBeat > 250) { lastBeat = now; m.working(); } });
+    const beat = () => { const now = Date.now(); if (now - lastBeat > 250) { lastBeat = now; m.working(); } };
+    leases.set(sagaId, beat);
     const keepAlive = setInterval(() => m.working(), keepAliveMs);
     let current: SagaExecution | undefined;
-    const sub: Subscription = opts.nc.subscribe(opts.names.sagaInbox(sagaId), { callback: () => { void current?.readInbox(); } });
+    const sub: Subscription = opts.nc.subscribe(opts.names.sagaInbox(sagaId), { callback: () => current?.poke() });
     const slog = log.child({ sagaId });
     try {
       const out = await advance(sagaId, (e) => { current = e; });
@@ -145,7 +146,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       m.nak(err instanceof UnknownSagaError ? defaults.saga.divergenceRetryMs : defaults.saga.lostRaceRetryMs * 4);
     } finally {
       clearInterval(keepAlive);
-      leases.delete(sagaId);
+      if (leases.get(sagaId) === beat) leases.delete(sagaId);
       sub.unsubscribe();
     }
   }
@@ -199,7 +200,11 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       store = await SagaStore.open(opts.nc, opts.names);
       await store.ensure({ ackWaitMs });
       loops = Promise.all([workLoop(), wakerLoop()]);
-      while (!ready) await new Promise((r) => setTimeout(r, 10));
+      const deadline = Date.now() + 30_000;
+      while (!ready) {
+        if (Date.now() > deadline) { closed = true; throw new SagaError(`saga worker ${workerId} could not consume ${opts.names.sagaWorkStream}`); }
+        await new Promise((r) => setTimeout(r, 10));
+      }
       log.info({ concurrency, ackWaitMs }, "saga worker started");
     },
     async stop(o = {}) {
