@@ -120,6 +120,14 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     await w.next(violation("subscription", names.agentBootstrap));
   });
 
+  it("the leaf's SYS link carries account lookups and updates only", async () => {
+    const leafz = (await (await fetch(`${cluster.hubMonitorUrl}/leafz?subs=1`)).json()) as { leafs: { account: string; subscriptions_list?: string[] }[] };
+    const sysLinks = leafz.leafs.filter((l) => l.account === cluster.auth.publicKeys.system);
+    expect(sysLinks).toHaveLength(1);
+    const allowed = /^(\$SYS\.REQ\.CLAIMS\.UPDATE|\$SYS\.REQ\.ACCOUNT\.\*\.CLAIMS\.UPDATE|\$SYS\._INBOX\..+|\$LDS\..+)$/;
+    expect((sysLinks[0]!.subscriptions_list ?? []).filter((s) => !allowed.test(s))).toEqual([]);
+  });
+
   it("agent A cannot touch agent B's subjects; its own work and the control plane sees and answers them", async () => {
     const a = await agentConnect("node-a", (await bootstrap("node-a")).creds);
     const b = await agentConnect("node-b", (await bootstrap("node-b")).creds);

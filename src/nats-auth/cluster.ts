@@ -27,6 +27,8 @@ export interface OperatorCluster {
   readonly auth: NatsAuth;
   readonly hubUrl: string;
   readonly hubLeafUrl: string;
+  /** The hub's monitoring endpoint (`/leafz`, `/connz` …). */
+  readonly hubMonitorUrl: string;
   /** Starts one more leaf server; its agents connect to the returned URL. */
   startLeaf(name: string): Promise<{ url: string; process: ManagedProcess }>;
   stop(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
   const hubLeafUrl = `tls://localhost:${leafnodePort}`;
   return {
     dir, auth, hubLeafUrl,
+    hubMonitorUrl: `http://127.0.0.1:${monitorPort}`,
     hubUrl: `nats://127.0.0.1:${port}`,
     async startLeaf(name) {
       const leafPort = await freePort();

@@ -4,7 +4,7 @@ import { defaults } from "../config/defaults.js";
 import type { Names } from "../eventstore/subjects.js";
 import { renderJwts, type RenderedJwts } from "./accounts.js";
 import { keysFromSeeds, loadOrCreateSeeds, type NatsAuthKeys } from "./keys.js";
-import { bootstrapPermissions } from "./permissions.js";
+import { bootstrapPermissions, leafSystemPermissions } from "./permissions.js";
 import { renderHubConfig } from "./server-config.js";
 import { ensureTls, type TlsFiles } from "./tls.js";
 import { signUserCreds } from "./users.js";
@@ -88,7 +88,7 @@ export async function initNatsAuth(opts: { dir: string; names: Names; hub: HubSe
     connectionTypes: ["STANDARD"],
   }));
   await put(paths.leafAgentCreds, () => signUserCreds({ name: "leaf-agent", account: keys.agent, signingKey: keys.agentSigning, connectionTypes: ["LEAFNODE"] }));
-  await put(paths.leafSystemCreds, () => signUserCreds({ name: "leaf-sys", account: keys.system, signingKey: keys.systemSigning, connectionTypes: ["LEAFNODE"] }));
+  await put(paths.leafSystemCreds, () => signUserCreds({ name: "leaf-sys", account: keys.system, signingKey: keys.systemSigning, permissions: leafSystemPermissions(), connectionTypes: ["LEAFNODE"] }));
   const stored = await readStoredJwts(paths);
   await put(paths.hubConfig, () => renderHubConfig({
     serverName: opts.hub.serverName,

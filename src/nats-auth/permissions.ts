@@ -28,3 +28,15 @@ export const BOOTSTRAP_INBOX_PREFIX = "_INBOX_BOOTSTRAP";
 export function bootstrapPermissions(names: Names): UserPermissions {
   return { pub: { allow: [names.agentBootstrap] }, sub: { allow: [`${BOOTSTRAP_INBOX_PREFIX}.>`] } };
 }
+
+/**
+ * The SYS user of a leaf server on a node host: enough to look accounts up from the hub and to receive
+ * pushed account updates (revocations), nothing else — no server events, no monitoring requests, no
+ * answers to updates (so only the hub's full resolver answers a push).
+ */
+export function leafSystemPermissions(): UserPermissions {
+  return {
+    pub: { allow: ["$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP"] },
+    sub: { allow: ["$SYS.REQ.CLAIMS.UPDATE", "$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", "$SYS._INBOX.>"] },
+  };
+}

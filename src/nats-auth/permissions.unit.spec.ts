@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { decode, type Account, type Operator, type User } from "@nats-io/jwt";
 import { createUser } from "@nats-io/nkeys";
 import { namesFor } from "../eventstore/subjects.js";
-import { agentPermissions, bootstrapPermissions } from "./permissions.js";
+import { agentPermissions, bootstrapPermissions, leafSystemPermissions } from "./permissions.js";
 import { accountLimits, agentAccount, controlPlaneAccount, renderJwts } from "./accounts.js";
 import { generateSeeds, keysFromSeeds } from "./keys.js";
 import { signUserJwt } from "./users.js";
@@ -25,6 +25,13 @@ describe("agent permissions", () => {
 
   it("the bootstrap user may only request the bootstrap subject", () => {
     expect(bootstrapPermissions(names)).toEqual({ pub: { allow: ["ns1.gateway.bootstrap"] }, sub: { allow: ["_INBOX_BOOTSTRAP.>"] } });
+  });
+
+  it("a leaf's SYS user may look accounts up and receive updates, and never answer them", () => {
+    const p = leafSystemPermissions();
+    expect(p.pub.allow).toEqual(["$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP"]);
+    expect(p.sub.allow).toContain("$SYS.REQ.CLAIMS.UPDATE");
+    expect(p.pub.allow.some((s) => s.startsWith("_INBOX"))).toBe(false);
   });
 
   it("land in the signed user JWT with an expiry, issued by the AGENT signing key for the AGENT account", async () => {
