@@ -78,6 +78,7 @@ export class CommandStore {
       .hmget(names.commandRecordKey(commandId), "state", "ending")
       .get(names.commandProgressKey(commandId))
       .hmget(names.agentStateKey(nodeId), "instanceId", "seq", "running", "stalled")
+      .zrange(names.agentAckedKey(nodeId), "0", "-1")
       .exec();
     if (!res) throw new Error("redis transaction aborted");
     for (const [err] of res) if (err) throw err;
@@ -88,18 +89,19 @@ export class CommandStore {
     const obs: CommandObservation = { now, state };
     if (rawEnding) obs.ending = Ending.parse(JSON.parse(rawEnding)) as CommandEnding;
     if (rawProgress) obs.progress = Progress.parse(JSON.parse(rawProgress)) as CommandProgress;
-    if (instanceId && seq) obs.agent = { instanceId, seq: Number(seq), running: IdList.parse(JSON.parse(running ?? "[]")), stalled: IdList.parse(JSON.parse(stalled ?? "[]")) };
+    const ackedSince = res[3]![1] as string[];
+    if (instanceId && seq) obs.agent = { instanceId, seq: Number(seq), running: runningIds(running, ackedSince), stalled: IdList.parse(JSON.parse(stalled ?? "[]")) };
     return obs;
   }
 
   /** The agent's last heartbeat as recorded, or undefined when none is known (WaitForAgentReady, health). */
   async readAgentState(nodeId: string): Promise<AgentHeartbeatState | undefined> {
-    const h = await this.deps.redis.hgetall(this.deps.names.agentStateKey(nodeId));
+    const [h, ackedSince] = await Promise.all([this.deps.redis.hgetall(this.deps.names.agentStateKey(nodeId)), this.deps.redis.zrange(this.deps.names.agentAckedKey(nodeId), "0", "-1")]);
     if (!h.instanceId || !h.seq) return undefined;
     return {
       instanceId: h.instanceId,
       seq: Number(h.seq),
-      running: IdList.parse(JSON.parse(h.running ?? "[]")),
+      running: runningIds(h.running, ackedSince),
       stalled: IdList.parse(JSON.parse(h.stalled ?? "[]")),
       health: JSON.parse(h.health ?? "null") as unknown,
       agentVersion: h.agentVersion ?? "",
@@ -111,6 +113,14 @@ export class CommandStore {
   async queueLength(nodeId: string): Promise<number> {
     return this.deps.redis.llen(this.deps.names.commandQueueKey(nodeId));
   }
+}
+
+/**
+ * The ids the agent runs: those its last heartbeat listed, plus those it acknowledged after sending
+ * that heartbeat (it lists an id from its next heartbeat on; R-CMD-3 (1) checks far sooner).
+ */
+function runningIds(heartbeatJson: string | null | undefined, ackedSince: string[]): string[] {
+  return [...new Set([...IdList.parse(JSON.parse(heartbeatJson ?? "[]")), ...ackedSince])];
 }
 
 function eventPayload(ev: CommandEvent): string {

@@ -28,19 +28,10 @@ if cur[1] == ARGV[1] and cur[2] == ARGV[2] then
 end
 local stale = cur[1] == ARGV[1] and cur[2] and tonumber(cur[2]) > tonumber(ARGV[2])
 if not stale then
-  local seen = {}
-  local merged = {}
-  for _, id in ipairs(cjson.decode(ARGV[5])) do
-    if not seen[id] then seen[id] = true; table.insert(merged, id) end
-    redis.call('ZREM', KEYS[2], id)
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    if not seen[id] then seen[id] = true; table.insert(merged, id) end
-  end
-  local mj = '[]'
-  if #merged > 0 then mj = cjson.encode(merged) end
-  redis.call('HSET', KEYS[1], 'instanceId', ARGV[1], 'seq', ARGV[2], 'sentAt', ARGV[3], 'receivedAt', ARGV[4], 'running', mj, 'stalled', ARGV[6], 'health', ARGV[7], 'agentVersion', ARGV[8])
+  -- Acks the agent made before sending this heartbeat are now covered by its list (or were dropped by it).
+  for _, id in ipairs(cjson.decode(ARGV[5])) do redis.call('ZREM', KEYS[2], id) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
+  redis.call('HSET', KEYS[1], 'instanceId', ARGV[1], 'seq', ARGV[2], 'sentAt', ARGV[3], 'receivedAt', ARGV[4], 'running', ARGV[5], 'stalled', ARGV[6], 'health', ARGV[7], 'agentVersion', ARGV[8])
   redis.call('EXPIRE', KEYS[1], ARGV[10])
   redis.call('EXPIRE', KEYS[2], ARGV[10])
 end

@@ -22,7 +22,7 @@ export type CommandRecordState = "unknown" | "queued" | "delivered" | "acknowled
 export interface AgentHeartbeatState {
   instanceId: string;
   seq: number;
-  /** running_command_ids of the heartbeat, plus ids acknowledged after it was sent. */
+  /** running_command_ids of the last heartbeat, plus ids acknowledged after it was sent. */
   running: string[];
   stalled: string[];
   health: unknown;
