@@ -46,6 +46,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
   let bootstrapCreds: string;
   const conns: NatsConnection[] = [];
   const seen: string[] = [];
+  let revokedCreds = "";
 
   const agentConnect = async (nodeId: string, creds: string, opts: { reconnect?: boolean } = {}) => {
     const nc = await connect({ servers: leafUrl, authenticator: authenticatorFor(creds), inboxPrefix: names.agentInboxPrefix(nodeId), reconnect: opts.reconnect ?? false, name: `agent-${nodeId}` });
@@ -176,5 +177,16 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     await gateway.revokeAgent("node-d");
     await d.closed();
     expect(await agentConnect("node-c", credsC).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+    revokedCreds = credsC;
+  });
+
+  it("revocations survive a hub restart (the resolver keeps the pushed JWT over the older preload)", async () => {
+    const credsE = (await bootstrap("node-e")).creds;
+    await cluster.restartHub();
+    const direct = (creds: string) => connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(creds), reconnect: false });
+    expect(await direct(revokedCreds).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+    const e = await direct(credsE);
+    conns.push(e);
+    await e.flush();
   });
 });

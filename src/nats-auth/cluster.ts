@@ -31,6 +31,8 @@ export interface OperatorCluster {
   readonly hubMonitorUrl: string;
   /** Starts one more leaf server; its agents connect to the returned URL. */
   startLeaf(name: string): Promise<{ url: string; process: ManagedProcess }>;
+  /** Stops and starts the hub on the same config and resolver dir (what survives a restart). */
+  restartHub(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,10 +52,13 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
   const auth = await loadNatsAuth(authDir);
   const processes: ManagedProcess[] = [];
   const hubLog = join(dir, "hub.log");
-  const hub = spawnService("nats-hub", bin, ["-c", init.paths.hubConfig], { log: hubLog });
-  processes.push(hub.managed);
-  await waitForPort(port, { timeoutMs: WAIT_MS, child: hub.child, name: "nats hub", log: hubLog });
-  await waitForPort(leafnodePort, { timeoutMs: WAIT_MS, child: hub.child, name: "nats hub leafnode port", log: hubLog });
+  const startHub = async () => {
+    const hub = spawnService("nats-hub", bin, ["-c", init.paths.hubConfig], { log: hubLog });
+    await waitForPort(port, { timeoutMs: WAIT_MS, child: hub.child, name: "nats hub", log: hubLog });
+    await waitForPort(leafnodePort, { timeoutMs: WAIT_MS, child: hub.child, name: "nats hub leafnode port", log: hubLog });
+    return hub.managed;
+  };
+  let hub = await startHub();
   const hubLeafUrl = `tls://localhost:${leafnodePort}`;
   return {
     dir, auth, hubLeafUrl,
@@ -70,8 +75,13 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
       await waitForLeafRemotes(monitorPort, `leaf-${name}`, 2, leaf.child);
       return { url: `nats://127.0.0.1:${leafPort}`, process: leaf.managed };
     },
+    async restartHub() {
+      await hub.stop();
+      hub = await startHub();
+    },
     async stop() {
       for (const p of processes.reverse()) await p.stop();
+      await hub.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
