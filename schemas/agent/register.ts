@@ -25,7 +25,7 @@ export const RegisterAcceptedV1 = z.object({
   v: ProtocolVersion,
   ok: z.literal(true),
   nodeId: NodeId,
-  /** False when this boot was already registered (a retried request). */
+  /** False when this boot was already recorded when the request arrived (a retried request). */
   firstRegistration: z.boolean(),
   heartbeatIntervalMs: z.number().int().positive(),
   /** The agent checks a running command's progress this often… */
