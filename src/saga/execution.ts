@@ -260,7 +260,7 @@ export class SagaExecution {
   }
 
   private context(): SagaContext<unknown> {
-    // eslint-free closure over `this`: the context is the saga's only handle on the execution.
+    // The context is the saga function's only handle on its execution.
     const x = this;
     const gate = <T>(p: () => Promise<T>): Promise<T> => (x.failure ? never<T>() : p());
     return {
