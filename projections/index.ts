@@ -2,11 +2,12 @@ import type { Projection } from "../src/projection/define.js";
 import { subscriptionsProjection } from "./subscriptions/projection.js";
 import { paymentsProjection } from "./payments/projection.js";
 import { apiKeysProjection } from "./api-keys/projection.js";
+import { agentRegistrationsProjection } from "./agent-registrations/projection.js";
 
-export { subscriptionsProjection, paymentsProjection, apiKeysProjection };
+export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection };
 
 /** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
-export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection];
+export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection];
 
 /** A registered projection by name, or undefined. */
 export function projectionByName(name: string): Projection | undefined {
