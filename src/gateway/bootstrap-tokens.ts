@@ -23,6 +23,13 @@ export function nodeTokenKey(names: Names, nodeId: string): string {
   return `${names.redisPrefix}agent-bootstrap-node:${nodeId}`;
 }
 
+/** Voids the node's previous token and stores the new one in one step (two concurrent issues leave one token). */
+const ISSUE = `local previous = redis.call("get", KEYS[2])
+if previous then redis.call("del", previous) end
+redis.call("set", KEYS[1], ARGV[1], "EX", ARGV[2])
+redis.call("set", KEYS[2], KEYS[1], "EX", ARGV[2])
+return 1`;
+
 const Stored = z.object({ nodeId: z.string(), expiresAt: z.number() });
 
 /**
@@ -34,12 +41,7 @@ export async function issueBootstrapToken(deps: BootstrapTokenDeps, nodeId: stri
   const token = `npb_${randomBytes(defaults.agentAuth.bootstrapTokenBytes).toString("base64url")}`;
   const expiresAt = new Date(now.getTime() + deps.tokenTtlSeconds * 1000);
   const key = bootstrapTokenKey(deps.names, token);
-  const previous = await deps.redis.getset(nodeTokenKey(deps.names, nodeId), key);
-  const tx = deps.redis.multi();
-  if (previous) tx.del(previous);
-  tx.set(key, JSON.stringify({ nodeId, expiresAt: expiresAt.getTime() }), "EX", deps.tokenTtlSeconds);
-  tx.expire(nodeTokenKey(deps.names, nodeId), deps.tokenTtlSeconds);
-  await tx.exec();
+  await deps.redis.eval(ISSUE, 2, key, nodeTokenKey(deps.names, nodeId), JSON.stringify({ nodeId, expiresAt: expiresAt.getTime() }), deps.tokenTtlSeconds);
   return { token, expiresAt };
 }
 

@@ -30,6 +30,21 @@ export function agentUsersKey(deps: Pick<BootstrapTokenDeps, "names">, nodeId: s
 export async function redeemBootstrapToken(deps: CredentialDeps, token: string, agentPublicNkey: string, now: Date = new Date()): Promise<AgentCredentials> {
   if (!isUserPublicKey(agentPublicNkey)) throw new BootstrapRefusedError("bad-public-key", "the agent's public key is not a user nkey");
   const nodeId = await consumeBootstrapToken(deps, token, now);
+  return issueAgentJwt(deps, nodeId, agentPublicNkey, now);
+}
+
+/**
+ * A fresh JWT for an agent that still holds valid credentials (before its JWT expires). The caller is
+ * authenticated by the subject it asked on (`agent.<nodeId>.credentials`, which only that node's agent may
+ * publish to), so a revoked or expired agent cannot renew; it may rotate to a new key while renewing.
+ */
+export async function renewAgentCredentials(deps: CredentialDeps, nodeId: string, agentPublicNkey: string, now: Date = new Date()): Promise<AgentCredentials> {
+  if (!isUserPublicKey(agentPublicNkey)) throw new BootstrapRefusedError("bad-public-key", "the agent's public key is not a user nkey");
+  return issueAgentJwt(deps, nodeId, agentPublicNkey, now);
+}
+
+/** Records the key (so revocation finds it) before the JWT leaves, then signs it for that node only. */
+async function issueAgentJwt(deps: CredentialDeps, nodeId: string, agentPublicNkey: string, now: Date): Promise<AgentCredentials> {
   const usersKey = agentUsersKey(deps, nodeId);
   await deps.redis.multi().sadd(usersKey, agentPublicNkey).expire(usersKey, deps.agentJwtTtlSeconds).exec();
   const { jwt, expiresAt } = await signUserJwt(agentPublicNkey, {

@@ -7,7 +7,7 @@ import { servicesAvailable, testServices } from "../../test/support/services.js"
 import { createLogger } from "../observability/logger.js";
 import { authenticatorFor, startOperatorCluster, type OperatorCluster } from "../nats-auth/index.js";
 import { createAgentGateway, type AgentGateway } from "./gateway.js";
-import { requestAgentCredentials } from "./client.js";
+import { renewAgentCredentialsOver, requestAgentCredentials } from "./client.js";
 import { BootstrapRefusedError } from "./errors.js";
 import { bootstrapTokenKey } from "./bootstrap-tokens.js";
 import type { Names } from "../eventstore/subjects.js";
@@ -178,6 +178,17 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     await d.closed();
     expect(await agentConnect("node-c", credsC).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
     revokedCreds = credsC;
+  });
+
+  it("an agent renews (and rotates) its credentials over its own connection; revocation covers every key it held", async () => {
+    const first = await agentConnect("node-r", (await bootstrap("node-r")).creds);
+    const renewed = await renewAgentCredentialsOver(first, names, "node-r");
+    expect(renewed.nodeId).toBe("node-r");
+    const second = await agentConnect("node-r", renewed.creds);
+    expect((await second.request(names.agentSubject("node-r", "heartbeat"), "hb")).string()).toContain("node-r");
+    const { revokedKeys } = await gateway.revokeAgent("node-r");
+    expect(revokedKeys).toHaveLength(2);
+    await Promise.all([first.closed(), second.closed()]);
   });
 
   it("revocations survive a hub restart (the resolver keeps the pushed JWT over the older preload)", async () => {

@@ -7,7 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { issueBootstrapToken } from "./bootstrap-tokens.js";
 import { redeemBootstrapToken, type AgentCredentials } from "./credentials.js";
 import { revokeAgent, type RevocationDeps } from "./revocation.js";
-import { serveBootstrap } from "./service.js";
+import { serveCredentials } from "./service.js";
 
 /** The agent gateway's credential side (role `gateway`): tokens, agent JWTs, revocation. */
 export interface AgentGateway {
@@ -17,8 +17,8 @@ export interface AgentGateway {
   redeemBootstrapToken(token: string, agentPublicNkey: string, now?: Date): Promise<AgentCredentials>;
   /** Cuts the node's agent off on the running servers. */
   revokeAgent(nodeId: string, now?: Date): Promise<{ revokedKeys: string[] }>;
-  /** Answers bootstrap requests on a CONTROL_PLANE connection. */
-  serve(nc: NatsConnection, logger: Logger): Subscription;
+  /** Answers bootstrap and renewal requests on a CONTROL_PLANE connection. */
+  serve(nc: NatsConnection, logger: Logger): Subscription[];
 }
 
 /** Builds the gateway from its dependencies; TTLs default to the defaults module. */
@@ -35,6 +35,6 @@ export function createAgentGateway(opts: {
     issueBootstrapToken: (nodeId, now) => issueBootstrapToken(deps, nodeId, now),
     redeemBootstrapToken: (token, key, now) => redeemBootstrapToken(deps, token, key, now),
     revokeAgent: (nodeId, now) => revokeAgent(deps, nodeId, now),
-    serve: (nc, logger) => serveBootstrap(nc, deps, logger),
+    serve: (nc, logger) => serveCredentials(nc, deps, logger),
   };
 }
