@@ -19,6 +19,11 @@ export interface NatsAuth {
   systemCredentials(opts: { name: string; ttlSeconds?: number }): Promise<string>;
 }
 
+/** The nats-auth directory of a configuration: NATS_AUTH_DIR, else `<NODEPLANE_DATA_DIR>/nats-auth`. */
+export function natsAuthDir(env: { NODEPLANE_DATA_DIR: string; NATS_AUTH_DIR?: string | undefined }): string {
+  return resolve(env.NATS_AUTH_DIR ?? join(env.NODEPLANE_DATA_DIR, "nats-auth"));
+}
+
 /** Loads a directory written by `initNatsAuth`. */
 export async function loadNatsAuth(dir: string): Promise<NatsAuth> {
   const seeds = await readSeeds(seedsPath(dir));

@@ -10,7 +10,7 @@ export const REDACT_PATHS = [
   "authorization", "*.authorization", "headers.authorization", "req.headers.authorization", "req.headers[\"x-api-key\"]",
   "headers[\"x-api-key\"]", "*.apiKey", "apiKey", "key", "*.key", "token", "*.token", "password", "*.password",
   "secret", "*.secret", "*.secrets", "privateKey", "*.privateKey", "seed", "*.seed", "plaintext", "*.plaintext",
-  "sealed", "*.sealed", "value", "*.value", "dek", "*.dek",
+  "sealed", "*.sealed", "value", "*.value", "dek", "*.dek", "creds", "*.creds",
 ];
 
 /** The one logger factory: JSON lines, secret fields redacted, a `role` on every line. */

@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { defaults } from "../../config/defaults.js";
 import { loadEnv } from "../../config/env.js";
 import { namesFor } from "../../eventstore/subjects.js";
-import { initNatsAuth } from "../../nats-auth/index.js";
+import { initNatsAuth, natsAuthDir } from "../../nats-auth/index.js";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
 
 /**
@@ -20,7 +20,7 @@ export const natsInitCommand: CliCommand = {
     if (unknown) throw new UsageError(`unknown flag --${unknown}`);
     const env = loadEnv();
     const dataDir = resolve(env.NODEPLANE_DATA_DIR);
-    const dir = resolve(env.NATS_AUTH_DIR ?? join(dataDir, "nats-auth"));
+    const dir = natsAuthDir(env);
     const tlsHosts = (flags["tls-host"] as string[] | undefined) ?? ["localhost", "127.0.0.1"];
     const result = await initNatsAuth({
       dir,
