@@ -1,5 +1,4 @@
-import { sql as q, type SQL } from "drizzle-orm";
-import type { Db, Tx } from "./db.js";
+import { prepared, type Db, type Tx } from "./db.js";
 import type { Projection } from "./define.js";
 import type { StoredEvent } from "../eventstore/envelope.js";
 
@@ -8,14 +7,18 @@ export const PROJECTION_CHANNEL = "nodeplane_projections";
 
 export interface CheckpointNotice { schema: string; name: string; position: number }
 
+/** Identifies the leadership lock a batch must still hold (see Leadership): its session pid and keys. */
+export interface Fence { pid: number; classid: number; objid: number }
+
 /**
  * The checkpoint row is the projection's write lock: every batch, watermark and swap takes it first
  * (an upsert that touches the row locks it and returns the position, in one round trip). `fence` is a
  * boolean SQL expression evaluated in the same statement; false means this instance lost leadership.
  */
-export async function lockCheckpoint(tx: Tx, name: string, fence?: SQL): Promise<number> {
-  const rows = await tx.execute<{ position: string; held: boolean }>(q`with c as (insert into projection_checkpoints as c (name, position) values (${name}, 0)
-    on conflict (name) do update set position = c.position returning c.position) select c.position, ${fence ?? q`true`} as held from c`);
+export async function lockCheckpoint(tx: Tx, name: string, fence?: Fence): Promise<number> {
+  const held = fence ? `exists(select 1 from pg_locks where locktype = 'advisory' and granted and pid = $2 and classid::bigint = $3 and objid::bigint = $4 and objsubid = 2)` : "true";
+  const rows = await prepared<{ position: string; held: boolean }>(tx, `with c as (insert into projection_checkpoints as c (name, position) values ($1, 0)
+    on conflict (name) do update set position = c.position returning c.position) select c.position, ${held} as held from c`, fence ? [name, fence.pid, fence.classid, fence.objid] : [name]);
   if (rows[0] && !rows[0].held) throw new LeadershipLostError(`projection ${name}: this instance no longer holds its leadership lock`);
   return Number(rows[0]?.position ?? 0);
 }
@@ -29,8 +32,8 @@ export async function lockCheckpoint(tx: Tx, name: string, fence?: SQL): Promise
  */
 export async function storeCheckpoint(tx: Tx, schema: string, name: string, position: number): Promise<void> {
   const notice: CheckpointNotice = { schema, name, position };
-  await tx.execute(q`with moved as (update projection_checkpoints set position = ${position} where name = ${name} returning 1)
-    select pg_notify(${PROJECTION_CHANNEL}, ${JSON.stringify(notice)}), set_config('synchronous_commit', 'off', true) from moved`);
+  await prepared(tx, `with moved as (update projection_checkpoints set position = $1 where name = $2 returning 1)
+    select pg_notify($3, $4), set_config('synchronous_commit', 'off', true) from moved`, [position, name, PROJECTION_CHANNEL, JSON.stringify(notice)]);
 }
 
 /** Reads checkpoints without locking (0 for a projection that never ran). */
@@ -61,7 +64,7 @@ class CheckpointMoved extends Error {
  * projection's first query go out pipelined, saving round trips; if the lock shows another checkpoint
  * the transaction is rolled back and the batch applied again the plain way.
  */
-export async function applyBatch(db: Db, projection: Projection, events: readonly StoredEvent[], opts: { fence?: SQL; expected?: number } = {}): Promise<BatchResult> {
+export async function applyBatch(db: Db, projection: Projection, events: readonly StoredEvent[], opts: { fence?: Fence; expected?: number } = {}): Promise<BatchResult> {
   if (opts.expected !== undefined) {
     try {
       return await applyPipelined(db, projection, events, opts.expected, opts.fence);
@@ -80,7 +83,7 @@ export async function applyBatch(db: Db, projection: Projection, events: readonl
   });
 }
 
-async function applyPipelined(db: Db, projection: Projection, events: readonly StoredEvent[], expected: number, fence?: SQL): Promise<BatchResult> {
+async function applyPipelined(db: Db, projection: Projection, events: readonly StoredEvent[], expected: number, fence?: Fence): Promise<BatchResult> {
   const fresh = events.filter((e) => e.position > expected);
   return db.db.transaction(async (tx) => {
     // One connection runs statements in the order sent: the lock is taken before the others execute.
@@ -101,7 +104,7 @@ async function applyPipelined(db: Db, projection: Projection, events: readonly S
  * Moves the checkpoint over positions that hold no event of this projection (so read-your-writes
  * waits on positions of other categories end); `position` must be proven caught up by the caller.
  */
-export async function advanceCheckpoint(db: Db, name: string, position: number, fence?: SQL): Promise<number> {
+export async function advanceCheckpoint(db: Db, name: string, position: number, fence?: Fence): Promise<number> {
   return db.db.transaction(async (tx) => {
     const checkpoint = await lockCheckpoint(tx, name, fence);
     if (position <= checkpoint) return checkpoint;

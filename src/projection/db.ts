@@ -1,4 +1,4 @@
-import postgres, { type Sql } from "postgres";
+import postgres, { type Sql, type TransactionSql } from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 
 /** A database handle bound to one PostgreSQL schema through the connections' `search_path`. */
@@ -15,6 +15,28 @@ export interface Db {
 
 /** A drizzle transaction as handed to projections (same client, one connection, one transaction). */
 export type Tx = Parameters<Parameters<PostgresJsDatabase["transaction"]>[0]>[0];
+
+/** drizzle's internals changed so that the raw transaction client cannot be reached any more. */
+export class DriverMismatchError extends Error {
+  override name = "DriverMismatchError";
+}
+
+/**
+ * The postgres.js client under a drizzle transaction. The hot path needs it because drizzle sends
+ * every statement unprepared, and postgres.js then describes each parameterised statement first
+ * (an extra round trip that also stops pipelining); prepared statements are described once per
+ * connection. Checked at run time: drizzle is pinned, and a change fails loudly here.
+ */
+export function rawTx(tx: Tx): TransactionSql {
+  const client = (tx as unknown as { session?: { client?: TransactionSql } }).session?.client;
+  if (typeof client?.unsafe !== "function") throw new DriverMismatchError("drizzle transaction no longer exposes its postgres.js client (session.client)");
+  return client;
+}
+
+/** Runs a parameterised statement in the transaction as a prepared statement (see rawTx). */
+export function prepared<T extends object = Record<string, unknown>>(tx: Tx, text: string, params: unknown[]): Promise<T[]> {
+  return rawTx(tx).unsafe(text, params as never[], { prepare: true }) as unknown as Promise<T[]>;
+}
 
 /** Raised for a schema name PostgreSQL would need quoting tricks for; we only allow plain identifiers. */
 export class InvalidSchemaNameError extends Error {

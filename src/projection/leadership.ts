@@ -1,5 +1,5 @@
 import postgres, { type Sql } from "postgres";
-import { sql as q, type SQL } from "drizzle-orm";
+import type { Fence } from "./checkpoint.js";
 
 /** First key of every projection leadership lock ("np"); the second is a hash of schema and name. */
 export const LOCK_CLASS = 0x6e70;
@@ -48,10 +48,9 @@ export class Leadership {
     return this.pid;
   }
 
-  /** True while our lock session holds the lock: evaluated inside each batch's first statement. */
-  get fence(): SQL {
-    return q`exists(select 1 from pg_locks where locktype = 'advisory' and granted
-      and pid = ${this.pid} and classid::bigint = ${LOCK_CLASS} and objid::bigint = ${this.key >>> 0} and objsubid = 2)`;
+  /** What each batch's first statement checks in pg_locks: our lock session still holds the lock. */
+  get fence(): Fence {
+    return { pid: this.pid, classid: LOCK_CLASS, objid: this.key >>> 0 };
   }
 
   /** Gives the lock back and closes the session (a broken session took the lock along already). */

@@ -1,7 +1,7 @@
-import { getTableColumns, getTableName, sql as q, type InferSelectModel, type SQL } from "drizzle-orm";
+import { getTableColumns, getTableName, type InferSelectModel } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { StoredEvent } from "../eventstore/envelope.js";
-import type { Tx } from "./db.js";
+import { prepared, type Tx } from "./db.js";
 
 /** A row model: which row an event touches and how the row changes (pure). */
 export interface RowModel<T extends PgTable> {
@@ -43,7 +43,8 @@ function toText(column: PgColumn, value: unknown): string | null {
 /**
  * Applies a batch to one table with a constant number of statements, whatever the batch size: load the
  * touched rows (`= any($keys)`), fold the events in memory, then one upsert fed by `unnest()` of one
- * text array per column (a handful of parameters instead of rows × columns) and one delete.
+ * text array per column (a handful of parameters instead of rows × columns) and one delete. The
+ * statements are prepared (described once per connection), so they cost one round trip each.
  * This is what makes catch-up fast (bench/projection-catchup.ts).
  */
 export function rowsApplier<T extends PgTable>(model: RowModel<T>): (tx: Tx, events: readonly StoredEvent[]) => Promise<void> {
@@ -54,27 +55,29 @@ export function rowsApplier<T extends PgTable>(model: RowModel<T>): (tx: Tx, eve
   const table = `"${getTableName(model.table)}"`;
   const names = cols.map(([, c]) => `"${c.name}"`).join(", ");
   const casts = cols.map(([, c], i) => `u.c${i}::${c.getSQLType()}`).join(", ");
+  const arrays = cols.map((_, i) => `$${i + 1}::text[]`).join(", ");
   const aliases = cols.map((_, i) => `c${i}`).join(", ");
   const updates = cols.filter(([, c]) => c.name !== keyCol.name).map(([, c]) => `"${c.name}" = excluded."${c.name}"`).join(", ");
   const keyType = keyCol.getSQLType();
-
-  const upsert = (rows: InferSelectModel<T>[]): SQL => {
-    const arrays = cols.map(([prop, c]) => rows.map((r) => toText(c, (r as Record<string, unknown>)[prop])));
-    const params = q.join(arrays.map((a) => q`${q.param(a)}::text[]`), q.raw(", "));
-    return q`insert into ${q.raw(table)} (${q.raw(names)}) select ${q.raw(casts)} from unnest(${params}) as u(${q.raw(aliases)}) on conflict ("${q.raw(keyCol.name)}") do update set ${q.raw(updates)}`;
-  };
-  const keysParam = (keys: Key[]) => q`${q.param(keys.map(String))}::${q.raw(keyType)}[]`;
+  const selectSql = `select ${names} from ${table} where "${keyCol.name}" = any($1::${keyType}[])`;
+  const upsertSql = `insert into ${table} (${names}) select ${casts} from unnest(${arrays}) as u(${aliases}) on conflict ("${keyCol.name}") do update set ${updates}`;
+  const deleteSql = `delete from ${table} where "${keyCol.name}" = any($1::${keyType}[])`;
+  /** A row as PostgreSQL returns it → the drizzle row shape the model folds over. */
+  const fromDb = (r: Record<string, unknown>) => Object.fromEntries(cols.map(([prop, c]) => [prop, r[c.name] === null ? null : c.mapFromDriverValue(r[c.name])])) as InferSelectModel<T>;
 
   return async (tx, events) => {
     const keys = [...new Set(events.map((e) => model.keyOf(e)).filter((k): k is Key => k !== undefined))];
     if (keys.length === 0) return;
-    const found = await tx.select().from(model.table as PgTable).where(q`${model.key} = any(${keysParam(keys)})`);
+    const found = await prepared(tx, selectSql, [keys.map(String)]);
     const loaded = new Map<Key, InferSelectModel<T>>();
-    for (const row of found as InferSelectModel<T>[]) loaded.set((row as Record<string, Key>)[keyProp]!, row);
+    for (const r of found) {
+      const row = fromDb(r);
+      loaded.set((row as Record<string, Key>)[keyProp]!, row);
+    }
     const { rows, changed } = foldRows(model, loaded, events);
     const upserts = [...changed].filter((k) => rows.has(k)).map((k) => rows.get(k)!);
     const deletes = [...changed].filter((k) => !rows.has(k) && loaded.has(k));
-    if (upserts.length > 0) await tx.execute(upsert(upserts));
-    if (deletes.length > 0) await tx.execute(q`delete from ${q.raw(table)} where ${model.key} = any(${keysParam(deletes)})`);
+    if (upserts.length > 0) await prepared(tx, upsertSql, cols.map(([prop, c]) => upserts.map((r) => toText(c, (r as Record<string, unknown>)[prop]))));
+    if (deletes.length > 0) await prepared(tx, deleteSql, [deletes.map(String)]);
   };
 }
