@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFile } from "node:fs/promises";
+import { Writable } from "node:stream";
 import { connect, PermissionViolationError, AuthorizationError, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createUser } from "@nats-io/nkeys";
@@ -12,7 +13,9 @@ import { BootstrapRefusedError } from "./errors.js";
 import { bootstrapTokenKey } from "./bootstrap-tokens.js";
 import type { Names } from "../eventstore/subjects.js";
 
-const logger = createLogger({ role: "test", level: "silent" });
+/** The gateway's log lines, so the spec can check that no token or creds reach them. */
+const logLines: string[] = [];
+const logger = createLogger({ role: "gateway", level: "info", destination: new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } }) });
 
 /** Collects a connection's async errors (permission violations arrive there, not as thrown errors). */
 function watch(nc: NatsConnection) {
@@ -88,6 +91,12 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     const again = await requestAgentCredentials({ servers: leafUrl, names, bootstrapCreds, token }).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(BootstrapRefusedError);
     expect((again as BootstrapRefusedError).code).toBe("invalid-or-used");
+
+    const logs = logLines.join("");
+    expect(logs).toContain("agent credentials issued");
+    expect(logs).toContain("agent credentials refused");
+    expect(logs.includes(token)).toBe(false);
+    expect(logs.includes(first.creds.split("\n").find((l) => l.startsWith("SU"))!)).toBe(false);
 
     const issuedLongAgo = new Date(Date.now() - 25 * 3600 * 1000);
     const stale = await gateway.issueBootstrapToken("node-stale", issuedLongAgo);
