@@ -25,7 +25,7 @@ function nodeIdOf(names: Names, subject: string): string | undefined {
 /**
  * Serves the credential exchanges on a CONTROL_PLANE connection: the bootstrap (agents reach it through
  * the AGENT account's service import with the shared bootstrap user, before they hold credentials of
- * their own) and the renewal. Logs carry the node id and public key, never the token.
+ * their own) and the renewal. Logs carry the node id and the outcome, never the token or a key.
  */
 export function serveCredentials(nc: NatsConnection, deps: CredentialDeps, logger: Logger): Subscription[] {
   const handler = (fn: (msg: Msg) => Promise<void>) => (err: Error | null, msg: Msg) => {
