@@ -8,6 +8,7 @@ import { agentDefaults } from "./defaults.js";
 import { errorMessage } from "./errors.js";
 import { CommandExecutor } from "./executor.js";
 import { deriveHealth, scrapeMetrics } from "./health.js";
+import { agentInboxPrefix } from "./inbox.js";
 import { AgentLink } from "./link.js";
 import type { Logger } from "./log.js";
 import { Outbox } from "./outbox.js";
@@ -54,7 +55,7 @@ export class Agent {
     await this.runtime.recover(this.service);
     const subjects = agentSubjects(this.cfg.nodeId, this.cfg.namespace);
     this.link = await AgentLink.open({
-      natsUrl: this.cfg.natsUrl, nodeId: this.cfg.nodeId, subjects, requestTimeoutMs: this.cfg.requestTimeoutMs, log: this.log,
+      natsUrl: this.cfg.natsUrl, inboxPrefix: agentInboxPrefix(this.cfg.namespace, this.cfg.nodeId), nodeId: this.cfg.nodeId, subjects, requestTimeoutMs: this.cfg.requestTimeoutMs, log: this.log,
       ...(this.cfg.creds ? { creds: this.cfg.creds } : {}),
       onReconnect: () => { this.registered = false; void this.ensureRegistered(); },
       onDisconnect: () => { this.registered = false; },

@@ -27,6 +27,8 @@ export type HeartbeatAcceptedShallow = Extract<z.infer<typeof HeartbeatReplyShal
 
 export interface LinkOptions {
   natsUrl: string;
+  /** Replies come back under this prefix (the agent's credentials allow no other inbox). */
+  inboxPrefix: string;
   nodeId: string;
   subjects: AgentSubjects;
   creds?: string;
@@ -51,6 +53,7 @@ export class AgentLink {
     const nc = await connect({
       servers: o.natsUrl,
       name: `agent-${o.nodeId}`,
+      inboxPrefix: o.inboxPrefix,
       maxReconnectAttempts: -1,
       reconnectTimeWait: agentDefaults.reconnectWaitMs,
       waitOnFirstConnect: true,
