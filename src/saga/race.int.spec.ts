@@ -71,12 +71,15 @@ describe.skipIf(!servicesAvailable())("two workers racing on one saga", () => {
     runs.length = 0;
     hold = gate();
     await client.start(charge, "race-2", {});
+    // Should this ever hang, say where it stands (the test timeout alone would not).
+    const watchdog = setTimeout(() => void client.history("race-2").then((h) => console.error("race-2 stuck", runs, h.map((e) => `${e.seq}:${e.entry.k}:${e.entry.worker}`))), 20_000);
     const stale = a.advance("race-2"); // A starts the step, then stalls inside it
     await waitForEntry(ncB, s.names.sagaJournal("race-2"), () => client.history("race-2"), "StepStarted");
     const fresh = b.advance("race-2"); // B takes over from the journal: the step looks interrupted
-    while (runs.length < 2) await new Promise((r) => setImmediate(r));
+    await waitForEntry(ncB, s.names.sagaJournal("race-2"), () => client.history("race-2"), "StepStarted", 2);
     hold.open();
     const [oa, ob] = [await stale, await fresh];
+    clearTimeout(watchdog);
     expect(oa.kind).toBe("lost");
     expect(ob).toEqual({ kind: "terminal", status: "completed" });
     expect(new Set(runs).size).toBe(1); // both attempts got the same idempotency key

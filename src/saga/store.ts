@@ -32,7 +32,7 @@ export class SagaStore {
     const n = this.names;
     const ackWait = (opts.ackWaitMs ?? defaults.saga.ackWaitMs) * 1_000_000;
     await this.upsertConsumer(n.sagaWorkStream, { durable_name: n.sagaWorkersConsumer, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 100_000, filter_subject: n.sagaWorkSubjects, deliver_policy: DeliverPolicy.All });
-    await this.upsertConsumer(n.sagasStream, { durable_name: n.sagaWakerConsumer, ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000, max_deliver: -1, max_ack_pending: 10_000, filter_subject: n.sagaInboxSubjects, deliver_policy: DeliverPolicy.New });
+    await this.upsertConsumer(n.sagasStream, { durable_name: n.sagaWakerConsumer, ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000, max_deliver: -1, max_ack_pending: 10_000, filter_subject: n.sagaInboxSubjects, deliver_policy: DeliverPolicy.All });
   }
 
   /** Creates or updates the two streams only (clients: they must not reset the workers' consumer settings). */

@@ -71,12 +71,18 @@ export function gate<T = void>() {
   return { promise, open };
 }
 
-/** Resolves once a journal has an entry of `kind`: reads it, then listens to its subject (push, no polling). */
-export async function waitForEntry(nc: NatsConnection, journalSubject: string, history: () => Promise<Array<{ entry: { k: string } }>>, kind: string): Promise<void> {
+/** Resolves once a journal has an entry of `kind` (`count` of them): reads it, then listens to its subject (push, no polling). */
+export async function waitForEntry(nc: NatsConnection, journalSubject: string, history: () => Promise<Array<{ entry: { k: string } }>>, kind: string, count = 1): Promise<void> {
   const sub = nc.subscribe(journalSubject);
   try {
-    if ((await history().catch(() => [])).some((e) => e.entry.k === kind)) return;
-    for await (const m of sub) if ((m.json() as { k?: string }).k === kind) return;
+    let seen = (await history().catch(() => [])).filter((e) => e.entry.k === kind).length;
+    if (seen >= count) return;
+    // Entries published between our subscription and the read are counted again: re-read to be exact.
+    for await (const m of sub) {
+      if ((m.json() as { k?: string }).k !== kind) continue;
+      seen = (await history().catch(() => [])).filter((e) => e.entry.k === kind).length;
+      if (seen >= count) return;
+    }
   } finally {
     sub.unsubscribe();
   }
