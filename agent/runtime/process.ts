@@ -14,13 +14,22 @@ import type { NodeRuntimeAdapter, RuntimeStatus } from "./types.js";
 const PidFile = z.object({ pid: z.number().int().positive(), startTime: z.string().optional(), startedAt: z.string() });
 type PidFile = z.infer<typeof PidFile>;
 
+/** Timing of the runtime (defaults in agentDefaults.process). */
+export interface ProcessTiming {
+  stopGraceMs: number;
+  restartBaseMs: number;
+  restartMaxMs: number;
+  restartResetMs: number;
+  adoptedPollMs: number;
+}
+
 export interface ProcessRuntimeOptions {
   /** The chain data dir: cwd and base of relative program paths. */
   chainDir: string;
   /** Where the pid file and the node's log live (outside the chain data dir). */
   runDir: string;
   log: Logger;
-  timing?: Partial<typeof agentDefaults.process>;
+  timing?: Partial<ProcessTiming>;
 }
 
 /**
@@ -31,7 +40,7 @@ export interface ProcessRuntimeOptions {
  */
 export class ProcessRuntime implements NodeRuntimeAdapter {
   readonly kind = "process" as const;
-  private readonly timing: typeof agentDefaults.process;
+  private readonly timing: ProcessTiming;
   private readonly pidPath: string;
   private current: { pid: number; startTime?: string; child?: ChildProcess; since: number } | undefined;
   private spec: ServiceSpec | undefined;
@@ -73,7 +82,7 @@ export class ProcessRuntime implements NodeRuntimeAdapter {
     return { ...(await this.status()), alreadyRunning: false };
   }
 
-  async stop(graceMs = this.timing.stopGraceMs): Promise<{ wasRunning: boolean }> {
+  async stop(graceMs: number = this.timing.stopGraceMs): Promise<{ wasRunning: boolean }> {
     this.wanted = false;
     clearTimeout(this.restartTimer);
     clearInterval(this.pollTimer);
