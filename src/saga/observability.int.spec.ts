@@ -1,4 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
@@ -43,5 +45,12 @@ describe.skipIf(!servicesAvailable())("saga observability", () => {
     expect(text).toMatch(/step +Flaky +attempt 1 +FAILED .*Error: transient glitch {2}\(retry at/);
     expect(text).toMatch(/step +Flaky +attempt 2 +ok/);
     expect(text).toMatch(/END +COMPLETED/);
+
+    // The same timeline through the registered CLI command, as an operator runs it.
+    const cli = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "saga", "history", "obs-1"], {
+      cwd: resolve(import.meta.dirname, "../.."), env: { ...process.env, ...s.env }, encoding: "utf8",
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout.trim()).toBe(text);
   });
 });

@@ -9,6 +9,7 @@ function short(v: unknown): string {
   return s.length > MAX_VALUE ? `${s.slice(0, MAX_VALUE - 1)}…` : s;
 }
 
+const arrow = (v: unknown) => (v === undefined ? "" : `  → ${short(v)}`);
 const time = (iso: string) => iso.slice(11, 23);
 const ms = (d: number) => (d >= 10_000 ? `${(d / 1000).toFixed(1)}s` : `${Math.round(d)}ms`);
 
@@ -19,7 +20,7 @@ function line(e: JournalEntry, startedAt: Map<string, string>): string | undefin
     case "SagaStarted": return `START    ${e.sagaType} v${e.sagaVersion}${e.parent ? ` (child of ${e.parent.sagaId})` : ""}  input ${short(e.input)}`;
     case "ContinuedAsNew": return `RUN ${e.run}    continued as new (previous run: ${e.previousRunEntries} entries)  input ${short(e.input)}`;
     case "StepStarted": startedAt.set(key, e.at); return undefined;
-    case "StepCompleted": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  ok      ${ms(e.durationMs).padStart(7)}  → ${short(e.result)}`;
+    case "StepCompleted": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  ok      ${ms(e.durationMs).padStart(7)}${arrow(e.result)}`;
     case "StepFailed": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  FAILED  ${ms(e.durationMs).padStart(7)}  ${e.error.name}: ${e.error.message}${e.final ? "  (final)" : `  (retry at ${e.retryAt ? time(e.retryAt) : "?"})`}`;
     case "StepAbandoned": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  ABANDONED          ${e.reason}`;
     case "CompensationStarted": return undefined;
@@ -35,7 +36,7 @@ function line(e: JournalEntry, startedAt: Map<string, string>): string | undefin
     case "StatusSet": return `status   ${short(e.value)}`;
     case "Patched": return `patch    ${e.patchId}`;
     case "CancelRequested": return `CANCEL   requested: ${e.reason}`;
-    case "SagaCompleted": return `END      COMPLETED  → ${short(e.result)}`;
+    case "SagaCompleted": return `END      COMPLETED${arrow(e.result)}`;
     case "SagaCompensated": return `END      COMPENSATED  after ${e.error.name}: ${e.error.message}`;
     case "SagaFailed": return `END      FAILED  ${e.error.name}: ${e.error.message}${e.compensationError ? `; compensation failed: ${e.compensationError.name}: ${e.compensationError.message}` : ""}`;
     case "SagaCancelled": return `END      CANCELLED  ${e.reason}`;
