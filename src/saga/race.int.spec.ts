@@ -76,7 +76,10 @@ describe.skipIf(!servicesAvailable())("two workers racing on one saga", () => {
     const stale = a.advance("race-2"); // A starts the step, then stalls inside it
     await waitForEntry(ncB, s.names.sagaJournal("race-2"), () => client.history("race-2"), "StepStarted");
     const fresh = b.advance("race-2"); // B takes over from the journal: the step looks interrupted
-    await waitForEntry(ncB, s.names.sagaJournal("race-2"), () => client.history("race-2"), "StepStarted", 2);
+    await Promise.race([
+      waitForEntry(ncB, s.names.sagaJournal("race-2"), () => client.history("race-2"), "StepStarted", 2),
+      fresh.then((o) => { throw new Error(`B ended before starting its attempt: ${JSON.stringify(o)}`); }),
+    ]);
     hold.open();
     const [oa, ob] = [await stale, await fresh];
     clearTimeout(watchdog);
