@@ -18,7 +18,8 @@ export const defaults = {
     aggregateCacheSize: 10_000,
   },
   projection: {
-    batchSize: 500,
+    /** Events per PostgreSQL transaction; 2000 measured ~1.5× the catch-up rate of 500 (bench/projection-catchup.ts). */
+    batchSize: 2_000,
     /** How long a fetch waits for more events before applying what it has. */
     fetchExpiresMs: 1_000,
     ackWaitMs: 30_000,

@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JWT_ISSUER: z.string().default(defaults.auth.issuer),
   JWT_AUDIENCE: z.string().default(defaults.auth.audience),
+  PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(defaults.projection.batchSize),
   PAYMENTS_MAX_DELIVER: z.coerce.number().int().positive().default(defaults.payments.maxDeliver),
   PAYMENTS_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.payments.ackWaitMs),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.payments.idempotencyTtlSeconds),

@@ -3,23 +3,19 @@
  * NATS_URL, DATABASE_URL, NODEPLANE_NAMESPACE (and PROJECTION_BATCH_SIZE, default
  * defaults.projection.batchSize); runs until SIGTERM/SIGINT.
  */
-import { z } from "zod";
 import { connect } from "@nats-io/transport-node";
-import { loadEnv, ConfigError } from "../config/env.js";
-import { defaults } from "../config/defaults.js";
+import { loadEnv } from "../config/env.js";
 import { createEventStore } from "../eventstore/event-store.js";
 import { namesFor } from "../eventstore/subjects.js";
 import { createLogger } from "../observability/logger.js";
 import { startProjectorRole } from "./projector.js";
 
 const env = loadEnv();
-const batch = z.coerce.number().int().min(1).max(10_000).default(defaults.projection.batchSize).safeParse(process.env.PROJECTION_BATCH_SIZE || undefined);
-if (!batch.success) throw new ConfigError(`invalid configuration:\n  PROJECTION_BATCH_SIZE: ${batch.error.issues[0]?.message}`);
 const logger = createLogger({ role: "projector", level: env.LOG_LEVEL });
 const names = namesFor(env.NODEPLANE_NAMESPACE);
 const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-projector" });
 const store = await createEventStore(nc, { names });
-const role = await startProjectorRole({ nc, store, databaseUrl: env.DATABASE_URL, names, logger, batchSize: batch.data });
+const role = await startProjectorRole({ nc, store, databaseUrl: env.DATABASE_URL, names, logger, batchSize: env.PROJECTION_BATCH_SIZE });
 
 let stopping = false;
 const shutdown = async (signal: string) => {

@@ -33,7 +33,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
   };
   try {
     if (opts.roles.includes("projector")) {
-      running.push({ name: "projector", role: await startProjectorRole({ nc: conn.nc, store: conn.store, databaseUrl: env.DATABASE_URL, names: conn.names, logger: opts.logger }) });
+      running.push({ name: "projector", role: await startProjectorRole({ nc: conn.nc, store: conn.store, databaseUrl: env.DATABASE_URL, names: conn.names, logger: opts.logger, batchSize: env.PROJECTION_BATCH_SIZE }) });
     }
     if (opts.roles.includes("payments")) {
       running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
