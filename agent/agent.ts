@@ -148,6 +148,9 @@ export class Agent {
       });
       if (this.cfg.heartbeatMs === undefined) this.heartbeatMs = rep.heartbeatIntervalMs;
       if (rep.commands.length > 0) await this.executor.accept(rep.commands);
+      // The control plane answers again: send what an earlier flush had to keep (e.g. the leaf's
+      // uplink was cut while this agent's own connection stayed up, so no reconnect announced it).
+      void this.flush();
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, "heartbeat failed");
     }
