@@ -4,9 +4,11 @@ import { openConnections } from "./connections.js";
 import { startApiRole } from "./api.js";
 import { startProjectorRole } from "./projector.js";
 import { startPaymentsRole } from "./payments.js";
+import { startWorkerRole } from "./worker.js";
+import { startGatewayRole } from "./gateway.js";
 
 /** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
-export const ROLE_NAMES = ["api", "projector", "payments"] as const;
+export const ROLE_NAMES = ["api", "projector", "payments", "worker", "gateway"] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 export interface RunningSystem {
@@ -37,6 +39,12 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
     }
     if (opts.roles.includes("payments")) {
       running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
+    }
+    if (opts.roles.includes("worker")) {
+      running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger }) });
+    }
+    if (opts.roles.includes("gateway")) {
+      running.push({ name: "gateway", role: await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger }) });
     }
     let apiUrl: string | undefined;
     if (opts.roles.includes("api")) {
