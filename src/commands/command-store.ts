@@ -109,6 +109,13 @@ export class CommandStore {
     };
   }
 
+  /** A command's record: its node, type and state, or undefined when unknown or expired. */
+  async readRecord(commandId: string): Promise<{ nodeId: string; type: string; state: CommandRecordState } | undefined> {
+    const [nodeId, type, state] = await this.deps.redis.hmget(this.deps.names.commandRecordKey(commandId), "nodeId", "type", "state");
+    if (!nodeId || !type || !state || !RECORD_STATES.has(state as CommandRecordState)) return undefined;
+    return { nodeId, type, state: state as CommandRecordState };
+  }
+
   /** Commands still waiting in a node's queue (for operators and tests). */
   async queueLength(nodeId: string): Promise<number> {
     return this.deps.redis.llen(this.deps.names.commandQueueKey(nodeId));

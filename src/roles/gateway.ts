@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
-import type { CommandEventReply, HeartbeatReply, RegisterReply } from "../../schemas/agent/index.js";
+import type { CommandEventReply, HeartbeatReply, KeyReply, RegisterReply } from "../../schemas/agent/index.js";
 import type { Logger } from "../observability/logger.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
@@ -9,6 +9,7 @@ import { CommandStore } from "../commands/command-store.js";
 import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps } from "../gateway/heartbeat.js";
 import { errorReply } from "../gateway/heartbeat-protocol.js";
 import { handleRegister, type AgentTiming } from "../gateway/registrations.js";
+import { handleKeyRequest, type DekProvider } from "../commands/key-delivery.js";
 
 export interface GatewayRoleOptions {
   nc: NatsConnection;
@@ -21,6 +22,8 @@ export interface GatewayRoleOptions {
   heartbeatMaxCommands?: number;
   agentStallCheckIntervalMs?: number;
   agentStallChecks?: number;
+  /** The node DEKs for `agent.*.keys` (CAPTURE_KEY); without it key requests are refused. */
+  keys?: DekProvider;
   /** Queue group shared by every gateway instance, so each agent message is handled once. */
   queue?: string;
   now?: () => Date;
@@ -32,12 +35,12 @@ export interface GatewayRole {
   isReady(): boolean;
 }
 
-type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply;
+type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply | KeyReply;
 type Handler = (nodeId: string, data: Uint8Array, now: Date) => Promise<AgentReply>;
 
 /**
- * The `gateway` role's agent services (DESIGN.md §7): `agent.*.register`, `agent.*.heartbeat` and
- * `agent.*.events`, request/reply, in one queue group so that many gateways share the agents.
+ * The `gateway` role's agent services (DESIGN.md §7): `agent.*.register`, `agent.*.heartbeat`,
+ * `agent.*.events` and `agent.*.keys`, request/reply, in one queue group so that many gateways share the agents.
  * A bad message gets an error reply and a log line; it never stops the service.
  */
 export async function startGatewayRole(opts: GatewayRoleOptions): Promise<GatewayRole> {
@@ -59,6 +62,7 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
     register: (nodeId, data, t) => handleRegister({ store: opts.store, logger, timing }, nodeId, data, t),
     heartbeat: (nodeId, data, t) => handleHeartbeat(hb, nodeId, data, t),
     events: (nodeId, data, t) => handleCommandEvent(hb, nodeId, data, t),
+    keys: (nodeId, data) => handleKeyRequest({ commands: hb.commands, dek: opts.keys, logger }, nodeId, data),
   };
   const queue = opts.queue ?? `${opts.names.namespace ? `${opts.names.namespace}_` : ""}gateway`;
   const inFlight = new Set<Promise<void>>();

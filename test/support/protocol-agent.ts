@@ -5,8 +5,9 @@ import { testServices } from "./services.js";
 import { createEventStore } from "../../src/eventstore/event-store.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../src/roles/gateway.js";
+import type { DekProvider } from "../../src/commands/key-delivery.js";
 import {
-  agentSubjects, CommandEventReplyV1, HeartbeatReplyV1, RegisterReplyV1,
+  agentSubjects, CommandEventReplyV1, HeartbeatReplyV1, KeyReplyV1, RegisterReplyV1, type KeyReply,
   type AgentSubjects, type Command, type CommandEvent, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest, type NodeHealth, type RegisterReply,
 } from "../../schemas/agent/index.js";
 
@@ -105,6 +106,12 @@ export class ProtocolAgent {
     return reply;
   }
 
+  /** Asks for the node DEK sealed to `recipientPublicKey` (32 bytes) for a running key command. */
+  async requestKey(commandId: string, recipientPublicKey: Uint8Array): Promise<KeyReply> {
+    const body = { v: 1, nodeId: this.nodeId, commandId, purpose: "capture_key", recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64") };
+    return KeyReplyV1.parse(await this.raw(this.subjects.keys, JSON.stringify(body)));
+  }
+
   /** The seq of the last event sent for a command. */
   lastSeq(commandId: string): number {
     return this.eventSeq.get(commandId) ?? 0;
@@ -132,7 +139,7 @@ export class ProtocolAgent {
  * The control-plane side a ProtocolAgent talks to: an event store, Redis and `gateways` gateway role
  * instances, each on its own NATS connection (one queue group), in a fresh test namespace.
  */
-export async function startGatewayHarness(label: string, opts: { gateways?: number; logger?: Logger } = {}) {
+export async function startGatewayHarness(label: string, opts: { gateways?: number; logger?: Logger; keys?: DekProvider } = {}) {
   const s = testServices(label);
   const nc = await connect({ servers: s.natsUrl });
   const redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
@@ -144,7 +151,7 @@ export async function startGatewayHarness(label: string, opts: { gateways?: numb
   for (let i = 0; i < (opts.gateways ?? 1); i++) {
     const gnc = await connect({ servers: s.natsUrl });
     conns.push(gnc);
-    gateways.push(await startGatewayRole({ nc: gnc, store: await createEventStore(gnc, { names: s.names }), redis, names: s.names, logger }));
+    gateways.push(await startGatewayRole({ nc: gnc, store: await createEventStore(gnc, { names: s.names }), redis, names: s.names, logger, ...(opts.keys ? { keys: opts.keys } : {}) }));
   }
   const agents: ProtocolAgent[] = [];
   return {
