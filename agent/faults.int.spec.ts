@@ -76,3 +76,47 @@ describe("agent faults", () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
   });
 });
+
+describe("agent restart with an unsent outcome", () => {
+  let rig: AgentRig;
+  let artifact: HeldArtifact;
+  beforeEach(async () => {
+    const s = testServices("agentoutbox");
+    rig = await startAgentRig(s.natsUrl, s.names.namespace);
+    artifact = await heldArtifact();
+  });
+  afterEach(async () => {
+    artifact.release();
+    await artifact.close();
+    await rig.close();
+  });
+
+  it("an outcome reached while disconnected survives an agent restart (on-disk outbox) and arrives once", async () => {
+    const { cp, nodeId, proxy } = rig;
+    await cp.until(() => cp.heartbeats[0]);
+    const cfg = configureFrom(nodeId, artifact);
+    cp.enqueue(cfg);
+    await artifact.requested;
+    await cp.until(() => cp.heartbeats.find((h) => h.running_command_ids.includes(cfg.id)));
+
+    await proxy.cut();
+    await rig.agent.waitFor(/NATS connection lost/);
+    artifact.release();
+    await rig.agent.waitFor(new RegExp(`"commandId":"${cfg.id}","type":"CONFIGURE","msg":"command completed"`));
+    await rig.agent.stop("SIGTERM");
+
+    await proxy.restore();
+    const next = await rig.restartAgent();
+    await next.waitFor(/"outbox":[1-9]/);
+    const end = await cp.ending(cfg.id);
+    expect(end.kind).toBe("command_completed");
+    const boots = new Set(cp.registrations.map((r) => r.instanceId));
+    expect(boots.size).toBe(2);
+    expect(boots.has(end.instanceId)).toBe(true);
+
+    const status = command(nodeId, "STATUS", {});
+    cp.enqueue(status);
+    await cp.ending(status.id);
+    expect(cp.deliveries.filter((e) => e.commandId === cfg.id && e.kind === "command_completed")).toHaveLength(1);
+  });
+});

@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { StartResultV1, StopResultV1 } from "../schemas/agent/index.js";
-import { createCommands, CommandStalledError, type Commands } from "../src/commands/index.js";
+import { createCommands, CommandLivenessLostError, CommandStalledError, type Commands } from "../src/commands/index.js";
 import { createEventStore } from "../src/eventstore/event-store.js";
 import { createLogger } from "../src/observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../src/roles/gateway.js";
@@ -15,7 +15,7 @@ import { testServices } from "../test/support/services.js";
 import { parsePrometheusText } from "./health.js";
 import { isAlive } from "./runtime/proc.js";
 import { heldArtifact } from "./testing/artifact-server.js";
-import { demoConfigure, freePort } from "./testing/harness.js";
+import { crashAgent, demoConfigure, freePort } from "./testing/harness.js";
 
 const fast = { pollIntervalMs: 100, stallCheckIntervalMs: 100, stallMaxThreshold: 3, livenessTimeoutMs: 5_000, livenessGraceMs: 5_000 };
 
@@ -92,6 +92,26 @@ describe("agent ↔ gateway role ↔ Redis command queue", () => {
       const err = await commands.waitForCommandCompletion({ nodeId, commandId: id }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandStalledError);
       expect(agent.output()).toMatch(/command stalled: no progress/);
+    } finally {
+      held.release();
+      await held.close();
+    }
+  });
+
+  it("the agent killed during CONFIGURE: the wait fails by lost liveness after the grace window", async () => {
+    await setup(2_000);
+    const held = await heldArtifact();
+    try {
+      const id = `cmd-${randomUUID()}`;
+      await commands.enqueueCommand(nodeId, {
+        id, type: "CONFIGURE",
+        payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }], service: { runtime: "process", command: ["bin/x"], env: {} } } },
+      });
+      await commands.waitForCommandAck({ nodeId, commandId: id });
+      await held.requested;
+      await crashAgent(agent);
+      const err = await commands.waitForCommandCompletion({ nodeId, commandId: id, config: { livenessTimeoutMs: 600, livenessGraceMs: 600 } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommandLivenessLostError);
     } finally {
       held.release();
       await held.close();

@@ -146,6 +146,8 @@ export class AgentLink {
 
   /** Closes the connection after sending what is buffered. */
   async close(): Promise<void> {
+    // Draining needs the server; while reconnecting there is nothing to drain to (the outbox keeps the events).
+    if (!this.connected) return this.nc.close();
     await this.nc.drain().catch(() => this.nc.close());
   }
 }

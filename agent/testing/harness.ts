@@ -35,6 +35,16 @@ export function demoConfigure(nodeId: string, metricsPort: number): Extract<Comm
   return command(nodeId, "CONFIGURE", { chainProfileId: "demo", nodeType: "full", recipe });
 }
 
+/**
+ * Kills the agent itself with SIGKILL (a crash): spawnTs's child is the tsx launcher, which relays
+ * SIGTERM but cannot relay SIGKILL, so the agent's own pid is taken from its log lines.
+ */
+export async function crashAgent(agent: TsProcess): Promise<void> {
+  const m = await agent.waitFor(/"role":"agent","nodeId":"[^"]+","pid":(\d+)/);
+  process.kill(Number(m[1]), "SIGKILL");
+  await agent.stop();
+}
+
 /** A failed test may leave the demo node running: kill its process group from the pid file. */
 function killLeftoverNode(dataDir: string): void {
   try {
