@@ -11,6 +11,7 @@ import { idempotency, idempotencyHeaders } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { Api, ApiDeps } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { IdParam, iso } from "./views.js";
 
 const CreateApiKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100).openapi({ example: "ci deploys" }),
@@ -30,8 +31,6 @@ const CreatedApiKey = ApiKeyView.omit({ revokedAt: true }).extend({
   key: z.string().optional().openapi({ description: "The key itself: shown in this response only, never again (absent from an Idempotency-Key replay)" }),
 }).openapi("CreatedApiKey");
 
-// Built here rather than reusing schemas/events/define.ts `Id` (same pattern) with `.openapi()`: schemas created before zod-openapi's extension lack it.
-const IdParam = z.object({ id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only").openapi({ param: { name: "id", in: "path" }, example: "0b7e3f8e-1c5a-4a43-9d6e-2f0f8d6c1a10" }) });
 
 const createKey = createRoute({
   method: "post", path: "/api/v1/api-keys", tags: ["api keys"], summary: "Create an API key (the key is returned once)",
@@ -91,9 +90,4 @@ export function registerApiKeyRoutes(app: Api, deps: ApiDeps): void {
     if (s.status === "none") throw new Error("unreachable: a revoked key has state");
     return c.json({ id: s.id, name: s.name, scopes: s.scopes, keyPrefix: s.keyPrefix, createdAt: s.createdAt, revokedAt: s.revokedAt ?? null }, 200);
   });
-}
-
-/** PostgreSQL's text form of timestamptz as ISO 8601. */
-function iso(value: string): string {
-  return new Date(value).toISOString();
 }
