@@ -42,7 +42,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
   } catch (err) {
-    throw new AgentConfigError(`agent: ${(err as Error).message}`);
+    throw new AgentConfigError((err as Error).message);
   }
   const raw: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(FLAGS)) {

@@ -12,8 +12,6 @@ export const agentDefaults = {
   stallChecks: 5,
   /** How often the stall detector checks the running commands (5 × 30 s ≈ 2.5 min). Env AGENT_STALL_CHECK_MS. */
   stallCheckMs: 30_000,
-  /** Re-sent while a command runs so the control plane sees it alive even between progress steps. */
-  progressEveryMs: 1_000,
   /** NATS reconnect wait between attempts (reconnects are unlimited). */
   reconnectWaitMs: 500,
   /** The `process` runtime (R-UPG-2). */
