@@ -34,7 +34,8 @@ export class Agent {
   private registering: Promise<void> | undefined;
   private heartbeatMs: number;
   private stallCheckMs: number;
-  private seq = 0;
+  /** The next heartbeat's seq: kept after a failed beat, so a lost reply is asked for again (the gateway answers a re-sent seq with the same commands). */
+  private seq = 1;
   private hbTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -143,9 +144,10 @@ export class Agent {
     if (!this.link.connected || !this.registered) return;
     try {
       const rep = await this.link.heartbeat({
-        v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, seq: this.seq++, sentAt: new Date().toISOString(), agentVersion: this.cfg.version,
+        v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, seq: this.seq, sentAt: new Date().toISOString(), agentVersion: this.cfg.version,
         running_command_ids: this.executor.runningIds(), stalled: this.executor.stalledIds(), health: await this.health(),
       });
+      this.seq++;
       if (this.cfg.heartbeatMs === undefined) this.heartbeatMs = rep.heartbeatIntervalMs;
       if (rep.commands.length > 0) await this.executor.accept(rep.commands);
       // The control plane answers again: send what an earlier flush had to keep (e.g. the leaf's
