@@ -5,6 +5,7 @@ import type { StoredEvent } from "../eventstore/envelope.js";
 import type { Names } from "../eventstore/subjects.js";
 import { assertToken } from "../eventstore/subjects.js";
 import type { Tx } from "./db.js";
+import { eventsSource, type ProjectionSource } from "./consumer.js";
 
 /**
  * A read model fed by events (DESIGN.md §6). The runtime hands it batches of events in stream order
@@ -12,7 +13,9 @@ import type { Tx } from "./db.js";
  */
 export interface Projection {
   readonly name: string;
-  /** The EVENTS subjects it consumes (one durable consumer with these filter subjects). */
+  /** The stream it consumes and how its messages decode: the EVENTS stream unless declared otherwise. */
+  readonly source: ProjectionSource;
+  /** The subjects of its source stream it consumes (one durable consumer with these filter subjects). */
   filterSubjects(names: Names): string[];
   /** Tables it owns: a rebuild swaps exactly these, and compares them row by row. */
   readonly tables: readonly PgTable[];
@@ -27,8 +30,8 @@ type Apply =
   | { apply: (tx: Tx, event: StoredEvent) => Promise<void>; applyBatch?: never }
   | { applyBatch: (tx: Tx, events: readonly StoredEvent[]) => Promise<void>; apply?: never };
 
-/** Declares a projection; `categories` become `events.<category>.>` filter subjects. */
-export function defineProjection(def: { name: string; tables: readonly PgTable[] } & Source & Apply): Projection {
+/** Declares a projection; `categories` become `events.<category>.>` filter subjects; `source` defaults to EVENTS. */
+export function defineProjection(def: { name: string; tables: readonly PgTable[]; source?: ProjectionSource } & Source & Apply): Projection {
   assertToken("projection", def.name);
   const filterSubjects = "categories" in def
     ? (names: Names) => def.categories.map((c) => names.categorySubjects(c))
@@ -36,7 +39,12 @@ export function defineProjection(def: { name: string; tables: readonly PgTable[]
   const applyBatch = def.applyBatch ?? (async (tx: Tx, events: readonly StoredEvent[]) => {
     for (const e of events) await def.apply!(tx, e);
   });
-  return { name: def.name, tables: def.tables, filterSubjects, applyBatch };
+  return { name: def.name, source: def.source ?? eventsSource, tables: def.tables, filterSubjects, applyBatch };
+}
+
+/** True when the projection's checkpoint is an EVENTS position (what read-your-writes waits compare against). */
+export function readsEvents(p: Projection): boolean {
+  return p.source === eventsSource;
 }
 
 /** Narrows a stored event to one definition, typing its data. */

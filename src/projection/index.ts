@@ -8,7 +8,8 @@
  */
 export { createDb, quoteSchema, InvalidSchemaNameError, type Db, type Tx } from "./db.js";
 export { migrate, loadMigrations, MigrationError, MIGRATIONS_DIR } from "./migrate.js";
-export { defineProjection, isEvent, type Projection } from "./define.js";
+export { defineProjection, isEvent, readsEvents, type Projection } from "./define.js";
+export { eventsSource, type ProjectionSource, type SourceMessage } from "./consumer.js";
 export { rowsApplier, foldRows, type RowModel } from "./rows.js";
 export { applyBatch, readCheckpoints, LeadershipLostError, PROJECTION_CHANNEL, type BatchResult, type CheckpointNotice } from "./checkpoint.js";
 export { startProjector, type Projector, type ProjectorOptions, type ProjectionStatus, type RunnerState } from "./projector.js";

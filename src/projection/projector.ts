@@ -7,7 +7,7 @@ import type { Db } from "./db.js";
 import type { Projection } from "./define.js";
 import { Leadership } from "./leadership.js";
 import { advanceCheckpoint, applyBatch, LeadershipLostError, readCheckpoints, type BatchResult } from "./checkpoint.js";
-import { decodeMessage, recreateConsumer } from "./consumer.js";
+import { recreateConsumer, sourceMessage } from "./consumer.js";
 
 export type RunnerState = "starting" | "standby" | "leading" | "backoff" | "stopped";
 
@@ -118,11 +118,12 @@ class Runner {
       const tick = setInterval(() => this.idleTick(lead), defaults.projection.fetchExpiresMs);
       try {
         this.position = (await readCheckpoints(db, [this.projection.name])).get(this.projection.name) ?? 0;
-        const durable = await recreateConsumer(store.jsm, store.names, this.projection.name, this.projection.filterSubjects(store.names), this.position + 1, {
+        const stream = this.projection.source.stream(store.names);
+        const durable = await recreateConsumer(store.jsm, store.names, stream, this.projection.name, this.projection.filterSubjects(store.names), this.position + 1, {
           ackWaitMs: defaults.projection.ackWaitMs,
           maxAckPending: this.batchSize * 8,
         });
-        const consumer = await store.js.consumers.get(store.names.eventsStream, durable);
+        const consumer = await store.js.consumers.get(stream, durable);
         this.messages = await consumer.consume({ max_messages: this.batchSize * 4, expires: defaults.projection.fetchExpiresMs });
         if (this.stopped) this.messages.stop();
         this.state = "leading";
@@ -156,11 +157,12 @@ class Runner {
    */
   private async consume(messages: ConsumerMessages, lead: Leadership, onCommit: () => void): Promise<void> {
     const names = this.opts.store.names;
+    const { source } = this.projection;
     let events: StoredEvent[] = [];
     let inflight: Promise<void> | undefined;
     for await (const m of messages) {
       if (this.stopped) throw new StopSignal();
-      events.push(decodeMessage(names, m));
+      events.push(source.decode(names, sourceMessage(m)));
       if (events.length < this.batchSize && m.info.pending > 0) continue;
       const batch = events;
       events = [];
@@ -186,9 +188,10 @@ class Runner {
     if (this.busy || this.stopped || this.state !== "leading") return;
     this.exclusive(async () => {
       const { store, db } = this.opts;
-      const last = (await store.jsm.streams.info(store.names.eventsStream)).state.last_seq;
+      const stream = this.projection.source.stream(store.names);
+      const last = (await store.jsm.streams.info(stream)).state.last_seq;
       if (last <= this.position) return;
-      const info = await store.jsm.consumers.info(store.names.eventsStream, store.names.projectionConsumer(this.projection.name));
+      const info = await store.jsm.consumers.info(stream, store.names.projectionConsumer(this.projection.name));
       if (info.num_pending !== 0 || info.num_ack_pending !== 0) return;
       this.position = await advanceCheckpoint(db, this.projection.name, last, lead.fence);
     }).catch((err) => {

@@ -1,4 +1,3 @@
-import type { JsMsg } from "@nats-io/jetstream";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { StoredEvent } from "../eventstore/envelope.js";
 import { defaults } from "../config/defaults.js";
@@ -6,7 +5,7 @@ import { createDb, type Db } from "./db.js";
 import { migrate } from "./migrate.js";
 import type { Projection } from "./define.js";
 import { applyBatch, lockCheckpoint, readCheckpoints } from "./checkpoint.js";
-import { decodeMessage } from "./consumer.js";
+import { readStream, sourceMessage, type SourceMessage } from "./consumer.js";
 import { compareTables, isEqual, swapTables, type TableDiff } from "./compare.js";
 import { subjectMatches } from "./subject-match.js";
 
@@ -68,6 +67,8 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     await migrate(shadow.sql, shadowSchema);
     const sh = shadow;
     const filters = projection.filterSubjects(store.names);
+    const stream = projection.source.stream(store.names);
+    const decode = (m: SourceMessage) => projection.source.decode(store.names, m);
 
     let done = 0;
     let total = 0;
@@ -86,15 +87,15 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
 
     // Phase 1, no lock: stream everything up to the live checkpoint through an ordered consumer.
     const target = (await readCheckpoints(live, [projection.name])).get(projection.name) ?? 0;
-    const consumer = await store.js.consumers.get(store.names.eventsStream, { filter_subjects: filters });
+    const consumer = await store.js.consumers.get(stream, { filter_subjects: filters });
     total = (await consumer.info()).num_pending;
     report("build", true);
     let position = 0;
     if (total > 0 && target > 0) {
       const messages = await consumer.consume({ max_messages: batchSize * 2 });
-      let batch: JsMsg[] = [];
+      let batch: SourceMessage[] = [];
       const flush = async () => {
-        await apply(batch.map((m) => decodeMessage(store.names, m)));
+        await apply(batch.map(decode));
         position = batch.at(-1)?.seq ?? position;
         batch = [];
         report("build");
@@ -102,7 +103,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       try {
         for await (const m of messages) {
           if (m.seq > target) break;
-          batch.push(m);
+          batch.push(sourceMessage(m));
           if (m.info.pending === 0) break;
           if (batch.length >= batchSize) await flush();
         }
@@ -119,10 +120,10 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       const checkpoint = await lockCheckpoint(tx, projection.name);
       report("catch-up", true);
       let batch: StoredEvent[] = [];
-      for await (const e of store.read(position + 1, filters.length === 1 ? { filter: filters[0]! } : {})) {
-        if (e.position > checkpoint) break;
-        if (!filters.some((f) => subjectMatches(f, store.names.eventSubject(e.category, e.aggregateId, e.type)))) continue;
-        batch.push(e);
+      for await (const m of readStream(store.jsm, stream, position + 1, filters.length === 1 ? filters[0] : undefined)) {
+        if (m.seq > checkpoint) break;
+        if (!filters.some((f) => subjectMatches(f, m.subject))) continue;
+        batch.push(decode(m));
         if (batch.length >= batchSize) { await apply(batch); batch = []; report("catch-up"); }
       }
       await apply(batch);
