@@ -95,6 +95,18 @@ describe.skipIf(!servicesAvailable())("agent commands over the gateway (R-CMD-1.
     expect((err as Error).message).toMatch(/running_command_ids after 3 checks/);
   });
 
+  it("an aborted wait ends with the signal's reason and leaves the command alone", async () => {
+    const agent = await h.agent("node-ab");
+    await commands.enqueueCommand("node-ab", { id: "ab-1", type: "STATUS", payload: {} });
+    const ctl = new AbortController();
+    const wait = commands.waitForCommandCompletion({ nodeId: "node-ab", commandId: "ab-1", signal: ctl.signal }).catch((e: unknown) => e);
+    await agent.heartbeat();
+    await agent.ack("ab-1");
+    ctl.abort(new Error("saga cancelled"));
+    expect(await wait).toMatchObject({ message: "saga cancelled" });
+    expect(await commands.store.readRecord("ab-1")).toEqual({ nodeId: "node-ab", type: "STATUS", state: "acknowledged" });
+  });
+
   it("a command that was never queued is not running", async () => {
     await expect(commands.waitForCommandCompletion({ nodeId: "node-n", commandId: "never-queued" })).rejects.toBeInstanceOf(CommandNotRunningError);
   });

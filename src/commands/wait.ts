@@ -93,7 +93,8 @@ function toError(opts: WaitOptions, f: WaitFailure): Error {
     case "stalled":
       return new CommandStalledError(opts.commandId, f.stalledChecks);
     case "liveness_lost":
-      return new CommandLivenessLostError(opts.commandId, opts.nodeId, f.cause, Math.round(f.silentForMs));
+      // Rounded up: the decider fails strictly after the window, and the error must say so.
+      return new CommandLivenessLostError(opts.commandId, opts.nodeId, f.cause, Math.ceil(f.silentForMs));
     case "not_running":
       return new CommandNotRunningError(opts.commandId, f.detail);
   }
