@@ -72,6 +72,7 @@ if ARGV[1] == 'command_acknowledged' then
   if state ~= 'ended' then
     redis.call('HSET', KEYS[1], 'state', 'acknowledged')
     redis.call('ZADD', KEYS[3], ARGV[3], ARGV[6])
+    redis.call('EXPIRE', KEYS[3], ARGV[5])
   end
   return 'recorded'
 elseif ARGV[1] == 'command_progress' then
