@@ -14,7 +14,7 @@ export * from "./liveness.js";
 export { CommandStore, type NewCommand, type CommandEventOutcome } from "./command-store.js";
 export { handleKeyRequest, type DekProvider } from "./key-delivery.js";
 export { sealTo } from "./seal.js";
-export { waitForCommandCompletion, waitForCommandAck, livenessConfigFromDefaults, type WaitOptions, type WaitDeps } from "./wait.js";
+export { waitForCommandCompletion, waitForCommandAck, livenessConfigFromDefaults, livenessConfigFromEnv, type WaitOptions, type WaitDeps } from "./wait.js";
 
 export interface Commands {
   /** Queues a command in `commands:{nodeId}`; idempotent by command id. */

@@ -1,6 +1,8 @@
 import { describe, it, expect } from "vitest";
 import { decideWait, initialWaitState, type LivenessConfig, type WaitDecision, type WaitState } from "./liveness.js";
 import type { CommandObservation } from "./types.js";
+import { livenessConfigFromDefaults, livenessConfigFromEnv } from "./wait.js";
+import { loadEnv } from "../config/env.js";
 
 const cfg: LivenessConfig = {
   runningCheckTries: 3, runningCheckBackoffMs: 100, pollIntervalMs: 1_000, stallCheckIntervalMs: 30_000,
@@ -124,5 +126,12 @@ describe("decideWait (SPEC R-CMD-3)", () => {
     let s = running();
     for (let i = 1; i <= 1_000; i++) s = cont(decideWait(s, obs(i * 60_000, { agent: beat(i), progress: { seq: i + 1, message: "m", at: "t" } }), cfg)).state;
     expect(s.phase).toBe("running");
+  });
+});
+
+describe("liveness thresholds", () => {
+  it("come from the defaults module and the environment overrides them", () => {
+    expect(livenessConfigFromDefaults()).toMatchObject({ runningCheckTries: 3, runningCheckBackoffMs: 100, stallMaxThreshold: 20 });
+    expect(livenessConfigFromEnv(loadEnv({ COMMAND_STALL_MAX_THRESHOLD: "7", COMMAND_LIVENESS_GRACE_MS: "1234" }))).toMatchObject({ stallMaxThreshold: 7, livenessGraceMs: 1234, runningCheckTries: 3 });
   });
 });

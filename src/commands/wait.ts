@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/logger.js";
 import { defaults } from "../config/defaults.js";
+import type { Env } from "../config/env.js";
 import type { CommandStore } from "./command-store.js";
 import { decideWait, initialWaitState, type Doubt, type LivenessConfig, type WaitFailure } from "./liveness.js";
 import { CommandFailedError, CommandLivenessLostError, CommandNotRunningError, CommandStalledError } from "./errors.js";
@@ -13,6 +14,18 @@ export function livenessConfigFromDefaults(): LivenessConfig {
     runningCheckTries: c.runningCheckTries, runningCheckBackoffMs: c.runningCheckBackoffMs, pollIntervalMs: c.pollIntervalMs,
     stallCheckIntervalMs: c.stallCheckIntervalMs, stallMaxThreshold: c.stallMaxThreshold, livenessTimeoutMs: c.livenessTimeoutMs,
     livenessGraceMs: c.livenessGraceMs, ackHeartbeats: c.ackHeartbeats,
+  };
+}
+
+/** The liveness thresholds as the environment overrides them (R-OPS-4). */
+export function livenessConfigFromEnv(env: Pick<Env, "COMMAND_POLL_INTERVAL_MS" | "COMMAND_STALL_CHECK_INTERVAL_MS" | "COMMAND_STALL_MAX_THRESHOLD" | "COMMAND_LIVENESS_TIMEOUT_MS" | "COMMAND_LIVENESS_GRACE_MS">): LivenessConfig {
+  return {
+    ...livenessConfigFromDefaults(),
+    pollIntervalMs: env.COMMAND_POLL_INTERVAL_MS,
+    stallCheckIntervalMs: env.COMMAND_STALL_CHECK_INTERVAL_MS,
+    stallMaxThreshold: env.COMMAND_STALL_MAX_THRESHOLD,
+    livenessTimeoutMs: env.COMMAND_LIVENESS_TIMEOUT_MS,
+    livenessGraceMs: env.COMMAND_LIVENESS_GRACE_MS,
   };
 }
 

@@ -108,7 +108,10 @@ export const defaults = {
     /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */
     pendingPlaceholderExpiryMs: 0,
   },
-  /** Agent commands and their liveness-based wait (SPEC R-CMD-1..3, R-AGENT-2). */
+  /**
+   * Agent commands and their liveness-based wait (SPEC R-CMD-1..3, R-AGENT-2). Env: AGENT_HEARTBEAT_INTERVAL_MS,
+   * COMMAND_POLL_INTERVAL_MS, COMMAND_STALL_CHECK_INTERVAL_MS, COMMAND_STALL_MAX_THRESHOLD, COMMAND_LIVENESS_TIMEOUT_MS, COMMAND_LIVENESS_GRACE_MS.
+   */
   commands: {
     /** The agent heartbeats this often (sent to it in the register reply). */
     heartbeatIntervalMs: 5_000,

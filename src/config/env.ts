@@ -27,6 +27,13 @@ const EnvSchema = z.object({
   NATS_SERVICE_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.natsAuth.serviceJwtTtlSeconds),
   AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.bootstrapTokenTtlSeconds),
   AGENT_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.agentJwtTtlSeconds),
+  /** Agent commands (R-CMD-3): heartbeat period handed to agents, and the wait's liveness thresholds. */
+  AGENT_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.heartbeatIntervalMs),
+  COMMAND_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.pollIntervalMs),
+  COMMAND_STALL_CHECK_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.stallCheckIntervalMs),
+  COMMAND_STALL_MAX_THRESHOLD: z.coerce.number().int().positive().default(defaults.commands.stallMaxThreshold),
+  COMMAND_LIVENESS_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.commands.livenessTimeoutMs),
+  COMMAND_LIVENESS_GRACE_MS: z.coerce.number().int().positive().default(defaults.commands.livenessGraceMs),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
