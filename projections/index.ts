@@ -3,11 +3,12 @@ import { subscriptionsProjection } from "./subscriptions/projection.js";
 import { paymentsProjection } from "./payments/projection.js";
 import { apiKeysProjection } from "./api-keys/projection.js";
 import { agentRegistrationsProjection } from "./agent-registrations/projection.js";
+import { sagasProjection } from "./sagas/projection.js";
 
-export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection };
+export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection };
 
 /** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
-export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection];
+export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection];
 
 /** A registered projection by name, or undefined. */
 export function projectionByName(name: string): Projection | undefined {

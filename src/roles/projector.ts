@@ -6,6 +6,7 @@ import { createDb } from "../projection/db.js";
 import { migrate } from "../projection/migrate.js";
 import { startProjector, type ProjectionStatus } from "../projection/projector.js";
 import { projections } from "../../projections/index.js";
+import { SagaStore } from "../saga/store.js";
 
 export interface ProjectorRole {
   stop(): Promise<void>;
@@ -20,6 +21,8 @@ export interface ProjectorRole {
 export async function startProjectorRole(opts: { nc: NatsConnection; store: EventStore; databaseUrl: string; names: Names; logger: Logger; batchSize?: number }): Promise<ProjectorRole> {
   const log = opts.logger.child({ component: "projector" });
   await opts.store.ensureStream();
+  // The sagas read model consumes the SAGAS stream: make sure it exists even before a worker starts.
+  await (await SagaStore.open(opts.nc, opts.names)).ensureStreams();
   const db = await createDb(opts.databaseUrl, opts.names.pgSchema, { max: projections.length * 2 + 2 });
   try {
     const applied = await migrate(db.sql, opts.names.pgSchema);
