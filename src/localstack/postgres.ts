@@ -1,6 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
 import postgres from "postgres";
 import { spawnService, waitForPort, ServiceStartError, type ManagedProcess } from "./process.js";
 
@@ -21,12 +23,24 @@ function runAs(): { uid?: number; gid?: number } {
   return { uid, gid };
 }
 
+/**
+ * Where the cluster lives: `dir`, unless we run as root and the `postgres` user cannot reach it
+ * (a checkout under /root, say); then a stable folder under the system's temp dir, named by `dir`.
+ */
+function clusterDir(dir: string, ids: { uid?: number }): string {
+  if (ids.uid === undefined) return dir;
+  mkdirSync(dir, { recursive: true });
+  const reachable = spawnSync("runuser", ["-u", "postgres", "--", "test", "-x", dir], { stdio: "ignore" }).status === 0;
+  if (reachable) return dir;
+  return join(tmpdir(), `nodeplane-postgres-${createHash("sha256").update(dir).digest("hex").slice(0, 12)}`);
+}
+
 /** Starts PostgreSQL with its cluster under `dir` (initdb on first use) and ensures `database` exists. */
 export async function startPostgres(opts: { dir: string; port: number; database: string }): Promise<ManagedProcess> {
   const bin = postgresBinDir();
-  const dir = resolve(opts.dir);
-  const pgdata = join(dir, "pgdata");
   const ids = runAs();
+  const dir = clusterDir(resolve(opts.dir), ids);
+  const pgdata = join(dir, "pgdata");
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   if (ids.uid !== undefined) chownSync(dir, ids.uid, ids.gid!);
   if (!existsSync(join(pgdata, "PG_VERSION"))) {
