@@ -9,7 +9,7 @@ import { createLogger } from "../observability/logger.js";
 import { createDb, type Db as ProjectionDb } from "../projection/db.js";
 import { migrate } from "../projection/migrate.js";
 import { startProjector, type Projector } from "../projection/projector.js";
-import type { Projection } from "../projection/define.js";
+import { readsEvents, type Projection } from "../projection/define.js";
 import { apiKeysProjection } from "../../projections/api-keys/projection.js";
 import type { LocalAuth } from "../auth/local.js";
 import type { Scope } from "../auth/principal.js";
@@ -51,7 +51,7 @@ export async function startApiHarness(services: { natsUrl: string; databaseUrl: 
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
   const wired = await wireApiDeps({
     store, nc, redis, logger, databaseUrl: services.databaseUrl, dataDir,
-    projections: projections.map((p) => p.name), probes: { projector: () => projector.isReady() },
+    projections: projections.filter(readsEvents).map((p) => p.name), probes: { projector: () => projector.isReady() },
   });
   const { deps, auth } = wired;
   const app = createApp(deps, { routes: opts.routes ?? [] });

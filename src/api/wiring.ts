@@ -19,7 +19,7 @@ export interface ApiWiringOptions {
   dataDir: string;
   issuer?: string;
   audience?: string;
-  /** The projections a read-your-writes wait covers (their names). */
+  /** The projections a read-your-writes wait covers (their names): those whose checkpoint is an EVENTS position (`readsEvents`). */
   projections: readonly string[];
   /** More readiness parts, e.g. `{ projector: () => projector.isReady() }` for the roles of this process. */
   probes?: Record<string, Probe>;

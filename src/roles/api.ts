@@ -2,6 +2,7 @@ import type { Env } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import type { Connections } from "./connections.js";
 import { projections } from "../../projections/index.js";
+import { readsEvents } from "../projection/define.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
 import { createApp } from "../api/app.js";
 import { serveApi } from "../api/serve.js";
@@ -24,7 +25,7 @@ export interface ApiRole {
 export async function startApiRole(env: Env, conn: Connections, opts: { logger: Logger; roleProbes: Record<string, Probe> }): Promise<ApiRole> {
   const wired = await wireApiDeps({
     store: conn.store, nc: conn.nc, redis: conn.redis, logger: opts.logger.child({ component: "api" }), databaseUrl: env.DATABASE_URL,
-    dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, projections: projections.map((p) => p.name), probes: opts.roleProbes,
+    dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, projections: projections.filter(readsEvents).map((p) => p.name), probes: opts.roleProbes,
   });
   try {
     const profiles = await loadChainProfiles();
