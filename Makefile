@@ -7,7 +7,7 @@ test:       ## typecheck + unit + integration + e2e (starts the services it need
 	bash scripts/test.sh
 
 run:        ## the whole system on its embedded default (Ctrl-C stops it)
-	npx tsx src/cli/main.ts up
+	node --import tsx src/cli/main.ts up
 
 bench:      ## benchmarks with ratios against raw baselines measured in the same run
 	npx tsx bench/run.ts

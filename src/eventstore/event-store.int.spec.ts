@@ -74,4 +74,21 @@ describe.skipIf(!servicesAvailable())("event store on JetStream", () => {
     for await (const e of store.read(1, { filter: s.names.aggregateSubjects("subscription", "big"), batch: 4 })) big.push(e);
     expect(big).toHaveLength(31);
   });
+
+  it("subscribes from a position: the stored events in order, then live appends, filtered", async () => {
+    const r1 = await store.append("subscription", "live1", [created("live1")], { expected: NO_STREAM, ctx, now });
+    const seen: string[] = [];
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const sub = await store.subscribe(r1.position, (e) => {
+      seen.push(`${e.aggregateId}:${e.type}`);
+      if (seen.length === 3) resolveDone();
+    }, { filter: s.names.categorySubjects("subscription") });
+    const r2 = await store.append("subscription", "live1", [cancelled("live1")], { expected: r1, ctx, now });
+    await store.append("subscription", "live2", [created("live2")], { expected: NO_STREAM, ctx, now });
+    await done;
+    await sub.stop();
+    expect(seen).toEqual(["live1:SubscriptionCreated", "live1:SubscriptionCancelled", "live2:SubscriptionCreated"]);
+    expect(r2.position).toBeGreaterThan(r1.position);
+  });
 });

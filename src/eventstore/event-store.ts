@@ -20,6 +20,9 @@ export interface AppendResult extends StreamRevision {
 
 export interface LoadedAggregate extends StreamRevision { events: StoredEvent[] }
 
+/** A running live subscription; `closed` settles when it ends (rejects when the handler threw). */
+export interface EventSubscription { stop(): Promise<void>; readonly closed: Promise<void> }
+
 /** The event store over one JetStream stream (DESIGN.md §3). */
 export interface EventStore {
   readonly names: Names;
@@ -38,6 +41,12 @@ export interface EventStore {
   read(fromPosition: number, opts?: { filter?: string; batch?: number }): AsyncIterable<StoredEvent>;
   /** The last position of the stream (0 when empty). */
   lastPosition(): Promise<number>;
+  /**
+   * Live subscription from a position: every event at or after `fromPosition` (matching `filter`),
+   * in order, then new ones as they are appended, until `stop()`. An ordered consumer: nothing is
+   * acked or remembered server-side, so it suits dashboards and tools; durable work uses projections.
+   */
+  subscribe(fromPosition: number, handler: (event: StoredEvent) => void | Promise<void>, opts?: { filter?: string | string[] }): Promise<EventSubscription>;
   /** The JetStream handles, for runtimes built on the same stream (projections, sagas). */
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -153,6 +162,24 @@ class JetStreamEventStore implements EventStore {
       if (got < batch) return;
       seq = last + 1;
     }
+  }
+
+  async subscribe(fromPosition: number, handler: (event: StoredEvent) => void | Promise<void>, opts: { filter?: string | string[] } = {}): Promise<EventSubscription> {
+    const consumer = await this.js.consumers.get(this.names.eventsStream, {
+      filter_subjects: opts.filter ?? this.names.allEvents,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, fromPosition),
+    });
+    const messages = await consumer.consume();
+    const closed = (async () => {
+      for await (const m of messages) {
+        const parsed = this.names.parseEventSubject(m.subject);
+        if (!parsed) continue;
+        await handler(decodeEvent({ subject: m.subject, seq: m.seq, header: m.headers, data: m.data }, parsed));
+      }
+    })();
+    closed.catch(() => messages.stop());
+    return { closed, stop: async () => { messages.stop(); await closed.catch(() => {}); } };
   }
 
   async lastPosition(): Promise<number> {

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
-const tsxCli = resolve(root, "node_modules/tsx/dist/cli.mjs");
 
 /** A TypeScript entry point run as a real child process (tsx), its output collected. */
 export interface TsProcess {
@@ -14,9 +13,12 @@ export interface TsProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
-/** Spawns `tsx <entry> ...args` from the repo root with extra env. */
+/**
+ * Spawns `node --import tsx <entry> ...args` from the repo root with extra env. One process, not the
+ * tsx CLI (which runs the code in a second process that survives a SIGKILL of the first).
+ */
 export function spawnTs(entry: string, args: string[], env: Record<string, string>): TsProcess {
-  const child = spawn(process.execPath, [tsxCli, resolve(root, entry), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, entry), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
@@ -53,7 +55,7 @@ export function spawnTs(entry: string, args: string[], env: Record<string, strin
 
 /** Runs `nodeplane <args>` to completion; resolves with exit code and output. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [tsxCli, resolve(root, "src/cli/main.ts"), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, "src/cli/main.ts"), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
