@@ -44,7 +44,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger }) });
     }
     if (opts.roles.includes("gateway")) {
-      running.push({ name: "gateway", role: await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger }) });
+      running.push({ name: "gateway", role: await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS }) });
     }
     let apiUrl: string | undefined;
     if (opts.roles.includes("api")) {
