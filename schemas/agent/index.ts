@@ -6,6 +6,7 @@ import { HeartbeatRequestV1, HeartbeatReplyV1 } from "./heartbeat.js";
 import { CommandEventV1, CommandEventReplyV1 } from "./events.js";
 import { KeyRequestV1, KeyReplyV1 } from "./keys.js";
 import { commandResultSchemas } from "./results.js";
+import { ProfileRecipeV1 } from "./profile-recipe.js";
 
 /** The agent protocol (DESIGN.md §7, SPEC R-AGENT, R-CMD): shared by the control plane and `agent/`. */
 export * from "./common.js";
@@ -17,6 +18,7 @@ export * from "./keys.js";
 export * from "./results.js";
 export * from "./subjects.js";
 export * from "./token.js";
+export * from "./profile-recipe.js";
 
 registerSchemas({
   "agent/register.request.v1": RegisterRequestV1,
@@ -30,5 +32,6 @@ registerSchemas({
   "agent/keys.request.v1": KeyRequestV1,
   "agent/keys.reply.v1": KeyReplyV1,
   "agent/error.reply.v1": ErrorReplyV1,
+  "agent/profile-recipe.v1": ProfileRecipeV1,
   ...Object.fromEntries(Object.entries(commandResultSchemas).map(([type, s]) => [`agent/result.${type.toLowerCase()}.v1`, s])),
 });

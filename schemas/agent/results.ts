@@ -15,7 +15,7 @@ export const StopResultV1 = z.object({ wasRunning: z.boolean() });
 export const StatusResultV1 = z.object({ running: z.boolean(), pid: z.number().int().positive().optional(), health: NodeHealthV1 });
 /**
  * R-CMD-4: the key file encrypted with the node DEK: AES-256-GCM, base64 of nonce(12) ‖ ciphertext ‖
- * tag(16), no associated data. The plaintext never leaves the host.
+ * tag(16), with the node id as AES-GCM associated data. The plaintext never leaves the host.
  */
 export const CaptureKeyResultV1 = z.object({
   keyName: z.string().min(1).max(128),
