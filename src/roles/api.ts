@@ -10,6 +10,8 @@ import { wireApiDeps } from "../api/wiring.js";
 import type { Probe } from "../api/readiness.js";
 import { subscriptionRoutes } from "../api/routes/subscriptions.js";
 import { paymentRoutes } from "../api/routes/payments.js";
+import { sagaRoutes } from "../api/routes/sagas.js";
+import { createSagaClient } from "../saga/client.js";
 
 export interface ApiRole {
   url: string;
@@ -29,7 +31,9 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
   });
   try {
     const profiles = await loadChainProfiles();
-    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })] });
+    // Signals and cancellations post to saga inboxes; the client may create the SAGAS streams if no worker did yet.
+    const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
+    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient })] });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,

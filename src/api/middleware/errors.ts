@@ -6,6 +6,7 @@ import type { ZodError } from "zod";
 import { DomainError, type ErrorCode } from "../../domain/errors.js";
 import { ConcurrencyError, EventSchemaError } from "../../eventstore/errors.js";
 import { InvalidSubjectTokenError } from "../../eventstore/subjects.js";
+import { SagaEndedError, SagaNotFoundError } from "../../saga/errors.js";
 import type { AppEnv } from "../deps.js";
 
 /** The one error shape of the API (R-API-1), also published in the OpenAPI document. */
@@ -55,6 +56,8 @@ export const notFound: NotFoundHandler<AppEnv> = (c) => errorResponse(c, 404, "n
 /** `app.onError`: typed errors become their status; anything else is a 500 that reveals nothing but the request id. */
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof DomainError) return errorResponse(c, statusOf(err.code), err.code, err.message, err.details);
+  if (err instanceof SagaNotFoundError) return errorResponse(c, 404, "not_found", err.message, { entity: "saga", id: err.sagaId });
+  if (err instanceof SagaEndedError) return errorResponse(c, 409, "invalid_transition", err.message, { status: err.status });
   if (err instanceof ConcurrencyError) return errorResponse(c, 409, "conflict", "the resource was changed concurrently; retry");
   if (err instanceof InvalidSubjectTokenError) return errorResponse(c, 400, "invalid_input", "an id contains characters that are not allowed");
   if (err instanceof EventSchemaError) {
