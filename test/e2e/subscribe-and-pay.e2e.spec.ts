@@ -90,4 +90,40 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: "invalid_input" } });
   });
+
+  it("shows an admin the provision saga of a paid subscription's node, waiting for its signal, and ends it completed on the signal", async () => {
+    const carol = (await runCli(["token", "--sub", "carol", "--scope", "subscriptions:read", "--scope", "subscriptions:write", "--scope", "payments:write"], env)).stdout.trim();
+    const admin = (await runCli(["token", "--sub", "ops", "--scope", "admin"], env)).stdout.trim();
+    /** Reads until `done` holds (the read models follow the journal and the events asynchronously), at most 100 times. */
+    const until = async (path: string, tok: string, done: (body: Record<string, unknown>) => boolean) => {
+      let last = (await call("GET", path, tok)).body;
+      for (let i = 0; i < 100 && !done(last); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        last = (await call("GET", path, tok)).body;
+      }
+      return last;
+    };
+
+    const sub = (await call("POST", "/api/v1/subscriptions", carol, { chainProfileId: "demo", nodeType: "full", durationDays: 7 })).body;
+    const pay = await call("POST", "/api/v1/payments", carol, { subscriptionIds: [sub.id] });
+    expect(pay.status).toBe(201);
+    const done = await runCli(["payments", "complete", String(pay.body.id)], env);
+    expect(done.code, done.stderr).toBe(0);
+    const active = await until(`/api/v1/subscriptions/${sub.id}`, carol, (b) => b.status === "active");
+    expect(active).toMatchObject({ status: "active", nodeId: expect.any(String) });
+    const sagaId = `provision-${active.nodeId}`;
+
+    type SagaItem = { id: string; type: string; status: string; waitingFor: string | null; endedAt: string | null };
+    const listed = await until("/api/v1/sagas?type=provision", admin, (b) => (b.items as SagaItem[]).some((i) => i.id === sagaId && i.status === "waiting"));
+    expect((listed.items as SagaItem[]).find((i) => i.id === sagaId)).toMatchObject({ type: "provision", status: "waiting", waitingFor: "signal ProvisionPlaceholderReleased", endedAt: null });
+    expect((await call("GET", "/api/v1/sagas?type=provision", carol)).status).toBe(403);
+
+    const signal = await call("POST", `/api/v1/sagas/${sagaId}/signals/ProvisionPlaceholderReleased`, admin, { by: "e2e" });
+    expect(signal.status).toBe(202);
+    expect(signal.body).toMatchObject({ sagaId, signal: "ProvisionPlaceholderReleased" });
+    const ended = await until(`/api/v1/sagas/${sagaId}`, admin, (b) => b.status === "completed");
+    expect(ended).toMatchObject({ id: sagaId, status: "completed", endedAt: expect.any(String), lastError: null });
+    const history = (await call("GET", `/api/v1/sagas/${sagaId}/history`, admin)).body as { entries: { entry: { k: string } }[] };
+    expect(history.entries.map((e) => e.entry.k)).toContain("SignalReceived");
+  });
 });
