@@ -112,11 +112,16 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
     const db2 = await createDb(s.databaseUrl, s.names.pgSchema);
     extraDbs.push(db2);
     const applied = { a: 0, b: 0 };
-    const a = start([log], db, (_, r) => { applied.a += r.applied; });
+    // onBatch runs after the commit whose NOTIFY ends waitForPosition: wait for the callbacks themselves.
+    let allApplied!: () => void;
+    const twenty = new Promise<void>((r) => { allApplied = r; });
+    const count = (who: "a" | "b", n: number) => { applied[who] += n; if (applied.a + applied.b >= 20) allApplied(); };
+    const a = start([log], db, (_, r) => count("a", r.applied));
     await new Promise((r) => setTimeout(r, 300));
-    const b = start([log], db2, (_, r) => { applied.b += r.applied; });
+    const b = start([log], db2, (_, r) => count("b", r.applied));
     for (let i = 0; i < 10; i++) await appendSubscription(store, `l${i}`, 2, i);
     expect(await waitForPosition(db.sql, ["log"], await store.lastPosition(), 15_000)).toBe(true);
+    await twenty;
     const states = [a.status()[0]!.state, b.status()[0]!.state].sort();
     expect(states).toEqual(["leading", "standby"]);
     expect(applied.a * applied.b).toBe(0);
