@@ -1,0 +1,168 @@
+import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { findNatsServer } from "../../localstack/nats.js";
+import { freePort, type NatsAuth } from "../../nats-auth/index.js";
+import { HostDestroyError, InvalidNodeSpecError, NodeSpec, type Host, type InfrastructureProvider } from "../provider.js";
+import { localHostDefaults } from "./defaults.js";
+import { agentChild, leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
+import { writeHostLeafConfig } from "./leaf.js";
+import { readPidFile, stopRecorded } from "./pids.js";
+import { SharedLeaf } from "./shared-leaf.js";
+import { hostIdFor, hostPaths, readAllHostStates, readHostState, writeHostState, type LocalHost, type LocalHostState } from "./state.js";
+import { ensureSupervisor, runningSupervisor, spawnSupervisor, stopSupervised, waitForSupervisedPort } from "./supervisor-process.js";
+
+/** What the local provider needs of the agent gateway in operator mode (a subset of `AgentGateway`). */
+export interface AgentCredentialIssuer {
+  issueBootstrapToken(nodeId: string): Promise<{ token: string; expiresAt: Date }>;
+  revokeAgent(nodeId: string): Promise<{ revokedKeys: string[] }>;
+}
+
+export interface LocalProviderOptions {
+  /** NODEPLANE_DATA_DIR: hosts live in `<dataDir>/hosts/<hostId>/`. */
+  dataDir: string;
+  /** The hub's leaf-node URL(s) every leaf server connects to. */
+  hubLeafUrls: readonly string[];
+  /** Subject namespace handed to the agents (tests); "" in production. */
+  namespace?: string;
+  /** Operator mode: leaf servers with TLS and the operator's accounts, agents with their own creds. */
+  operator?: { auth: NatsAuth; gateway: AgentCredentialIssuer };
+  /** `own` (default): a leaf server per host; `shared`: one leaf server for all hosts (scale tests). */
+  leaf?: "own" | "shared";
+  agentLogLevel?: string;
+  /** More agent flags, e.g. `["--heartbeat-ms", "200"]`. */
+  agentArgs?: readonly string[];
+  timings?: Partial<SupervisionTimings & { startTimeoutMs: number }>;
+}
+
+/** The local host provider (R-INFRA-1) with its extra operation: re-attaching hosts after a restart. */
+export interface LocalProvider extends InfrastructureProvider<LocalHost> {
+  readonly hostsDir: string;
+  /** Restarts the supervisor of every saved host whose supervisor is gone; returns the hosts. */
+  reattach(): Promise<LocalHost[]>;
+}
+
+/** Reads every local host under `<dataDir>/hosts` (what `nodeplane hosts list` prints). */
+export async function listLocalHosts(dataDir: string): Promise<LocalHost[]> {
+  const hostsDir = resolve(dataDir, "hosts");
+  return (await readAllHostStates(hostsDir)).map((s) => toLocalHost(hostsDir, s));
+}
+
+function toLocalHost(hostsDir: string, s: LocalHostState): LocalHost {
+  return { ...s, running: runningSupervisor(supervisedDir(hostPaths(hostsDir, s.hostId).dir)) !== undefined };
+}
+
+/**
+ * Hosts on this machine: a directory, a leaf server, and the agent, run by a detached supervisor
+ * per host that restarts them on a crash and outlives the control plane; state in `host.json`.
+ */
+export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
+  const hostsDir = resolve(o.dataDir, "hosts");
+  const t = { ...localHostDefaults, ...o.timings };
+  const namespace = o.namespace ?? "";
+  let natsBin: string | undefined;
+  const natsServerBin = () => (natsBin ??= findNatsServer());
+  const shared = new SharedLeaf(hostsDir, { natsServerBin, hubLeafUrls: o.hubLeafUrls, auth: o.operator?.auth, timings: t, startTimeoutMs: t.startTimeoutMs });
+  const locks = new Map<string, Promise<unknown>>();
+  const serial = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    locks.set(key, next);
+    return next.finally(() => { if (locks.get(key) === next) locks.delete(key); });
+  };
+
+  /** Stops what a host directory runs (supervisor, leftovers, the chain node) and removes it. */
+  const teardown = async (hostId: string): Promise<void> => {
+    const p = hostPaths(hostsDir, hostId);
+    await stopSupervised(supervisedDir(p.dir), t.stopGraceMs);
+    const node = readPidFile(join(p.agentData, "agent", "run", "node.pid"));
+    if (node) await stopRecorded(node, t.stopGraceMs);
+  };
+
+  const createHost = async (spec: NodeSpec): Promise<LocalHost> => {
+    const hostId = hostIdFor(spec.nodeId);
+    const p = hostPaths(hostsDir, hostId);
+    const d = supervisedDir(p.dir);
+    const existing = await readHostState(p.hostJson);
+    if (existing) {
+      await ensureSupervisor(d);
+      return toLocalHost(hostsDir, existing);
+    }
+    if (existsSync(p.dir)) {
+      await teardown(hostId);
+      await rm(p.dir, { recursive: true, force: true });
+    }
+    for (const dir of [p.dir, p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
+    const mode = o.leaf ?? "own";
+    let leafUrl: string;
+    let leafPort: number | undefined;
+    const children = [];
+    if (mode === "own") {
+      leafPort = await freePort();
+      leafUrl = `nats://127.0.0.1:${leafPort}`;
+      const conf = await writeHostLeafConfig({ leafDir: p.leafDir, serverName: `leaf-${hostId}`, port: leafPort, hubLeafUrls: o.hubLeafUrls, auth: o.operator?.auth });
+      children.push(leafChild({ natsServerBin: natsServerBin(), conf, leafDir: p.leafDir, log: join(p.logs, "leaf.log") }));
+    } else {
+      leafUrl = await shared.ensure();
+    }
+    let credsFile: string | undefined;
+    let bootstrap;
+    if (o.operator) {
+      const { token } = await o.operator.gateway.issueBootstrapToken(spec.nodeId);
+      const tokenFile = join(p.credentials, "bootstrap.token");
+      await writeFile(tokenFile, token, { mode: 0o600 });
+      credsFile = join(p.credentials, "agent.creds");
+      bootstrap = { servers: [leafUrl], namespace, bootstrapCredsFile: o.operator.auth.paths.bootstrapCreds, tokenFile, credsFile };
+    }
+    children.push(agentChild({ nodeId: spec.nodeId, leafUrl, dataDir: p.agentData, namespace, credsFile, logLevel: o.agentLogLevel ?? "info", extraArgs: o.agentArgs ?? [], log: join(p.logs, "agent.log") }));
+    await spawnSupervisor(d, supervisorSpec({ name: hostId, runDir: p.run, children, bootstrap, timings: t }));
+    if (leafPort !== undefined) await waitForSupervisedPort(d, leafPort, `the leaf server of ${hostId}`, t.startTimeoutMs);
+    const state: LocalHostState = {
+      v: 1, provider: "local", hostId, nodeId: spec.nodeId, address: t.address, createdAt: new Date().toISOString(), spec,
+      dir: p.dir, agentDataDir: p.agentData, leaf: { mode, url: leafUrl }, ...(credsFile ? { credsFile } : {}), namespace,
+    };
+    await writeHostState(p.hostJson, state);
+    return toLocalHost(hostsDir, state);
+  };
+
+  const destroyHost = async (hostId: string, nodeId: string): Promise<void> => {
+    const p = hostPaths(hostsDir, hostId);
+    if (existsSync(p.dir)) {
+      const state = await readHostState(p.hostJson).catch(() => undefined);
+      await teardown(hostId);
+      if (state?.credsFile && !o.operator) throw new HostDestroyError(`${hostId} was created in operator mode: destroying it needs the gateway to revoke its credentials`);
+      if (o.operator) {
+        try {
+          await o.operator.gateway.revokeAgent(nodeId);
+        } catch (err) {
+          throw new HostDestroyError(`revoking the credentials of ${nodeId} failed: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      await rm(p.dir, { recursive: true, force: true });
+    }
+    if ((await readAllHostStates(hostsDir)).every((s) => s.leaf.mode !== "shared")) await shared.stop();
+  };
+
+  return {
+    name: "local",
+    hostsDir,
+    create(input) {
+      const parsed = NodeSpec.safeParse(input);
+      if (!parsed.success) return Promise.reject(new InvalidNodeSpecError(`invalid node spec: ${parsed.error.message}`));
+      return serial(parsed.data.nodeId, () => createHost(parsed.data));
+    },
+    destroy(host: Pick<Host, "hostId" | "nodeId">) {
+      return serial(host.nodeId, () => destroyHost(host.hostId, host.nodeId));
+    },
+    list: () => listLocalHosts(o.dataDir),
+    async reattach() {
+      const states = await readAllHostStates(hostsDir);
+      for (const s of states) {
+        await serial(s.nodeId, async () => {
+          if (s.leaf.mode === "shared") await shared.ensure();
+          await ensureSupervisor(supervisedDir(hostPaths(hostsDir, s.hostId).dir));
+        });
+      }
+      return listLocalHosts(o.dataDir);
+    },
+  };
+}
