@@ -6,6 +6,7 @@ import { up } from "./up.js";
 import { roleCommand } from "./role.js";
 import { sagaHistoryCommand } from "./saga.js";
 import { natsInitCommand } from "./nats.js";
+import { hostsListCommand } from "./hosts.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand, natsInitCommand];
+export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand, natsInitCommand, hostsListCommand];

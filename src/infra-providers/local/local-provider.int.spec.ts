@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats } from "../../localstack/nats.js";
 import type { ManagedProcess } from "../../localstack/process.js";
 import { freePort } from "../../nats-auth/index.js";
+import { runCli } from "../../../test/support/processes.js";
 import { testServices } from "../../../test/support/services.js";
 import { createLocalProvider, type LocalProvider } from "./local-provider.js";
 import { isRunning, readPidFile, type PidRecord } from "./pids.js";
@@ -31,7 +32,7 @@ async function leafReachesHub(hubUrl: string, leafUrl: string, subject: string):
   const hub = await connect({ servers: hubUrl });
   const leaf = await connect({ servers: leafUrl });
   try {
-    hub.subscribe(subject, { callback: (_e, m) => m.respond("pong") });
+    hub.subscribe(subject, { callback: (_e, m) => { m.respond("pong"); } });
     await hub.flush();
     for (;;) {
       const answer = await leaf.request(subject, "ping", { timeout: 1_000 }).then((m) => m.string()).catch(() => undefined);
@@ -83,6 +84,9 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
     expect(await leafReachesHub(hubUrl, host.leaf.url, `${namespace}.probe.a`)).toBe("pong");
     const agent = await until(() => readPidFile(join(host.dir, "run", "agent.pid")), (r) => r !== undefined && isRunning(r));
     expect(await p.list()).toEqual([expect.objectContaining({ hostId: "h-node-a", running: true })]);
+    const cli = await runCli(["hosts", "list", "--json"], { NODEPLANE_DATA_DIR: join(dir, "data") });
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual([expect.objectContaining({ hostId: "h-node-a", nodeId: "node-a", running: true, dir: host.dir, leafUrl: host.leaf.url, credsFile: null })]);
 
     const pids = await pidsOf(host);
     expect(pids.map((r) => r.pid)).toContain(agent!.pid);
