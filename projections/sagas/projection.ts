@@ -17,7 +17,7 @@ function foldOf(row: SagaRow): DescriptionFold {
     sagaId: row.id, sagaType: row.type, sagaVersion: row.version, status: row.status, run: row.run, startedAt: row.startedAt,
     attempts: row.attempts, journalLength: 0, lastSequence: row.position,
     ...(row.endedAt ? { endedAt: row.endedAt } : {}),
-    ...(row.currentStep ? { currentStep: { name: row.currentStep, attempt: row.currentAttempt ?? 0, state: (row.currentStepState ?? "completed") as NonNullable<SagaDescription["currentStep"]>["state"] } } : {}),
+    ...(row.currentStep ? { currentStep: { name: row.currentStep, attempt: row.currentAttempt ?? 0, state: row.currentStepState ?? "completed" } } : {}),
     ...(row.waitingFor ? { waitingFor: row.waitingFor } : {}),
     ...(row.lastError ? { lastError: row.lastError } : {}),
     ...(row.customStatus !== null ? { customStatus: row.customStatus } : {}),

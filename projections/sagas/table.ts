@@ -3,6 +3,9 @@ import { pgTable, text, integer, timestamp, bigint, jsonb, index } from "drizzle
 /** Saga states the read model shows (the four terminal ones of the runtime, plus running and waiting). */
 export const SAGA_STATUSES = ["running", "waiting", "completed", "compensated", "failed", "cancelled"] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
+/** States of the current step (as the runtime's description names them). */
+export const STEP_STATES = ["running", "retrying", "completed", "failed", "abandoned"] as const;
+export type StepState = (typeof STEP_STATES)[number];
 
 /**
  * Read model `sagas`: where each saga stands, folded from its journal (stream SAGAS). `position` is a
@@ -15,8 +18,7 @@ export const sagas = pgTable("sagas", {
   version: integer("version").notNull(),
   status: text("status").$type<SagaStatus>().notNull(),
   currentStep: text("current_step"),
-  /** running | retrying | completed | failed | abandoned */
-  currentStepState: text("current_step_state"),
+  currentStepState: text("current_step_state").$type<StepState>(),
   currentAttempt: integer("current_attempt"),
   /** Step attempts started in the current run. */
   attempts: integer("attempts").notNull(),

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq, type SQL } from "drizzle-orm";
-import { sagas, SAGA_STATUSES } from "../../../projections/sagas/table.js";
+import { sagas, SAGA_STATUSES, STEP_STATES } from "../../../projections/sagas/table.js";
 import type { SagaRow } from "../../../projections/sagas/projection.js";
 import { actorOf } from "../../auth/principal.js";
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
@@ -18,7 +18,7 @@ const SagaView = z.object({
   type: z.string(),
   version: z.number().int(),
   status: z.enum(SAGA_STATUSES),
-  currentStep: z.object({ name: z.string(), attempt: z.number().int(), state: z.string() }).nullable(),
+  currentStep: z.object({ name: z.string(), attempt: z.number().int(), state: z.enum(STEP_STATES) }).nullable(),
   attempts: z.number().int().openapi({ description: "Step attempts started in the current run (retries and crash-interrupted attempts count)" }),
   waitingFor: z.string().nullable(),
   lastError: z.object({ name: z.string(), message: z.string() }).nullable().openapi({ description: "Name and message only; the journal (history) has the full record" }),
