@@ -10,7 +10,8 @@ import { startWorkerRole, type WorkerRole } from "../../roles/worker.js";
 import { createSagaClient, type SagaClient } from "../../saga/client.js";
 import { defineSaga } from "../../saga/define.js";
 import { NonRetryableError } from "../../saga/errors.js";
-import { waitForEntry } from "../../saga/testing/harness.js";
+import { retryProfile } from "../../saga/retry.js";
+import { gate, waitForEntry } from "../../saga/testing/harness.js";
 import { waitForPosition } from "../../projection/wait.js";
 import { rebuildProjection } from "../../projection/rebuild.js";
 import { sagaRoutes } from "./sagas.js";
@@ -29,6 +30,14 @@ const approval = defineSaga("approval", { input: z.object({ item: z.string() }),
 const charging = defineSaga("charging", { input: z.object({}), version: 1 }, async (ctx) => {
   await ctx.step("Reserve", () => "reserved", { compensate: () => { undone.push(`Reserve ${ctx.sagaId}`); } });
   await ctx.step("Charge", () => { throw new NonRetryableError("card declined for token tok_4242"); });
+});
+
+/** A step that fails once (retried), then one that holds until the test opens the gate. */
+const hold = gate();
+let flakyCalls = 0;
+const gated = defineSaga("gated", { input: z.object({}), version: 1 }, async (ctx) => {
+  await ctx.step("Flaky", () => { if (++flakyCalls === 1) throw new Error("transient"); return "ok"; }, { retry: retryProfile({ maxAttempts: 3, initialBackoffMs: 10, backoffCoefficient: 1, maxBackoffMs: 10 }) });
+  await ctx.step("Hold", () => hold.promise);
 });
 
 const counting = defineSaga("counting", { input: z.object({ i: z.number().int() }), version: 1 }, async (ctx, input) => {
@@ -50,9 +59,9 @@ describe.skipIf(!servicesAvailable())("saga routes", () => {
   beforeAll(async () => {
     s = testServices("sagaroutes");
     nc = await connect({ servers: s.natsUrl });
-    client = await createSagaClient({ nc, names: s.names, sagas: [approval, charging, counting] });
+    client = await createSagaClient({ nc, names: s.names, sagas: [approval, charging, gated, counting] });
     h = await startApiHarness(s, { routes: [sagaRoutes({ client })], projections: [sagasProjection] });
-    worker = await startWorkerRole({ nc, names: s.names, logger: createLogger({ role: "test", level: "silent" }), extraSagas: [approval, charging, counting] });
+    worker = await startWorkerRole({ nc, names: s.names, logger: createLogger({ role: "test", level: "silent" }), extraSagas: [approval, charging, gated, counting] });
     admin = await h.token("root", ["admin"]);
     reader = await h.token("alice", ["subscriptions:read", "subscriptions:write", "payments:write"]);
   });
@@ -105,6 +114,17 @@ describe.skipIf(!servicesAvailable())("saga routes", () => {
     expect(history.entries.map((e) => e.entry.k)).toEqual(["SagaStarted", "StepStarted", "StepCompleted", "StatusSet", "SignalWaitStarted", "SignalReceived", "StepStarted", "StepCompleted", "SagaCompleted"]);
     expect((await post("/api/v1/sagas/ap-1/signals/approve", { by: "late" })).status).toBe(409);
     expect((await post("/api/v1/sagas/ap-1/cancel")).status).toBe(409);
+  });
+
+  it("shows a saga running its current step, with every attempt counted and the retried error", async () => {
+    await client.start(gated, "ga-1", {});
+    await waitForEntry(nc, s.names.sagaJournal("ga-1"), () => client.history("ga-1"), "StepStarted", 3);
+    await projected("ga-1");
+    expect(await view("ga-1")).toMatchObject({ status: "running", currentStep: { name: "Hold", attempt: 1, state: "running" }, attempts: 3, waitingFor: null, lastError: { name: "Error", message: "transient" }, endedAt: null });
+    hold.open();
+    expect((await client.waitForEnd("ga-1", { timeoutMs: 30_000 })).status).toBe("completed");
+    await projected("ga-1");
+    expect(await view("ga-1")).toMatchObject({ status: "completed", currentStep: { name: "Hold", attempt: 1, state: "completed" }, attempts: 3 });
   });
 
   it("shows a failed step's error as name and message only, and the saga compensated", async () => {
@@ -165,7 +185,7 @@ describe.skipIf(!servicesAvailable())("saga routes", () => {
     const all = await (await get("/api/v1/sagas")).json() as { items: { id: string; startedAt: string }[] };
     const started = all.items.map((i) => Date.parse(i.startedAt));
     expect(started).toEqual([...started].sort((a, b) => b - a));
-    expect(all.items.map((i) => i.id).sort()).toEqual(["ap-1", "ap-2", "ch-1", "co-1"]);
+    expect(all.items.map((i) => i.id).sort()).toEqual(["ap-1", "ap-2", "ch-1", "co-1", "ga-1"]);
     const result = await rebuildProjection({ store: h.store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: sagasProjection, swap: false });
     expect(result.differences).toEqual([{ table: "sagas", onlyInLive: 0, onlyInShadow: 0, differing: 0, sampleKeys: [] }]);
     expect(result.equal).toBe(true);
