@@ -1,5 +1,6 @@
 import { benchAppend } from "./append.js";
 import { benchApi } from "./api.js";
+import { agentsOptionsFromEnv, benchAgents } from "./agents.js";
 import { benchProjectionCatchup } from "./projection-catchup.js";
 import { benchSagas } from "./saga.js";
 
@@ -11,4 +12,5 @@ export const benches: Record<string, (s: BenchServices) => Promise<unknown>> = {
   projection: (s) => benchProjectionCatchup({ natsUrl: s.natsUrl, databaseUrl: s.databaseUrl }),
   api: (s) => benchApi(s),
   saga: (s) => benchSagas({ natsUrl: s.natsUrl }),
+  agents: (s) => benchAgents({ redisUrl: s.redisUrl, ...agentsOptionsFromEnv() }),
 };
