@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, connect, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -176,8 +176,13 @@ describe.each([
     const pids = ["supervisor", "leaf", "agent"].map((n) => readPidFile(join(host.dir, "run", `${n}.pid`))).filter((r): r is PidRecord => r !== undefined);
     expect(pids.length).toBe(3);
     expect(pids.every(isRunning)).toBe(true);
+    const creds = host.credsFile ? await readFile(host.credsFile, "utf8") : undefined;
+    const asAgent = (c: string) => connect({ servers: rig.hubUrl, authenticator: authenticatorFor(c), inboxPrefix: rig.names.agentInboxPrefix(nodeId), reconnect: false });
+    if (creds) await (await asAgent(creds)).close();
     await provider.destroy(host);
     expect([...pids, node!].filter(isRunning)).toEqual([]);
+    // operator mode: destroy revoked the agent's credentials on the running servers
+    if (creds) expect(await asAgent(creds).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
     expect(existsSync(host.dir)).toBe(false);
     expect(await provider.list()).toEqual([]);
   });

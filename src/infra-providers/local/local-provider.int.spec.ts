@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,7 @@ import { freePort } from "../../nats-auth/index.js";
 import { runCli } from "../../../test/support/processes.js";
 import { testServices } from "../../../test/support/services.js";
 import { createLocalProvider, type LocalProvider } from "./local-provider.js";
+import { projectRoot } from "./supervisor-process.js";
 import { isRunning, readPidFile, type PidRecord } from "./pids.js";
 import type { LocalHost } from "./state.js";
 
@@ -133,6 +135,20 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
     await second.destroy(host);
     expect(isRunning(restarted!)).toBe(false);
     expect(existsSync(host.dir)).toBe(false);
+  });
+
+  it("the host outlives the control-plane process that created it (detached supervisor)", async () => {
+    const script = join(import.meta.dirname, "testing", "create-host.main.ts");
+    const input = JSON.stringify({ dataDir: join(dir, "data"), hubLeafUrls: [hubLeafUrl], namespace, nodeId: "node-f" });
+    const out = await new Promise<string>((res, rej) => execFile(process.execPath, ["--import", "tsx", script, input], { cwd: projectRoot }, (err, stdout, stderr) => (err ? rej(new Error(`${err.message}\n${stderr}`)) : res(stdout))));
+    const created = JSON.parse(out) as LocalHost;
+    const p = provider();
+    expect(await p.list()).toEqual([expect.objectContaining({ hostId: created.hostId, running: true })]);
+    const agent = await until(() => readPidFile(join(created.dir, "run", "agent.pid")), (r) => r !== undefined && isRunning(r));
+    expect(await leafReachesHub(hubUrl, created.leaf.url, `${namespace}.probe.f`)).toBe("pong");
+    await p.destroy(created);
+    expect(isRunning(agent!)).toBe(false);
+    expect(existsSync(created.dir)).toBe(false);
   });
 
   it("shared leaf: many hosts on one leaf server, stopped with the last host", async () => {
