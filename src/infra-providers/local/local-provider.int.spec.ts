@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -10,6 +10,7 @@ import type { ManagedProcess } from "../../localstack/process.js";
 import { freePort } from "../../nats-auth/index.js";
 import { runCli } from "../../../test/support/processes.js";
 import { testServices } from "../../../test/support/services.js";
+import { HostStateError, InvalidNodeSpecError } from "../provider.js";
 import { createLocalProvider, type LocalProvider } from "./local-provider.js";
 import { projectRoot } from "./supervisor-process.js";
 import { isRunning, readPidFile, type PidRecord } from "./pids.js";
@@ -149,6 +150,19 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
     await p.destroy(created);
     expect(isRunning(agent!)).toBe(false);
     expect(existsSync(created.dir)).toBe(false);
+  });
+
+  it("refuses a node id that is not one subject token, and a host.json that does not match its schema", async () => {
+    const p = provider();
+    await expect(p.create({ nodeId: "a.b" })).rejects.toBeInstanceOf(InvalidNodeSpecError);
+    const bad = join(p.hostsDir, "h-bad");
+    await mkdir(bad, { recursive: true });
+    await writeFile(join(bad, "host.json"), JSON.stringify({ v: 1, provider: "local", hostId: "h-bad" }));
+    try {
+      await expect(p.list()).rejects.toBeInstanceOf(HostStateError);
+    } finally {
+      await rm(bad, { recursive: true, force: true });
+    }
   });
 
   it("shared leaf: many hosts on one leaf server, stopped with the last host", async () => {

@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findNatsServer } from "../../localstack/nats.js";
 import { freePort, type NatsAuth } from "../../nats-auth/index.js";
-import { HostDestroyError, InvalidNodeSpecError, NodeSpec, type Host, type InfrastructureProvider } from "../provider.js";
+import { HostCreateError, HostDestroyError, InfraProviderError, InvalidNodeSpecError, NodeSpec, type Host, type InfrastructureProvider } from "../provider.js";
 import { localHostDefaults } from "./defaults.js";
 import { agentChild, leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
 import { writeHostLeafConfig } from "./leaf.js";
@@ -40,6 +40,17 @@ export interface LocalProvider extends InfrastructureProvider<LocalHost> {
   readonly hostsDir: string;
   /** Restarts the supervisor of every saved host whose supervisor is gone; returns the hosts. */
   reattach(): Promise<LocalHost[]>;
+}
+
+const SHARED = "_shared-leaf";
+
+/** True while any host directory exists (complete or being created). */
+function hasHostDirs(hostsDir: string): boolean {
+  try {
+    return readdirSync(hostsDir, { withFileTypes: true }).some((e) => e.isDirectory() && e.name.startsWith("h-"));
+  } catch {
+    return false;
+  }
 }
 
 /** Reads every local host under `<dataDir>/hosts` (what `nodeplane hosts list` prints). */
@@ -92,6 +103,21 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       await rm(p.dir, { recursive: true, force: true });
     }
     for (const dir of [p.dir, p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
+    try {
+      return await bringUp(spec, hostId);
+    } catch (err) {
+      // a host that did not come up is not left half-running: its processes and directory go
+      await teardown(hostId).catch(() => undefined);
+      await o.operator?.gateway.revokeAgent(spec.nodeId).catch(() => undefined);
+      await rm(p.dir, { recursive: true, force: true });
+      throw err instanceof InfraProviderError ? err : new HostCreateError(`creating ${hostId} failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
+  /** Writes the host's leaf config, bootstrap token and supervisor spec, starts the supervisor, then saves host.json. */
+  const bringUp = async (spec: NodeSpec, hostId: string): Promise<LocalHost> => {
+    const p = hostPaths(hostsDir, hostId);
+    const d = supervisedDir(p.dir);
     const mode = o.leaf ?? "own";
     let leafUrl: string;
     let leafPort: number | undefined;
@@ -102,7 +128,7 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       const conf = await writeHostLeafConfig({ leafDir: p.leafDir, serverName: `leaf-${hostId}`, port: leafPort, hubLeafUrls: o.hubLeafUrls, auth: o.operator?.auth });
       children.push(leafChild({ natsServerBin: natsServerBin(), conf, leafDir: p.leafDir, log: join(p.logs, "leaf.log") }));
     } else {
-      leafUrl = await shared.ensure();
+      leafUrl = await serial(SHARED, () => shared.ensure());
     }
     let credsFile: string | undefined;
     let bootstrap;
@@ -128,8 +154,8 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
     const p = hostPaths(hostsDir, hostId);
     if (existsSync(p.dir)) {
       const state = await readHostState(p.hostJson).catch(() => undefined);
-      await teardown(hostId);
       if (state?.credsFile && !o.operator) throw new HostDestroyError(`${hostId} was created in operator mode: destroying it needs the gateway to revoke its credentials`);
+      await teardown(hostId);
       if (o.operator) {
         try {
           await o.operator.gateway.revokeAgent(nodeId);
@@ -139,7 +165,8 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       }
       await rm(p.dir, { recursive: true, force: true });
     }
-    if ((await readAllHostStates(hostsDir)).every((s) => s.leaf.mode !== "shared")) await shared.stop();
+    // under the shared leaf's lock, and counting half-created hosts too, so a concurrent create keeps its leaf
+    await serial(SHARED, async () => { if (!hasHostDirs(hostsDir)) await shared.stop(); });
   };
 
   return {
@@ -158,7 +185,7 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       const states = await readAllHostStates(hostsDir);
       for (const s of states) {
         await serial(s.nodeId, async () => {
-          if (s.leaf.mode === "shared") await shared.ensure();
+          if (s.leaf.mode === "shared") await serial(SHARED, () => shared.ensure());
           await ensureSupervisor(supervisedDir(hostPaths(hostsDir, s.hostId).dir));
         });
       }
