@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AuthorizationError, connect, type NatsConnection } from "@nats-io/transport-node";
@@ -51,6 +51,11 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Prom
   }
 }
 
+/** Destroys every host directory, complete or not, so a failed test leaves no supervisor behind. */
+async function destroyAll(provider: LocalProvider): Promise<void> {
+  for (const name of await readdir(provider.hostsDir).catch(() => [])) if (name.startsWith("h-")) await provider.destroy({ hostId: name, nodeId: name.slice(2) });
+}
+
 /** The control plane of one test: a hub with a leaf-node port, the gateway role, the command queue, the provider. */
 interface Rig {
   names: Names;
@@ -86,7 +91,7 @@ async function plainRig(): Promise<Rig> {
   return {
     names: s.names, hubUrl, dataDir, provider, commands: c.commands,
     async close() {
-      for (const h of await provider.list()) await provider.destroy(h);
+      await destroyAll(provider);
       await c.role.stop();
       await cp.drain().catch(() => undefined);
       c.redis.disconnect();
@@ -109,7 +114,7 @@ async function operatorRig(): Promise<Rig> {
   return {
     names: s.names, hubUrl: cluster.hubUrl, dataDir, provider, commands: c.commands,
     async close() {
-      for (const h of await provider.list()) await provider.destroy(h);
+      await destroyAll(provider);
       for (const sub of creds) sub.unsubscribe();
       await c.role.stop();
       await cp.drain().catch(() => undefined);
