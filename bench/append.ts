@@ -10,7 +10,7 @@ import { namesFor } from "../src/eventstore/subjects.js";
 import { benchNamespace, fmt, pool } from "./support.js";
 
 export async function benchAppend(opts: { natsUrl: string; aggregates?: number; eventsPerAggregate?: number; inFlight?: number }) {
-  const aggregates = opts.aggregates ?? 2_000;
+  const aggregates = opts.aggregates ?? 4_000;
   const perAgg = opts.eventsPerAggregate ?? 5;
   const inFlight = opts.inFlight ?? 256;
   const nc = await connect({ servers: opts.natsUrl });
