@@ -15,6 +15,11 @@ export function logLine(msg: string, fields: Record<string, unknown> = {}): void
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Backoff before restart (or retry) number `n`, 0-based: the initial delay doubling up to the maximum. */
+export function restartDelay(n: number, b: { initialBackoffMs: number; maxBackoffMs: number }): number {
+  return Math.min(b.maxBackoffMs, b.initialBackoffMs * 2 ** Math.min(n, 30));
+}
+
 /** The token was refused: the host can never get credentials without a new one. */
 export class BootstrapFailedError extends Error {
   override name = "BootstrapFailedError";
@@ -40,7 +45,7 @@ export async function runBootstrap(b: BootstrapSpec, backoff: { initialBackoffMs
       return;
     } catch (err) {
       if (err instanceof BootstrapRefusedError) throw new BootstrapFailedError(`bootstrap token refused: ${err.message}`, { cause: err });
-      const delay = Math.min(backoff.maxBackoffMs, backoff.initialBackoffMs * 2 ** Math.min(attempt, 20));
+      const delay = restartDelay(attempt, backoff);
       logLine("bootstrap attempt failed; retrying", { error: (err as Error).message, delayMs: delay });
       await sleep(delay);
     }
@@ -85,17 +90,21 @@ export class ChildSupervisor {
     if (child.pid) writePidFile(this.pidFile, pidRecordOf(child.pid));
     logLine("child started", { child: this.spec.name, pid: child.pid, restarts: this.restarts });
     this.exited = new Promise((resolve) => {
-      child.once("error", (err) => logLine("child spawn error", { child: this.spec.name, error: err.message }));
-      child.once("exit", (code, signal) => {
+      let ended = false;
+      // an exit, or a spawn that failed outright (no exit follows): either way the program is restarted
+      const onEnd = (why: Record<string, unknown>) => {
+        if (ended) return;
+        ended = true;
         resolve();
         if (this.stopping) return;
         if (Date.now() - startedAt >= this.s.restart.stableAfterMs) this.restarts = 0;
-        const delay = Math.min(this.s.restart.maxBackoffMs, this.s.restart.initialBackoffMs * 2 ** Math.min(this.restarts, 20));
-        this.restarts++;
-        logLine("child exited; restarting", { child: this.spec.name, code, signal, delayMs: delay });
+        const delay = restartDelay(this.restarts++, this.s.restart);
+        logLine("child exited; restarting", { child: this.spec.name, ...why, delayMs: delay });
         const timer = setTimeout(() => { this.wake = undefined; this.start(); }, delay);
         this.wake = () => clearTimeout(timer);
-      });
+      };
+      child.on("error", (err) => { if (child.pid === undefined) onEnd({ error: err.message }); });
+      child.once("exit", (code, signal) => onEnd({ code, signal }));
     });
   }
 
