@@ -2,7 +2,7 @@ import { benchAppend } from "./append.js";
 import { benchApi } from "./api.js";
 import { agentsOptionsFromEnv, benchAgents } from "./agents.js";
 import { benchProjectionCatchup } from "./projection-catchup.js";
-import { benchSagas } from "./saga.js";
+import { benchSagas, natsWithDefaultFsync } from "./saga.js";
 
 export interface BenchServices { natsUrl: string; databaseUrl: string; redisUrl: string }
 
@@ -11,6 +11,17 @@ export const benches: Record<string, (s: BenchServices) => Promise<unknown>> = {
   append: (s) => benchAppend({ natsUrl: s.natsUrl }),
   projection: (s) => benchProjectionCatchup({ natsUrl: s.natsUrl, databaseUrl: s.databaseUrl }),
   api: (s) => benchApi(s),
-  saga: (s) => benchSagas({ natsUrl: s.natsUrl }),
+  saga: async (s) => {
+    // The targets are for the default fsync; the local stack's sync_interval: always is shown beside it.
+    const own = await natsWithDefaultFsync();
+    try {
+      console.log("-- default fsync (own nats-server)");
+      await benchSagas({ natsUrl: own.natsUrl });
+    } finally {
+      await own.stop();
+    }
+    console.log("-- sync_interval: always (the local stack)");
+    return benchSagas({ natsUrl: s.natsUrl });
+  },
   agents: (s) => benchAgents({ redisUrl: s.redisUrl, ...agentsOptionsFromEnv() }),
 };
