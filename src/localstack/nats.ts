@@ -2,6 +2,24 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnService, waitForPort, type ManagedProcess } from "./process.js";
+import type { Names } from "../eventstore/subjects.js";
+import { initNatsAuth, preloadOf, readStoredJwts } from "../nats-auth/init.js";
+import { loadNatsAuth } from "../nats-auth/nats-auth.js";
+import { renderHubConfig } from "../nats-auth/server-config.js";
+
+/**
+ * Operator mode of the embedded default (SPEC R-NATS): the operator and accounts in `authDir`
+ * (`initNatsAuth`, idempotent), the hub config rendered for this start's ports, JetStream in CONTROL_PLANE.
+ */
+export interface NatsOperatorOptions {
+  authDir: string;
+  names: Names;
+  /** The leaf-node port (TLS) agents' leaf servers connect to, and the interface it listens on (default 127.0.0.1). */
+  leafnodePort: number;
+  leafnodeHost?: string;
+  /** Names the leaf-node certificate carries when it is generated (first start only). */
+  tlsHosts?: readonly string[];
+}
 
 /** Finds a nats-server >= 2.12: NATS_SERVER_BIN, or the one `scripts/fetch-nats-server.sh` caches. */
 export function findNatsServer(): string {
@@ -34,16 +52,57 @@ export function renderNatsConfig(opts: { port: number; monitorPort: number; stor
   ].join("\n");
 }
 
-/** Starts nats-server with data under `dir`; resolves once it accepts connections. */
-export async function startNats(opts: { dir: string; port: number; monitorPort: number; leafnodePort?: number }): Promise<ManagedProcess> {
+/**
+ * Writes the operator-mode hub config for this start into `dir` (`hub.conf`): the operator, accounts and
+ * TLS files come from `initNatsAuth` (written once); ports and paths are rendered every start, so a
+ * changed port never meets a stale config. The preload is what init wrote: the resolver keeps anything newer.
+ */
+export async function writeOperatorHubConfig(opts: { dir: string; port: number; monitorPort: number; operator: NatsOperatorOptions }): Promise<string> {
+  const o = opts.operator;
+  const jetstreamDir = join(opts.dir, "jetstream");
+  const hub = {
+    serverName: "nodeplane-hub",
+    port: opts.port,
+    ...(opts.monitorPort ? { monitorPort: opts.monitorPort } : {}),
+    leafnodePort: o.leafnodePort,
+    leafnodeHost: o.leafnodeHost ?? "127.0.0.1",
+    tlsHosts: o.tlsHosts ?? ["localhost", "127.0.0.1"],
+    jetstreamDir,
+  };
+  const { paths } = await initNatsAuth({ dir: o.authDir, names: o.names, hub });
+  const auth = await loadNatsAuth(o.authDir);
+  const conf = join(opts.dir, "hub.conf");
+  writeFileSync(conf, renderHubConfig({
+    ...hub,
+    operatorJwtPath: paths.operatorJwt,
+    systemAccount: auth.publicKeys.system,
+    resolverDir: paths.resolverDir,
+    preload: preloadOf(auth.keys, await readStoredJwts(paths)),
+    tls: { certFile: paths.tls.serverCert, keyFile: paths.tls.serverKey },
+  }), { mode: 0o600 });
+  return conf;
+}
+
+/**
+ * Starts nats-server with data under `dir`; resolves once it accepts connections. Plain by default;
+ * with `operator`, the operator-mode hub (its TLS leaf-node port replaces the plain one).
+ */
+export async function startNats(opts: { dir: string; port: number; monitorPort: number; leafnodePort?: number; operator?: NatsOperatorOptions }): Promise<ManagedProcess> {
   const bin = findNatsServer();
   const dir = resolve(opts.dir);
   mkdirSync(join(dir, "jetstream"), { recursive: true });
-  const conf = join(dir, "nats-server.conf");
-  writeFileSync(conf, renderNatsConfig({ port: opts.port, monitorPort: opts.monitorPort, storeDir: join(dir, "jetstream"), leafnodePort: opts.leafnodePort }));
+  let conf: string;
+  let leafnodePort = opts.leafnodePort;
+  if (opts.operator) {
+    conf = await writeOperatorHubConfig({ dir, port: opts.port, monitorPort: opts.monitorPort, operator: opts.operator });
+    leafnodePort = opts.operator.leafnodePort;
+  } else {
+    conf = join(dir, "nats-server.conf");
+    writeFileSync(conf, renderNatsConfig({ port: opts.port, monitorPort: opts.monitorPort, storeDir: join(dir, "jetstream"), leafnodePort: opts.leafnodePort }));
+  }
   const log = join(dir, "nats-server.log");
   const { child, managed } = spawnService("nats-server", bin, ["-c", conf], { log });
   await waitForPort(opts.port, { timeoutMs: 20_000, child, name: "nats-server", log });
-  if (opts.leafnodePort !== undefined) await waitForPort(opts.leafnodePort, { timeoutMs: 20_000, child, name: "nats-server leafnode port", log });
+  if (leafnodePort !== undefined) await waitForPort(leafnodePort, { timeoutMs: 20_000, child, name: "nats-server leafnode port", log });
   return managed;
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { isPortOpen, type ManagedProcess } from "./process.js";
-import { startNats } from "./nats.js";
+import { startNats, type NatsOperatorOptions } from "./nats.js";
 import { startPostgres, ensureDatabase } from "./postgres.js";
 import { startRedis } from "./redis.js";
 
@@ -12,15 +12,19 @@ export interface StackUrls { natsUrl: string; databaseUrl: string; redisUrl: str
 export interface LocalStack extends StackUrls {
   /** Names of the services this call started (the others were already listening and are reused). */
   readonly started: string[];
+  /** True when this call started NATS in operator mode (`natsOperator`); a reused NATS is whatever it is. */
+  readonly natsOperator: boolean;
   /** Stops only what this call started, newest first. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts NATS, PostgreSQL and Redis as child processes with data under `dataDir` on the given ports,
- * reusing any that already answers on its port (R-OPS-1, DESIGN.md §8).
+ * reusing any that already answers on its port (R-OPS-1, DESIGN.md §8). With `natsOperator`, a NATS
+ * started here runs in operator mode with JetStream under `<dataDir>/nats-operator/` (streams belong to
+ * the CONTROL_PLANE account, so they never share a store with the plain `<dataDir>/nats/`).
  */
-export async function ensureLocalStack(opts: { dataDir: string; ports: StackPorts; database: string; persistRedis?: boolean }): Promise<LocalStack> {
+export async function ensureLocalStack(opts: { dataDir: string; ports: StackPorts; database: string; persistRedis?: boolean; natsOperator?: NatsOperatorOptions }): Promise<LocalStack> {
   const { dataDir, ports, database } = opts;
   const urls: StackUrls = {
     natsUrl: `nats://127.0.0.1:${ports.natsPort}`,
@@ -29,10 +33,15 @@ export async function ensureLocalStack(opts: { dataDir: string; ports: StackPort
   };
   const procs: ManagedProcess[] = [];
   const stop = async () => { for (const p of procs.reverse()) await p.stop(); procs.length = 0; };
+  let natsOperator = false;
   try {
     const [natsUp, pgUp, redisUp] = await Promise.all([isPortOpen(ports.natsPort), isPortOpen(ports.postgresPort), isPortOpen(ports.redisPort)]);
     const starts: Promise<void>[] = [];
-    if (!natsUp) starts.push(startNats({ dir: join(dataDir, "nats"), port: ports.natsPort, monitorPort: ports.natsMonitorPort }).then((p) => { procs.push(p); }));
+    if (!natsUp) {
+      natsOperator = opts.natsOperator !== undefined;
+      const dir = join(dataDir, natsOperator ? "nats-operator" : "nats");
+      starts.push(startNats({ dir, port: ports.natsPort, monitorPort: ports.natsMonitorPort, ...(opts.natsOperator ? { operator: opts.natsOperator } : {}) }).then((p) => { procs.push(p); }));
+    }
     if (!pgUp) starts.push(startPostgres({ dir: join(dataDir, "postgres"), port: ports.postgresPort, database }).then((p) => { procs.push(p); }));
     else starts.push(ensureDatabase(`postgres://postgres@127.0.0.1:${ports.postgresPort}/postgres`, database));
     if (!redisUp) starts.push(startRedis({ dir: join(dataDir, "redis"), port: ports.redisPort, persist: opts.persistRedis ?? true }).then((p) => { procs.push(p); }));
@@ -43,5 +52,5 @@ export async function ensureLocalStack(opts: { dataDir: string; ports: StackPort
     await stop();
     throw err;
   }
-  return { ...urls, started: procs.map((p) => p.name), stop };
+  return { ...urls, started: procs.map((p) => p.name), natsOperator, stop };
 }

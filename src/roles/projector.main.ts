@@ -1,9 +1,10 @@
 /**
  * The projector as its own process (SPEC R-OPS-2): `tsx src/roles/projector.main.ts`, configured by
  * NATS_URL, DATABASE_URL, NODEPLANE_NAMESPACE (and PROJECTION_BATCH_SIZE, default
- * defaults.projection.batchSize); runs until SIGTERM/SIGINT.
+ * defaults.projection.batchSize); CONTROL_PLANE creds when `natsAuthDir(env)` holds an operator;
+ * runs until SIGTERM/SIGINT.
  */
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../nats-auth/connect.js";
 import { loadEnv } from "../config/env.js";
 import { createEventStore } from "../eventstore/event-store.js";
 import { namesFor } from "../eventstore/subjects.js";
@@ -13,7 +14,7 @@ import { startProjectorRole } from "./projector.js";
 const env = loadEnv();
 const logger = createLogger({ role: "projector", level: env.LOG_LEVEL });
 const names = namesFor(env.NODEPLANE_NAMESPACE);
-const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-projector" });
+const nc = await connectNats(env, { name: "nodeplane-projector" });
 const store = await createEventStore(nc, { names });
 const role = await startProjectorRole({ nc, store, databaseUrl: env.DATABASE_URL, names, logger, batchSize: env.PROJECTION_BATCH_SIZE });
 

@@ -6,6 +6,7 @@ import { startProjectorRole } from "./projector.js";
 import { startPaymentsRole } from "./payments.js";
 import { startWorkerRole } from "./worker.js";
 import { startGatewayRole } from "./gateway.js";
+import { createAgentGateway } from "../gateway/gateway.js";
 
 /** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
 export const ROLE_NAMES = ["api", "projector", "payments", "worker", "gateway"] as const;
@@ -44,7 +45,26 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger }) });
     }
     if (opts.roles.includes("gateway")) {
-      running.push({ name: "gateway", role: await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS }) });
+      const gateway = await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS });
+      if (!conn.auth) running.push({ name: "gateway", role: gateway });
+      else {
+        // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
+        const subs = createAgentGateway({
+          auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL,
+          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
+        }).serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
+        running.push({
+          name: "gateway",
+          role: {
+            isReady: () => gateway.isReady() && subs.every((s) => !s.isClosed()),
+            async stop() {
+              await Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
+              await gateway.stop();
+            },
+          },
+        });
+        await conn.nc.flush();
+      }
     }
     let apiUrl: string | undefined;
     if (opts.roles.includes("api")) {

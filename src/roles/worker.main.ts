@@ -1,12 +1,12 @@
 /**
  * Process entry of the `worker` role (also the real child process of the saga crash tests).
- * Env: NATS_URL, NODEPLANE_NAMESPACE, LOG_LEVEL, SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY, SAGA_WORKER_ID and
+ * Env: NATS_URL (CONTROL_PLANE creds when `natsAuthDir(env)` holds an operator), NODEPLANE_NAMESPACE, LOG_LEVEL, SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY, SAGA_WORKER_ID and
  * NODEPLANE_EXTRA_SAGAS (comma-separated module paths exporting `sagas`: extra sagas to run, for tests).
  */
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../nats-auth/connect.js";
 import { loadEnv } from "../config/env.js";
 import { defaults } from "../config/defaults.js";
 import { namesFor } from "../eventstore/subjects.js";
@@ -29,7 +29,7 @@ for (const path of sagaEnv.NODEPLANE_EXTRA_SAGAS.split(",").filter(Boolean)) {
   extraSagas.push(...(mod.sagas ?? []));
 }
 const names = namesFor(env.NODEPLANE_NAMESPACE);
-const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-worker", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+const nc = await connectNats(env, { name: "nodeplane-worker", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 await (await createEventStore(nc, { names })).ensureStream();
 const role = await startWorkerRole({ nc, names, logger, extraSagas, ackWaitMs: sagaEnv.SAGA_ACK_WAIT_MS, concurrency: sagaEnv.SAGA_CONCURRENCY, ...(sagaEnv.SAGA_WORKER_ID ? { workerId: sagaEnv.SAGA_WORKER_ID } : {}) });
 logger.info({ workerId: role.workerId, pid: process.pid }, "worker ready");

@@ -1,4 +1,4 @@
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../../nats-auth/connect.js";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
 import { loadEnv } from "../../config/env.js";
 import { namesFor } from "../../eventstore/subjects.js";
@@ -10,7 +10,7 @@ import { createLocalPaymentProvider, type PaymentProvider } from "../../payments
 async function withLocalProvider(run: (provider: PaymentProvider) => Promise<string>): Promise<number> {
   const env = loadEnv();
   const names = namesFor(env.NODEPLANE_NAMESPACE);
-  const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-cli-payments" });
+  const nc = await connectNats(env, { name: "nodeplane-cli-payments" });
   try {
     const store = await createEventStore(nc, { names });
     await ensurePaymentsStream(store.jsm, names);

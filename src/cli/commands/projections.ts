@@ -1,4 +1,4 @@
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../../nats-auth/connect.js";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
 import { loadEnv } from "../../config/env.js";
 import { createEventStore } from "../../eventstore/event-store.js";
@@ -35,7 +35,7 @@ export const projectionsRebuild: CliCommand = {
     const projection = projectionByName(positional[0]!);
     if (!projection) throw new UsageError(`unknown projection ${JSON.stringify(positional[0])}; known: ${names}`);
     const env = loadEnv();
-    const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-cli-rebuild" });
+    const nc = await connectNats(env, { name: "nodeplane-cli-rebuild" });
     try {
       const store = await createEventStore(nc, { names: namesFor(env.NODEPLANE_NAMESPACE) });
       const result = await rebuildProjection({

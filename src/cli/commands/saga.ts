@@ -1,4 +1,4 @@
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../../nats-auth/connect.js";
 import type { CliCommand } from "../command.js";
 import { UsageError, parseFlags } from "../command.js";
 import { loadEnv } from "../../config/env.js";
@@ -16,7 +16,7 @@ export const sagaHistoryCommand: CliCommand = {
     const sagaId = positional[0];
     if (!sagaId || positional.length > 1) throw new UsageError("give exactly one saga id");
     const env = loadEnv();
-    const nc = await connect({ servers: env.NATS_URL, name: "nodeplane-cli" });
+    const nc = await connectNats(env, { name: "nodeplane-cli" });
     try {
       const client = await createSagaClient({ nc, names: namesFor(env.NODEPLANE_NAMESPACE), readOnly: true });
       const history = await client.history(sagaId);

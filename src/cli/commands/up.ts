@@ -5,6 +5,8 @@ import { defaults } from "../../config/defaults.js";
 import { ensureLocalStack } from "../../localstack/stack.js";
 import { startSystem, ROLE_NAMES } from "../../roles/system.js";
 import { createLogger } from "../../observability/logger.js";
+import { namesFor } from "../../eventstore/subjects.js";
+import { natsAuthDir } from "../../nats-auth/nats-auth.js";
 
 /** Port of a URL on this machine, or undefined when the URL points elsewhere (then it is never started). */
 function localPort(url: string): number | undefined {
@@ -15,6 +17,9 @@ function localPort(url: string): number | undefined {
 /**
  * `nodeplane up` (`make run`): NATS, PostgreSQL and Redis as child processes with data under
  * NODEPLANE_DATA_DIR (reused when already listening), then every role in this process; Ctrl-C stops all.
+ * A NATS started here runs in operator mode (SPEC R-NATS): the operator is initialised once into
+ * `natsAuthDir(env)` and every role connects with CONTROL_PLANE creds. A NATS found running is used
+ * as it is (with creds when that directory exists, plainly otherwise).
  */
 export const up: CliCommand = {
   name: "up",
@@ -30,9 +35,10 @@ export const up: CliCommand = {
           dataDir: resolve(env.NODEPLANE_DATA_DIR),
           ports: { natsPort: ports[0]!, natsMonitorPort: ports[0]! === defaults.localStack.natsPort ? defaults.localStack.natsMonitorPort : 0, postgresPort: ports[1]!, redisPort: ports[2]! },
           database,
+          natsOperator: { authDir: natsAuthDir(env), names: namesFor(env.NODEPLANE_NAMESPACE), leafnodePort: env.NATS_LEAFNODE_PORT },
         })
       : undefined;
-    if (stack?.started.length) logger.info({ started: stack.started, dataDir: env.NODEPLANE_DATA_DIR }, "local services started");
+    if (stack?.started.length) logger.info({ started: stack.started, dataDir: env.NODEPLANE_DATA_DIR, natsOperator: stack.natsOperator }, "local services started");
     let system: Awaited<ReturnType<typeof startSystem>>;
     try {
       system = await startSystem(env, { roles: ROLE_NAMES, logger });
