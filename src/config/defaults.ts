@@ -16,6 +16,8 @@ export const defaults = {
     duplicateWindowMs: 2 * 60 * 1000,
     /** Aggregates kept in the in-process (state, sequence) cache. */
     aggregateCacheSize: 10_000,
+    /** A direct batch read that has not ended by then is abandoned with an error (and retried by its caller). */
+    directReadTimeoutMs: 10_000,
   },
   projection: {
     /** Events per PostgreSQL transaction; 2000 measured ~1.5× the catch-up rate of 500 (bench/projection-catchup.ts). */

@@ -1,9 +1,10 @@
-import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, type StoredMsg, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { namesFor, type Names } from "./subjects.js";
 import { ConcurrencyError, EventStoreError } from "./errors.js";
 import { decodeEvent, encodeHeaders, validateNew, type EventContext, type NewEvent, type StoredEvent } from "./envelope.js";
 import { defaults } from "../config/defaults.js";
+import { readDirectBatch } from "./direct-read.js";
 
 /** JetStream's "wrong last sequence" API error (per-subject expectation failed). */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -143,24 +144,13 @@ class JetStreamEventStore implements EventStore {
     const batch = opts.batch ?? 1000;
     let seq = Math.max(1, fromPosition);
     for (;;) {
-      let got = 0;
-      let last = 0;
-      let iter: AsyncIterable<StoredMsg>;
-      try {
-        iter = await this.jsm.direct.getBatch(this.names.eventsStream, { seq, batch, ...(opts.filter ? { next_by_subj: opts.filter } : {}) });
-        for await (const m of iter) {
-          got++;
-          last = m.seq;
-          const parsed = this.names.parseEventSubject(m.subject);
-          if (!parsed) continue;
-          yield decodeEvent(m, parsed);
-        }
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw err;
+      const msgs = await readDirectBatch(this.jsm, this.names.eventsStream, { seq, batch, ...(opts.filter ? { subject: opts.filter } : {}) });
+      for (const m of msgs) {
+        const parsed = this.names.parseEventSubject(m.subject);
+        if (parsed) yield decodeEvent(m, parsed);
       }
-      if (got < batch) return;
-      seq = last + 1;
+      if (msgs.length < batch) return;
+      seq = msgs.at(-1)!.seq + 1;
     }
   }
 
@@ -188,9 +178,5 @@ class JetStreamEventStore implements EventStore {
   }
 }
 
-function isNotFound(err: unknown): boolean {
-  const e = err as { code?: number | string; message?: string; name?: string };
-  return e?.code === 404 || e?.code === "404" || /no message found|not found/i.test(e?.message ?? "");
-}
 
 export { AckPolicy, DeliverPolicy };

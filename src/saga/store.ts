@@ -1,3 +1,4 @@
+import { readDirectBatch } from "../eventstore/direct-read.js";
 import { jetstream, jetstreamManager, JetStreamApiError, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Names } from "../eventstore/subjects.js";
@@ -157,21 +158,13 @@ export class SagaStore {
     const out: Array<{ seq: number; data: Uint8Array }> = [];
     let seq = 1;
     for (;;) {
-      let got = 0;
-      try {
-        const iter = await this.jsm.direct.getBatch(this.names.sagasStream, { seq, batch: 1000, next_by_subj: subject });
-        for await (const m of iter) {
-          got++;
-          seq = m.seq + 1;
-          out.push({ seq: m.seq, data: m.data });
-        }
-      } catch (err) {
-        if (isNotFound(err)) return out;
-        throw err;
-      }
-      if (got < 1000) return out;
+      const msgs = await readDirectBatch(this.jsm, this.names.sagasStream, { seq, batch: 1000, subject });
+      for (const m of msgs) out.push({ seq: m.seq, data: m.data });
+      if (msgs.length < 1000) return out;
+      seq = msgs.at(-1)!.seq + 1;
     }
   }
+
 }
 
 function safeJson(data: Uint8Array): unknown {
