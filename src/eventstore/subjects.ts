@@ -38,6 +38,12 @@ export interface Names {
   readonly sagaWorkersConsumer: string;
   readonly sagaWakerConsumer: string;
   readonly sagaStarterConsumer: string;
+  /** JetStream KV bucket of the per-node DEKs, wrapped by the KEK (R-KEY-2). */
+  readonly dekBucket: string;
+  /** JetStream KV bucket of the node keys, AES-256-GCM-encrypted under their node's DEK (R-KEY-2). */
+  readonly nodeKeysBucket: string;
+  /** JetStream object store bucket of the encrypted node-key backups (R-KEY-4). */
+  readonly keyBackupsBucket: string;
   /** The PostgreSQL schema of the read models. */
   readonly pgSchema: string;
   /** Prefix of every Redis key. */
@@ -131,6 +137,9 @@ export function namesFor(namespace = ""): Names {
     sagaWorkersConsumer: durable("saga-workers"),
     sagaWakerConsumer: durable("saga-waker"),
     sagaStarterConsumer: durable("saga-starter"),
+    dekBucket: stream("NODE_DEKS"),
+    nodeKeysBucket: stream("NODE_KEYS"),
+    keyBackupsBucket: stream("NODE_KEY_BACKUPS"),
     pgSchema: namespace ? `np_${namespace}` : "nodeplane",
     redisPrefix,
     eventSubject: (category, aggregateId, eventType) =>

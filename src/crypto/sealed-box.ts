@@ -1,0 +1,33 @@
+import { blake2b } from "@noble/hashes/blake2.js";
+import nacl from "tweetnacl";
+import { SealedBoxError } from "./errors.js";
+
+/** An X25519 key pair (the server's, to which clients seal user-provided secrets). */
+export interface X25519KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly secretKey: Uint8Array;
+}
+
+const EPH = 32;
+const MIN_LENGTH = EPH + nacl.box.overheadLength;
+
+/**
+ * Opens libsodium's `crypto_box_seal` (R-KEY-1): `ephPub(32) ‖ box`, nonce = BLAKE2b-24(ephPub ‖
+ * recipientPub). Anything else (tampered, truncated, sealed to another key, `ephPub ‖ nonce ‖ ct`)
+ * throws a SealedBoxError. The caller owns (and zeroes) the returned plaintext.
+ */
+export function openSealedBox(ciphertext: Uint8Array, keyPair: X25519KeyPair): Uint8Array {
+  if (keyPair.publicKey.length !== 32 || keyPair.secretKey.length !== 32) throw new SealedBoxError("the recipient key pair is not an X25519 key pair");
+  if (ciphertext.length < MIN_LENGTH) {
+    throw new SealedBoxError(`sealed box is ${ciphertext.length} bytes; a libsodium crypto_box_seal is at least ${MIN_LENGTH} bytes (ephPub(32) ‖ box)`);
+  }
+  const eph = ciphertext.subarray(0, EPH);
+  const nonceInput = new Uint8Array(64);
+  nonceInput.set(eph, 0);
+  nonceInput.set(keyPair.publicKey, 32);
+  const opened = nacl.box.open(ciphertext.subarray(EPH), blake2b(nonceInput, { dkLen: 24 }), eph, keyPair.secretKey);
+  if (!opened) {
+    throw new SealedBoxError("sealed box could not be opened: it is tampered, truncated, sealed to another public key, or not in libsodium crypto_box_seal format (ephPub(32) ‖ box)");
+  }
+  return opened;
+}
