@@ -2,6 +2,7 @@
 export { SealedBoxError, DecryptionError, KeyFileError, DekNotFoundError, NodeKeyNotFoundError } from "./errors.js";
 export { openSealedBox, type X25519KeyPair } from "./sealed-box.js";
 export { loadOrCreateServerKeyPair, serverKeyPath } from "./server-key.js";
+export { serverPublicKey } from "./public-key.js";
 export { aesGcmEncrypt, aesGcmDecrypt } from "./aead.js";
 export { localKekProvider, masterKeyPath, type KekProvider } from "./kek.js";
 export { openKeyVault, type KeyVault, type EncryptedNodeKey } from "./key-vault.js";

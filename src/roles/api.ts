@@ -11,6 +11,8 @@ import type { Probe } from "../api/readiness.js";
 import { subscriptionRoutes } from "../api/routes/subscriptions.js";
 import { paymentRoutes } from "../api/routes/payments.js";
 import { sagaRoutes } from "../api/routes/sagas.js";
+import { cryptoRoutes } from "../api/routes/crypto.js";
+import { serverPublicKey } from "../crypto/index.js";
 import { createSagaClient } from "../saga/client.js";
 
 export interface ApiRole {
@@ -33,7 +35,7 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
     const profiles = await loadChainProfiles();
     // Signals and cancellations post to saga inboxes; the client may create the SAGAS streams if no worker did yet.
     const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
-    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient })] });
+    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,
