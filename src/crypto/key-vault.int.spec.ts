@@ -7,6 +7,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { servicesAvailable, testServices, type TestServices } from "../../test/support/services.js";
+import { sealWithDek } from "../../agent/crypto.js";
 import { aesGcmDecrypt, DecryptionError, DekNotFoundError, generateKey, localKekProvider, openKeyVault, vaultDekProvider, type KeyVault } from "./index.js";
 
 const enc = new TextEncoder();
@@ -117,5 +118,36 @@ describe.skipIf(!servicesAvailable())("key vault on JetStream (R-KEY-2..4)", () 
     }
     expect(b64(backup.ciphertext).includes(Buffer.from(plain))).toBe(false);
     plain.fill(0);
+  });
+});
+
+describe.skipIf(!servicesAvailable())("key vault: keys captured by the agent (CAPTURE_KEY)", () => {
+  let s: TestServices;
+  let nc: NatsConnection;
+  let vault: KeyVault;
+
+  beforeAll(async () => {
+    s = testServices("capture");
+    nc = await connect({ servers: s.natsUrl });
+    vault = await openKeyVault({ nc, names: s.names, kek: await localKekProvider(await mkdtemp(join(tmpdir(), "np-vault-"))) });
+  });
+  afterAll(async () => {
+    const jsm = await jetstreamManager(nc);
+    for (const b of [`KV_${s.names.dekBucket}`, `KV_${s.names.nodeKeysBucket}`, `OBJ_${s.names.keyBackupsBucket}`]) await jsm.streams.delete(b).catch(() => {});
+    await nc.drain();
+  });
+
+  it("imports the agent's ciphertext (node id as associated data) and refuses one made for another node", async () => {
+    await vault.createDek("node-c");
+    await vault.createDek("node-d");
+    const dek = await vault.dekFor("node-c");
+    const captured = sealWithDek(enc.encode("chain-generated-node-key"), dek, "node-c");
+    dek.fill(0);
+    await vault.importCapturedKey("node-c", "node_key", captured);
+    const back = await vault.decryptNodeKey("node-c", "node_key");
+    expect(Buffer.from(back).toString()).toBe("chain-generated-node-key");
+    back.fill(0);
+    expect(await vault.readBackup("node-c", "node_key")).toEqual(await vault.readEncryptedKey("node-c", "node_key"));
+    await expect(vault.importCapturedKey("node-d", "node_key", captured)).rejects.toBeInstanceOf(DecryptionError);
   });
 });

@@ -28,6 +28,12 @@ export interface KeyVault {
   dekFor(nodeId: string): Promise<Uint8Array>;
   /** Encrypts (AES-256-GCM, node id and name as associated data), stores and backs up a node key; zeroes `plaintext`. */
   encryptNodeKey(nodeId: string, name: string, plaintext: Uint8Array): Promise<void>;
+  /**
+   * Stores a key the agent captured (CAPTURE_KEY): `nonce ‖ ct ‖ tag` under the node DEK with the node id
+   * alone as associated data (agent/crypto.ts); it is authenticated, then re-encrypted as the vault's own.
+   * Throws DecryptionError when it was not encrypted under this node's DEK.
+   */
+  importCapturedKey(nodeId: string, name: string, agentCiphertext: Uint8Array): Promise<void>;
   /** The node key's plaintext; the caller zeroes it. */
   decryptNodeKey(nodeId: string, name: string): Promise<Uint8Array>;
   /** The stored encrypted form (no secret without the DEK). */
@@ -65,7 +71,7 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
     return entry && entry.operation === "PUT" ? EncryptedKey.parse(entry.json()) : undefined;
   }
 
-  return {
+  const vault: KeyVault = {
     async createDek(nodeId) {
       checkIds(nodeId);
       const existing = await deks.get(kvId(nodeId));
@@ -74,13 +80,17 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
       try {
         const wrapped = await deps.kek.wrap(dek, dekAd(nodeId));
         const record = { v: 1, nodeId, kekId: deps.kek.kekId, wrapped: Buffer.from(wrapped).toString("base64") };
-        // `create` fails when another creator won; the first DEK stays, so keys never end up under two DEKs.
-        if (existing) await deks.update(kvId(nodeId), JSON.stringify(record), existing.revision).catch(() => undefined);
-        else await deks.create(kvId(nodeId), JSON.stringify(record)).catch(() => undefined);
+        // Fails when another creator won: the first DEK stays, so keys never end up under two DEKs.
+        try {
+          if (existing) await deks.update(kvId(nodeId), JSON.stringify(record), existing.revision);
+          else await deks.create(kvId(nodeId), JSON.stringify(record));
+        } catch (err) {
+          const winner = await deks.get(kvId(nodeId));
+          if (!winner || winner.operation !== "PUT") throw err;
+        }
       } finally {
         dek.fill(0);
       }
-      await dekFor(nodeId).then((d) => d.fill(0));
     },
     dekFor,
     async encryptNodeKey(nodeId, name, plaintext) {
@@ -100,6 +110,17 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
       } finally {
         plaintext.fill(0);
       }
+    },
+    async importCapturedKey(nodeId, name, agentCiphertext) {
+      checkIds(nodeId, name);
+      const dek = await dekFor(nodeId);
+      let plaintext: Uint8Array;
+      try {
+        plaintext = aesGcmDecrypt(dek, agentCiphertext, enc.encode(nodeId));
+      } finally {
+        dek.fill(0);
+      }
+      await vault.encryptNodeKey(nodeId, name, plaintext);
     },
     async decryptNodeKey(nodeId, name) {
       const stored = await readEncryptedKey(nodeId, name);
@@ -122,4 +143,5 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
       await deks.purge(kvId(nodeId));
     },
   };
+  return vault;
 }
