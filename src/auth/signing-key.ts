@@ -1,8 +1,7 @@
-import { mkdir, readFile, writeFile, link, unlink, chmod, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey } from "jose";
+import { createSecretFileOnce, readSecretFile } from "../crypto/key-file.js";
 
 /** The local Ed25519 key pair that signs the tokens the local API accepts. */
 export interface SigningKey {
@@ -31,45 +30,24 @@ export function signingKeyPath(dataDir: string): string {
 }
 
 /**
- * Loads the local signing key, generating it on first use. The file (mode 0600) is written under a
- * temporary name and hard-linked into place, so concurrent first starts agree on one key.
+ * Loads the local signing key, generating it on first use (mode 0600; concurrent first starts agree
+ * on one key, see createSecretFileOnce).
  */
 export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
   const path = signingKeyPath(dataDir);
-  const existing = await readKeyFile(path);
-  if (existing) return existing;
-  await mkdir(join(dataDir, "auth"), { recursive: true, mode: 0o700 });
+  const existing = await readSecretFile(path);
+  if (existing) return parseKeyFile(path, existing);
   const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint({ kty: jwk.kty!, crv: jwk.crv!, x: jwk.x! });
-  const tmp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(tmp, JSON.stringify({ ...jwk, kid, alg: "EdDSA" }), { mode: 0o600, flag: "wx" });
-  try {
-    await link(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  } finally {
-    await unlink(tmp).catch(() => {});
-  }
-  await chmod(path, 0o600);
-  const created = await readKeyFile(path);
-  if (!created) throw new SigningKeyError(`signing key ${path} vanished after creation`);
-  return created;
+  const written = await createSecretFileOnce(path, new TextEncoder().encode(JSON.stringify({ ...jwk, kid, alg: "EdDSA" })));
+  return parseKeyFile(path, written);
 }
 
-async function readKeyFile(path: string): Promise<SigningKey | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  // A private key readable by others is tightened back to 0600 (it may have been copied in with a loose umask).
-  if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
+async function parseKeyFile(path: string, content: Buffer): Promise<SigningKey> {
   let parsed: z.infer<typeof StoredKey>;
   try {
-    parsed = StoredKey.parse(JSON.parse(text));
+    parsed = StoredKey.parse(JSON.parse(content.toString("utf8")));
   } catch (err) {
     throw new SigningKeyError(`signing key ${path} is not an Ed25519 JWK`, { cause: err });
   }
