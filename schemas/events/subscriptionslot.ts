@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineEvent, Id, IsoTime } from "./define.js";
+import { SubscriptionCreated } from "./subscription.js";
 
 /**
  * R-SUB-1 idempotence under concurrency: the slot of one (user, chain profile, node type, duration)
@@ -12,18 +13,10 @@ export const SubscriptionSlotClaimed = defineEvent({
   type: "SubscriptionSlotClaimed",
   category: "subscriptionslot",
   version: 1,
-  schema: z.object({
-    slotId: Id,
-    subscriptionId: Id,
-    userId: z.string().min(1),
-    chainProfileId: Id,
-    nodeType: z.string().min(1),
-    durationDays: z.number().int().positive(),
-    provider: z.string().min(1),
-    region: z.string().min(1),
-    instanceType: z.string().min(1),
-    claimedAt: IsoTime,
-  }),
+  // The claim carries exactly what SubscriptionCreated needs, so the two cannot drift apart.
+  schema: SubscriptionCreated.schema
+    .pick({ subscriptionId: true, userId: true, chainProfileId: true, nodeType: true, durationDays: true, provider: true, region: true, instanceType: true })
+    .extend({ slotId: Id, claimedAt: IsoTime }),
 });
 
 export const subscriptionSlotEvents = [SubscriptionSlotClaimed] as const;
