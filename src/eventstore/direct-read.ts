@@ -1,5 +1,5 @@
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
-import { EventStoreError } from "./errors.js";
+import { EventStoreError, isNotFound } from "./errors.js";
 import { defaults } from "../config/defaults.js";
 
 /**
@@ -24,7 +24,7 @@ export async function readDirectBatch(jsm: JetStreamManager, stream: string, opt
       iter = await jsm.direct.getBatch(stream, { seq: opts.seq, batch: opts.batch, ...(opts.subject ? { next_by_subj: opts.subject } : {}) });
       for await (const m of iter) out.push(m);
     } catch (err) {
-      if (!isNoMessage(err)) throw err;
+      if (!isNotFound(err)) throw err;
     }
     return out;
   })();
@@ -33,10 +33,4 @@ export async function readDirectBatch(jsm: JetStreamManager, stream: string, opt
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The direct-get "no message found" answer, in the shapes the client reports it. */
-export function isNoMessage(err: unknown): boolean {
-  const e = err as { code?: number | string; message?: string };
-  return e?.code === 404 || e?.code === "404" || /no message found|not found/i.test(e?.message ?? "");
 }

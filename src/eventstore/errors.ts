@@ -15,3 +15,12 @@ export class EventSchemaError extends Error {
 export class EventStoreError extends Error {
   override name = "EventStoreError";
 }
+
+/**
+ * JetStream's "not found" (stream, consumer or message) in every shape the client reports it: an
+ * API error with code 404, a named *NotFoundError, or a direct-get status text. One rule for all callers.
+ */
+export function isNotFound(err: unknown): boolean {
+  const e = err as { code?: number | string; message?: string; name?: string } | undefined;
+  return e?.code === 404 || e?.code === "404" || /NotFound/.test(e?.name ?? "") || /no message found|not found/i.test(e?.message ?? "");
+}

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { namesFor, type Names } from "./subjects.js";
-import { ConcurrencyError, EventStoreError } from "./errors.js";
+import { ConcurrencyError, EventStoreError, isNotFound } from "./errors.js";
 import { decodeEvent, encodeHeaders, validateNew, type EventContext, type NewEvent, type StoredEvent } from "./envelope.js";
 import { defaults } from "../config/defaults.js";
 import { readDirectBatch } from "./direct-read.js";
@@ -82,9 +82,8 @@ class JetStreamEventStore implements EventStore {
       await this.jsm.streams.info(config.name);
       await this.jsm.streams.update(config.name, config);
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 404) await this.jsm.streams.add(config);
-      else if ((err as { name?: string }).name === "StreamNotFoundError") await this.jsm.streams.add(config);
-      else throw err;
+      if (!isNotFound(err)) throw err;
+      await this.jsm.streams.add(config);
     }
   }
 

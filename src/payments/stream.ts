@@ -1,5 +1,6 @@
-import { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
 import type { Names } from "../eventstore/subjects.js";
+import { isNotFound } from "../eventstore/errors.js";
 import { defaults } from "../config/defaults.js";
 
 /** `payment.>` in the namespace of `names`, derived from `payment.completed` so that subjects.ts stays the one place that namespaces. */
@@ -47,10 +48,4 @@ export async function ensurePaymentsConsumer(jsm: JetStreamManager, names: Names
     if (!isNotFound(err)) throw err;
     await jsm.consumers.add(names.paymentsStream, config);
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  if (err instanceof JetStreamApiError && err.code === 404) return true;
-  const name = (err as { name?: string })?.name;
-  return name === "StreamNotFoundError" || name === "ConsumerNotFoundError";
 }

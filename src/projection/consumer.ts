@@ -2,7 +2,7 @@ import { AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg, type Store
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { decodeEvent, type StoredEvent } from "../eventstore/envelope.js";
 import type { Names } from "../eventstore/subjects.js";
-import { EventSchemaError } from "../eventstore/errors.js";
+import { EventSchemaError, isNotFound } from "../eventstore/errors.js";
 
 /** A stream message as a consumer delivers it or a direct get returns it. */
 export interface SourceMessage { subject: string; seq: number; header?: MsgHdrs | undefined; data: Uint8Array }
@@ -70,16 +70,10 @@ export async function* readStream(jsm: JetStreamManager, stream: string, fromSeq
         yield m;
       }
     } catch (err) {
-      if (isNotFound(err) || /no message found/i.test((err as Error)?.message ?? "")) return;
+      if (isNotFound(err)) return;
       throw err;
     }
     if (got < batch) return;
     seq = last + 1;
   }
-}
-
-/** JetStream "not found" in any of the shapes the client reports it. */
-export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: number | string; message?: string; name?: string };
-  return e?.code === 404 || e?.code === "404" || /not found/i.test(e?.message ?? "") || /NotFound/.test(e?.name ?? "");
 }

@@ -6,7 +6,8 @@ import { decodeEvent, type StoredEvent } from "../eventstore/envelope.js";
 import type { Logger } from "../observability/logger.js";
 import type { AnySaga, SagaDefinition } from "./define.js";
 import { SagaInputError, SagaIdConflictError } from "./errors.js";
-import { SagaStore, isNotFound } from "./store.js";
+import { SagaStore } from "./store.js";
+import { isNotFound } from "../eventstore/errors.js";
 import { startSagaIn } from "./start.js";
 import { defaults } from "../config/defaults.js";
 

@@ -1,4 +1,5 @@
 import { readDirectBatch } from "../eventstore/direct-read.js";
+import { isNotFound } from "../eventstore/errors.js";
 import { jetstream, jetstreamManager, JetStreamApiError, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Names } from "../eventstore/subjects.js";
@@ -173,10 +174,4 @@ function safeJson(data: Uint8Array): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** True for JetStream "not found" answers (stream, consumer or message). */
-export function isNotFound(err: unknown): boolean {
-  const e = err as { code?: number | string; message?: string; name?: string };
-  return e?.code === 404 || e?.code === "404" || e?.name === "StreamNotFoundError" || e?.name === "ConsumerNotFoundError" || /no message found|not found/i.test(e?.message ?? "");
 }
