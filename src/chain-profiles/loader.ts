@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ChainProfileSpec, type ChainProfile, type Placement } from "./schema.js";
 import { ChainProfileError, UnknownChainProfileError, UnknownNodeTypeError, UnsupportedDurationError } from "./errors.js";
+import { resolveInputSpecs } from "./inputs.js";
 
 /** The repository's `chain-profiles/` folder, the default place profiles are loaded from. */
 export const defaultChainProfilesDir = resolve(import.meta.dirname, "../../chain-profiles");
@@ -19,21 +20,28 @@ export interface ChainProfileRegistry {
   resolvePlacement(chainProfileId: string, nodeType: string, durationDays: number): Placement;
 }
 
-/** Loads and checks every `*.yaml`/`*.yml` of `dir`; the first invalid file stops the load with a ChainProfileError. */
-export async function loadChainProfiles(dir: string = defaultChainProfilesDir): Promise<ChainProfileRegistry> {
-  let entries: string[];
-  try {
-    entries = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
-  } catch (err) {
-    throw new ChainProfileError(dir, undefined, `cannot read the chain profile folder: ${(err as Error).message}`, { cause: err });
-  }
+/**
+ * Loads and checks every `*.yaml`/`*.yml` of the folders (`CHAIN_PROFILES_DIR`: one folder, or several
+ * separated by `:` so tests can add test-only profiles); the first invalid file stops the load with a
+ * ChainProfileError, and so does an id defined in two folders.
+ */
+export async function loadChainProfiles(dirs: string | readonly string[] = defaultChainProfilesDir): Promise<ChainProfileRegistry> {
+  const folders = (typeof dirs === "string" ? dirs.split(":") : dirs).filter((d) => d.length > 0);
   const profiles = new Map<string, ChainProfile>();
-  for (const entry of entries) {
-    const file = join(dir, entry);
-    const profile = parseChainProfile(file, await readFile(file, "utf8"));
-    const clash = profiles.get(profile.id);
-    if (clash) throw new ChainProfileError(file, "id", `duplicate chain profile id ${profile.id} (also in ${clash.file})`);
-    profiles.set(profile.id, profile);
+  for (const dir of folders) {
+    let entries: string[];
+    try {
+      entries = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
+    } catch (err) {
+      throw new ChainProfileError(dir, undefined, `cannot read the chain profile folder: ${(err as Error).message}`, { cause: err });
+    }
+    for (const entry of entries) {
+      const file = join(dir, entry);
+      const profile = parseChainProfile(file, await readFile(file, "utf8"));
+      const clash = profiles.get(profile.id);
+      if (clash) throw new ChainProfileError(file, "id", `duplicate chain profile id ${profile.id} (also in ${clash.file})`);
+      profiles.set(profile.id, profile);
+    }
   }
   return registryOf([...profiles.values()]);
 }
@@ -71,7 +79,7 @@ export function parseChainProfile(file: string, text: string): ChainProfile {
     if (placements.size === 0) throw new ChainProfileError(file, `node_types.${nodeType}.durations`, "no duration offered (give durations or node_types.<type>.durations)");
     nodeTypes[nodeType] = { ...(nt.description !== undefined ? { description: nt.description } : {}), placements };
   }
-  return { id: fileId, name: spec.name ?? fileId, file, nodeTypes, spec };
+  return { id: fileId, name: spec.name ?? fileId, file, nodeTypes, ...resolveInputSpecs(file, spec), spec };
 }
 
 /** A registry over already loaded profiles (tests build one from parsed text). */

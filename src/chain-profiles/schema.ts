@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RelativePath } from "../../schemas/agent/command.js";
 
 /**
  * The YAML shape of a chain profile (`chain-profiles/<id>.yaml`). Objects are loose on purpose:
@@ -23,6 +24,60 @@ export const NodeTypeSpec = z.looseObject({
   durations: z.record(DurationKey, PlacementOverrideSpec).optional(),
 });
 
+/** The name of a provisioning input: also a KV key token and a field name in API bodies. */
+export const InputName = z.string().regex(/^[A-Za-z][A-Za-z0-9_\-]{0,63}$/, "a letter, then letters, digits, _ or - (64 at most)");
+export const InputType = z.enum(["text", "proof", "secret"]);
+export const InputPhase = z.enum(["pre_provision", "post_provision"]);
+export const SecretSource = z.enum(["generated", "chain_generated", "user_provided"]);
+/** The key types the vault can generate (`source: generated` must name one of them). */
+export const GeneratedKeyType = z.enum(["ed25519", "secp256k1", "bls12-381", "hex32"]);
+
+/**
+ * One entry of `provisioning_inputs:` (R-IN-1) as written in YAML. Strict, unlike the profile: a
+ * misspelt field of an input (say `requird`) would silently change what a customer must provide.
+ * Cross-field rules (source only for secrets, …) are checked by `resolveInputSpecs`, which names the field.
+ */
+export const ProvisioningInputYaml = z.strictObject({
+  name: InputName,
+  type: InputType,
+  required: z.boolean().default(true),
+  validation: z.string().min(1).max(1024).optional(),
+  phase: InputPhase.default("pre_provision"),
+  source: SecretSource.optional(),
+  key_type: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-.]+$/, "letters, digits, _ - . only").optional(),
+  path: RelativePath.optional(),
+  description: z.string().max(1000).optional(),
+});
+export type ProvisioningInputYaml = z.infer<typeof ProvisioningInputYaml>;
+
+/** The legacy `keys:` list: each entry becomes a secret input with `source: generated`. */
+export const LegacyKeyYaml = z.strictObject({
+  name: InputName,
+  type: GeneratedKeyType,
+  path: RelativePath.optional(),
+  description: z.string().max(1000).optional(),
+});
+
+/**
+ * A provisioning input of a profile, resolved (defaults applied, legacy keys converted). Plain data
+ * (JSON-safe, so sagas can journal it); the compiled `validation` regex is in `ChainProfile.inputPatterns`.
+ */
+export interface InputSpec {
+  name: string;
+  type: "text" | "proof" | "secret";
+  required: boolean;
+  /** The regex source a text/proof value must match (whole value: anchor it in the profile). */
+  validation?: string;
+  phase: "pre_provision" | "post_provision";
+  /** Secrets only: who makes the key. */
+  source?: "generated" | "chain_generated" | "user_provided";
+  /** Secrets only: a vault key type for `generated`, a free format name (e.g. `tendermint-ed25519-json`) otherwise. */
+  keyType?: string;
+  /** Secrets only: where the agent writes (or, chain-generated, reads) the key file, relative to the chain data dir. */
+  path?: string;
+  description?: string;
+}
+
 export const ChainProfileSpec = z.looseObject({
   id: Name.optional(),
   name: z.string().min(1).optional(),
@@ -30,8 +85,8 @@ export const ChainProfileSpec = z.looseObject({
   network: z.string().min(1).optional(),
   durations: z.record(DurationKey, PlacementSpec).default({}),
   node_types: z.record(Name, z.preprocess((v) => v ?? {}, NodeTypeSpec)).refine((t) => Object.keys(t).length > 0, "at least one node type is required"),
-  provisioning_inputs: z.array(z.unknown()).optional(),
-  keys: z.array(z.unknown()).optional(),
+  provisioning_inputs: z.array(ProvisioningInputYaml).optional(),
+  keys: z.array(LegacyKeyYaml).optional(),
   recipes: z.unknown().optional(),
   observation: z.unknown().optional(),
 });
@@ -51,6 +106,10 @@ export interface ChainProfile {
   /** The file it was loaded from, for messages. */
   file: string;
   nodeTypes: Record<string, { description?: string; placements: ReadonlyMap<number, Placement> }>;
+  /** The provisioning inputs (R-IN-1): `provisioning_inputs` plus the converted legacy `keys`, in file order. */
+  inputs: readonly InputSpec[];
+  /** The compiled `validation` of each input that has one, compiled once at load. */
+  inputPatterns: ReadonlyMap<string, RegExp>;
   /** The whole parsed YAML, for the sections later capabilities read (inputs, recipes, observation). */
   spec: ChainProfileSpec;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defaults } from "./defaults.js";
+import { defaultChainProfilesDir } from "../chain-profiles/loader.js";
 
 /**
  * The process configuration, read once from the environment and validated (SPEC R-OPS-4).
@@ -14,6 +15,8 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().min(1).default(`redis://127.0.0.1:${defaults.localStack.redisPort}`),
   /** Namespace of streams, subjects, schemas and Redis keys; empty in production, unique per test. */
   NODEPLANE_NAMESPACE: z.string().regex(/^[a-z0-9_]*$/, "lowercase letters, digits and _ only").default(""),
+  /** Folders of chain profiles, `:`-separated (tests add a folder of test-only profiles); default the repo's `chain-profiles/`. */
+  CHAIN_PROFILES_DIR: z.string().min(1).default(defaultChainProfilesDir),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JWT_ISSUER: z.string().default(defaults.auth.issuer),
   JWT_AUDIENCE: z.string().default(defaults.auth.audience),
@@ -34,6 +37,14 @@ const EnvSchema = z.object({
   COMMAND_STALL_MAX_THRESHOLD: z.coerce.number().int().positive().default(defaults.commands.stallMaxThreshold),
   COMMAND_LIVENESS_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.commands.livenessTimeoutMs),
   COMMAND_LIVENESS_GRACE_MS: z.coerce.number().int().positive().default(defaults.commands.livenessGraceMs),
+  /** The terraform host provider (R-INFRA-1): binary (`terraform`, `tofu` or a path; unset: the first on PATH) and module registry. */
+  INFRA_PROVIDER_TERRAFORM_BIN: z.string().min(1).optional(),
+  INFRA_PROVIDER_TERRAFORM_MODULES_DIR: z.string().min(1).default(defaults.terraform.modulesDir),
+  /** A module registry namespace (`app.terraform.io/<org>`, `<namespace>` on the public registry); set, it replaces the modules dir. */
+  INFRA_PROVIDER_TERRAFORM_REGISTRY: z.string().regex(/^([a-z0-9][a-z0-9.-]*(:\d+)?\/)?[A-Za-z0-9][A-Za-z0-9_-]*$/, "<host>/<namespace> or <namespace>").optional(),
+  INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: z.string().regex(/^[~>=<!, ]*\d+(\.\d+){0,2}[A-Za-z0-9.+-]*$/, "a module version constraint like 1.2.0 or ~> 1.2").optional(),
+  INFRA_PROVIDER_TERRAFORM_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.applyTimeoutMs),
+  INFRA_PROVIDER_TERRAFORM_DESTROY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.destroyTimeoutMs),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { mkdtemp, stat, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
@@ -86,6 +86,16 @@ describe("key generation (R-KEY-5)", () => {
     const sig = bls.sign(h, k.privateKey);
     expect(bls.verify(sig, h, pub)).toBe(true);
     expect(bls.verify(sig, bls.hash(enc.encode("other")), pub)).toBe(false);
+  });
+
+  it("hex32: 32 random bytes, no public key, fingerprint = sha256 of the secret", () => {
+    const a = generateKey("hex32");
+    const b = generateKey("hex32");
+    expect(a.privateKey.length).toBe(32);
+    expect(Buffer.from(a.privateKey).equals(Buffer.from(b.privateKey))).toBe(false);
+    expect(a.metadata).toEqual({ type: "hex32", publicKey: "", fingerprint: `sha256:${createHash("sha256").update(a.privateKey).digest("hex")}` });
+    expect(publicKeyOf("hex32", a.privateKey).length).toBe(0);
+    expect(JSON.stringify(a.metadata)).not.toContain(Buffer.from(a.privateKey).toString("hex"));
   });
 
   it("keys are distinct, metadata carries no private material, and publicKeyOf recovers the public key", () => {

@@ -3,18 +3,22 @@ import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
-/** Key types a chain profile can ask for (R-KEY-5). */
-export const KeyType = z.enum(["ed25519", "secp256k1", "bls12-381"]);
+/**
+ * Key types a chain profile can ask for (R-KEY-5). `hex32` is a shared secret, not a key pair: 32
+ * random bytes (e.g. Ethereum's Engine API JWT secret), so it has no public key.
+ */
+export const KeyType = z.enum(["ed25519", "secp256k1", "bls12-381", "hex32"]);
 export type KeyType = z.infer<typeof KeyType>;
 
 /** What may go into an event about a key (R-KEY-3): never the private key. */
 export interface KeyMetadata {
   readonly type: KeyType;
-  /** Hex public key: ed25519 32 bytes, secp256k1 33 (compressed), BLS12-381 48 (G1, long signatures). */
+  /** Hex public key: ed25519 32 bytes, secp256k1 33 (compressed), BLS12-381 48 (G1, long signatures); "" for hex32. */
   readonly publicKey: string;
-  /** `sha256:<hex>` of the public key bytes. */
+  /** `sha256:<hex>` of the public key bytes (hex32: of the secret itself, which is random and single-use, so it reveals nothing usable). */
   readonly fingerprint: string;
 }
 
@@ -24,9 +28,10 @@ export interface GeneratedKey {
   readonly privateKey: Uint8Array;
 }
 
-/** The public key of a private key of the given type (for verifying what was stored). */
+/** The public key of a private key of the given type (for verifying what was stored); empty for hex32. */
 export function publicKeyOf(type: KeyType, privateKey: Uint8Array): Uint8Array {
   switch (type) {
+    case "hex32": return new Uint8Array(0);
     case "ed25519": return ed25519.getPublicKey(privateKey);
     case "secp256k1": return secp256k1.getPublicKey(privateKey, true);
     case "bls12-381": return bls12_381.longSignatures.getPublicKey(privateKey).toBytes();
@@ -35,6 +40,10 @@ export function publicKeyOf(type: KeyType, privateKey: Uint8Array): Uint8Array {
 
 /** Generates a key of the given type with the platform CSPRNG. */
 export function generateKey(type: KeyType): GeneratedKey {
+  if (type === "hex32") {
+    const privateKey = new Uint8Array(randomBytes(32));
+    return { metadata: { type, publicKey: "", fingerprint: `sha256:${bytesToHex(sha256(privateKey))}` }, privateKey };
+  }
   const privateKey = type === "ed25519" ? ed25519.utils.randomSecretKey()
     : type === "secp256k1" ? secp256k1.utils.randomSecretKey()
     : bls12_381.utils.randomSecretKey();

@@ -32,7 +32,7 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
     dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, projections: projections.filter(readsEvents).map((p) => p.name), probes: opts.roleProbes,
   });
   try {
-    const profiles = await loadChainProfiles();
+    const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
     // Signals and cancellations post to saga inboxes; the client may create the SAGAS streams if no worker did yet.
     const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
     const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });

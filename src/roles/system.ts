@@ -7,6 +7,7 @@ import { startPaymentsRole } from "./payments.js";
 import { startWorkerRole } from "./worker.js";
 import { startGatewayRole } from "./gateway.js";
 import { createAgentGateway } from "../gateway/gateway.js";
+import { loadChainProfiles } from "../chain-profiles/index.js";
 
 /** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
 export const ROLE_NAMES = ["api", "projector", "payments", "worker", "gateway"] as const;
@@ -39,7 +40,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "projector", role: await startProjectorRole({ nc: conn.nc, store: conn.store, databaseUrl: env.DATABASE_URL, names: conn.names, logger: opts.logger, batchSize: env.PROJECTION_BATCH_SIZE }) });
     }
     if (opts.roles.includes("payments")) {
-      running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
+      running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR), maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
     }
     if (opts.roles.includes("worker")) {
       running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger }) });
