@@ -1,0 +1,152 @@
+import type {
+  EventOf, NodeProvisionRequested, NodeKeysRecorded, NodeHostAssigned, NodeConfiguring, NodeStarting, NodeSyncing, NodeSynced, NodeInputsApplied,
+  NodeProvisionFailed, NodeTerminationRequested, NodeTerminating, NodeKeysDeleted, NodeHostReleased, NodeTerminated, NodeMigrationRequested,
+  NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeDegraded, NodeVersionsReported,
+  NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason,
+} from "../../../schemas/events/index.js";
+
+export type { NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason };
+
+/** The events of the node aggregate (category `node`, aggregate id = node id). */
+export type NodeEvent = (
+  | EventOf<typeof NodeProvisionRequested>
+  | EventOf<typeof NodeKeysRecorded>
+  | EventOf<typeof NodeHostAssigned>
+  | EventOf<typeof NodeConfiguring>
+  | EventOf<typeof NodeStarting>
+  | EventOf<typeof NodeSyncing>
+  | EventOf<typeof NodeSynced>
+  | EventOf<typeof NodeInputsApplied>
+  | EventOf<typeof NodeProvisionFailed>
+  | EventOf<typeof NodeTerminationRequested>
+  | EventOf<typeof NodeTerminating>
+  | EventOf<typeof NodeKeysDeleted>
+  | EventOf<typeof NodeHostReleased>
+  | EventOf<typeof NodeTerminated>
+  | EventOf<typeof NodeMigrationRequested>
+  | EventOf<typeof NodeMaintenanceStarted>
+  | EventOf<typeof NodeMigrating>
+  | EventOf<typeof NodeMigrated>
+  | EventOf<typeof NodeDegraded>
+  | EventOf<typeof NodeVersionsReported>
+) & { id?: string };
+
+export const nodeCategory = "node";
+
+/** A migration between NodeMigrationRequested and NodeMigrated / NodeDegraded / termination. */
+export interface MigrationInProgress {
+  /** 1 for the node's first migration; the discriminator of its event ids. */
+  number: number;
+  requestedBy: string;
+  region?: string;
+  instanceType?: string;
+  requestedAt: string;
+}
+
+/** A node as the command side knows it. */
+export interface Node {
+  id: string;
+  subscriptionId: string;
+  userId: string;
+  chainProfileId: string;
+  nodeType: string;
+  provider: string;
+  region: string;
+  instanceType: string;
+  state: NodeState;
+  host: NodeHost | null;
+  /** Key metadata by name (R-KEY-3: never material). */
+  keys: NodeKeyMetadata[];
+  keysDeleted: boolean;
+  /** Names of the provisioning inputs applied, in the order first applied. */
+  inputsApplied: string[];
+  versions: { agent?: string; node?: string };
+  /** Why the node is failed or degraded. */
+  failure: { step?: string; reason: string } | null;
+  partialFailures: PartialFailure[];
+  termination: { reason: TerminationReason; requestedBy: string; requestedAt: string } | null;
+  migration: MigrationInProgress | null;
+  /** Counters that make the ids of repeatable events deterministic (`node:<id>:<what>:<n>`). */
+  counts: { keys: number; inputs: number; migrations: number; degraded: number; versions: number };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `null` until NodeProvisionRequested. */
+export type NodeAggregateState = Node | null;
+
+export const initialNodeState = (): NodeAggregateState => null;
+
+/** States from which nothing but the termination path is accepted. */
+export const TERMINAL_STATES: readonly NodeState[] = ["terminated", "failed"];
+
+/** Folds one event into the state; events are facts, so evolve never refuses. */
+export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAggregateState {
+  if (event.type === "NodeProvisionRequested") {
+    if (state) return state;
+    const d = event.data;
+    return {
+      id: d.nodeId, subscriptionId: d.subscriptionId, userId: d.userId, chainProfileId: d.chainProfileId, nodeType: d.nodeType,
+      provider: d.provider, region: d.region, instanceType: d.instanceType, state: "provisioning", host: null, keys: [], keysDeleted: false,
+      inputsApplied: [], versions: {}, failure: null, partialFailures: [], termination: null, migration: null,
+      counts: { keys: 0, inputs: 0, migrations: 0, degraded: 0, versions: 0 }, createdAt: d.requestedAt, updatedAt: d.requestedAt,
+    };
+  }
+  if (!state) return state;
+  const s: Node = { ...state, updatedAt: event.data.at };
+  const count = (k: keyof Node["counts"]) => ({ ...s.counts, [k]: s.counts[k] + 1 });
+  switch (event.type) {
+    case "NodeKeysRecorded":
+      return { ...s, keys: mergeKeys(s.keys, event.data.keys), counts: count("keys") };
+    case "NodeHostAssigned":
+      return { ...s, host: event.data.host };
+    case "NodeConfiguring":
+      return { ...s, state: "configuring" };
+    case "NodeStarting":
+      return { ...s, state: "starting" };
+    case "NodeSyncing":
+      return { ...s, state: "syncing" };
+    case "NodeSynced":
+      return { ...s, state: "running", failure: null };
+    case "NodeInputsApplied":
+      return { ...s, inputsApplied: [...s.inputsApplied, ...event.data.inputs.filter((i) => !s.inputsApplied.includes(i))], counts: count("inputs") };
+    case "NodeProvisionFailed":
+      return { ...s, state: "failed", failure: { step: event.data.step, reason: event.data.reason } };
+    case "NodeTerminationRequested":
+      return { ...s, termination: { reason: event.data.reason, requestedBy: event.data.requestedBy, requestedAt: event.data.at } };
+    case "NodeTerminating":
+      return { ...s, state: "terminating", migration: null };
+    case "NodeKeysDeleted":
+      return { ...s, keysDeleted: true };
+    case "NodeHostReleased":
+      return s.host?.hostId === event.data.hostId ? { ...s, host: null } : s;
+    case "NodeTerminated":
+      return { ...s, state: "terminated", host: null, partialFailures: event.data.partialFailures };
+    case "NodeMigrationRequested": {
+      const { requestedBy, region, instanceType, at } = event.data;
+      const number = s.counts.migrations + 1;
+      return { ...s, migration: { number, requestedBy, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), requestedAt: at }, counts: count("migrations") };
+    }
+    case "NodeMaintenanceStarted":
+      return { ...s, state: "maintenance" };
+    case "NodeMigrating":
+      return { ...s, state: "migrating" };
+    case "NodeMigrated": {
+      const m = s.migration;
+      return { ...s, state: "syncing", host: event.data.host, migration: null, ...(m?.region ? { region: m.region } : {}), ...(m?.instanceType ? { instanceType: m.instanceType } : {}) };
+    }
+    case "NodeDegraded":
+      return { ...s, state: "degraded", migration: null, failure: { ...(event.data.step ? { step: event.data.step } : {}), reason: event.data.reason }, counts: count("degraded") };
+    case "NodeVersionsReported": {
+      const { agent, node } = event.data;
+      return { ...s, versions: { ...s.versions, ...(agent ? { agent } : {}), ...(node ? { node } : {}) }, counts: count("versions") };
+    }
+  }
+}
+
+/** Keys by name: a key recorded again (re-captured) replaces the earlier metadata. */
+export function mergeKeys(known: readonly NodeKeyMetadata[], added: readonly NodeKeyMetadata[]): NodeKeyMetadata[] {
+  const byName = new Map(known.map((k) => [k.name, k]));
+  for (const k of added) byName.set(k.name, k);
+  return [...byName.values()];
+}
