@@ -5,6 +5,7 @@ import { apiKeyEvents } from "./apikey.js";
 import { nodeEvents } from "./node.js";
 import { subscriptionSlotEvents } from "./subscriptionslot.js";
 import { agentEvents } from "./agent.js";
+import { inputEvents } from "./inputs.js";
 
 export * from "./define.js";
 export * from "./subscription.js";
@@ -13,9 +14,10 @@ export * from "./apikey.js";
 export * from "./node.js";
 export * from "./subscriptionslot.js";
 export * from "./agent.js";
+export * from "./inputs.js";
 
 /** Every event type of nodeplane; the event store refuses to append or read any other. */
-export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents, ...subscriptionSlotEvents, ...agentEvents];
+export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents, ...subscriptionSlotEvents, ...agentEvents, ...inputEvents];
 
 const byType = new Map(eventCatalog.map((d) => [d.type, d]));
 
