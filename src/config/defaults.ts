@@ -8,7 +8,7 @@ export const defaults = {
   /** Embedded local stack: our own ports so the machine's system services (5432, 6379, 4222) stay untouched. */
   localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379 },
   /** The test stack uses yet other ports so tests never touch a running `make run`. */
-  testStack: { natsPort: 24222, natsMonitorPort: 28222, postgresPort: 25432, redisPort: 26379 },
+  testStack: { natsPort: 24222, natsMonitorPort: 28222, natsLeafnodePort: 27422, postgresPort: 25432, redisPort: 26379 },
   eventStore: {
     /** Appends retried on ConcurrencyError by command handlers before answering 409. */
     concurrencyRetries: 5,
@@ -110,6 +110,15 @@ export const defaults = {
     /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */
     pendingPlaceholderExpiryMs: 0,
   },
+  /** Provisioning inputs (R-IN-3). Env: INPUTS_MAX_VALUE_LENGTH, INPUTS_MAX_SEALED_BYTES. */
+  inputs: {
+    /** Characters of one text/proof value (a proof may be a signed message, so not tiny; events stay small). */
+    maxValueLength: 8 * 1024,
+    /** Bytes of one sealed secret as received (a key file sealed: a few hundred bytes; bounded by the body limit too). */
+    maxSealedBytes: 16 * 1024,
+    /** Inputs in one POST. */
+    maxPerRequest: 64,
+  },
   /**
    * Agent commands and their liveness-based wait (SPEC R-CMD-1..3, R-AGENT-2). Env: AGENT_HEARTBEAT_INTERVAL_MS,
    * COMMAND_POLL_INTERVAL_MS, COMMAND_STALL_CHECK_INTERVAL_MS, COMMAND_STALL_MAX_THRESHOLD, COMMAND_LIVENESS_TIMEOUT_MS, COMMAND_LIVENESS_GRACE_MS.
@@ -142,6 +151,26 @@ export const defaults = {
     recordTtlSeconds: 7 * 24 * 3600,
     agentStateTtlSeconds: 24 * 3600,
   },
+  /**
+   * The node lifecycle sagas (SPEC §5–6): step timeouts and polling. A liveness wait (R-CMD-3) ends by
+   * the agent's liveness, so its step timeout is only a backstop. Env: AGENT_READY_TIMEOUT_MS.
+   */
+  lifecycle: {
+    /** WaitForAgentReady: the new host's agent must register within this (SPEC: 5 minutes). */
+    agentReadyTimeoutMs: 5 * 60_000,
+    /** How often WaitForAgentReady looks for the agent's heartbeat. */
+    agentReadyPollMs: 250,
+    /** RunTerraform / provisioning a new host: one attempt may take this long. */
+    runTerraformTimeoutMs: 30 * 60_000,
+    /** A command must be acknowledged within this. */
+    commandAckTimeoutMs: 5 * 60_000,
+    /** Backstop of one liveness-based wait. */
+    commandCompletionTimeoutMs: 24 * 3600_000,
+    /** STOP waits this long after the polite signal before killing the chain node. */
+    stopGraceMs: 10_000,
+    /** The final state update of terminate (R-TERM-2) is retried this way before the saga gives up. */
+    finalStateRetry: { maxAttempts: 20, initialBackoffMs: 500, backoffCoefficient: 2, maxBackoffMs: 60_000 },
+  },
   /** The local host provider (R-INFRA-1): how this machine supervises its local hosts. */
   localHosts: {
     /** A crashed agent or leaf is restarted after this delay, doubling per crash up to the maximum. */
@@ -157,6 +186,31 @@ export const defaults = {
     leafReconnectSeconds: 1,
     /** Every local host answers on this machine. */
     address: "127.0.0.1",
+  },
+  /**
+   * The terraform host provider (R-INFRA-1): where its modules come from and how long each terraform command
+   * may run. Env: INFRA_PROVIDER_TERRAFORM_BIN, INFRA_PROVIDER_TERRAFORM_MODULES_DIR, INFRA_PROVIDER_TERRAFORM_REGISTRY,
+   * INFRA_PROVIDER_TERRAFORM_MODULE_VERSION, INFRA_PROVIDER_TERRAFORM_APPLY_TIMEOUT_MS, INFRA_PROVIDER_TERRAFORM_DESTROY_TIMEOUT_MS.
+   */
+  terraform: {
+    /** Tried in this order on PATH when no binary is configured. */
+    binaries: ["terraform", "tofu"] as readonly string[],
+    /** The local module registry: one module per chain profile in `<modulesDir>/<chainProfileId>/`, relative to the project root. */
+    modulesDir: "infra/terraform/modules",
+    /** The root module's `required_version`: the JSON UI stream (ui 1.x) and `terraform_data` need 1.6+ (tofu 1.6+ too). */
+    requiredVersion: ">= 1.6.0",
+    /** `init` downloads providers and modules. */
+    initTimeoutMs: 10 * 60_000,
+    /** One apply or destroy of a cloud host (an instance, a volume, an address); the saga's step timeout is above it. */
+    applyTimeoutMs: 25 * 60_000,
+    destroyTimeoutMs: 25 * 60_000,
+    outputTimeoutMs: 60_000,
+    /** A command past its timeout gets SIGINT (terraform stops cleanly and releases the state lock), then SIGKILL after this. */
+    interruptGraceMs: 60_000,
+    /** Seconds a command waits for a state lock held by another run (remote backends). */
+    stateLockTimeoutSeconds: 60,
+    /** Diagnostics quoted in an error message at most (the rest are counted). */
+    maxDiagnosticsInError: 5,
   },
 } as const;
 

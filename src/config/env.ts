@@ -17,6 +17,8 @@ const EnvSchema = z.object({
   NODEPLANE_NAMESPACE: z.string().regex(/^[a-z0-9_]*$/, "lowercase letters, digits and _ only").default(""),
   /** Folders of chain profiles, `:`-separated (tests add a folder of test-only profiles); default the repo's `chain-profiles/`. */
   CHAIN_PROFILES_DIR: z.string().min(1).default(defaultChainProfilesDir),
+  INPUTS_MAX_VALUE_LENGTH: z.coerce.number().int().positive().max(16 * 1024).default(defaults.inputs.maxValueLength),
+  INPUTS_MAX_SEALED_BYTES: z.coerce.number().int().min(48).default(defaults.inputs.maxSealedBytes),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JWT_ISSUER: z.string().default(defaults.auth.issuer),
   JWT_AUDIENCE: z.string().default(defaults.auth.audience),
@@ -27,6 +29,10 @@ const EnvSchema = z.object({
   /** Where `nodeplane nats init` keeps the operator, account keys, JWTs and TLS files (default `<NODEPLANE_DATA_DIR>/nats-auth`). */
   NATS_AUTH_DIR: z.string().min(1).optional(),
   NATS_LEAFNODE_PORT: z.coerce.number().int().min(0).max(65535).default(defaults.natsAuth.leafnodePort),
+  /** The hub leaf-node URL local hosts' leaf servers dial (default: the hub's own leaf port on this machine, TLS in operator mode). */
+  NATS_LEAF_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, "a nats:// or tls:// URL").optional(),
+  /** AGENT_READY_TIMEOUT_MS: how long WaitForAgentReady waits for a new host's agent (SPEC: 5 minutes). */
+  AGENT_READY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.lifecycle.agentReadyTimeoutMs),
   NATS_SERVICE_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.natsAuth.serviceJwtTtlSeconds),
   AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.bootstrapTokenTtlSeconds),
   AGENT_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.agentJwtTtlSeconds),

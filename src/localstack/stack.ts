@@ -4,7 +4,14 @@ import { startNats, type NatsOperatorOptions } from "./nats.js";
 import { startPostgres, ensureDatabase } from "./postgres.js";
 import { startRedis } from "./redis.js";
 
-export interface StackPorts { natsPort: number; natsMonitorPort: number; postgresPort: number; redisPort: number }
+export interface StackPorts {
+  natsPort: number;
+  natsMonitorPort: number;
+  /** A plain leaf-node listener for local hosts' leaf servers (operator mode has its own TLS port instead). */
+  natsLeafnodePort?: number;
+  postgresPort: number;
+  redisPort: number;
+}
 
 /** URLs of the three services, whether we started them or found them running. */
 export interface StackUrls { natsUrl: string; databaseUrl: string; redisUrl: string }
@@ -40,7 +47,7 @@ export async function ensureLocalStack(opts: { dataDir: string; ports: StackPort
     if (!natsUp) {
       natsOperator = opts.natsOperator !== undefined;
       const dir = join(dataDir, natsOperator ? "nats-operator" : "nats");
-      starts.push(startNats({ dir, port: ports.natsPort, monitorPort: ports.natsMonitorPort, ...(opts.natsOperator ? { operator: opts.natsOperator } : {}) }).then((p) => { procs.push(p); }));
+      starts.push(startNats({ dir, port: ports.natsPort, monitorPort: ports.natsMonitorPort, ...(opts.natsOperator ? { operator: opts.natsOperator } : ports.natsLeafnodePort ? { leafnodePort: ports.natsLeafnodePort } : {}) }).then((p) => { procs.push(p); }));
     }
     if (!pgUp) starts.push(startPostgres({ dir: join(dataDir, "postgres"), port: ports.postgresPort, database }).then((p) => { procs.push(p); }));
     else starts.push(ensureDatabase(`postgres://postgres@127.0.0.1:${ports.postgresPort}/postgres`, database));

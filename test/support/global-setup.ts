@@ -23,7 +23,7 @@ export default async function setup(project: TestProject) {
         database: "nodeplane_test",
         persistRedis: false,
       });
-      services = { natsUrl: stack.natsUrl, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, available: true };
+      services = { natsUrl: stack.natsUrl, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, natsLeafUrl: `nats://127.0.0.1:${defaults.testStack.natsLeafnodePort}`, available: true };
     } catch (err) {
       if (process.env.REQUIRE_SERVICES === "1") throw err;
       services = { natsUrl: "", databaseUrl: "", redisUrl: "", available: false, reason: (err as Error).message };

@@ -12,6 +12,8 @@ export interface TestServices {
   natsUrl: string;
   databaseUrl: string;
   redisUrl: string;
+  /** The test hub's plain leaf-node URL (local hosts' leaf servers dial it), when the stack has one. */
+  natsLeafUrl?: string;
   names: Names;
   /** Environment for a child process of this test (same services, same namespace). */
   env: Record<string, string>;
@@ -34,8 +36,9 @@ export function testServices(label = "t"): TestServices {
     natsUrl: s.natsUrl,
     databaseUrl: s.databaseUrl,
     redisUrl: s.redisUrl,
+    ...(s.natsLeafUrl ? { natsLeafUrl: s.natsLeafUrl } : {}),
     names,
-    env: { NATS_URL: s.natsUrl, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, NODEPLANE_NAMESPACE: ns, LOG_LEVEL: "warn" },
+    env: { NATS_URL: s.natsUrl, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, NODEPLANE_NAMESPACE: ns, LOG_LEVEL: "warn", ...(s.natsLeafUrl ? { NATS_LEAF_URL: s.natsLeafUrl } : {}) },
   };
 }
 
