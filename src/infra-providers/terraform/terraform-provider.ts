@@ -1,0 +1,184 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { z } from "zod";
+import { defaults } from "../../config/defaults.js";
+import type { Logger } from "../../observability/logger.js";
+import type { AgentCredentialIssuer } from "../local/local-provider.js";
+import { HostCreateError, HostDestroyError, HostStateError, InvalidNodeSpecError, type Host, type InfrastructureProvider } from "../provider.js";
+import { findTerraformBinary } from "./binary.js";
+import { moduleFor, type ModuleRegistry } from "./registry.js";
+import { renderRootModule, renderSensitiveVariables } from "./render.js";
+import { parseHostOutputs } from "./outputs.js";
+import { runTerraform } from "./run.js";
+import { readAllTerraformHosts, readTerraformHost, workDirPaths, writeFileAtomic, type TerraformHost, type TerraformHostState } from "./state.js";
+import { parseTerraformNodeSpec, patterns, type BackendConfig, type ExtraVariables, type TerraformNodeSpec } from "./values.js";
+
+/** How long each terraform command may run (defaults.terraform). */
+export interface TerraformTimeouts {
+  initTimeoutMs: number;
+  applyTimeoutMs: number;
+  destroyTimeoutMs: number;
+  outputTimeoutMs: number;
+  interruptGraceMs: number;
+  stateLockTimeoutSeconds: number;
+}
+
+export interface TerraformProviderOptions {
+  /** NODEPLANE_DATA_DIR: each node's root module, tfvars and (local backend) state live in `<dataDir>/terraform/<nodeId>/`. */
+  dataDir: string;
+  /** The target cloud (`aws` by default): the provider block and the registry module name's last part. */
+  cloud?: string;
+  /** `terraform`, `tofu` or a path; unset: the first of terraform, tofu on the PATH of `env`. */
+  binary?: string;
+  moduleRegistry: ModuleRegistry;
+  /** Issues the host's one-time bootstrap token and revokes the agent's credentials at destroy (the agent gateway). */
+  credentialIssuer: AgentCredentialIssuer;
+  /** The hub's leaf-node URL the host's agent connects to (tls://… in operator mode). */
+  hubLeafUrl: string;
+  sshKeyName?: string;
+  /** More module variables (literals), e.g. `{ data_volume_size_gb: 3000 }`. */
+  variables?: ExtraVariables;
+  /** A remote state backend; `{nodeId}` in a string setting is replaced (e.g. an S3 key per node). Default: local state in the work dir. */
+  backend?: BackendConfig;
+  /** The environment terraform runs with (cloud credentials, PATH); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+  timeouts?: Partial<TerraformTimeouts>;
+}
+
+/** The terraform provider: `TerraformHost`s, plus the binary it runs (resolved at first use). */
+export interface TerraformProvider extends InfrastructureProvider<TerraformHost> {
+  readonly dataDir: string;
+}
+
+const TokenFile = z.object({ agent_bootstrap_token: z.string().min(1) });
+
+/**
+ * Cloud hosts through Terraform/OpenTofu (R-INFRA-1): per node a root module in JSON syntax that calls
+ * the chain profile's module, `init` + `apply -json`, the host read from `output -json`. The bootstrap
+ * token lives only in the work dir's 0600 tfvars (and the state), never in main.tf.json, logs or errors.
+ */
+export function createTerraformProvider(o: TerraformProviderOptions): TerraformProvider {
+  const cloud = o.cloud ?? "aws";
+  const t: TerraformTimeouts = { ...defaults.terraform, ...o.timeouts };
+  const baseEnv = o.env ?? process.env;
+  const env: NodeJS.ProcessEnv = { ...baseEnv, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
+  let binary: string | undefined;
+  const terraformBinary = () => (binary ??= findTerraformBinary(o.binary, baseEnv.PATH));
+  const locks = new Map<string, Promise<unknown>>();
+  const serial = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    locks.set(key, next);
+    return next.finally(() => { if (locks.get(key) === next) locks.delete(key); });
+  };
+  const lock = `-lock-timeout=${t.stateLockTimeoutSeconds}s`;
+  const tf = (bin: string, cwd: string, args: string[], timeoutMs: number, secrets: string[]) =>
+    runTerraform({ binary: bin, args, cwd, env, timeoutMs, interruptGraceMs: t.interruptGraceMs, secrets, logger: o.logger });
+
+  /** The token of an earlier create of this node (reused, so a re-apply does not change the host's user data). */
+  const savedToken = async (tfvars: string): Promise<string | undefined> => {
+    if (!existsSync(tfvars)) return undefined;
+    const parsed = TokenFile.safeParse(JSON.parse(await readFile(tfvars, "utf8")));
+    if (!parsed.success) throw new HostStateError(`${tfvars} does not hold the agent bootstrap token`);
+    return parsed.data.agent_bootstrap_token;
+  };
+
+  const toHost = (s: TerraformHostState): TerraformHost => ({ ...s, provider: "terraform" });
+
+  const createHost = async (spec: TerraformNodeSpec, bin: string): Promise<TerraformHost> => {
+    const p = workDirPaths(o.dataDir, spec.nodeId);
+    const module = moduleFor(o.moduleRegistry, spec.chainProfileId, cloud, p.dir);
+    const root = renderRootModule({
+      spec, module, cloud, ...(o.backend ? { backend: o.backend } : {}),
+      variables: { hub_leaf_url: o.hubLeafUrl, ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}), ...(o.variables ? { extra: o.variables } : {}) },
+    });
+    const existing = await readTerraformHost(p.hostJson);
+    const saved = await savedToken(p.tfvars);
+    const secrets: string[] = saved ? [saved] : [];
+    let applyStarted = false;
+    try {
+      const token = saved ?? (await o.credentialIssuer.issueBootstrapToken(spec.nodeId)).token;
+      secrets.push(token);
+      await mkdir(p.dir, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(p.mainTf, `${JSON.stringify(root, null, 2)}\n`, 0o644);
+      if (!saved) await writeFileAtomic(p.tfvars, `${JSON.stringify(renderSensitiveVariables({ agent_bootstrap_token: token }), null, 2)}\n`, 0o600);
+      await tf(bin, p.dir, ["init", "-input=false", "-no-color"], t.initTimeoutMs, secrets);
+      applyStarted = true;
+      await tf(bin, p.dir, ["apply", "-auto-approve", "-input=false", "-json", lock], t.applyTimeoutMs, secrets);
+      const { stdout } = await tf(bin, p.dir, ["output", "-json"], t.outputTimeoutMs, secrets);
+      const out = parseHostOutputs(stdout);
+      const now = new Date().toISOString();
+      const state: TerraformHostState = {
+        v: 1, provider: "terraform", hostId: out.host_id, nodeId: spec.nodeId, address: out.address,
+        ...(out.instance_id ? { instanceId: out.instance_id } : {}),
+        createdAt: existing?.createdAt ?? now, appliedAt: now, spec, cloud, module, workDir: p.dir,
+      };
+      await writeFileAtomic(p.hostJson, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+      o.logger.info({ nodeId: spec.nodeId, hostId: state.hostId, address: state.address, reapplied: existing !== undefined }, "terraform host applied");
+      return toHost(state);
+    } catch (err) {
+      // a host that existed before stays as it is; a first create that failed leaves nothing behind
+      // (a destroy that fails too keeps the work dir, whose state is the only record of what exists)
+      if (!existing) await undoFirstCreate(spec.nodeId, bin, applyStarted, secrets, err);
+      throw err instanceof HostCreateError || err instanceof InvalidNodeSpecError
+        ? err
+        : new HostCreateError(`creating the host of ${spec.nodeId} failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
+  const undoFirstCreate = async (nodeId: string, bin: string, applyStarted: boolean, secrets: string[], cause: unknown): Promise<void> => {
+    const p = workDirPaths(o.dataDir, nodeId);
+    if (applyStarted) {
+      try {
+        await tf(bin, p.dir, ["destroy", "-auto-approve", "-input=false", "-json", lock], t.destroyTimeoutMs, secrets);
+      } catch (err) {
+        o.logger.error({ nodeId, err: (err as Error).message }, "terraform: destroying a failed first create failed; the work dir is kept");
+        throw new HostCreateError(`creating the host of ${nodeId} failed (${(cause as Error).message}) and destroying what was created failed too (${(err as Error).message}); its work dir ${p.dir} is kept`, { cause });
+      }
+    }
+    await o.credentialIssuer.revokeAgent(nodeId).catch((err: unknown) => o.logger.warn({ nodeId, err: (err as Error).message }, "terraform: revoking a failed host's agent failed"));
+    await rm(p.dir, { recursive: true, force: true });
+  };
+
+  const destroyHost = async (host: Pick<Host, "hostId" | "nodeId">): Promise<void> => {
+    const p = workDirPaths(o.dataDir, host.nodeId);
+    if (!existsSync(p.dir)) return;
+    const saved = await readTerraformHost(p.hostJson);
+    if (saved && saved.hostId !== host.hostId) throw new HostDestroyError(`the work dir of ${host.nodeId} holds host ${saved.hostId}, not ${host.hostId}`);
+    if (existsSync(p.mainTf) && existsSync(p.tfvars)) {
+      const bin = terraformBinary();
+      const token = await savedToken(p.tfvars);
+      const secrets = token ? [token] : [];
+      try {
+        await tf(bin, p.dir, ["init", "-input=false", "-no-color"], t.initTimeoutMs, secrets);
+        await tf(bin, p.dir, ["destroy", "-auto-approve", "-input=false", "-json", lock], t.destroyTimeoutMs, secrets);
+      } catch (err) {
+        throw new HostDestroyError(`destroying ${host.hostId} failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    try {
+      await o.credentialIssuer.revokeAgent(host.nodeId);
+    } catch (err) {
+      throw new HostDestroyError(`revoking the credentials of ${host.nodeId} failed: ${(err as Error).message}`, { cause: err });
+    }
+    await rm(p.dir, { recursive: true, force: true });
+    o.logger.info({ nodeId: host.nodeId, hostId: host.hostId }, "terraform host destroyed");
+  };
+
+  return {
+    name: "terraform",
+    dataDir: o.dataDir,
+    async create(input) {
+      const spec = parseTerraformNodeSpec(input);
+      const bin = terraformBinary();
+      return serial(spec.nodeId, () => createHost(spec, bin));
+    },
+    async destroy(host) {
+      if (!patterns.nodeId.test(host.nodeId)) throw new InvalidNodeSpecError("a node id must be one subject token");
+      return serial(host.nodeId, () => destroyHost(host));
+    },
+    async list() {
+      return (await readAllTerraformHosts(o.dataDir)).map(toHost);
+    },
+  };
+}
