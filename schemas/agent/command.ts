@@ -2,8 +2,11 @@ import { z } from "zod";
 import { Id } from "../events/define.js";
 import { CommandId, IsoTime, NodeId, NodeRuntime, ProtocolVersion } from "./common.js";
 
-/** The command types of this version (R-AGENT-3); UPGRADE comes with the rollout work. */
-export const CommandType = z.enum(["CONFIGURE", "START", "STOP", "STATUS", "CAPTURE_KEY"]);
+/**
+ * The command types of this version (R-AGENT-3); UPGRADE comes with the rollout work. INJECT_KEYS and
+ * SNAPSHOT_CREATE/SNAPSHOT_RESTORE are what the provision and migrate sagas need (R-PROV InjectKeys, R-MIG-1).
+ */
+export const CommandType = z.enum(["CONFIGURE", "START", "STOP", "STATUS", "CAPTURE_KEY", "INJECT_KEYS", "SNAPSHOT_CREATE", "SNAPSHOT_RESTORE"]);
 export type CommandType = z.infer<typeof CommandType>;
 
 /**
@@ -48,11 +51,45 @@ export const ServiceSpecV1 = z.object({
 });
 export type ServiceSpec = z.infer<typeof ServiceSpecV1>;
 
-export const RecipeV1 = z.object({
-  steps: z.array(RecipeStepV1).max(512),
-  service: ServiceSpecV1,
-});
+/**
+ * A component name: one per program of a multi-binary node (geth, lighthouse). Lower-case and `_` only,
+ * so that `{{metrics_port_<component>}}` is a valid placeholder name.
+ */
+export const ComponentName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "lower-case letters, digits and _ (max 32)");
+
+/** One program of the node; START starts the components in order, STOP stops them in reverse. */
+export const ComponentSpecV1 = z.object({ name: ComponentName, service: ServiceSpecV1 });
+export type ComponentSpec = z.infer<typeof ComponentSpecV1>;
+
+/** The component name a single-`service` recipe stands for. */
+export const SINGLE_COMPONENT = "node";
+
+/** The components of a node, in start order, with distinct names. */
+export const ComponentsV1 = z
+  .array(ComponentSpecV1)
+  .min(1)
+  .max(16)
+  .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, "component names must be distinct");
+
+/**
+ * A node's recipe: the steps CONFIGURE runs, and either one `service` (a node of one program,
+ * component `node`) or `components` (several programs, e.g. an execution and a consensus client) —
+ * exactly one of the two.
+ */
+export const RecipeV1 = z
+  .object({
+    steps: z.array(RecipeStepV1).max(512),
+    service: ServiceSpecV1.optional(),
+    components: ComponentsV1.optional(),
+  })
+  .refine((r) => (r.service === undefined) !== (r.components === undefined), "exactly one of service and components");
 export type Recipe = z.infer<typeof RecipeV1>;
+
+/** The components of a recipe (a single `service` is the component `node`). */
+export function recipeComponents(recipe: Pick<Recipe, "service" | "components">): ComponentSpec[] {
+  if (recipe.components) return recipe.components;
+  return recipe.service ? [{ name: SINGLE_COMPONENT, service: recipe.service }] : [];
+}
 
 export const ConfigurePayloadV1 = z.object({ chainProfileId: Id, nodeType: z.string().min(1).max(64), recipe: RecipeV1 });
 export const StartPayloadV1 = z.object({});
@@ -61,6 +98,51 @@ export const StopPayloadV1 = z.object({ graceMs: z.number().int().nonnegative().
 export const StatusPayloadV1 = z.object({});
 /** R-CMD-4: `keyPath` must stay inside the data directory (no traversal, no symlink escape). */
 export const CaptureKeyPayloadV1 = z.object({ keyName: z.string().min(1).max(128), keyPath: RelativePath, keyType: z.string().min(1).max(64) });
+
+/** A node key as INJECT_KEYS writes it: `raw` bytes as stored; `hex`/`base64` text; `json` = `{"keyName":…,"hex":…}`. */
+export const KeyFileFormat = z.enum(["raw", "hex", "base64", "json"]);
+export type KeyFileFormat = z.infer<typeof KeyFileFormat>;
+
+/**
+ * R-PROV InjectKeys: the agent fetches the named keys of `keyOwner`'s vault (the node id; after a
+ * migration it differs from the agent's own id) sealed to a one-time key, and writes each file.
+ */
+export const InjectKeysPayloadV1 = z.object({
+  keyOwner: NodeId,
+  keys: z
+    .array(
+      z.object({
+        keyName: z.string().regex(/^[A-Za-z0-9_\-.]{1,128}$/),
+        path: RelativePath,
+        /** Default 0600. */
+        mode: FileMode.optional(),
+        format: KeyFileFormat,
+      }),
+    )
+    .min(1)
+    .max(64)
+    .refine((ks) => new Set(ks.map((k) => k.path)).size === ks.length, "key paths must be distinct"),
+});
+
+/** A snapshot id: one path segment (it names the archive file). */
+export const SnapshotId = z.string().regex(/^[A-Za-z0-9_\-]{1,128}$/);
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * R-MIG-1: a tar.gz of the chain data dir's `paths` (default `data`), written as
+ * `<target>/<snapshotId>.tar.gz`; `target` is a directory URL the control plane names (file: only).
+ * Key files the agent wrote or captured are never archived (`excludeKeys` is always true).
+ */
+export const SnapshotCreatePayloadV1 = z.object({
+  snapshotId: SnapshotId,
+  target: z.url({ protocol: /^file$/ }),
+  /** Default `["data"]`. */
+  paths: z.array(RelativePath).min(1).max(64).optional(),
+  /** Always true (a snapshot never carries keys); stated so the saga's intent is on the wire. */
+  excludeKeys: z.literal(true).optional(),
+});
+/** R-MIG-1: fetches (file: or http(s):), verifies the sha256, then extracts into the chain data dir. */
+export const SnapshotRestorePayloadV1 = z.object({ snapshotId: SnapshotId, url: z.url({ protocol: /^(file|https?)$/ }), sha256: Sha256Hex });
 
 const commandBase = {
   v: ProtocolVersion,
@@ -78,6 +160,9 @@ export const CommandV1 = z.discriminatedUnion("type", [
   z.object({ ...commandBase, type: z.literal("STOP"), payload: StopPayloadV1 }),
   z.object({ ...commandBase, type: z.literal("STATUS"), payload: StatusPayloadV1 }),
   z.object({ ...commandBase, type: z.literal("CAPTURE_KEY"), payload: CaptureKeyPayloadV1 }),
+  z.object({ ...commandBase, type: z.literal("INJECT_KEYS"), payload: InjectKeysPayloadV1 }),
+  z.object({ ...commandBase, type: z.literal("SNAPSHOT_CREATE"), payload: SnapshotCreatePayloadV1 }),
+  z.object({ ...commandBase, type: z.literal("SNAPSHOT_RESTORE"), payload: SnapshotRestorePayloadV1 }),
 ]);
 export type Command = z.infer<typeof CommandV1>;
 /** A command of one type. */

@@ -18,8 +18,11 @@ export { IsoTime };
 export const NodeRuntime = z.enum(["process", "systemd", "docker"]);
 export type NodeRuntime = z.infer<typeof NodeRuntime>;
 
-/** Why the control plane refused a message; the agent logs it and, for `internal`, retries. */
-export const ErrorCode = z.enum(["invalid_message", "node_mismatch", "unknown_command", "internal"]);
+/**
+ * Why the control plane refused a message; the agent logs it and, for `internal`, retries.
+ * `key_unavailable`: a key request named a key (or DEK) the vault does not hold.
+ */
+export const ErrorCode = z.enum(["invalid_message", "node_mismatch", "unknown_command", "internal", "key_unavailable"]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** The reply to any refused request. */

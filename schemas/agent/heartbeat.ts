@@ -2,14 +2,27 @@ import { z } from "zod";
 import { CommandV1 } from "./command.js";
 import { CommandId, ErrorReplyV1, InstanceId, IsoTime, NodeId, ProtocolVersion } from "./common.js";
 
-/** What the agent knows of its chain node (R-AGENT-2; later health work reads these). */
-export const NodeHealthV1 = z.object({
-  status: z.enum(["unknown", "not_configured", "stopped", "starting", "syncing", "healthy", "unhealthy"]),
+export const HealthStatus = z.enum(["unknown", "not_configured", "stopped", "starting", "syncing", "healthy", "unhealthy"]);
+export type HealthStatus = z.infer<typeof HealthStatus>;
+
+const healthFields = {
+  status: HealthStatus,
   blockHeight: z.number().int().nonnegative().optional(),
   peers: z.number().int().nonnegative().optional(),
   syncLag: z.number().nonnegative().optional(),
   message: z.string().max(500).optional(),
-});
+};
+
+/** The health of one component of a multi-component node (e.g. geth, lighthouse). */
+export const ComponentHealthV1 = z.object({ name: z.string().min(1).max(32), ...healthFields });
+export type ComponentHealth = z.infer<typeof ComponentHealthV1>;
+
+/**
+ * What the agent knows of its chain node (R-AGENT-2; later health work reads these). For a node of
+ * several components the top-level fields aggregate them (healthy only when all are, syncing when
+ * any is) and `components` carries each one's own.
+ */
+export const NodeHealthV1 = z.object({ ...healthFields, components: z.array(ComponentHealthV1).max(16).optional() });
 export type NodeHealth = z.infer<typeof NodeHealthV1>;
 
 /** `agent.<nodeId>.heartbeat` (request/reply), every `heartbeatIntervalMs`, also while commands run (R-CMD-2). */

@@ -4,7 +4,7 @@ import { CommandV1, RecipeV1 } from "./command.js";
 import { RegisterRequestV1, RegisterReplyV1 } from "./register.js";
 import { HeartbeatRequestV1, HeartbeatReplyV1 } from "./heartbeat.js";
 import { CommandEventV1, CommandEventReplyV1 } from "./events.js";
-import { KeyRequestV1, KeyReplyV1 } from "./keys.js";
+import { InjectKeysReplyV1, KeyRequestV1, KeyReplyV1 } from "./keys.js";
 import { commandResultSchemas } from "./results.js";
 import { ProfileRecipeV1 } from "./profile-recipe.js";
 
@@ -31,6 +31,7 @@ registerSchemas({
   "agent/command-event.reply.v1": CommandEventReplyV1,
   "agent/keys.request.v1": KeyRequestV1,
   "agent/keys.reply.v1": KeyReplyV1,
+  "agent/keys.inject-reply.v1": InjectKeysReplyV1,
   "agent/error.reply.v1": ErrorReplyV1,
   "agent/profile-recipe.v1": ProfileRecipeV1,
   ...Object.fromEntries(Object.entries(commandResultSchemas).map(([type, s]) => [`agent/result.${type.toLowerCase()}.v1`, s])),

@@ -2,15 +2,21 @@ import { z } from "zod";
 import { CommandId, ErrorReplyV1, NodeId, ProtocolVersion } from "./common.js";
 
 /**
- * `agent.<nodeId>.keys` (request/reply): the agent asks for the node DEK while it runs a key command
- * (CAPTURE_KEY). It sends a fresh X25519 public key; the DEK comes back sealed to it (libsodium
- * `crypto_box_seal`, as in R-KEY-1), so it never crosses the wire in the clear.
+ * `agent.<nodeId>.keys` (request/reply): the agent asks for key material while it runs a key command.
+ * It sends a fresh X25519 public key; what comes back is sealed to it (libsodium `crypto_box_seal`, as
+ * in R-KEY-1), so it never crosses the wire in the clear. The `purpose` names the command type and
+ * decides the reply's schema:
+ *
+ * - `capture_key` (CAPTURE_KEY) → KeyReplyV1: the node DEK;
+ * - `inject_keys` (INJECT_KEYS) → InjectKeysReplyV1: each key the command's payload names, sealed on
+ *   its own. A separate reply schema rather than one union, so an existing agent's parser of
+ *   KeyReplyV1 is unchanged (v stays 1; the new enum value is additive).
  */
 export const KeyRequestV1 = z.object({
   v: ProtocolVersion,
   nodeId: NodeId,
   commandId: CommandId,
-  purpose: z.enum(["capture_key"]),
+  purpose: z.enum(["capture_key", "inject_keys"]),
   /** base64 of a 32-byte X25519 public key, used for this request only. */
   recipientPublicKey: z.base64().refine((s) => Buffer.from(s, "base64").length === 32, "32 bytes"),
 });
@@ -24,3 +30,12 @@ export const KeyGrantedV1 = z.object({
 });
 export const KeyReplyV1 = z.discriminatedUnion("ok", [KeyGrantedV1, ErrorReplyV1]);
 export type KeyReply = z.infer<typeof KeyReplyV1>;
+
+/** The keys of a running INJECT_KEYS, each `crypto_box_seal(key bytes, recipientPublicKey)` (base64). */
+export const InjectKeysGrantedV1 = z.object({
+  v: ProtocolVersion,
+  ok: z.literal(true),
+  keys: z.array(z.object({ keyName: z.string().min(1).max(128), sealed: z.base64() })).max(64),
+});
+export const InjectKeysReplyV1 = z.discriminatedUnion("ok", [InjectKeysGrantedV1, ErrorReplyV1]);
+export type InjectKeysReply = z.infer<typeof InjectKeysReplyV1>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { FileMode, RecipeV1, RelativePath, type Recipe } from "./command.js";
+import { ComponentName, FileMode, RecipeV1, RelativePath, type Recipe } from "./command.js";
 
 /**
  * The `recipes:` section of a chain profile (`chain-profiles/<id>.yaml`), one recipe per node type:
@@ -13,6 +13,12 @@ import { FileMode, RecipeV1, RelativePath, type Recipe } from "./command.js";
  * - strings may hold `{{name}}` placeholders: the control plane fills the ones it knows (e.g. a
  *   `metrics_port` chosen per host); the rest (`node`, `tsx_loader`, `chain_dir`, `node_id`) are the
  *   agent's host variables, filled on the host.
+ *
+ * A node of several programs (geth + lighthouse) lists `components: [{ name, service }]` instead of
+ * one `service` (exactly one of the two). Each component needs its own metrics port, so the control
+ * plane fills `{{metrics_port_<component>}}` for every component, and `{{metrics_port}}` (the first
+ * component's port, the only one of a single-service recipe); `metricsPortVars` lists the names to
+ * fill. A `metrics_port*` placeholder left unfilled is an error here, not a literal on the host.
  */
 const Template = z.string().min(1).max(4096);
 
@@ -23,17 +29,28 @@ export const ProfileRecipeStepV1 = z.union([
   z.object({ action: z.literal("fetch_artifact"), file: RelativePath, path: RelativePath, mode: FileMode.optional() }),
 ]);
 
-export const ProfileRecipeV1 = z.object({
-  steps: z.array(ProfileRecipeStepV1).max(512),
-  service: z.object({
-    runtime: z.enum(["process", "systemd", "docker"]),
-    command: z.array(Template).min(1).max(256),
-    env: z.record(z.string(), z.string().max(8192)).default({}),
-    workingDir: RelativePath.optional(),
-    metricsUrl: Template.optional(),
-  }),
+const ProfileServiceV1 = z.object({
+  runtime: z.enum(["process", "systemd", "docker"]),
+  command: z.array(Template).min(1).max(256),
+  env: z.record(z.string(), z.string().max(8192)).default({}),
+  workingDir: RelativePath.optional(),
+  metricsUrl: Template.optional(),
 });
+type ProfileService = z.infer<typeof ProfileServiceV1>;
+
+export const ProfileRecipeV1 = z
+  .object({
+    steps: z.array(ProfileRecipeStepV1).max(512),
+    service: ProfileServiceV1.optional(),
+    components: z.array(z.object({ name: ComponentName, service: ProfileServiceV1 })).min(1).max(16).optional(),
+  })
+  .refine((r) => (r.service === undefined) !== (r.components === undefined), "exactly one of service and components");
 export type ProfileRecipe = z.infer<typeof ProfileRecipeV1>;
+
+/** The placeholders the control plane must fill with a free port each: `metrics_port`, then `metrics_port_<component>` per component. */
+export function metricsPortVars(recipe: ProfileRecipe): string[] {
+  return ["metrics_port", ...(recipe.components ?? []).map((c) => `metrics_port_${c.name}`)];
+}
 
 /** Raised when a profile recipe cannot become a valid RecipeV1 (names the field). */
 export class ProfileRecipeError extends Error {
@@ -79,13 +96,18 @@ export function resolveProfileRecipe(recipe: ProfileRecipe, o: ResolveRecipeOpti
     }
     return { ...s, url: fill(s.url, vars) };
   });
-  const service = {
-    ...recipe.service,
-    command: recipe.service.command.map((a) => fill(a, vars)),
-    env: Object.fromEntries(Object.entries(recipe.service.env).map(([k, v]) => [k, fill(v, vars)])),
-    ...(recipe.service.metricsUrl ? { metricsUrl: fill(recipe.service.metricsUrl, vars) } : {}),
-  };
-  const parsed = RecipeV1.safeParse({ steps, service });
+  const service = (sv: ProfileService) => ({
+    ...sv,
+    command: sv.command.map((a) => fill(a, vars)),
+    env: Object.fromEntries(Object.entries(sv.env).map(([k, v]) => [k, fill(v, vars)])),
+    ...(sv.metricsUrl ? { metricsUrl: fill(sv.metricsUrl, vars) } : {}),
+  });
+  const body = recipe.components
+    ? { steps, components: recipe.components.map((c) => ({ name: c.name, service: service(c.service) })) }
+    : { steps, ...(recipe.service ? { service: service(recipe.service) } : {}) };
+  const left = /\{\{\s*(metrics_port[a-z0-9_]*)\s*\}\}/i.exec(JSON.stringify(body));
+  if (left) throw new ProfileRecipeError(`recipe: placeholder {{${left[1]}}} has no value (the control plane fills metrics ports)`);
+  const parsed = RecipeV1.safeParse(body);
   if (!parsed.success) throw new ProfileRecipeError(`recipe: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
 }

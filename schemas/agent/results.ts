@@ -10,9 +10,12 @@ export const ConfigureResultV1 = z.object({
   files: z.array(RelativePath),
   artifacts: z.array(z.object({ path: RelativePath, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
 });
-export const StartResultV1 = z.object({ pid: z.number().int().positive().optional(), health: NodeHealthV1 });
+/** Each component's process (multi-component nodes only; `pid` is then the first component's). */
+const ComponentProcesses = z.array(z.object({ name: z.string().min(1).max(32), running: z.boolean(), pid: z.number().int().positive().optional() })).max(16);
+export const StartResultV1 = z.object({ pid: z.number().int().positive().optional(), health: NodeHealthV1, components: ComponentProcesses.optional() });
 export const StopResultV1 = z.object({ wasRunning: z.boolean() });
-export const StatusResultV1 = z.object({ running: z.boolean(), pid: z.number().int().positive().optional(), health: NodeHealthV1 });
+/** `running`: every component runs. */
+export const StatusResultV1 = z.object({ running: z.boolean(), pid: z.number().int().positive().optional(), health: NodeHealthV1, components: ComponentProcesses.optional() });
 /**
  * R-CMD-4: the key file encrypted with the node DEK: AES-256-GCM, base64 of nonce(12) ‖ ciphertext ‖
  * tag(16), with the node id as AES-GCM associated data. The plaintext never leaves the host.
@@ -26,11 +29,26 @@ export const CaptureKeyResultV1 = z.object({
   publicKey: z.string().max(512).optional(),
 });
 
+/** INJECT_KEYS: which keys were written where; never a key, nor a hash of one. */
+export const InjectKeysResultV1 = z.object({ injected: z.array(z.object({ keyName: z.string().min(1).max(128), path: RelativePath })) });
+/** SNAPSHOT_CREATE: where the archive is and how to check it (SNAPSHOT_RESTORE takes `url` and `sha256`). */
+export const SnapshotCreateResultV1 = z.object({
+  snapshotId: z.string().min(1).max(128),
+  url: z.url({ protocol: /^file$/ }),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+});
+/** SNAPSHOT_RESTORE: bytes of the regular files extracted. */
+export const SnapshotRestoreResultV1 = z.object({ snapshotId: z.string().min(1).max(128), restoredBytes: z.number().int().nonnegative() });
+
 export const commandResultSchemas = {
   CONFIGURE: ConfigureResultV1,
   START: StartResultV1,
   STOP: StopResultV1,
   STATUS: StatusResultV1,
   CAPTURE_KEY: CaptureKeyResultV1,
+  INJECT_KEYS: InjectKeysResultV1,
+  SNAPSHOT_CREATE: SnapshotCreateResultV1,
+  SNAPSHOT_RESTORE: SnapshotRestoreResultV1,
 } as const;
 export type CommandResult<T extends keyof typeof commandResultSchemas> = z.infer<(typeof commandResultSchemas)[T]>;
