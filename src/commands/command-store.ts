@@ -116,6 +116,18 @@ export class CommandStore {
     return { nodeId, type, state: state as CommandRecordState };
   }
 
+  /**
+   * The payload a command was queued with (kept in its record's fingerprint since enqueue), or
+   * undefined when unknown or expired: the gateway reads what a key command asked for from here,
+   * never from the agent's request.
+   */
+  async readPayload(commandId: string): Promise<unknown> {
+    const fp = await this.deps.redis.hget(this.deps.names.commandRecordKey(commandId), "fingerprint");
+    if (!fp) return undefined;
+    const parsed = z.object({ payload: z.unknown() }).safeParse(JSON.parse(fp));
+    return parsed.success ? parsed.data.payload : undefined;
+  }
+
   /** Commands still waiting in a node's queue (for operators and tests). */
   async queueLength(nodeId: string): Promise<number> {
     return this.deps.redis.llen(this.deps.names.commandQueueKey(nodeId));

@@ -1,7 +1,13 @@
-import type { DekProvider } from "../commands/key-delivery.js";
+import type { KeySource } from "../commands/key-delivery.js";
 import type { KeyVault } from "./key-vault.js";
 
-/** The gateway's DekProvider (CAPTURE_KEY) over the key vault: a fresh copy per request, zeroed by the gateway. */
-export function vaultDekProvider(vault: KeyVault): DekProvider {
-  return { dekFor: (nodeId) => vault.dekFor(nodeId) };
+/**
+ * The gateway's KeySource over the key vault: the DEK (CAPTURE_KEY) and node keys' plaintext
+ * (INJECT_KEYS), each a fresh copy per request that the gateway zeroes.
+ */
+export function vaultKeySource(vault: KeyVault): KeySource {
+  return { dekFor: (nodeId) => vault.dekFor(nodeId), decryptNodeKey: (nodeId, name) => vault.decryptNodeKey(nodeId, name) };
 }
+
+/** The former name (a KeySource offers the DEK too). */
+export const vaultDekProvider = vaultKeySource;

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
-import type { CommandEventReply, HeartbeatReply, KeyReply, RegisterReply } from "../../schemas/agent/index.js";
+import type { CommandEventReply, HeartbeatReply, InjectKeysReply, KeyReply, RegisterReply } from "../../schemas/agent/index.js";
 import type { Logger } from "../observability/logger.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
@@ -9,7 +9,8 @@ import { CommandStore } from "../commands/command-store.js";
 import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps } from "../gateway/heartbeat.js";
 import { errorReply } from "../gateway/heartbeat-protocol.js";
 import { handleRegister, type AgentTiming } from "../gateway/registrations.js";
-import { handleKeyRequest, type DekProvider } from "../commands/key-delivery.js";
+import { createHeartbeatSyncHook, createNodeService } from "../nodes/index.js";
+import { handleKeyRequest, type KeySource } from "../commands/key-delivery.js";
 
 export interface GatewayRoleOptions {
   nc: NatsConnection;
@@ -22,8 +23,8 @@ export interface GatewayRoleOptions {
   heartbeatMaxCommands?: number;
   agentStallCheckIntervalMs?: number;
   agentStallChecks?: number;
-  /** The node DEKs for `agent.*.keys` (CAPTURE_KEY); without it key requests are refused. */
-  keys?: DekProvider;
+  /** Key material for `agent.*.keys` (DEKs for CAPTURE_KEY, node keys for INJECT_KEYS); without it key requests are refused. */
+  keys?: KeySource;
   /** Queue group shared by every gateway instance, so each agent message is handled once. */
   queue?: string;
   now?: () => Date;
@@ -35,7 +36,7 @@ export interface GatewayRole {
   isReady(): boolean;
 }
 
-type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply | KeyReply;
+type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply | KeyReply | InjectKeysReply;
 type Handler = (nodeId: string, data: Uint8Array, now: Date) => Promise<AgentReply>;
 
 /**
@@ -57,12 +58,13 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
     logger,
     heartbeatIntervalMs: timing.heartbeatIntervalMs,
     heartbeatMaxCommands: opts.heartbeatMaxCommands ?? c.heartbeatMaxCommands,
+    onHeartbeat: createHeartbeatSyncHook({ redis: opts.redis, names: opts.names, nodes: createNodeService({ store: opts.store }), logger }).onHeartbeat,
   };
   const handlers: Record<string, Handler> = {
     register: (nodeId, data, t) => handleRegister({ store: opts.store, logger, timing }, nodeId, data, t),
     heartbeat: (nodeId, data, t) => handleHeartbeat(hb, nodeId, data, t),
     events: (nodeId, data, t) => handleCommandEvent(hb, nodeId, data, t),
-    keys: (nodeId, data) => handleKeyRequest({ commands: hb.commands, dek: opts.keys, logger }, nodeId, data),
+    keys: (nodeId, data) => handleKeyRequest({ commands: hb.commands, keys: opts.keys, logger }, nodeId, data),
   };
   const queue = opts.queue ?? `${opts.names.namespace ? `${opts.names.namespace}_` : ""}gateway`;
   const inFlight = new Set<Promise<void>>();

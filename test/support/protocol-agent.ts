@@ -5,7 +5,7 @@ import { testServices } from "./services.js";
 import { createEventStore } from "../../src/eventstore/event-store.js";
 import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../src/roles/gateway.js";
-import type { DekProvider } from "../../src/commands/key-delivery.js";
+import type { KeySource } from "../../src/commands/key-delivery.js";
 import {
   agentSubjects, CommandEventReplyV1, HeartbeatReplyV1, KeyReplyV1, RegisterReplyV1, type KeyReply,
   type AgentSubjects, type Command, type CommandEvent, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest, type NodeHealth, type RegisterReply,
@@ -139,7 +139,7 @@ export class ProtocolAgent {
  * The control-plane side a ProtocolAgent talks to: an event store, Redis and `gateways` gateway role
  * instances, each on its own NATS connection (one queue group), in a fresh test namespace.
  */
-export async function startGatewayHarness(label: string, opts: { gateways?: number; logger?: Logger; keys?: DekProvider } = {}) {
+export async function startGatewayHarness(label: string, opts: { gateways?: number; logger?: Logger; keys?: KeySource } = {}) {
   const s = testServices(label);
   const nc = await connect({ servers: s.natsUrl });
   const redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
