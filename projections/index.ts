@@ -4,11 +4,12 @@ import { paymentsProjection } from "./payments/projection.js";
 import { apiKeysProjection } from "./api-keys/projection.js";
 import { agentRegistrationsProjection } from "./agent-registrations/projection.js";
 import { sagasProjection } from "./sagas/projection.js";
+import { nodesProjection } from "./nodes/projection.js";
 
-export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection };
+export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection };
 
 /** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
-export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection];
+export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection];
 
 /** A registered projection by name, or undefined. */
 export function projectionByName(name: string): Projection | undefined {

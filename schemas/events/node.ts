@@ -123,10 +123,13 @@ export const NodeMaintenanceStarted = defineEvent({ type: "NodeMaintenanceStarte
 /** R-MIG-1: the new host is being built. */
 export const NodeMigrating = defineEvent({ type: "NodeMigrating", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
 
-/** R-MIG-1 "update host info → mark syncing": the node runs on its new host. */
+/** R-MIG-1 "update host info → mark syncing": the node runs on its new host (in the region / instance type the request asked for, if any). */
 export const NodeMigrated = defineEvent({
   type: "NodeMigrated", category: "node", version: 1,
-  schema: z.object({ nodeId: Id, host: NodeHost, previousHostId: z.string().min(1).max(256), at: IsoTime }),
+  schema: z.object({
+    nodeId: Id, host: NodeHost, previousHostId: z.string().min(1).max(256),
+    region: z.string().min(1).max(64).optional(), instanceType: z.string().min(1).max(64).optional(), at: IsoTime,
+  }),
 });
 
 /** R-MIG-2 (and health): the node runs but not as it should. */

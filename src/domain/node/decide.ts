@@ -129,11 +129,13 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       if (node.state === "migrating") return [];
       if (!node.migration || node.state !== "maintenance") return refuse();
       return [{ type: "NodeMigrating", id: id(`migrating:${node.migration.number}`), data: { nodeId, at } }];
-    case "CompleteMigration":
+    case "CompleteMigration": {
       // The migration already ended on this very host: a redelivered "update host info".
       if (!node.migration && node.host?.hostId === command.host.hostId && node.state !== "maintenance" && node.state !== "migrating") return [];
       if (!node.migration || node.state !== "migrating") return refuse();
-      return [{ type: "NodeMigrated", id: id(`migrated:${node.migration.number}`), data: { nodeId, host: command.host, previousHostId: command.previousHostId, at } }];
+      const { number, region, instanceType } = node.migration;
+      return [{ type: "NodeMigrated", id: id(`migrated:${number}`), data: { nodeId, host: command.host, previousHostId: command.previousHostId, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), at } }];
+    }
     case "MarkDegraded":
       if (node.state === "degraded") return [];
       if (!["running", "syncing", "maintenance", "migrating"].includes(node.state)) return refuse();

@@ -132,8 +132,8 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     case "NodeMigrating":
       return { ...s, state: "migrating" };
     case "NodeMigrated": {
-      const m = s.migration;
-      return { ...s, state: "syncing", host: event.data.host, migration: null, ...(m?.region ? { region: m.region } : {}), ...(m?.instanceType ? { instanceType: m.instanceType } : {}) };
+      const { host, region, instanceType } = event.data;
+      return { ...s, state: "syncing", host, migration: null, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}) };
     }
     case "NodeDegraded":
       return { ...s, state: "degraded", migration: null, failure: { ...(event.data.step ? { step: event.data.step } : {}), reason: event.data.reason }, counts: count("degraded") };
