@@ -82,6 +82,8 @@ export interface Names {
   agentStateKey(nodeId: string): string;
   /** Redis `acked:{nodeId}`: ids acknowledged after the agent's last heartbeat was sent (running before it can list them). */
   agentAckedKey(nodeId: string): string;
+  /** Redis hash `syncing-agents` (agent id → node id): agents whose node waits to be reported synced (R-PROV-3 syncing → running). */
+  readonly syncingAgentsKey: string;
 }
 
 const TOKEN = /^[A-Za-z0-9_\-:]+$/;
@@ -165,6 +167,7 @@ export function namesFor(namespace = ""): Names {
     commandRecordKey: (commandId) => `${redisPrefix}command:${commandId}`,
     agentStateKey: (nodeId) => `${redisPrefix}agent:${nodeId}`,
     agentAckedKey: (nodeId) => `${redisPrefix}acked:${nodeId}`,
+    syncingAgentsKey: `${redisPrefix}syncing-agents`,
     parseEventSubject: (subject) => {
       const parts = subject.split(".");
       if (parts.length !== prefixTokens + 3 || parts.slice(0, prefixTokens).join(".") !== eventsPrefix) return undefined;

@@ -1,4 +1,4 @@
-import { CommandEventV1, CommandV1, HeartbeatRequestV1, type Command, type CommandEventReply, type HeartbeatReply } from "../../schemas/agent/index.js";
+import { CommandEventV1, CommandV1, HeartbeatRequestV1, type Command, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest } from "../../schemas/agent/index.js";
 import type { CommandStore } from "../commands/command-store.js";
 import type { Logger } from "../observability/logger.js";
 import { errorReply, parseAgentMessage } from "./heartbeat-protocol.js";
@@ -9,6 +9,8 @@ export interface HeartbeatDeps {
   logger: Logger;
   heartbeatIntervalMs: number;
   heartbeatMaxCommands: number;
+  /** Sees every accepted heartbeat (the node sync watcher, src/nodes/sync-watcher.ts); runs beside the command pop, never fails it. */
+  onHeartbeat?: (agentId: string, hb: HeartbeatRequest, now: Date) => Promise<void>;
 }
 
 /**
@@ -18,7 +20,10 @@ export interface HeartbeatDeps {
 export async function handleHeartbeat(deps: HeartbeatDeps, subjectNodeId: string, data: Uint8Array, now: Date): Promise<HeartbeatReply> {
   const msg = parseAgentMessage(HeartbeatRequestV1, data, subjectNodeId);
   if (!msg.ok) return msg.reply;
-  const bodies = await deps.commands.recordHeartbeat(msg.value, { maxCommands: deps.heartbeatMaxCommands, receivedAt: now });
+  const [bodies] = await Promise.all([
+    deps.commands.recordHeartbeat(msg.value, { maxCommands: deps.heartbeatMaxCommands, receivedAt: now }),
+    deps.onHeartbeat?.(subjectNodeId, msg.value, now),
+  ]);
   const commands: Command[] = [];
   for (const body of bodies) {
     // Commands were validated when queued; one that no longer parses (older code) is dropped loudly.
