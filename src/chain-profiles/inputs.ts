@@ -1,11 +1,17 @@
 import { ChainProfileError } from "./errors.js";
-import { GeneratedKeyType, type ChainProfileSpec, type InputSpec } from "./schema.js";
+import { GeneratedKeyType, type ChainProfileSpec, type InputSpec, type KeyFileFormat } from "./schema.js";
+
+/** The key file format a secret gets when its profile names none (see InputSpec.format). */
+export function defaultKeyFileFormat(source: NonNullable<InputSpec["source"]>, keyType: string): KeyFileFormat {
+  if (keyType === "hex32") return "hex";
+  return source === "generated" ? "json" : "raw";
+}
 
 /**
  * The provisioning inputs of a checked profile (R-IN-1): `provisioning_inputs` with their defaults,
  * then the legacy `keys:` list as secrets with `source: generated`. Rules zod cannot say per field are
  * checked here, each error naming the file and the field: unique names, `source`/`key_type`/`path` on
- * secrets only, a vault key type for generated secrets, a key file path for keys the agent handles,
+ * secrets only, a vault key type for generated secrets, a key file path (and its format) for secrets,
  * and a `validation` that compiles (compiled once, here).
  */
 export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { inputs: InputSpec[]; inputPatterns: Map<string, RegExp> } {
@@ -31,7 +37,7 @@ export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { input
       if (!y.key_type) throw new ChainProfileError(file, `${field}.key_type`, "required for a secret");
       if (!y.path) throw new ChainProfileError(file, `${field}.path`, "required for a secret: where the agent writes or reads the key file");
     } else {
-      for (const f of ["source", "key_type", "path"] as const) {
+      for (const f of ["source", "key_type", "path", "format"] as const) {
         if (y[f] !== undefined) throw new ChainProfileError(file, `${field}.${f}`, `only secrets have a ${f}`);
       }
     }
@@ -48,6 +54,7 @@ export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { input
       ...(y.source !== undefined ? { source: y.source } : {}),
       ...(y.key_type !== undefined ? { keyType: y.key_type } : {}),
       ...(y.path !== undefined ? { path: y.path } : {}),
+      ...(secret ? { format: y.format ?? defaultKeyFileFormat(y.source!, y.key_type!) } : {}),
       ...(y.description !== undefined ? { description: y.description } : {}),
     });
   });
@@ -55,9 +62,10 @@ export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { input
   (spec.keys ?? []).forEach((k, i) => {
     const field = `keys.${i}`;
     claim(k.name, field);
+    // A legacy key without a path still needs a file the agent can write: keys/<name>.
     inputs.push({
-      name: k.name, type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: k.type,
-      ...(k.path !== undefined ? { path: k.path } : {}),
+      name: k.name, type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: k.type, path: k.path ?? `keys/${k.name}`,
+      format: k.format ?? defaultKeyFileFormat("generated", k.type),
       ...(k.description !== undefined ? { description: k.description } : {}),
     });
   });

@@ -35,8 +35,8 @@ describe("provisioning inputs of the shipped profiles (R-IN-1)", () => {
     const cosmos = reg.get("cosmos-hub")!;
     expect(cosmos.inputs).toEqual([
       { name: "validator_address", type: "text", required: true, phase: "pre_provision", validation: "^cosmosvaloper1[02-9ac-hj-np-z]{38}$", description: expect.any(String) },
-      { name: "priv_validator_key", type: "secret", required: true, phase: "pre_provision", source: "user_provided", keyType: "tendermint-ed25519-json", path: "config/priv_validator_key.json", description: expect.any(String) },
-      { name: "node_key", type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: "ed25519", path: "config/node_key.json", description: expect.any(String) },
+      { name: "priv_validator_key", type: "secret", required: true, phase: "pre_provision", source: "user_provided", keyType: "tendermint-ed25519-json", path: "config/priv_validator_key.json", format: "raw", description: expect.any(String) },
+      { name: "node_key", type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: "ed25519", path: "config/node_key.json", format: "json", description: expect.any(String) },
     ]);
     const re = cosmos.inputPatterns.get("validator_address")!;
     expect(re.test(`cosmosvaloper1${"q".repeat(38)}`)).toBe(true);
@@ -47,7 +47,7 @@ describe("provisioning inputs of the shipped profiles (R-IN-1)", () => {
   it("ethereum-mainnet: a generated hex32 and a chain-generated secp256k1 key; local 1 and 7 days beside the cloud", async () => {
     const reg = await loadChainProfiles();
     const eth = reg.get("ethereum-mainnet")!;
-    expect(eth.inputs.map((i) => [i.name, i.source, i.keyType, i.path])).toEqual([["jwt_secret", "generated", "hex32", "config/jwt.hex"], ["node_key", "chain_generated", "secp256k1", "geth/nodekey"]]);
+    expect(eth.inputs.map((i) => [i.name, i.source, i.keyType, i.path, i.format])).toEqual([["jwt_secret", "generated", "hex32", "config/jwt.hex", "hex"], ["node_key", "chain_generated", "secp256k1", "geth/nodekey", "raw"]]);
     for (const d of [1, 7]) expect(reg.resolvePlacement("ethereum-mainnet", "full", d)).toEqual({ provider: "local", region: "local", instanceType: "process" });
     expect(reg.resolvePlacement("ethereum-mainnet", "full", 30).provider).toBe("aws");
     expect(reg.get("demo")!.inputs).toEqual([]);
@@ -120,6 +120,7 @@ describe("loadChainProfiles on bad files", () => {
       ["provisioning_inputs: [{ name: k, type: secret, source: generated, key_type: rsa, path: k }]", /provisioning_inputs\.0\.key_type: a generated secret needs/],
       ["provisioning_inputs: [{ name: k, type: secret, source: user_provided, key_type: x }]", /provisioning_inputs\.0\.path: required for a secret/],
       ["provisioning_inputs: [{ name: t, type: text, source: generated }]", /provisioning_inputs\.0\.source: only secrets/],
+      ["provisioning_inputs: [{ name: t, type: text, format: hex }]", /provisioning_inputs\.0\.format: only secrets/],
       ["provisioning_inputs: [{ name: t, type: text, requird: false }]", /provisioning_inputs\.0: .*requird/],
       ["provisioning_inputs: [{ name: t, type: url }]", /provisioning_inputs\.0\.type/],
       ["provisioning_inputs: [{ name: t, type: text, phase: later }]", /provisioning_inputs\.0\.phase/],
@@ -133,11 +134,12 @@ describe("loadChainProfiles on bad files", () => {
   });
 
   it("defaults required and phase, and converts legacy keys to generated secrets", async () => {
-    write("x.yaml", withInputs("provisioning_inputs: [{ name: t, type: proof, required: false }]\nkeys: [{ name: v, type: bls12-381, path: keys/v.key }]"));
+    write("x.yaml", withInputs("provisioning_inputs: [{ name: t, type: proof, required: false }]\nkeys: [{ name: v, type: bls12-381, path: keys/v.key }, { name: w, type: hex32 }]"));
     const reg = await loadChainProfiles(dir);
     expect(reg.get("x")!.inputs).toEqual([
       { name: "t", type: "proof", required: false, phase: "pre_provision" },
-      { name: "v", type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: "bls12-381", path: "keys/v.key" },
+      { name: "v", type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: "bls12-381", path: "keys/v.key", format: "json" },
+      { name: "w", type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: "hex32", path: "keys/w", format: "hex" },
     ]);
   });
 

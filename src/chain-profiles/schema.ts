@@ -32,6 +32,10 @@ export const SecretSource = z.enum(["generated", "chain_generated", "user_provid
 /** The key types the vault can generate (`source: generated` must name one of them). */
 export const GeneratedKeyType = z.enum(["ed25519", "secp256k1", "bls12-381", "hex32"]);
 
+/** How INJECT_KEYS writes a key file: `raw` bytes as stored, `hex`/`base64` text, `json` = `{"keyName":…,"hex":…}`. */
+export const KeyFileFormat = z.enum(["raw", "hex", "base64", "json"]);
+export type KeyFileFormat = z.infer<typeof KeyFileFormat>;
+
 /**
  * One entry of `provisioning_inputs:` (R-IN-1) as written in YAML. Strict, unlike the profile: a
  * misspelt field of an input (say `requird`) would silently change what a customer must provide.
@@ -46,6 +50,7 @@ export const ProvisioningInputYaml = z.strictObject({
   source: SecretSource.optional(),
   key_type: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-.]+$/, "letters, digits, _ - . only").optional(),
   path: RelativePath.optional(),
+  format: KeyFileFormat.optional(),
   description: z.string().max(1000).optional(),
 });
 export type ProvisioningInputYaml = z.infer<typeof ProvisioningInputYaml>;
@@ -55,6 +60,7 @@ export const LegacyKeyYaml = z.strictObject({
   name: InputName,
   type: GeneratedKeyType,
   path: RelativePath.optional(),
+  format: KeyFileFormat.optional(),
   description: z.string().max(1000).optional(),
 });
 
@@ -75,6 +81,11 @@ export interface InputSpec {
   keyType?: string;
   /** Secrets only: where the agent writes (or, chain-generated, reads) the key file, relative to the chain data dir. */
   path?: string;
+  /**
+   * Secrets only: how the key file is written. Default: `hex` for hex32, `raw` for user-provided and
+   * chain-generated files (written back exactly as given or captured), `json` for generated key pairs.
+   */
+  format?: KeyFileFormat;
   description?: string;
 }
 

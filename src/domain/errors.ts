@@ -9,7 +9,9 @@ export type ErrorCode =
   | "not_found"
   | "invalid_transition"
   | "conflict"
-  | "payload_too_large";
+  | "payload_too_large"
+  /** A sealed secret that does not open with the server key (tampered, mis-sealed): 400 (R-KEY-1). */
+  | "invalid_sealed_secret";
 
 export class DomainError extends Error {
   override name = "DomainError";

@@ -44,6 +44,8 @@ export interface Names {
   readonly nodeKeysBucket: string;
   /** JetStream object store bucket of the encrypted node-key backups (R-KEY-4). */
   readonly keyBackupsBucket: string;
+  /** JetStream KV bucket of the sealed user secrets of subscriptions, stored as received until applied (R-IN-3, R-KEY-1). */
+  readonly sealedInputsBucket: string;
   /** The PostgreSQL schema of the read models. */
   readonly pgSchema: string;
   /** Prefix of every Redis key. */
@@ -142,6 +144,7 @@ export function namesFor(namespace = ""): Names {
     dekBucket: stream("NODE_DEKS"),
     nodeKeysBucket: stream("NODE_KEYS"),
     keyBackupsBucket: stream("NODE_KEY_BACKUPS"),
+    sealedInputsBucket: stream("SEALED_INPUTS"),
     pgSchema: namespace ? `np_${namespace}` : "nodeplane",
     redisPrefix,
     eventSubject: (category, aggregateId, eventType) =>

@@ -22,6 +22,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_input: 400,
   payload_too_large: 400,
+  invalid_sealed_secret: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
