@@ -1,20 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { hostname } from "node:os";
-import { agentSubjects, CommandType, type NodeHealth, type ServiceSpec } from "../schemas/agent/index.js";
+import { agentSubjects, CommandType, SINGLE_COMPONENT, type ComponentSpec, type NodeHealth } from "../schemas/agent/index.js";
 import { commandHandlers } from "./commands/index.js";
+import { NodeComponents } from "./components.js";
 import { agentPaths, type AgentConfig, type AgentPaths } from "./config.js";
 import { agentDefaults } from "./defaults.js";
 import { errorMessage } from "./errors.js";
 import { CommandExecutor } from "./executor.js";
-import { deriveHealth, scrapeMetrics } from "./health.js";
 import { agentInboxPrefix } from "./inbox.js";
 import { AgentLink } from "./link.js";
 import type { Logger } from "./log.js";
 import { Outbox } from "./outbox.js";
-import { loadService } from "./recipe.js";
+import { loadComponents } from "./recipe.js";
 import { ProcessRuntime } from "./runtime/process.js";
-import type { NodeRuntimeAdapter } from "./runtime/types.js";
 import { hostVars } from "./template.js";
 
 /**
@@ -28,8 +28,8 @@ export class Agent {
   private link!: AgentLink;
   private executor!: CommandExecutor;
   private outbox!: Outbox;
-  private runtime!: NodeRuntimeAdapter;
-  private service: ServiceSpec | undefined;
+  private node!: NodeComponents;
+  private components: ComponentSpec[] | undefined;
   private registered = false;
   private registering: Promise<void> | undefined;
   private heartbeatMs: number;
@@ -51,9 +51,12 @@ export class Agent {
   async start(): Promise<void> {
     for (const dir of [this.paths.chainData, this.paths.staging, this.paths.run, this.paths.state]) await mkdir(dir, { recursive: true });
     this.outbox = await Outbox.open(this.paths.outbox);
-    this.runtime = new ProcessRuntime({ chainDir: this.paths.chainData, runDir: this.paths.run, log: this.log });
-    this.service = await loadService(this.paths.state);
-    await this.runtime.recover(this.service);
+    // The single component `node` keeps the run dir's own node.pid/node.log; others get run/<name>/.
+    this.node = new NodeComponents("process", (name) => new ProcessRuntime({
+      chainDir: this.paths.chainData, runDir: name === SINGLE_COMPONENT ? this.paths.run : join(this.paths.run, name), log: this.log.child({ component: name }),
+    }));
+    this.components = await loadComponents(this.paths.state);
+    await this.node.recover(this.components);
     const subjects = agentSubjects(this.cfg.nodeId, this.cfg.namespace);
     this.link = await AgentLink.open({
       natsUrl: this.cfg.natsUrl, inboxPrefix: agentInboxPrefix(this.cfg.namespace, this.cfg.nodeId), nodeId: this.cfg.nodeId, subjects, requestTimeoutMs: this.cfg.requestTimeoutMs, log: this.log,
@@ -66,11 +69,12 @@ export class Agent {
       stallChecks: this.cfg.stallChecks ?? agentDefaults.stallChecks,
       onQueued: () => void this.flush(),
       handlers: commandHandlers({
-        nodeId: this.cfg.nodeId, paths: this.paths, vars: hostVars(this.paths.chainData, this.cfg.nodeId), runtime: this.runtime, log: this.log,
-        service: () => this.service,
-        setService: (s) => { this.service = s; },
+        nodeId: this.cfg.nodeId, paths: this.paths, vars: hostVars(this.paths.chainData, this.cfg.nodeId), node: this.node, log: this.log,
+        components: () => this.components,
+        setComponents: (c) => { this.components = c; },
         health: () => this.health(),
         requestSealedDek: (id, pk) => this.link.requestSealedDek(id, pk),
+        requestSealedKeys: (id, pk) => this.link.requestSealedKeys(id, pk),
       }),
     });
     this.log.info({ subjects: subjects.all, outbox: await this.outbox.size() }, "agent connected");
@@ -84,17 +88,13 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.hbTimer);
     clearInterval(this.stallTimer);
-    this.runtime?.detach();
+    this.node?.detach();
     await this.link?.close();
   }
 
-  /** The node's health: what the runtime says, plus the node's own metrics when it runs. */
+  /** The node's health: what the runtime says of each component, plus its own metrics when it runs. */
   async health(): Promise<NodeHealth> {
-    const rt = await this.runtime.status();
-    const url = this.service?.metricsUrl;
-    if (!rt.running || !url) return deriveHealth(this.service !== undefined, rt, undefined);
-    const { metrics, error } = await scrapeMetrics(url, agentDefaults.healthScrapeTimeoutMs);
-    return deriveHealth(true, rt, metrics, error);
+    return this.node.health(this.components);
   }
 
   private ensureRegistered(): Promise<void> {
@@ -104,7 +104,7 @@ export class Agent {
         try {
           const rep = await this.link.register({
             v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, agentVersion: this.cfg.version, hostname: hostname().slice(0, 255) || "host",
-            capabilities: [...CommandType.options], runtime: this.runtime.kind, startedAt: this.startedAt,
+            capabilities: [...CommandType.options], runtime: this.node.kind, startedAt: this.startedAt,
           });
           this.registered = true;
           this.applyTiming(rep.heartbeatIntervalMs, rep.stallCheckIntervalMs, rep.stallChecks);

@@ -30,6 +30,10 @@ export const agentDefaults = {
   },
   /** Artifact downloads: an http(s) fetch gives up after this long without data. */
   fetchTimeoutMs: 60_000,
+  /** Snapshots (SNAPSHOT_CREATE/RESTORE): tar reports a checkpoint every this many 10 KiB records (~10 MiB), each a progress event. */
+  snapshotCheckpointRecords: 1_000,
+  /** …but at most one progress event this often (each is an fsync'd outbox write). */
+  snapshotProgressMs: 1_000,
   /** Node health is scraped from the node's metrics endpoint for each heartbeat with this timeout. */
   healthScrapeTimeoutMs: 2_000,
 } as const;

@@ -39,10 +39,10 @@ describe("demo profile recipe", () => {
     });
     const fetch = recipe.steps.find((s) => s.action === "fetch_artifact");
     expect(fetch).toMatchObject({ url: `file://${root}/chain-node/demo-node.ts`, sha256: sha256Hex(readFileSync(resolve(root, "chain-node/demo-node.ts"))), path: "bin/demo-node.mts" });
-    expect(recipe.service.metricsUrl).toBe("http://127.0.0.1:9700/metrics");
+    expect(recipe.service?.metricsUrl).toBe("http://127.0.0.1:9700/metrics");
     const cfg = recipe.steps.find((s) => s.action === "write_file");
     expect(cfg && "content" in cfg ? cfg.content : "").toContain('"port": 9700');
-    expect(recipe.service.command).toContain("{{tsx_loader}}");
+    expect(recipe.service?.command).toContain("{{tsx_loader}}");
     expect(() => recipeForNodeType(spec.recipes, "archive", { projectRoot: root, sha256OfFile: () => "" })).toThrow(/no recipe/);
   });
 });

@@ -46,6 +46,14 @@ export class RuntimeError extends AgentError {
   }
 }
 
+/** A snapshot could not be written, fetched, verified or restored (`code` says which). */
+export class SnapshotError extends AgentError {
+  override name = "SnapshotError";
+  constructor(message: string, options?: { cause?: unknown; code?: "SNAPSHOT_FAILED" | "SNAPSHOT_MISMATCH" | "SNAPSHOT_REFUSED" | "UNSUPPORTED_URL" }) {
+    super(options?.code ?? "SNAPSHOT_FAILED", message, options);
+  }
+}
+
 /** Invalid agent configuration (flags/env). */
 export class AgentConfigError extends Error {
   override name = "AgentConfigError";

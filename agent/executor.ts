@@ -21,12 +21,14 @@ export interface ExecutorOptions {
 }
 
 const REMEMBERED = 1_000;
+/** Commands that change the node or its data dir: one at a time, in arrival order. */
+const EXCLUSIVE = new Set<Command["type"]>(["CONFIGURE", "START", "STOP", "INJECT_KEYS", "SNAPSHOT_CREATE", "SNAPSHOT_RESTORE"]);
 
 /**
  * Runs commands asynchronously (R-CMD-2: heartbeats go on meanwhile) and turns their life into
  * command events in the outbox: acknowledged, progress, then exactly one of completed/failed. A
- * command delivered twice runs once. Commands that change the node (CONFIGURE/START/STOP) run one at
- * a time; STATUS and CAPTURE_KEY do not wait for them.
+ * command delivered twice runs once. Commands that change the node or its data (EXCLUSIVE) run one
+ * at a time; STATUS and CAPTURE_KEY do not wait for them.
  */
 export class CommandExecutor {
   private readonly running = new Map<string, Command>();
@@ -96,7 +98,7 @@ export class CommandExecutor {
   }
 
   private async run(cmd: Command): Promise<void> {
-    const exclusive = cmd.type === "CONFIGURE" || cmd.type === "START" || cmd.type === "STOP";
+    const exclusive = EXCLUSIVE.has(cmd.type);
     const work = async () => {
       this.stall.track(cmd.id);
       this.o.log.info({ commandId: cmd.id, type: cmd.type }, "command started");

@@ -21,7 +21,7 @@ async function rig(handlers: Partial<Record<Command["type"], CommandHandler>>) {
   const none: CommandHandler = async () => { throw new Error("unexpected"); };
   const ex = new CommandExecutor({
     nodeId: "n1", instanceId: "i1", outbox, stallChecks: 2, log: pino({ level: "silent" }), onQueued: () => {},
-    handlers: { CONFIGURE: none, START: none, STOP: none, STATUS: none, CAPTURE_KEY: none, ...handlers },
+    handlers: { CONFIGURE: none, START: none, STOP: none, STATUS: none, CAPTURE_KEY: none, INJECT_KEYS: none, SNAPSHOT_CREATE: none, SNAPSHOT_RESTORE: none, ...handlers },
   });
   const events = async (): Promise<CommandEvent[]> => (await outbox.pending()).map((p) => p.event);
   return { ex, events };

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import {
-  CommandEventReplyV1, CommandEventV1, ErrorReplyV1, HeartbeatAcceptedV1, HeartbeatRequestV1, KeyReplyV1, KeyRequestV1, RegisterReplyV1, RegisterRequestV1,
+  CommandEventReplyV1, CommandEventV1, ErrorReplyV1, HeartbeatAcceptedV1, HeartbeatRequestV1, InjectKeysReplyV1, KeyReplyV1, KeyRequestV1, RegisterReplyV1, RegisterRequestV1,
   type AgentSubjects, type CommandEvent, type HeartbeatRequest, type RegisterAccepted, type RegisterRequest,
 } from "../schemas/agent/index.js";
 import { agentDefaults } from "./defaults.js";
@@ -142,6 +142,16 @@ export class AgentLink {
     });
     if (!rep.ok) throw new LinkRequestError(`key request refused: ${rep.error.code}`, false);
     return Buffer.from(rep.sealedDek, "base64");
+  }
+
+  /** `keys` for INJECT_KEYS: each key the command names, sealed to a one-time X25519 key of this request. */
+  async requestSealedKeys(commandId: string, recipientPublicKey: Uint8Array): Promise<{ keyName: string; sealed: Uint8Array }[]> {
+    const rep = await this.request(this.o.subjects.keys, KeyRequestV1, InjectKeysReplyV1, {
+      v: 1, nodeId: this.o.nodeId, commandId, purpose: "inject_keys", recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64"),
+    });
+    if (!rep.ok && rep.error.code === "key_unavailable") throw new AgentError("KEYS_UNAVAILABLE", `the control plane holds no such key: ${rep.error.message}`);
+    if (!rep.ok) throw new LinkRequestError(`key request refused: ${rep.error.code}: ${rep.error.message}`, false);
+    return rep.keys.map((k) => ({ keyName: k.keyName, sealed: Buffer.from(k.sealed, "base64") }));
   }
 
   /** Closes the connection after sending what is buffered. */

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { ConfigureResultV1, ServiceSpecV1, type Recipe, type ServiceSpec } from "../schemas/agent/index.js";
+import { ComponentsV1, ConfigureResultV1, recipeComponents, ServiceSpecV1, SINGLE_COMPONENT, type ComponentSpec, type Recipe, type ServiceSpec } from "../schemas/agent/index.js";
 import { fetchVerified } from "./artifacts.js";
 import { InvalidCommandError } from "./errors.js";
 import { confineRecipePath } from "./paths.js";
@@ -38,12 +38,12 @@ export function renderService(service: ServiceSpec, vars: HostVars): ServiceSpec
 /**
  * CONFIGURE (R-AGENT-3): runs the recipe in two phases so that a bad artifact installs nothing —
  * first every artifact is fetched into staging and verified by sha256, then the steps are applied in
- * order (directories, templated config files, artifacts moved into place) and the service is saved
- * for START. Every path is confined to the chain data dir.
+ * order (directories, templated config files, artifacts moved into place) and the components
+ * (services) are saved for START. Every path is confined to the chain data dir.
  */
 export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<ConfigureResult> {
   const steps = recipe.steps.map((s) => ({ ...s, target: confineRecipePath(ctx.chainDir, s.path) }));
-  const service = renderService(recipe.service, ctx.vars);
+  const components = recipeComponents(recipe).map((c) => ({ name: c.name, service: renderService(c.service, ctx.vars) }));
   const contents = steps.map((s) => (s.action === "write_file" ? renderTemplate(s.content, ctx.vars) : undefined));
   await mkdir(ctx.stagingDir, { recursive: true });
   const fetches = steps.flatMap((s, i) => (s.action === "fetch_artifact" ? [{ step: s, index: i, staged: join(ctx.stagingDir, `artifact-${i}`) }] : []));
@@ -81,7 +81,7 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
       }
       ctx.progress(FETCH_SHARE + Math.floor(((i + 1) / steps.length) * (99 - FETCH_SHARE)), `${s.action} ${s.path}`);
     }
-    await saveService(ctx.stateDir, service);
+    await saveComponents(ctx.stateDir, components);
     return { files, artifacts };
   } finally {
     for (const f of fetches) await rm(f.staged, { force: true });
@@ -90,21 +90,33 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
 
 const SERVICE_FILE = "service.json";
 
-/** Keeps the configured service for START/STOP/STATUS and for the next agent process. */
-export async function saveService(stateDir: string, service: ServiceSpec): Promise<void> {
+/** service.json: the configured components; an agent before components wrote a bare ServiceSpec, still read. */
+const StoredComponents = z.object({ v: z.literal(1), components: ComponentsV1 });
+
+/** Keeps the configured components for START/STOP/STATUS and for the next agent process. */
+export async function saveComponents(stateDir: string, components: ComponentSpec[]): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   const file = join(stateDir, SERVICE_FILE);
-  await writeFile(`${file}.tmp`, JSON.stringify(service), { mode: 0o600 });
+  await writeFile(`${file}.tmp`, JSON.stringify({ v: 1, components }), { mode: 0o600 });
   await rename(`${file}.tmp`, file);
 }
 
-/** The configured service, or undefined before the first CONFIGURE. */
-export async function loadService(stateDir: string): Promise<ServiceSpec | undefined> {
+/** The configured components, or undefined before the first CONFIGURE. */
+export async function loadComponents(stateDir: string): Promise<ComponentSpec[] | undefined> {
   const text = await readFile(join(stateDir, SERVICE_FILE), "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
   try {
-    return ServiceSpecV1.parse(JSON.parse(text));
+    const json: unknown = JSON.parse(text);
+    const stored = StoredComponents.safeParse(json);
+    if (stored.success) return stored.data.components;
+    const legacy = ServiceSpecV1.safeParse(json);
+    return legacy.success ? [{ name: SINGLE_COMPONENT, service: legacy.data }] : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The first component's service (a single-service node's only one), or undefined before CONFIGURE. */
+export async function loadService(stateDir: string): Promise<ServiceSpec | undefined> {
+  return (await loadComponents(stateDir))?.[0]?.service;
 }

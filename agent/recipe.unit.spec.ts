@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Recipe } from "../schemas/agent/index.js";
+import { RecipeV1, type Recipe } from "../schemas/agent/index.js";
 import { sha256Hex, verifySha256 } from "./artifacts.js";
 import { ArtifactVerificationError, InvalidCommandError } from "./errors.js";
-import { loadService, runRecipe } from "./recipe.js";
+import { loadComponents, loadService, runRecipe } from "./recipe.js";
 import { renderTemplate } from "./template.js";
 
 const dirs: string[] = [];
@@ -83,5 +83,26 @@ describe("CONFIGURE recipe", () => {
   it("renderTemplate fills known names and refuses unknown ones", () => {
     expect(renderTemplate("a {{ x }} b {{y}}", { x: "1", y: "2" })).toBe("a 1 b 2");
     expect(() => renderTemplate("{{z}}", {})).toThrow(InvalidCommandError);
+  });
+
+  it("a multi-component recipe saves each rendered component in order; a service.json of an older agent still loads as the component node", async () => {
+    const h = host();
+    const svc = (port: number) => ({ runtime: "process" as const, command: ["{{node}}", "bin/node", String(port)], env: { DIR: "{{chain_dir}}" }, metricsUrl: `http://127.0.0.1:${port}/metrics` });
+    const r: Recipe = { steps: [{ action: "mkdir", path: "data" }], components: [{ name: "geth", service: svc(9001) }, { name: "lighthouse", service: svc(9002) }] };
+    await runRecipe(r, h.ctx);
+    const saved = await loadComponents(h.ctx.stateDir);
+    expect(saved?.map((c) => [c.name, c.service.command[0], c.service.env.DIR])).toEqual([["geth", "/usr/bin/node", h.chainDir], ["lighthouse", "/usr/bin/node", h.chainDir]]);
+    writeFileSync(join(h.ctx.stateDir, "service.json"), JSON.stringify({ runtime: "process", command: ["bin/old"], env: {} }));
+    expect(await loadComponents(h.ctx.stateDir)).toEqual([{ name: "node", service: { runtime: "process", command: ["bin/old"], env: {} } }]);
+    expect((await loadService(h.ctx.stateDir))?.command).toEqual(["bin/old"]);
+  });
+
+  it("a recipe has exactly one of service and components, with distinct component names", () => {
+    const service = { runtime: "process" as const, command: ["x"], env: {} };
+    expect(RecipeV1.safeParse({ steps: [] }).success).toBe(false);
+    expect(RecipeV1.safeParse({ steps: [], service, components: [{ name: "a", service }] }).success).toBe(false);
+    expect(RecipeV1.safeParse({ steps: [], components: [{ name: "a", service }, { name: "a", service }] }).success).toBe(false);
+    expect(RecipeV1.safeParse({ steps: [], components: [{ name: "Geth-1", service }] }).success).toBe(false);
+    expect(RecipeV1.safeParse({ steps: [], components: [{ name: "geth", service }, { name: "lighthouse", service }] }).success).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import type { CommandOf } from "../../schemas/agent/index.js";
 import { sealWithDek } from "../crypto.js";
 import { AgentError } from "../errors.js";
+import { recordKeyPaths } from "../key-files.js";
 import { readConfinedFile } from "../paths.js";
 import type { ProgressFn } from "../recipe.js";
 import { ephemeralKeyPair, openSealed } from "../sealed-box.js";
@@ -25,6 +26,8 @@ export async function captureKey(ctx: CommandContext, cmd: CommandOf<"CAPTURE_KE
     if (dek.length !== 32) throw new AgentError("DEK_UNAVAILABLE", "the DEK is not 32 bytes");
     const ciphertext = sealWithDek(plaintext, dek, ctx.nodeId);
     progress(90, `encrypted key ${keyName}`);
+    // A key file stays out of snapshots from now on (SNAPSHOT_CREATE excludes it).
+    await recordKeyPaths(ctx.paths.state, [keyPath]);
     return { keyName, keyType, encryption: "AES-256-GCM", ciphertext: ciphertext.toString("base64") };
   } finally {
     plaintext.fill(0);

@@ -1,8 +1,8 @@
 import type { CommandOf } from "../../schemas/agent/index.js";
-import { loadService, runRecipe, type ProgressFn } from "../recipe.js";
+import { loadComponents, runRecipe, type ProgressFn } from "../recipe.js";
 import type { CommandContext } from "./context.js";
 
-/** CONFIGURE: the chain profile's recipe (config files, verified artifacts), then the service for START. */
+/** CONFIGURE: the chain profile's recipe (config files, verified artifacts), then the components for START. */
 export async function configure(ctx: CommandContext, cmd: CommandOf<"CONFIGURE">, progress: ProgressFn): Promise<Record<string, unknown>> {
   const result = await runRecipe(cmd.payload.recipe, {
     chainDir: ctx.paths.chainData,
@@ -11,8 +11,8 @@ export async function configure(ctx: CommandContext, cmd: CommandOf<"CONFIGURE">
     vars: ctx.vars,
     progress,
   });
-  const service = await loadService(ctx.paths.state);
-  if (service) ctx.setService(service);
+  const components = await loadComponents(ctx.paths.state);
+  if (components) ctx.setComponents(components);
   progress(100, "configured");
   return result;
 }

@@ -1,21 +1,30 @@
 import type { AgentPaths } from "../config.js";
+import type { NodeComponents } from "../components.js";
 import type { Logger } from "../log.js";
-import type { NodeRuntimeAdapter } from "../runtime/types.js";
 import type { HostVars } from "../template.js";
-import type { NodeHealth, ServiceSpec } from "../../schemas/agent/index.js";
+import type { ComponentSpec, NodeHealth } from "../../schemas/agent/index.js";
 
-/** What command handlers may use: the host's paths, the runtime, and the link's key request. */
+/** A key of a running INJECT_KEYS as the control plane sent it: sealed to this request's one-time key. */
+export interface SealedKey {
+  keyName: string;
+  sealed: Uint8Array;
+}
+
+/** What command handlers may use: the host's paths, the node's components, and the link's key requests. */
 export interface CommandContext {
   nodeId: string;
   paths: AgentPaths;
   vars: HostVars;
-  runtime: NodeRuntimeAdapter;
+  /** The node's programs under their runtime adapters. */
+  node: NodeComponents;
   log: Logger;
-  /** The configured service (undefined before CONFIGURE). */
-  service(): ServiceSpec | undefined;
-  setService(s: ServiceSpec): void;
-  /** The node's health now (runtime + metrics). */
+  /** The configured components (undefined before CONFIGURE). */
+  components(): ComponentSpec[] | undefined;
+  setComponents(c: ComponentSpec[]): void;
+  /** The node's health now (runtime + metrics, aggregated over the components). */
   health(): Promise<NodeHealth>;
-  /** The node DEK sealed to a one-time public key (schemas/agent/keys.ts). */
+  /** The node DEK sealed to a one-time public key (schemas/agent/keys.ts, purpose capture_key). */
   requestSealedDek(commandId: string, recipientPublicKey: Uint8Array): Promise<Uint8Array>;
+  /** The keys an INJECT_KEYS names, each sealed to a one-time public key (purpose inject_keys). */
+  requestSealedKeys(commandId: string, recipientPublicKey: Uint8Array): Promise<SealedKey[]>;
 }

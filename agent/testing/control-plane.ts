@@ -9,7 +9,8 @@ import { seal } from "../sealed-box.js";
  * The control plane's side of the agent protocol, played by a test with plain NATS subscriptions
  * (every message in is parsed with schemas/agent, every reply is a schema-valid object): it answers
  * registrations, hands queued commands out in heartbeat replies, records command events once per
- * (commandId, seq) while counting every raw delivery, and seals the node DEK for key requests.
+ * (commandId, seq) while counting every raw delivery, and seals the node DEK (CAPTURE_KEY) or the
+ * named node keys (INJECT_KEYS) for key requests.
  */
 export class TestControlPlane {
   readonly registrations: RegisterRequest[] = [];
@@ -19,7 +20,10 @@ export class TestControlPlane {
   /** Events recorded once per (commandId, seq). */
   readonly events: CommandEvent[] = [];
   readonly keyRequests: string[] = [];
+  /** Node keys INJECT_KEYS may ask for, by `<keyOwner>/<keyName>` (the vault, as a test plays it). */
+  readonly nodeKeys = new Map<string, Uint8Array>();
   private readonly queue: unknown[] = [];
+  private readonly enqueued = new Map<string, unknown>();
   private readonly subs: Subscription[] = [];
   private readonly waiters = new Set<() => void>();
 
@@ -36,6 +40,7 @@ export class TestControlPlane {
   /** Queues a command (raw: a test may queue an invalid one on purpose). */
   enqueue(command: Command | Record<string, unknown>): void {
     this.queue.push(command);
+    if (typeof command.id === "string") this.enqueued.set(command.id, command);
   }
 
   /** Resolves with the first value `probe` returns that is not undefined, re-checked after every message. */
@@ -96,7 +101,17 @@ export class TestControlPlane {
     this.handle(this.subjects.keys, (data) => {
       const req = KeyRequestV1.parse(data);
       this.keyRequests.push(req.commandId);
-      return { v: 1, ok: true, sealedDek: Buffer.from(seal(this.dek, Buffer.from(req.recipientPublicKey, "base64"))).toString("base64") };
+      const recipient = Buffer.from(req.recipientPublicKey, "base64");
+      if (req.purpose === "capture_key") return { v: 1, ok: true, sealedDek: Buffer.from(seal(this.dek, recipient)).toString("base64") };
+      const cmd = this.enqueued.get(req.commandId) as Command | undefined;
+      if (cmd?.type !== "INJECT_KEYS") return { v: 1, ok: false, error: { code: "unknown_command", message: `no INJECT_KEYS ${req.commandId}` } };
+      const keys = [];
+      for (const k of cmd.payload.keys) {
+        const bytes = this.nodeKeys.get(`${cmd.payload.keyOwner}/${k.keyName}`);
+        if (!bytes) return { v: 1, ok: false, error: { code: "key_unavailable", message: `no key ${k.keyName}` } };
+        keys.push({ keyName: k.keyName, sealed: Buffer.from(seal(bytes, recipient)).toString("base64") });
+      }
+      return { v: 1, ok: true, keys };
     });
   }
 
