@@ -1,0 +1,101 @@
+# The variables every nodeplane profile module takes (infra/terraform/README.md), then this profile's own.
+
+variable "node_id" {
+  description = "The nodeplane node id (one NATS subject token); names and tags every resource."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_:-]{1,128}$", var.node_id))
+    error_message = "node_id must be one subject token: letters, digits, _ - : (at most 128)."
+  }
+}
+
+variable "region" {
+  description = "AWS region; the root module's provider block uses the same value."
+  type        = string
+}
+
+variable "instance_type" {
+  description = "EC2 instance type from the chain profile's placement (m6i.2xlarge for a full node, i4i.4xlarge for an archive node)."
+  type        = string
+}
+
+variable "agent_bootstrap_token" {
+  description = "One-time token the agent redeems at the agent gateway for its NATS credentials."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
+variable "hub_leaf_url" {
+  description = "The control plane hub's leaf-node URL (tls://host:17422 in operator mode)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(nats|tls|wss?)://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", var.hub_leaf_url))
+    error_message = "hub_leaf_url must be nats://, tls:// or wss:// host[:port]."
+  }
+}
+
+variable "ssh_key_name" {
+  description = "An EC2 key pair for break-glass access through SSM or a bastion; no SSH port is opened either way."
+  type        = string
+  default     = null
+}
+
+variable "subnet_id" {
+  description = "Subnet of the instance; null places it in a default subnet of the default VPC."
+  type        = string
+  default     = null
+}
+
+variable "ami_id" {
+  description = "The machine image; null picks the newest Ubuntu 24.04 LTS (amd64) published by Canonical."
+  type        = string
+  default     = null
+}
+
+variable "data_volume_size_gb" {
+  description = "The chain data volume: about 1.5 TB for a snap-synced full node, 3 TB and more for an archive node."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.data_volume_size_gb >= 500 && var.data_volume_size_gb <= 16384
+    error_message = "data_volume_size_gb must be between 500 and 16384."
+  }
+}
+
+variable "data_volume_iops" {
+  description = "gp3 IOPS of the data volume; execution clients are bound by random reads."
+  type        = number
+  default     = 10000
+}
+
+variable "data_volume_throughput" {
+  description = "gp3 throughput of the data volume in MiB/s."
+  type        = number
+  default     = 500
+}
+
+variable "agent_package_url" {
+  description = "Tarball of the nodeplane host package (agent + supervisor) the host installs at first boot."
+  type        = string
+  default     = "https://downloads.nodeplane.example/agent/nodeplane-host-linux-amd64.tar.gz"
+
+  validation {
+    condition     = can(regex("^https://[A-Za-z0-9./_~%+-]+$", var.agent_package_url))
+    error_message = "agent_package_url must be an https URL without quotes, spaces or shell characters."
+  }
+}
+
+variable "agent_package_sha256" {
+  description = "sha256 of agent_package_url; the first boot refuses a package that does not match."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([0-9a-f]{64})?$", var.agent_package_sha256))
+    error_message = "agent_package_sha256 must be 64 lowercase hex digits (or empty)."
+  }
+}
