@@ -7,6 +7,7 @@ import { startPaymentsRole } from "./payments.js";
 import { startWorkerRole } from "./worker.js";
 import { startGatewayRole } from "./gateway.js";
 import { createAgentGateway } from "../gateway/gateway.js";
+import { localKekProvider, openKeyVault, vaultKeySource } from "../crypto/index.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
 
 /** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
@@ -46,7 +47,9 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger }) });
     }
     if (opts.roles.includes("gateway")) {
-      const gateway = await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS });
+      // The vault-backed key source: agents get DEKs (CAPTURE_KEY) and node keys (INJECT_KEYS) sealed per request.
+      const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(env.NODEPLANE_DATA_DIR) });
+      const gateway = await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS, keys: vaultKeySource(vault) });
       if (!conn.auth) running.push({ name: "gateway", role: gateway });
       else {
         // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
