@@ -1,0 +1,120 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { and, desc, eq } from "drizzle-orm";
+import { nodes } from "../../../projections/nodes/table.js";
+import { actorOf, hasScope, type Principal } from "../../auth/principal.js";
+import { NotFoundError } from "../../domain/errors.js";
+import { NodeState } from "../../../schemas/events/node.js";
+import { createNodeService, NodeView, nodeView, type Node } from "../../nodes/index.js";
+import { requireScope } from "../middleware/auth.js";
+import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
+import type { RouteModule } from "../app.js";
+import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { IdParam } from "./views.js";
+
+const Token = z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-:.]+$/, "letters, digits, _ - : . only");
+
+/** The body of `POST /api/v1/nodes/{id}/migrate`: where to move the node; both default to its current placement. */
+export const MigrateNodeBody = z.object({ region: Token.optional(), instanceType: Token.optional() }).strict().openapi("MigrateNode");
+
+/** What a termination or migration request answers: the request is recorded, the saga does the rest. */
+export const NodeRequestAccepted = z.object({
+  nodeId: z.string(),
+  state: NodeState,
+  request: z.enum(["termination", "migration"]),
+  requestedAt: z.string(),
+}).openapi("NodeRequestAccepted");
+
+const list = createRoute({
+  method: "get", path: "/api/v1/nodes", tags: ["nodes"], summary: "The caller's nodes (admin: everyone's), newest first",
+  security: secured("nodes:read"),
+  middleware: [requireScope("nodes:read"), readYourWrites()],
+  request: {
+    headers: readYourWritesHeaders,
+    query: z.object({ state: NodeState.optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+  },
+  responses: { 200: json(z.object({ items: z.array(NodeView) }).openapi("NodeList"), "Nodes"), ...errors(400, 401, 403) },
+});
+
+const get = createRoute({
+  method: "get", path: "/api/v1/nodes/{id}", tags: ["nodes"], summary: "One node: state, host, versions, key metadata, inputs applied, failures (own only; admin any)",
+  security: secured("nodes:read"),
+  middleware: [requireScope("nodes:read"), readYourWrites()],
+  request: { params: IdParam, headers: readYourWritesHeaders },
+  responses: { 200: json(NodeView, "The node"), ...errors(400, 401, 403, 404) },
+});
+
+const terminate = createRoute({
+  method: "delete", path: "/api/v1/nodes/{id}", tags: ["nodes"],
+  summary: "Terminate a node (owner or admin): records NodeTerminationRequested, the terminate saga tears it down (R-TERM-1). " +
+    "Repeating it while the termination runs answers 202 again without a new event; a node already terminated answers 409.",
+  security: secured("nodes:write"),
+  middleware: [requireScope("nodes:write")],
+  request: { params: IdParam },
+  responses: { 202: commandResult(NodeRequestAccepted, "Termination requested"), ...errors(400, 401, 403, 404, 409) },
+});
+
+const migrate = createRoute({
+  method: "post", path: "/api/v1/nodes/{id}/migrate", tags: ["nodes"],
+  summary: "Move a running, syncing or degraded node to a new host (admin): records NodeMigrationRequested, the migrate saga does the rest (R-MIG-1)",
+  security: secured("admin"),
+  middleware: [requireScope("admin")],
+  request: { params: IdParam, body: jsonBody(MigrateNodeBody) },
+  responses: { 202: commandResult(NodeRequestAccepted, "Migration requested"), ...errors(400, 401, 403, 404, 409) },
+});
+
+/** The node as the command side knows it, or 404 when it does not exist or is another user's (its existence is not the caller's business). */
+function visible(node: Node | null, principal: Principal, id: string): Node {
+  if (!node || (node.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("node", id);
+  return node;
+}
+
+/** Nodes (R-PROV-3, R-TERM/R-MIG entry points): queries from the `nodes` read model, commands through the node service. */
+export function nodeRoutes(): RouteModule {
+  return (app, deps) => {
+    const service = createNodeService({ store: deps.store });
+
+    app.openapi(list, async (c) => {
+      const principal = c.get("principal");
+      const q = c.req.valid("query");
+      const filters = [
+        ...(hasScope(principal, "admin") ? [] : [eq(nodes.userId, principal.id)]),
+        ...(q.state ? [eq(nodes.state, q.state)] : []),
+      ];
+      const rows = await deps.db.select().from(nodes).where(and(...filters)).orderBy(desc(nodes.createdAt), desc(nodes.id)).limit(q.limit);
+      return c.json({ items: rows.map(nodeView) }, 200);
+    });
+
+    app.openapi(get, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      const [row] = await deps.db.select().from(nodes).where(eq(nodes.id, id)).limit(1);
+      if (!row || (row.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("node", id);
+      return c.json(nodeView(row), 200);
+    });
+
+    // Commands check ownership on the aggregate itself, so a node the read model has not caught up with yet can be acted on.
+    app.openapi(terminate, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      const node = visible((await service.load(id)).state, principal, id);
+      const now = deps.now();
+      const reason = node.userId === principal.id ? "user" : "admin";
+      const r = await service.handle(id, { type: "RequestTermination", reason, requestedBy: actorOf(principal), at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      withPosition(c, r.position);
+      const state = r.state!;
+      return c.json({ nodeId: id, state: state.state, request: "termination" as const, requestedAt: state.termination!.requestedAt }, 202);
+    });
+
+    app.openapi(migrate, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      visible((await service.load(id)).state, principal, id);
+      const now = deps.now();
+      const r = await service.handle(id, { type: "RequestMigration", requestedBy: actorOf(principal), ...body, at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      withPosition(c, r.position);
+      const state = r.state!;
+      return c.json({ nodeId: id, state: state.state, request: "migration" as const, requestedAt: state.migration!.requestedAt }, 202);
+    });
+  };
+}
