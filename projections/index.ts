@@ -5,11 +5,12 @@ import { apiKeysProjection } from "./api-keys/projection.js";
 import { agentRegistrationsProjection } from "./agent-registrations/projection.js";
 import { sagasProjection } from "./sagas/projection.js";
 import { nodesProjection } from "./nodes/projection.js";
+import { subscriptionInputsProjection } from "./subscription-inputs/projection.js";
 
-export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection };
+export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection, subscriptionInputsProjection };
 
 /** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
-export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection];
+export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection, subscriptionInputsProjection];
 
 /** A registered projection by name, or undefined. */
 export function projectionByName(name: string): Projection | undefined {

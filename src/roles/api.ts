@@ -13,7 +13,9 @@ import { paymentRoutes } from "../api/routes/payments.js";
 import { sagaRoutes } from "../api/routes/sagas.js";
 import { nodeRoutes } from "../api/routes/nodes.js";
 import { cryptoRoutes } from "../api/routes/crypto.js";
-import { serverPublicKey } from "../crypto/index.js";
+import { loadOrCreateServerKeyPair, serverPublicKey } from "../crypto/index.js";
+import { inputRoutes } from "../api/routes/inputs.js";
+import { createInputs } from "../inputs/index.js";
 import { createSagaClient } from "../saga/client.js";
 
 export interface ApiRole {
@@ -36,7 +38,12 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
     const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
     // Signals and cancellations post to saga inboxes; the client may create the SAGAS streams if no worker did yet.
     const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
-    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), nodeRoutes(), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });
+    // The inputs capability loads the server key pair per submission with secrets (to check they open) and zeroes it after.
+    const inputs = createInputs({
+      store: conn.store, nc: conn.nc, names: conn.names, profiles, serverKeyPair: () => loadOrCreateServerKeyPair(env.NODEPLANE_DATA_DIR),
+      limits: { maxValueLength: env.INPUTS_MAX_VALUE_LENGTH, maxSealedBytes: env.INPUTS_MAX_SEALED_BYTES },
+    });
+    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), inputRoutes({ inputs, profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), nodeRoutes(), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,
