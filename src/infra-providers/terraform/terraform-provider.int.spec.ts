@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../observability/logger.js";
 import type { AgentCredentialIssuer } from "../local/local-provider.js";
 import { HostCreateError, HostDestroyError, InvalidNodeSpecError } from "../provider.js";
-import { TerraformNotInstalledError } from "./errors.js";
+import { TerraformNotInstalledError, TerraformTimeoutError } from "./errors.js";
 import { renderRootModule } from "./render.js";
 import { createTerraformProvider, type TerraformProviderOptions } from "./terraform-provider.js";
 import { writeFakeTerraform } from "./testing/fake-terraform.js";
@@ -170,6 +170,33 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     expect((await calls()).map((c) => c.args[0])).toEqual(["init", "apply", "destroy"]);
     expect(issuer.revoked).toEqual(["fail-1"]);
     expect(existsSync(join(dir, "data", "terraform", "fail-1"))).toBe(false);
+  });
+
+  it("a re-apply that fails leaves the existing host alone: no destroy, no revocation, host.json kept", async () => {
+    const { provider, issuer } = setup();
+    const host = await provider.create(spec("node-i"));
+    await writeFile(join(dir, "data", "terraform", "FAIL_APPLY"), "");
+    await rm(log, { force: true });
+    try {
+      const err = await rejection(provider.create(spec("node-i")));
+      expect(err).toBeInstanceOf(HostCreateError);
+      expect(err?.message).toContain("InvalidParameterValue");
+    } finally {
+      await rm(join(dir, "data", "terraform", "FAIL_APPLY"));
+    }
+    expect((await calls()).map((c) => c.args[0])).toEqual(["init", "apply"]);
+    expect(issuer.revoked).toEqual([]);
+    expect((await provider.list()).find((h) => h.nodeId === "node-i")?.hostId).toBe(host.hostId);
+    await provider.destroy(host);
+  });
+
+  it("a command past its timeout is interrupted (SIGINT) and the create fails with the timeout named", async () => {
+    const { provider } = setup({ timeouts: { applyTimeoutMs: 300, interruptGraceMs: 2_000 } });
+    const err = await rejection(provider.create(spec("slow-1")));
+    expect(err).toBeInstanceOf(HostCreateError);
+    expect(err?.cause).toBeInstanceOf(TerraformTimeoutError);
+    expect(err?.message).toMatch(/terraform apply timed out after 300 ms and was interrupted: execution halted/);
+    expect(existsSync(join(dir, "data", "terraform", "slow-1"))).toBe(false);
   });
 
   it("an invalid node spec or a profile without a module is refused before anything is written or run", async () => {

@@ -46,7 +46,7 @@ export interface TerraformProviderOptions {
   timeouts?: Partial<TerraformTimeouts>;
 }
 
-/** The terraform provider: `TerraformHost`s, plus the binary it runs (resolved at first use). */
+/** The terraform provider: its hosts are `TerraformHost`s (work dir, cloud, module, instance id). */
 export interface TerraformProvider extends InfrastructureProvider<TerraformHost> {
   readonly dataDir: string;
 }

@@ -5,8 +5,9 @@ import { join } from "node:path";
  * Writes a fake `terraform` into `dir` for adapter specs only: a node script that appends its argv, cwd
  * and the tfvars file's mode to `$FAKE_TF_LOG`, and answers `init`, `apply -json`, `output -json` and
  * `destroy -json` like Terraform 1.11 does (UI stream lines, an output document, a state file in the cwd).
- * A node id starting with `fail-` makes apply emit an error diagnostic that repeats the bootstrap token,
- * so a spec can check that it is redacted. Returns the script's path.
+ * A node id starting with `slow-` makes apply hang until SIGINT. A node id starting with `fail-`
+ * (or a `FAIL_APPLY` file beside the work dirs) makes apply emit an error diagnostic that repeats the bootstrap token,
+ * so a spec can check that it is redacted; `FAIL_DESTROY` there fails destroy. Returns the script's path.
  */
 export async function writeFakeTerraform(dir: string, name = "terraform"): Promise<string> {
   const path = join(dir, name);
@@ -37,7 +38,17 @@ if (cmd === "apply") {
   const node = root.module.node;
   ui("info", "Terraform 1.11.4", "version", { terraform: "1.11.4", ui: "1.2" });
   const existing = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, "utf8")) : undefined;
-  if (node.node_id.startsWith("fail-")) {
+  if (node.node_id.startsWith("slow-")) {
+    // like terraform: an interrupt stops the run gracefully with an error diagnostic
+    process.on("SIGINT", () => {
+      ui("error", "Error: execution halted", "diagnostic", { diagnostic: { severity: "error", summary: "execution halted", detail: "" } });
+      process.exit(1);
+    });
+    ui("info", "module.node.aws_instance.node: Creating...", "apply_start", hook("create"));
+    setInterval(() => undefined, 1000);
+    return;
+  }
+  if (fs.existsSync(path.join(cwd, "..", "FAIL_APPLY")) || node.node_id.startsWith("fail-")) {
     ui("info", "module.node.aws_instance.node: Creating...", "apply_start", hook("create"));
     fs.writeFileSync(stateFile, JSON.stringify({ partial: true }));
     ui("error", "module.node.aws_instance.node: Creation errored after 1s", "apply_errored", hook("create", { elapsed_seconds: 1 }));
