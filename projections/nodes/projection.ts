@@ -5,7 +5,7 @@ import { rowsApplier, type RowModel } from "../../src/projection/rows.js";
 import type { StoredEvent } from "../../src/eventstore/envelope.js";
 import {
   NodeConfiguring, NodeDegraded, NodeHostAssigned, NodeHostReleased, NodeInputsApplied, NodeKeysRecorded, NodeMaintenanceStarted, NodeMigrated,
-  NodeMigrating, NodeProvisionFailed, NodeProvisionRequested, NodeStarting, NodeSynced, NodeSyncing, NodeTerminated, NodeTerminating, NodeVersionsReported,
+  NodeMigrating, NodeMigrationAborted, NodeProvisionFailed, NodeProvisionRequested, NodeStarting, NodeSynced, NodeSyncing, NodeTerminated, NodeTerminating, NodeVersionsReported,
   type NodeHost, type NodeKeyMetadata, type NodeState,
 } from "../../schemas/events/index.js";
 
@@ -58,6 +58,7 @@ export function evolveNodeRow(row: NodeRow | undefined, e: StoredEvent): NodeRow
     const { host, region, instanceType } = e.data;
     return next({ state: "syncing", host, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}) });
   }
+  if (isEvent(e, NodeMigrationAborted)) return next({ state: e.data.state });
   if (isEvent(e, NodeDegraded)) return next({ state: "degraded", failure: { ...(e.data.step ? { step: e.data.step } : {}), reason: e.data.reason } });
   if (isEvent(e, NodeVersionsReported)) {
     const { agent, node } = e.data;

@@ -48,6 +48,11 @@ describe("nodes projection (pure)", () => {
     expect(evolveNodeRow(degraded, stored("n1", [["NodeSynced", {}]], 21)[0]!)).toMatchObject({ state: "running", failure: null });
   });
 
+  it("puts the node back in the state an aborted migration names", () => {
+    const events = stored("n1", [...provisioned, ["NodeMigrationRequested", { requestedBy: "user:root" }], ["NodeMaintenanceStarted", {}], ["NodeMigrationAborted", { reason: "no capacity", state: "running" }]]);
+    expect(foldRows(nodeRows, new Map(), events).rows.get("n1")).toMatchObject({ state: "running", host, position: 12 });
+  });
+
   it("ends terminated without a host, listing the partial failures", () => {
     const partialFailures = [{ step: "SendStop", error: "agent unreachable" }];
     const events = stored("n1", [...provisioned, ["NodeTerminationRequested", { reason: "user", requestedBy: "user:u1" }], ["NodeTerminating", {}], ["NodeKeysDeleted", {}], ["NodeTerminated", { partialFailures }]]);

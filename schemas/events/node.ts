@@ -132,6 +132,12 @@ export const NodeMigrated = defineEvent({
   }),
 });
 
+/** R-MIG-2: the migration failed before the new host was ready; the node is back on its untouched old host, in `state`. */
+export const NodeMigrationAborted = defineEvent({
+  type: "NodeMigrationAborted", category: "node", version: 1,
+  schema: z.object({ nodeId: Id, reason: Reason, step: Step.optional(), state: NodeState, at: IsoTime }),
+});
+
 /** R-MIG-2 (and health): the node runs but not as it should. */
 export const NodeDegraded = defineEvent({
   type: "NodeDegraded", category: "node", version: 1,
@@ -147,5 +153,5 @@ export const NodeVersionsReported = defineEvent({
 export const nodeEvents = [
   NodeProvisionRequested, NodeKeysRecorded, NodeHostAssigned, NodeConfiguring, NodeStarting, NodeSyncing, NodeSynced, NodeInputsApplied, NodeProvisionFailed,
   NodeTerminationRequested, NodeTerminating, NodeKeysDeleted, NodeHostReleased, NodeTerminated,
-  NodeMigrationRequested, NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeDegraded, NodeVersionsReported,
+  NodeMigrationRequested, NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeMigrationAborted, NodeDegraded, NodeVersionsReported,
 ] as const;

@@ -21,6 +21,7 @@ export type NodeCommand =
   | { type: "StartMaintenance"; at: string }
   | { type: "MarkMigrating"; at: string }
   | { type: "CompleteMigration"; host: NodeHost; previousHostId: string; at: string }
+  | { type: "AbortMigration"; reason: string; step?: string; at: string }
   | { type: "MarkDegraded"; reason: string; step?: string; at: string }
   | { type: "ReportVersions"; agent?: string; node?: string; at: string };
 
@@ -136,6 +137,13 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       const { number, region, instanceType } = node.migration;
       return [{ type: "NodeMigrated", id: id(`migrated:${number}`), data: { nodeId, host: command.host, previousHostId: command.previousHostId, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), at } }];
     }
+    case "AbortMigration": {
+      // No migration pending: it already ended (a redelivery) or a termination took over.
+      if (!node.migration) return [];
+      if (!["maintenance", "migrating", ...SERVING].includes(node.state)) return refuse();
+      const state = node.migration.resumeState ?? node.state;
+      return [{ type: "NodeMigrationAborted", id: id(`migration-aborted:${node.migration.number}`), data: { nodeId, reason: command.reason, ...(command.step ? { step: command.step } : {}), state, at } }];
+    }
     case "MarkDegraded":
       if (node.state === "degraded") return [];
       if (!["running", "syncing", "maintenance", "migrating"].includes(node.state)) return refuse();
@@ -156,7 +164,7 @@ function targetOf(command: NodeCommand): string {
     MarkSynced: "running", RecordInputsApplied: "inputs_applied", FailProvision: "failed", RequestTermination: "termination_requested",
     MarkTerminating: "terminating", RecordKeysDeleted: "keys_deleted", ReleaseHost: "host_released", MarkTerminated: "terminated",
     RequestMigration: "migration_requested", StartMaintenance: "maintenance", MarkMigrating: "migrating", CompleteMigration: "syncing",
-    MarkDegraded: "degraded", ReportVersions: "versions_reported",
+    AbortMigration: "migration_aborted", MarkDegraded: "degraded", ReportVersions: "versions_reported",
   };
   return targets[command.type];
 }

@@ -194,6 +194,20 @@ describe("node decider: migration (R-MIG-1/2)", () => {
     given(h.running).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).then(InvalidTransitionError);
   });
 
+  it("aborts a migration that failed before the new host was ready: back to the state it served in (R-MIG-2)", () => {
+    const abort = cmd("AbortMigration", { reason: "no capacity", step: "ProvisionNewHost" });
+    const aborted = (state: "running" | "syncing" | "degraded") => ev("NodeMigrationAborted", { reason: "no capacity", step: "ProvisionNewHost", state });
+    given(h.migrating).when(abort).then([{ ...aborted("running"), id: "node:node_1:migration-aborted:1" }]);
+    given(h.maintenance).when(abort).then([aborted("running")]);
+    given(h.migrationRequested).when(abort).then([aborted("running")]);
+    given([...h.syncing, migrationRequested, maintenance, migrating]).when(abort).then([aborted("syncing")]);
+    expect(given(h.migrating).when(abort).state()).toMatchObject({ state: "running", migration: null, host });
+    given([...h.migrating, aborted("running")]).when(abort).then([]);
+    given([...h.migrating, aborted("running")]).when(request).then([{ ...migrationRequested, id: "node:node_1:migration-requested:2" }]);
+    given(h.running).when(abort).then([]);
+    given([...h.migrating, termRequested, terminating]).when(abort).then([]);
+  });
+
   it("degrades from running, syncing, maintenance or migrating (R-MIG-2), ending the migration", () => {
     for (const from of ["running", "syncing", "maintenance", "migrating"] as const) {
       given(h[from]).when(cmd("MarkDegraded", { reason: "new host failed", step: "RestoreSnapshot" })).then([degraded]);
@@ -241,6 +255,7 @@ const c = {
   migrating: cmd("MarkMigrating"),
   migrated: cmd("CompleteMigration", { host: host2, previousHostId: "h1" }),
   degraded: cmd("MarkDegraded", { reason: "r" }),
+  abort: cmd("AbortMigration", { reason: "r" }),
   versions: cmd("ReportVersions", { agent: "1" }),
 };
 const refused: Array<[From, keyof typeof c]> = [
@@ -255,6 +270,7 @@ const refused: Array<[From, keyof typeof c]> = [
   ["maintenance", "fail"], ["maintenance", "synced"], ["maintenance", "migrate"], ["maintenance", "migrated"],
   ["migrating", "fail"], ["migrating", "maintenance"], ["migrating", "synced"],
   ["degraded", "syncing"], ["degraded", "maintenance"], ["degraded", "migrating"],
+  ["terminated", "abort"], ["failed", "abort"],
   ["terminating", "keys"], ["terminating", "inputs"], ["terminating", "fail"], ["terminating", "migrate"], ["terminating", "degraded"], ["terminating", "synced"], ["terminating", "configuring"],
 ];
 describe("node decider: refusals", () => {

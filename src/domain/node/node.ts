@@ -1,7 +1,7 @@
 import type {
   EventOf, NodeProvisionRequested, NodeKeysRecorded, NodeHostAssigned, NodeConfiguring, NodeStarting, NodeSyncing, NodeSynced, NodeInputsApplied,
   NodeProvisionFailed, NodeTerminationRequested, NodeTerminating, NodeKeysDeleted, NodeHostReleased, NodeTerminated, NodeMigrationRequested,
-  NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeDegraded, NodeVersionsReported,
+  NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeMigrationAborted, NodeDegraded, NodeVersionsReported,
   NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason,
 } from "../../../schemas/events/index.js";
 
@@ -27,6 +27,7 @@ export type NodeEvent = (
   | EventOf<typeof NodeMaintenanceStarted>
   | EventOf<typeof NodeMigrating>
   | EventOf<typeof NodeMigrated>
+  | EventOf<typeof NodeMigrationAborted>
   | EventOf<typeof NodeDegraded>
   | EventOf<typeof NodeVersionsReported>
 ) & { id?: string };
@@ -41,6 +42,8 @@ export interface MigrationInProgress {
   region?: string;
   instanceType?: string;
   requestedAt: string;
+  /** The state the node served in when maintenance began: where an aborted migration leaves it. */
+  resumeState?: NodeState;
 }
 
 /** A node as the command side knows it. */
@@ -128,13 +131,15 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
       return { ...s, migration: { number, requestedBy, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), requestedAt: at }, counts: count("migrations") };
     }
     case "NodeMaintenanceStarted":
-      return { ...s, state: "maintenance" };
+      return { ...s, state: "maintenance", migration: s.migration && { ...s.migration, resumeState: s.state } };
     case "NodeMigrating":
       return { ...s, state: "migrating" };
     case "NodeMigrated": {
       const { host, region, instanceType } = event.data;
       return { ...s, state: "syncing", host, migration: null, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}) };
     }
+    case "NodeMigrationAborted":
+      return { ...s, state: event.data.state, migration: null };
     case "NodeDegraded":
       return { ...s, state: "degraded", migration: null, failure: { ...(event.data.step ? { step: event.data.step } : {}), reason: event.data.reason }, counts: count("degraded") };
     case "NodeVersionsReported": {
