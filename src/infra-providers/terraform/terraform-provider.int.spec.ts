@@ -190,6 +190,26 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     await provider.destroy(host);
   });
 
+  it("a first create whose cleanup destroy fails keeps its work dir, and the next create converges with the same token", async () => {
+    const { provider, issuer } = setup();
+    const markers = ["FAIL_APPLY", "FAIL_DESTROY"].map((m) => join(dir, "data", "terraform", m));
+    for (const m of markers) await writeFile(m, "");
+    let err: Error | undefined;
+    try {
+      err = await rejection(provider.create(spec("node-j")));
+    } finally {
+      for (const m of markers) await rm(m);
+    }
+    expect(err).toBeInstanceOf(HostCreateError);
+    expect(err?.message).toMatch(/InvalidParameterValue.*destroying what was created failed too.*UnauthorizedOperation.*is kept/);
+    expect(existsSync(join(dir, "data", "terraform", "node-j", "terraform.tfstate"))).toBe(true);
+    expect(issuer.revoked).toEqual([]);
+    const host = await provider.create(spec("node-j"));
+    expect(host.nodeId).toBe("node-j");
+    expect(issuer.issued).toEqual(["node-j"]);
+    await provider.destroy(host);
+  });
+
   it("a command past its timeout is interrupted (SIGINT) and the create fails with the timeout named", async () => {
     const { provider } = setup({ timeouts: { applyTimeoutMs: 300, interruptGraceMs: 2_000 } });
     const err = await rejection(provider.create(spec("slow-1")));

@@ -78,7 +78,14 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
   /** The token of an earlier create of this node (reused, so a re-apply does not change the host's user data). */
   const savedToken = async (tfvars: string): Promise<string | undefined> => {
     if (!existsSync(tfvars)) return undefined;
-    const parsed = TokenFile.safeParse(JSON.parse(await readFile(tfvars, "utf8")));
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(tfvars, "utf8"));
+    } catch (err) {
+      // no cause: a parse error quotes the file, which holds the token
+      throw new HostStateError(`cannot read ${tfvars}: ${(err as Error).name}`);
+    }
+    const parsed = TokenFile.safeParse(json);
     if (!parsed.success) throw new HostStateError(`${tfvars} does not hold the agent bootstrap token`);
     return parsed.data.agent_bootstrap_token;
   };
@@ -95,7 +102,8 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     const existing = await readTerraformHost(p.hostJson);
     const saved = await savedToken(p.tfvars);
     const secrets: string[] = saved ? [saved] : [];
-    let applyStarted = false;
+    // a saved token means an earlier create got as far as writing it: its apply may have created resources
+    let applyStarted = saved !== undefined;
     try {
       const token = saved ?? (await o.credentialIssuer.issueBootstrapToken(spec.nodeId)).token;
       secrets.push(token);
