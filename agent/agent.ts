@@ -73,8 +73,10 @@ export class Agent {
         components: () => this.components,
         setComponents: (c) => { this.components = c; },
         health: () => this.health(),
-        requestSealedDek: (id, pk) => this.link.requestSealedDek(id, pk),
-        requestSealedKeys: (id, pk) => this.link.requestSealedKeys(id, pk),
+        // The gateway hands out keys only for an acknowledged command: the ack (queued in the outbox
+        // before the handler runs) is sent first, or a fast key request would overtake it.
+        requestSealedDek: async (id, pk) => { await this.flush(); return this.link.requestSealedDek(id, pk); },
+        requestSealedKeys: async (id, pk) => { await this.flush(); return this.link.requestSealedKeys(id, pk); },
       }),
     });
     this.log.info({ subjects: subjects.all, outbox: await this.outbox.size() }, "agent connected");
