@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { CommandOf } from "../../schemas/agent/index.js";
 import { fetchVerified } from "../artifacts.js";
+import { agentDefaults } from "../defaults.js";
 import { ArtifactVerificationError, SnapshotError } from "../errors.js";
 import { loadKeyPaths } from "../key-files.js";
 import type { ProgressFn } from "../recipe.js";
@@ -40,15 +41,14 @@ export async function snapshotRestore(ctx: CommandContext, cmd: CommandOf<"SNAPS
   const protocol = new URL(url).protocol;
   if (!["file:", "http:", "https:"].includes(protocol)) throw new SnapshotError(`snapshot URL ${protocol} is not supported (file:, http:, https:)`, { code: "UNSUPPORTED_URL" });
   const staged = join(ctx.paths.staging, `snapshot-${cmd.id}.tar.gz`);
-  let last = -1;
+  // Throttled by time, not by percent: a file: source has no known size, and a long copy must keep reporting.
+  let last = 0;
   try {
     progress(0, `fetching snapshot ${snapshotId}`);
     await fetchVerified(url, sha256, staged, (got, total) => {
-      const pct = total ? Math.floor((got / total) * 40) : 10;
-      if (pct > last) {
-        last = pct;
-        progress(pct, `fetched ${(got / 1_048_576).toFixed(1)} MiB of snapshot ${snapshotId}`);
-      }
+      if (Date.now() - last < agentDefaults.snapshotProgressMs) return;
+      last = Date.now();
+      progress(total ? Math.floor((got / total) * 40) : 10, `fetched ${(got / 1_048_576).toFixed(1)} MiB of snapshot ${snapshotId}`);
     }).catch((err: unknown) => {
       if (err instanceof ArtifactVerificationError) throw new SnapshotError(`snapshot ${snapshotId}: sha256 mismatch; nothing was extracted`, { code: "SNAPSHOT_MISMATCH", cause: err });
       throw err;
