@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { CommandV1, CommandEventV1, HeartbeatRequestV1, RegisterRequestV1, agentSubjects, InvalidNodeIdError } from "./index.js";
+import { CommandV1, CommandEventV1, HeartbeatRequestV1, InjectKeysReplyV1, KeyReplyV1, KeyRequestV1, RegisterRequestV1, agentSubjects, InvalidNodeIdError } from "./index.js";
 
 const at = "2026-01-01T00:00:00.000Z";
 
@@ -37,5 +37,33 @@ describe("agent protocol schemas", () => {
     expect(RegisterRequestV1.safeParse({ ...reg, nodeId: "n1.>" }).success).toBe(false);
     expect(agentSubjects("n1", "t1").heartbeat).toBe("t1.agent.n1.heartbeat");
     expect(() => agentSubjects("a.*")).toThrow(InvalidNodeIdError);
+  });
+
+  it("INJECT_KEYS and SNAPSHOT_* payloads: paths stay relative, snapshots go to file: targets, restores verify a sha256", () => {
+    const cmd = (type: string, payload: unknown) => ({ v: 1, id: "c1", nodeId: "n1", issuedAt: at, type, payload });
+    const key = { keyName: "validator", path: "keys/v.key", format: "raw" };
+    expect(CommandV1.safeParse(cmd("INJECT_KEYS", { keyOwner: "node-old", keys: [key] })).success).toBe(true);
+    for (const bad of [{ ...key, path: "../v.key" }, { ...key, path: "/etc/v.key" }, { ...key, format: "pem" }, { ...key, mode: "777x" }, { ...key, keyName: "a/b" }]) {
+      expect(CommandV1.safeParse(cmd("INJECT_KEYS", { keyOwner: "node-old", keys: [bad] })).success, JSON.stringify(bad)).toBe(false);
+    }
+    expect(CommandV1.safeParse(cmd("INJECT_KEYS", { keyOwner: "node-old", keys: [key, { ...key, keyName: "other" }] })).success).toBe(false);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_CREATE", { snapshotId: "s1", target: "file:///var/snapshots/n1/" })).success).toBe(true);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_CREATE", { snapshotId: "s1", target: "https://x/y" })).success).toBe(false);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_CREATE", { snapshotId: "../s1", target: "file:///x/" })).success).toBe(false);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_CREATE", { snapshotId: "s1", target: "file:///x/", excludeKeys: false })).success).toBe(false);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_RESTORE", { snapshotId: "s1", url: "https://h/s1.tar.gz", sha256: "a".repeat(64) })).success).toBe(true);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_RESTORE", { snapshotId: "s1", url: "ftp://h/s1.tar.gz", sha256: "a".repeat(64) })).success).toBe(false);
+    expect(CommandV1.safeParse(cmd("SNAPSHOT_RESTORE", { snapshotId: "s1", url: "file:///s1.tar.gz" })).success).toBe(false);
+  });
+
+  it("key requests: capture_key keeps its DEK reply, inject_keys has its own reply of sealed keys", () => {
+    const req = { v: 1, nodeId: "n1", commandId: "c1", recipientPublicKey: Buffer.alloc(32, 1).toString("base64") };
+    expect(KeyRequestV1.parse({ ...req, purpose: "capture_key" }).purpose).toBe("capture_key");
+    expect(KeyRequestV1.parse({ ...req, purpose: "inject_keys" }).purpose).toBe("inject_keys");
+    expect(KeyRequestV1.safeParse({ ...req, purpose: "dump_keys" }).success).toBe(false);
+    expect(KeyReplyV1.safeParse({ v: 1, ok: true, sealedDek: "AAAA" }).success).toBe(true);
+    expect(InjectKeysReplyV1.safeParse({ v: 1, ok: true, keys: [{ keyName: "k", sealed: "AAAA" }] }).success).toBe(true);
+    expect(InjectKeysReplyV1.safeParse({ v: 1, ok: false, error: { code: "key_unavailable", message: "no key k" } }).success).toBe(true);
+    expect(InjectKeysReplyV1.safeParse({ v: 1, ok: true, sealedDek: "AAAA" }).success).toBe(false);
   });
 });
