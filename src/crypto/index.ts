@@ -6,5 +6,5 @@ export { serverPublicKey } from "./public-key.js";
 export { aesGcmEncrypt, aesGcmDecrypt } from "./aead.js";
 export { localKekProvider, masterKeyPath, type KekProvider } from "./kek.js";
 export { openKeyVault, type KeyVault, type EncryptedNodeKey } from "./key-vault.js";
-export { generateKey, keyMetadata, publicKeyOf, KeyType, type KeyMetadata, type GeneratedKey } from "./keygen.js";
+export { generateKey, keyMetadata, metadataOfPrivateKey, publicKeyOf, KeyType, type KeyMetadata, type GeneratedKey } from "./keygen.js";
 export { vaultDekProvider, vaultKeySource } from "./dek-provider.js";

@@ -40,14 +40,17 @@ export function publicKeyOf(type: KeyType, privateKey: Uint8Array): Uint8Array {
 
 /** Generates a key of the given type with the platform CSPRNG. */
 export function generateKey(type: KeyType): GeneratedKey {
-  if (type === "hex32") {
-    const privateKey = new Uint8Array(randomBytes(32));
-    return { metadata: { type, publicKey: "", fingerprint: `sha256:${bytesToHex(sha256(privateKey))}` }, privateKey };
-  }
-  const privateKey = type === "ed25519" ? ed25519.utils.randomSecretKey()
+  const privateKey = type === "hex32" ? new Uint8Array(randomBytes(32))
+    : type === "ed25519" ? ed25519.utils.randomSecretKey()
     : type === "secp256k1" ? secp256k1.utils.randomSecretKey()
     : bls12_381.utils.randomSecretKey();
-  return { metadata: keyMetadata(type, publicKeyOf(type, privateKey)), privateKey };
+  return { metadata: metadataOfPrivateKey(type, privateKey), privateKey };
+}
+
+/** The metadata of a stored private key (a retried key generation describes the key it kept). */
+export function metadataOfPrivateKey(type: KeyType, privateKey: Uint8Array): KeyMetadata {
+  if (type === "hex32") return { type, publicKey: "", fingerprint: `sha256:${bytesToHex(sha256(privateKey))}` };
+  return keyMetadata(type, publicKeyOf(type, privateKey));
 }
 
 /** Metadata of a public key. */

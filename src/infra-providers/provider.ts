@@ -7,6 +7,8 @@ export const NodeSpec = z.object({
   nodeType: z.string().min(1).optional(),
   region: z.string().min(1).optional(),
   instanceType: z.string().min(1).optional(),
+  /** Extra flags for the host's agent (the local provider only: dev and test profiles' `local.agent_args`). */
+  agentArgs: z.array(z.string().min(1).max(256)).max(32).optional(),
 });
 export type NodeSpec = z.infer<typeof NodeSpec>;
 

@@ -139,7 +139,7 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       credsFile = join(p.credentials, "agent.creds");
       bootstrap = { servers: [leafUrl], namespace, bootstrapCredsFile: o.operator.auth.paths.bootstrapCreds, tokenFile, credsFile };
     }
-    children.push(agentChild({ nodeId: spec.nodeId, leafUrl, dataDir: p.agentData, namespace, credsFile, logLevel: o.agentLogLevel ?? "info", extraArgs: o.agentArgs ?? [], log: join(p.logs, "agent.log") }));
+    children.push(agentChild({ nodeId: spec.nodeId, leafUrl, dataDir: p.agentData, namespace, credsFile, logLevel: o.agentLogLevel ?? "info", extraArgs: [...(o.agentArgs ?? []), ...(spec.agentArgs ?? [])], log: join(p.logs, "agent.log") }));
     await spawnSupervisor(d, supervisorSpec({ name: hostId, runDir: p.run, children, bootstrap, timings: t }));
     if (leafPort !== undefined) await waitForSupervisedPort(d, leafPort, `the leaf server of ${hostId}`, t.startTimeoutMs);
     const state: LocalHostState = {
