@@ -5,6 +5,7 @@ import { startApiRole } from "./api.js";
 import { startProjectorRole } from "./projector.js";
 import { startPaymentsRole } from "./payments.js";
 import { startWorkerRole } from "./worker.js";
+import { openLifecycleDeps } from "./lifecycle.js";
 import { startGatewayRole } from "./gateway.js";
 import { createAgentGateway } from "../gateway/gateway.js";
 import { localKekProvider, openKeyVault, vaultKeySource } from "../crypto/index.js";
@@ -44,7 +45,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR), maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
     }
     if (opts.roles.includes("worker")) {
-      running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger }) });
+      running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger, lifecycle: await openLifecycleDeps(env, conn, opts.logger) }) });
     }
     if (opts.roles.includes("gateway")) {
       // The vault-backed key source: agents get DEKs (CAPTURE_KEY) and node keys (INJECT_KEYS) sealed per request.

@@ -4,11 +4,7 @@ import type { Logger } from "../observability/logger.js";
 import { createSagaWorker, type SagaWorker } from "../saga/worker.js";
 import { createSagaStarter, type SagaStarter, type SagaTrigger } from "../saga/starter.js";
 import type { AnySaga } from "../saga/define.js";
-import { provision, provisionTrigger } from "../sagas/provision/provision.saga.js";
-
-/** Every saga of the product, and the events that start them (add a saga here when it exists). */
-export const productSagas: readonly AnySaga[] = [provision];
-export const productTriggers: readonly SagaTrigger[] = [provisionTrigger];
+import { productSagas, type LifecycleDeps } from "../sagas/index.js";
 
 /** The `worker` role: the saga worker plus the event → saga starter. */
 export interface WorkerRole { stop(): Promise<void>; isReady(): boolean; readonly workerId: string }
@@ -18,6 +14,8 @@ export async function startWorkerRole(opts: {
   nc: NatsConnection;
   names: Names;
   logger: Logger;
+  /** The node lifecycle sagas' effects; without them only `extraSagas` run (runtime tests). */
+  lifecycle?: LifecycleDeps;
   extraSagas?: readonly AnySaga[];
   triggers?: readonly SagaTrigger[];
   concurrency?: number;
@@ -25,11 +23,12 @@ export async function startWorkerRole(opts: {
   workerId?: string;
 }): Promise<WorkerRole> {
   const logger = opts.logger.child({ role: "worker" });
+  const product = opts.lifecycle ? productSagas(opts.lifecycle) : { sagas: [], triggers: [] };
   const worker: SagaWorker = createSagaWorker({
-    nc: opts.nc, names: opts.names, logger, sagas: [...productSagas, ...(opts.extraSagas ?? [])],
+    nc: opts.nc, names: opts.names, logger, sagas: [...product.sagas, ...(opts.extraSagas ?? [])],
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}), ...(opts.workerId ? { workerId: opts.workerId } : {}),
   });
-  const starter: SagaStarter = createSagaStarter({ nc: opts.nc, names: opts.names, triggers: opts.triggers ?? productTriggers, logger, workerId: worker.workerId });
+  const starter: SagaStarter = createSagaStarter({ nc: opts.nc, names: opts.names, triggers: opts.triggers ?? product.triggers, logger, workerId: worker.workerId });
   await worker.start();
   await starter.start();
   return {

@@ -5,7 +5,8 @@ import { z } from "zod";
 import { defineSaga, type AnySaga } from "./define.js";
 import { SagaDivergenceError } from "./errors.js";
 import { replayJournal } from "./replay.js";
-import { provision } from "../sagas/provision/provision.saga.js";
+import { provisionSaga } from "../sagas/provision/provision.saga.js";
+import type { ProvisionActivities } from "../sagas/provision/activities.js";
 import { tour } from "./testing/replay.sagas.js";
 import type { StoredJournalEntry } from "../../schemas/saga/journal.js";
 
@@ -14,8 +15,13 @@ const dir = resolve(import.meta.dirname, "fixtures");
 const fixture = (file: string) => JSON.parse(readFileSync(resolve(dir, file), "utf8")) as { sagaId: string; journal: StoredJournalEntry[] };
 const load = (file: string) => fixture(file).journal;
 const idOf = (file: string) => fixture(file).sagaId;
+/** Replay never runs an effect: every recorded step returns its journaled result. */
+const noEffects = new Proxy({ timeouts: { runTerraform: 1, agentReady: 1, commandAck: 1, commandCompletion: 1 } }, {
+  get: (t, k) => (k in t ? t[k as keyof typeof t] : () => { throw new Error(`activity ${String(k)} ran during replay`); }),
+}) as unknown as ProvisionActivities;
+const provision = provisionSaga(noEffects);
 /** The current code of every saga that has recorded journals. */
-const current: Record<string, AnySaga> = { provision, tour };
+const current: Record<string, AnySaga> = { provision: provision as unknown as AnySaga, tour };
 
 describe("recorded journals replay against the current saga code", () => {
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".journal.json"))) {
@@ -49,14 +55,15 @@ describe("recorded journals replay against the current saga code", () => {
 
 describe("divergence is reported with the step", () => {
   it("a renamed step", async () => {
-    const changed = defineSaga("provision", { input: provision.input, version: 1 }, async (ctx) => {
-      await ctx.step("RecordRequest", () => 1);
+    const file = "provision.completed.journal.json";
+    const changed = defineSaga("provision", { input: provision.input, version: 2 }, async (ctx) => {
+      await ctx.step("ValidateInputs", () => 1);
     });
-    const err = await replayJournal(changed, "provision-n1", load("provision.completed.journal.json")).catch((e: unknown) => e);
+    const err = await replayJournal(changed, idOf(file), load(file)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SagaDivergenceError);
-    expect((err as SagaDivergenceError).step).toBe("RecordRequest");
+    expect((err as SagaDivergenceError).step).toBe("ValidateInputs");
     expect((err as SagaDivergenceError).call).toBe(0);
-    expect((err as Error).message).toBe('saga provision-n1 diverged from its journal at call #0 (step "RecordRequest"): the code calls step "RecordRequest" where the journal has step "RecordProvisionRequest"');
+    expect((err as Error).message).toBe(`saga ${idOf(file)} diverged from its journal at call #0 (step "ValidateInputs"): the code calls step "ValidateInputs" where the journal has step "ValidateProvisionInputs"`);
   });
 
   it("a step inserted before recorded ones", async () => {

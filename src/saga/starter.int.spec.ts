@@ -6,6 +6,17 @@ import { createEventStore, NO_STREAM, type EventStore } from "../eventstore/even
 import { startWorkerRole, type WorkerRole } from "../roles/worker.js";
 import { createSagaClient, type SagaClient } from "./client.js";
 import { captureLogs, waitForEntry } from "./testing/harness.js";
+import { z } from "zod";
+import { defineSaga } from "./define.js";
+import { ProvisionInput, provisionTrigger } from "../sagas/provision/provision.saga.js";
+
+/** A stand-in with the provision saga's name and input: the product trigger is what is under test here. */
+const provisionStandIn = defineSaga("provision", { input: ProvisionInput, version: 1 }, async (ctx, input) => {
+  const recorded = await ctx.step("RecordProvisionRequest", (hb) => ({ nodeId: input.nodeId, subscriptionId: input.subscriptionId, requestKey: hb.idempotencyKey }));
+  await ctx.setStatus({ phase: "awaiting-release", nodeId: input.nodeId });
+  const release = await ctx.waitForSignal("ProvisionPlaceholderReleased", { schema: z.object({ by: z.string().optional() }).default({}) });
+  return { ...recorded, releasedBy: release.by ?? null };
+});
 
 const requested = (nodeId: string) => ({
   type: "NodeProvisionRequested",
@@ -26,7 +37,7 @@ describe.skipIf(!servicesAvailable())("sagas started by events", () => {
     nc = await connect({ servers: s.natsUrl });
     store = await createEventStore(nc, { names: s.names });
     await store.ensureStream();
-    role = await startWorkerRole({ nc, names: s.names, logger: logs.logger });
+    role = await startWorkerRole({ nc, names: s.names, logger: logs.logger, extraSagas: [provisionStandIn], triggers: [provisionTrigger(provisionStandIn)] });
     client = await createSagaClient({ nc, names: s.names });
   });
   afterAll(async () => {
@@ -36,7 +47,7 @@ describe.skipIf(!servicesAvailable())("sagas started by events", () => {
     await nc?.drain();
   });
 
-  it("NodeProvisionRequested delivered twice starts provision-<nodeId> exactly once; the placeholder runs end to end", async () => {
+  it("NodeProvisionRequested delivered twice starts provision-<nodeId> exactly once; the saga runs end to end", async () => {
     expect(role.isReady()).toBe(true);
     const ctx = { actor: "system:test", correlationId: "corr-prov" };
     const first = await store.append("node", "n1", [{ ...requested("n1"), id: "evt-1" }], { expected: NO_STREAM, ctx, now: new Date() });

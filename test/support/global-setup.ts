@@ -12,7 +12,7 @@ let stack: LocalStack | undefined;
 
 export default async function setup(project: TestProject) {
   const given = process.env.TEST_NATS_URL && process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL;
-  let services: { natsUrl: string; databaseUrl: string; redisUrl: string; available: boolean; reason?: string };
+  let services: { natsUrl: string; databaseUrl: string; redisUrl: string; natsLeafUrl?: string; available: boolean; reason?: string };
   if (given) {
     services = { natsUrl: process.env.TEST_NATS_URL!, databaseUrl: process.env.TEST_DATABASE_URL!, redisUrl: process.env.TEST_REDIS_URL!, available: true };
   } else {

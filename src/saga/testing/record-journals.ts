@@ -1,17 +1,17 @@
 /**
- * Records the journals kept in src/saga/fixtures/ (run: `npx tsx src/saga/testing/record-journals.ts`
+ * Records the tour journals kept in src/saga/fixtures/ (the provision journal is recorded from a real
+ * provisioning by src/sagas/provision/provision.int.spec.ts with RECORD_JOURNAL=1) (run: `npx tsx src/saga/testing/record-journals.ts`
  * with the test stack up). Re-record only on purpose: the fixtures are what old sagas look like.
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { namesFor } from "../../eventstore/subjects.js";
 import { defaults } from "../../config/defaults.js";
-import { provision } from "../../sagas/provision/provision.saga.js";
 import { sagaHarness, waitForEntry } from "./harness.js";
 import { tour } from "./replay.sagas.js";
 
 const names = namesFor(`rec${Date.now().toString(36)}`);
-const h = await sagaHarness(process.env.NATS_URL ?? `nats://127.0.0.1:${defaults.testStack.natsPort}`, names, [provision, tour]);
+const h = await sagaHarness(process.env.NATS_URL ?? `nats://127.0.0.1:${defaults.testStack.natsPort}`, names, [tour]);
 const out = resolve(import.meta.dirname, "../fixtures");
 const record = async (sagaId: string, file: string, signal: [string, unknown]) => {
   await waitForEntry(h.nc, names.sagaJournal(sagaId), () => h.client.history(sagaId), "SignalWaitStarted");
@@ -19,11 +19,6 @@ const record = async (sagaId: string, file: string, signal: [string, unknown]) =
   await h.client.waitForEnd(sagaId, { timeoutMs: 30_000 });
   writeFileSync(resolve(out, file), `${JSON.stringify({ sagaId, journal: await h.client.history(sagaId) }, null, 1)}\n`);
 };
-await h.client.start(provision, "provision-n1", {
-  nodeId: "n1", subscriptionId: "sub-1", userId: "user-1", paymentId: "pay-1", chainProfileId: "demo", nodeType: "full",
-  provider: "local", region: "local", instanceType: "process", requestedAt: "2026-01-01T00:00:00.000Z",
-});
-await record("provision-n1", "provision.completed.journal.json", ["ProvisionPlaceholderReleased", { by: "operator" }]);
 await h.client.start(tour, "tour-ok", { fail: false });
 await record("tour-ok", "tour.completed.journal.json", ["approve", { by: "alice" }]);
 await h.client.start(tour, "tour-fail", { fail: true });

@@ -1,29 +1,80 @@
-import { z } from "zod";
-import { defineSaga } from "../../saga/define.js";
-import { sagaTrigger } from "../../saga/starter.js";
+import type { z } from "zod";
+import { defineSaga, type SagaDefinition } from "../../saga/define.js";
+import { sagaTrigger, type SagaTrigger } from "../../saga/starter.js";
 import { NodeProvisionRequested } from "../../../schemas/events/node.js";
+import { failureRecorder, lifecycleRetry } from "../steps.js";
+import type { ProvisionActivities } from "./activities.js";
 
-/**
- * Placeholder of the provision saga (SPEC R-PROV): it records the request as a journaled step and
- * waits for `ProvisionPlaceholderReleased`, so that event → saga wiring runs end to end. The Node
- * lifecycle issue replaces the body with the real steps (ValidateProvisionInputs … MarkInputsApplied).
- */
 export const ProvisionInput = NodeProvisionRequested.schema;
 export type ProvisionInput = z.infer<typeof ProvisionInput>;
 
-export const provision = defineSaga("provision", { input: ProvisionInput, version: 1 }, async (ctx, input) => {
-  const recorded = await ctx.step("RecordProvisionRequest", (hb) => ({
-    nodeId: input.nodeId, subscriptionId: input.subscriptionId, chainProfileId: input.chainProfileId, requestKey: hb.idempotencyKey,
-  }));
-  await ctx.setStatus({ phase: "awaiting-release", nodeId: input.nodeId });
-  const release = await ctx.waitForSignal("ProvisionPlaceholderReleased", { schema: z.object({ by: z.string().optional() }).default({}) });
-  return { ...recorded, releasedBy: release.by ?? null };
-});
+/** The saga id of a node's provisioning: one per node, whatever the redeliveries of its request. */
+export const provisionSagaId = (nodeId: string): string => `provision-${nodeId}`;
 
-/** `NodeProvisionRequested` starts `provision-<nodeId>`: one saga per node, whatever the redeliveries. */
-export const provisionTrigger = sagaTrigger({
-  eventType: NodeProvisionRequested.type,
-  saga: provision,
-  sagaId: (e) => `provision-${(e.data as ProvisionInput).nodeId}`,
-  input: (e) => e.data as ProvisionInput,
-});
+/**
+ * The provision node saga (SPEC §5, R-PROV-1..3): the eleven steps in order, each a journaled step
+ * with its own timeout and retry class; the `?` steps run only when the inputs call for them. On any
+ * failure the compensations run newest first — the host is destroyed, the keys are shredded — and the
+ * first step's compensation, which runs last, marks the node `failed` with the step that failed.
+ * This file orchestrates only; every effect is in activities.ts (it imports their types alone).
+ */
+export function provisionSaga(act: ProvisionActivities): SagaDefinition<ProvisionInput, ProvisionResult> {
+  return defineSaga("provision", { input: ProvisionInput, version: 2 }, async (ctx, input) => {
+    const { step, failure } = failureRecorder(ctx);
+    const { nodeId } = input;
+
+    const plan = await step("ValidateProvisionInputs", (hb) => act.validateProvisionInputs(input, hb), {
+      retry: lifecycleRetry.validation,
+      compensate: (_r, hb) => act.markNodeFailed(nodeId, failure(), hb),
+    });
+    await step("GenerateNodeKeys", (hb) => act.generateNodeKeys(nodeId, plan, hb), {
+      compensate: (_k, hb) => act.deleteNodeKeys(nodeId, hb),
+    });
+    if (plan.userProvided.length > 0) {
+      await step("PrepareUserProvidedKeys", (hb) => act.prepareUserProvidedKeys(input, plan, hb));
+    }
+    const host = await step("RunTerraform", (hb) => act.runTerraform(input, plan, hb), {
+      retry: lifecycleRetry.infra, timeout: act.timeouts.runTerraform,
+      compensate: (h, hb) => act.destroyHost(nodeId, h, hb),
+    });
+    await step("WaitForAgentReady", (hb) => act.waitForAgentReady(host, hb), {
+      retry: lifecycleRetry.once, timeout: act.timeouts.agentReady,
+    });
+    const configure = await step("SendConfigureCommand", (hb) => act.sendConfigureCommand(input, host, hb), {
+      timeout: act.timeouts.commandAck,
+    });
+    await step("WaitForCommandCompletion", (hb) => act.waitForCommandCompletion(host, configure.commandId, hb), {
+      retry: lifecycleRetry.once, timeout: act.timeouts.commandCompletion,
+    });
+    if (plan.chainGenerated.length > 0) {
+      await step("CaptureChainGeneratedKeys", (hb) => act.captureChainGeneratedKeys(nodeId, host, plan, hb), {
+        timeout: act.timeouts.commandCompletion,
+      });
+    }
+    const injected = await step("InjectKeys", (hb) => act.injectKeys(nodeId, host, plan, hb), {
+      timeout: act.timeouts.commandCompletion,
+    });
+    await step("StartNode", (hb) => act.startNode(nodeId, host, hb), {
+      timeout: act.timeouts.commandCompletion,
+    });
+    await step("MarkInputsApplied", (hb) => act.markInputsApplied(input, plan, hb));
+    return { nodeId, host, keys: plan.keyNames, injected: injected.injected };
+  });
+}
+
+export interface ProvisionResult {
+  nodeId: string;
+  host: { provider: string; hostId: string; address: string; agentId: string };
+  keys: string[];
+  injected: string[];
+}
+
+/** `NodeProvisionRequested` starts `provision-<nodeId>` exactly once. */
+export function provisionTrigger(saga: SagaDefinition<ProvisionInput, unknown>): SagaTrigger {
+  return sagaTrigger({
+    eventType: NodeProvisionRequested.type,
+    saga,
+    sagaId: (e) => provisionSagaId((e.data as ProvisionInput).nodeId),
+    input: (e) => e.data as ProvisionInput,
+  });
+}

@@ -1,0 +1,192 @@
+import { createHash } from "node:crypto";
+import { generateKey, metadataOfPrivateKey, openSealedBox, type KeyMetadata, type KeyType } from "../../crypto/index.js";
+import { CaptureKeyResultV1 } from "../../../schemas/agent/index.js";
+import { CommandFailedError } from "../../commands/index.js";
+import type { StepHeartbeat } from "../../saga/define.js";
+import { NonRetryableError } from "../../saga/errors.js";
+import type { Duration } from "../../saga/duration.js";
+import type { NodeKeyMetadata } from "../../domain/node/node.js";
+import { lifecycleTimeouts, type LifecycleDeps, type NodeHost } from "../deps.js";
+import { applyNodeCommand, enqueueOnce, injectKeys, sendCommandAndWait, waitForAgentReady, deleteNodeKeys, destroyHost } from "../node-activities.js";
+import type { StepFailure } from "../steps.js";
+import { configureCommand } from "../recipes.js";
+import type { ProvisionInput } from "./provision.saga.js";
+
+/** A key of the node as the chain profile declares it (a secret input, R-IN-1). */
+export interface PlannedKey {
+  name: string;
+  keyType: string;
+  /** Where the agent writes it (or, chain-generated, reads it), relative to the chain data dir. */
+  path: string;
+  format: "raw" | "hex" | "base64" | "json";
+}
+
+/** What ValidateProvisionInputs resolved: the keys by source and the inputs to mark applied. */
+export interface ProvisionPlan {
+  generated: PlannedKey[];
+  userProvided: PlannedKey[];
+  chainGenerated: PlannedKey[];
+  keyNames: string[];
+  inputNames: string[];
+}
+
+/** The inputs do not satisfy the profile: provisioning cannot go on until a user provides them. */
+export class ProvisionInputsMissingError extends NonRetryableError {
+  override name = "ProvisionInputsMissingError";
+}
+
+/** The effects of the provision saga, one per step (SPEC §5), keyed for idempotence by the step. */
+export interface ProvisionActivities {
+  timeouts: { runTerraform: Duration; agentReady: Duration; commandAck: Duration; commandCompletion: Duration };
+  validateProvisionInputs(input: ProvisionInput, hb: StepHeartbeat): Promise<ProvisionPlan>;
+  generateNodeKeys(nodeId: string, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
+  prepareUserProvidedKeys(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
+  runTerraform(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeHost>;
+  waitForAgentReady(host: NodeHost, hb: StepHeartbeat): Promise<{ agentId: string; instanceId: string; agentVersion: string }>;
+  sendConfigureCommand(input: ProvisionInput, host: NodeHost, hb: StepHeartbeat): Promise<{ commandId: string }>;
+  waitForCommandCompletion(host: NodeHost, commandId: string, hb: StepHeartbeat): Promise<Record<string, unknown>>;
+  captureChainGeneratedKeys(nodeId: string, host: NodeHost, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
+  injectKeys(nodeId: string, host: NodeHost, plan: ProvisionPlan, hb: StepHeartbeat): Promise<{ injected: string[] }>;
+  startNode(nodeId: string, host: NodeHost, hb: StepHeartbeat): Promise<void>;
+  markInputsApplied(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<void>;
+  // compensations
+  deleteNodeKeys(nodeId: string, hb: StepHeartbeat): Promise<void>;
+  destroyHost(nodeId: string, host: NodeHost, hb: StepHeartbeat): Promise<void>;
+  markNodeFailed(nodeId: string, failure: StepFailure, hb: StepHeartbeat): Promise<void>;
+}
+
+const fingerprintOf = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+/** The vault's key types are generated here; other types (JSON key files, opaque secrets) come from users or chains. */
+const GENERATABLE = new Set<string>(["ed25519", "secp256k1", "bls12-381", "hex32"]);
+
+/** Builds the provision activities over the lifecycle deps. */
+export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
+  const l = lifecycleTimeouts(deps);
+
+  return {
+    timeouts: { runTerraform: l.runTerraformTimeoutMs, agentReady: l.agentReadyTimeoutMs, commandAck: l.commandAckTimeoutMs, commandCompletion: l.commandCompletionTimeoutMs },
+
+    async validateProvisionInputs(input) {
+      const resolved = await deps.inputs.resolveProvisionInputs(input.subscriptionId, input.chainProfileId);
+      if (resolved.missing.length > 0) {
+        throw new ProvisionInputsMissingError(`required provisioning inputs are missing: ${resolved.missing.join(", ")}`);
+      }
+      const keys = resolved.secrets.map((s) => ({ name: s.name, keyType: s.keyType, path: s.path, format: s.format, source: s.source }));
+      for (const k of keys) {
+        if (k.source === "generated" && !GENERATABLE.has(k.keyType)) throw new ProvisionInputsMissingError(`input ${k.name}: key type ${k.keyType} cannot be generated`);
+      }
+      const pick = (source: string): PlannedKey[] => keys.filter((k) => k.source === source).map(({ source: _s, ...k }) => k);
+      return {
+        generated: pick("generated"), userProvided: pick("user_provided"), chainGenerated: pick("chain_generated"),
+        keyNames: keys.map((k) => k.name), inputNames: resolved.applicable,
+      };
+    },
+
+    async generateNodeKeys(nodeId, plan, hb) {
+      await deps.vault.createDek(nodeId);
+      const out: NodeKeyMetadata[] = [];
+      for (const k of plan.generated) {
+        const type = k.keyType as KeyType;
+        let meta: KeyMetadata;
+        if (await deps.vault.readEncryptedKey(nodeId, k.name)) {
+          // A retried step: the key was made and stored by the attempt that crashed; keep it.
+          const plain = await deps.vault.decryptNodeKey(nodeId, k.name);
+          try { meta = metadataOfPrivateKey(type, plain); } finally { plain.fill(0); }
+        } else {
+          const key = generateKey(type);
+          meta = key.metadata;
+          await deps.vault.encryptNodeKey(nodeId, k.name, key.privateKey); // zeroes the private key
+        }
+        out.push({ name: k.name, type: meta.type, source: "generated", fingerprint: meta.fingerprint, ...(meta.publicKey ? { publicKey: meta.publicKey } : {}) });
+      }
+      await applyNodeCommand(deps, hb, nodeId, { type: "RecordNodeKeys", keys: out });
+      return out;
+    },
+
+    async prepareUserProvidedKeys(input, plan, hb) {
+      const pair = await deps.serverKeyPair();
+      const out: NodeKeyMetadata[] = [];
+      for (const k of plan.userProvided) {
+        const sealed = await deps.inputs.readSealedSecret(input.subscriptionId, k.name);
+        if (!sealed) {
+          // Already moved into the vault by an earlier attempt (the sealed copy is deleted only after apply).
+          if (await deps.vault.readEncryptedKey(input.nodeId, k.name)) continue;
+          throw new ProvisionInputsMissingError(`input ${k.name}: the sealed secret is gone`);
+        }
+        const plain = openSealedBox(sealed, pair);
+        const fingerprint = fingerprintOf(plain);
+        await deps.vault.encryptNodeKey(input.nodeId, k.name, plain); // zeroes plain
+        out.push({ name: k.name, type: k.keyType, source: "user_provided", fingerprint });
+      }
+      if (out.length > 0) await applyNodeCommand(deps, hb, input.nodeId, { type: "RecordNodeKeys", keys: out });
+      return out;
+    },
+
+    async runTerraform(input, _plan, hb) {
+      const agentId = input.nodeId;
+      hb();
+      const host = await deps.providers(input.provider).create({
+        nodeId: agentId, chainProfileId: input.chainProfileId, nodeType: input.nodeType, region: input.region, instanceType: input.instanceType,
+        ...(deps.agentArgsFor ? { agentArgs: [...deps.agentArgsFor(input.chainProfileId)] } : {}),
+      });
+      const assigned: NodeHost = { provider: host.provider, hostId: host.hostId, address: host.address, agentId };
+      await applyNodeCommand(deps, hb, input.nodeId, { type: "AssignHost", host: assigned });
+      return assigned;
+    },
+
+    waitForAgentReady: (host, hb) => waitForAgentReady(deps, host, hb),
+
+    async sendConfigureCommand(input, host, hb) {
+      await applyNodeCommand(deps, hb, input.nodeId, { type: "MarkConfiguring" });
+      const command = await configureCommand(deps, input.chainProfileId, input.nodeType);
+      const commandId = await enqueueOnce(deps, host.agentId, command, hb);
+      try {
+        await deps.commands.waitForCommandAck({ nodeId: host.agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) });
+      } catch (err) {
+        // The agent took it and it already failed: that is the next step's verdict, not a reason to send it again.
+        if (!(err instanceof CommandFailedError)) throw err;
+      }
+      return { commandId };
+    },
+
+    waitForCommandCompletion: (host, commandId, hb) =>
+      deps.commands.waitForCommandCompletion({ nodeId: host.agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) }),
+
+    async captureChainGeneratedKeys(nodeId, host, plan, hb) {
+      const out: NodeKeyMetadata[] = [];
+      for (const k of plan.chainGenerated) {
+        const result = await sendCommandAndWait(deps, host.agentId, { type: "CAPTURE_KEY", payload: { keyName: k.name, keyPath: k.path, keyType: k.keyType } }, hb, k.name);
+        const ciphertext = Buffer.from(CaptureKeyResultV1.parse(result).ciphertext, "base64");
+        await deps.vault.importCapturedKey(nodeId, k.name, ciphertext);
+        const plain = await deps.vault.decryptNodeKey(nodeId, k.name);
+        try {
+          out.push({ name: k.name, type: k.keyType, source: "chain_generated", fingerprint: fingerprintOf(plain) });
+        } finally { plain.fill(0); }
+      }
+      await applyNodeCommand(deps, hb, nodeId, { type: "RecordNodeKeys", keys: out });
+      return out;
+    },
+
+    injectKeys: (nodeId, host, plan, hb) => injectKeys(deps, nodeId, host, [...plan.generated, ...plan.userProvided].map((k) => ({ keyName: k.name, path: k.path, format: k.format })), hb),
+
+    async startNode(nodeId, host, hb) {
+      await applyNodeCommand(deps, hb, nodeId, { type: "MarkStarting" });
+      await sendCommandAndWait(deps, host.agentId, { type: "START", payload: {} }, hb);
+      await applyNodeCommand(deps, hb, nodeId, { type: "MarkSyncing" });
+      await deps.syncWatcher.watchNodeSync(host.agentId, nodeId);
+    },
+
+    async markInputsApplied(input, plan, hb) {
+      const at = deps.now();
+      await deps.inputs.markInputsApplied(input.subscriptionId, input.nodeId, plan.inputNames, at);
+      await applyNodeCommand(deps, hb, input.nodeId, { type: "RecordInputsApplied", subscriptionId: input.subscriptionId, inputs: plan.inputNames });
+      // The sealed copies served their purpose: the keys now live only under the node's DEK.
+      await deps.inputs.deleteSealedSecrets(input.subscriptionId);
+    },
+
+    deleteNodeKeys: (nodeId, hb) => deleteNodeKeys(deps, nodeId, hb),
+    destroyHost: (nodeId, host, hb) => destroyHost(deps, nodeId, host, hb),
+    markNodeFailed: (nodeId, failure, hb) => applyNodeCommand(deps, hb, nodeId, { type: "FailProvision", step: failure.step, reason: failure.reason }),
+  };
+}

@@ -1,0 +1,78 @@
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { existsSync } from "node:fs";
+import { servicesAvailable } from "../../../test/support/services.js";
+import { startLifecycleSystem, type LifecycleSystem } from "../testing/lifecycle-system.js";
+import { provisionSagaId } from "./provision.saga.js";
+import { terminateSagaId } from "../terminate/terminate.saga.js";
+import { hostIdFor, hostPaths } from "../../infra-providers/index.js";
+import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+
+const STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "WaitForAgentReady", "SendConfigureCommand", "WaitForCommandCompletion", "InjectKeys", "StartNode", "MarkInputsApplied"];
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe.skipIf(!servicesAvailable())("provision and terminate sagas on the local provider", () => {
+  let sys: LifecycleSystem;
+  beforeAll(async () => { sys = await startLifecycleSystem("prov"); }, 120_000);
+  afterAll(async () => { await sys?.close(); }, 120_000);
+
+  it("provisions a demo node to running with the eleven steps in order, then terminates it leaving nothing", async () => {
+    const nodeId = await sys.requestProvision();
+    const end = await sys.sagas.waitForEnd(provisionSagaId(nodeId), { timeoutMs: 120_000 });
+    expect(end.status, JSON.stringify(end)).toBe("completed");
+    const steps = (await sys.sagas.history(provisionSagaId(nodeId))).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
+    expect(steps).toEqual(STEPS);
+    // `RECORD_JOURNAL=1` keeps this journal as the replay fixture of provision v2 (src/saga/replay.unit.spec.ts).
+    if (process.env.RECORD_JOURNAL === "1") {
+      const fixture = resolve(import.meta.dirname, "../../saga/fixtures/provision.completed.journal.json");
+      writeFileSync(fixture, `${JSON.stringify({ sagaId: provisionSagaId(nodeId), journal: await sys.sagas.history(provisionSagaId(nodeId)) }, null, 1)}\n`);
+    }
+
+    const running = await until("node running", async () => {
+      const { state } = await sys.nodes.load(nodeId);
+      return state?.state === "running" ? state : undefined;
+    });
+    expect(running.host).toMatchObject({ provider: "local", agentId: nodeId, hostId: hostIdFor(nodeId) });
+    const agent = await sys.commands.readAgentState(nodeId);
+    expect((agent?.health as { blockHeight?: number }).blockHeight).toBeGreaterThan(0);
+    const hostDir = hostPaths(join(sys.dataDir, "hosts"), hostIdFor(nodeId)).dir;
+    expect(existsSync(hostDir)).toBe(true);
+
+    await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "user", requestedBy: "alice", at: new Date().toISOString() }, { actor: "user:alice", correlationId: "t" }, new Date());
+    const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
+    expect(t.status, JSON.stringify(t)).toBe("completed");
+    expect(t.result).toMatchObject({ nodeId, terminated: true, partialFailures: [] });
+    expect((await sys.nodes.load(nodeId)).state?.state).toBe("terminated");
+    expect(existsSync(hostDir)).toBe(false);
+    expect(await sys.hostsOnDisk()).not.toContain(hostIdFor(nodeId));
+  }, 240_000);
+
+  it("an agent that never registers: compensation destroys the host, shreds the keys and marks the node failed", async () => {
+    const nodeId = await sys.requestProvision({ chainProfileId: "demo-agent-silent" });
+    const end = await sys.sagas.waitForEnd(provisionSagaId(nodeId), { timeoutMs: 120_000 });
+    expect(end.status).toBe("compensated");
+    const { state } = await sys.nodes.load(nodeId);
+    expect(state).toMatchObject({ state: "failed" });
+    expect(JSON.stringify(state)).toContain("WaitForAgentReady");
+    expect(await sys.hostsOnDisk()).not.toContain(hostIdFor(nodeId));
+  }, 180_000);
+
+  it("a CONFIGURE that fails on the host: compensated, node failed at WaitForCommandCompletion", async () => {
+    const nodeId = await sys.requestProvision({ chainProfileId: "demo-configure-fails" });
+    const end = await sys.sagas.waitForEnd(provisionSagaId(nodeId), { timeoutMs: 120_000 });
+    expect(end.status).toBe("compensated");
+    const { state } = await sys.nodes.load(nodeId);
+    expect(state).toMatchObject({ state: "failed" });
+    expect(JSON.stringify(state)).toContain("WaitForCommandCompletion");
+    expect(await sys.hostsOnDisk()).not.toContain(hostIdFor(nodeId));
+  }, 180_000);
+});
