@@ -49,23 +49,41 @@ export function commandHandler<Command, State, Event extends NewEvent>(store: Ev
 
   async function current(id: string, fresh: boolean) {
     const cached = fresh ? undefined : cache.get(id);
-    if (cached) return cached;
+    if (cached) return { ...cached, cached: true };
     const loaded = await store.load(decider.category, id);
     const state = loaded.events.reduce((s, e) => decider.evolve(s, e as unknown as Event), decider.initialState());
-    return { state, rev: { lastSequence: loaded.lastSequence, version: loaded.version } };
+    return { state, rev: { lastSequence: loaded.lastSequence, version: loaded.version }, cached: false };
+  }
+
+  /**
+   * Decides on the cached state when there is one. A cached state may be stale (another process
+   * appended since), and only an append would notice; so a refusal or a no-op decided on it is
+   * decided again on a fresh load before it is believed.
+   */
+  async function decideOn(id: string, command: Command, fresh: boolean): Promise<{ state: State; rev: StreamRevision; decided: Event[] }> {
+    const c = await current(id, fresh);
+    let decided: Event[];
+    try {
+      decided = decider.decide(command, c.state);
+    } catch (err) {
+      if (!c.cached) throw err;
+      cache.delete(id);
+      return decideOn(id, command, true);
+    }
+    if (decided.length === 0 && c.cached) return decideOn(id, command, true);
+    return { state: c.state, rev: c.rev, decided };
   }
 
   return {
     /** Reads the current state of an aggregate (from the store; for command-side checks only). */
     async load(id: string): Promise<{ state: State; revision: StreamRevision }> {
       const c = await current(id, true);
-      cache.set(id, c);
+      cache.set(id, { state: c.state, rev: c.rev });
       return { state: c.state, revision: c.rev };
     },
     async handle(id: string, command: Command, ctx: EventContext, now: Date): Promise<HandleResult<State>> {
       for (let attempt = 0; ; attempt++) {
-        const { state, rev } = await current(id, attempt > 0);
-        const decided = decider.decide(command, state);
+        const { state, rev, decided } = await decideOn(id, command, attempt > 0);
         if (decided.length === 0) {
           cache.set(id, { state, rev });
           return { state, events: [], position: rev.lastSequence };
