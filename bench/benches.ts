@@ -2,6 +2,7 @@ import { benchAppend } from "./append.js";
 import { benchApi } from "./api.js";
 import { agentsOptionsFromEnv, benchAgents } from "./agents.js";
 import { benchProjectionCatchup } from "./projection-catchup.js";
+import { benchProvision } from "./provision.js";
 import { benchSagas, natsWithDefaultFsync } from "./saga.js";
 
 export interface BenchServices { natsUrl: string; databaseUrl: string; redisUrl: string }
@@ -24,4 +25,6 @@ export const benches: Record<string, (s: BenchServices) => Promise<unknown>> = {
     return benchSagas({ natsUrl: s.natsUrl });
   },
   agents: (s) => benchAgents({ redisUrl: s.redisUrl, ...agentsOptionsFromEnv() }),
+  // 50 demo nodes at once through one control-plane process vs. the same hosts and commands driven raw (NODES=5 to try it).
+  provision: (s) => benchProvision({ ...s, ...(process.env.NODES ? { nodes: Number(process.env.NODES) } : {}) }),
 };
