@@ -5,6 +5,7 @@
  * (journal, event store, node aggregate, projector, api, worker slots) and nothing of the hosts.
  */
 import { readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { Redis } from "ioredis";
@@ -14,7 +15,7 @@ import { defaults } from "../src/config/defaults.js";
 import type { Names } from "../src/eventstore/subjects.js";
 import { loadChainProfiles } from "../src/chain-profiles/index.js";
 import { createCommands, type Commands } from "../src/commands/index.js";
-import { createLocalProvider, type LocalProvider } from "../src/infra-providers/index.js";
+import { createLocalProvider, HostCreateError, type LocalProvider } from "../src/infra-providers/index.js";
 import { freePort } from "../src/nats-auth/cluster.js";
 import { configureCommand } from "../src/sagas/recipes.js";
 import type { LifecycleDeps } from "../src/sagas/index.js";
@@ -45,7 +46,7 @@ export async function spawnRoles(roles: string[], env: Record<string, string>): 
  * awaited, then its first healthy heartbeat (what turns a syncing node `running`). The gateway role
  * (a child process) is the only control-plane code on the path.
  */
-export async function rawProvisions(o: { redisUrl: string; natsLeafUrl: string; names: Names; dataDir: string; nodes: number; gatewayEnv: Record<string, string> }): Promise<{ times: ProvisionTimes[]; seconds: number; gateway: TsProcess; provider: LocalProvider }> {
+export async function rawProvisions(o: { redisUrl: string; natsLeafUrl: string; names: Names; dataDir: string; nodes: number; gatewayEnv: Record<string, string> }): Promise<{ times: ProvisionTimes[]; failures: string[]; seconds: number; gateway: TsProcess; provider: LocalProvider }> {
   const gateway = await spawnRoles(["gateway"], o.gatewayEnv);
   const provider = createLocalProvider({ dataDir: o.dataDir, hubLeafUrls: [o.natsLeafUrl], namespace: o.names.namespace, agentLogLevel: "warn" });
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 3 });
@@ -54,24 +55,44 @@ export async function rawProvisions(o: { redisUrl: string; natsLeafUrl: string; 
     const recipeDeps = { profiles: await loadChainProfiles(), projectRoot, freePort } satisfies Pick<LifecycleDeps, "profiles" | "projectRoot" | "freePort">;
     const ids = Array.from({ length: o.nodes }, (_, i) => `raw${i}`);
     const times: ProvisionTimes[] = [];
+    const failures: string[] = [];
     const t0 = performance.now();
+    // Every provision settles before this returns (none still creating a host while the bench cleans up).
     await pool(ids, ids.length, async (nodeId) => {
       const started = performance.now();
-      await provider.create({ nodeId, chainProfileId: "demo", nodeType: "full", region: "local", instanceType: "process" });
-      await until(async () => (await commands.readAgentState(nodeId)) !== undefined);
-      const configure = await configureCommand(recipeDeps as LifecycleDeps, "demo", "full");
-      await runCommand(commands, nodeId, { ...configure, id: `cmd-${nodeId}-configure` });
-      await runCommand(commands, nodeId, { type: "START", payload: {}, id: `cmd-${nodeId}-start` });
-      const completedMs = performance.now() - started;
-      await until(async () => ((await commands.readAgentState(nodeId))?.health as { status?: string } | undefined)?.status === "healthy");
-      times.push({ completedMs, runningMs: performance.now() - started });
+      try {
+        await createWithRetry(provider, nodeId);
+        await until(async () => (await commands.readAgentState(nodeId)) !== undefined);
+        const configure = await configureCommand(recipeDeps as LifecycleDeps, "demo", "full");
+        await runCommand(commands, nodeId, { ...configure, id: `cmd-${nodeId}-configure` });
+        await runCommand(commands, nodeId, { type: "START", payload: {}, id: `cmd-${nodeId}-start` });
+        const completedMs = performance.now() - started;
+        await until(async () => ((await commands.readAgentState(nodeId))?.health as { status?: string } | undefined)?.status === "healthy");
+        times.push({ completedMs, runningMs: performance.now() - started });
+      } catch (err) {
+        failures.push(`${nodeId}: ${(err as Error).message}`);
+      }
     });
-    return { times, seconds: (performance.now() - t0) / 1000, gateway, provider };
+    return { times, failures, seconds: (performance.now() - t0) / 1000, gateway, provider };
   } catch (err) {
     await gateway.stop();
     throw err;
   } finally {
     redis.disconnect();
+  }
+}
+
+/** provider.create with the retries RunTerraform gets (defaults.saga.retry.infra), so a host slow to start under load is not a failure here only. */
+async function createWithRetry(provider: LocalProvider, nodeId: string): Promise<void> {
+  const r = defaults.saga.retry.infra;
+  for (let attempt = 1, backoff: number = r.initialBackoffMs; ; attempt++, backoff = Math.min(r.maxBackoffMs, backoff * r.backoffCoefficient)) {
+    try {
+      await provider.create({ nodeId, chainProfileId: "demo", nodeType: "full", region: "local", instanceType: "process" });
+      return;
+    } catch (err) {
+      if (!(err instanceof HostCreateError) || attempt >= r.maxAttempts) throw err;
+      await delay(backoff);
+    }
   }
 }
 
@@ -102,11 +123,13 @@ export function machineLoad(): { end(): { busyPct: number; load1: number; cores:
   };
 }
 
-/** Every host the provider knows (complete or not) is destroyed, so no supervisor, agent or chain node outlives the bench. */
+/** Every host directory (complete or half-created) is destroyed, so no supervisor, agent or chain node outlives the bench. */
 export async function destroyAllHosts(provider: LocalProvider): Promise<number> {
-  const hosts = await provider.list().catch(() => []);
-  await pool(hosts, 8, async (h) => { await provider.destroy(h).catch((err: unknown) => console.error(`  destroy ${h.hostId}: ${(err as Error).message}`)); });
-  return hosts.length;
+  const hostIds = (await readdir(provider.hostsDir).catch(() => [] as string[])).filter((name) => name.startsWith("h-"));
+  await pool(hostIds, 8, async (hostId) => {
+    await provider.destroy({ hostId, nodeId: hostId.slice(2) }).catch((err: unknown) => console.error(`  destroy ${hostId}: ${(err as Error).message}`));
+  });
+  return hostIds.length;
 }
 
 /** A run's streams (events, sagas, KV and object buckets all carry the namespace), Redis keys and read-model schema go. */

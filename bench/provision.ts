@@ -106,7 +106,7 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const ratio = (a: number, b: number) => fmt(a / b, 2);
     const out = {
       nodes: n, sagaConcurrency: defaults.saga.concurrency, saga: { seconds: secs, running: done.length, failed, runningP50Ms: p(done, "runningMs", 50), runningP99Ms: p(done, "runningMs", 99), completedP50Ms: p(done, "completedMs", 50), completedP99Ms: p(done, "completedMs", 99) },
-      raw: { seconds: raw.seconds, runningP50Ms: p(rawAll, "runningMs", 50), runningP99Ms: p(rawAll, "runningMs", 99), completedP50Ms: p(rawAll, "completedMs", 50), completedP99Ms: p(rawAll, "completedMs", 99) },
+      raw: { seconds: raw.seconds, running: rawAll.length, failures: raw.failures, runningP50Ms: p(rawAll, "runningMs", 50), runningP99Ms: p(rawAll, "runningMs", 99), completedP50Ms: p(rawAll, "completedMs", 50), completedP99Ms: p(rawAll, "completedMs", 99) },
       controlPlane: { peakRssMb: w.peakRss.controlPlane! / 2 ** 20, hwmMb: w.hwm.controlPlane! / 2 ** 20, cpuSeconds: w.cpu.controlPlane! }, rawGatewayHwmMb: gatewayHwm / 2 ** 20,
       machine: { saga: sagaMachine, raw: rawMachine },
     };
@@ -114,7 +114,7 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
     console.log(`${n} demo nodes (local provider) requested at once; one control-plane process (projector+worker+gateway+api), worker concurrency ${out.sagaConcurrency}, agent heartbeat ${defaults.commands.heartbeatIntervalMs} ms`);
     console.log(`  saga : all running after ${fmt(s.seconds, 1)} s (${s.running} running, ${s.failed} not) | request → running p50 ${sec(s.runningP50Ms)}, p99 ${sec(s.runningP99Ms)} | request → saga completed p50 ${sec(s.completedP50Ms)}, p99 ${sec(s.completedP99Ms)}`);
-    console.log(`  raw  : all healthy after ${fmt(r.seconds, 1)} s | create → healthy heartbeat p50 ${sec(r.runningP50Ms)}, p99 ${sec(r.runningP99Ms)} | create → START completed p50 ${sec(r.completedP50Ms)}, p99 ${sec(r.completedP99Ms)}  (provider.create + CONFIGURE + START via createCommands, gateway role only)`);
+    console.log(`  raw  : all healthy after ${fmt(r.seconds, 1)} s (${r.running} healthy, ${r.failures.length} not${r.failures.length ? `; first: ${r.failures[0]}` : ""}) | create → healthy heartbeat p50 ${sec(r.runningP50Ms)}, p99 ${sec(r.runningP99Ms)} | create → START completed p50 ${sec(r.completedP50Ms)}, p99 ${sec(r.completedP99Ms)}  (provider.create + CONFIGURE + START via createCommands, gateway role only)`);
     console.log(`  saga / raw: all ${ratio(s.seconds, r.seconds)}× | running p50 ${ratio(s.runningP50Ms, r.runningP50Ms)}×, p99 ${ratio(s.runningP99Ms, r.runningP99Ms)}× | completed p50 ${ratio(s.completedP50Ms, r.completedP50Ms)}×, p99 ${ratio(s.completedP99Ms, r.completedP99Ms)}×`);
     console.log(`  control plane: peak RSS ${fmt(out.controlPlane.peakRssMb)} MB sampled every 500 ms (VmHWM ${fmt(out.controlPlane.hwmMb)} MB, startup included), ${fmt(out.controlPlane.cpuSeconds, 1)} CPU s in the window | raw run's gateway-only process VmHWM ${fmt(out.rawGatewayHwmMb)} MB`);
     console.log(`  machine (${sagaMachine.cores} cores, hosts' processes included): saga window CPU busy ${fmt(sagaMachine.busyPct)}%, load1 ${fmt(sagaMachine.load1, 2)} | raw window CPU busy ${fmt(rawMachine.busyPct)}%, load1 ${fmt(rawMachine.load1, 2)}`);
