@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   PAYMENTS_MAX_DELIVER: z.coerce.number().int().positive().default(defaults.payments.maxDeliver),
   PAYMENTS_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.payments.ackWaitMs),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.payments.idempotencyTtlSeconds),
+  /** SAGA_ACK_WAIT_MS: how long a dead worker's saga task waits before another worker takes it over (the lease). */
+  SAGA_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.saga.ackWaitMs),
   /** Where `nodeplane nats init` keeps the operator, account keys, JWTs and TLS files (default `<NODEPLANE_DATA_DIR>/nats-auth`). */
   NATS_AUTH_DIR: z.string().min(1).optional(),
   NATS_LEAFNODE_PORT: z.coerce.number().int().min(0).max(65535).default(defaults.natsAuth.leafnodePort),

@@ -45,7 +45,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR), maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
     }
     if (opts.roles.includes("worker")) {
-      running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger, lifecycle: await openLifecycleDeps(env, conn, opts.logger) }) });
+      running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger, ackWaitMs: env.SAGA_ACK_WAIT_MS, lifecycle: await openLifecycleDeps(env, conn, opts.logger) }) });
     }
     if (opts.roles.includes("gateway")) {
       // The vault-backed key source: agents get DEKs (CAPTURE_KEY) and node keys (INJECT_KEYS) sealed per request.
