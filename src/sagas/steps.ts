@@ -12,8 +12,11 @@ export interface StepFailure {
 export const lifecycleRetry = {
   /** Input validation cannot succeed by trying again: the saga fails at once. */
   validation: retryProfiles.once,
-  /** Cloud calls: throttling and transient API errors are common, so several spaced attempts. */
-  infra: retryProfiles.infra,
+  /**
+   * Cloud calls: throttling and transient API errors are common, so several spaced attempts; a
+   * placement the provider cannot serve, or a provider that is not installed, fails at once.
+   */
+  infra: retryProfile(defaults.saga.retry.infra, ["InvalidNodeSpecError", "TerraformNotInstalledError", "NoInfrastructureProviderError", "ModuleRegistryError"]),
   /** Liveness waits already tolerate gaps inside one attempt (R-CMD-3); a second attempt would only repeat the verdict. */
   once: retryProfiles.once,
   default: retryProfiles.default,

@@ -43,6 +43,8 @@ export interface LocalProvider extends InfrastructureProvider<LocalHost> {
 }
 
 const SHARED = "_shared-leaf";
+/** The one region of the local provider (chain profiles place local nodes in it). */
+const LOCAL_REGION = "local";
 
 /** True while any host directory exists (complete or being created). */
 function hasHostDirs(hostsDir: string): boolean {
@@ -90,6 +92,8 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
   };
 
   const createHost = async (spec: NodeSpec): Promise<LocalHost> => {
+    // This machine is the only place the local provider can put a host: any other region is a placement it cannot serve.
+    if (spec.region !== undefined && spec.region !== LOCAL_REGION) throw new InvalidNodeSpecError(`the local provider places hosts in region "${LOCAL_REGION}" only, not "${spec.region}"`);
     const hostId = hostIdFor(spec.nodeId);
     const p = hostPaths(hostsDir, hostId);
     const d = supervisedDir(p.dir);

@@ -97,7 +97,14 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       // The old node stops first, so the snapshot is a consistent copy of its chain data.
       await sendCommandAndWait(deps, d.host.agentId, { type: "STOP", payload: { graceMs: l.stopGraceMs } }, hb, "stop-old");
       const snapshotId = `${d.nodeId}-m${input.migration}`;
-      const r = await sendCommandAndWait(deps, d.host.agentId, { type: "SNAPSHOT_CREATE", payload: { snapshotId, target: snapshotTarget(deps.dataDir, d.nodeId) } }, hb, "snapshot");
+      let r: Record<string, unknown>;
+      try {
+        r = await sendCommandAndWait(deps, d.host.agentId, { type: "SNAPSHOT_CREATE", payload: { snapshotId, target: snapshotTarget(deps.dataDir, d.nodeId) } }, hb, "snapshot");
+      } catch (err) {
+        // No backup, no move: the old node serves again while the step is retried or the migration is undone.
+        await sendCommandAndWait(deps, d.host.agentId, { type: "START", payload: {} }, hb, "restart-old").catch((e: unknown) => deps.logger.error({ err: e, nodeId: d.nodeId }, "the old node could not be started again after a failed snapshot"));
+        throw err;
+      }
       const made = SnapshotCreateResultV1.safeParse(r);
       if (!made.success) throw new MigrationNotPossibleError(`the old host's snapshot ${snapshotId} came back malformed: ${made.error.issues[0]?.message}`);
       return { snapshotId, url: made.data.url, sha256: made.data.sha256, bytes: made.data.bytes };

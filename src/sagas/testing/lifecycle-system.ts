@@ -20,6 +20,8 @@ const root = resolve(import.meta.dirname, "../../..");
 export interface LifecycleSystem {
   s: TestServices;
   env: Env;
+  /** The variables `env` was built from (over process.env): a child process given them joins this system (e.g. `nodeplane role worker`). */
+  childEnv: Record<string, string>;
   dataDir: string;
   nc: NatsConnection;
   store: EventStore;
@@ -41,19 +43,20 @@ export async function startLifecycleSystem(label: string, o: { roles?: readonly 
   const s = testServices(label);
   if (!s.natsLeafUrl) throw new Error("the test stack has no leaf-node port (restart test/support/stack-up.ts)");
   const dataDir = await mkdtemp(join(tmpdir(), `np-${label}-`));
-  const env = loadEnv({
-    ...process.env, ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn",
+  const childEnv: Record<string, string> = {
+    ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn",
     CHAIN_PROFILES_DIR: `${root}/chain-profiles:${root}/test/fixtures/chain-profiles`,
-    AGENT_HEARTBEAT_INTERVAL_MS: "200", AGENT_READY_TIMEOUT_MS: "15000",
+    AGENT_HEARTBEAT_INTERVAL_MS: "200", AGENT_READY_TIMEOUT_MS: "30000",
     ...o.env,
-  });
+  };
+  const env = loadEnv({ ...process.env, ...childEnv });
   const system: RunningSystem = await startSystem(env, { roles: o.roles ?? ["projector", "worker", "gateway", "api"], logger: createLogger({ role: "test", level: env.LOG_LEVEL }) });
   const nc = await connect({ servers: s.natsUrl });
   const store = await createEventStore(nc, { names: s.names });
   const redis = new Redis(s.redisUrl);
   const sagas = await createSagaClient({ nc, names: s.names });
   return {
-    s, env, dataDir, nc, store, redis, sagas,
+    s, env, childEnv, dataDir, nc, store, redis, sagas,
     nodes: createNodeService({ store }),
     commands: createCommands({ redis, names: s.names }),
     ...(system.apiUrl ? { apiUrl: system.apiUrl } : {}),
