@@ -15,6 +15,7 @@ import { defaults } from "../src/config/defaults.js";
 import { createEventStore, NO_STREAM } from "../src/eventstore/event-store.js";
 import { namesFor } from "../src/eventstore/subjects.js";
 import { createLocalProvider } from "../src/infra-providers/index.js";
+import { createNodeService } from "../src/nodes/index.js";
 import { provisionSagaId } from "../src/sagas/provision/provision.saga.js";
 import type { TsProcess } from "../test/support/processes.js";
 import { setTimeout as delay } from "node:timers/promises";
@@ -97,6 +98,16 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const secs = (performance.now() - t0) / 1000;
     const w = window.end();
     const sagaMachine = sagaLoad.end();
+    // Why a provision did not get to running: its saga's end and the step the node failed at, grouped.
+    const nodes = createNodeService({ store });
+    const whyNot = new Map<string, number>();
+    for (const nodeId of ids) {
+      const t = times.get(nodeId);
+      if (t?.outcome === "SagaCompleted" && t.runningMs !== undefined) continue;
+      const { state } = await nodes.load(nodeId);
+      const why = `${t?.outcome ?? "saga not ended"}, node ${state?.state ?? "?"}${state?.failure ? ` at ${state.failure.step ?? "?"}: ${state.failure.reason}` : ""}`;
+      whyNot.set(why, (whyNot.get(why) ?? 0) + 1);
+    }
     await nc.drain();
 
     const done = [...times.values()].filter((t) => t.outcome === "SagaCompleted" && t.runningMs !== undefined) as ProvisionTimes[];
@@ -113,7 +124,8 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const s = out.saga, r = out.raw;
     const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
     console.log(`${n} demo nodes (local provider) requested at once; one control-plane process (projector+worker+gateway+api), worker concurrency ${out.sagaConcurrency}, agent heartbeat ${defaults.commands.heartbeatIntervalMs} ms`);
-    console.log(`  saga : all running after ${fmt(s.seconds, 1)} s (${s.running} running, ${s.failed} not) | request → running p50 ${sec(s.runningP50Ms)}, p99 ${sec(s.runningP99Ms)} | request → saga completed p50 ${sec(s.completedP50Ms)}, p99 ${sec(s.completedP99Ms)}`);
+    console.log(`  saga : all ${s.failed ? "ended" : "running"} after ${fmt(s.seconds, 1)} s (${s.running} running, ${s.failed} not) | request → running p50 ${sec(s.runningP50Ms)}, p99 ${sec(s.runningP99Ms)} | request → saga completed p50 ${sec(s.completedP50Ms)}, p99 ${sec(s.completedP99Ms)}`);
+    for (const [why, count] of whyNot) console.log(`    not running: ${count} × ${why}`);
     console.log(`  raw  : all healthy after ${fmt(r.seconds, 1)} s (${r.running} healthy, ${r.failures.length} not${r.failures.length ? `; first: ${r.failures[0]}` : ""}) | create → healthy heartbeat p50 ${sec(r.runningP50Ms)}, p99 ${sec(r.runningP99Ms)} | create → START completed p50 ${sec(r.completedP50Ms)}, p99 ${sec(r.completedP99Ms)}  (provider.create + CONFIGURE + START via createCommands, gateway role only)`);
     console.log(`  saga / raw: all ${ratio(s.seconds, r.seconds)}× | running p50 ${ratio(s.runningP50Ms, r.runningP50Ms)}×, p99 ${ratio(s.runningP99Ms, r.runningP99Ms)}× | completed p50 ${ratio(s.completedP50Ms, r.completedP50Ms)}×, p99 ${ratio(s.completedP99Ms, r.completedP99Ms)}×`);
     console.log(`  control plane: peak RSS ${fmt(out.controlPlane.peakRssMb)} MB sampled every 500 ms (VmHWM ${fmt(out.controlPlane.hwmMb)} MB, startup included), ${fmt(out.controlPlane.cpuSeconds, 1)} CPU s in the window | raw run's gateway-only process VmHWM ${fmt(out.rawGatewayHwmMb)} MB`);
