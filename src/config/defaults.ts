@@ -156,6 +156,8 @@ export const defaults = {
    * the agent's liveness, so its step timeout is only a backstop. Env: AGENT_READY_TIMEOUT_MS.
    */
   lifecycle: {
+    /** A provisioning paid before its required inputs were provided waits this long for them, then fails. */
+    inputsWaitTimeoutMs: 7 * 24 * 3600_000,
     /** WaitForAgentReady: the new host's agent must register within this (SPEC: 5 minutes). */
     agentReadyTimeoutMs: 5 * 60_000,
     /** How often WaitForAgentReady looks for the agent's heartbeat. */

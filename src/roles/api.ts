@@ -17,6 +17,7 @@ import { loadOrCreateServerKeyPair, serverPublicKey } from "../crypto/index.js";
 import { inputRoutes } from "../api/routes/inputs.js";
 import { createInputs } from "../inputs/index.js";
 import { createSagaClient } from "../saga/client.js";
+import { signalInputsProvided } from "../sagas/provision/inputs-signal.js";
 
 export interface ApiRole {
   url: string;
@@ -43,7 +44,7 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
       store: conn.store, nc: conn.nc, names: conn.names, profiles, serverKeyPair: () => loadOrCreateServerKeyPair(env.NODEPLANE_DATA_DIR),
       limits: { maxValueLength: env.INPUTS_MAX_VALUE_LENGTH, maxSealedBytes: env.INPUTS_MAX_SEALED_BYTES },
     });
-    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), inputRoutes({ inputs, profiles }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), nodeRoutes(), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });
+    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), inputRoutes({ inputs, profiles, onInputsSatisfied: (subscriptionId) => signalInputsProvided(sagaClient, subscriptionId) }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), nodeRoutes(), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,

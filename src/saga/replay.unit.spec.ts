@@ -16,7 +16,7 @@ const fixture = (file: string) => JSON.parse(readFileSync(resolve(dir, file), "u
 const load = (file: string) => fixture(file).journal;
 const idOf = (file: string) => fixture(file).sagaId;
 /** Replay never runs an effect: every recorded step returns its journaled result. */
-const noEffects = new Proxy({ timeouts: { runTerraform: 1, agentReady: 1, commandAck: 1, commandCompletion: 1 } }, {
+const noEffects = new Proxy({ timeouts: { runTerraform: 1, agentReady: 1, commandAck: 1, commandCompletion: 1, inputs: 1 } }, {
   get: (t, k) => (k in t ? t[k as keyof typeof t] : () => { throw new Error(`activity ${String(k)} ran during replay`); }),
 }) as unknown as ProvisionActivities;
 const provision = provisionSaga(noEffects);

@@ -53,7 +53,12 @@ const list = createRoute({
 });
 
 /** Provisioning inputs (R-IN-3): POST through the inputs capability (events), GET from the read model. */
-export function inputRoutes(opts: { inputs: Inputs; profiles: ChainProfileRegistry }): RouteModule {
+export function inputRoutes(opts: {
+  inputs: Inputs;
+  profiles: ChainProfileRegistry;
+  /** Tells a provisioning that waits for inputs that they are complete now (the provision saga's signal). */
+  onInputsSatisfied?: (subscriptionId: string) => Promise<void>;
+}): RouteModule {
   return (app, deps) => {
     app.openapi(provide, async (c) => {
       const principal = c.get("principal");
@@ -64,6 +69,7 @@ export function inputRoutes(opts: { inputs: Inputs; profiles: ChainProfileRegist
         { actor: actorOf(principal), correlationId: c.get("requestId") }, deps.now(),
       );
       withPosition(c, status.position);
+      if (status.satisfied && opts.onInputsSatisfied) await opts.onInputsSatisfied(id);
       return c.json({ items: status.items, satisfied: status.satisfied }, 200);
     });
 

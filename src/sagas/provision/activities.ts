@@ -37,8 +37,9 @@ export class ProvisionInputsMissingError extends NonRetryableError {
 
 /** The effects of the provision saga, one per step (SPEC §5), keyed for idempotence by the step. */
 export interface ProvisionActivities {
-  timeouts: { runTerraform: Duration; agentReady: Duration; commandAck: Duration; commandCompletion: Duration };
-  validateProvisionInputs(input: ProvisionInput, hb: StepHeartbeat): Promise<ProvisionPlan>;
+  timeouts: { runTerraform: Duration; agentReady: Duration; commandAck: Duration; commandCompletion: Duration; inputs: Duration };
+  /** The plan, or the required inputs still missing (the saga then waits for them). */
+  validateProvisionInputs(input: ProvisionInput, hb: StepHeartbeat): Promise<{ ok: true; plan: ProvisionPlan } | { ok: false; missing: string[] }>;
   generateNodeKeys(nodeId: string, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
   prepareUserProvidedKeys(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
   runTerraform(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeHost>;
@@ -65,21 +66,22 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
   const l = lifecycleTimeouts(deps);
 
   return {
-    timeouts: { runTerraform: l.runTerraformTimeoutMs, agentReady: l.agentReadyTimeoutMs, commandAck: l.commandAckTimeoutMs, commandCompletion: l.commandCompletionTimeoutMs },
+    timeouts: { runTerraform: l.runTerraformTimeoutMs, agentReady: l.agentReadyTimeoutMs, commandAck: l.commandAckTimeoutMs, commandCompletion: l.commandCompletionTimeoutMs, inputs: l.inputsWaitTimeoutMs },
 
     async validateProvisionInputs(input) {
       const resolved = await deps.inputs.resolveProvisionInputs(input.subscriptionId, input.chainProfileId);
-      if (resolved.missing.length > 0) {
-        throw new ProvisionInputsMissingError(`required provisioning inputs are missing: ${resolved.missing.join(", ")}`);
-      }
+      if (resolved.missing.length > 0) return { ok: false, missing: resolved.missing };
       const keys = resolved.secrets.map((s) => ({ name: s.name, keyType: s.keyType, path: s.path, format: s.format, source: s.source }));
       for (const k of keys) {
         if (k.source === "generated" && !GENERATABLE.has(k.keyType)) throw new ProvisionInputsMissingError(`input ${k.name}: key type ${k.keyType} cannot be generated`);
       }
       const pick = (source: string): PlannedKey[] => keys.filter((k) => k.source === source).map(({ source: _s, ...k }) => k);
       return {
-        generated: pick("generated"), userProvided: pick("user_provided"), chainGenerated: pick("chain_generated"),
-        keyNames: keys.map((k) => k.name), inputNames: resolved.applicable,
+        ok: true,
+        plan: {
+          generated: pick("generated"), userProvided: pick("user_provided"), chainGenerated: pick("chain_generated"),
+          keyNames: keys.map((k) => k.name), inputNames: resolved.applicable,
+        },
       };
     },
 

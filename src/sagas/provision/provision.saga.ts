@@ -8,6 +8,9 @@ import type { ProvisionActivities } from "./activities.js";
 export const ProvisionInput = NodeProvisionRequested.schema;
 export type ProvisionInput = z.infer<typeof ProvisionInput>;
 
+/** The signal that wakes a provisioning waiting for its inputs. */
+export const PROVISION_INPUTS_PROVIDED = "ProvisionInputsProvided";
+
 /** The saga id of a node's provisioning: one per node, whatever the redeliveries of its request. */
 export const provisionSagaId = (nodeId: string): string => `provision-${nodeId}`;
 
@@ -16,6 +19,8 @@ export const provisionSagaId = (nodeId: string): string => `provision-${nodeId}`
  * with its own timeout and retry class; the `?` steps run only when the inputs call for them. On any
  * failure the compensations run newest first — the host is destroyed, the keys are shredded — and the
  * first step's compensation, which runs last, marks the node `failed` with the step that failed.
+ * A provisioning paid before its required inputs were provided waits for them (signal
+ * `ProvisionInputsProvided`, sent by POST …/inputs) up to `timeouts.inputs`, then fails.
  * This file orchestrates only; every effect is in activities.ts (it imports their types alone).
  */
 export function provisionSaga(act: ProvisionActivities): SagaDefinition<ProvisionInput, ProvisionResult> {
@@ -23,10 +28,17 @@ export function provisionSaga(act: ProvisionActivities): SagaDefinition<Provisio
     const { step, failure } = failureRecorder(ctx);
     const { nodeId } = input;
 
-    const plan = await step("ValidateProvisionInputs", (hb) => act.validateProvisionInputs(input, hb), {
+    let checked = await step("ValidateProvisionInputs", (hb) => act.validateProvisionInputs(input, hb), {
       retry: lifecycleRetry.validation,
       compensate: (_r, hb) => act.markNodeFailed(nodeId, failure(), hb),
     });
+    // Paid before the inputs were complete: wait for the user (POST …/inputs signals), then check again.
+    while (!checked.ok) {
+      await ctx.setStatus({ phase: "awaiting-inputs", missing: checked.missing });
+      await ctx.waitForSignal(PROVISION_INPUTS_PROVIDED, { timeout: act.timeouts.inputs });
+      checked = await step("ValidateProvisionInputs", (hb) => act.validateProvisionInputs(input, hb), { retry: lifecycleRetry.validation });
+    }
+    const plan = checked.plan;
     await step("GenerateNodeKeys", (hb) => act.generateNodeKeys(nodeId, plan, hb), {
       compensate: (_k, hb) => act.deleteNodeKeys(nodeId, hb),
     });
