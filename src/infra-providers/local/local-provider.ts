@@ -46,6 +46,17 @@ const SHARED = "_shared-leaf";
 /** The one region of the local provider (chain profiles place local nodes in it). */
 const LOCAL_REGION = "local";
 
+/** Where an agent records the pids of the chain node it runs (agent/agent.ts): the node, or each component. */
+function chainNodePidFiles(agentRunDir: string): string[] {
+  let dirs: string[] = [];
+  try {
+    dirs = readdirSync(agentRunDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(agentRunDir, e.name, "node.pid"));
+  } catch {
+    // no run directory: the agent never ran a node
+  }
+  return [join(agentRunDir, "node.pid"), ...dirs];
+}
+
 /** True while any host directory exists (complete or being created). */
 function hasHostDirs(hostsDir: string): boolean {
   try {
@@ -87,8 +98,11 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
   const teardown = async (hostId: string): Promise<void> => {
     const p = hostPaths(hostsDir, hostId);
     await stopSupervised(supervisedDir(p.dir), t.stopGraceMs);
-    const node = readPidFile(join(p.agentData, "agent", "run", "node.pid"));
-    if (node) await stopRecorded(node, t.stopGraceMs);
+    // The chain node's processes: one (`run/node.pid`), or one per component (`run/<component>/node.pid`).
+    for (const file of chainNodePidFiles(join(p.agentData, "agent", "run"))) {
+      const node = readPidFile(file);
+      if (node) await stopRecorded(node, t.stopGraceMs);
+    }
   };
 
   const createHost = async (spec: NodeSpec): Promise<LocalHost> => {

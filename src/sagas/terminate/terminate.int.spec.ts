@@ -53,6 +53,8 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
     const nodeId = await running();
     const host = hostPaths(join(sys.dataDir, "hosts"), hostIdFor(nodeId));
     // The host's supervisor and agent die (the machine crashed, say); the chain node keeps running unattended.
+    const chainNode = readPidFile(join(host.agentData, "agent", "run", "node.pid"));
+    expect(chainNode && isRunning(chainNode)).toBe(true);
     const runDir = supervisedDir(host.dir).runDir;
     const pidFiles = ["supervisor.pid", ...readdirSync(runDir).filter((n) => n.endsWith(".pid") && n !== "supervisor.pid")];
     for (const f of pidFiles) {
@@ -68,5 +70,6 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
     expect(node.state).toBe("terminated");
     expect(node.partialFailures).toEqual([expect.objectContaining({ step: "SendStopCommand" })]);
     expect(existsSync(host.dir)).toBe(false);
+    expect(isRunning(chainNode!)).toBe(false);
   }, 240_000);
 });
