@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { servicesAvailable } from "../support/services.js";
 import { startUpSystem, until, type UpSystem } from "../support/up-system.js";
 import { needlesOf, scanFor, type Needle } from "../support/secret-scan.js";
+import { openSealedInputStore } from "../../src/inputs/index.js";
 import {
   componentAlive, expectNoSecrets, hostOf, hostProcesses, nodeInState, payAndActivate, provisionSteps, subscribe,
   terminateAndCheckGone, vaultKeyNeedles, type Json,
@@ -111,6 +112,11 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
     expect(byName(provided).get("priv_validator_key")).toMatchObject({ status: "provided", type: "secret", fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(byName(provided).get("priv_validator_key")).not.toHaveProperty("value");
 
+    // Stored as received (sealed) until the saga applies it.
+    const sealedStore = await openSealedInputStore({ nc: sys.nc, names: sys.s.names });
+    const fingerprint = String(byName(provided).get("priv_validator_key")!.fingerprint);
+    expect(Buffer.from((await sealedStore.get(subscriptionId, "priv_validator_key", fingerprint))!).toString("base64")).toBe(sealed);
+
     const nodeId = await payAndActivate(sys, user, subscriptionId);
     const running = await nodeInState(sys, user, nodeId, "running");
     expect(running.keys).toEqual(expect.arrayContaining([
@@ -135,6 +141,8 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
       return (r.body.items as Json[]).every((i) => i.status === "applied") ? r : undefined;
     }, 10_000);
     for (const name of ["validator_address", "priv_validator_key", "node_key"]) expect(byName(applied).get(name), name).toMatchObject({ status: "applied" });
+    // Applied, the sealed copy is purged: the key now lives only under the node's DEK, which termination shreds.
+    expect(await sealedStore.get(subscriptionId, "priv_validator_key", fingerprint)).toBeUndefined();
     const keyNames = (running.keys as Json[]).map((k) => String(k.name));
     needles.push(...(await vaultKeyNeedles(sys, nodeId, keyNames)));
 
