@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -41,14 +41,14 @@ export interface UpSystem {
   close(): Promise<void>;
 }
 
-/** Pids whose command line names `dir`: whatever `up` and its hosts started with data there. */
+/** Pids whose command line names `dir` or that run inside it (a chain node runs with relative paths in its host dir). */
 export function processesUnder(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) pids.push(Number(entry));
-    } catch { /* gone meanwhile */ }
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir) || readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) pids.push(Number(entry));
+    } catch { /* gone meanwhile, or not ours to read */ }
   }
   return pids;
 }
