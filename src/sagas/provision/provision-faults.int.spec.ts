@@ -95,6 +95,20 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
     };
   }
 
+  /** The journal as one line per entry, for failure messages. */
+  const timeline = async (sagaId: string) => (await sys.sagas.history(sagaId)).map(({ entry: e }) =>
+    `${e.at} ${e.worker} ${e.k} ${"step" in e ? `${e.step}#${e.attempt}` : ""} ${"error" in e ? JSON.stringify(e.error) : ""}`).join("\n");
+
+  /** Waits for a saga's end; a timeout names where the journal stands and what the workers logged at warn or worse. */
+  async function endOf(sagaId: string) {
+    try {
+      return await sys.sagas.waitForEnd(sagaId, { timeoutMs: 90_000 });
+    } catch (err) {
+      const logs = workers.map((w) => `${w.workerId}:\n${w.proc.output().split("\n").filter((l) => /"level":[456]0/.test(l)).slice(-30).join("\n")}`).join("\n");
+      throw new Error(`${(err as Error).message}\n${await timeline(sagaId)}\n${logs}`, { cause: err });
+    }
+  }
+
   const nodeEvents = async (nodeId: string, type: string) => (await sys.store.load("node", nodeId)).events.filter((e) => e.type === type);
   const hostsOf = async (nodeId: string) => (await provider.list()).filter((h) => h.nodeId === nodeId);
   const waitForNodeState = (nodeId: string, state: string) =>
@@ -154,16 +168,16 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
     }
 
     const survivor = await startWorker();
-    const end = await sys.sagas.waitForEnd(sagaId, { timeoutMs: 90_000 });
+    const end = await endOf(sagaId);
     watch.stop();
     expect(end.status, JSON.stringify(end)).toBe("completed");
 
     const journal = (await sys.sagas.history(sagaId)).map((e) => e.entry);
     // On a failure: the timeline and what the survivor said about its task (a lapsed lease shows as a lost race).
-    const why = () => `${journal.map((e) => `${e.at} ${e.worker} ${e.k} ${"step" in e ? `${e.step}#${e.attempt}` : ""}`).join("\n")}\n${survivor.proc.output().split("\n").filter((l) => /"level":[45]0|another worker/.test(l)).join("\n")}`;
+    const why = `${await timeline(sagaId)}\n${survivor.proc.output().split("\n").filter((l) => /"level":[45]0|another worker/.test(l)).join("\n")}`;
     const started = journal.flatMap((e) => (e.k === "StepStarted" && e.step === "RunTerraform" ? [e] : []));
     const completed = journal.flatMap((e) => (e.k === "StepCompleted" && e.step === "RunTerraform" ? [e] : []));
-    expect(started.map((e) => [e.attempt, e.worker]), why()).toEqual([[1, victim.workerId], [2, survivor.workerId]]);
+    expect(started.map((e) => [e.attempt, e.worker]), why).toEqual([[1, victim.workerId], [2, survivor.workerId]]);
     expect(new Set(started.map((e) => e.idempotencyKey)).size).toBe(1);
     expect(completed.map((e) => e.attempt)).toEqual([2]);
     expect(journal.some((e) => e.k === "StepFailed")).toBe(false); // the interrupted attempt left no verdict, only a second start
@@ -181,7 +195,7 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
     if (at.orphanSupervisor) expect(procs.supervisors.map((p) => p.pid)).not.toContain(at.orphanSupervisor);
 
     await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "user", requestedBy: "alice", at: new Date().toISOString() }, { actor: "user:alice", correlationId: "t" }, new Date());
-    const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 60_000 });
+    const t = await endOf(terminateSagaId(nodeId));
     expect(t.status, JSON.stringify(t)).toBe("completed");
     expect(t.result).toMatchObject({ nodeId, terminated: true, partialFailures: [] });
     expect((await sys.nodes.load(nodeId)).state?.state).toBe("terminated");
@@ -212,7 +226,7 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
         if (!(err instanceof ConcurrencyError) || i > 20) throw err; // the saga appended meanwhile
       }
     }
-    const end = await sys.sagas.waitForEnd(sagaId, { timeoutMs: 90_000 });
+    const end = await endOf(sagaId);
     watch.stop();
     expect(end.status, JSON.stringify(end)).toBe("completed");
     // The starter has handled (acked) the duplicate, so what follows is its whole effect.
