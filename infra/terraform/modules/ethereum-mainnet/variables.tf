@@ -1,13 +1,9 @@
 # The variables every nodeplane profile module takes (infra/terraform/README.md), then this profile's own.
+# Validation and the shared defaults are in ../_node-host-aws/variables.tf; the defaults here are this profile's.
 
 variable "node_id" {
   description = "The nodeplane node id (one NATS subject token); names and tags every resource."
   type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_:-]{1,128}$", var.node_id))
-    error_message = "node_id must be one subject token: letters, digits, _ - : (at most 128)."
-  }
 }
 
 variable "region" {
@@ -30,11 +26,6 @@ variable "agent_bootstrap_token" {
 variable "hub_leaf_url" {
   description = "The control plane hub's leaf-node URL (tls://host:17422 in operator mode)."
   type        = string
-
-  validation {
-    condition     = can(regex("^(nats|tls|wss?)://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", var.hub_leaf_url))
-    error_message = "hub_leaf_url must be nats://, tls:// or wss:// host[:port]."
-  }
 }
 
 variable "ssh_key_name" {
@@ -56,14 +47,9 @@ variable "ami_id" {
 }
 
 variable "data_volume_size_gb" {
-  description = "The chain data volume: about 1.5 TB for a snap-synced full node, 3 TB and more for an archive node."
+  description = "The chain data volume: about 1.5 TB for a snap-synced full node, 3 TB and more for an archive node; 500 to 16384 GB."
   type        = number
   default     = 2000
-
-  validation {
-    condition     = var.data_volume_size_gb >= 500 && var.data_volume_size_gb <= 16384
-    error_message = "data_volume_size_gb must be between 500 and 16384."
-  }
 }
 
 variable "data_volume_iops" {
@@ -79,23 +65,13 @@ variable "data_volume_throughput" {
 }
 
 variable "agent_package_url" {
-  description = "Tarball of the nodeplane host package (agent + supervisor) the host installs at first boot."
+  description = "https URL of the nodeplane host package installed at first boot; null is nodeplane's download."
   type        = string
-  default     = "https://downloads.nodeplane.example/agent/nodeplane-host-linux-amd64.tar.gz"
-
-  validation {
-    condition     = can(regex("^https://[A-Za-z0-9./_~%+-]+$", var.agent_package_url))
-    error_message = "agent_package_url must be an https URL without quotes, spaces or shell characters."
-  }
+  default     = null
 }
 
 variable "agent_package_sha256" {
-  description = "sha256 of agent_package_url; the first boot refuses a package that does not match."
+  description = "sha256 of agent_package_url (64 lowercase hex digits); the first boot refuses a package that does not match. Null checks nothing."
   type        = string
-  default     = ""
-
-  validation {
-    condition     = can(regex("^([0-9a-f]{64})?$", var.agent_package_sha256))
-    error_message = "agent_package_sha256 must be 64 lowercase hex digits (or empty)."
-  }
+  default     = null
 }

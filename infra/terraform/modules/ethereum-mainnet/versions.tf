@@ -1,10 +1,4 @@
+# The AWS provider requirement is declared by ../_node-host-aws, which holds every resource.
 terraform {
   required_version = ">= 1.6.0"
-
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.40, < 7.0"
-    }
-  }
 }
