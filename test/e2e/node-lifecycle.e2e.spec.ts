@@ -73,6 +73,9 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
     expect((listed.body.items as Json[]).map((n) => n.id)).toContain(nodeId);
 
     const host = hostOf(sys, nodeId);
+    // Operator mode as on make run: the host's leaf dials the hub's TLS leaf port, the agent runs with creds of its own.
+    expect(readFileSync(join(host.leafDir, "leaf.conf"), "utf8")).toContain(`"tls://localhost:${sys.env.NATS_LEAFNODE_PORT}"`);
+    expect(existsSync(join(host.credentials, "agent.creds"))).toBe(true);
     const node = await componentAlive(host.agentRun, join(host.chain, "config/node.json"));
     const pids = [node, ...hostProcesses(sys, nodeId)];
     expect(await provisionSteps(sys, admin, nodeId)).toEqual(BASE_STEPS);
