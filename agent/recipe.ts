@@ -1,4 +1,5 @@
-import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { ComponentsV1, ConfigureResultV1, recipeComponents, ServiceSpecV1, SINGLE_COMPONENT, type ComponentSpec, type Recipe, type ServiceSpec } from "../schemas/agent/index.js";
@@ -73,6 +74,9 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
         await writeFile(`${s.target}.tmp`, contents[i]!, { mode: s.mode ? parseInt(s.mode, 8) : 0o644 });
         await rename(`${s.target}.tmp`, s.target);
         files.push(s.path);
+      } else if (s.action === "generate_secret") {
+        await generateSecret(s.target, s.bytes, s.mode ? parseInt(s.mode, 8) : 0o600);
+        files.push(s.path);
       } else {
         await mkdir(dirname(s.target), { recursive: true });
         const staged = join(ctx.stagingDir, `artifact-${i}`);
@@ -85,6 +89,21 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
     return { files, artifacts };
   } finally {
     for (const f of fetches) await rm(f.staged, { force: true });
+  }
+}
+
+/** A fresh random secret, hex, written once: an existing file is the node's identity and stays. */
+async function generateSecret(target: string, bytes: number, mode: number): Promise<void> {
+  if (await stat(target).then(() => true, () => false)) return;
+  await mkdir(dirname(target), { recursive: true });
+  const secret = randomBytes(bytes);
+  const hex = Buffer.from(secret.toString("hex"));
+  try {
+    await writeFile(`${target}.tmp`, hex, { mode });
+    await rename(`${target}.tmp`, target);
+  } finally {
+    secret.fill(0);
+    hex.fill(0);
   }
 }
 

@@ -106,3 +106,20 @@ describe("CONFIGURE recipe", () => {
     expect(RecipeV1.safeParse({ steps: [], components: [{ name: "geth", service }, { name: "lighthouse", service }] }).success).toBe(true);
   });
 });
+
+describe("generate_secret", () => {
+  it("makes a random hex secret (0600) once: a CONFIGURE run again keeps the node's identity", async () => {
+    const h = host();
+    const recipe: Recipe = RecipeV1.parse({ steps: [{ action: "generate_secret", path: "geth/nodekey" }], service: { runtime: "process", command: ["/bin/true"] } });
+    await runRecipe(recipe, h.ctx);
+    const file = join(h.chainDir, "geth/nodekey");
+    const first = readFileSync(file, "utf8");
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await runRecipe(recipe, h.ctx);
+    expect(readFileSync(file, "utf8")).toBe(first);
+    const other = host();
+    await runRecipe(recipe, other.ctx);
+    expect(readFileSync(join(other.chainDir, "geth/nodekey"), "utf8")).not.toBe(first);
+  });
+});

@@ -28,6 +28,12 @@ export const FileMode = z.string().regex(/^0?[0-7]{3}$/, "octal mode such as 064
 export const RecipeStepV1 = z.discriminatedUnion("action", [
   z.object({ action: z.literal("mkdir"), path: RelativePath }),
   z.object({ action: z.literal("write_file"), path: RelativePath, content: z.string().max(1024 * 1024), mode: FileMode.optional() }),
+  /**
+   * Makes a node's own secret on the host (`bootnode -genkey`, a CometBFT node key): random bytes,
+   * hex, 0600. Kept when the file exists, so a CONFIGURE run again never changes a node's identity.
+   * Such a file is a chain-generated key that CAPTURE_KEY may take into the vault.
+   */
+  z.object({ action: z.literal("generate_secret"), path: RelativePath, bytes: z.number().int().min(16).max(64).default(32), mode: FileMode.optional() }),
   /** Downloads (or copies, for file: URLs) an artifact and refuses it unless its sha256 matches. */
   z.object({
     action: z.literal("fetch_artifact"),

@@ -25,6 +25,7 @@ const Template = z.string().min(1).max(4096);
 export const ProfileRecipeStepV1 = z.union([
   z.object({ action: z.literal("mkdir"), path: RelativePath }),
   z.object({ action: z.literal("write_file"), path: RelativePath, content: z.string().max(1024 * 1024), mode: FileMode.optional() }),
+  z.object({ action: z.literal("generate_secret"), path: RelativePath, bytes: z.number().int().min(16).max(64).default(32), mode: FileMode.optional() }),
   z.object({ action: z.literal("fetch_artifact"), url: Template, sha256: z.string().regex(/^[0-9a-f]{64}$/), path: RelativePath, mode: FileMode.optional() }),
   z.object({ action: z.literal("fetch_artifact"), file: RelativePath, path: RelativePath, mode: FileMode.optional() }),
 ]);

@@ -53,13 +53,13 @@ describe("provisioning inputs of the shipped profiles (R-IN-1)", () => {
     expect(reg.get("demo")!.inputs).toEqual([]);
   });
 
-  it("the recipes resolve into CONFIGURE recipes: ethereum's two components with their own metrics ports, and geth/nodekey written", async () => {
+  it("the recipes resolve into CONFIGURE recipes: ethereum's two components with their own metrics ports, and geth/nodekey made on the host", async () => {
     const reg = await loadChainProfiles();
     const opts = (vars: Record<string, string>) => ({ projectRoot: defaultChainProfilesDir.replace(/\/chain-profiles$/, ""), vars, sha256OfFile: () => "0".repeat(64) });
     const eth = recipeForNodeType(reg.get("ethereum-mainnet")!.spec.recipes, "full", opts({ metrics_port: "9001", metrics_port_geth: "9001", metrics_port_lighthouse: "9002" }));
     expect(eth.components?.map((c) => [c.name, c.service.metricsUrl])).toEqual([["geth", "http://127.0.0.1:9001/metrics"], ["lighthouse", "http://127.0.0.1:9002/metrics"]]);
-    const nodekey = eth.steps.find((s) => s.action === "write_file" && s.path === "geth/nodekey");
-    expect(nodekey && "content" in nodekey ? nodekey.content : "").toMatch(/^[0-9a-f]{64}$/);
+    // The chain-generated key is made by the host's agent, so no key material travels in the command.
+    expect(eth.steps.find((s) => s.path === "geth/nodekey")).toEqual({ action: "generate_secret", path: "geth/nodekey", bytes: 32 });
     for (const nt of ["validator", "full"]) expect(recipeForNodeType(reg.get("cosmos-hub")!.spec.recipes, nt, opts({ metrics_port: "9003" })).service?.metricsUrl).toBe("http://127.0.0.1:9003/metrics");
   });
 });
