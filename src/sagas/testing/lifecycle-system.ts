@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -79,6 +79,9 @@ export async function startLifecycleSystem(label: string, o: { roles?: readonly 
       // Hosts outlive the control plane by design (detached supervisors): a test removes what it left.
       const provider = createLocalProvider({ dataDir, hubLeafUrls: [s.natsLeafUrl!], namespace: s.names.namespace });
       for (const h of await provider.list()) await provider.destroy(h).catch(() => undefined);
+      // A host cut short (a failed or killed create: no host.json, so list() skips it) still has a supervisor running.
+      const halfMade = (await readdir(provider.hostsDir).catch(() => [] as string[])).filter((d) => d.startsWith("h-"));
+      for (const hostId of halfMade) await provider.destroy({ hostId, nodeId: hostId.slice(2) }).catch(() => undefined);
       redis.disconnect();
       await nc.drain().catch(() => undefined);
       await rm(dataDir, { recursive: true, force: true });
