@@ -17,6 +17,7 @@ import { ensurePaymentsStream } from "./stream.js";
 import { noopIdempotencyStore } from "./idempotency.js";
 import { UnknownPaymentError } from "./errors.js";
 import { lineItemSubscriptionId } from "./processor.js";
+import { until } from "../../test/support/until.js";
 
 const logger = createLogger({ role: "test", level: "silent" });
 const ctx = { actor: "user:test", correlationId: "corr-pay" };
@@ -60,15 +61,6 @@ async function system(label: string) {
 }
 type System = Awaited<ReturnType<typeof system>>;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function pending(sys: { subscriptions: SubscriptionService }, userId: string, durationDays = 7) {
   return (await sys.subscriptions.createSubscription({ userId, chainProfileId: "demo", nodeType: "full", durationDays }, ctx, new Date())).subscription;

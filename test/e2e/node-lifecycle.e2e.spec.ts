@@ -4,7 +4,8 @@ import { createHash, generateKeyPairSync, randomInt } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { servicesAvailable } from "../support/services.js";
-import { startUpSystem, until, type UpSystem } from "../support/up-system.js";
+import { startUpSystem, type UpSystem } from "../support/up-system.js";
+import { until } from "../support/until.js";
 import { needlesOf, scanFor, type Needle } from "../support/secret-scan.js";
 import { openSealedInputStore } from "../../src/inputs/index.js";
 import {
@@ -142,7 +143,7 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
     const applied = await until("inputs applied", async () => {
       const r = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user);
       return (r.body.items as Json[]).every((i) => i.status === "applied") ? r : undefined;
-    }, 10_000);
+    }, { timeoutMs: 10_000 });
     for (const name of ["validator_address", "priv_validator_key", "node_key"]) expect(byName(applied).get(name), name).toMatchObject({ status: "applied" });
     // Applied, the sealed copy is purged: the key now lives only under the node's DEK, which termination shreds.
     expect(await sealedStore.get(subscriptionId, "priv_validator_key", fingerprint)).toBeUndefined();

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { runCli } from "./processes.js";
-import { until, type UpSystem } from "./up-system.js";
+import type { UpSystem } from "./up-system.js";
+import { until } from "./until.js";
 import { needlesOf, scanFor, type Needle } from "./secret-scan.js";
 import { hostIdFor, hostPaths, isRunning, readPidFile, type PidRecord } from "../../src/infra-providers/index.js";
 import { DekNotFoundError } from "../../src/crypto/index.js";
@@ -44,7 +45,7 @@ export async function payAndActivate(sys: UpSystem, tok: string, subscriptionId:
   const active = await until("subscription active", async () => {
     seen = (await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}`, tok)).body;
     return seen.status === "active" && typeof seen.nodeId === "string" ? seen : undefined;
-  }, 60_000, () => seen);
+  }, { timeoutMs: 60_000, lastSeen: () => seen });
   return String(active.nodeId);
 }
 
@@ -57,7 +58,7 @@ export async function nodeInState(sys: UpSystem, tok: string, nodeId: string, st
     seen = r.body;
     if (seen.state === "failed" && state !== "failed") throw new Error(`node failed: ${JSON.stringify(seen)}`);
     return r.status === 200 && seen.state === state ? seen : undefined;
-  }, timeoutMs, () => seen);
+  }, { timeoutMs, lastSeen: () => seen });
 }
 
 /** The steps the provision saga journaled as completed, in order (admin saga API), once the saga completed. */
@@ -67,7 +68,7 @@ export async function provisionSteps(sys: UpSystem, admin: string, nodeId: strin
   await until(`${id} completed`, async () => {
     seen = (await sys.call("GET", `/api/v1/sagas/${id}`, admin)).body;
     return seen.status === "completed" ? seen : undefined;
-  }, 30_000, () => seen);
+  }, { timeoutMs: 30_000, lastSeen: () => seen });
   expect(seen).toMatchObject({ type: "provision", lastError: null });
   const h = await sys.call("GET", `/api/v1/sagas/${id}/history`, admin);
   expect(h.status).toBe(200);
@@ -122,7 +123,7 @@ export async function terminateAndCheckGone(sys: UpSystem, tok: string, admin: s
   const saga = await until("terminate saga ended", async () => {
     const r = await sys.call("GET", `/api/v1/sagas/terminate-${nodeId}`, admin);
     return r.status === 200 && r.body.status === "completed" ? r.body : undefined;
-  }, 30_000);
+  }, { timeoutMs: 30_000 });
   expect(saga).toMatchObject({ type: "terminate", lastError: null });
 
   tmark("terminated");

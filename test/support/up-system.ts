@@ -53,16 +53,6 @@ export function processesUnder(dir: string): number[] {
   return pids;
 }
 
-/** Polls `f` every 200 ms until it returns a value (not undefined), at most `timeoutMs`. */
-export async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000, last?: () => unknown): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `; last seen: ${JSON.stringify(last())}` : ""}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Starts `nodeplane up` as make run does, on its own operator-mode NATS; resolves once the API is ready. */
 export async function startUpSystem(label: string, extraEnv: Record<string, string> = {}): Promise<UpSystem> {

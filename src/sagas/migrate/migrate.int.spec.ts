@@ -7,16 +7,8 @@ import { provisionSagaId } from "../provision/provision.saga.js";
 import { hostIdFor } from "../../infra-providers/index.js";
 import type { NodeCommand } from "../../domain/node/decide.js";
 import { renderTimeline } from "../../saga/timeline.js";
+import { until } from "../../../test/support/until.js";
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG-1..2)", () => {
   let sys: LifecycleSystem;
@@ -68,7 +60,7 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
     expect(node.host!.agentId).toBe(nodeId);
     expect(await sys.hostsOnDisk()).toContain(hostIdFor(nodeId));
     const h = await height(nodeId);
-    await until("the old node still producing blocks", async () => ((await height(nodeId)) > h ? true : undefined), 20_000);
+    await until("the old node still producing blocks", async () => ((await height(nodeId)) > h ? true : undefined), { timeoutMs: 20_000 });
   }, 300_000);
 
   it("a failure after the new host is ready destroys the new host, restarts the old node and leaves the node degraded", async () => {
@@ -86,7 +78,7 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
     const hosts = await sys.hostsOnDisk();
     expect(hosts.filter((h) => h.startsWith(hostIdFor(nodeId)))).toEqual([hostIdFor(nodeId)]);
     const h = await height(nodeId);
-    await until("the old node producing blocks again", async () => ((await height(nodeId)) > h ? true : undefined), 30_000);
+    await until("the old node producing blocks again", async () => ((await height(nodeId)) > h ? true : undefined), { timeoutMs: 30_000 });
     expect(existsSync(join(sys.dataDir, "snapshots", nodeId))).toBe(true);
   }, 300_000);
 });

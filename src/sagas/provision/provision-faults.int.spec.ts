@@ -10,6 +10,7 @@ import { ConcurrencyError } from "../../eventstore/errors.js";
 import { parseJournalEntry, type JournalEntry } from "../../../schemas/saga/journal.js";
 import { provisionSagaId } from "./provision.saga.js";
 import { terminateSagaId } from "../terminate/terminate.saga.js";
+import { until } from "../../../test/support/until.js";
 
 /**
  * Faults of the provision saga with real processes (DESIGN.md §9: "kill a worker mid-step, redeliver a
@@ -25,15 +26,6 @@ const STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "W
  */
 const ACK_WAIT_MS = 5_000;
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A `nodeplane role worker` child process and the saga worker id it logged. */
 interface WorkerChild { proc: TsProcess; workerId: string }
@@ -112,7 +104,7 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
   const nodeEvents = async (nodeId: string, type: string) => (await sys.store.load("node", nodeId)).events.filter((e) => e.type === type);
   const hostsOf = async (nodeId: string) => (await provider.list()).filter((h) => h.nodeId === nodeId);
   const waitForNodeState = (nodeId: string, state: string) =>
-    until(`node ${nodeId} ${state}`, async () => ((await sys.nodes.load(nodeId)).state?.state === state ? true : undefined), 60_000);
+    until(`node ${nodeId} ${state}`, async () => ((await sys.nodes.load(nodeId)).state?.state === state ? true : undefined), { timeoutMs: 60_000 });
 
   beforeAll(async () => {
     sys = await startLifecycleSystem("pfault", { roles: ["projector", "gateway", "api"] });
@@ -233,7 +225,7 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
     await until("the starter to ack the duplicate", async () => {
       const info = await sys.store.jsm.consumers.info(sys.s.names.eventsStream, sys.s.names.sagaStarterConsumer);
       return info.ack_floor.stream_seq >= duplicateAt && info.num_ack_pending === 0 ? true : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
 
     expect(await nodeEvents(nodeId, "NodeProvisionRequested")).toHaveLength(2);
     const journals = Object.keys((await sys.store.jsm.streams.info(sys.s.names.sagasStream, { subjects_filter: sys.s.names.sagaJournalSubjects })).state.subjects ?? {});

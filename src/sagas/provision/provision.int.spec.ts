@@ -7,18 +7,10 @@ import { terminateSagaId } from "../terminate/terminate.saga.js";
 import { hostIdFor, hostPaths } from "../../infra-providers/index.js";
 import { join, resolve } from "node:path";
 import { writeFileSync } from "node:fs";
+import { until } from "../../../test/support/until.js";
 
 const STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "WaitForAgentReady", "SendConfigureCommand", "WaitForCommandCompletion", "InjectKeys", "StartNode", "MarkInputsApplied"];
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.skipIf(!servicesAvailable())("provision and terminate sagas on the local provider", () => {
   let sys: LifecycleSystem;
