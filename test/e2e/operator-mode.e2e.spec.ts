@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -11,18 +11,8 @@ import { authenticatorFor } from "../../src/nats-auth/nats-auth.js";
 import { isPortOpen } from "../../src/localstack/process.js";
 import { namesFor } from "../../src/eventstore/subjects.js";
 import { issueBootstrapToken, requestAgentCredentials } from "../../src/gateway/index.js";
+import { processesUnder } from "../support/up-system.js";
 
-/** Pids whose command line names `dir` (the services `nodeplane up` started with data there). */
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) pids.push(Number(entry));
-    } catch { /* gone meanwhile */ }
-  }
-  return pids;
-}
 
 /**
  * `make run` as a user meets it (issue 4): `nodeplane up` starts its own NATS (operator mode, SPEC
@@ -119,7 +109,9 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
 
     expect(await stop()).toBe(0);
     for (const port of [ports.nats, ports.postgres, ports.redis, ports.leafnode]) expect(await isPortOpen(port), `port ${port}`).toBe(false);
-    expect(processesUnder(dataDir)).toEqual([]);
+    // The paid node's host outlives the control plane by design (its own supervisor); nothing else may.
+    const hosts = join(dataDir, "hosts");
+    expect(processesUnder(dataDir, [hosts])).toEqual([]);
 
     await start();
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -128,6 +120,6 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     expect(rebuilt.stdout).toMatch(/rebuild equals the live model \([1-9]\d* events/);
     expect(await stop()).toBe(0);
-    expect(processesUnder(dataDir)).toEqual([]);
+    expect(processesUnder(dataDir, [hosts])).toEqual([]);
   });
 });

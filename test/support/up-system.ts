@@ -42,12 +42,15 @@ export interface UpSystem {
 }
 
 /** Pids whose command line names `dir` or that run inside it (a chain node runs with relative paths in its host dir). */
-export function processesUnder(dir: string): number[] {
+export function processesUnder(dir: string, except: readonly string[] = []): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir) || readlinkSync(`/proc/${entry}/cwd`).startsWith(dir)) pids.push(Number(entry));
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (except.some((e) => cmdline.includes(e) || cwd.startsWith(e))) continue;
+      if (cmdline.includes(dir) || cwd.startsWith(dir)) pids.push(Number(entry));
     } catch { /* gone meanwhile, or not ours to read */ }
   }
   return pids;
