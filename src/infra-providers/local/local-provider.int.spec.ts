@@ -30,10 +30,13 @@ async function pidsOf(host: LocalHost): Promise<PidRecord[]> {
   return ["supervisor", "leaf", "agent"].map((n) => readPidFile(join(host.dir, "run", `${n}.pid`))).filter((r): r is PidRecord => r !== undefined);
 }
 
-/** A request from the host's leaf URL answered on the hub: the leaf really is connected. */
+/**
+ * A request from the host's leaf URL answered on the hub: the leaf really is connected. A leaf the
+ * supervisor has just (re)started may not listen yet, so the first connection is retried.
+ */
 async function leafReachesHub(hubUrl: string, leafUrl: string, subject: string): Promise<string> {
   const hub = await connect({ servers: hubUrl });
-  const leaf = await connect({ servers: leafUrl });
+  const leaf = await connect({ servers: leafUrl, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   try {
     hub.subscribe(subject, { callback: (_e, m) => { m.respond("pong"); } });
     await hub.flush();
