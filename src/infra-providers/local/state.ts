@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { HostStateError, NodeSpec, type Host } from "../provider.js";
+import { NodeSpec, type Host } from "../provider.js";
+import { readHostStateFile } from "../host-state-file.js";
 
 /** A local host as saved in `<hostsDir>/<hostId>/host.json`: everything needed to re-attach after a restart. */
 export const LocalHostState = z.object({
@@ -61,16 +61,7 @@ export function hostIdFor(nodeId: string): string {
 
 /** Reads and validates a host.json; undefined when the file does not exist. */
 export async function readHostState(path: string): Promise<LocalHostState | undefined> {
-  if (!existsSync(path)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, "utf8"));
-  } catch (err) {
-    throw new HostStateError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const parsed = LocalHostState.safeParse(json);
-  if (!parsed.success) throw new HostStateError(`${path} does not match the host schema: ${parsed.error.message}`);
-  return parsed.data;
+  return readHostStateFile(path, LocalHostState, "host");
 }
 
 /** Writes host.json atomically; it is written last at creation, so its presence means a complete host. */

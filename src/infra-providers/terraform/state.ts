@@ -1,9 +1,9 @@
-import { existsSync } from "node:fs";
-import { readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { HostStateError, type Host } from "../provider.js";
+import type { Host } from "../provider.js";
 import { TerraformNodeSpec } from "./values.js";
+import { readHostStateFile } from "../host-state-file.js";
 
 /** A terraform host as saved in `<workDir>/host.json` after a successful apply: `list()` reads these. */
 export const TerraformHostState = z.object({
@@ -49,16 +49,7 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
 
 /** Reads and validates a host.json; undefined when there is none (nothing applied yet, or a failed first create). */
 export async function readTerraformHost(path: string): Promise<TerraformHostState | undefined> {
-  if (!existsSync(path)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, "utf8"));
-  } catch (err) {
-    throw new HostStateError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  const parsed = TerraformHostState.safeParse(json);
-  if (!parsed.success) throw new HostStateError(`${path} does not match the terraform host schema: ${parsed.error.message}`);
-  return parsed.data;
+  return readHostStateFile(path, TerraformHostState, "terraform host");
 }
 
 /** Every host saved under `<dataDir>/terraform/` (work dirs without host.json are skipped). */
