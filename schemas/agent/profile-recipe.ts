@@ -77,11 +77,16 @@ export interface ResolveRecipeOptions {
  * checked against ProfileRecipeV1 and resolved into the CONFIGURE payload's RecipeV1.
  */
 export function recipeForNodeType(recipes: unknown, nodeType: string, o: ResolveRecipeOptions): Recipe {
+  return resolveProfileRecipe(profileRecipeFor(recipes, nodeType), o);
+}
+
+/** The checked profile recipe of `nodeType` from a profile's `recipes` section (before placeholders are filled). */
+export function profileRecipeFor(recipes: unknown, nodeType: string): ProfileRecipe {
   const section = z.record(z.string(), z.unknown()).safeParse(recipes);
   if (!section.success || section.data[nodeType] === undefined) throw new ProfileRecipeError(`recipes.${nodeType}: no recipe for this node type`);
   const parsed = ProfileRecipeV1.safeParse(section.data[nodeType]);
   if (!parsed.success) throw new ProfileRecipeError(`recipes.${nodeType}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return resolveProfileRecipe(parsed.data, o);
+  return parsed.data;
 }
 
 /** The CONFIGURE payload's recipe from a checked profile recipe (checked against RecipeV1). */

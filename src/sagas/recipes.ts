@@ -1,34 +1,30 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { recipeForNodeType } from "../../schemas/agent/profile-recipe.js";
-import type { NewCommand } from "../commands/index.js";
+import { metricsPortVars, profileRecipeFor, resolveProfileRecipe } from "../../schemas/agent/profile-recipe.js";
+import type { ConfigurePayloadV1 } from "../../schemas/agent/command.js";
+import type { z } from "zod";
 import { NonRetryableError } from "../saga/errors.js";
 import type { LifecycleDeps } from "./deps.js";
+
+type ConfigurePayload = z.infer<typeof ConfigurePayloadV1>;
 
 /** A chain profile without a recipe for the node type (or a broken one) cannot be configured by retrying. */
 export class RecipeUnavailableError extends NonRetryableError {
   override name = "RecipeUnavailableError";
 }
 
-/** The `{{metrics_port…}}` placeholders a recipe uses, so each gets its own free port on the host. */
-export function metricsPortPlaceholders(recipes: unknown): string[] {
-  const found = new Set<string>();
-  for (const m of JSON.stringify(recipes ?? {}).matchAll(/\{\{\s*(metrics_port(?:_[a-z0-9_]+)?)\s*\}\}/gi)) found.add(m[1]!);
-  return [...found].sort();
-}
-
-/** The CONFIGURE command of a node: its profile's recipe with this host's ports filled in. */
-export async function configureCommand(deps: LifecycleDeps, chainProfileId: string, nodeType: string): Promise<Extract<NewCommand, { type: "CONFIGURE" }> extends infer C ? Omit<C, "id"> : never> {
+/** The CONFIGURE command of a node: its profile's recipe with a free port for each metrics port it names. */
+export async function configureCommand(deps: LifecycleDeps, chainProfileId: string, nodeType: string): Promise<{ type: "CONFIGURE"; payload: ConfigurePayload }> {
   const profile = deps.profiles.get(chainProfileId);
   if (!profile) throw new RecipeUnavailableError(`chain profile ${chainProfileId} is not loaded`);
-  const recipes = profile.spec.recipes;
-  const vars: Record<string, string> = {};
-  for (const name of metricsPortPlaceholders(recipes)) vars[name] = String(await deps.freePort());
   try {
-    const recipe = recipeForNodeType(recipes, nodeType, {
+    const recipe = profileRecipeFor(profile.spec.recipes, nodeType);
+    const vars: Record<string, string> = {};
+    for (const name of metricsPortVars(recipe)) vars[name] = String(await deps.freePort());
+    const resolved = resolveProfileRecipe(recipe, {
       projectRoot: deps.projectRoot, vars, sha256OfFile: (p) => createHash("sha256").update(readFileSync(p)).digest("hex"),
     });
-    return { type: "CONFIGURE", payload: { chainProfileId, nodeType, recipe } } as never;
+    return { type: "CONFIGURE", payload: { chainProfileId, nodeType, recipe: resolved } };
   } catch (err) {
     throw new RecipeUnavailableError(`chain profile ${chainProfileId}: ${(err as Error).message}`, { cause: err });
   }
