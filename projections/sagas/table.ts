@@ -4,7 +4,7 @@ import { pgTable, text, integer, timestamp, bigint, jsonb, index } from "drizzle
 export const SAGA_STATUSES = ["running", "waiting", "completed", "compensated", "failed", "cancelled"] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
 /** States of the current step (as the runtime's description names them). */
-export const STEP_STATES = ["running", "retrying", "completed", "failed", "abandoned"] as const;
+export const STEP_STATES = ["running", "retrying", "completed", "failed", "abandoned", "interrupted"] as const;
 export type StepState = (typeof STEP_STATES)[number];
 
 /**

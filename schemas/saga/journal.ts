@@ -20,12 +20,25 @@ const e = <K extends string, S extends z.ZodRawShape>(k: K, shape: S) => z.objec
 
 export const SagaStarted = e("SagaStarted", { sagaType: z.string(), sagaVersion: z.number().int(), input: z.unknown().optional(), parent: z.object({ sagaId: z.string(), call }).optional(), startedAt: z.iso.datetime({ offset: true }) });
 export const ContinuedAsNew = e("ContinuedAsNew", { sagaType: z.string(), sagaVersion: z.number().int(), input: z.unknown().optional(), run: z.number().int().min(1), previousRunEntries: z.number().int(), parent: SagaStarted.shape.parent, startedAt: SagaStarted.shape.startedAt });
-export const StepStarted = e("StepStarted", { call, step: z.string(), attempt: z.number().int().min(1), idempotencyKey: z.string() });
+/**
+ * `deadline` (absent in journals written before it existed): when this attempt times out. An attempt
+ * that resumes an interrupted one carries the interrupted attempt's deadline, so a wait keeps the time
+ * it had left across worker restarts.
+ */
+export const StepStarted = e("StepStarted", { call, step: z.string(), attempt: z.number().int().min(1), idempotencyKey: z.string(), deadline: z.iso.datetime({ offset: true }).optional() });
 export const StepCompleted = e("StepCompleted", { call, step: z.string(), attempt: z.number().int().min(1), durationMs: z.number(), result: z.unknown().optional() });
 export const StepFailed = e("StepFailed", { call, step: z.string(), attempt: z.number().int().min(1), durationMs: z.number(), error: JournalError, final: z.boolean(), retryAt: z.iso.datetime({ offset: true }).optional() });
+/**
+ * An attempt that did not fail but was cut short: its worker drained past its drain time, or died or
+ * lost its lease (then the worker that resumes the saga records it). It does not use up the step's
+ * retry budget; `defaults.saga.maxInterruptions` caps how many a step may have.
+ */
+export const StepInterrupted = e("StepInterrupted", { call, step: z.string(), attempt: z.number().int().min(1), reason: z.string() });
 export const StepAbandoned = e("StepAbandoned", { call, step: z.string(), attempt: z.number().int().min(1), reason: z.string() });
 export const CompensationStarted = e("CompensationStarted", { call, step: z.string(), attempt: z.number().int().min(1) });
 export const CompensationCompleted = e("CompensationCompleted", { call, step: z.string(), attempt: z.number().int().min(1), durationMs: z.number() });
+/** A compensation attempt cut short as `StepInterrupted` describes; it does not use up the compensation's retries. */
+export const CompensationInterrupted = e("CompensationInterrupted", { call, step: z.string(), attempt: z.number().int().min(1), reason: z.string() });
 export const CompensationFailed = e("CompensationFailed", { call, step: z.string(), attempt: z.number().int().min(1), durationMs: z.number(), error: JournalError, final: z.boolean() });
 export const SignalWaitStarted = e("SignalWaitStarted", { call, name: z.string(), timerId: z.string().optional(), timeoutAt: z.iso.datetime({ offset: true }).optional() });
 export const SignalReceived = e("SignalReceived", { call, name: z.string(), payload: z.unknown().optional(), inboxSeq: z.number().int() });
@@ -43,8 +56,8 @@ export const SagaFailed = e("SagaFailed", { error: JournalError, compensationErr
 export const SagaCancelled = e("SagaCancelled", { reason: z.string() });
 
 export const JournalEntry = z.discriminatedUnion("k", [
-  SagaStarted, ContinuedAsNew, StepStarted, StepCompleted, StepFailed, StepAbandoned, CompensationStarted, CompensationCompleted,
-  CompensationFailed, SignalWaitStarted, SignalReceived, SignalTimedOut, TimerScheduled, TimerFired, ChildStarted, ChildCompleted,
+  SagaStarted, ContinuedAsNew, StepStarted, StepCompleted, StepFailed, StepInterrupted, StepAbandoned, CompensationStarted, CompensationCompleted,
+  CompensationFailed, CompensationInterrupted, SignalWaitStarted, SignalReceived, SignalTimedOut, TimerScheduled, TimerFired, ChildStarted, ChildCompleted,
   StatusSet, Patched, CancelRequested, SagaCompleted, SagaCompensated, SagaFailed, SagaCancelled,
 ]);
 export type JournalEntry = z.infer<typeof JournalEntry>;

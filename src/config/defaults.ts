@@ -60,6 +60,18 @@ export const defaults = {
     /** Default step attempt timeout when a step gives none. */
     stepTimeoutMs: 10 * 60_000,
     /**
+     * Interrupted attempts (worker stopped, killed or lost its lease) use up no retries; past this many
+     * for one step it fails, since something kills every worker that runs it. Env: SAGA_MAX_INTERRUPTIONS.
+     */
+    maxInterruptions: 50,
+    /**
+     * Graceful drain (SIGTERM/SIGINT): running steps get this long to finish, then their attempts are
+     * journaled as interrupted and their tasks handed back at once. Env: SAGA_DRAIN_MS.
+     */
+    drainMs: 10_000,
+    /** After the drain time: how long interrupted attempts get to journal themselves before the worker closes. */
+    interruptSettleMs: 3_000,
+    /**
      * Retry profiles, one per class of step (a step names one, or gives its own). Backoff of attempt n
      * is min(initialBackoffMs * coefficient^(n-1), maxBackoffMs).
      */

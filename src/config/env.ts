@@ -28,6 +28,11 @@ const EnvSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.payments.idempotencyTtlSeconds),
   /** SAGA_ACK_WAIT_MS: how long a dead worker's saga task waits before another worker takes it over (the lease). */
   SAGA_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.saga.ackWaitMs),
+  /** SAGA_DRAIN_MS: on SIGTERM/SIGINT, how long running saga steps may take to finish before they are handed back. */
+  SAGA_DRAIN_MS: z.coerce.number().int().min(0).default(defaults.saga.drainMs),
+  SAGA_MAX_INTERRUPTIONS: z.coerce.number().int().positive().default(defaults.saga.maxInterruptions),
+  /** Fault injection for restart tests only: every saga step attempt waits this long before its effect. */
+  SAGA_FAULT_STEP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Where `nodeplane nats init` keeps the operator, account keys, JWTs and TLS files (default `<NODEPLANE_DATA_DIR>/nats-auth`). */
   NATS_AUTH_DIR: z.string().min(1).optional(),
   NATS_LEAFNODE_PORT: z.coerce.number().int().min(0).max(65535).default(defaults.natsAuth.leafnodePort),

@@ -49,9 +49,14 @@ describe.skipIf(!servicesAvailable())("a worker SIGKILLed in the middle of a ste
     expect(readdirSync(join(dir, "ledger"))).toHaveLength(1); // the effect happened once
 
     const h = (await client.history("crash-1")).map((e) => e.entry);
-    expect(h.map((e) => e.k)).toEqual(["SagaStarted", "StepStarted", "StepCompleted", "StepStarted", "StepStarted", "StepCompleted", "StepStarted", "StepCompleted", "SagaCompleted"]);
+    expect(h.map((e) => e.k)).toEqual(["SagaStarted", "StepStarted", "StepCompleted", "StepStarted", "StepInterrupted", "StepStarted", "StepCompleted", "StepStarted", "StepCompleted", "SagaCompleted"]);
     const charges = h.filter((e) => e.k === "StepStarted" && e.step === "Charge");
     expect(charges.map((e) => e.worker)).toEqual([victim.workerId, survivor.workerId]);
+    // The survivor recorded the victim's attempt as interrupted, and resumed it with the deadline it had.
+    const interrupted = h.find((e) => e.k === "StepInterrupted");
+    expect(interrupted).toMatchObject({ step: "Charge", attempt: 1, worker: survivor.workerId });
+    expect(interrupted?.k === "StepInterrupted" && interrupted.reason).toContain(victim.workerId);
+    expect(charges.map((e) => (e.k === "StepStarted" ? e.deadline : undefined))).toEqual([expect.any(String), (charges[0] as { deadline: string }).deadline]);
     expect(new Set(charges.map((e) => (e.k === "StepStarted" ? e.idempotencyKey : "")))).toHaveLength(1);
   }, 120_000);
 });

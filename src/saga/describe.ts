@@ -12,9 +12,11 @@ export interface SagaDescription {
   startedAt: string;
   endedAt?: string;
   /** The step running or last run, with its attempt count. */
-  currentStep?: { name: string; attempt: number; state: "running" | "retrying" | "completed" | "failed" | "abandoned" };
-  /** Step attempts started in this run (every retry, and an attempt interrupted by a crash, counts). */
+  currentStep?: { name: string; attempt: number; state: "running" | "retrying" | "completed" | "failed" | "abandoned" | "interrupted" };
+  /** Step attempts started in this run (every retry, and every interrupted attempt, counts). */
   attempts: number;
+  /** Attempts cut short by a worker's stop, death or lost lease (they use up no retries). */
+  interruptions?: number;
   /** What a waiting saga waits for (signal, timer, child). */
   waitingFor?: string;
   lastError?: JournalError;
@@ -55,6 +57,8 @@ export function foldEntry(fold: DescriptionFold, { seq, entry: e }: StoredJourna
     case "StepCompleted": d.currentStep = { name: e.step, attempt: e.attempt, state: "completed" }; break;
     case "StepFailed": d.currentStep = { name: e.step, attempt: e.attempt, state: e.final ? "failed" : "retrying" }; d.lastError = e.error; break;
     case "StepAbandoned": d.currentStep = { name: e.step, attempt: e.attempt, state: "abandoned" }; break;
+    case "StepInterrupted": d.currentStep = { name: e.step, attempt: e.attempt, state: "interrupted" }; d.interruptions = (d.interruptions ?? 0) + 1; break;
+    case "CompensationInterrupted": d.interruptions = (d.interruptions ?? 0) + 1; break;
     case "CompensationFailed": d.lastError = e.error; break;
     case "StatusSet": d.customStatus = e.value; break;
     case "SignalWaitStarted": waits[e.call] = `signal ${e.name}${e.timeoutAt ? ` (until ${e.timeoutAt})` : ""}`; break;

@@ -36,6 +36,30 @@ export class StepHeartbeatTimeoutError extends SagaError {
   override name = "StepHeartbeatTimeoutError";
 }
 
+/**
+ * An attempt cut short by its own worker's drain (SIGTERM/SIGINT past the drain time): not a failure
+ * of the step. The attempt is journaled `StepInterrupted` and the saga's task is handed back at once.
+ */
+export class AttemptInterruptedError extends SagaError {
+  override name = "AttemptInterruptedError";
+}
+
+/** A step was interrupted more often than `defaults.saga.maxInterruptions` allows: its workers keep dying. */
+export class StepInterruptedError extends SagaError {
+  override name = "StepInterruptedError";
+}
+
+/**
+ * Errors our own clients raise while the process closes them (ioredis, nats.js, postgres.js). Seen
+ * while the worker stops, they mean "interrupted", never "the step failed".
+ */
+export function isShutdownError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; code?: string } | undefined;
+  if (!e) return false;
+  if (e.name === "ClosedConnectionError" || e.code === "CONNECTION_CLOSED" || e.code === "CONNECTION_ENDED" || e.code === "CONNECTION_DESTROYED") return true;
+  return /connection is closed|connection closed|CONNECTION_ENDED|the saga worker stopped/i.test(e.message ?? "");
+}
+
 /** `ctx.waitForSignal` reached its timeout before the signal came. */
 export class SignalTimeoutError extends SagaError {
   override name = "SignalTimeoutError";

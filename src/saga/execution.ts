@@ -4,7 +4,7 @@ import { ConcurrencyError } from "../eventstore/errors.js";
 import type { JournalEntry, NewJournalEntry, SagaTerminalStatus, StoredJournalEntry } from "../../schemas/saga/journal.js";
 import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 import type { SagaContext, SagaDefinition, StepOptions, SagaRegistry } from "./define.js";
-import { SagaCancelledError, SagaDivergenceError } from "./errors.js";
+import { AttemptInterruptedError, SagaCancelledError, SagaDivergenceError } from "./errors.js";
 import type { SagaStore } from "./store.js";
 import { buildRecords, runStart, type CallKind, type CallRecord } from "./records.js";
 import { runStep, type CompensationFrame } from "./steps.js";
@@ -21,6 +21,12 @@ export interface ExecutionHost {
   heartbeat(): void;
   /** True once the worker stopped: an execution left behind must not write any more. */
   isClosed(): boolean;
+  /** True from the start of a graceful drain: errors of our own closing clients then mean "interrupted". */
+  isDraining(): boolean;
+  /** Interruptions one step may have before it fails (defaults.saga.maxInterruptions). */
+  readonly maxInterruptions: number;
+  /** Fault injection: every step attempt waits this long before its effect (0 in production). */
+  readonly faultStepDelayMs?: number;
 }
 
 /** How an `advance` ended. */
@@ -30,6 +36,7 @@ export type AdvanceOutcome =
   | { kind: "lost"; error: ConcurrencyError }
   | { kind: "diverged"; error: SagaDivergenceError }
   | { kind: "broken"; error: Error }
+  | { kind: "interrupted"; reason: string }
   | { kind: "end-of-journal" };
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
@@ -62,6 +69,9 @@ export class SagaExecution {
   stack: CompensationFrame[] = [];
   waiters = new Map<number, Waiter>();
   cancelListeners = new Set<() => void>();
+  /** Set by the worker's drain: running attempts are cut short and journaled as interrupted. */
+  interrupted: string | undefined;
+  interruptListeners = new Set<() => void>();
   inboxHighWater = 0;
   canInput: { value: unknown } | undefined;
   fnOutcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
@@ -73,6 +83,9 @@ export class SagaExecution {
   private generation = 0;
   private launched = false;
   private poked = false;
+  private onFailed: () => void = () => {};
+  /** Resolves when the execution stops (lost, broken, diverged, interrupted): ends waits on code left suspended for good. */
+  private readonly failed = new Promise<undefined>((r) => { this.onFailed = () => r(undefined); });
 
   constructor(readonly def: SagaDefinition<unknown, unknown>, readonly sagaId: string, journal: StoredJournalEntry[], readonly host: ExecutionHost | undefined) {
     this.log = host?.logger.child({ sagaId, sagaType: def.name });
@@ -142,7 +155,8 @@ export class SagaExecution {
         continue;
       }
       if (this.fnOutcome) {
-        const status = await finishRun(this).catch((err: unknown) => { this.fail(err); return undefined; });
+        // A compensation whose journal write was lost stays suspended for good: the failure ends the wait.
+        const status = await Promise.race([finishRun(this).catch((err: unknown) => { this.fail(err); return undefined; }), this.failed]);
         if (this.failure) return this.failure;
         return status ? { kind: "terminal", status } : { kind: "end-of-journal" };
       }
@@ -230,10 +244,28 @@ export class SagaExecution {
   /** Stops the execution: lost to another writer, or broken (NATS unreachable…); the worker retries later. */
   fail(err: unknown): void {
     if (this.failure) return;
-    if (err instanceof ConcurrencyError) this.failure = { kind: "lost", error: err };
+    if (err instanceof AttemptInterruptedError) this.failure = { kind: "interrupted", reason: err.message };
+    else if (err instanceof ConcurrencyError) this.failure = { kind: "lost", error: err };
     else if (err instanceof SagaDivergenceError) this.failure = { kind: "diverged", error: err };
     else this.failure = { kind: "broken", error: err instanceof Error ? err : new Error(String(err)) };
     this.idle.splice(0).forEach((r) => r());
+    this.onFailed();
+  }
+
+  /**
+   * The worker is stopping (drain time over): every running attempt ends as interrupted, and the
+   * saga's task goes back to the queue for the next worker. Nothing is failed.
+   */
+  interrupt(reason: string): void {
+    if (this.interrupted) return;
+    this.interrupted = reason;
+    for (const l of [...this.interruptListeners]) l();
+  }
+
+  /** Stops this execution as interrupted (after journaling it); the saga code stays suspended for good. */
+  halt<T>(where: string): Promise<T> {
+    this.fail(new AttemptInterruptedError(`${where}: ${this.interrupted ?? "the worker stopped"}`));
+    return never<T>();
   }
 
   /** Moves workflow time to a resolving entry's time. */

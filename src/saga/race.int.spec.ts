@@ -96,7 +96,8 @@ describe.skipIf(!servicesAvailable())("two workers racing on one saga", () => {
     expect(new Set(runs).size).toBe(1); // both attempts got the same idempotency key
     const h = await client.history(id);
     assertLinear(h);
-    expect(h.map((e) => e.entry.k)).toEqual(["SagaStarted", "StepStarted", "StepStarted", "StepCompleted", "SagaCompleted"]);
+    // B found A's attempt without an outcome: it journaled it as interrupted (no retry used up) and ran its own.
+    expect(h.map((e) => e.entry.k)).toEqual(["SagaStarted", "StepStarted", "StepInterrupted", "StepStarted", "StepCompleted", "SagaCompleted"]);
     expect((await client.describe(id)).result).toBe("receipt-2");
   });
 });

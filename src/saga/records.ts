@@ -19,7 +19,7 @@ export function runStart(journal: readonly StoredJournalEntry[]): number {
 /** Which call kind (and name) an entry belongs to, or undefined for run-level entries. */
 function callOf(e: JournalEntry): { call: number; kind: CallKind; name: string } | undefined {
   switch (e.k) {
-    case "StepStarted": case "StepCompleted": case "StepFailed": case "StepAbandoned": return { call: e.call, kind: "step", name: e.step };
+    case "StepStarted": case "StepCompleted": case "StepFailed": case "StepInterrupted": case "StepAbandoned": return { call: e.call, kind: "step", name: e.step };
     case "SignalWaitStarted": case "SignalReceived": case "SignalTimedOut": return { call: e.call, kind: "signal", name: e.name };
     case "TimerScheduled": case "TimerFired": return { call: e.call, kind: "timer", name: "sleep" };
     case "ChildStarted": return { call: e.call, kind: "child", name: e.childId };
@@ -42,7 +42,7 @@ export function buildRecords(entries: readonly JournalEntry[]) {
     if ("inboxSeq" in e && typeof e.inboxSeq === "number") consumedInbox.add(e.inboxSeq);
     if (e.k === "CancelRequested") cancel = { atCall: e.atCall, reason: e.reason };
     if (e.k in TERMINAL_STATUS) terminal = TERMINAL_STATUS[e.k as keyof typeof TERMINAL_STATUS];
-    if (e.k === "CompensationStarted" || e.k === "CompensationCompleted" || e.k === "CompensationFailed") {
+    if (e.k === "CompensationStarted" || e.k === "CompensationCompleted" || e.k === "CompensationFailed" || e.k === "CompensationInterrupted") {
       const list = compRecords.get(e.call) ?? [];
       list.push(e);
       compRecords.set(e.call, list);

@@ -2,7 +2,7 @@ import { defaults } from "../config/defaults.js";
 import type { JournalEntry, JournalError } from "../../schemas/saga/journal.js";
 import type { StepHeartbeat, StepOptions } from "./define.js";
 import { toMs } from "./duration.js";
-import { SagaCancelledError, StepFailedError, StepHeartbeatTimeoutError, StepTimeoutError, toJournalError, fromJournalError } from "./errors.js";
+import { AttemptInterruptedError, SagaCancelledError, StepFailedError, StepHeartbeatTimeoutError, StepTimeoutError, isShutdownError, toJournalError, fromJournalError } from "./errors.js";
 import { backoffMs, isRetryable, retryProfiles, type RetryProfile } from "./retry.js";
 import { inStepSpan } from "./tracing.js";
 import { normalize, type SagaExecution } from "./execution.js";
@@ -21,8 +21,6 @@ export interface CompensationFrame {
 class AbandonedByCancel extends Error {
   override name = "AbandonedByCancel";
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `ctx.step`: returns the journaled outcome, or runs the step (with retries) and journals each attempt. */
 export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHeartbeat) => Promise<T> | T, opts: StepOptions<T>): Promise<T> {
@@ -46,11 +44,30 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
     throw new SagaCancelledError(`step ${name} was abandoned: ${last.reason}`);
   }
   if (!x.host) return new Promise<T>(() => {});
+  const host = x.host;
+  // A draining worker starts no new step: the saga goes back to the queue for the next worker.
+  if (host.isDraining()) { x.interrupt(`worker ${host.workerId} is stopping`); return x.halt<T>(name); }
   return x.live(async () => {
     const profile = opts.retry ?? retryProfiles.default;
+    const timeoutMs = toMs(opts.timeout ?? defaults.saga.stepTimeoutMs);
+    // Only failed attempts use up the retry budget; an interrupted one (its worker stopped, died or
+    // lost its lease) is tried again, with the deadline it had, as if nothing happened.
     let attempt = entries.filter((e) => e.k === "StepStarted").length + 1;
+    let failures = entries.filter((e) => e.k === "StepFailed").length;
+    let interruptions = entries.filter((e) => e.k === "StepInterrupted").length;
+    let resumeDeadline: number | undefined;
+    if (last?.k === "StepStarted") {
+      // Nobody recorded how it ended: the worker running it is gone. Say so before trying again.
+      await x.append({ k: "StepInterrupted", call, step: name, attempt: last.attempt, reason: `worker ${last.worker} stopped or lost its lease before the attempt ended` });
+      interruptions++;
+      resumeDeadline = deadlineOf(last, timeoutMs);
+      x.log?.info({ step: name, attempt: last.attempt, interruptedBy: last.worker, deadline: new Date(resumeDeadline).toISOString() }, "resuming an interrupted step attempt");
+    } else if (last?.k === "StepInterrupted") {
+      const interrupted = entries.find((e) => e.k === "StepStarted" && e.attempt === last.attempt);
+      if (interrupted?.k === "StepStarted") resumeDeadline = deadlineOf(interrupted, timeoutMs);
+    }
     const retryAt = last?.k === "StepFailed" && last.retryAt ? Date.parse(last.retryAt) : 0;
-    if (retryAt > Date.now()) await sleep(retryAt - Date.now());
+    if (retryAt > Date.now()) await pause(x, retryAt - Date.now());
     const key = `${x.sagaId}:${x.run}:${name}:${call}`;
     for (;;) {
       if (x.cancel && opts.onCancel === "abandon") {
@@ -58,17 +75,18 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
         x.tick(ab.entry);
         throw new SagaCancelledError(`step ${name} was abandoned: ${x.cancel.reason}`);
       }
-      if (attempt > profile.maxAttempts) {
-        // Every attempt was started and none finished: the workers running them died (counted as attempts).
-        const error: JournalError = { name: "StepInterruptedError", message: `step ${name} was interrupted ${attempt - 1} time(s)` };
+      if (interruptions > host.maxInterruptions) {
+        const error: JournalError = { name: "StepInterruptedError", message: `step ${name} was interrupted ${interruptions} time(s), more than the ${host.maxInterruptions} allowed (SAGA_MAX_INTERRUPTIONS): every worker that runs it stops or dies before it ends` };
         const f = await x.append({ k: "StepFailed", call, step: name, attempt: attempt - 1, durationMs: 0, error, final: true });
         x.tick(f.entry);
         throw new StepFailedError(name, attempt - 1, error);
       }
-      await x.append({ k: "StepStarted", call, step: name, attempt, idempotencyKey: key });
+      const deadline = resumeDeadline ?? Date.now() + timeoutMs;
+      resumeDeadline = undefined;
+      await x.append({ k: "StepStarted", call, step: name, attempt, idempotencyKey: key, deadline: new Date(deadline).toISOString() });
       const t0 = performance.now();
       try {
-        const result = normalize(await attemptOnce(x, { step: name, attempt, key, timeoutMs: toMs(opts.timeout ?? defaults.saga.stepTimeoutMs), heartbeatTimeoutMs: opts.heartbeatTimeout !== undefined ? toMs(opts.heartbeatTimeout) : undefined, abandonOnCancel: opts.onCancel === "abandon" }, fn));
+        const result = normalize(await attemptOnce(x, { step: name, attempt, key, timeoutMs: Math.max(0, deadline - Date.now()), heartbeatTimeoutMs: opts.heartbeatTimeout !== undefined ? toMs(opts.heartbeatTimeout) : undefined, abandonOnCancel: opts.onCancel === "abandon" }, fn));
         const done = await x.append({ k: "StepCompleted", call, step: name, attempt, durationMs: round(performance.now() - t0), result });
         x.tick(done.entry);
         push(result);
@@ -81,20 +99,44 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
           x.tick(ab.entry);
           throw new SagaCancelledError(`step ${name} was abandoned: ${x.cancel?.reason ?? "cancelled"}`);
         }
+        if (interruptedBy(x, err)) {
+          await x.append({ k: "StepInterrupted", call, step: name, attempt, reason: x.interrupted ?? (err as Error).message });
+          return x.halt<T>(name);
+        }
+        failures++;
         const error = toJournalError(err);
-        const retry = attempt < profile.maxAttempts && isRetryable(profile, err) && !(x.cancel && opts.onCancel === "abandon");
-        const delay = retry ? backoffMs(profile, attempt + 1) : 0;
+        const retry = failures < profile.maxAttempts && isRetryable(profile, err) && !(x.cancel && opts.onCancel === "abandon");
+        const delay = retry ? backoffMs(profile, failures + 1) : 0;
         x.log?.warn({ step: name, attempt, err: error, retry, delayMs: delay }, "saga step attempt failed");
         const f = await x.append({ k: "StepFailed", call, step: name, attempt, durationMs, error, final: !retry, ...(retry ? { retryAt: new Date(Date.now() + delay).toISOString() } : {}) });
         if (!retry) {
           x.tick(f.entry);
           throw new StepFailedError(name, attempt, error, { cause: err });
         }
-        await sleep(delay);
+        await pause(x, delay);
         attempt++;
       }
     }
   });
+}
+
+/** The deadline an attempt was started with (journals older than the field: its start plus the timeout). */
+function deadlineOf(started: Extract<JournalEntry, { k: "StepStarted" }>, timeoutMs: number): number {
+  return started.deadline ? Date.parse(started.deadline) : Date.parse(started.at) + timeoutMs;
+}
+
+/** An attempt cut short by its own worker's stop, not failed: the drain interrupted it, or our clients closed under it. */
+const interruptedBy = (x: SagaExecution, err: unknown): boolean =>
+  err instanceof AttemptInterruptedError || (x.host?.isDraining() === true && isShutdownError(err));
+
+/** Waits out a retry backoff; a drain ends the wait and hands the saga back (its `retryAt` is journaled). */
+async function pause(x: SagaExecution, ms: number): Promise<void> {
+  if (ms > 0) await new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(t); x.interruptListeners.delete(done); resolve(); };
+    const t = setTimeout(done, ms);
+    x.interruptListeners.add(done);
+  });
+  if (x.interrupted) await x.halt<void>("(retry backoff)");
 }
 
 /** One attempt: timeout, heartbeat timeout, cancellation, a span and a logger that names saga and step. */
@@ -104,10 +146,14 @@ function attemptOnce<T>(x: SagaExecution, a: { step: string; attempt: number; ke
     let lastBeat = Date.now();
     const hb = Object.assign(() => { lastBeat = Date.now(); x.host?.heartbeat(); }, { idempotencyKey: a.key, attempt: a.attempt, sagaId: x.sagaId, step: a.step, signal: ac.signal }) as StepHeartbeat;
     const log = x.log?.child({ step: a.step, attempt: a.attempt });
+    let settled = false;
     const settle = (err: Error | undefined, value?: T) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       if (beat) clearInterval(beat);
       x.cancelListeners.delete(onCancel);
+      x.interruptListeners.delete(onInterrupt);
       if (err) { ac.abort(err); reject(err); } else resolve(value as T);
     };
     const timer = setTimeout(() => settle(new StepTimeoutError(`step ${a.step} attempt ${a.attempt} timed out after ${a.timeoutMs} ms`)), a.timeoutMs);
@@ -115,9 +161,15 @@ function attemptOnce<T>(x: SagaExecution, a: { step: string; attempt: number; ke
       if (Date.now() - lastBeat > a.heartbeatTimeoutMs!) settle(new StepHeartbeatTimeoutError(`step ${a.step} attempt ${a.attempt} sent no heartbeat for ${a.heartbeatTimeoutMs} ms`));
     }, Math.max(50, Math.floor(a.heartbeatTimeoutMs / 4)));
     const onCancel = () => { if (a.abandonOnCancel) settle(new AbandonedByCancel("cancelled")); };
+    const onInterrupt = () => settle(new AttemptInterruptedError(`attempt ${a.attempt} of ${a.step} interrupted: ${x.interrupted ?? "the worker stopped"}`));
     x.cancelListeners.add(onCancel);
+    x.interruptListeners.add(onInterrupt);
     log?.debug("saga step attempt started");
-    Promise.resolve().then(() => fn(hb)).then((v) => { log?.debug("saga step attempt completed"); settle(undefined, v); }, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
+    if (x.interrupted) { onInterrupt(); return; }
+    // Fault injection (SAGA_FAULT_STEP_DELAY_MS, 0 in production): a slow worker, so restart tests can stop it inside any step.
+    const delay = x.host?.faultStepDelayMs ?? 0;
+    const begin = delay > 0 ? new Promise<void>((r) => setTimeout(r, delay)) : Promise.resolve();
+    begin.then(() => (settled ? undefined as T : fn(hb))).then((v) => { log?.debug("saga step attempt completed"); settle(undefined, v); }, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
   }));
 }
 
@@ -129,10 +181,22 @@ export async function compensateFrame(x: SagaExecution, c: CompensationFrame): P
   const failed = entries.find((e) => e.k === "CompensationFailed" && e.final);
   if (failed && failed.k === "CompensationFailed") return { ok: false, error: failed.error };
   if (!x.host) return { ok: "end" };
+  if (x.host.isDraining()) { x.interrupt(`worker ${x.host.workerId} is stopping`); void x.halt(`${c.step} (compensation)`); return { ok: "end" }; }
   return x.live(async () => {
     let attempt = entries.filter((e) => e.k === "CompensationStarted").length + 1;
+    let failures = entries.filter((e) => e.k === "CompensationFailed").length;
+    const lastEntry = entries.at(-1);
+    if (lastEntry?.k === "CompensationStarted") {
+      await x.append({ k: "CompensationInterrupted", call: c.call, step: c.step, attempt: lastEntry.attempt, reason: `worker ${lastEntry.worker} stopped or lost its lease before the attempt ended` });
+    }
+    const interruptions = entries.filter((e) => e.k === "CompensationInterrupted").length + (lastEntry?.k === "CompensationStarted" ? 1 : 0);
     const key = `${x.sagaId}:${x.run}:${c.step}:${c.call}:compensate`;
     for (;;) {
+      if (interruptions > x.host!.maxInterruptions) {
+        const error: JournalError = { name: "StepInterruptedError", message: `compensation of ${c.step} was interrupted ${interruptions} time(s), more than the ${x.host!.maxInterruptions} allowed (SAGA_MAX_INTERRUPTIONS)` };
+        await x.append({ k: "CompensationFailed", call: c.call, step: c.step, attempt: attempt - 1, durationMs: 0, error, final: true });
+        return { ok: false as const, error };
+      }
       await x.append({ k: "CompensationStarted", call: c.call, step: c.step, attempt });
       const t0 = performance.now();
       try {
@@ -141,12 +205,18 @@ export async function compensateFrame(x: SagaExecution, c: CompensationFrame): P
         return { ok: true as const };
       } catch (err) {
         if (x.failure) throw err;
+        if (interruptedBy(x, err)) {
+          await x.append({ k: "CompensationInterrupted", call: c.call, step: c.step, attempt, reason: x.interrupted ?? (err as Error).message });
+          void x.halt(`${c.step} (compensation)`);
+          return { ok: "end" as const };
+        }
+        failures++;
         const error = toJournalError(err);
-        const retry = attempt < c.retry.maxAttempts && isRetryable(c.retry, err);
+        const retry = failures < c.retry.maxAttempts && isRetryable(c.retry, err);
         x.log?.warn({ step: c.step, attempt, err: error, retry }, "saga compensation attempt failed");
         await x.append({ k: "CompensationFailed", call: c.call, step: c.step, attempt, durationMs: round(performance.now() - t0), error, final: !retry });
         if (!retry) return { ok: false as const, error };
-        await sleep(backoffMs(c.retry, attempt + 1));
+        await pause(x, backoffMs(c.retry, failures + 1));
         attempt++;
       }
     }

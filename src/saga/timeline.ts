@@ -22,6 +22,8 @@ function line(e: JournalEntry, startedAt: Map<string, string>): string | undefin
     case "StepStarted": startedAt.set(key, e.at); return undefined;
     case "StepCompleted": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  ok      ${ms(e.durationMs).padStart(7)}${arrow(e.result)}`;
     case "StepFailed": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  FAILED  ${ms(e.durationMs).padStart(7)}  ${e.error.name}: ${e.error.message}${e.final ? "  (final)" : `  (retry at ${e.retryAt ? time(e.retryAt) : "?"})`}`;
+    case "StepInterrupted": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  INTERRUPTED        ${e.reason}`;
+    case "CompensationInterrupted": return `undo     ${e.step.padEnd(28)} attempt ${e.attempt}  INTERRUPTED        ${e.reason}`;
     case "StepAbandoned": return `step     ${e.step.padEnd(28)} attempt ${e.attempt}  ABANDONED          ${e.reason}`;
     case "CompensationStarted": return undefined;
     case "CompensationCompleted": return `undo     ${e.step.padEnd(28)} attempt ${e.attempt}  ok      ${ms(e.durationMs).padStart(7)}`;

@@ -6,7 +6,7 @@ import type { Logger } from "../observability/logger.js";
 import { defaults } from "../config/defaults.js";
 import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaRegistry } from "./define.js";
-import { SagaError, UnknownSagaError } from "./errors.js";
+import { SagaError, UnknownSagaError, isShutdownError } from "./errors.js";
 import { SagaExecution, type AdvanceOutcome, type ExecutionHost } from "./execution.js";
 import { notifyParent } from "./finish.js";
 import { runStart } from "./records.js";
@@ -22,6 +22,12 @@ export interface SagaWorkerOptions {
   concurrency?: number;
   /** Ack wait of the work consumer: how long a dead worker's saga waits before another takes it. */
   ackWaitMs?: number;
+  /** Graceful drain time of `stop()` (defaults.saga.drainMs). */
+  drainMs?: number;
+  /** Interruptions one step may have before it fails (defaults.saga.maxInterruptions). */
+  maxInterruptions?: number;
+  /** Fault injection for restart tests: every step attempt waits this long first (0, the default, in production). */
+  faultStepDelayMs?: number;
   workerId?: string;
 }
 
@@ -29,8 +35,12 @@ export interface SagaWorkerOptions {
 export interface SagaWorker {
   readonly workerId: string;
   start(): Promise<void>;
-  /** Stops taking tasks, waits up to `graceMs` for the running ones; unfinished tasks go to other workers. */
-  stop(opts?: { graceMs?: number }): Promise<void>;
+  /**
+   * Graceful drain: stops taking tasks at once, lets running steps finish for up to `drainMs`, then
+   * interrupts the rest (journaled `StepInterrupted`, no retry used up) and hands their tasks back with
+   * no delay, so another worker or the next start resumes them at once.
+   */
+  stop(opts?: { drainMs?: number }): Promise<void>;
   /** True once consuming. */
   isReady(): boolean;
   /** Advances one saga right now, outside the work queue (tests, tools): the journal fence still applies. */
@@ -49,13 +59,19 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
   const ackWaitMs = opts.ackWaitMs ?? defaults.saga.ackWaitMs;
   const keepAliveMs = Math.max(100, Math.min(defaults.saga.leaseKeepAliveMs, Math.floor(ackWaitMs / 3)));
   const concurrency = opts.concurrency ?? defaults.saga.concurrency;
+  const drainMs = opts.drainMs ?? defaults.saga.drainMs;
+  const maxInterruptions = opts.maxInterruptions ?? defaults.saga.maxInterruptions;
   const sticky = new Map<string, SagaExecution>();
+  /** The executions of the tasks in hand, for the drain to interrupt. */
+  const running = new Map<string, SagaExecution>();
   const inflight = new Set<Promise<void>>();
   let store: SagaStore | undefined;
   let work: ConsumerMessages | undefined;
   let waker: ConsumerMessages | undefined;
   let ready = false;
+  let draining = false;
   let closed = false;
+  let stopping: Promise<void> | undefined;
   let free = concurrency;
   const slotWaiters: Array<() => void> = [];
 
@@ -65,6 +81,9 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     workerId, store: store!, registry, logger: opts.logger,
     heartbeat: () => leases.get(sagaId)?.(),
     isClosed: () => closed,
+    isDraining: () => draining,
+    maxInterruptions,
+    ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
   });
 
   async function executionFor(sagaId: string): Promise<SagaExecution | undefined> {
@@ -115,7 +134,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     const sub: Subscription = opts.nc.subscribe(opts.names.sagaInbox(sagaId), { callback: () => current?.poke() });
     const slog = log.child({ sagaId });
     try {
-      const out = await advance(sagaId, (e) => { current = e; });
+      const out = await advance(sagaId, (e) => { current = e; running.set(sagaId, e); if (draining) e.interrupt(`worker ${workerId} is stopping`); });
       switch (out.kind) {
         case "suspended": {
           await m.ackAck();
@@ -135,7 +154,19 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
           slog.error({ err: out.error.message, call: out.error.call, step: out.error.step }, "saga code diverged from its journal; retrying later");
           m.nak(defaults.saga.divergenceRetryMs);
           break;
+        case "interrupted":
+          // Not a failure: the drain cut a step short. Back to the queue at once (no delay) for the next worker.
+          slog.info({ reason: out.reason }, "saga interrupted by the drain; task handed back");
+          sticky.delete(sagaId);
+          m.nak();
+          break;
         case "broken":
+          if (draining && isShutdownError(out.error)) {
+            slog.info({ err: out.error.message }, "saga stopped by the drain; task handed back");
+            sticky.delete(sagaId);
+            m.nak();
+            break;
+          }
           slog.error({ err: out.error.message }, "saga advance failed; retrying later");
           m.nak(defaults.saga.lostRaceRetryMs * 4);
           break;
@@ -145,6 +176,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       sticky.delete(sagaId);
       m.nak(err instanceof UnknownSagaError ? defaults.saga.divergenceRetryMs : defaults.saga.lostRaceRetryMs * 4);
     } finally {
+      if (running.get(sagaId) === current) running.delete(sagaId);
       clearInterval(keepAlive);
       if (leases.get(sagaId) === beat) leases.delete(sagaId);
       sub.unsubscribe();
@@ -152,26 +184,27 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
   }
 
   async function workLoop(): Promise<void> {
-    while (!closed) {
+    while (!draining) {
       try {
         const consumer = await store!.js.consumers.get(opts.names.sagaWorkStream, opts.names.sagaWorkersConsumer);
         work = await consumer.consume({ max_messages: concurrency });
         ready = true;
         for await (const m of work) {
           if (free === 0) await new Promise<void>((r) => slotWaiters.push(r));
+          if (draining) { m.nak(); continue; } // taken while the drain began: the next worker gets it at once
           free--;
           const p = handle(m).finally(() => { free++; inflight.delete(p); slotWaiters.shift()?.(); });
           inflight.add(p);
         }
       } catch (err) {
-        if (!closed) log.warn({ err: (err as Error).message }, "saga work consumer interrupted; resubscribing");
+        if (!draining) log.warn({ err: (err as Error).message }, "saga work consumer interrupted; resubscribing");
       }
-      if (!closed) await new Promise((r) => setTimeout(r, 500));
+      if (!draining) await new Promise((r) => setTimeout(r, 500));
     }
   }
 
   async function wakerLoop(): Promise<void> {
-    while (!closed) {
+    while (!draining) {
       try {
         const consumer = await store!.js.consumers.get(opts.names.sagasStream, opts.names.sagaWakerConsumer);
         waker = await consumer.consume({ max_messages: 256 });
@@ -186,10 +219,39 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
           }
         }
       } catch (err) {
-        if (!closed) log.warn({ err: (err as Error).message }, "saga waker interrupted; resubscribing");
+        if (!draining) log.warn({ err: (err as Error).message }, "saga waker interrupted; resubscribing");
       }
-      if (!closed) await new Promise((r) => setTimeout(r, 500));
+      if (!draining) await new Promise((r) => setTimeout(r, 500));
     }
+  }
+
+  /** Resolves true when every task in hand ended within `ms`. */
+  const settledWithin = async (ms: number): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+    const all = Promise.all([...inflight]).then(() => true as const);
+    try { return await Promise.race([all, timeout]); } finally { clearTimeout(timer); }
+  };
+
+  async function drain(o: { drainMs?: number }): Promise<void> {
+    draining = true;
+    ready = false;
+    await work?.close().catch(() => undefined);
+    await waker?.close().catch(() => undefined);
+    // Wake loops parked on a slot so they see the drain and hand their message back.
+    slotWaiters.splice(0).forEach((r) => r());
+    const limit = o.drainMs ?? drainMs;
+    if (!(await settledWithin(limit))) {
+      log.warn({ sagas: [...running.keys()], drainMs: limit }, "drain time over: interrupting the running steps; their sagas go back to the queue");
+      for (const exec of running.values()) exec.interrupt(`worker ${workerId} stopped (drain time of ${limit} ms over)`);
+      await settledWithin(defaults.saga.interruptSettleMs);
+    }
+    closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([loops, new Promise((r) => { timer = setTimeout(r, 1_000); })]);
+    clearTimeout(timer);
+    sticky.clear();
+    log.info({ workerId }, "saga worker drained");
   }
 
   let loops: Promise<unknown> | undefined;
@@ -202,21 +264,14 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       loops = Promise.all([workLoop(), wakerLoop()]);
       const deadline = Date.now() + 30_000;
       while (!ready) {
-        if (Date.now() > deadline) { closed = true; throw new SagaError(`saga worker ${workerId} could not consume ${opts.names.sagaWorkStream}`); }
+        if (Date.now() > deadline) { draining = true; closed = true; throw new SagaError(`saga worker ${workerId} could not consume ${opts.names.sagaWorkStream}`); }
         await new Promise((r) => setTimeout(r, 10));
       }
       log.info({ concurrency, ackWaitMs }, "saga worker started");
     },
-    async stop(o = {}) {
-      if (closed) return;
-      closed = true;
-      ready = false;
-      await work?.close().catch(() => undefined);
-      await waker?.close().catch(() => undefined);
-      const grace = new Promise((r) => setTimeout(r, o.graceMs ?? 5_000).unref());
-      await Promise.race([Promise.all([...inflight]), grace]);
-      await Promise.race([loops, grace]);
-      sticky.clear();
+    stop(o = {}) {
+      stopping ??= drain(o);
+      return stopping;
     },
     async advance(sagaId) {
       if (!store) { store = await SagaStore.open(opts.nc, opts.names); await store.ensure({ ackWaitMs }); }

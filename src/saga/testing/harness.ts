@@ -56,7 +56,7 @@ export async function sagaHarness(natsUrl: string, names: Names, sagas: readonly
   return {
     nc, client, workers, logs,
     async close() {
-      for (const w of workers) await w.stop({ graceMs: 1_000 });
+      for (const w of workers) await w.stop({ drainMs: 1_000 });
       const jsm = await jetstreamManager(nc);
       for (const s of [names.sagasStream, names.sagaWorkStream]) await jsm.streams.delete(s).catch(() => undefined);
       await nc.drain().catch(() => undefined);
