@@ -24,15 +24,26 @@ export interface RunningSystem {
 interface Running { stop(): Promise<void>; isReady(): boolean }
 
 /**
+ * The order of a graceful drain (R-OPS-5): first the roles that take new work (the worker finishes or
+ * hands back its running steps while the gateway still answers agents and the projector still applies
+ * events), then the API, the gateway and the projector.
+ */
+const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "projector"];
+
+/**
  * Starts the given roles in this process over one set of connections. Roles are started in
- * dependency order (projector first so queries have read models) and stopped in reverse.
+ * dependency order (projector first so queries have read models) and drained in `DRAIN_ORDER`;
+ * `/readyz` answers 503 from the first moment of the drain.
  */
 export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; logger: Logger }): Promise<RunningSystem> {
   const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}` });
   const running: { name: RoleName; role: Running }[] = [];
+  let draining = false;
   const stopAll = async () => {
-    for (const { name, role } of running.reverse()) {
-      await role.stop().catch((err: unknown) => opts.logger.error({ err, role: name }, "role did not stop cleanly"));
+    draining = true;
+    for (const name of DRAIN_ORDER) {
+      const r = running.find((x) => x.name === name);
+      await r?.role.stop().catch((err: unknown) => opts.logger.error({ err, role: name }, "role did not stop cleanly"));
     }
     running.length = 0;
     await conn.close();
@@ -45,7 +56,10 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR), maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
     }
     if (opts.roles.includes("worker")) {
-      running.push({ name: "worker", role: await startWorkerRole({ nc: conn.nc, names: conn.names, logger: opts.logger, ackWaitMs: env.SAGA_ACK_WAIT_MS, lifecycle: await openLifecycleDeps(env, conn, opts.logger) }) });
+      running.push({ name: "worker", role: await startWorkerRole({
+        nc: conn.nc, names: conn.names, logger: opts.logger, lifecycle: await openLifecycleDeps(env, conn, opts.logger),
+        ackWaitMs: env.SAGA_ACK_WAIT_MS, drainMs: env.SAGA_DRAIN_MS, maxInterruptions: env.SAGA_MAX_INTERRUPTIONS, faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS,
+      }) });
     }
     if (opts.roles.includes("gateway")) {
       // The vault-backed key source: agents get DEKs (CAPTURE_KEY) and node keys (INJECT_KEYS) sealed per request.
@@ -73,7 +87,8 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
     }
     let apiUrl: string | undefined;
     if (opts.roles.includes("api")) {
-      const roleProbes = Object.fromEntries(running.map(({ name, role }) => [name, () => role.isReady()]));
+      // `accepting` turns false when the drain begins, so load balancers stop sending work here at once.
+      const roleProbes = { ...Object.fromEntries(running.map(({ name, role }) => [name, () => role.isReady()])), accepting: () => !draining };
       const api = await startApiRole(env, conn, { logger: opts.logger, roleProbes });
       running.push({ name: "api", role: api });
       apiUrl = api.url;

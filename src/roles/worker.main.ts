@@ -31,10 +31,13 @@ for (const path of sagaEnv.NODEPLANE_EXTRA_SAGAS.split(",").filter(Boolean)) {
 const names = namesFor(env.NODEPLANE_NAMESPACE);
 const nc = await connectNats(env, { name: "nodeplane-worker", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 await (await createEventStore(nc, { names })).ensureStream();
-const role = await startWorkerRole({ nc, names, logger, extraSagas, ackWaitMs: sagaEnv.SAGA_ACK_WAIT_MS, concurrency: sagaEnv.SAGA_CONCURRENCY, ...(sagaEnv.SAGA_WORKER_ID ? { workerId: sagaEnv.SAGA_WORKER_ID } : {}) });
+const role = await startWorkerRole({ nc, names, logger, extraSagas, ackWaitMs: sagaEnv.SAGA_ACK_WAIT_MS, concurrency: sagaEnv.SAGA_CONCURRENCY, drainMs: env.SAGA_DRAIN_MS, maxInterruptions: env.SAGA_MAX_INTERRUPTIONS, faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS, ...(sagaEnv.SAGA_WORKER_ID ? { workerId: sagaEnv.SAGA_WORKER_ID } : {}) });
 logger.info({ workerId: role.workerId, pid: process.pid }, "worker ready");
 process.stdout.write(`READY ${role.workerId}\n`);
+let stopping = false;
 const stop = async () => {
+  if (stopping) return;
+  stopping = true;
   await role.stop();
   await nc.drain().catch(() => undefined);
   process.exit(0);

@@ -20,6 +20,9 @@ export async function startWorkerRole(opts: {
   triggers?: readonly SagaTrigger[];
   concurrency?: number;
   ackWaitMs?: number;
+  drainMs?: number;
+  maxInterruptions?: number;
+  faultStepDelayMs?: number;
   workerId?: string;
 }): Promise<WorkerRole> {
   const logger = opts.logger.child({ role: "worker" });
@@ -27,6 +30,8 @@ export async function startWorkerRole(opts: {
   const worker: SagaWorker = createSagaWorker({
     nc: opts.nc, names: opts.names, logger, sagas: [...product.sagas, ...(opts.extraSagas ?? [])],
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}), ...(opts.workerId ? { workerId: opts.workerId } : {}),
+    ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs } : {}), ...(opts.maxInterruptions ? { maxInterruptions: opts.maxInterruptions } : {}),
+    ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
   });
   const starter: SagaStarter = createSagaStarter({ nc: opts.nc, names: opts.names, triggers: opts.triggers ?? product.triggers, logger, workerId: worker.workerId });
   await worker.start();
@@ -34,6 +39,7 @@ export async function startWorkerRole(opts: {
   return {
     workerId: worker.workerId,
     isReady: () => worker.isReady() && starter.isReady(),
+    /** Stops starting sagas, then drains the worker (see SagaWorker.stop). */
     async stop() {
       await starter.stop();
       await worker.stop();
