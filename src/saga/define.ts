@@ -10,6 +10,12 @@ export interface StepHeartbeat {
   /** `<sagaId>:<run>:<step>:<call>`: the same on every attempt, so the effect can be made idempotent. */
   readonly idempotencyKey: string;
   readonly attempt: number;
+  /**
+   * Failed attempts of this step before this one. Interrupted attempts (worker stopped or died) do not
+   * count, so an effect keyed by `idempotencyKey` and `failedBefore` is the same effect across restarts
+   * and a new one only after a real failure (e.g. an agent command id).
+   */
+  readonly failedBefore: number;
   readonly sagaId: string;
   readonly step: string;
   /** Aborted when the attempt times out or the saga is cancelled with `onCancel: "abandon"`. */

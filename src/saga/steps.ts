@@ -86,7 +86,7 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
       await x.append({ k: "StepStarted", call, step: name, attempt, idempotencyKey: key, deadline: new Date(deadline).toISOString() });
       const t0 = performance.now();
       try {
-        const result = normalize(await attemptOnce(x, { step: name, attempt, key, timeoutMs: Math.max(0, deadline - Date.now()), heartbeatTimeoutMs: opts.heartbeatTimeout !== undefined ? toMs(opts.heartbeatTimeout) : undefined, abandonOnCancel: opts.onCancel === "abandon" }, fn));
+        const result = normalize(await attemptOnce(x, { step: name, attempt, failedBefore: failures, key, timeoutMs: Math.max(0, deadline - Date.now()), heartbeatTimeoutMs: opts.heartbeatTimeout !== undefined ? toMs(opts.heartbeatTimeout) : undefined, abandonOnCancel: opts.onCancel === "abandon" }, fn));
         const done = await x.append({ k: "StepCompleted", call, step: name, attempt, durationMs: round(performance.now() - t0), result });
         x.tick(done.entry);
         push(result);
@@ -140,11 +140,11 @@ async function pause(x: SagaExecution, ms: number): Promise<void> {
 }
 
 /** One attempt: timeout, heartbeat timeout, cancellation, a span and a logger that names saga and step. */
-function attemptOnce<T>(x: SagaExecution, a: { step: string; attempt: number; key: string; timeoutMs: number; heartbeatTimeoutMs: number | undefined; abandonOnCancel: boolean; compensation?: boolean }, fn: (hb: StepHeartbeat) => Promise<T> | T): Promise<T> {
+function attemptOnce<T>(x: SagaExecution, a: { step: string; attempt: number; failedBefore: number; key: string; timeoutMs: number; heartbeatTimeoutMs: number | undefined; abandonOnCancel: boolean; compensation?: boolean }, fn: (hb: StepHeartbeat) => Promise<T> | T): Promise<T> {
   return inStepSpan({ sagaId: x.sagaId, sagaType: x.def.name, step: a.step, attempt: a.attempt, ...(a.compensation ? { compensation: true } : {}) }, () => new Promise<T>((resolve, reject) => {
     const ac = new AbortController();
     let lastBeat = Date.now();
-    const hb = Object.assign(() => { lastBeat = Date.now(); x.host?.heartbeat(); }, { idempotencyKey: a.key, attempt: a.attempt, sagaId: x.sagaId, step: a.step, signal: ac.signal }) as StepHeartbeat;
+    const hb = Object.assign(() => { lastBeat = Date.now(); x.host?.heartbeat(); }, { idempotencyKey: a.key, attempt: a.attempt, failedBefore: a.failedBefore, sagaId: x.sagaId, step: a.step, signal: ac.signal }) as StepHeartbeat;
     const log = x.log?.child({ step: a.step, attempt: a.attempt });
     let settled = false;
     const settle = (err: Error | undefined, value?: T) => {
@@ -200,7 +200,7 @@ export async function compensateFrame(x: SagaExecution, c: CompensationFrame): P
       await x.append({ k: "CompensationStarted", call: c.call, step: c.step, attempt });
       const t0 = performance.now();
       try {
-        await attemptOnce(x, { step: c.step, attempt, key, timeoutMs: c.timeout, heartbeatTimeoutMs: undefined, abandonOnCancel: false, compensation: true }, (hb) => c.compensate(c.result as never, hb));
+        await attemptOnce(x, { step: c.step, attempt, failedBefore: failures, key, timeoutMs: c.timeout, heartbeatTimeoutMs: undefined, abandonOnCancel: false, compensation: true }, (hb) => c.compensate(c.result as never, hb));
         await x.append({ k: "CompensationCompleted", call: c.call, step: c.step, attempt, durationMs: round(performance.now() - t0) });
         return { ok: true as const };
       } catch (err) {

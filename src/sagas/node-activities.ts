@@ -18,10 +18,17 @@ export async function applyNodeCommand(deps: LifecycleDeps, hb: Pick<StepHeartbe
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** A command id from the step's idempotency key and attempt: the same on a replay, new on a retry. */
+/**
+ * A command id from the step's idempotency key and its try (1 + the failed attempts before it): the
+ * same on a replay and on an attempt that resumes an interrupted one (the agent never runs a command
+ * twice because the control plane restarted), new on a retry after a failure.
+ */
 export function commandIdFor(idempotencyKey: string, attempt: number, part = ""): string {
   return `cmd-${createHash("sha256").update(`${idempotencyKey}|${part}|${attempt}`).digest("hex").slice(0, 40)}`;
 }
+
+/** The try an attempt's command belongs to: interrupted attempts share it. */
+const tryOf = (hb: Pick<StepHeartbeat, "failedBefore">): number => hb.failedBefore + 1;
 
 /** Waits until the host's agent heartbeats (it registered and took its first commands channel). */
 export async function waitForAgentReady(deps: LifecycleDeps, host: NodeHost, hb: StepHeartbeat): Promise<{ agentId: string; instanceId: string; agentVersion: string }> {
@@ -35,14 +42,16 @@ export async function waitForAgentReady(deps: LifecycleDeps, host: NodeHost, hb:
 }
 
 /**
- * Sends one command to an agent and waits for its ending (R-CMD-3). A retried step first looks at
- * the previous attempt's command: still running or completed, it is awaited instead of sent again,
- * so a crash never runs a command twice; only a command that failed is sent anew.
+ * Sends one command to an agent and waits for its ending (R-CMD-3). An attempt that resumes an
+ * interrupted one finds the command that attempt queued (same id) and waits for it; a retry after a
+ * failure first looks at the previous try's command: still running or completed, it is awaited
+ * instead of sent again, so neither a crash nor a restart runs a command twice; only a command that
+ * failed is sent anew.
  */
 export async function sendCommandAndWait(deps: LifecycleDeps, agentId: string, command: DistributiveOmit<NewCommand, "id">, hb: StepHeartbeat, part = ""): Promise<Record<string, unknown>> {
   const wait = (commandId: string) => deps.commands.waitForCommandCompletion({ nodeId: agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) });
-  if (hb.attempt > 1) {
-    const previous = commandIdFor(hb.idempotencyKey, hb.attempt - 1, part);
+  if (hb.failedBefore > 0) {
+    const previous = commandIdFor(hb.idempotencyKey, tryOf(hb) - 1, part);
     if (await deps.commands.store.readRecord(previous)) {
       try {
         return await wait(previous);
@@ -57,7 +66,7 @@ export async function sendCommandAndWait(deps: LifecycleDeps, agentId: string, c
 
 /** Queues the attempt's command unless it was queued already; returns its id. */
 export async function enqueueOnce(deps: LifecycleDeps, agentId: string, command: DistributiveOmit<NewCommand, "id">, hb: StepHeartbeat, part = ""): Promise<string> {
-  const id = commandIdFor(hb.idempotencyKey, hb.attempt, part);
+  const id = commandIdFor(hb.idempotencyKey, tryOf(hb), part);
   if (!(await deps.commands.store.readRecord(id))) {
     await deps.commands.enqueueCommand(agentId, { ...command, id, correlationId: hb.sagaId } as NewCommand);
   }
