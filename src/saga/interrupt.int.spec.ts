@@ -26,7 +26,7 @@ const untilAborted = (signal: AbortSignal) => new Promise<string>((resolve) => s
 
 const restartable = defineSaga("restartable", { input: z.object({ timeout: z.string() }), version: 1 }, async (ctx, input) => {
   const first = await ctx.step("Work", (hb) => {
-    ran.push(`${ctx.sagaId} Work ${hb.attempt}`);
+    ran.push(`${ctx.sagaId} Work attempt=${hb.attempt} failedBefore=${hb.failedBefore}`);
     return behaviour.get(ctx.sagaId)!.step(hb.attempt, hb.signal);
   }, { retry: retryProfiles.once, timeout: input.timeout });
   const after = await ctx.step("After", (hb) => { ran.push(`${ctx.sagaId} After ${hb.attempt}`); return "after"; });
@@ -99,6 +99,8 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
     expect(second!.deadline).toBe(first!.deadline); // the resumed attempt keeps the time it had left
     expect(second!.idempotencyKey).toBe(first!.idempotencyKey);
     expect((await client.describe(id)).interruptions).toBe(1);
+    // Effects keyed by the try (agent command ids) are the same for the resumed attempt.
+    expect(ran.filter((r) => r.startsWith(id))).toEqual([`${id} Work attempt=1 failedBefore=0`, `${id} Work attempt=2 failedBefore=0`, `${id} After 1`]);
   });
 
   it("our own clients' shutdown errors during the drain count as an interruption, not a failure", async () => {

@@ -236,6 +236,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
   async function drain(o: { drainMs?: number }): Promise<void> {
     draining = true;
     ready = false;
+    log.info({ running: [...running.keys()], drainMs: o.drainMs ?? drainMs }, "saga worker draining");
     await work?.close().catch(() => undefined);
     await waker?.close().catch(() => undefined);
     // Wake loops parked on a slot so they see the drain and hand their message back.

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { defineSaga } from "../define.js";
+import { retryProfiles } from "../retry.js";
 
 /**
  * Sagas run by real worker processes in the crash specs (loaded through NODEPLANE_EXTRA_SAGAS).
@@ -50,4 +51,20 @@ export const sleeper = defineSaga("sleeper", { input: Input, version: 1 }, async
   return "woke";
 });
 
-export const sagas = [crashy, sleeper];
+/**
+ * A step that holds until `dir/release` exists, then one more step: for the drain specs (a worker
+ * process gets SIGTERM while it holds). `retry: once`, so an interruption that counted as a failure
+ * would fail the saga.
+ */
+export const drainy = defineSaga("drainy", { input: Input, version: 1 }, async (ctx, { dir }) => {
+  const held = await ctx.step("Hold", async (hb) => {
+    note(dir, `Hold attempt=${hb.attempt}`);
+    writeFileSync(join(dir, `hold-running-${process.pid}-${hb.attempt}`), "");
+    await whenFile(dir, "release", hb);
+    return "held";
+  }, { retry: retryProfiles.once });
+  await ctx.step("Next", () => { note(dir, "Next"); });
+  return held;
+});
+
+export const sagas = [crashy, sleeper, drainy];
