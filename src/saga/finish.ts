@@ -18,6 +18,12 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
     }
     return end(x, "completed", { k: "SagaCompleted", result: o.value });
   }
+  if (!o.ok && !x.cancel && x.maxRecordedCall >= x.nextCall) {
+    // The code threw where the journal shows the run going on: the code changed under a run in
+    // flight. Compensating would undo a customer's node for our bug; park it as diverged instead.
+    const rec = x.records.get(x.maxRecordedCall)!;
+    throw x.diverge(x.nextCall, rec.name, `the code throws ${describeThrow(o.error)} where the journal goes on to ${rec.kind} "${rec.name}" at call #${x.maxRecordedCall}`);
+  }
   const cause: JournalError = x.cancel ? toJournalError(new SagaCancelledError(x.cancel.reason)) : toJournalError(o.ok ? new Error("saga returned after cancellation") : o.error);
   if (!o.ok) x.log?.warn({ err: cause }, "saga failed; compensating");
   for (const frame of [...x.stack].reverse()) {
@@ -31,6 +37,11 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
   if (x.cancel) return end(x, "cancelled", { k: "SagaCancelled", reason: x.cancel.reason });
   return end(x, "compensated", { k: "SagaCompensated", error: cause });
 }
+
+const describeThrow = (err: unknown): string => {
+  const e = toJournalError(err);
+  return `${e.name}: ${e.message}`.slice(0, 300);
+};
 
 type EndEntry =
   | { k: "SagaCompleted"; result: unknown }

@@ -33,13 +33,18 @@ const restartable = defineSaga("restartable", { input: z.object({ timeout: z.str
   return `${first}+${after}`;
 });
 
+/** The same saga and version after a careless change: it now throws before its first step. */
+const brokenRelease = defineSaga("restartable", { input: z.object({ timeout: z.string() }), version: 1 }, async () => {
+  throw new TypeError("cannot read properties of undefined (reading 'region')");
+});
+
 describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful drain, interruptions)", () => {
   const s = testServices("sagaintr");
   const logs = captureLogs();
   let nc: NatsConnection;
   let client: SagaClient;
   const workers: SagaWorker[] = [];
-  const worker = async (id: string, o: { maxInterruptions?: number } = {}) => {
+  const worker = async (id: string, o: { maxInterruptions?: number; sagas?: Parameters<typeof createSagaWorker>[0]["sagas"] } = {}) => {
     const w = createSagaWorker({ nc, names: s.names, sagas: [restartable], logger: logs.logger, workerId: id, ackWaitMs: ACK_WAIT_MS, ...o });
     await w.start();
     workers.push(w);
@@ -165,5 +170,19 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
     const failed = h.find((e) => e.k === "StepFailed");
     expect(failed).toMatchObject({ final: true, error: { name: "StepInterruptedError" } });
     expect(failed?.k === "StepFailed" && failed.error.message).toMatch(/interrupted 3 time\(s\), more than the 2 allowed \(SAGA_MAX_INTERRUPTIONS\)/);
+  });
+
+  it("a release whose code throws where an in-flight run's journal goes on parks the run as diverged instead of compensating it", async () => {
+    const id = "code-bug-on-resume";
+    behaviour.set(id, { step: (attempt, signal) => (attempt === 1 ? untilAborted(signal) : Promise.resolve("resumed")) });
+    const a = await worker("d1");
+    await client.start(restartable, id, { timeout: "1m" });
+    await started(id);
+    await worker("d2", { sagas: [brokenRelease] });
+    await a.stop({ drainMs: 100 });
+    await logs.waitFor((l) => l.workerId === "d2" && l.msg === "saga code diverged from its journal; retrying later");
+    const h = await history(id);
+    expect(h.map((e) => e.k)).toEqual(["SagaStarted", "StepStarted", "StepInterrupted"]); // nothing compensated, nothing ended
+    expect((await client.describe(id)).status).toBe("running");
   });
 });
