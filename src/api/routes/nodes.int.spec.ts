@@ -91,7 +91,7 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
 
     const first = await call("DELETE", "/api/v1/nodes/n-del-1", alice);
     expect(first.status).toBe(202);
-    expect(await first.json()).toMatchObject({ nodeId: "n-del-1", state: "running", request: "termination" });
+    expect(await first.json()).toMatchObject({ nodeId: "n-del-1", state: "running", request: "termination", sagaId: "terminate-n-del-1" });
     const position = Number(first.headers.get("x-event-position"));
     expect(position).toBeGreaterThan(before);
     const again = await call("DELETE", "/api/v1/nodes/n-del-1", alice);
@@ -131,7 +131,7 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
 
     const ok = await call("POST", "/api/v1/nodes/n-mig-1/migrate", admin, { region: "eu-west", instanceType: "large" });
     expect(ok.status).toBe(202);
-    expect(await ok.json()).toMatchObject({ nodeId: "n-mig-1", request: "migration", state: "running" });
+    expect(await ok.json()).toMatchObject({ nodeId: "n-mig-1", request: "migration", state: "running", sagaId: expect.stringMatching(/^migrate-n-mig-1-\d+$/) });
     expect(ok.headers.get("x-event-position")).toMatch(/^[0-9]+$/);
     expect((await eventsOf("n-mig-1", "NodeMigrationRequested"))[0]).toMatchObject({ data: { region: "eu-west", instanceType: "large", requestedBy: "user:root" } });
     expect((await call("POST", "/api/v1/nodes/n-mig-1/migrate", admin, {})).status).toBe(409);

@@ -10,6 +10,8 @@ import { readYourWrites, readYourWritesHeaders, withPosition } from "../middlewa
 import type { RouteModule } from "../app.js";
 import { commandResult, errors, json, jsonBody, secured } from "./common.js";
 import { IdParam } from "./views.js";
+import { terminateSagaId } from "../../sagas/terminate/terminate.saga.js";
+import { migrateSagaId } from "../../sagas/migrate/migrate.saga.js";
 
 const Token = z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-:.]+$/, "letters, digits, _ - : . only");
 
@@ -22,6 +24,8 @@ export const NodeRequestAccepted = z.object({
   state: NodeState,
   request: z.enum(["termination", "migration"]),
   requestedAt: z.string(),
+  /** The saga that carries the request out (`GET /api/v1/sagas/{id}`, admin). */
+  sagaId: z.string(),
 }).openapi("NodeRequestAccepted");
 
 const list = createRoute({
@@ -102,7 +106,7 @@ export function nodeRoutes(): RouteModule {
       const r = await service.handle(id, { type: "RequestTermination", reason, requestedBy: actorOf(principal), at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
       withPosition(c, r.position);
       const state = r.state!;
-      return c.json({ nodeId: id, state: state.state, request: "termination" as const, requestedAt: state.termination!.requestedAt }, 202);
+      return c.json({ nodeId: id, state: state.state, request: "termination" as const, requestedAt: state.termination!.requestedAt, sagaId: terminateSagaId(id) }, 202);
     });
 
     app.openapi(migrate, async (c) => {
@@ -114,7 +118,8 @@ export function nodeRoutes(): RouteModule {
       const r = await service.handle(id, { type: "RequestMigration", requestedBy: actorOf(principal), ...body, at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
       withPosition(c, r.position);
       const state = r.state!;
-      return c.json({ nodeId: id, state: state.state, request: "migration" as const, requestedAt: state.migration!.requestedAt }, 202);
+      // The migrate saga is named by the version of the NodeMigrationRequested event (one saga per migration).
+      return c.json({ nodeId: id, state: state.state, request: "migration" as const, requestedAt: state.migration!.requestedAt, sagaId: migrateSagaId(id, r.events[0]!.aggregateVersion) }, 202);
     });
   };
 }
