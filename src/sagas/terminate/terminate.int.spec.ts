@@ -12,6 +12,7 @@ import { subscriptionDecider } from "../../domain/subscription/decide.js";
 import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";
 import { hostIdFor, hostPaths, readPidFile, isRunning } from "../../infra-providers/index.js";
 import { supervisedDir } from "../../infra-providers/local/host-spec.js";
+import { recordJournal } from "../testing/record-journal.js";
 
 const DAY_MS = 86_400_000;
 
@@ -43,6 +44,7 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
 
     const expiry = await sys.sagas.waitForEnd(`subscription-expiry-${subscription.id}`, { timeoutMs: 60_000 });
     expect(expiry).toMatchObject({ status: "completed", result: { expired: true } });
+    await recordJournal(sys.sagas, `subscription-expiry-${subscription.id}`, { saga: "subscription-expiry", end: "completed" });
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
     expect(t).toMatchObject({ status: "completed", result: { terminated: true, partialFailures: [] } });
     expect((await sys.nodes.load(nodeId)).state).toMatchObject({ state: "terminated", termination: expect.objectContaining({ reason: "expired" }) });
@@ -66,6 +68,7 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
     expect(t.status).toBe("completed");
     const failures = (t.result as { partialFailures: { step: string }[] }).partialFailures;
     expect(failures.map((f) => f.step)).toEqual(["SendStopCommand"]);
+    await recordJournal(sys.sagas, terminateSagaId(nodeId), { saga: "terminate", variant: "partial-failures", end: "completed" });
     const node = (await sys.nodes.load(nodeId)).state!;
     expect(node.state).toBe("terminated");
     expect(node.partialFailures).toEqual([expect.objectContaining({ step: "SendStopCommand" })]);
