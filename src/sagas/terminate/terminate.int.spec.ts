@@ -51,6 +51,26 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
     expect((await subs.load(subscription.id)).state?.status).toBe("expired");
   }, 240_000);
 
+  it("a node still waiting for its inputs: its provisioning is cancelled first and undoes what it made, then the node is terminated", async () => {
+    const profiles = await loadChainProfiles(sys.env.CHAIN_PROFILES_DIR);
+    const ctx = { actor: "user:frank", correlationId: "terminate-provisioning-spec" };
+    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription({ userId: "frank", chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 }, ctx, new Date());
+    const nodeId = nodeIdForSubscription(subscription.id);
+    await sys.requestProvision({ nodeId, subscriptionId: subscription.id, chainProfileId: "cosmos-hub", userId: "frank" });
+    await expect.poll(async () => (await sys.sagas.describe(provisionSagaId(nodeId)).catch(() => undefined))?.customStatus, { timeout: 30_000 })
+      .toMatchObject({ phase: "awaiting-inputs" });
+
+    await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "user", requestedBy: "frank", at: new Date().toISOString() }, ctx, new Date());
+    const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
+    expect(t, JSON.stringify(await sys.sagas.history(terminateSagaId(nodeId)))).toMatchObject({ status: "completed", result: { terminated: true, partialFailures: [] } });
+    expect((await sys.sagas.describe(provisionSagaId(nodeId))).status).toBe("cancelled");
+    const steps = (await sys.sagas.history(terminateSagaId(nodeId))).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
+    expect(steps).toEqual(["GetNodeDetails", "StopProvisioning", "GetNodeDetails", "MarkTerminating", "DeleteNodeKeys", "VerifyCleanup", "MarkTerminated"]);
+    expect((await sys.nodes.load(nodeId)).state?.state).toBe("terminated");
+    await recordJournal(sys.sagas, provisionSagaId(nodeId), { saga: "provision", variant: "awaiting-inputs", end: "cancelled" });
+    await recordJournal(sys.sagas, terminateSagaId(nodeId), { saga: "terminate", variant: "while-provisioning", end: "completed" });
+  }, 240_000);
+
   it("is best effort: with the agent dead, STOP fails into partialFailures and the node still ends terminated with its host and keys gone", async () => {
     const nodeId = await running();
     const host = hostPaths(join(sys.dataDir, "hosts"), hostIdFor(nodeId));
