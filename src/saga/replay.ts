@@ -34,13 +34,18 @@ export async function replayJournal(saga: AnySaga, sagaId: string, journal: Read
   const recordedEnd = exec.recordedEnd;
   exec.terminal = undefined;
   const out = await exec.advance();
-  if (out.kind === "diverged") throw out.error;
+  const run = whole.slice(runStart(stored));
+  if (out.kind === "diverged") {
+    // The runtime only sees that the code ends otherwise ("(end)"); say why, when the code threw on its own.
+    if (out.error.step === "(end)") checkSettled(exec, run);
+    throw out.error;
+  }
   if (out.kind === "broken" || out.kind === "lost") throw out.error;
   if (recordedEnd && !exec.fnOutcome) {
     const at = Math.max(0, exec.nextCall - 1);
     throw new SagaDivergenceError(sagaId, at, exec.records.get(at)?.name ?? "(end)", `the journal ended ${recordedEnd} but the code goes on past call #${exec.maxRecordedCall}`);
   }
-  checkSettled(exec, whole.slice(runStart(stored)));
+  checkSettled(exec, run);
   return { calls: exec.nextCall, terminal: recordedEnd };
 }
 
@@ -52,7 +57,7 @@ export async function replayJournal(saga: AnySaga, sagaId: string, journal: Read
  */
 function checkSettled(exec: SagaExecution, run: readonly StoredJournalEntry[]): void {
   const o = exec.fnOutcome;
-  if (!o || exec.cancel) return;
+  if (!o || exec.cancel || (!o.ok && o.error instanceof SagaDivergenceError)) return;
   const next = run.findIndex((e, i) => i > 0 && (e.entry.k === "SagaStarted" || e.entry.k === "ContinuedAsNew"));
   const entries = (next < 0 ? run : run.slice(0, next)).map((e) => e.entry);
   const { records, maxRecordedCall, cancel } = buildRecords(entries);
@@ -61,21 +66,23 @@ function checkSettled(exec: SagaExecution, run: readonly StoredJournalEntry[]): 
   const lastName = exec.records.get(last)?.name ?? records.get(last)?.name ?? "(start)";
   const ended = entries.at(-1);
   const code = o.ok ? "returns" : `throws ${describe(o.error)}`;
-  const diverge = (detail: string) => new SagaDivergenceError(exec.sagaId, Math.max(0, last), lastName, detail);
+  // Before its first call (the recorded input no longer parses, say) there is no step to name: "(start)".
+  const where = last < 0 ? "before its first call" : "after it";
+  const diverge = (detail: string) => new SagaDivergenceError(exec.sagaId, Math.max(0, last), lastName, `${where} ${detail}`);
   if (maxRecordedCall >= exec.nextCall) {
     const rec = records.get(exec.nextCall) ?? records.get(maxRecordedCall)!;
-    throw diverge(`after it the code ${code} where the journal goes on with ${rec.kind} "${rec.name}" at call #${exec.nextCall}`);
+    throw diverge(`the code ${code} where the journal goes on with ${rec.kind} "${rec.name}" at call #${exec.nextCall}`);
   }
   if (ended?.k === "SagaCompleted") {
-    if (!o.ok) throw diverge(`after it the code ${code} where the journal completed`);
+    if (!o.ok) throw diverge(`the code ${code} where the journal completed`);
     if (JSON.stringify(o.value) !== JSON.stringify(ended.result)) {
       throw new SagaDivergenceError(exec.sagaId, exec.nextCall, "(result)", `the code returns ${JSON.stringify(o.value)} where the journal recorded ${JSON.stringify(ended.result)}`);
     }
   }
   if (ended?.k === "SagaCompensated" || ended?.k === "SagaFailed") {
-    if (o.ok) throw diverge(`after it the code returns where the journal ended with ${describe(ended.error)}`);
+    if (o.ok) throw diverge(`the code returns where the journal ended with ${describe(ended.error)}`);
     // By class only: the runtime's own messages may be reworded between releases without harm.
-    if (toJournalError(o.error).name !== ended.error.name) throw diverge(`after it the code ${code} where the journal ended with ${describe(ended.error)}`);
+    if (toJournalError(o.error).name !== ended.error.name) throw diverge(`the code ${code} where the journal ended with ${describe(ended.error)}`);
   }
 }
 

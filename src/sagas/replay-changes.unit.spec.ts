@@ -1,9 +1,11 @@
 import { describe, it, expect } from "vitest";
-import { createSagaRegistry, type AnySaga, type SagaDefinition } from "../saga/define.js";
+import { z } from "zod";
+import { createSagaRegistry, defineSaga, type AnySaga, type SagaDefinition } from "../saga/define.js";
 import { SagaDivergenceError } from "../saga/errors.js";
 import { replayJournal } from "../saga/replay.js";
 import { TERMINAL_KINDS } from "../../schemas/saga/journal.js";
 import { lifecycleSagas } from "./index.js";
+import { ProvisionInput } from "./provision/provision.saga.js";
 import { replayActivities } from "./testing/replay-activities.js";
 import { entryLabel, journalFixture, loadJournalFixtures, type JournalFixture } from "./testing/journal-fixtures.js";
 import { editSaga, insertStepBefore, moveStepBefore, readResultAs, renameStep, type StepEdit } from "./testing/edit-saga.js";
@@ -70,6 +72,19 @@ describe("a change made in place breaks the runs in flight past it, naming the s
     // A run in flight inside ValidateProvisionInputs re-runs it on the new code and gets the new shape: only those past it break.
     await expectBreaksFrom(newShape, firstEntryOf(demo, "ValidateProvisionInputs", "StepCompleted"), "ValidateProvisionInputs", 0,
       /after it the code throws TypeError: .* where the journal goes on with step "GenerateNodeKeys" at call #1/);
+  });
+});
+
+describe("a new input schema breaks every run in flight", () => {
+  it("a field the recorded inputs do not have, made required: no run resumes, from its first entry on", async () => {
+    const stricter = defineSaga("provision", { input: ProvisionInput.extend({ tier: z.enum(["standard", "premium"]) }), version: 2 }, (ctx, input) => provision.run(ctx, input));
+    const results = await atEveryEntry(stricter, demo);
+    expect(results.length).toBe(demo.journal.length);
+    for (const r of results) {
+      expect(r.error, r.at).toBeInstanceOf(SagaDivergenceError);
+      expect((r.error as SagaDivergenceError).step, r.at).toBe("(start)");
+      expect((r.error as Error).message, r.at).toMatch(/before its first call the code throws ZodError: .*tier.* where the journal goes on with step "ValidateProvisionInputs" at call #0/s);
+    }
   });
 });
 
