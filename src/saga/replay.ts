@@ -46,6 +46,11 @@ export async function replayJournal(saga: AnySaga, sagaId: string, journal: Read
     throw new SagaDivergenceError(sagaId, at, exec.records.get(at)?.name ?? "(end)", `the journal ended ${recordedEnd} but the code goes on past call #${exec.maxRecordedCall}`);
   }
   checkSettled(exec, run);
+  if (recordedEnd && exec.fnOutcome && out.kind !== "terminal") {
+    // The code stopped short of the recorded end: it compensates a step the journal never compensated.
+    const pending = [...exec.stack].reverse().find((f) => !exec.compRecords.get(f.call)?.some((e) => e.k === "CompensationCompleted" || (e.k === "CompensationFailed" && e.final)));
+    throw new SagaDivergenceError(sagaId, pending?.call ?? exec.nextCall, pending?.step ?? "(end)", `the journal ended ${recordedEnd} without compensating ${pending ? `step "${pending.step}"` : "what the code compensates"}, which the code compensates`);
+  }
   return { calls: exec.nextCall, terminal: recordedEnd };
 }
 

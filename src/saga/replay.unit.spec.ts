@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { defineSaga, type AnySaga } from "./define.js";
-import { SagaDivergenceError } from "./errors.js";
+import { NonRetryableError, SagaDivergenceError } from "./errors.js";
 import { replayJournal } from "./replay.js";
 import { tour } from "./testing/replay.sagas.js";
 import type { StoredJournalEntry } from "../../schemas/saga/journal.js";
@@ -71,6 +71,23 @@ describe("divergence is reported with the step", () => {
     // A run in flight right after Reserve completed breaks the same way, though its journal has nothing later.
     const cut = load(file).findIndex((e) => e.entry.k === "StepCompleted") + 1;
     await expect(replayJournal(changed, idOf(file), load(file), { cut })).rejects.toThrow(/step "Reserve"\): after it the code throws TypeError/);
+  });
+
+  it("a compensation added to a step that the recorded run never compensated", async () => {
+    const file = "tour.compensated.journal.json";
+    const changed = defineSaga("tour", { input: z.object({ fail: z.boolean() }), version: 1 }, async (ctx, input) => {
+      const id = ctx.uuid();
+      await ctx.step("Reserve", (hb) => ({ id, key: hb.idempotencyKey }), { compensate: () => undefined });
+      await ctx.setStatus({ reserved: id });
+      await ctx.waitForSignal("approve");
+      await ctx.sleep("100ms");
+      if (ctx.patched("log-approval")) await ctx.step("LogApproval", () => "x", { compensate: () => undefined });
+      await ctx.step("Charge", () => { if (input.fail) throw new NonRetryableError("card declined"); return 10; }, { compensate: () => undefined });
+    });
+    const err = await replayJournal(changed, idOf(file), load(file)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SagaDivergenceError);
+    expect(err).toMatchObject({ step: "LogApproval", call: 5 });
+    expect((err as Error).message).toMatch(/the journal ended compensated without compensating step "LogApproval", which the code compensates/);
   });
 
   it("a step inserted before recorded ones", async () => {
