@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { namesFor } from "../../src/eventstore/subjects.js";
 import { foldRows } from "../../src/projection/rows.js";
 import { describeJournal } from "../../src/saga/describe.js";
@@ -9,7 +9,10 @@ import { sagaJournalSource } from "./source.js";
 
 const names = namesFor("t1");
 const enc = new TextEncoder();
-const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../src/saga/fixtures/${name}.journal.json`, import.meta.url), "utf8")) as { sagaId: string; journal: StoredJournalEntry[] };
+// The runtime's tour journals, and the real journals of every lifecycle saga.
+const dirOf = (name: string) => (name.startsWith("tour.") ? "../../src/saga/fixtures/" : "../../src/sagas/fixtures/");
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`${dirOf(name)}${name}.journal.json`, import.meta.url), "utf8")) as { sagaId: string; journal: StoredJournalEntry[] };
+const lifecycleFixtures = readdirSync(new URL("../../src/sagas/fixtures/", import.meta.url)).filter((f) => f.endsWith(".journal.json")).map((f) => f.slice(0, -".journal.json".length));
 const decode = (sagaId: string, { seq, entry }: StoredJournalEntry) => sagaJournalSource.decode(names, { subject: names.sagaJournal(sagaId), seq, data: enc.encode(JSON.stringify(entry)) });
 const fold = (sagaId: string, journal: StoredJournalEntry[], loaded = new Map<string, SagaRow>()) => foldRows(sagaRows, loaded, journal.map((s) => decode(sagaId, s))).rows.get(sagaId);
 
@@ -22,7 +25,7 @@ describe("sagas projection (pure)", () => {
     expect(() => sagaJournalSource.decode(names, { subject: names.sagaJournal(sagaId), seq: 1, data: enc.encode("{") })).toThrow(/not JSON/);
   });
 
-  it.each(["tour.completed", "tour.compensated", "provision.completed"])("agrees with describeJournal on %s, folded whole or entry by entry", (name) => {
+  it.each(["tour.completed", "tour.compensated", ...lifecycleFixtures])("agrees with describeJournal on %s, folded whole or entry by entry", (name) => {
     const { sagaId, journal } = fixture(name);
     const d = describeJournal(sagaId, journal);
     const whole = fold(sagaId, journal)!;

@@ -1,13 +1,13 @@
 import type { AnySaga } from "../saga/define.js";
 import type { SagaTrigger } from "../saga/starter.js";
 import type { LifecycleDeps } from "./deps.js";
-import { provisionActivities } from "./provision/activities.js";
+import { provisionActivities, type ProvisionActivities } from "./provision/activities.js";
 import { provisionSaga, provisionTrigger } from "./provision/provision.saga.js";
-import { terminateActivities } from "./terminate/activities.js";
+import { terminateActivities, type TerminateActivities } from "./terminate/activities.js";
 import { terminateSaga, terminateTriggers } from "./terminate/terminate.saga.js";
-import { migrateActivities } from "./migrate/activities.js";
+import { migrateActivities, type MigrateActivities } from "./migrate/activities.js";
 import { migrateSaga, migrateTrigger } from "./migrate/migrate.saga.js";
-import { subscriptionExpiryActivities } from "./subscription-expiry/activities.js";
+import { subscriptionExpiryActivities, type SubscriptionExpiryActivities } from "./subscription-expiry/activities.js";
 import { subscriptionExpirySaga, subscriptionExpiryTrigger } from "./subscription-expiry/subscription-expiry.saga.js";
 
 export type { LifecycleDeps, NodeHost, ProviderSelector } from "./deps.js";
@@ -15,14 +15,36 @@ export { provisionSagaId } from "./provision/provision.saga.js";
 export { terminateSagaId } from "./terminate/terminate.saga.js";
 export { migrateSagaId } from "./migrate/migrate.saga.js";
 
+/** The effects every lifecycle saga runs on, one set per saga. */
+export interface LifecycleActivities {
+  provision: ProvisionActivities;
+  terminate: TerminateActivities;
+  migrate: MigrateActivities;
+  subscriptionExpiry: SubscriptionExpiryActivities;
+}
+
+/**
+ * Every lifecycle saga definition the worker registers: the latest version of each, which new runs
+ * start on, and every older version that may still have runs in flight (a run finishes on the version
+ * it started with; README "Changing a saga"). The replay spec replays the recorded journals against
+ * exactly this list.
+ */
+export function lifecycleSagas(act: LifecycleActivities) {
+  const provision = provisionSaga(act.provision);
+  const terminate = terminateSaga(act.terminate);
+  const migrate = migrateSaga(act.migrate);
+  const subscriptionExpiry = subscriptionExpirySaga(act.subscriptionExpiry);
+  return { provision, terminate, migrate, subscriptionExpiry, all: [provision, terminate, migrate, subscriptionExpiry] as unknown as AnySaga[] };
+}
+
 /** The product's sagas over their activities, and the events that start them (the worker role runs these). */
 export function productSagas(deps: LifecycleDeps): { sagas: AnySaga[]; triggers: SagaTrigger[] } {
-  const provision = provisionSaga(provisionActivities(deps));
-  const terminate = terminateSaga(terminateActivities(deps));
-  const migrate = migrateSaga(migrateActivities(deps));
-  const expiry = subscriptionExpirySaga(subscriptionExpiryActivities(deps));
+  const s = lifecycleSagas({
+    provision: provisionActivities(deps), terminate: terminateActivities(deps),
+    migrate: migrateActivities(deps), subscriptionExpiry: subscriptionExpiryActivities(deps),
+  });
   return {
-    sagas: [provision, terminate, migrate, expiry] as unknown as AnySaga[],
-    triggers: [provisionTrigger(provision), ...terminateTriggers(terminate), migrateTrigger(migrate), subscriptionExpiryTrigger(expiry)],
+    sagas: s.all,
+    triggers: [provisionTrigger(s.provision), ...terminateTriggers(s.terminate), migrateTrigger(s.migrate), subscriptionExpiryTrigger(s.subscriptionExpiry)],
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Records the tour journals kept in src/saga/fixtures/ (the provision journal is recorded from a real
- * provisioning by src/sagas/provision/provision.int.spec.ts with RECORD_JOURNAL=1) (run: `npx tsx src/saga/testing/record-journals.ts`
- * with the test stack up). Re-record only on purpose: the fixtures are what old sagas look like.
+ * Records the tour journals kept in src/saga/fixtures/ (run: `npx tsx src/saga/testing/record-journals.ts`
+ * with the test stack up). Re-record only on purpose: the fixtures are what old sagas look like. The
+ * lifecycle sagas' journals are recorded from real runs by their int specs (src/sagas/testing/record-journal.ts).
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";

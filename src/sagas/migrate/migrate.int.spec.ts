@@ -8,6 +8,7 @@ import { hostIdFor } from "../../infra-providers/index.js";
 import type { NodeCommand } from "../../domain/node/decide.js";
 import { renderTimeline } from "../../saga/timeline.js";
 import { until } from "../../../test/support/until.js";
+import { recordJournal } from "../testing/record-journal.js";
 
 
 describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG-1..2)", () => {
@@ -37,6 +38,7 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
     const before = await until("blocks", async () => ((await height(nodeId)) > 3 ? height(nodeId) : undefined));
     const { sagaId, end } = await migrate(nodeId);
     expect(end.status, JSON.stringify(end)).toBe("completed");
+    await recordJournal(sys.sagas, sagaId, { saga: "migrate", end: "completed" });
     if (process.env.DEBUG_TIMELINE) console.log(renderTimeline(sagaId, await sys.sagas.history(sagaId)));
     const steps = (await sys.sagas.history(sagaId)).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
     expect(steps).toEqual(["MarkMaintenance", "GetNodeDetails", "ProvisionNewHost", "WaitForAgentReady", "ConfigureNewHost", "CheckBackup", "RestoreSnapshot", "InjectKeys", "StartNode", "DestroyOldHost", "UpdateHostInfo", "MarkSyncing"]);
@@ -53,8 +55,9 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
 
   it("a failure before the new host exists leaves the old host untouched and the node as it was", async () => {
     const nodeId = await provisioned();
-    const { end } = await migrate(nodeId, { region: "mars-1" });
+    const { sagaId, end } = await migrate(nodeId, { region: "mars-1" });
     expect(end.status).toBe("compensated");
+    await recordJournal(sys.sagas, sagaId, { saga: "migrate", variant: "before-new-host", end: "compensated" });
     const node = await nodeState(nodeId);
     expect(node.state).toBe("running");
     expect(node.host!.agentId).toBe(nodeId);
@@ -70,6 +73,7 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
     writeFileSync(join(sys.dataDir, "snapshots", nodeId), "not a directory");
     const { sagaId, end } = await migrate(nodeId);
     expect(end.status, JSON.stringify(await sys.sagas.history(sagaId))).toBe("compensated");
+    await recordJournal(sys.sagas, sagaId, { saga: "migrate", variant: "after-new-host", end: "compensated" });
     const node = await nodeState(nodeId);
     if (process.env.DEBUG_TIMELINE) console.log(renderTimeline(sagaId, await sys.sagas.history(sagaId)));
     expect(node.state, JSON.stringify(end)).toBe("degraded");

@@ -11,6 +11,7 @@ import { parseJournalEntry, type JournalEntry } from "../../../schemas/saga/jour
 import { provisionSagaId } from "./provision.saga.js";
 import { terminateSagaId } from "../terminate/terminate.saga.js";
 import { until } from "../../../test/support/until.js";
+import { recordJournal } from "../testing/record-journal.js";
 
 /**
  * Faults of the provision saga with real processes (DESIGN.md §9: "kill a worker mid-step, redeliver a
@@ -174,6 +175,8 @@ describe.skipIf(!servicesAvailable())("provision saga faults with real worker pr
     expect(completed.map((e) => e.attempt)).toEqual([2]);
     expect(journal.some((e) => e.k === "StepFailed")).toBe(false); // the interrupted attempt left no verdict, only a second start
     expect(journal.flatMap((e) => (e.k === "StepCompleted" ? [e.step] : []))).toEqual(STEPS);
+    // One of the two kill points is enough for a replay fixture: their journals have the same shape.
+    if (point === "at StepStarted") await recordJournal(sys.sagas, sagaId, { saga: "provision", variant: "worker-killed", end: "completed" });
 
     await waitForNodeState(nodeId, "running");
     const hosts = await hostsOf(nodeId);

@@ -12,6 +12,7 @@ import { createInputs } from "../../inputs/index.js";
 import { createSubscriptionService } from "../../subscriptions/service.js";
 import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";
 import { hostIdFor, hostPaths } from "../../infra-providers/index.js";
+import { recordJournal } from "../testing/record-journal.js";
 
 interface Sodium { ready: Promise<void>; crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array }
 const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
@@ -49,12 +50,35 @@ describe.skipIf(!servicesAvailable())("provisioning that waits for its inputs", 
     expect(end.status, JSON.stringify(end)).toBe("completed");
     const chainDir = join(hostPaths(join(sys.dataDir, "hosts"), hostIdFor(nodeId)).agentData, "chain");
     expect(readFileSync(join(chainDir, "config/priv_validator_key.json"), "utf8")).toBe(KEY_FILE);
-    expect(readFileSync(join(chainDir, "config/node_key.json"), "utf8").length).toBeGreaterThan(0);
+    const nodeKey = readFileSync(join(chainDir, "config/node_key.json"), "utf8");
+    expect(nodeKey.length).toBeGreaterThan(0);
+    await recordJournal(sys.sagas, sagaId, { saga: "provision", variant: "cosmos-hub-inputs", end: "completed" }, { priv_validator_key: KEY_FILE, node_key: nodeKey });
     const node = (await sys.nodes.load(nodeId)).state!;
     expect(node.keys.map((k) => [k.name, k.source]).sort()).toEqual([["node_key", "generated"], ["priv_validator_key", "user_provided"]]);
     expect(node.inputsApplied).toEqual(expect.arrayContaining(["validator_address", "priv_validator_key", "node_key"]));
     // The sealed copy is gone once applied: the key lives only under the node's DEK now.
     expect(await inputs.readSealedSecret(subscription.id, "priv_validator_key")).toBeUndefined();
     expect((await inputs.status(subscription.id)).items.find((i) => i.name === "priv_validator_key")?.status).toBe("applied");
+  }, 240_000);
+
+  it("a chain-generated key (ethereum-mainnet, local): CONFIGURE makes it on the host, CaptureChainGeneratedKeys takes it into the vault", async () => {
+    const profiles = await loadChainProfiles(sys.env.CHAIN_PROFILES_DIR);
+    const ctx = { actor: "user:erin", correlationId: "chain-key-spec" };
+    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription({ userId: "erin", chainProfileId: "ethereum-mainnet", nodeType: "full", durationDays: 7 }, ctx, new Date());
+    const nodeId = nodeIdForSubscription(subscription.id);
+    const sagaId = provisionSagaId(nodeId);
+    await sys.requestProvision({ nodeId, subscriptionId: subscription.id, chainProfileId: "ethereum-mainnet", userId: "erin" });
+
+    const end = await sys.sagas.waitForEnd(sagaId, { timeoutMs: 120_000 });
+    expect(end.status, JSON.stringify(end)).toBe("completed");
+    const steps = (await sys.sagas.history(sagaId)).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
+    expect(steps.slice(steps.indexOf("WaitForCommandCompletion"), steps.indexOf("WaitForCommandCompletion") + 3)).toEqual(["WaitForCommandCompletion", "CaptureChainGeneratedKeys", "InjectKeys"]);
+    const node = (await sys.nodes.load(nodeId)).state!;
+    expect(node.keys.map((k) => [k.name, k.source]).sort()).toEqual([["jwt_secret", "generated"], ["node_key", "chain_generated"]]);
+    const chainDir = join(hostPaths(join(sys.dataDir, "hosts"), hostIdFor(nodeId)).agentData, "chain");
+    const gethKey = readFileSync(join(chainDir, "geth/nodekey"), "utf8");
+    const jwt = readFileSync(join(chainDir, "config/jwt.hex"), "utf8").trim();
+    expect(jwt).toMatch(/^[0-9a-f]{64}$/);
+    await recordJournal(sys.sagas, sagaId, { saga: "provision", variant: "chain-generated-key", end: "completed" }, { node_key: gethKey, jwt_secret: jwt, jwt_secret_bytes: Buffer.from(jwt, "hex") });
   }, 240_000);
 });

@@ -5,9 +5,9 @@ import { startLifecycleSystem, type LifecycleSystem } from "../testing/lifecycle
 import { provisionSagaId } from "./provision.saga.js";
 import { terminateSagaId } from "../terminate/terminate.saga.js";
 import { hostIdFor, hostPaths } from "../../infra-providers/index.js";
-import { join, resolve } from "node:path";
-import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { until } from "../../../test/support/until.js";
+import { recordJournal } from "../testing/record-journal.js";
 
 const STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "WaitForAgentReady", "SendConfigureCommand", "WaitForCommandCompletion", "InjectKeys", "StartNode", "MarkInputsApplied"];
 
@@ -23,11 +23,7 @@ describe.skipIf(!servicesAvailable())("provision and terminate sagas on the loca
     expect(end.status, JSON.stringify(end)).toBe("completed");
     const steps = (await sys.sagas.history(provisionSagaId(nodeId))).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
     expect(steps).toEqual(STEPS);
-    // `RECORD_JOURNAL=1` keeps this journal as the replay fixture of provision v2 (src/saga/replay.unit.spec.ts).
-    if (process.env.RECORD_JOURNAL === "1") {
-      const fixture = resolve(import.meta.dirname, "../../saga/fixtures/provision.completed.journal.json");
-      writeFileSync(fixture, `${JSON.stringify({ sagaId: provisionSagaId(nodeId), journal: await sys.sagas.history(provisionSagaId(nodeId)) }, null, 1)}\n`);
-    }
+    await recordJournal(sys.sagas, provisionSagaId(nodeId), { saga: "provision", end: "completed" });
 
     const running = await until("node running", async () => {
       const { state } = await sys.nodes.load(nodeId);
@@ -43,6 +39,7 @@ describe.skipIf(!servicesAvailable())("provision and terminate sagas on the loca
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
     expect(t.status, JSON.stringify(t)).toBe("completed");
     expect(t.result).toMatchObject({ nodeId, terminated: true, partialFailures: [] });
+    await recordJournal(sys.sagas, terminateSagaId(nodeId), { saga: "terminate", end: "completed" });
     expect((await sys.nodes.load(nodeId)).state?.state).toBe("terminated");
     expect(existsSync(hostDir)).toBe(false);
     expect(await sys.hostsOnDisk()).not.toContain(hostIdFor(nodeId));
@@ -52,6 +49,7 @@ describe.skipIf(!servicesAvailable())("provision and terminate sagas on the loca
     const nodeId = await sys.requestProvision({ chainProfileId: "demo-agent-silent" });
     const end = await sys.sagas.waitForEnd(provisionSagaId(nodeId), { timeoutMs: 120_000 });
     expect(end.status).toBe("compensated");
+    await recordJournal(sys.sagas, provisionSagaId(nodeId), { saga: "provision", variant: "agent-never-ready", end: "compensated" });
     const { state } = await sys.nodes.load(nodeId);
     expect(state).toMatchObject({ state: "failed" });
     expect(JSON.stringify(state)).toContain("WaitForAgentReady");
@@ -62,6 +60,7 @@ describe.skipIf(!servicesAvailable())("provision and terminate sagas on the loca
     const nodeId = await sys.requestProvision({ chainProfileId: "demo-configure-fails" });
     const end = await sys.sagas.waitForEnd(provisionSagaId(nodeId), { timeoutMs: 120_000 });
     expect(end.status).toBe("compensated");
+    await recordJournal(sys.sagas, provisionSagaId(nodeId), { saga: "provision", variant: "configure-fails", end: "compensated" });
     const { state } = await sys.nodes.load(nodeId);
     expect(state).toMatchObject({ state: "failed" });
     expect(JSON.stringify(state)).toContain("WaitForCommandCompletion");

@@ -12,6 +12,7 @@ import { subscriptionDecider } from "../../domain/subscription/decide.js";
 import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";
 import { hostIdFor, hostPaths, readPidFile, isRunning } from "../../infra-providers/index.js";
 import { supervisedDir } from "../../infra-providers/local/host-spec.js";
+import { recordJournal } from "../testing/record-journal.js";
 
 const DAY_MS = 86_400_000;
 
@@ -43,10 +44,31 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
 
     const expiry = await sys.sagas.waitForEnd(`subscription-expiry-${subscription.id}`, { timeoutMs: 60_000 });
     expect(expiry).toMatchObject({ status: "completed", result: { expired: true } });
+    await recordJournal(sys.sagas, `subscription-expiry-${subscription.id}`, { saga: "subscription-expiry", end: "completed" });
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
     expect(t).toMatchObject({ status: "completed", result: { terminated: true, partialFailures: [] } });
     expect((await sys.nodes.load(nodeId)).state).toMatchObject({ state: "terminated", termination: expect.objectContaining({ reason: "expired" }) });
     expect((await subs.load(subscription.id)).state?.status).toBe("expired");
+  }, 240_000);
+
+  it("a node still waiting for its inputs: its provisioning is cancelled first and undoes what it made, then the node is terminated", async () => {
+    const profiles = await loadChainProfiles(sys.env.CHAIN_PROFILES_DIR);
+    const ctx = { actor: "user:frank", correlationId: "terminate-provisioning-spec" };
+    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription({ userId: "frank", chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 }, ctx, new Date());
+    const nodeId = nodeIdForSubscription(subscription.id);
+    await sys.requestProvision({ nodeId, subscriptionId: subscription.id, chainProfileId: "cosmos-hub", userId: "frank" });
+    await expect.poll(async () => (await sys.sagas.describe(provisionSagaId(nodeId)).catch(() => undefined))?.customStatus, { timeout: 30_000 })
+      .toMatchObject({ phase: "awaiting-inputs" });
+
+    await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "user", requestedBy: "frank", at: new Date().toISOString() }, ctx, new Date());
+    const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
+    expect(t, JSON.stringify(await sys.sagas.history(terminateSagaId(nodeId)))).toMatchObject({ status: "completed", result: { terminated: true, partialFailures: [] } });
+    expect((await sys.sagas.describe(provisionSagaId(nodeId))).status).toBe("cancelled");
+    const steps = (await sys.sagas.history(terminateSagaId(nodeId))).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
+    expect(steps).toEqual(["GetNodeDetails", "StopProvisioning", "GetNodeDetails", "MarkTerminating", "DeleteNodeKeys", "VerifyCleanup", "MarkTerminated"]);
+    expect((await sys.nodes.load(nodeId)).state?.state).toBe("terminated");
+    await recordJournal(sys.sagas, provisionSagaId(nodeId), { saga: "provision", variant: "awaiting-inputs", end: "cancelled" });
+    await recordJournal(sys.sagas, terminateSagaId(nodeId), { saga: "terminate", variant: "while-provisioning", end: "completed" });
   }, 240_000);
 
   it("is best effort: with the agent dead, STOP fails into partialFailures and the node still ends terminated with its host and keys gone", async () => {
@@ -66,6 +88,7 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
     expect(t.status).toBe("completed");
     const failures = (t.result as { partialFailures: { step: string }[] }).partialFailures;
     expect(failures.map((f) => f.step)).toEqual(["SendStopCommand"]);
+    await recordJournal(sys.sagas, terminateSagaId(nodeId), { saga: "terminate", variant: "partial-failures", end: "completed" });
     const node = (await sys.nodes.load(nodeId)).state!;
     expect(node.state).toBe("terminated");
     expect(node.partialFailures).toEqual([expect.objectContaining({ step: "SendStopCommand" })]);
