@@ -1,5 +1,5 @@
 import type { JournalError, SagaTerminalStatus } from "../../schemas/saga/journal.js";
-import { SagaCancelledError, toJournalError } from "./errors.js";
+import { SagaCancelledError, SagaDivergenceError, toJournalError } from "./errors.js";
 import { compensateFrame } from "./steps.js";
 import type { SagaExecution } from "./execution.js";
 
@@ -21,8 +21,10 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
   if (!o.ok && !x.cancel && x.maxRecordedCall >= x.nextCall) {
     // The code threw where the journal shows the run going on: the code changed under a run in
     // flight. Compensating would undo a customer's node for our bug; park it as diverged instead.
-    const rec = x.records.get(x.maxRecordedCall)!;
-    throw x.diverge(x.nextCall, rec.name, `the code throws ${describeThrow(o.error)} where the journal goes on to ${rec.kind} "${rec.name}" at call #${x.maxRecordedCall}`);
+    const rec = x.records.get(x.nextCall) ?? x.records.get(x.maxRecordedCall)!;
+    const err = settledBeforeJournalEnd(x.sagaId, x.nextCall, x.records.get(x.nextCall - 1)?.name, `throws ${describeThrow(o.error)}`, rec);
+    x.fail(err);
+    throw err;
   }
   const cause: JournalError = x.cancel ? toJournalError(new SagaCancelledError(x.cancel.reason)) : toJournalError(o.ok ? new Error("saga returned after cancellation") : o.error);
   if (!o.ok) x.log?.warn({ err: cause }, "saga failed; compensating");
@@ -38,10 +40,21 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
   return end(x, "compensated", { k: "SagaCompensated", error: cause });
 }
 
-const describeThrow = (err: unknown): string => {
-  const e = toJournalError(err);
-  return `${e.name}: ${e.message}`.slice(0, 300);
+/** An error as one line: class and message. */
+export const describeThrow = (err: unknown): string => {
+  const e = err as { name?: string; message?: string } | undefined;
+  return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
 };
+
+/**
+ * The divergence of a run whose function settled (`code`: "returns", "throws …") after `nextCall`
+ * calls while its journal goes on with `next`: named by the last call the code made ("(start)" when
+ * it made none), as pure replays and live workers both report it.
+ */
+export function settledBeforeJournalEnd(sagaId: string, nextCall: number, lastName: string | undefined, code: string, next: { kind: string; name: string }): SagaDivergenceError {
+  const where = nextCall === 0 ? "before its first call" : "after it";
+  return new SagaDivergenceError(sagaId, Math.max(0, nextCall - 1), lastName ?? "(start)", `${where} the code ${code} where the journal goes on with ${next.kind} "${next.name}" at call #${nextCall}`);
+}
 
 type EndEntry =
   | { k: "SagaCompleted"; result: unknown }

@@ -4,6 +4,7 @@ import type { AnySaga, SagaDefinition } from "./define.js";
 import { SagaDivergenceError, toJournalError } from "./errors.js";
 import { SagaExecution } from "./execution.js";
 import { buildRecords, runStart } from "./records.js";
+import { describeThrow, settledBeforeJournalEnd } from "./finish.js";
 
 /** What a pure replay found: how many calls matched and where the journal ends. */
 export interface ReplayResult { calls: number; terminal: SagaTerminalStatus | undefined }
@@ -75,8 +76,7 @@ function checkSettled(exec: SagaExecution, run: readonly StoredJournalEntry[]): 
   const where = last < 0 ? "before its first call" : "after it";
   const diverge = (detail: string) => new SagaDivergenceError(exec.sagaId, Math.max(0, last), lastName, `${where} ${detail}`);
   if (maxRecordedCall >= exec.nextCall) {
-    const rec = records.get(exec.nextCall) ?? records.get(maxRecordedCall)!;
-    throw diverge(`the code ${code} where the journal goes on with ${rec.kind} "${rec.name}" at call #${exec.nextCall}`);
+    throw settledBeforeJournalEnd(exec.sagaId, exec.nextCall, lastName, code, records.get(exec.nextCall) ?? records.get(maxRecordedCall)!);
   }
   if (ended?.k === "SagaCompleted") {
     if (!o.ok) throw diverge(`the code ${code} where the journal completed`);
@@ -91,7 +91,4 @@ function checkSettled(exec: SagaExecution, run: readonly StoredJournalEntry[]): 
   }
 }
 
-const describe = (err: unknown): string => {
-  const e = err as { name?: string; message?: string };
-  return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
-};
+const describe = describeThrow;

@@ -57,7 +57,7 @@ describe.skipIf(!servicesAvailable())("a control plane upgraded while sagas run"
   const worker = async (workerId: string, sagas: AnySaga[]) => {
     const w = createSagaWorker({ nc, names: s.names, sagas, logger: logs.logger, workerId });
     await w.start();
-    stops.push(() => w.stop({ graceMs: 1_000 }));
+    stops.push(() => w.stop({ drainMs: 1_000 }));
     return w;
   };
   beforeAll(async () => {
@@ -78,7 +78,7 @@ describe.skipIf(!servicesAvailable())("a control plane upgraded while sagas run"
     const inFlight = provisionSagaId("node_upg1");
     await client.start(v2, inFlight, inputOf("node_upg1"));
     await waitForEntry(nc, s.names.sagaJournal(inFlight), () => client.history(inFlight), "SignalWaitStarted");
-    await old.stop({ graceMs: 1_000 });
+    await old.stop({ drainMs: 1_000 });
 
     const registry = createSagaRegistry([v2, v3] as unknown as AnySaga[]);
     await worker("release-2", registry.all() as unknown as AnySaga[]);
@@ -108,7 +108,7 @@ describe.skipIf(!servicesAvailable())("a control plane upgraded while sagas run"
     const w = createSagaWorker({ nc, names: own.names, sagas: [patched as unknown as AnySaga], logger: logs.logger, workerId: "patched" });
     await w.start();
     stops.push(async () => {
-      await w.stop({ graceMs: 1_000 });
+      await w.stop({ drainMs: 1_000 });
       const jsm = await jetstreamManager(nc);
       for (const name of [own.names.sagasStream, own.names.sagaWorkStream]) await jsm.streams.delete(name).catch(() => undefined);
     });
