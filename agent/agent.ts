@@ -75,7 +75,6 @@ export class Agent {
         health: () => this.health(),
         // The gateway hands out keys only for an acknowledged command: the ack (queued in the outbox
         // before the handler runs) is sent first, or a fast key request would overtake it.
-        requestSealedDek: async (id, pk) => { await this.flush(); return this.link.requestSealedDek(id, pk); },
         requestSealedKeys: async (id, pk) => { await this.flush(); return this.link.requestSealedKeys(id, pk); },
       }),
     });

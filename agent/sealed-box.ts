@@ -3,8 +3,9 @@ import nacl from "tweetnacl";
 
 /**
  * libsodium's `crypto_box_seal` (as SPEC R-KEY-1): `ephPub(32) ‖ box`, nonce = BLAKE2b-24(ephPub ‖
- * recipientPub). The control plane seals the node DEK to a key pair the agent makes for one request
- * (schemas/agent/keys.ts), so the DEK never crosses the wire in the clear.
+ * recipientPub). Keys travel sealed to a one-time key pair of the receiver in both directions:
+ * INJECT_KEYS gets node keys sealed to a pair the agent makes for one request (schemas/agent/keys.ts),
+ * CAPTURE_KEY seals the captured key to a pair the control plane made for that command.
  */
 function sealNonce(ephPub: Uint8Array, recipientPub: Uint8Array): Uint8Array {
   const input = new Uint8Array(64);
@@ -25,7 +26,7 @@ export function openSealed(sealed: Uint8Array, publicKey: Uint8Array, secretKey:
   return nacl.box.open(sealed.subarray(32), sealNonce(ephPub, publicKey), ephPub, secretKey) ?? undefined;
 }
 
-/** Seals `message` to `recipientPub` (the control plane's side; tests use it to play that part). */
+/** Seals `message` to `recipientPub` (CAPTURE_KEY's result; tests also play the control plane with it). */
 export function seal(message: Uint8Array, recipientPub: Uint8Array): Uint8Array {
   const eph = nacl.box.keyPair();
   const box = nacl.box(message, sealNonce(eph.publicKey, recipientPub), recipientPub, eph.secretKey);

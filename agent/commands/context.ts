@@ -23,8 +23,6 @@ export interface CommandContext {
   setComponents(c: ComponentSpec[]): void;
   /** The node's health now (runtime + metrics, aggregated over the components). */
   health(): Promise<NodeHealth>;
-  /** The node DEK sealed to a one-time public key (schemas/agent/keys.ts, purpose capture_key). */
-  requestSealedDek(commandId: string, recipientPublicKey: Uint8Array): Promise<Uint8Array>;
   /** The keys an INJECT_KEYS names, each sealed to a one-time public key (purpose inject_keys). */
   requestSealedKeys(commandId: string, recipientPublicKey: Uint8Array): Promise<SealedKey[]>;
 }
