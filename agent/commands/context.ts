@@ -1,4 +1,5 @@
 import type { AgentPaths } from "../config.js";
+import type { ChainOwner } from "../confined-fs.js";
 import type { NodeComponents } from "../components.js";
 import type { Logger } from "../log.js";
 import type { HostVars } from "../template.js";
@@ -15,6 +16,8 @@ export interface CommandContext {
   nodeId: string;
   paths: AgentPaths;
   vars: HostVars;
+  /** The chain process's user when the agent runs as root (runtime/chain-user.ts); what the agent writes into the chain dir belongs to it. */
+  chainOwner?: ChainOwner | undefined;
   /** The node's programs under their runtime adapters. */
   node: NodeComponents;
   log: Logger;
