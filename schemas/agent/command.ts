@@ -161,8 +161,24 @@ export const SnapshotCreatePayloadV1 = z.object({
   /** Always true (a snapshot never carries keys); stated so the saga's intent is on the wire. */
   excludeKeys: z.literal(true).optional(),
 });
-/** R-MIG-1: fetches (file: or http(s):), verifies the sha256, then extracts into the chain data dir. */
-export const SnapshotRestorePayloadV1 = z.object({ snapshotId: SnapshotId, url: z.url({ protocol: /^(file|https?)$/ }), sha256: Sha256Hex });
+/** The chain data a snapshot holds when SNAPSHOT_CREATE names no `paths`. */
+export const DEFAULT_SNAPSHOT_PATHS: readonly string[] = ["data"];
+
+/** One top-level entry of the chain data dir (a declared snapshot path). */
+export const TopLevelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, "one path segment").refine((s) => s !== "." && s !== "..", "one path segment");
+
+/**
+ * R-MIG-1: fetches (file: or http(s):), verifies the sha256, then extracts into the chain data dir.
+ * `url` and `sha256` come from the control plane's own record of the archive it holds, never from the
+ * old host's report. `paths`: the snapshot's declared top-level paths (default `["data"]`), the only
+ * ones restored; an archive carrying anything else (e.g. the old host's `bin/`) is refused whole.
+ */
+export const SnapshotRestorePayloadV1 = z.object({
+  snapshotId: SnapshotId,
+  url: z.url({ protocol: /^(file|https?)$/ }),
+  sha256: Sha256Hex,
+  paths: z.array(TopLevelName).min(1).max(64).refine((ps) => new Set(ps).size === ps.length, "distinct").optional(),
+});
 
 const commandBase = {
   v: ProtocolVersion,
