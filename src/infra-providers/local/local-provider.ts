@@ -120,7 +120,10 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       await teardown(hostId);
       await rm(p.dir, { recursive: true, force: true });
     }
-    for (const dir of [p.dir, p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
+    // The host dir is traversable (0711, nothing listable) so that the chain node, which runs as another
+    // user than the agent (agent/runtime/chain-user.ts), reaches its chain dir; what it holds stays 0700.
+    await mkdir(p.dir, { recursive: true, mode: 0o711 });
+    for (const dir of [p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       return await bringUp(spec, hostId);
     } catch (err) {
