@@ -86,7 +86,14 @@ describe("agent ↔ gateway ↔ key vault: INJECT_KEYS and CAPTURE_KEY", () => {
     const seen: Buffer[] = [];
     const subjects: string[] = [];
     const wire = [nc.subscribe(agentSubjects(nodeId, names.namespace).all), nc.subscribe(`${agentInboxPrefix(names.namespace, nodeId)}.>`)];
-    for (const sub of wire) void (async () => { for await (const m of sub) subjects.push(m.subject), seen.push(Buffer.concat([Buffer.from(m.subject), Buffer.from(m.data)])); })();
+    for (const sub of wire) {
+      void (async () => {
+        for await (const m of sub) {
+          subjects.push(m.subject);
+          seen.push(Buffer.concat([Buffer.from(m.subject), Buffer.from(m.data)]));
+        }
+      })();
+    }
     await nc.flush();
     const pair = oneTimeKeyPair();
     const id = `cap-${randomUUID()}`;
