@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findNatsServer } from "../../localstack/nats.js";
 import { freePort, type NatsAuth } from "../../nats-auth/index.js";
@@ -123,6 +123,8 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
     // The host dir is traversable (0711, nothing listable) so that the chain node, which runs as another
     // user than the agent (agent/runtime/chain-user.ts), reaches its chain dir; what it holds stays 0700.
     await mkdir(p.dir, { recursive: true, mode: 0o711 });
+    // A hosts dir made by an earlier version (0700) would keep every chain node out.
+    await chmod(hostsDir, 0o711);
     for (const dir of [p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       return await bringUp(spec, hostId);
