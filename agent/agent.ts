@@ -14,6 +14,7 @@ import { AgentLink } from "./link.js";
 import type { Logger } from "./log.js";
 import { Outbox } from "./outbox.js";
 import { loadComponents } from "./recipe.js";
+import { prepareHostDirs, resolveChainUser, type ChainUser } from "./runtime/chain-user.js";
 import { ProcessRuntime } from "./runtime/process.js";
 import { hostVars } from "./template.js";
 
@@ -41,8 +42,12 @@ export class Agent {
   private stopped = false;
   private readonly startedAt = new Date().toISOString();
 
+  /** The chain node's user (the agent is root), or undefined: it runs as the agent's own. */
+  private readonly chainUser: ChainUser | undefined;
+
   constructor(private readonly cfg: AgentConfig, private readonly log: Logger) {
     this.paths = agentPaths(cfg.dataDir);
+    this.chainUser = resolveChainUser(cfg.chainUser, process.getuid?.() ?? -1);
     this.heartbeatMs = cfg.heartbeatMs ?? agentDefaults.heartbeatMs;
     this.stallCheckMs = cfg.stallCheckMs ?? agentDefaults.stallCheckMs;
   }
@@ -50,10 +55,12 @@ export class Agent {
   /** Starts everything; resolves once connected (registration and heartbeats continue in the background). */
   async start(): Promise<void> {
     for (const dir of [this.paths.chainData, this.paths.staging, this.paths.run, this.paths.state]) await mkdir(dir, { recursive: true });
+    if (this.chainUser) await prepareHostDirs(this.paths);
+    else if (process.getuid?.() !== 0) this.log.info("the agent is not root: the chain node runs as the agent's own user");
     this.outbox = await Outbox.open(this.paths.outbox);
     // The single component `node` keeps the run dir's own node.pid/node.log; others get run/<name>/.
     this.node = new NodeComponents("process", (name) => new ProcessRuntime({
-      chainDir: this.paths.chainData, runDir: name === SINGLE_COMPONENT ? this.paths.run : join(this.paths.run, name), log: this.log.child({ component: name }),
+      chainDir: this.paths.chainData, runDir: name === SINGLE_COMPONENT ? this.paths.run : join(this.paths.run, name), log: this.log.child({ component: name }), user: this.chainUser,
     }));
     this.components = await loadComponents(this.paths.state);
     await this.node.recover(this.components);
@@ -70,12 +77,12 @@ export class Agent {
       onQueued: () => void this.flush(),
       handlers: commandHandlers({
         nodeId: this.cfg.nodeId, paths: this.paths, vars: hostVars(this.paths.chainData, this.cfg.nodeId), node: this.node, log: this.log,
+        chainOwner: this.chainUser,
         components: () => this.components,
         setComponents: (c) => { this.components = c; },
         health: () => this.health(),
         // The gateway hands out keys only for an acknowledged command: the ack (queued in the outbox
         // before the handler runs) is sent first, or a fast key request would overtake it.
-        requestSealedDek: async (id, pk) => { await this.flush(); return this.link.requestSealedDek(id, pk); },
         requestSealedKeys: async (id, pk) => { await this.flush(); return this.link.requestSealedKeys(id, pk); },
       }),
     });

@@ -2,9 +2,10 @@ import { randomBytes } from "node:crypto";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CaptureKeyResultV1 } from "../schemas/agent/index.js";
+import nacl from "tweetnacl";
+import { CaptureKeyResultV2 } from "../schemas/agent/index.js";
+import { openSealedBox } from "../src/crypto/index.js";
 import { testServices } from "../test/support/services.js";
-import { openWithDek } from "./crypto.js";
 import { command, startAgentRig, type AgentRig } from "./testing/harness.js";
 
 describe("agent: CAPTURE_KEY (R-CMD-4)", () => {
@@ -23,27 +24,31 @@ describe("agent: CAPTURE_KEY (R-CMD-4)", () => {
   });
   afterEach(async () => { await rig.close(); });
 
-  it("returns only the DEK ciphertext of a key inside the chain data dir; refuses ../, absolute outside and symlinks out", async () => {
+  it("returns the key sealed to the command's one-time key, asking for nothing; refuses ../, absolute outside and symlinks out", async () => {
     const { cp, nodeId } = rig;
+    // The control plane's one-time pair for this command; the agent only ever sees its public half.
+    const pair = nacl.box.keyPair();
+    const recipientPublicKey = Buffer.from(pair.publicKey).toString("base64");
     await cp.until(() => cp.heartbeats[0]);
-    const ok = command(nodeId, "CAPTURE_KEY", { keyName: "validator", keyPath: "keys/validator.key", keyType: "ed25519" });
+    const ok = command(nodeId, "CAPTURE_KEY", { keyName: "validator", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey });
     const cases = {
-      traversal: { ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519" }), payload: { keyName: "k", keyPath: "../outside.key", keyType: "ed25519" } },
-      absolute: { ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519" }), payload: { keyName: "k", keyPath: join(rig.dataDir, "outside.key"), keyType: "ed25519" } },
-      symlinkOut: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/out.key", keyType: "ed25519" }),
-      dirSymlinkOut: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "escape/outside.key", keyType: "ed25519" }),
-      missing: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/none.key", keyType: "ed25519" }),
+      traversal: { ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey }), payload: { keyName: "k", keyPath: "../outside.key", keyType: "ed25519", recipientPublicKey } },
+      absolute: { ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey }), payload: { keyName: "k", keyPath: join(rig.dataDir, "outside.key"), keyType: "ed25519", recipientPublicKey } },
+      symlinkOut: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/out.key", keyType: "ed25519", recipientPublicKey }),
+      dirSymlinkOut: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "escape/outside.key", keyType: "ed25519", recipientPublicKey }),
+      missing: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/none.key", keyType: "ed25519", recipientPublicKey }),
     };
     cp.enqueue(ok);
     for (const c of Object.values(cases)) cp.enqueue(c);
 
     const done = await cp.ending(ok.id);
     expect(done.kind).toBe("command_completed");
-    const result = CaptureKeyResultV1.parse(done.kind === "command_completed" ? done.result : {});
-    const plain = openWithDek(Buffer.from(result.ciphertext, "base64"), rig.dek, nodeId);
-    expect(plain.toString()).toBe(secret);
+    const result = CaptureKeyResultV2.parse(done.kind === "command_completed" ? done.result : {});
+    expect(result.encryption).toBe("X25519-SEALED-BOX");
+    const plain = openSealedBox(Buffer.from(result.sealed, "base64"), pair);
+    expect(Buffer.from(plain).toString()).toBe(secret);
     plain.fill(0);
-    expect(() => openWithDek(Buffer.from(result.ciphertext, "base64"), rig.dek, "another-node")).toThrow();
+    expect(() => openSealedBox(Buffer.from(result.sealed, "base64"), nacl.box.keyPair())).toThrow();
 
     const codes: Record<string, string> = {};
     for (const [name, c] of Object.entries(cases)) {
@@ -53,8 +58,8 @@ describe("agent: CAPTURE_KEY (R-CMD-4)", () => {
     }
     // `..` and absolute paths are refused by the command schema itself, before the agent looks at the disk.
     expect(codes).toEqual({ traversal: "INVALID_COMMAND", absolute: "INVALID_COMMAND", symlinkOut: "PATH_REFUSED", dirSymlinkOut: "PATH_REFUSED", missing: "KEY_NOT_FOUND" });
-    // The DEK was asked for only for the key that passed the path checks.
-    expect(cp.keyRequests).toEqual([ok.id]);
+    // No key request at all: CAPTURE_KEY needs nothing from the control plane but the payload's public key.
+    expect(cp.keyRequests).toEqual([]);
     // Neither key's plaintext crossed the wire or reached a log line.
     const wire = JSON.stringify(cp.deliveries);
     expect(wire).not.toContain(secret);

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { agentDefaults } from "./defaults.js";
 import { AgentConfigError } from "./errors.js";
+import { DEFAULT_CHAIN_USER } from "./runtime/chain-user.js";
 
 /** The agent's configuration: flags win over environment variables, which win over defaults. */
 export const AgentConfig = z.object({
@@ -18,6 +19,8 @@ export const AgentConfig = z.object({
   requestTimeoutMs: z.coerce.number().int().min(50).default(agentDefaults.requestTimeoutMs),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   version: z.string().min(1).default("0.1.0"),
+  /** The user the chain node runs as when the agent is root (runtime/chain-user.ts). */
+  chainUser: z.string().min(1).max(64).default(DEFAULT_CHAIN_USER),
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
@@ -33,6 +36,7 @@ const FLAGS = {
   "request-timeout-ms": { type: "string", env: "AGENT_REQUEST_TIMEOUT_MS", key: "requestTimeoutMs" },
   "log-level": { type: "string", env: "LOG_LEVEL", key: "logLevel" },
   version: { type: "string", env: "NODEPLANE_AGENT_VERSION", key: "version" },
+  "chain-user": { type: "string", env: "NODEPLANE_CHAIN_USER", key: "chainUser" },
 } as const;
 
 /** Reads flags (`--node-id …`) and environment into a checked config; a bad value names its flag. */
@@ -61,6 +65,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
 /** The folders of an agent's data dir; the chain data dir is the confinement root of CAPTURE_KEY. */
 export interface AgentPaths {
   root: string;
+  /** The agent's own dir (`agent/`): private to the agent when the node runs as another user. */
+  own: string;
   /**
    * The chain's own data dir: recipe paths and CAPTURE_KEY paths are relative to it and confined in
    * it (R-CMD-4). The agent's own state lives beside it, never inside, so a key path cannot reach it.
@@ -82,6 +88,7 @@ export function agentPaths(dataDir: string): AgentPaths {
   const own = resolve(root, "agent");
   return {
     root,
+    own,
     chainData: resolve(root, "chain"),
     staging: resolve(own, "staging"),
     outbox: resolve(own, "outbox"),

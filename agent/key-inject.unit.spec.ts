@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PathConfinementError } from "./errors.js";
 import { encodeKeyFile, loadKeyPaths, recordKeyPaths } from "./key-files.js";
-import { writeConfinedFile } from "./paths.js";
+import { writeConfinedFile } from "./confined-fs.js";
 
 describe("INJECT_KEYS key files", () => {
   it("encodes raw, hex, base64 and json exactly as Buffer's own encoders would", () => {

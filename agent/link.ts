@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import {
-  CommandEventReplyV1, CommandEventV1, ErrorReplyV1, HeartbeatAcceptedV1, HeartbeatRequestV1, InjectKeysReplyV1, KeyReplyV1, KeyRequestV1, RegisterReplyV1, RegisterRequestV1,
+  CommandEventReplyV1, CommandEventV1, ErrorReplyV1, HeartbeatAcceptedV1, HeartbeatRequestV1, InjectKeysReplyV1, KeyRequestV1, RegisterReplyV1, RegisterRequestV1,
   type AgentSubjects, type CommandEvent, type HeartbeatRequest, type RegisterAccepted, type RegisterRequest,
 } from "../schemas/agent/index.js";
 import { agentDefaults } from "./defaults.js";
@@ -133,15 +133,6 @@ export class AgentLink {
       this.o.log.warn({ commandId: event.commandId, seq: event.seq, err: errorMessage(err) }, "command event not confirmed; kept in the outbox");
       return "retry";
     }
-  }
-
-  /** `keys`: the node DEK sealed to a one-time X25519 key of this request (schemas/agent/keys.ts). */
-  async requestSealedDek(commandId: string, recipientPublicKey: Uint8Array): Promise<Uint8Array> {
-    const rep = await this.request(this.o.subjects.keys, KeyRequestV1, KeyReplyV1, {
-      v: 1, nodeId: this.o.nodeId, commandId, purpose: "capture_key", recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64"),
-    });
-    if (!rep.ok) throw new LinkRequestError(`key request refused: ${rep.error.code}`, false);
-    return Buffer.from(rep.sealedDek, "base64");
   }
 
   /** `keys` for INJECT_KEYS: each key the command names, sealed to a one-time X25519 key of this request. */

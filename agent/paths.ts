@@ -1,7 +1,6 @@
 import { constants } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, realpath, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { lstat, open, realpath, stat } from "node:fs/promises";
+import { isAbsolute, relative, resolve } from "node:path";
 import { AgentError, PathConfinementError } from "./errors.js";
 
 /** True when `child` is `root` itself or below it (both absolute and normalised). */
@@ -65,6 +64,8 @@ export async function readConfinedFile(root: string, requested: string, maxBytes
   try {
     const st = await fh.stat();
     if (st.dev !== expected.dev || st.ino !== expected.ino || !st.isFile()) throw new PathConfinementError("key file changed while it was opened");
+    // A second name for the inode could be a hard link the chain user made to a file it cannot read (root's).
+    if (st.nlink !== 1) throw new PathConfinementError("key file has other hard links (refused)");
     if (st.size > maxBytes) throw new PathConfinementError(`key file larger than ${maxBytes} bytes`);
     const buf = Buffer.alloc(st.size);
     let off = 0;
@@ -86,54 +87,4 @@ export async function readConfinedFile(root: string, requested: string, maxBytes
 export function confineRecipePath(root: string, requested: string): string {
   if (isAbsolute(requested)) throw new PathConfinementError(`recipe path ${JSON.stringify(requested)} must be relative`);
   return confineLexically(root, requested);
-}
-
-/**
- * Creates the parent directories of a confined path one level at a time, refusing any existing level
- * that is a symlink leading out of `root` (one that stays inside is followed). Returns the real parent.
- */
-async function confinedParent(root: string, target: string): Promise<string> {
-  const realRoot = await realpath(root);
-  let dir = root;
-  for (const seg of relative(root, dirname(target)).split(/[\\/]+/).filter((x) => x !== "")) {
-    dir = resolve(dir, seg);
-    const st = await lstat(dir).catch(() => undefined);
-    if (!st) await mkdir(dir, { mode: 0o700 }).catch((err: unknown) => { if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err; });
-    else if (!st.isDirectory() && !st.isSymbolicLink()) throw new PathConfinementError(`${relative(root, dir)} is not a directory`);
-    const real = await realpath(dir);
-    if (!isWithin(realRoot, real)) throw new PathConfinementError("path escapes the chain data directory through a symlink");
-    dir = real;
-  }
-  return dir;
-}
-
-/**
- * Writes `data` to a path confined to `root` (INJECT_KEYS): lexical check, parents created without
- * leaving the root, an existing symlink at the target refused, then a temporary file (O_EXCL |
- * O_NOFOLLOW, `mode`, fsync'd) renamed over the target, so a reader sees the old file or the new one.
- */
-export async function writeConfinedFile(root: string, requested: string, data: Uint8Array, mode: number): Promise<void> {
-  if (isAbsolute(requested)) throw new PathConfinementError("path must be relative to the chain data directory");
-  const candidate = confineLexically(resolve(root), requested);
-  const parent = await confinedParent(resolve(root), candidate);
-  const target = resolve(parent, basename(candidate));
-  const existing = await lstat(target).catch(() => undefined);
-  if (existing?.isSymbolicLink()) throw new PathConfinementError("path is a symlink (refused)");
-  if (existing && !existing.isFile()) throw new PathConfinementError("path exists and is not a regular file");
-  const tmp = resolve(parent, `.${basename(candidate)}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
-  try {
-    await fh.chmod(mode);
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, target).catch(async (err: unknown) => {
-    await rm(tmp, { force: true });
-    throw err;
-  });
 }

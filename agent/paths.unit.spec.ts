@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,6 +48,12 @@ describe("CAPTURE_KEY path confinement (R-CMD-4)", () => {
   it("refuses a symlinked directory that escapes; allows one that stays inside", async () => {
     await expect(readConfinedFile(root, "escape-dir/outside.key")).rejects.toThrow(/escapes/);
     expect((await readConfinedFile(root, "keys/inner-dir/node.key")).toString()).toBe("other-inside");
+  });
+
+  it("refuses a key file with another hard link (a name the chain user made for a file it cannot read)", async () => {
+    writeFileSync(join(base, "root-only"), "not a key of the node");
+    linkSync(join(base, "root-only"), join(root, "keys", "hard.key"));
+    await expect(readConfinedFile(root, "keys/hard.key")).rejects.toThrow(/hard links/);
   });
 
   it("reports a missing file or a directory as not found, not as a refusal", async () => {

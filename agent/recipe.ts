@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
 import { ComponentsV1, ConfigureResultV1, recipeComponents, ServiceSpecV1, SINGLE_COMPONENT, type ComponentSpec, type Recipe, type ServiceSpec } from "../schemas/agent/index.js";
 import { fetchVerified } from "./artifacts.js";
+import { mkdirConfined, moveIntoConfined, writeConfinedFile, type ChainOwner, type ConfinedWriteOptions } from "./confined-fs.js";
 import { InvalidCommandError } from "./errors.js";
 import { confineRecipePath } from "./paths.js";
 import { renderTemplate, type HostVars } from "./template.js";
@@ -19,6 +20,8 @@ export interface RecipeContext {
   stateDir: string;
   vars: HostVars;
   progress: ProgressFn;
+  /** The chain process's user when the agent runs as root: what CONFIGURE writes belongs to it. */
+  owner?: ChainOwner | undefined;
 }
 
 const FETCH_SHARE = 80;
@@ -43,7 +46,9 @@ export function renderService(service: ServiceSpec, vars: HostVars): ServiceSpec
  * (services) are saved for START. Every path is confined to the chain data dir.
  */
 export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<ConfigureResult> {
-  const steps = recipe.steps.map((s) => ({ ...s, target: confineRecipePath(ctx.chainDir, s.path) }));
+  // Lexical checks of every path first, so a bad step fails the command before anything is fetched or written.
+  for (const s of recipe.steps) confineRecipePath(ctx.chainDir, s.path);
+  const steps = recipe.steps;
   const components = recipeComponents(recipe).map((c) => ({ name: c.name, service: renderService(c.service, ctx.vars) }));
   const contents = steps.map((s) => (s.action === "write_file" ? renderTemplate(s.content, ctx.vars) : undefined));
   await mkdir(ctx.stagingDir, { recursive: true });
@@ -66,22 +71,23 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
       ctx.progress(Math.floor(((n + 1) / fetches.length) * FETCH_SHARE), `verified ${f.step.path}`);
     }
     const files: string[] = [];
+    // Every write goes through the confined writer (confined-fs.ts): the chain dir belongs to the chain
+    // process, so a symlink planted there must not redirect a write of the agent.
+    const w = { owner: ctx.owner };
     for (const [i, s] of steps.entries()) {
       if (s.action === "mkdir") {
-        await mkdir(s.target, { recursive: true });
+        await mkdirConfined(ctx.chainDir, s.path, w);
       } else if (s.action === "write_file") {
-        await mkdir(dirname(s.target), { recursive: true });
-        await writeFile(`${s.target}.tmp`, contents[i]!, { mode: s.mode ? parseInt(s.mode, 8) : 0o644 });
-        await rename(`${s.target}.tmp`, s.target);
+        const bytes = Buffer.from(contents[i]!, "utf8");
+        await writeConfinedFile(ctx.chainDir, s.path, bytes, s.mode ? parseInt(s.mode, 8) : 0o644, w);
         files.push(s.path);
       } else if (s.action === "generate_secret") {
-        await generateSecret(s.target, s.bytes, s.mode ? parseInt(s.mode, 8) : 0o600);
+        await generateSecret(ctx.chainDir, s.path, s.bytes, s.mode ? parseInt(s.mode, 8) : 0o600, w);
         files.push(s.path);
       } else {
-        await mkdir(dirname(s.target), { recursive: true });
         const staged = join(ctx.stagingDir, `artifact-${i}`);
         if (s.mode) await chmod(staged, parseInt(s.mode, 8));
-        await rename(staged, s.target);
+        await moveIntoConfined(ctx.chainDir, s.path, staged, w);
       }
       ctx.progress(FETCH_SHARE + Math.floor(((i + 1) / steps.length) * (99 - FETCH_SHARE)), `${s.action} ${s.path}`);
     }
@@ -93,14 +99,11 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
 }
 
 /** A fresh random secret, hex, written once: an existing file is the node's identity and stays. */
-async function generateSecret(target: string, bytes: number, mode: number): Promise<void> {
-  if (await stat(target).then(() => true, () => false)) return;
-  await mkdir(dirname(target), { recursive: true });
+async function generateSecret(chainDir: string, path: string, bytes: number, mode: number, w: ConfinedWriteOptions): Promise<void> {
   const secret = randomBytes(bytes);
   const hex = Buffer.from(secret.toString("hex"));
   try {
-    await writeFile(`${target}.tmp`, hex, { mode });
-    await rename(`${target}.tmp`, target);
+    await writeConfinedFile(chainDir, path, hex, mode, { ...w, keepExisting: true });
   } finally {
     secret.fill(0);
     hex.fill(0);

@@ -44,7 +44,7 @@ describe("snapshot archives (R-MIG-1)", () => {
     writeFileSync(join(other, "data", "stale"), "old");
     writeFileSync(join(other, "keep.conf"), "kept");
     const staging = join(base, "staging");
-    const restored = await extractSnapshot({ archive: snap.file, chainDir: other, scratchDir: staging, progress: report });
+    const restored = await extractSnapshot({ archive: snap.file, chainDir: other, scratchDir: staging, paths: ["data"], progress: report });
     expect(restored).toBe(300_000 + 2);
     expect(existsSync(join(other, "data", "stale"))).toBe(false);
     expect(readFileSync(join(other, "data", "height"), "utf8")).toBe("42");
@@ -75,7 +75,7 @@ describe("snapshot archives (R-MIG-1)", () => {
     mkdirSync(victim);
     for (const [name, args] of Object.entries(archives)) {
       execFileSync("tar", args, { stdio: "ignore" });
-      const err = await extractSnapshot({ archive: join(base, `${name}.tgz`), chainDir: victim, scratchDir: join(base, "staging"), progress: report }).catch((e: unknown) => e);
+      const err = await extractSnapshot({ archive: join(base, `${name}.tgz`), chainDir: victim, scratchDir: join(base, "staging"), paths: ["a", "etc-link", "up-link"], progress: report }).catch((e: unknown) => e);
       expect(err, name).toBeInstanceOf(SnapshotError);
       expect((err as SnapshotError).code, name).toBe("SNAPSHOT_REFUSED");
     }

@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { lstat, mkdir, open, readdir, readlink, rename, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { lchown, lstat, mkdir, open, readdir, realpath, rename, rm } from "node:fs/promises";
+import { isAbsolute, join, relative } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ChainOwner } from "./confined-fs.js";
 import { agentDefaults } from "./defaults.js";
 import { SnapshotError } from "./errors.js";
 import { confineRecipePath, isWithin } from "./paths.js";
@@ -128,54 +129,95 @@ function parseListing(text: string): Member[] {
   });
 }
 
-/** Refuses members that could land outside the chain dir or are not plain files, dirs or symlinks. */
-function checkMembers(members: readonly Member[]): void {
+/** The first segment of a member name (`data/db/x` → `data`). */
+function topLevelOf(name: string): string {
+  return name.split("/")[0] ?? "";
+}
+
+/**
+ * Refuses members that could land outside the chain dir, that are not plain files, dirs or symlinks,
+ * or that lie outside the snapshot's declared top-level paths. An archive of SNAPSHOT_CREATE holds
+ * only those paths (`data`); anything else (a `bin/` with the old host's programs) means the old host
+ * put it there, so the whole archive is refused rather than partly restored.
+ */
+function checkMembers(members: readonly Member[], declared: ReadonlySet<string>): void {
   for (const m of members) {
-    if (isAbsolute(m.name) || m.name.split("/").includes("..")) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} escapes the chain data dir`, { code: "SNAPSHOT_REFUSED" });
+    if (isAbsolute(m.name) || m.name.split("/").includes("..") || m.name.split("/").includes(".")) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} escapes the chain data dir`, { code: "SNAPSHOT_REFUSED" });
     if (!["-", "d", "l"].includes(m.type)) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} is of type ${m.type} (only files, directories and symlinks are restored)`, { code: "SNAPSHOT_REFUSED" });
+    const top = topLevelOf(m.name);
+    if (!declared.has(top)) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} lies outside the snapshot's declared paths (${[...declared].join(", ")}); the archive is refused`, { code: "SNAPSHOT_REFUSED" });
   }
 }
 
 /**
- * After extraction into a scratch dir, before anything moves: every symlink must point inside the
- * chain dir from where it will land, and only files, dirs and symlinks may exist. Returns file bytes.
+ * After extraction into the scratch dir (private to the agent), before anything moves: only files,
+ * dirs and symlinks, and every symlink resolved by the real realpath(3) — chains of links included
+ * (`y -> .`, `x -> y/y/../../..`) — must land inside the restored tree. A link that resolves to nothing
+ * (dangling, or a loop) cannot be checked and is refused too. Returns the bytes of the regular files.
  */
-async function checkExtracted(scratch: string, chainDir: string): Promise<number> {
+async function checkExtracted(scratch: string): Promise<number> {
+  const realScratch = await realpath(scratch);
   let bytes = 0;
   for (const e of await readdir(scratch, { recursive: true, withFileTypes: true })) {
     const at = join(e.parentPath, e.name);
-    const landing = resolve(chainDir, relative(scratch, at));
+    const rel = relative(scratch, at).slice(0, 200);
     if (e.isSymbolicLink()) {
-      const target = await readlink(at);
-      if (!isWithin(chainDir, resolve(dirname(landing), target))) throw new SnapshotError(`symlink ${relative(scratch, at).slice(0, 200)} points outside the chain data dir`, { code: "SNAPSHOT_REFUSED" });
+      const real = await realpath(at).catch(() => undefined);
+      if (real === undefined) throw new SnapshotError(`symlink ${rel} points at nothing (dangling or a loop): refused`, { code: "SNAPSHOT_REFUSED" });
+      if (!isWithin(realScratch, real)) throw new SnapshotError(`symlink ${rel} points outside the restored data`, { code: "SNAPSHOT_REFUSED" });
     } else if (e.isFile()) bytes += (await lstat(at)).size;
-    else if (!e.isDirectory()) throw new SnapshotError(`${relative(scratch, at).slice(0, 200)} is not a file, directory or symlink`, { code: "SNAPSHOT_REFUSED" });
+    else if (!e.isDirectory()) throw new SnapshotError(`${rel} is not a file, directory or symlink`, { code: "SNAPSHOT_REFUSED" });
   }
   return bytes;
 }
 
+/** Gives every entry of the (agent-private) scratch tree to the chain's user, symlinks themselves included. */
+async function chownTree(dir: string, owner: ChainOwner): Promise<void> {
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) await lchown(join(e.parentPath, e.name), owner.uid, owner.gid);
+}
+
+export interface ExtractSnapshotOptions {
+  archive: string;
+  chainDir: string;
+  scratchDir: string;
+  /** The snapshot's declared top-level paths (SNAPSHOT_CREATE's, `["data"]`): the only ones restored. */
+  paths: readonly string[];
+  /** The chain process's user when the agent runs as root. */
+  owner?: ChainOwner | undefined;
+  progress: ProgressFn;
+}
+
 /**
- * SNAPSHOT_RESTORE's extraction from a verified archive: list and check the members, extract into a
- * scratch dir beside staging, check the result, then replace each top-level entry of the chain dir
- * it contains (the old one removed only after the new one is in place).
+ * SNAPSHOT_RESTORE's extraction from a verified archive: list and check the members, extract only the
+ * declared paths into a scratch dir beside staging, check the result with realpath, then replace each
+ * declared top-level entry of the chain dir (the old one removed only after the new one is in place).
  */
-export async function extractSnapshot(o: { archive: string; chainDir: string; scratchDir: string; progress: ProgressFn }): Promise<number> {
+export async function extractSnapshot(o: ExtractSnapshotOptions): Promise<number> {
+  const declared = new Set(o.paths);
   const members = parseListing(await runTar(["--list", "--verbose", "--gzip", `--file=${o.archive}`], () => undefined));
-  checkMembers(members);
+  checkMembers(members, declared);
+  const present = [...new Set(members.map((m) => topLevelOf(m.name)))];
+  // tar with no names would extract everything.
+  if (present.length === 0) throw new SnapshotError(`the archive holds none of the declared paths (${[...declared].join(", ")})`, { code: "SNAPSHOT_REFUSED" });
   const total = members.reduce((n, m) => n + m.size, 0);
   const scratch = join(o.scratchDir, `restore-${randomBytes(6).toString("hex")}`);
   const trash = join(o.scratchDir, `replaced-${randomBytes(6).toString("hex")}`);
-  await mkdir(scratch, { recursive: true });
-  await mkdir(trash, { recursive: true });
+  await mkdir(scratch, { recursive: true, mode: 0o700 });
+  await mkdir(trash, { recursive: true, mode: 0o700 });
   const report = throttled(o.progress);
   try {
-    await runTar(["--extract", "--gzip", `--file=${o.archive}`, `--directory=${scratch}`, "--no-same-owner"], (records) =>
-      report(50 + Math.min(40, total > 0 ? ((records * RECORD_BYTES) / total) * 40 : 20), `extracted ${MiB(records * RECORD_BYTES)} of ${MiB(total)} MiB`));
-    const bytes = await checkExtracted(scratch, o.chainDir);
+    // Only the declared names are extracted (a second guard beside checkMembers' listing).
+    await runTar(["--extract", "--gzip", `--file=${o.archive}`, `--directory=${scratch}`, "--no-same-owner", "--anchored", "--no-wildcards", "--", ...present],
+      (records) => report(50 + Math.min(40, total > 0 ? ((records * RECORD_BYTES) / total) * 40 : 20), `extracted ${MiB(records * RECORD_BYTES)} of ${MiB(total)} MiB`));
+    const bytes = await checkExtracted(scratch);
+    if (o.owner) await chownTree(scratch, o.owner);
     o.progress(92, "archive checked; replacing the data");
     await mkdir(o.chainDir, { recursive: true });
+    const realChain = await realpath(o.chainDir);
     for (const name of await readdir(scratch)) {
-      const dest = join(o.chainDir, name);
+      if (!declared.has(name)) throw new SnapshotError(`extraction produced ${name.slice(0, 200)}, which the snapshot does not declare`, { code: "SNAPSHOT_REFUSED" });
+      const dest = join(realChain, name);
+      // rename(2) moves a symlink planted at `dest` itself, never what it points to.
       if (await lstat(dest).catch(() => undefined)) await rename(dest, join(trash, name));
       await rename(join(scratch, name), dest);
     }

@@ -10,6 +10,7 @@ export async function configure(ctx: CommandContext, cmd: CommandOf<"CONFIGURE">
     stateDir: ctx.paths.state,
     vars: ctx.vars,
     progress,
+    owner: ctx.chainOwner,
   });
   const components = await loadComponents(ctx.paths.state);
   if (components) ctx.setComponents(components);

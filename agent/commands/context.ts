@@ -1,4 +1,5 @@
 import type { AgentPaths } from "../config.js";
+import type { ChainOwner } from "../confined-fs.js";
 import type { NodeComponents } from "../components.js";
 import type { Logger } from "../log.js";
 import type { HostVars } from "../template.js";
@@ -15,6 +16,8 @@ export interface CommandContext {
   nodeId: string;
   paths: AgentPaths;
   vars: HostVars;
+  /** The chain process's user when the agent runs as root (runtime/chain-user.ts); what the agent writes into the chain dir belongs to it. */
+  chainOwner?: ChainOwner | undefined;
   /** The node's programs under their runtime adapters. */
   node: NodeComponents;
   log: Logger;
@@ -23,8 +26,6 @@ export interface CommandContext {
   setComponents(c: ComponentSpec[]): void;
   /** The node's health now (runtime + metrics, aggregated over the components). */
   health(): Promise<NodeHealth>;
-  /** The node DEK sealed to a one-time public key (schemas/agent/keys.ts, purpose capture_key). */
-  requestSealedDek(commandId: string, recipientPublicKey: Uint8Array): Promise<Uint8Array>;
   /** The keys an INJECT_KEYS names, each sealed to a one-time public key (purpose inject_keys). */
   requestSealedKeys(commandId: string, recipientPublicKey: Uint8Array): Promise<SealedKey[]>;
 }

@@ -1,7 +1,7 @@
 import type { CommandOf } from "../../schemas/agent/index.js";
 import { AgentError } from "../errors.js";
 import { encodeKeyFile, recordKeyPaths } from "../key-files.js";
-import { writeConfinedFile } from "../paths.js";
+import { writeConfinedFile } from "../confined-fs.js";
 import type { ProgressFn } from "../recipe.js";
 import { ephemeralKeyPair, openSealed } from "../sealed-box.js";
 import type { CommandContext } from "./context.js";
@@ -32,7 +32,7 @@ export async function injectKeys(ctx: CommandContext, cmd: CommandOf<"INJECT_KEY
     for (const [i, k] of wanted.entries()) {
       const file = encodeKeyFile(plain[i]!, k.format, k.keyName);
       try {
-        await writeConfinedFile(ctx.paths.chainData, k.path, file, parseInt(k.mode ?? "0600", 8));
+        await writeConfinedFile(ctx.paths.chainData, k.path, file, parseInt(k.mode ?? "0600", 8), { dirMode: 0o700, owner: ctx.chainOwner });
       } finally {
         file.fill(0);
       }

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { CommandOf } from "../../schemas/agent/index.js";
+import { DEFAULT_SNAPSHOT_PATHS, type CommandOf } from "../../schemas/agent/index.js";
 import { fetchVerified } from "../artifacts.js";
 import { agentDefaults } from "../defaults.js";
 import { ArtifactVerificationError, SnapshotError } from "../errors.js";
@@ -23,7 +23,7 @@ export async function snapshotCreate(ctx: CommandContext, cmd: CommandOf<"SNAPSH
     chainDir: ctx.paths.chainData,
     targetDir: fileURLToPath(url),
     snapshotId,
-    paths: cmd.payload.paths ?? ["data"],
+    paths: cmd.payload.paths ?? DEFAULT_SNAPSHOT_PATHS,
     exclude: await loadKeyPaths(ctx.paths.state),
     progress,
   });
@@ -34,7 +34,8 @@ export async function snapshotCreate(ctx: CommandContext, cmd: CommandOf<"SNAPSH
 /**
  * SNAPSHOT_RESTORE (R-MIG-1): copies the archive (file: or http(s):) into staging and verifies its
  * sha256 there — the verified copy is the one extracted, so nothing can change between check and
- * use — then extracts it into the chain data dir, refusing members that would escape it.
+ * use — then restores only the snapshot's declared top-level paths, refusing an archive with members
+ * that would escape, that lie outside those paths, or symlinks that resolve out of the restored data.
  */
 export async function snapshotRestore(ctx: CommandContext, cmd: CommandOf<"SNAPSHOT_RESTORE">, progress: ProgressFn): Promise<Record<string, unknown>> {
   const { snapshotId, url, sha256 } = cmd.payload;
@@ -54,7 +55,9 @@ export async function snapshotRestore(ctx: CommandContext, cmd: CommandOf<"SNAPS
       throw err;
     });
     progress(45, `snapshot ${snapshotId} verified`);
-    const restoredBytes = await extractSnapshot({ archive: staged, chainDir: ctx.paths.chainData, scratchDir: ctx.paths.staging, progress });
+    const restoredBytes = await extractSnapshot({
+      archive: staged, chainDir: ctx.paths.chainData, scratchDir: ctx.paths.staging, paths: cmd.payload.paths ?? DEFAULT_SNAPSHOT_PATHS, owner: ctx.chainOwner, progress,
+    });
     progress(100, `snapshot ${snapshotId} restored`);
     return { snapshotId, restoredBytes };
   } finally {

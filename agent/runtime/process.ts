@@ -7,6 +7,7 @@ import type { ServiceSpec } from "../../schemas/agent/index.js";
 import { agentDefaults } from "../defaults.js";
 import { RuntimeError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { assertChainDirReachable, takeChainDir, type ChainUser } from "./chain-user.js";
 import { isAlive, processStartTime, restartDelay, signalGroup } from "./proc.js";
 import type { NodeRuntimeAdapter, RuntimeStatus } from "./types.js";
 
@@ -30,10 +31,13 @@ export interface ProcessRuntimeOptions {
   runDir: string;
   log: Logger;
   timing?: Partial<ProcessTiming>;
+  /** Set when the agent runs as root: the node runs as this user and owns the chain dir (chain-user.ts). */
+  user?: ChainUser | undefined;
 }
 
 /**
- * The `process` runtime (R-UPG-2): the node is a detached child in its own process group, its output
+ * The `process` runtime (R-UPG-2): the node is a detached child in its own process group (as the chain
+ * user when the agent is root, so a chain exploit does not get the agent's uid), its output
  * appended to `run/node.log`, its pid in `run/node.pid`. A crash is restarted with exponential
  * backoff; a restarted agent finds the node through the pid file and supervises it by polling; STOP
  * sends SIGTERM to the group, then SIGKILL after the grace period, and removes the pid file.
@@ -122,6 +126,12 @@ export class ProcessRuntime implements NodeRuntimeAdapter {
     const [program, ...args] = spec.command as [string, ...string[]];
     const exe = isAbsolute(program) || !program.includes("/") ? program : resolve(this.o.chainDir, program);
     const cwd = spec.workingDir ? resolve(this.o.chainDir, spec.workingDir) : this.o.chainDir;
+    const user = this.o.user;
+    if (user) {
+      await assertChainDirReachable(this.o.chainDir, user);
+      await takeChainDir(this.o.chainDir, user);
+    }
+    // The log is opened by the agent and handed over as a descriptor: the node writes it, cannot replace it.
     const logFd = openSync(join(this.o.runDir, "node.log"), "a");
     let child: ChildProcess;
     try {
@@ -129,7 +139,9 @@ export class ProcessRuntime implements NodeRuntimeAdapter {
         cwd,
         detached: true,
         stdio: ["ignore", logFd, logFd],
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? cwd, ...spec.env },
+        // Another user's node gets no HOME of the agent's: its own dir is its home.
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: user ? this.o.chainDir : (process.env.HOME ?? cwd), ...spec.env },
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
       });
     } finally {
       closeSync(logFd);

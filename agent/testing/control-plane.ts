@@ -9,8 +9,8 @@ import { seal } from "../sealed-box.js";
  * The control plane's side of the agent protocol, played by a test with plain NATS subscriptions
  * (every message in is parsed with schemas/agent, every reply is a schema-valid object): it answers
  * registrations, hands queued commands out in heartbeat replies, records command events once per
- * (commandId, seq) while counting every raw delivery, and seals the node DEK (CAPTURE_KEY) or the
- * named node keys (INJECT_KEYS) for key requests.
+ * (commandId, seq) while counting every raw delivery, and seals the named node keys for INJECT_KEYS
+ * key requests. It holds no DEK: a `capture_key` request is refused as the real gateway refuses it.
  */
 export class TestControlPlane {
   readonly registrations: RegisterRequest[] = [];
@@ -27,11 +27,11 @@ export class TestControlPlane {
   private readonly subs: Subscription[] = [];
   private readonly waiters = new Set<() => void>();
 
-  private constructor(private readonly nc: NatsConnection, readonly subjects: AgentSubjects, private readonly dek: Uint8Array, readonly timing: { heartbeatIntervalMs: number; stallCheckIntervalMs: number; stallChecks: number }) {}
+  private constructor(private readonly nc: NatsConnection, readonly subjects: AgentSubjects, readonly timing: { heartbeatIntervalMs: number; stallCheckIntervalMs: number; stallChecks: number }) {}
 
-  static async start(natsUrl: string, namespace: string, nodeId: string, dek: Uint8Array, timing = { heartbeatIntervalMs: 200, stallCheckIntervalMs: 100, stallChecks: 5 }): Promise<TestControlPlane> {
+  static async start(natsUrl: string, namespace: string, nodeId: string, timing = { heartbeatIntervalMs: 200, stallCheckIntervalMs: 100, stallChecks: 5 }): Promise<TestControlPlane> {
     const nc = await connect({ servers: natsUrl });
-    const cp = new TestControlPlane(nc, agentSubjects(nodeId, namespace), dek, timing);
+    const cp = new TestControlPlane(nc, agentSubjects(nodeId, namespace), timing);
     cp.serve();
     await nc.flush();
     return cp;
@@ -102,7 +102,7 @@ export class TestControlPlane {
       const req = KeyRequestV1.parse(data);
       this.keyRequests.push(req.commandId);
       const recipient = Buffer.from(req.recipientPublicKey, "base64");
-      if (req.purpose === "capture_key") return { v: 1, ok: true, sealedDek: Buffer.from(seal(this.dek, recipient)).toString("base64") };
+      if (req.purpose === "capture_key") return { v: 1, ok: false, error: { code: "key_unavailable", message: "no DEK is ever sent to a host" } };
       const cmd = this.enqueued.get(req.commandId) as Command | undefined;
       if (cmd?.type !== "INJECT_KEYS") return { v: 1, ok: false, error: { code: "unknown_command", message: `no INJECT_KEYS ${req.commandId}` } };
       const keys = [];

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -59,7 +59,6 @@ function killLeftoverNode(dataDir: string): void {
 export interface AgentRig {
   nodeId: string;
   dataDir: string;
-  dek: Buffer;
   proxy: TcpProxy;
   cp: TestControlPlane;
   agent: TsProcess;
@@ -72,16 +71,15 @@ export interface AgentRig {
 export async function startAgentRig(natsUrl: string, namespace: string, extraArgs: string[] = []): Promise<AgentRig> {
   const nodeId = `node-${randomUUID().slice(0, 8)}`;
   const dataDir = await mkdtemp(join(tmpdir(), "np-agent-"));
-  const dek = randomBytes(32);
   const u = new URL(natsUrl);
   const proxy = await startTcpProxy(u.hostname, Number(u.port));
-  const cp = await TestControlPlane.start(natsUrl, namespace, nodeId, dek);
+  const cp = await TestControlPlane.start(natsUrl, namespace, nodeId);
   const spawnAgent = () => spawnTs("agent/main.ts", [
     "--node-id", nodeId, "--nats-url", proxy.url, "--data-dir", dataDir, "--namespace", namespace,
     "--stall-check-ms", "100", "--log-level", "info", ...extraArgs,
   ], { LOG_LEVEL: "info" });
   const rig: AgentRig = {
-    nodeId, dataDir, dek, proxy, cp,
+    nodeId, dataDir, proxy, cp,
     agent: spawnAgent(),
     async restartAgent() {
       rig.agent = spawnAgent();
@@ -92,7 +90,6 @@ export async function startAgentRig(natsUrl: string, namespace: string, extraArg
       killLeftoverNode(dataDir);
       await cp.close();
       await proxy.close();
-      dek.fill(0);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -102,8 +102,22 @@ export const StartPayloadV1 = z.object({});
 /** STOP waits `graceMs` after the polite signal before killing the node. */
 export const StopPayloadV1 = z.object({ graceMs: z.number().int().nonnegative().optional() });
 export const StatusPayloadV1 = z.object({});
-/** R-CMD-4: `keyPath` must stay inside the data directory (no traversal, no symlink escape). */
-export const CaptureKeyPayloadV1 = z.object({ keyName: z.string().min(1).max(128), keyPath: RelativePath, keyType: z.string().min(1).max(64) });
+/** base64 of a 32-byte X25519 public key. */
+export const X25519PublicKey = z.base64().refine((s) => Buffer.from(s, "base64").length === 32, "32 bytes");
+
+/**
+ * R-CMD-4, R-NATS-4: `keyPath` must stay inside the data directory (no traversal, no symlink escape).
+ * Version 2: the agent seals the key to `recipientPublicKey`, a one-time X25519 key of the control
+ * plane made for this command alone, so no DEK is ever sent to a host. (Version 1 had the agent ask
+ * for the node DEK over `agent.<nodeId>.keys` and encrypt under it; that request is now refused, so an
+ * agent of version 1 fails the command rather than capture anything.)
+ */
+export const CaptureKeyPayloadV2 = z.object({
+  keyName: z.string().min(1).max(128),
+  keyPath: RelativePath,
+  keyType: z.string().min(1).max(64),
+  recipientPublicKey: X25519PublicKey,
+});
 
 /** A node key as INJECT_KEYS writes it: `raw` bytes as stored; `hex`/`base64` text; `json` = `{"keyName":…,"hex":…}`. */
 export const KeyFileFormat = z.enum(["raw", "hex", "base64", "json"]);
@@ -147,8 +161,24 @@ export const SnapshotCreatePayloadV1 = z.object({
   /** Always true (a snapshot never carries keys); stated so the saga's intent is on the wire. */
   excludeKeys: z.literal(true).optional(),
 });
-/** R-MIG-1: fetches (file: or http(s):), verifies the sha256, then extracts into the chain data dir. */
-export const SnapshotRestorePayloadV1 = z.object({ snapshotId: SnapshotId, url: z.url({ protocol: /^(file|https?)$/ }), sha256: Sha256Hex });
+/** The chain data a snapshot holds when SNAPSHOT_CREATE names no `paths`. */
+export const DEFAULT_SNAPSHOT_PATHS: readonly string[] = ["data"];
+
+/** One top-level entry of the chain data dir (a declared snapshot path). */
+export const TopLevelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, "one path segment").refine((s) => s !== "." && s !== "..", "one path segment");
+
+/**
+ * R-MIG-1: fetches (file: or http(s):), verifies the sha256, then extracts into the chain data dir.
+ * `url` and `sha256` come from the control plane's own record of the archive it holds, never from the
+ * old host's report. `paths`: the snapshot's declared top-level paths (default `["data"]`), the only
+ * ones restored; an archive carrying anything else (e.g. the old host's `bin/`) is refused whole.
+ */
+export const SnapshotRestorePayloadV1 = z.object({
+  snapshotId: SnapshotId,
+  url: z.url({ protocol: /^(file|https?)$/ }),
+  sha256: Sha256Hex,
+  paths: z.array(TopLevelName).min(1).max(64).refine((ps) => new Set(ps).size === ps.length, "distinct").optional(),
+});
 
 const commandBase = {
   v: ProtocolVersion,
@@ -165,7 +195,7 @@ export const CommandV1 = z.discriminatedUnion("type", [
   z.object({ ...commandBase, type: z.literal("START"), payload: StartPayloadV1 }),
   z.object({ ...commandBase, type: z.literal("STOP"), payload: StopPayloadV1 }),
   z.object({ ...commandBase, type: z.literal("STATUS"), payload: StatusPayloadV1 }),
-  z.object({ ...commandBase, type: z.literal("CAPTURE_KEY"), payload: CaptureKeyPayloadV1 }),
+  z.object({ ...commandBase, type: z.literal("CAPTURE_KEY"), payload: CaptureKeyPayloadV2 }),
   z.object({ ...commandBase, type: z.literal("INJECT_KEYS"), payload: InjectKeysPayloadV1 }),
   z.object({ ...commandBase, type: z.literal("SNAPSHOT_CREATE"), payload: SnapshotCreatePayloadV1 }),
   z.object({ ...commandBase, type: z.literal("SNAPSHOT_RESTORE"), payload: SnapshotRestorePayloadV1 }),

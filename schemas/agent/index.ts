@@ -4,8 +4,8 @@ import { CommandV1, RecipeV1 } from "./command.js";
 import { RegisterRequestV1, RegisterReplyV1 } from "./register.js";
 import { HeartbeatRequestV1, HeartbeatReplyV1 } from "./heartbeat.js";
 import { CommandEventV1, CommandEventReplyV1 } from "./events.js";
-import { InjectKeysReplyV1, KeyRequestV1, KeyReplyV1 } from "./keys.js";
-import { commandResultSchemas } from "./results.js";
+import { InjectKeysReplyV1, KeyRequestV1 } from "./keys.js";
+import { commandResultSchemas, commandResultVersions } from "./results.js";
 import { ProfileRecipeV1 } from "./profile-recipe.js";
 
 /** The agent protocol (DESIGN.md §7, SPEC R-AGENT, R-CMD): shared by the control plane and `agent/`. */
@@ -30,9 +30,8 @@ registerSchemas({
   "agent/command-event.v1": CommandEventV1,
   "agent/command-event.reply.v1": CommandEventReplyV1,
   "agent/keys.request.v1": KeyRequestV1,
-  "agent/keys.reply.v1": KeyReplyV1,
   "agent/keys.inject-reply.v1": InjectKeysReplyV1,
   "agent/error.reply.v1": ErrorReplyV1,
   "agent/profile-recipe.v1": ProfileRecipeV1,
-  ...Object.fromEntries(Object.entries(commandResultSchemas).map(([type, s]) => [`agent/result.${type.toLowerCase()}.v1`, s])),
+  ...Object.fromEntries(Object.entries(commandResultSchemas).map(([type, s]) => [`agent/result.${type.toLowerCase()}.v${commandResultVersions[type as keyof typeof commandResultVersions]}`, s])),
 });

@@ -4,13 +4,13 @@ import { CommandId, ErrorReplyV1, NodeId, ProtocolVersion } from "./common.js";
 /**
  * `agent.<nodeId>.keys` (request/reply): the agent asks for key material while it runs a key command.
  * It sends a fresh X25519 public key; what comes back is sealed to it (libsodium `crypto_box_seal`, as
- * in R-KEY-1), so it never crosses the wire in the clear. The `purpose` names the command type and
- * decides the reply's schema:
+ * in R-KEY-1), so it never crosses the wire in the clear. The `purpose` names the command type:
  *
- * - `capture_key` (CAPTURE_KEY) → KeyReplyV1: the node DEK;
  * - `inject_keys` (INJECT_KEYS) → InjectKeysReplyV1: each key the command's payload names, sealed on
- *   its own. A separate reply schema rather than one union, so an existing agent's parser of
- *   KeyReplyV1 is unchanged (v stays 1; the new enum value is additive).
+ *   its own.
+ * - `capture_key` is retired (R-NATS-4: no DEK is ever sent to a host). It stays in the enum so that an
+ *   agent of CAPTURE_KEY version 1 gets a clear `key_unavailable` refusal instead of a schema error;
+ *   CAPTURE_KEY version 2 needs no request at all (the payload carries the control plane's one-time key).
  */
 export const KeyRequestV1 = z.object({
   v: ProtocolVersion,
@@ -21,15 +21,6 @@ export const KeyRequestV1 = z.object({
   recipientPublicKey: z.base64().refine((s) => Buffer.from(s, "base64").length === 32, "32 bytes"),
 });
 export type KeyRequest = z.infer<typeof KeyRequestV1>;
-
-export const KeyGrantedV1 = z.object({
-  v: ProtocolVersion,
-  ok: z.literal(true),
-  /** base64 of crypto_box_seal(dek(32), recipientPublicKey). */
-  sealedDek: z.base64(),
-});
-export const KeyReplyV1 = z.discriminatedUnion("ok", [KeyGrantedV1, ErrorReplyV1]);
-export type KeyReply = z.infer<typeof KeyReplyV1>;
 
 /** The keys of a running INJECT_KEYS, each `crypto_box_seal(key bytes, recipientPublicKey)` (base64). */
 export const InjectKeysGrantedV1 = z.object({

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { CommandV1, CommandEventV1, HeartbeatRequestV1, InjectKeysReplyV1, KeyReplyV1, KeyRequestV1, RegisterRequestV1, agentSubjects, InvalidNodeIdError } from "./index.js";
+import { CommandV1, CommandEventV1, HeartbeatRequestV1, CaptureKeyResultV2, InjectKeysReplyV1, KeyRequestV1, RegisterRequestV1, agentSubjects, InvalidNodeIdError } from "./index.js";
 
 const at = "2026-01-01T00:00:00.000Z";
 
@@ -11,7 +11,7 @@ describe("agent protocol schemas", () => {
     };
     expect(CommandV1.parse(cmd).type).toBe("CONFIGURE");
     for (const keyPath of ["../etc/passwd", "/etc/passwd", "a/../../b", "C:\\x"]) {
-      const bad = { v: 1, id: "c2", nodeId: "n1", issuedAt: at, type: "CAPTURE_KEY", payload: { keyName: "k", keyPath, keyType: "ed25519" } };
+      const bad = { v: 1, id: "c2", nodeId: "n1", issuedAt: at, type: "CAPTURE_KEY", payload: { keyName: "k", keyPath, keyType: "ed25519", recipientPublicKey: Buffer.alloc(32, 1).toString("base64") } };
       expect(CommandV1.safeParse(bad).success, keyPath).toBe(false);
     }
   });
@@ -56,12 +56,20 @@ describe("agent protocol schemas", () => {
     expect(CommandV1.safeParse(cmd("SNAPSHOT_RESTORE", { snapshotId: "s1", url: "file:///s1.tar.gz" })).success).toBe(false);
   });
 
-  it("key requests: capture_key keeps its DEK reply, inject_keys has its own reply of sealed keys", () => {
+  it("CAPTURE_KEY v2 carries a 32-byte one-time public key and returns a sealed box, never DEK ciphertext", () => {
+    const base = { v: 1, id: "c3", nodeId: "n1", issuedAt: at, type: "CAPTURE_KEY", payload: { keyName: "k", keyPath: "keys/k", keyType: "ed25519" } };
+    expect(CommandV1.safeParse(base).success).toBe(false);
+    expect(CommandV1.safeParse({ ...base, payload: { ...base.payload, recipientPublicKey: Buffer.alloc(16, 1).toString("base64") } }).success).toBe(false);
+    expect(CommandV1.safeParse({ ...base, payload: { ...base.payload, recipientPublicKey: Buffer.alloc(32, 1).toString("base64") } }).success).toBe(true);
+    expect(CaptureKeyResultV2.safeParse({ keyName: "k", keyType: "ed25519", encryption: "X25519-SEALED-BOX", sealed: "AAAA" }).success).toBe(true);
+    expect(CaptureKeyResultV2.safeParse({ keyName: "k", keyType: "ed25519", encryption: "AES-256-GCM", ciphertext: "AAAA" }).success).toBe(false);
+  });
+
+  it("key requests: inject_keys has its reply of sealed keys; capture_key still parses (so it can be refused clearly) but has no DEK reply", () => {
     const req = { v: 1, nodeId: "n1", commandId: "c1", recipientPublicKey: Buffer.alloc(32, 1).toString("base64") };
     expect(KeyRequestV1.parse({ ...req, purpose: "capture_key" }).purpose).toBe("capture_key");
     expect(KeyRequestV1.parse({ ...req, purpose: "inject_keys" }).purpose).toBe("inject_keys");
     expect(KeyRequestV1.safeParse({ ...req, purpose: "dump_keys" }).success).toBe(false);
-    expect(KeyReplyV1.safeParse({ v: 1, ok: true, sealedDek: "AAAA" }).success).toBe(true);
     expect(InjectKeysReplyV1.safeParse({ v: 1, ok: true, keys: [{ keyName: "k", sealed: "AAAA" }] }).success).toBe(true);
     expect(InjectKeysReplyV1.safeParse({ v: 1, ok: false, error: { code: "key_unavailable", message: "no key k" } }).success).toBe(true);
     expect(InjectKeysReplyV1.safeParse({ v: 1, ok: true, sealedDek: "AAAA" }).success).toBe(false);

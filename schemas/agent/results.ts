@@ -17,16 +17,16 @@ export const StopResultV1 = z.object({ wasRunning: z.boolean() });
 /** `running`: every component runs. */
 export const StatusResultV1 = z.object({ running: z.boolean(), pid: z.number().int().positive().optional(), health: NodeHealthV1, components: ComponentProcesses.optional() });
 /**
- * R-CMD-4: the key file encrypted with the node DEK: AES-256-GCM, base64 of nonce(12) ‖ ciphertext ‖
- * tag(16), with the node id as AES-GCM associated data. The plaintext never leaves the host.
+ * R-CMD-4 (version 2): the key file sealed to the command's one-time `recipientPublicKey` with
+ * libsodium's `crypto_box_seal` (X25519 + XSalsa20-Poly1305, `ephPub(32) ‖ box`), base64. Only the
+ * control plane, which keeps the one-time secret key in memory for this command, can open it; it then
+ * stores the key under the node DEK. The plaintext never leaves the host unsealed.
  */
-export const CaptureKeyResultV1 = z.object({
+export const CaptureKeyResultV2 = z.object({
   keyName: z.string().min(1).max(128),
   keyType: z.string().min(1).max(64),
-  encryption: z.literal("AES-256-GCM"),
-  ciphertext: z.base64(),
-  /** Public key or fingerprint, when the agent can derive it (metadata only, R-KEY-3). */
-  publicKey: z.string().max(512).optional(),
+  encryption: z.literal("X25519-SEALED-BOX"),
+  sealed: z.base64(),
 });
 
 /** INJECT_KEYS: which keys were written where; never a key, nor a hash of one. */
@@ -46,9 +46,13 @@ export const commandResultSchemas = {
   START: StartResultV1,
   STOP: StopResultV1,
   STATUS: StatusResultV1,
-  CAPTURE_KEY: CaptureKeyResultV1,
+  CAPTURE_KEY: CaptureKeyResultV2,
   INJECT_KEYS: InjectKeysResultV1,
   SNAPSHOT_CREATE: SnapshotCreateResultV1,
   SNAPSHOT_RESTORE: SnapshotRestoreResultV1,
 } as const;
+/** The version of each result schema (its name under schemas/json is `agent/result.<type>.v<n>`). */
+export const commandResultVersions: Record<keyof typeof commandResultSchemas, number> = {
+  CONFIGURE: 1, START: 1, STOP: 1, STATUS: 1, CAPTURE_KEY: 2, INJECT_KEYS: 1, SNAPSHOT_CREATE: 1, SNAPSHOT_RESTORE: 1,
+};
 export type CommandResult<T extends keyof typeof commandResultSchemas> = z.infer<(typeof commandResultSchemas)[T]>;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -41,6 +41,8 @@ export async function startApiHarness(services: { natsUrl: string; databaseUrl: 
   const { names } = services;
   const logger = createLogger({ role: "api-test", level: process.env.LOG_LEVEL ?? "warn" });
   const dataDir = await mkdtemp(join(tmpdir(), "np-api-"));
+  // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+  await chmod(dataDir, 0o711);
   const nc = await connect({ servers: services.natsUrl });
   const store = await createEventStore(nc, { names });
   await store.ensureStream();

@@ -12,9 +12,9 @@ export * from "./errors.js";
 export * from "./types.js";
 export * from "./liveness.js";
 export { CommandStore, type NewCommand, type CommandEventOutcome } from "./command-store.js";
-export { handleKeyRequest, type DekProvider, type KeySource } from "./key-delivery.js";
+export { handleKeyRequest, type KeySource } from "./key-delivery.js";
 export { sealTo } from "./seal.js";
-export { snapshotTarget } from "./snapshots.js";
+export { heldSnapshot, HeldSnapshotError, snapshotTarget } from "./snapshots.js";
 export { waitForCommandCompletion, waitForCommandAck, livenessConfigFromDefaults, livenessConfigFromEnv, type WaitOptions, type WaitDeps } from "./wait.js";
 
 export interface Commands {

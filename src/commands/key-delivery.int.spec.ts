@@ -12,7 +12,6 @@ interface Sodium {
 }
 const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
 
-const dekOf = (nodeId: string) => new Uint8Array(32).fill(nodeId.length);
 /** The test's vault: node keys by owner and name (a missing one throws as the vault does). */
 const vaultKeys: Record<string, Record<string, Uint8Array>> = {
   "node-old": { validator: Buffer.from("validator-secret-of-node-old"), p2p: Buffer.from("p2p-secret-of-node-old") },
@@ -21,7 +20,7 @@ class NodeKeyNotFoundError extends Error {
   override name = "NodeKeyNotFoundError";
 }
 
-describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: the node DEK, sealed, only during a running CAPTURE_KEY", () => {
+describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: node keys, sealed, only during a running INJECT_KEYS; never a DEK", () => {
   let h: Awaited<ReturnType<typeof startGatewayHarness>>;
   let commands: Commands;
   const handedOut: Uint8Array[] = [];
@@ -30,7 +29,6 @@ describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: the node DEK, sealed
     await sodium.ready;
     h = await startGatewayHarness("keys", {
       keys: {
-        dekFor: async (nodeId) => { const d = dekOf(nodeId); handedOut.push(d); return d; },
         decryptNodeKey: async (nodeId, name) => {
           const k = vaultKeys[nodeId]?.[name];
           if (!k) throw new NodeKeyNotFoundError(`node ${nodeId} has no key ${name}`);
@@ -44,32 +42,31 @@ describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: the node DEK, sealed
   });
   afterAll(async () => { await h?.close(); });
 
-  it("answers a running CAPTURE_KEY with the DEK sealed to the request's key, and zeroes its copy", async () => {
+  it("a running CAPTURE_KEY gets no DEK: its `capture_key` request (an agent of CAPTURE_KEY v1) is refused, and nothing is taken from the vault", async () => {
     const agent = await h.agent("node-key");
-    await commands.enqueueCommand("node-key", { id: "cap-1", type: "CAPTURE_KEY", payload: { keyName: "validator", keyPath: "keys/validator.json", keyType: "ed25519" } });
-    const kp = sodium.crypto_box_keypair();
-    // Queued, not yet acknowledged: refused.
-    expect(await agent.requestKey("cap-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
+    const pair = sodium.crypto_box_keypair();
+    const recipientPublicKey = Buffer.from(pair.publicKey).toString("base64");
+    await commands.enqueueCommand("node-key", { id: "cap-1", type: "CAPTURE_KEY", payload: { keyName: "validator", keyPath: "keys/validator.json", keyType: "ed25519", recipientPublicKey } });
     await agent.heartbeat();
     await agent.ack("cap-1");
+    const kp = sodium.crypto_box_keypair();
+    const taken = handedOut.length;
     const reply = await agent.requestKey("cap-1", kp.publicKey);
-    if (!reply.ok) throw new Error(reply.error.message);
-    const dek = sodium.crypto_box_seal_open(Buffer.from(reply.sealedDek, "base64"), kp.publicKey, kp.privateKey);
-    expect(Array.from(dek)).toEqual(Array.from(dekOf("node-key")));
-    expect(handedOut.at(-1)!.every((b) => b === 0)).toBe(true);
-    // Ended: refused again.
-    await agent.complete("cap-1", { keyName: "validator", keyType: "ed25519", encryption: "AES-256-GCM", ciphertext: "AAAA" });
-    expect(await agent.requestKey("cap-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
+    expect(reply).toMatchObject({ ok: false, error: { code: "key_unavailable" } });
+    expect(JSON.stringify(reply)).not.toContain("sealedDek");
+    expect(handedOut.length).toBe(taken);
+    // Asking for the key names of the command as INJECT_KEYS would is refused too: the type must match.
+    expect(await agent.requestKey("cap-1", kp.publicKey, "inject_keys")).toMatchObject({ ok: false, error: { code: "unknown_command" } });
   });
 
   it("refuses other command types, other nodes' commands and unknown ids", async () => {
     const agent = await h.agent("node-key2");
     const kp = sodium.crypto_box_keypair();
     await commands.enqueueCommand("node-key2", { id: "status-1", type: "STATUS", payload: {} });
-    await commands.enqueueCommand("node-elsewhere", { id: "cap-other", type: "CAPTURE_KEY", payload: { keyName: "k", keyPath: "k", keyType: "ed25519" } });
+    await commands.enqueueCommand("node-elsewhere", { id: "inj-other", type: "INJECT_KEYS", payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "k", format: "raw" }] } });
     await agent.heartbeat();
     await agent.ack("status-1");
-    for (const id of ["status-1", "cap-other", "nope"]) expect(await agent.requestKey(id, kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
+    for (const id of ["status-1", "inj-other", "nope"]) expect(await agent.requestKey(id, kp.publicKey, "inject_keys")).toMatchObject({ ok: false, error: { code: "unknown_command" } });
     expect(await agent.raw(agent.subjects.keys, JSON.stringify({ v: 1, nodeId: "node-key2", commandId: "status-1", purpose: "capture_key", recipientPublicKey: "AAAA" }))).toMatchObject({ ok: false, error: { code: "invalid_message" } });
   });
 
@@ -85,8 +82,8 @@ describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: the node DEK, sealed
     expect(await ask("inj-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
     await agent.heartbeat();
     await agent.ack("inj-1");
-    // The purpose must match the command's type: a running INJECT_KEYS does not hand out the DEK.
-    expect(await agent.requestKey("inj-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
+    // A running INJECT_KEYS does not hand out the DEK either.
+    expect(await agent.requestKey("inj-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "key_unavailable" } });
     const reply = await ask("inj-1", kp.publicKey);
     if (!reply.ok) throw new Error(reply.error.message);
     expect(reply.keys.map((k) => k.keyName)).toEqual(["validator", "p2p"]);

@@ -1,20 +1,17 @@
-import { InjectKeysPayloadV1, KeyRequestV1, type InjectKeysReply, type KeyReply, type KeyRequest } from "../../schemas/agent/index.js";
+import { InjectKeysPayloadV1, KeyRequestV1, type ErrorReply, type InjectKeysReply, type KeyRequest } from "../../schemas/agent/index.js";
 import type { Logger } from "../observability/logger.js";
 import { errorReply, parseAgentMessage } from "../gateway/heartbeat-protocol.js";
 import type { CommandStore } from "./command-store.js";
 import { sealTo } from "./seal.js";
 
 /**
- * Where the gateway gets key material (the secrets side, R-KEY-2): a node's DEK for CAPTURE_KEY and a
- * node key's plaintext for INJECT_KEYS. Every returned buffer is a fresh copy the gateway zeroes after use.
+ * Where the gateway gets key material (the secrets side, R-KEY-2): a node key's plaintext for
+ * INJECT_KEYS, a fresh copy the gateway zeroes after use. Never a DEK: no DEK or KEK ever leaves the
+ * control plane (R-NATS-4); CAPTURE_KEY seals to a one-time key of the control plane instead.
  */
 export interface KeySource {
-  dekFor(nodeId: string): Promise<Uint8Array>;
   decryptNodeKey(nodeId: string, name: string): Promise<Uint8Array>;
 }
-
-/** The DEK half of a KeySource (what CAPTURE_KEY needs). */
-export type DekProvider = Pick<KeySource, "dekFor">;
 
 /** Errors of a KeySource that mean "no such key" rather than a failure worth retrying. */
 const MISSING = new Set(["DekNotFoundError", "NodeKeyNotFoundError"]);
@@ -26,36 +23,28 @@ export interface KeyDeliveryDeps {
 }
 
 /**
- * `agent.<nodeId>.keys`: key material sealed to the request's one-time public key, and only while a
- * command of that node whose type matches the request's purpose is acknowledged and not ended, so
- * nothing is ever handed out idly. CAPTURE_KEY gets the node DEK; INJECT_KEYS gets each key its
- * payload names, from the vault of its `keyOwner`.
+ * `agent.<nodeId>.keys`: node keys sealed to the request's one-time public key, and only while an
+ * INJECT_KEYS of that node is acknowledged and not ended, so nothing is ever handed out idly; each key
+ * its payload names, from the vault of its `keyOwner`. A `capture_key` request (an agent of CAPTURE_KEY
+ * version 1 asking for the node DEK) is refused: the DEK never leaves the control plane.
  */
-export async function handleKeyRequest(deps: KeyDeliveryDeps, subjectNodeId: string, data: Uint8Array): Promise<KeyReply | InjectKeysReply> {
+export async function handleKeyRequest(deps: KeyDeliveryDeps, subjectNodeId: string, data: Uint8Array): Promise<InjectKeysReply | ErrorReply> {
   const msg = parseAgentMessage(KeyRequestV1, data, subjectNodeId);
   if (!msg.ok) return msg.reply;
   const req = msg.value;
-  const type = req.purpose === "capture_key" ? "CAPTURE_KEY" : "INJECT_KEYS";
+  if (req.purpose === "capture_key") {
+    deps.logger.warn({ nodeId: req.nodeId, commandId: req.commandId }, "an agent asked for the node DEK (CAPTURE_KEY v1); refused");
+    return errorReply("key_unavailable", "no DEK is ever sent to a host: CAPTURE_KEY seals the key to the control plane's one-time key (agent too old)");
+  }
   const record = await deps.commands.readRecord(req.commandId);
   if (!record || record.nodeId !== req.nodeId) return errorReply("unknown_command", `no command ${req.commandId} of this node`);
-  if (record.type !== type || record.state !== "acknowledged") return errorReply("unknown_command", `command ${req.commandId} is not a running ${type}`);
+  if (record.type !== "INJECT_KEYS" || record.state !== "acknowledged") return errorReply("unknown_command", `command ${req.commandId} is not a running INJECT_KEYS`);
   if (!deps.keys) return errorReply("internal", "this gateway has no key source");
   try {
-    return req.purpose === "capture_key" ? await deliverDek(deps, req) : await deliverKeys(deps, req);
+    return await deliverKeys(deps, req);
   } catch (err) {
     if (err instanceof Error && MISSING.has(err.name)) return errorReply("key_unavailable", err.message.slice(0, 500));
     throw err;
-  }
-}
-
-async function deliverDek(deps: KeyDeliveryDeps, req: KeyRequest): Promise<KeyReply> {
-  const dek = await deps.keys!.dekFor(req.nodeId);
-  try {
-    const sealed = sealTo(dek, Buffer.from(req.recipientPublicKey, "base64"));
-    deps.logger.info({ nodeId: req.nodeId, commandId: req.commandId }, "node DEK delivered sealed for a key command");
-    return { v: 1, ok: true, sealedDek: Buffer.from(sealed).toString("base64") };
-  } finally {
-    dek.fill(0);
   }
 }
 

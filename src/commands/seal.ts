@@ -3,7 +3,7 @@ import nacl from "tweetnacl";
 
 /**
  * libsodium's `crypto_box_seal` (SPEC R-KEY-1's wire format): `ephPub(32) ‖ box`, nonce =
- * BLAKE2b-24(ephPub ‖ recipientPub). Used to hand an agent the node DEK for one key request.
+ * BLAKE2b-24(ephPub ‖ recipientPub). Used to hand an agent the node keys of one INJECT_KEYS request.
  */
 export function sealTo(message: Uint8Array, recipientPub: Uint8Array): Uint8Array {
   const eph = nacl.box.keyPair();

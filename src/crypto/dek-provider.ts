@@ -2,12 +2,9 @@ import type { KeySource } from "../commands/key-delivery.js";
 import type { KeyVault } from "./key-vault.js";
 
 /**
- * The gateway's KeySource over the key vault: the DEK (CAPTURE_KEY) and node keys' plaintext
- * (INJECT_KEYS), each a fresh copy per request that the gateway zeroes.
+ * The gateway's KeySource over the key vault: node keys' plaintext for INJECT_KEYS, a fresh copy per
+ * request that the gateway zeroes. It offers no DEK: no DEK or KEK ever leaves the control plane (R-NATS-4).
  */
 export function vaultKeySource(vault: KeyVault): KeySource {
-  return { dekFor: (nodeId) => vault.dekFor(nodeId), decryptNodeKey: (nodeId, name) => vault.decryptNodeKey(nodeId, name) };
+  return { decryptNodeKey: (nodeId, name) => vault.decryptNodeKey(nodeId, name) };
 }
-
-/** The former name (a KeySource offers the DEK too). */
-export const vaultDekProvider = vaultKeySource;

@@ -7,8 +7,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { servicesAvailable, testServices, type TestServices } from "../../test/support/services.js";
-import { sealWithDek } from "../../agent/crypto.js";
-import { aesGcmDecrypt, DecryptionError, DekNotFoundError, generateKey, localKekProvider, openKeyVault, vaultDekProvider, type KeyVault } from "./index.js";
+import { seal } from "../../agent/sealed-box.js";
+import { aesGcmDecrypt, DecryptionError, DekNotFoundError, generateKey, localKekProvider, oneTimeKeyPair, openKeyVault, SealedBoxError, vaultKeySource, type KeyVault } from "./index.js";
 
 const enc = new TextEncoder();
 const b64 = (s: string) => Buffer.from(s, "base64");
@@ -71,15 +71,9 @@ describe.skipIf(!servicesAvailable())("key vault on JetStream (R-KEY-2..4)", () 
     copy.fill(0);
   });
 
-  it("hands the gateway a copy of the node's DEK", async () => {
-    await vault.createDek("node-g");
-    const provider = vaultDekProvider(vault);
-    const a = await provider.dekFor("node-g");
-    a.fill(0);
-    const b = await provider.dekFor("node-g");
-    expect(b.length).toBe(32);
-    expect(b.some((x) => x !== 0)).toBe(true);
-    b.fill(0);
+  it("the gateway's key source offers node keys for INJECT_KEYS but no DEK (R-NATS-4)", async () => {
+    const source = vaultKeySource(vault) as unknown as Record<string, unknown>;
+    expect(Object.keys(source)).toEqual(["decryptNodeKey"]);
   });
 
   it("crypto-shredding: after deleteDek the node's keys cannot be decrypted by anyone", async () => {
@@ -137,17 +131,17 @@ describe.skipIf(!servicesAvailable())("key vault: keys captured by the agent (CA
     await nc.drain();
   });
 
-  it("imports the agent's ciphertext (node id as associated data) and refuses one made for another node", async () => {
+  it("imports a key the agent sealed to the command's one-time pair; a box sealed to another pair is refused, nothing stored", async () => {
     await vault.createDek("node-c");
-    await vault.createDek("node-d");
-    const dek = await vault.dekFor("node-c");
-    const captured = sealWithDek(enc.encode("chain-generated-node-key"), dek, "node-c");
-    dek.fill(0);
-    await vault.importCapturedKey("node-c", "node_key", captured);
+    const pair = oneTimeKeyPair();
+    const captured = seal(enc.encode("chain-generated-node-key"), pair.publicKey);
+    await vault.importSealedKey("node-c", "node_key", captured, pair);
     const back = await vault.decryptNodeKey("node-c", "node_key");
     expect(Buffer.from(back).toString()).toBe("chain-generated-node-key");
     back.fill(0);
     expect(await vault.readBackup("node-c", "node_key")).toEqual(await vault.readEncryptedKey("node-c", "node_key"));
-    await expect(vault.importCapturedKey("node-d", "node_key", captured)).rejects.toBeInstanceOf(DecryptionError);
+    await expect(vault.importSealedKey("node-c", "other_key", captured, oneTimeKeyPair())).rejects.toBeInstanceOf(SealedBoxError);
+    expect(await vault.readEncryptedKey("node-c", "other_key")).toBeUndefined();
+    pair.secretKey.fill(0);
   });
 });

@@ -7,6 +7,7 @@ import { assertToken, type Names } from "../eventstore/subjects.js";
 import { aesGcmDecrypt, aesGcmEncrypt } from "./aead.js";
 import { DekNotFoundError, NodeKeyNotFoundError } from "./errors.js";
 import type { KekProvider } from "./kek.js";
+import { openSealedBox, type X25519KeyPair } from "./sealed-box.js";
 
 const WrappedDek = z.object({ v: z.literal(1), nodeId: z.string(), kekId: z.string(), wrapped: z.base64() });
 const EncryptedKey = z.object({ v: z.literal(1), nodeId: z.string(), name: z.string(), alg: z.literal("A256GCM"), ciphertext: z.base64() });
@@ -29,11 +30,11 @@ export interface KeyVault {
   /** Encrypts (AES-256-GCM, node id and name as associated data), stores and backs up a node key; zeroes `plaintext`. */
   encryptNodeKey(nodeId: string, name: string, plaintext: Uint8Array): Promise<void>;
   /**
-   * Stores a key the agent captured (CAPTURE_KEY): `nonce ‖ ct ‖ tag` under the node DEK with the node id
-   * alone as associated data (agent/crypto.ts); it is authenticated, then re-encrypted as the vault's own.
-   * Throws DecryptionError when it was not encrypted under this node's DEK.
+   * Stores a key the agent captured (CAPTURE_KEY v2): `sealed` is a crypto_box_seal to `oneTime`, the
+   * control plane's key pair of that one command. Opened here, encrypted under the node DEK as the
+   * vault's own; the plaintext is zeroed. Throws SealedBoxError when it was not sealed to `oneTime`.
    */
-  importCapturedKey(nodeId: string, name: string, agentCiphertext: Uint8Array): Promise<void>;
+  importSealedKey(nodeId: string, name: string, sealed: Uint8Array, oneTime: X25519KeyPair): Promise<void>;
   /** The node key's plaintext; the caller zeroes it. */
   decryptNodeKey(nodeId: string, name: string): Promise<Uint8Array>;
   /** The stored encrypted form (no secret without the DEK). */
@@ -111,16 +112,9 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
         plaintext.fill(0);
       }
     },
-    async importCapturedKey(nodeId, name, agentCiphertext) {
+    async importSealedKey(nodeId, name, sealed, oneTime) {
       checkIds(nodeId, name);
-      const dek = await dekFor(nodeId);
-      let plaintext: Uint8Array;
-      try {
-        plaintext = aesGcmDecrypt(dek, agentCiphertext, enc.encode(nodeId));
-      } finally {
-        dek.fill(0);
-      }
-      await vault.encryptNodeKey(nodeId, name, plaintext);
+      await vault.encryptNodeKey(nodeId, name, openSealedBox(sealed, oneTime)); // zeroes the plaintext
     },
     async decryptNodeKey(nodeId, name) {
       const stored = await readEncryptedKey(nodeId, name);

@@ -9,6 +9,15 @@ export interface X25519KeyPair {
 }
 
 const EPH = 32;
+
+/**
+ * A fresh X25519 key pair for one exchange (CAPTURE_KEY: the agent seals the captured key to its
+ * public half). The caller keeps it in memory only and zeroes `secretKey` once the box is opened, so a
+ * sealed result stored anywhere afterwards (command records, events) can never be opened again.
+ */
+export function oneTimeKeyPair(): X25519KeyPair {
+  return nacl.box.keyPair();
+}
 const MIN_LENGTH = EPH + nacl.box.overheadLength;
 
 /**

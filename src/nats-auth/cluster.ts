@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +41,8 @@ const WAIT_MS = 20_000;
 /** Initialises a fresh operator in a temp dir and starts its hub (and no leaf yet). */
 export async function startOperatorCluster(names: Names): Promise<OperatorCluster> {
   const dir = await mkdtemp(join(tmpdir(), "nodeplane-nats-auth-"));
+  // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+  await chmod(dir, 0o711);
   const bin = findNatsServer();
   const [port, leafnodePort, monitorPort] = [await freePort(), await freePort(), await freePort()];
   const authDir = join(dir, "nats-auth");

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
-import type { CommandEventReply, HeartbeatReply, InjectKeysReply, KeyReply, RegisterReply } from "../../schemas/agent/index.js";
+import type { CommandEventReply, ErrorReply, HeartbeatReply, InjectKeysReply, RegisterReply } from "../../schemas/agent/index.js";
 import type { Logger } from "../observability/logger.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
@@ -23,7 +23,7 @@ export interface GatewayRoleOptions {
   heartbeatMaxCommands?: number;
   agentStallCheckIntervalMs?: number;
   agentStallChecks?: number;
-  /** Key material for `agent.*.keys` (DEKs for CAPTURE_KEY, node keys for INJECT_KEYS); without it key requests are refused. */
+  /** Node keys for `agent.*.keys` (INJECT_KEYS; never a DEK); without it key requests are refused. */
   keys?: KeySource;
   /** Queue group shared by every gateway instance, so each agent message is handled once. */
   queue?: string;
@@ -36,7 +36,7 @@ export interface GatewayRole {
   isReady(): boolean;
 }
 
-type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply | KeyReply | InjectKeysReply;
+type AgentReply = RegisterReply | HeartbeatReply | CommandEventReply | InjectKeysReply | ErrorReply;
 type Handler = (nodeId: string, data: Uint8Array, now: Date) => Promise<AgentReply>;
 
 /**

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AuthorizationError, connect, type NatsConnection } from "@nats-io/transport-node";
@@ -81,6 +81,8 @@ async function controlPlane(names: Names, redisUrl: string, cp: NatsConnection) 
 async function plainRig(): Promise<Rig> {
   const s = testServices("agenthost");
   const dir = await mkdtemp(join(tmpdir(), "np-agent-host-"));
+  // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+  await chmod(dir, 0o711);
   const [port, monitorPort, leafnodePort] = [await freePort(), await freePort(), await freePort()];
   const hub: ManagedProcess = await startNats({ dir: join(dir, "hub"), port, monitorPort, leafnodePort });
   const hubUrl = `nats://127.0.0.1:${port}`;

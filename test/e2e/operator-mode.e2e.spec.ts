@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -44,6 +44,8 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "nodeplane-e2e-operator-"));
+    // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+    chmodSync(dataDir, 0o711);
     ports = { nats: await freePort(), postgres: await freePort(), redis: await freePort(), leafnode: await freePort() };
     natsUrl = `nats://127.0.0.1:${ports.nats}`;
     env = {

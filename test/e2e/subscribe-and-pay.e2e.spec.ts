@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { servicesAvailable, testServices } from "../support/services.js";
@@ -19,6 +19,8 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
   beforeAll(async () => {
     const s = testServices("e2e");
     dataDir = mkdtempSync(join(tmpdir(), "nodeplane-e2e-"));
+    // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+    chmodSync(dataDir, 0o711);
     env = { ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn" };
     system = spawnTs("src/cli/main.ts", ["up"], env);
     const m = await system.waitFor(/API ready at (http:\/\/\S+)/, 120_000);

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../src/roles/gateway.js";
 import type { KeySource } from "../../src/commands/key-delivery.js";
 import {
-  agentSubjects, CommandEventReplyV1, HeartbeatReplyV1, KeyReplyV1, RegisterReplyV1, type KeyReply,
+  agentSubjects, CommandEventReplyV1, HeartbeatReplyV1, InjectKeysReplyV1, RegisterReplyV1, type InjectKeysReply,
   type AgentSubjects, type Command, type CommandEvent, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest, type NodeHealth, type RegisterReply,
 } from "../../schemas/agent/index.js";
 
@@ -106,10 +106,10 @@ export class ProtocolAgent {
     return reply;
   }
 
-  /** Asks for the node DEK sealed to `recipientPublicKey` (32 bytes) for a running key command. */
-  async requestKey(commandId: string, recipientPublicKey: Uint8Array): Promise<KeyReply> {
-    const body = { v: 1, nodeId: this.nodeId, commandId, purpose: "capture_key", recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64") };
-    return KeyReplyV1.parse(await this.raw(this.subjects.keys, JSON.stringify(body)));
+  /** A key request for a running key command, sealed to `recipientPublicKey` (32 bytes); `capture_key` is what an agent of CAPTURE_KEY v1 sent. */
+  async requestKey(commandId: string, recipientPublicKey: Uint8Array, purpose: "capture_key" | "inject_keys" = "capture_key"): Promise<InjectKeysReply> {
+    const body = { v: 1, nodeId: this.nodeId, commandId, purpose, recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64") };
+    return InjectKeysReplyV1.parse(await this.raw(this.subjects.keys, JSON.stringify(body)));
   }
 
   /** The seq of the last event sent for a command. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -61,6 +61,8 @@ export function processesUnder(dir: string, except: readonly string[] = []): num
 export async function startUpSystem(label: string, extraEnv: Record<string, string> = {}): Promise<UpSystem> {
   const s = testServices(label);
   const dataDir = mkdtempSync(join(tmpdir(), `np-e2e-${label}-`));
+  // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+  chmodSync(dataDir, 0o711);
   const env: Record<string, string> = {
     NODEPLANE_NAMESPACE: s.env.NODEPLANE_NAMESPACE!, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl,
     NATS_URL: `nats://127.0.0.1:${await freePort()}`, NATS_LEAFNODE_PORT: String(await freePort()),

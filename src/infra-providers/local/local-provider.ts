@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findNatsServer } from "../../localstack/nats.js";
 import { freePort, type NatsAuth } from "../../nats-auth/index.js";
@@ -120,7 +120,12 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       await teardown(hostId);
       await rm(p.dir, { recursive: true, force: true });
     }
-    for (const dir of [p.dir, p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
+    // The host dir is traversable (0711, nothing listable) so that the chain node, which runs as another
+    // user than the agent (agent/runtime/chain-user.ts), reaches its chain dir; what it holds stays 0700.
+    await mkdir(p.dir, { recursive: true, mode: 0o711 });
+    // A hosts dir made by an earlier version (0700) would keep every chain node out.
+    await chmod(hostsDir, 0o711);
+    for (const dir of [p.run, p.logs, p.agentData, p.credentials]) await mkdir(dir, { recursive: true, mode: 0o700 });
     try {
       return await bringUp(spec, hostId);
     } catch (err) {

@@ -1,5 +1,5 @@
-import { snapshotTarget } from "../../commands/snapshots.js";
-import { SnapshotCreateResultV1 } from "../../../schemas/agent/index.js";
+import { heldSnapshot, HeldSnapshotError, snapshotTarget } from "../../commands/snapshots.js";
+import { DEFAULT_SNAPSHOT_PATHS, SnapshotCreateResultV1 } from "../../../schemas/agent/index.js";
 import type { StepHeartbeat } from "../../saga/define.js";
 import type { Duration } from "../../saga/duration.js";
 import { NonRetryableError } from "../../saga/errors.js";
@@ -22,12 +22,17 @@ export interface MigrationDetails {
   keyNames: string[];
 }
 
-/** A snapshot of the old host's chain data, taken by its agent (SNAPSHOT_CREATE). */
+/**
+ * A snapshot of the old host's chain data, taken by its agent (SNAPSHOT_CREATE), as the control plane
+ * recorded it: its own location and its own sha256 of the file there, and the declared paths.
+ */
 export interface SnapshotRef {
   snapshotId: string;
   url: string;
   sha256: string;
   bytes: number;
+  /** The top-level paths SNAPSHOT_CREATE archived (absent in a journal written before: `data`). */
+  paths?: string[];
 }
 
 /** The node cannot be migrated as it is (no host, wrong state): retrying will not help. */
@@ -97,9 +102,10 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       // The old node stops first, so the snapshot is a consistent copy of its chain data.
       await sendCommandAndWait(deps, d.host.agentId, { type: "STOP", payload: { graceMs: l.stopGraceMs } }, hb, "stop-old");
       const snapshotId = `${d.nodeId}-m${input.migration}`;
+      const paths = [...DEFAULT_SNAPSHOT_PATHS];
       let r: Record<string, unknown>;
       try {
-        r = await sendCommandAndWait(deps, d.host.agentId, { type: "SNAPSHOT_CREATE", payload: { snapshotId, target: snapshotTarget(deps.dataDir, d.nodeId) } }, hb, "snapshot");
+        r = await sendCommandAndWait(deps, d.host.agentId, { type: "SNAPSHOT_CREATE", payload: { snapshotId, target: snapshotTarget(deps.dataDir, d.nodeId), paths } }, hb, "snapshot");
       } catch (err) {
         // No backup, no move: the old node serves again while the step is retried or the migration is undone.
         await sendCommandAndWait(deps, d.host.agentId, { type: "START", payload: {} }, hb, "restart-old").catch((e: unknown) => deps.logger.error({ err: e, nodeId: d.nodeId }, "the old node could not be started again after a failed snapshot"));
@@ -107,11 +113,19 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       }
       const made = SnapshotCreateResultV1.safeParse(r);
       if (!made.success) throw new MigrationNotPossibleError(`the old host's snapshot ${snapshotId} came back malformed: ${made.error.issues[0]?.message}`);
-      return { snapshotId, url: made.data.url, sha256: made.data.sha256, bytes: made.data.bytes };
+      // The old host may be why the node moves: what the new host restores is the file the control plane
+      // holds where it asked for it, hashed here, never the url or sha256 the old agent reported.
+      const held = await heldSnapshot(deps.dataDir, d.nodeId, snapshotId).catch((err: unknown) => {
+        throw err instanceof HeldSnapshotError ? new MigrationNotPossibleError(err.message, { cause: err }) : err;
+      });
+      if (made.data.url !== held.url || made.data.sha256 !== held.sha256) {
+        deps.logger.warn({ nodeId: d.nodeId, snapshotId }, "the old agent's snapshot report differs from the archive the control plane holds; the control plane's record is used");
+      }
+      return { snapshotId, url: held.url, sha256: held.sha256, bytes: held.bytes, paths };
     },
 
     async restoreSnapshot(host, s, hb) {
-      await sendCommandAndWait(deps, host.agentId, { type: "SNAPSHOT_RESTORE", payload: { snapshotId: s.snapshotId, url: s.url, sha256: s.sha256 } }, hb);
+      await sendCommandAndWait(deps, host.agentId, { type: "SNAPSHOT_RESTORE", payload: { snapshotId: s.snapshotId, url: s.url, sha256: s.sha256, paths: s.paths ?? [...DEFAULT_SNAPSHOT_PATHS] } }, hb);
     },
 
     injectKeys: (d, host, hb) => injectKeys(deps, d.nodeId, host, keyPlacements(deps.profiles, d.chainProfileId, d.keyNames), hb),

@@ -9,6 +9,8 @@ import type { NodeCommand } from "../../domain/node/decide.js";
 import { renderTimeline } from "../../saga/timeline.js";
 import { until } from "../../../test/support/until.js";
 import { recordJournal } from "../testing/record-journal.js";
+import { heldSnapshot } from "../../commands/snapshots.js";
+import type { SnapshotRef } from "./activities.js";
 
 
 describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG-1..2)", () => {
@@ -42,6 +44,9 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
     if (process.env.DEBUG_TIMELINE) console.log(renderTimeline(sagaId, await sys.sagas.history(sagaId)));
     const steps = (await sys.sagas.history(sagaId)).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
     expect(steps).toEqual(["MarkMaintenance", "GetNodeDetails", "ProvisionNewHost", "WaitForAgentReady", "ConfigureNewHost", "CheckBackup", "RestoreSnapshot", "InjectKeys", "StartNode", "DestroyOldHost", "UpdateHostInfo", "MarkSyncing"]);
+    // What the new host restored is the control plane's own record of the archive it holds: its location, its sha256, the declared paths.
+    const backup = (await sys.sagas.history(sagaId)).flatMap((e) => (e.entry.k === "StepCompleted" && e.entry.step === "CheckBackup" ? [e.entry.result as SnapshotRef] : []))[0]!;
+    expect(backup).toEqual({ snapshotId: backup.snapshotId, ...(await heldSnapshot(sys.dataDir, nodeId, backup.snapshotId)), paths: ["data"] });
     const node = await until("running after the move", async () => { const n = await nodeState(nodeId); return n.state === "running" ? n : undefined; });
     const newAgent = node.host!.agentId;
     expect(newAgent).not.toBe(nodeId);

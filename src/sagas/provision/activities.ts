@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { generateKey, metadataOfPrivateKey, openSealedBox, type KeyMetadata, type KeyType } from "../../crypto/index.js";
-import { CaptureKeyResultV1 } from "../../../schemas/agent/index.js";
+import type { z } from "zod";
+import { generateKey, metadataOfPrivateKey, oneTimeKeyPair, openSealedBox, type KeyMetadata, type KeyType, type X25519KeyPair } from "../../crypto/index.js";
+import { CaptureKeyResultV2 } from "../../../schemas/agent/index.js";
 import { CommandFailedError } from "../../commands/index.js";
 import type { StepHeartbeat } from "../../saga/define.js";
 import { NonRetryableError } from "../../saga/errors.js";
@@ -54,6 +55,26 @@ export interface ProvisionActivities {
   deleteNodeKeys(nodeId: string, hb: StepHeartbeat): Promise<void>;
   destroyHost(nodeId: string, host: NodeHost, hb: StepHeartbeat): Promise<void>;
   markNodeFailed(nodeId: string, failure: StepFailure, hb: StepHeartbeat): Promise<void>;
+}
+
+/**
+ * One CAPTURE_KEY (v2): a one-time X25519 pair of the control plane, its public half in the payload;
+ * the agent seals the key file to it. The pair lives only in this call's memory, so the command id
+ * carries its public key: a replayed or retried step makes a new pair and a new command rather than
+ * wait for a result sealed to a secret key that is gone. The caller zeroes `pair.secretKey`.
+ */
+async function captureSealed(deps: LifecycleDeps, agentId: string, k: PlannedKey, hb: StepHeartbeat): Promise<{ result: z.infer<typeof CaptureKeyResultV2>; pair: X25519KeyPair }> {
+  const pair = oneTimeKeyPair();
+  try {
+    const recipientPublicKey = Buffer.from(pair.publicKey).toString("base64");
+    const command = { type: "CAPTURE_KEY" as const, payload: { keyName: k.name, keyPath: k.path, keyType: k.keyType, recipientPublicKey } };
+    const commandId = await enqueueOnce(deps, agentId, command, hb, `${k.name}|${Buffer.from(pair.publicKey).toString("hex")}`);
+    const result = await deps.commands.waitForCommandCompletion({ nodeId: agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) });
+    return { result: CaptureKeyResultV2.parse(result), pair };
+  } catch (err) {
+    pair.secretKey.fill(0);
+    throw err;
+  }
 }
 
 const fingerprintOf = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
@@ -158,9 +179,12 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
     async captureChainGeneratedKeys(nodeId, host, plan, hb) {
       const out: NodeKeyMetadata[] = [];
       for (const k of plan.chainGenerated) {
-        const result = await sendCommandAndWait(deps, host.agentId, { type: "CAPTURE_KEY", payload: { keyName: k.name, keyPath: k.path, keyType: k.keyType } }, hb, k.name);
-        const ciphertext = Buffer.from(CaptureKeyResultV1.parse(result).ciphertext, "base64");
-        await deps.vault.importCapturedKey(nodeId, k.name, ciphertext);
+        const sealed = await captureSealed(deps, host.agentId, k, hb);
+        try {
+          await deps.vault.importSealedKey(nodeId, k.name, Buffer.from(sealed.result.sealed, "base64"), sealed.pair);
+        } finally {
+          sealed.pair.secretKey.fill(0);
+        }
         const plain = await deps.vault.decryptNodeKey(nodeId, k.name);
         try {
           out.push({ name: k.name, type: k.keyType, source: "chain_generated", fingerprint: fingerprintOf(plain) });

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -43,6 +43,8 @@ export async function startLifecycleSystem(label: string, o: { roles?: readonly 
   const s = testServices(label);
   if (!s.natsLeafUrl) throw new Error("the test stack has no leaf-node port (restart test/support/stack-up.ts)");
   const dataDir = await mkdtemp(join(tmpdir(), `np-${label}-`));
+  // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
+  await chmod(dataDir, 0o711);
   const childEnv: Record<string, string> = {
     ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn",
     CHAIN_PROFILES_DIR: `${root}/chain-profiles:${root}/test/fixtures/chain-profiles`,
