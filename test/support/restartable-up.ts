@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnTs, runCli, type TsProcess } from "./processes.js";
 import { processesUnder, type ApiReply } from "./up-system.js";
-import { freePort } from "../../src/nats-auth/cluster.js";
+import { createServer } from "node:net";
 import { until } from "./until.js";
 
 /**
@@ -36,7 +36,7 @@ export interface RestartableUp {
 export async function restartableUp(label: string, extraEnv: Record<string, string> = {}): Promise<RestartableUp> {
   const dataDir = mkdtempSync(join(tmpdir(), `np-restart-${label}-`));
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user and keeps its cluster under here
-  const [nats, leaf, pg, redis, api] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [nats, leaf, pg, redis, api] = [await stablePort(), await stablePort(), await stablePort(), await stablePort(), await stablePort()];
   const env: Record<string, string> = {
     NODEPLANE_DATA_DIR: dataDir, PORT: String(api),
     NATS_URL: `nats://127.0.0.1:${nats}`, NATS_LEAFNODE_PORT: String(leaf),
@@ -56,7 +56,15 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     async start() {
       current = spawnTs("src/cli/main.ts", ["up"], env);
       runs.push(current);
-      await current.waitFor(/API ready at (http:\/\/\S+)/, 150_000);
+      try {
+        await current.waitFor(/API ready at (http:\/\/\S+)/, 150_000);
+      } catch (err) {
+        // Say why a service did not come back (its own log), not only that `up` gave up.
+        const logs = ["postgres/postgres.log", "redis/redis.log", "nats/nats.log"].map((f) => {
+          try { return `--- ${f}\n${readFileSync(join(dataDir, f), "utf8").slice(-3000)}`; } catch { return ""; }
+        });
+        throw new Error(`${(err as Error).message}\n${logs.join("\n")}`);
+      }
     },
     async interrupt() {
       const proc = current!;
@@ -104,6 +112,23 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     },
   };
   return self;
+}
+
+/**
+ * A free port below the kernel's ephemeral range (32768+). A port handed out by the kernel (port 0)
+ * could be taken, while `up` is down, by any process that binds port 0 — a host's leaf server, say —
+ * and `up` could not start again on it; `make run`'s own defaults sit below that range too.
+ */
+async function stablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 /** The `command started` lines of a host's agent log: which commands the agent ran, by id and type. */
