@@ -31,3 +31,16 @@ export function openSealedBox(ciphertext: Uint8Array, keyPair: X25519KeyPair): U
   }
   return opened;
 }
+
+/**
+ * Runs `use` with a server key pair loaded for this use only, and zeroes its secret half afterwards
+ * whatever happens: no process keeps the server's X25519 secret longer than one opening.
+ */
+export async function withServerKeyPair<T>(load: () => Promise<X25519KeyPair>, use: (pair: X25519KeyPair) => T | Promise<T>): Promise<T> {
+  const pair = await load();
+  try {
+    return await use(pair);
+  } finally {
+    pair.secretKey.fill(0);
+  }
+}
