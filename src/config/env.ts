@@ -51,6 +51,9 @@ const EnvSchema = z.object({
   /** A module registry namespace (`app.terraform.io/<org>`, `<namespace>` on the public registry); set, it replaces the modules dir. */
   INFRA_PROVIDER_TERRAFORM_REGISTRY: z.string().regex(/^([a-z0-9][a-z0-9.-]*(:\d+)?\/)?[A-Za-z0-9][A-Za-z0-9_-]*$/, "<host>/<namespace> or <namespace>").optional(),
   INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: z.string().regex(/^[~>=<!, ]*\d+(\.\d+){0,2}[A-Za-z0-9.+-]*$/, "a module version constraint like 1.2.0 or ~> 1.2").optional(),
+  /** The nodeplane host package cloud hosts install: its sha256 (required once a cloud host is placed) and, optionally, its https URL. */
+  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256: z.string().regex(/^[0-9a-f]{64}$/, "the 64 lowercase hex digits of the package's sha256").optional(),
+  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_URL: z.string().regex(/^https:\/\/[A-Za-z0-9./_~%+-]+$/, "an https URL without quotes, spaces or shell characters").optional(),
   INFRA_PROVIDER_TERRAFORM_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.applyTimeoutMs),
   INFRA_PROVIDER_TERRAFORM_DESTROY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.destroyTimeoutMs),
 });
