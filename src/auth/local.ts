@@ -4,6 +4,7 @@ import { apiKeyLookup } from "./api-keys.js";
 import { createAuthenticator, type Authenticator } from "./authenticator.js";
 import { createJwtVerifier, issueToken, type JwtSettings, type JwtVerifier, type TokenClaims } from "./jwt.js";
 import { loadOrCreateSigningKey, type SigningKey } from "./signing-key.js";
+import type { CredentialRevocations } from "./revocations.js";
 
 /** The local default auth: one Ed25519 key under the data directory signs and verifies. */
 export interface LocalAuth {
@@ -11,8 +12,8 @@ export interface LocalAuth {
   readonly settings: JwtSettings;
   issueToken(claims: TokenClaims): Promise<string>;
   verifyJwt: JwtVerifier;
-  /** The authenticator the API uses: these JWTs plus API keys from the `api_keys` read model. */
-  authenticator(db: Db): Authenticator;
+  /** The authenticator the API uses: these JWTs plus API keys from the `api_keys` read model, both checked against the revocations. */
+  authenticator(deps: { db: Db; revocations: CredentialRevocations }): Authenticator;
 }
 
 /** Loads (or creates once) the local signing key and wires issuing and verification to it. */
@@ -27,6 +28,6 @@ export async function createLocalAuth(opts: { dataDir: string; issuer?: string; 
   return {
     key, settings, verifyJwt,
     issueToken: (claims) => issueToken(claims, { key, settings, defaultTtl: defaults.auth.defaultTokenTtl, ...(opts.now ? { now: opts.now() } : {}) }),
-    authenticator: (db) => createAuthenticator({ verifyJwt, lookupApiKey: apiKeyLookup(db) }),
+    authenticator: ({ db, revocations }) => createAuthenticator({ verifyJwt, lookupApiKey: apiKeyLookup(db), revocations, ...(opts.now ? { now: opts.now } : {}) }),
   };
 }
