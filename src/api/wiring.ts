@@ -20,6 +20,9 @@ export interface ApiWiringOptions {
   dataDir: string;
   issuer?: string;
   audience?: string;
+  /** JWT_MAX_TTL and JWT_KEY_GRACE (defaults.auth). */
+  jwtMaxTtl?: string;
+  jwtKeyGrace?: string;
   /** The projections a read-your-writes wait covers (their names): those whose checkpoint is an EVENTS position (`readsEvents`). */
   projections: readonly string[];
   /** More readiness parts, e.g. `{ projector: () => projector.isReady() }` for the roles of this process. */
@@ -30,8 +33,11 @@ export interface ApiWiringOptions {
 export async function wireApiDeps(opts: ApiWiringOptions): Promise<{ deps: ApiDeps; auth: LocalAuth; db: ProjectionDb; close(): Promise<void> }> {
   const names = opts.store.names;
   const db = await createDb(opts.databaseUrl, names.pgSchema);
-  const auth = await createLocalAuth({ dataDir: opts.dataDir, ...(opts.issuer ? { issuer: opts.issuer } : {}), ...(opts.audience ? { audience: opts.audience } : {}) });
-  const revocations = redisRevocations(opts.redis, { prefix: names.redisPrefix });
+  const auth = await createLocalAuth({
+    dataDir: opts.dataDir, ...(opts.issuer ? { issuer: opts.issuer } : {}), ...(opts.audience ? { audience: opts.audience } : {}),
+    ...(opts.jwtMaxTtl ? { maxTtl: opts.jwtMaxTtl } : {}), ...(opts.jwtKeyGrace ? { keyGrace: opts.jwtKeyGrace } : {}),
+  });
+  const revocations = redisRevocations(opts.redis, { prefix: names.redisPrefix, tokenMaxTtlSeconds: auth.settings.maxTtlSeconds });
   const deps: ApiDeps = {
     store: opts.store, db: db.db, redis: opts.redis, names, logger: opts.logger, revocations,
     auth: auth.authenticator({ db: db.db, revocations }),

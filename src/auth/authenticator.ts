@@ -18,6 +18,12 @@ export interface Authenticator {
 export function createAuthenticator(opts: { verifyJwt: JwtVerifier; lookupApiKey: ApiKeyLookup; revocations: CredentialRevocations; now?: () => Date }): Authenticator {
   const keyChecks = { isRevoked: (id: string) => opts.revocations.isApiKeyRevoked(id), now: opts.now ?? (() => new Date()) };
   const verifyApiKeyOf = (key: string) => verifyApiKey(key, opts.lookupApiKey, keyChecks);
+  /** A valid token whose jti was revoked is refused until it would have expired anyway. */
+  const verifyBearer = async (token: string) => {
+    const principal = await opts.verifyJwt(token);
+    if (principal.tokenId !== undefined && (await opts.revocations.isTokenRevoked(principal.tokenId))) throw new UnauthorizedError("token revoked");
+    return principal;
+  };
   return {
     async authenticate({ authorization, apiKey }) {
       const [scheme, value, ...rest] = (authorization ?? "").trim().split(/\s+/);
@@ -27,7 +33,7 @@ export function createAuthenticator(opts: { verifyJwt: JwtVerifier; lookupApiKey
       if (apiKey) return verifyApiKeyOf(apiKey.trim());
       if (!hasAuthz) throw new UnauthorizedError("credentials required");
       switch (scheme!.toLowerCase()) {
-        case "bearer": return opts.verifyJwt(value!);
+        case "bearer": return verifyBearer(value!);
         case "apikey": return verifyApiKeyOf(value!);
         default: throw new UnauthorizedError("unsupported Authorization scheme (use Bearer or ApiKey)");
       }

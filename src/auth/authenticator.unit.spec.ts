@@ -20,7 +20,7 @@ function revocationSet(): CredentialRevocations & { keys: Set<string> } {
     keys,
     revokeApiKey: async (id) => { keys.add(id); },
     isApiKeyRevoked: async (id) => keys.has(id),
-    revokeToken: async (jti) => { tokens.add(jti); },
+    revokeToken: async (jti) => { tokens.add(jti); return { until: new Date(8.64e15) }; },
     isTokenRevoked: async (jti) => tokens.has(jti),
   };
 }

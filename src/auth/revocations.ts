@@ -9,13 +9,16 @@ export interface CredentialRevocations {
   /** Marks an API key revoked; kept until `expiresAt` when the key has one, else for good (keys are few). */
   revokeApiKey(apiKeyId: string, expiresAt?: Date): Promise<void>;
   isApiKeyRevoked(apiKeyId: string): Promise<boolean>;
-  /** Marks a token id (`jti`) revoked until `until`: after that the token has expired anyway. */
-  revokeToken(jti: string, until: Date): Promise<void>;
+  /**
+   * Marks a token id (`jti`) revoked for the maximum token lifetime: every token carrying it has expired by
+   * then (the verifier refuses an `iat` in the future and a lifetime above the maximum). Returns that instant.
+   */
+  revokeToken(jti: string): Promise<{ until: Date }>;
   isTokenRevoked(jti: string): Promise<boolean>;
 }
 
 /** The Redis revocation store; `now` is injected so TTLs are testable. */
-export function redisRevocations(redis: Redis, opts: { prefix: string; now?: () => Date }): CredentialRevocations {
+export function redisRevocations(redis: Redis, opts: { prefix: string; tokenMaxTtlSeconds: number; now?: () => Date }): CredentialRevocations {
   const now = opts.now ?? (() => new Date());
   const apiKey = (id: string) => `${opts.prefix}auth:revoked:apikey:${id}`;
   const token = (jti: string) => `${opts.prefix}auth:revoked:jti:${jti}`;
@@ -27,8 +30,11 @@ export function redisRevocations(redis: Redis, opts: { prefix: string; now?: () 
       else await redis.set(apiKey(apiKeyId), "1");
     },
     isApiKeyRevoked: async (apiKeyId) => (await redis.exists(apiKey(apiKeyId))) === 1,
-    async revokeToken(jti, until) {
+    async revokeToken(jti) {
+      // One more minute than the lifetime: covers clock skew between this process and the token's issuer.
+      const until = new Date(now().getTime() + (opts.tokenMaxTtlSeconds + 60) * 1000);
       await redis.set(token(jti), "1", "EX", ttlUntil(until));
+      return { until };
     },
     isTokenRevoked: async (jti) => (await redis.exists(token(jti))) === 1,
   };

@@ -22,6 +22,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JWT_ISSUER: z.string().default(defaults.auth.issuer),
   JWT_AUDIENCE: z.string().default(defaults.auth.audience),
+  /** The longest token lifetime issued or accepted, like 90s, 15m, 1h, 7d. */
+  JWT_MAX_TTL: z.string().regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d").default(defaults.auth.maxTokenTtl),
+  /** How long a rotated-out signing key keeps verifying (default: JWT_MAX_TTL). */
+  JWT_KEY_GRACE: z.string().regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d").optional(),
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(defaults.projection.batchSize),
   PAYMENTS_MAX_DELIVER: z.coerce.number().int().positive().default(defaults.payments.maxDeliver),
   PAYMENTS_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.payments.ackWaitMs),
