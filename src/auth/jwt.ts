@@ -1,5 +1,6 @@
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTHeaderParameters } from "jose";
 import { z } from "zod";
+import { defaults } from "../config/defaults.js";
 import { Scope, UnauthorizedError, type Principal } from "./principal.js";
 import type { SigningKey } from "./signing-key.js";
 import type { VerificationKeys } from "./key-ring.js";
@@ -106,6 +107,7 @@ export function createJwtVerifier(opts: { keys: VerificationKeys; settings: JwtS
         requiredClaims: ["exp", "iat", "sub", "jti"],
         // Also refuses an iat in the future, so exp can never lie beyond now + the maximum lifetime.
         maxTokenAge: opts.settings.maxTtlSeconds,
+        clockTolerance: defaults.auth.clockToleranceSeconds,
         ...(opts.now ? { currentDate: opts.now() } : {}),
       });
       payload = result.payload;

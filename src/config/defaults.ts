@@ -50,6 +50,8 @@ export const defaults = {
      * lifetime, so every token signed before a rotation lives out its life.
      */
     keyRotationGrace: undefined as string | undefined,
+    /** Clock skew tolerated between a token's issuer and the API (exp, iat): a CLI on another host may run a little ahead. */
+    clockToleranceSeconds: 30,
   },
   /** The saga runtime (DESIGN.md §5). Env overrides: SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY. */
   saga: {
