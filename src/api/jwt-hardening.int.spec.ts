@@ -4,13 +4,15 @@ import { testServices, servicesAvailable } from "../../test/support/services.js"
 import { startApiHarness, type ApiHarness } from "./test-harness.js";
 import { createLocalAuth } from "../auth/local.js";
 import { rotateSigningKey } from "../auth/key-ring.js";
+import { runCli } from "../../test/support/processes.js";
 
 type ErrorJson = { error: { code: string; message: string } };
 
 /** Issue 9: JWTs have a maximum lifetime, name their signing key (kid) for rotation, and can be revoked by jti. */
 describe.skipIf(!servicesAvailable())("JWT hardening over the real stack", () => {
   let h: ApiHarness;
-  beforeAll(async () => { h = await startApiHarness(testServices("jwthard")); });
+  let redisUrl: string;
+  beforeAll(async () => { const s = testServices("jwthard"); redisUrl = s.redisUrl; h = await startApiHarness(s); });
   afterAll(async () => { await h?.close(); });
 
   const whoami = (token: string) => h.fetch("/api/v1/api-keys", { headers: { authorization: `Bearer ${token}` } });
@@ -62,6 +64,18 @@ describe.skipIf(!servicesAvailable())("JWT hardening over the real stack", () =>
     expect((await whoami(other)).status).toBe(200);
     expect(await h.redis.ttl(`${h.deps.names.redisPrefix}auth:revoked:jti:${jti}`)).toBeGreaterThan(24 * 3600);
   });
+
+  it("the operator revokes a token with `nodeplane token revoke <jti>` (no admin token needed): refused at once", async () => {
+    const token = await h.token("alice", ["api-keys:write"]);
+    expect((await whoami(token)).status).toBe(200);
+    const { jti } = decodeJwt(token);
+    const env = { REDIS_URL: redisUrl, NODEPLANE_NAMESPACE: h.deps.names.namespace };
+    const r = await runCli(["token", "revoke", String(jti)], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`token ${jti} revoked until `));
+    await unauthorized(token, /^token revoked$/);
+    expect((await runCli(["token", "revoke", "has spaces"], env)).code).toBe(2);
+  }, 60_000);
 
   it("after a key rotation the running API accepts tokens of the new key and, within the grace period, of the old one", async () => {
     const old = await h.token("alice", ["api-keys:write"]);

@@ -4,6 +4,9 @@ import { parseTtl, TokenClaimsError } from "../../auth/jwt.js";
 import { loadEnv } from "../../config/env.js";
 import { defaults } from "../../config/defaults.js";
 import { rotateSigningKey } from "../../auth/key-ring.js";
+import { redisRevocations } from "../../auth/revocations.js";
+import { namesFor } from "../../eventstore/subjects.js";
+import { Redis } from "ioredis";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
 
 /** `nodeplane token`: the operator's way to get a JWT for the local API (the only way to `admin`, R-API-4). */
@@ -54,5 +57,34 @@ export const tokenRotateKeyCommand: CliCommand = {
     const { retiredKid, kid } = await rotateSigningKey(env.NODEPLANE_DATA_DIR);
     process.stdout.write(`signing key ${kid} now signs; ${retiredKid} verifies until ${env.JWT_KEY_GRACE ?? env.JWT_MAX_TTL} from now\n`);
     return 0;
+  },
+};
+
+const JTI = /^[A-Za-z0-9_\-:.]{1,128}$/;
+
+/**
+ * `nodeplane token revoke <jti>`: the operator's way to revoke a token by its id without an admin token
+ * (same Redis list as POST /api/v1/auth/revoked-tokens); every API refuses it on the next request.
+ */
+export const tokenRevokeCommand: CliCommand = {
+  name: "token revoke",
+  summary: "revoke a JWT by its jti (refused by every API at once, until it would have expired)",
+  usage: "nodeplane token revoke <jti>",
+  async run(args) {
+    const { flags, positional } = parseFlags(args);
+    if (Object.keys(flags).length > 0) throw new UsageError(`unknown flag --${Object.keys(flags)[0]}`);
+    const [jti, ...extra] = positional;
+    if (!jti || extra.length > 0) throw new UsageError("expected exactly one token id (the jti claim)");
+    if (!JTI.test(jti)) throw new UsageError("a token id is 1-128 characters of A-Z a-z 0-9 _ - : .");
+    const env = loadEnv();
+    const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
+    try {
+      await redis.connect();
+      const { until } = await redisRevocations(redis, { prefix: namesFor(env.NODEPLANE_NAMESPACE).redisPrefix, tokenMaxTtlSeconds: parseTtl(env.JWT_MAX_TTL) }).revokeToken(jti);
+      process.stdout.write(`token ${jti} revoked until ${until.toISOString()}\n`);
+      return 0;
+    } finally {
+      redis.disconnect();
+    }
   },
 };
