@@ -74,5 +74,14 @@ describe.skipIf(!servicesAvailable())("API key hardening over the real stack", (
     const after = await list(key!);
     expect(after.status).toBe(401);
     expect(await after.json()).toEqual({ error: { code: "unauthorized", message: "api key revoked" } });
+    expect(await h.redis.ttl(`${h.deps.names.redisPrefix}auth:revoked:apikey:${id}`)).toBe(-1); // no expiry: kept for good
+
+    // A key with an expiry needs its marker only until then.
+    const expiring = await create({ authorization: `Bearer ${alice}` }, { name: "expiring", scopes: ["api-keys:write"], expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    const e = (await expiring.json()) as Created;
+    expect((await h.fetch(`/api/v1/api-keys/${e.id}`, { method: "DELETE", headers: { authorization: `Bearer ${alice}` } })).status).toBe(200);
+    const ttl = await h.redis.ttl(`${h.deps.names.redisPrefix}auth:revoked:apikey:${e.id}`);
+    expect(ttl).toBeGreaterThan(3500);
+    expect(ttl).toBeLessThanOrEqual(3600);
   });
 });
