@@ -23,7 +23,8 @@ const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
 
 const ctx = { actor: "user:carol", correlationId: "fingerprints-spec" };
 const sha256Hex = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
-const hb = (step: string): StepHeartbeat => Object.assign(() => undefined, { idempotencyKey: `fp:${step}`, attempt: 1, sagaId: "provision-fp", step, signal: new AbortController().signal });
+// failedBefore: the heartbeat of main's saga runtime carries it too (the object may hold more than this branch's type names).
+const hb = (step: string): StepHeartbeat => Object.assign(() => undefined, { idempotencyKey: `fp:${step}`, attempt: 1, failedBefore: 0, sagaId: "provision-fp", step, signal: new AbortController().signal });
 const plan = (p: Partial<ProvisionPlan>): ProvisionPlan => ({ generated: [], userProvided: [], chainGenerated: [], keyNames: [], inputNames: [], ...p });
 const planned = (name: string, keyType: string, format: PlannedKey["format"] = "raw"): PlannedKey => ({ name, keyType, path: `config/${name}`, format });
 
