@@ -43,6 +43,15 @@ export const defaults = {
     audience: "nodeplane-api",
     algorithms: ["EdDSA"] as string[],
     defaultTokenTtl: "1h",
+    /** The longest lifetime a token may have: longer ones are neither issued nor accepted. Env: JWT_MAX_TTL. */
+    maxTokenTtl: "24h",
+    /**
+     * How long a rotated-out signing key keeps verifying (Env: JWT_KEY_GRACE); unset, the maximum token
+     * lifetime, so every token signed before a rotation lives out its life.
+     */
+    keyRotationGrace: undefined as string | undefined,
+    /** Clock skew tolerated between a token's issuer and the API (exp, iat): a CLI on another host may run a little ahead. */
+    clockToleranceSeconds: 30,
   },
   /** The saga runtime (DESIGN.md §5). Env overrides: SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY. */
   saga: {

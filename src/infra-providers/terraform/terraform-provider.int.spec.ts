@@ -60,6 +60,7 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
       moduleRegistry: { kind: "local", root: modulesRoot },
       credentialIssuer: issuer,
       hubLeafUrl: "tls://hub.nodeplane.test:17422",
+      agentPackage: { sha256: "c3".repeat(32) },
       env: { ...process.env, PATH: `${binDir}${delimiter}/usr/bin${delimiter}/bin`, FAKE_TF_LOG: log },
       logger: logs.logger,
       ...extra,
@@ -97,8 +98,10 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     const mainTf = await readFile(join(workDir, "main.tf.json"), "utf8");
     expect(JSON.parse(mainTf)).toEqual(renderRootModule({
       spec: spec("node-a"), module: { source: relative(workDir, join(modulesRoot, "ethereum-mainnet")) }, cloud: "aws",
-      variables: { hub_leaf_url: "tls://hub.nodeplane.test:17422" },
+      variables: { hub_leaf_url: "tls://hub.nodeplane.test:17422", agent_package_sha256: "c3".repeat(32) },
     }));
+    // The host package's checksum always reaches the module (its cloud-init refuses a package that does not match).
+    expect((JSON.parse(mainTf) as { module: { node: Record<string, unknown> } }).module.node.agent_package_sha256).toBe("c3".repeat(32));
     expect(mainTf).not.toContain(token);
     expect(JSON.parse(await readFile(join(workDir, "terraform.tfvars.json"), "utf8"))).toEqual({ agent_bootstrap_token: token });
     expect(statSync(join(workDir, "terraform.tfvars.json")).mode & 0o777).toBe(0o600);

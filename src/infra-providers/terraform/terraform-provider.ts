@@ -7,6 +7,7 @@ import type { AgentCredentialIssuer } from "../local/local-provider.js";
 import { HostCreateError, HostDestroyError, HostStateError, InvalidNodeSpecError, type Host, type InfrastructureProvider } from "../provider.js";
 import { findTerraformBinary } from "./binary.js";
 import { moduleFor, type ModuleRegistry } from "./registry.js";
+import type { AgentPackage } from "./config.js";
 import { renderRootModule, renderSensitiveVariables } from "./render.js";
 import { parseHostOutputs } from "./outputs.js";
 import { runTerraform } from "./run.js";
@@ -35,6 +36,8 @@ export interface TerraformProviderOptions {
   credentialIssuer: AgentCredentialIssuer;
   /** The hub's leaf-node URL the host's agent connects to (tls://… in operator mode). */
   hubLeafUrl: string;
+  /** The nodeplane host package cloud hosts install: its sha256 is required, a host refuses a package that does not match. */
+  agentPackage: AgentPackage;
   sshKeyName?: string;
   /** More module variables (literals), e.g. `{ data_volume_size_gb: 3000 }`. */
   variables?: ExtraVariables;
@@ -97,7 +100,10 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     const module = moduleFor(o.moduleRegistry, spec.chainProfileId, cloud, p.dir);
     const root = renderRootModule({
       spec, module, cloud, ...(o.backend ? { backend: o.backend } : {}),
-      variables: { hub_leaf_url: o.hubLeafUrl, ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}), ...(o.variables ? { extra: o.variables } : {}) },
+      variables: {
+        hub_leaf_url: o.hubLeafUrl, agent_package_sha256: o.agentPackage.sha256, ...(o.agentPackage.url !== undefined ? { agent_package_url: o.agentPackage.url } : {}),
+        ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}), ...(o.variables ? { extra: o.variables } : {}),
+      },
     });
     const existing = await readTerraformHost(p.hostJson);
     const saved = await savedToken(p.tfvars);

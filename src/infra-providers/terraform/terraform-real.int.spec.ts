@@ -24,6 +24,7 @@ variable "node_id" { type = string }
 variable "region" { type = string }
 variable "instance_type" { type = string }
 variable "hub_leaf_url" { type = string }
+variable "agent_package_sha256" { type = string }
 variable "agent_bootstrap_token" {
   type      = string
   sensitive = true
@@ -60,6 +61,7 @@ describe.skipIf(!installed)(`terraform provider against the real ${installed ?? 
     moduleRegistry: { kind: "local", root: join(dir, "modules") },
     credentialIssuer: issuer,
     hubLeafUrl: "nats://127.0.0.1:7422",
+    agentPackage: { sha256: "c3".repeat(32) },
     env: { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" },
     logger: createLogger({ role: "test", level: "silent" }),
   });

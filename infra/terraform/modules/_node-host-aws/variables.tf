@@ -109,13 +109,12 @@ variable "agent_package_url" {
 }
 
 variable "agent_package_sha256" {
-  description = "sha256 of agent_package_url; the first boot refuses a package that does not match. Empty (or null) checks nothing."
+  description = "sha256 of agent_package_url (64 lowercase hex digits); required: the first boot refuses a package that does not match, so a swapped download cannot run as the agent."
   type        = string
-  default     = ""
   nullable    = false
 
   validation {
-    condition     = can(regex("^([0-9a-f]{64})?$", var.agent_package_sha256))
-    error_message = "agent_package_sha256 must be 64 lowercase hex digits (or empty)."
+    condition     = can(regex("^[0-9a-f]{64}$", var.agent_package_sha256))
+    error_message = "agent_package_sha256 must be the 64 lowercase hex digits of the package's sha256."
   }
 }

@@ -71,7 +71,7 @@ variable "agent_package_url" {
 }
 
 variable "agent_package_sha256" {
-  description = "sha256 of agent_package_url (64 lowercase hex digits); the first boot refuses a package that does not match. Null checks nothing."
+  description = "sha256 of agent_package_url (64 lowercase hex digits); required (nodeplane passes INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256): the first boot refuses a package that does not match."
   type        = string
-  default     = null
+  nullable    = false
 }
