@@ -56,7 +56,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
         // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
         const subs = createAgentGateway({
           auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL,
-          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
+          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
         }).serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
         running.push({
           name: "gateway",

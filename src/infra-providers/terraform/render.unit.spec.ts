@@ -37,6 +37,9 @@ describe("renderRootModule (main.tf.json)", () => {
         instance_type: "m6i.2xlarge",
         hub_leaf_url: "nats://10.0.0.1:7422",
         agent_bootstrap_token: "${var.agent_bootstrap_token}",
+        agent_bootstrap_creds: "${var.agent_bootstrap_creds}",
+        leaf_agent_creds: "${var.leaf_agent_creds}",
+        leaf_system_creds: "${var.leaf_system_creds}",
       },
     });
   });
@@ -45,8 +48,10 @@ describe("renderRootModule (main.tf.json)", () => {
     const text = JSON.stringify(renderRootModule(base));
     expect(text).toContain("${var.agent_bootstrap_token}");
     expect(text).not.toMatch(/npb_/);
-    expect(renderSensitiveVariables({ agent_bootstrap_token: "npb_abc" })).toEqual({ agent_bootstrap_token: "npb_abc" });
-    expect(() => renderSensitiveVariables({ agent_bootstrap_token: "" })).toThrow(InvalidNodeSpecError);
+    const material = { agent_bootstrap_token: "npb_abc", agent_bootstrap_creds: "b", leaf_agent_creds: "l", leaf_system_creds: "s" };
+    expect(renderSensitiveVariables(material)).toEqual(material);
+    expect(() => renderSensitiveVariables({ ...material, agent_bootstrap_token: "" })).toThrow(InvalidNodeSpecError);
+    expect(() => renderSensitiveVariables({ ...material, leaf_agent_creds: "" })).toThrow(InvalidNodeSpecError);
   });
 });
 
@@ -68,6 +73,7 @@ describe("renderRootModule validates every value before anything runs", () => {
     ["an extra variable with a template", { ...base, variables: { hub_leaf_url: "nats://h:1", extra: { ami_id: "${data.x}" } } }],
     ["an extra variable with a bad name", { ...base, variables: { hub_leaf_url: "nats://h:1", extra: { "Bad-Name": 1 } } }],
     ["an extra variable that overrides the token", { ...base, variables: { hub_leaf_url: "nats://h:1", extra: { agent_bootstrap_token: "x" } } }],
+    ["an extra variable that overrides the leaf's creds", { ...base, variables: { hub_leaf_url: "nats://h:1", extra: { leaf_agent_creds: "x" } } }],
     ["an extra variable that sets a meta-argument", { ...base, variables: { hub_leaf_url: "nats://h:1", extra: { count: 2 } } }],
     ["a backend setting with a template", { ...base, backend: { type: "s3", config: { key: "${x}" } } }],
     ["a bad cloud", { ...base, cloud: "AWS!" }],
