@@ -3,11 +3,15 @@ import { Writable } from "node:stream";
 import { connect, PermissionViolationError, AuthorizationError, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { createUser, type KeyPair } from "@nats-io/nkeys";
-import { fmtCreds } from "@nats-io/jwt";
+import { decode, fmtCreds, type Account } from "@nats-io/jwt";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { servicesAvailable, testServices } from "../../test/support/services.js";
 import { until } from "../../test/support/until.js";
 import { createLogger } from "../observability/logger.js";
-import { authenticatorFor, parseCreds, startOperatorCluster, type OperatorCluster } from "../nats-auth/index.js";
+import { authenticatorFor, lookupAccountJwt, parseCreds, signUserCreds, startOperatorCluster, type OperatorCluster } from "../nats-auth/index.js";
+import { REVOKED_FOREVER } from "./revocation.js";
 import { createAgentGateway, type AgentGateway } from "./gateway.js";
 import { renewCredentialsOver, requestAgentCredentials } from "./client.js";
 import { BootstrapRefusedError } from "./errors.js";
@@ -314,6 +318,29 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
       const creds = new TextDecoder().decode(fmtCreds(jwt, key));
       expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(creds), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
     }
+  });
+
+  it("shared host credentials an earlier nats init left behind are revoked for good and deleted", async () => {
+    const k = cluster.auth.keys;
+    const legacy = {
+      "bootstrap.creds": await signUserCreds({ name: "agent-bootstrap", account: k.agent, signingKey: k.agentSigning, connectionTypes: ["STANDARD"] }),
+      "leaf-agent.creds": await signUserCreds({ name: "leaf-agent", account: k.agent, signingKey: k.agentSigning, connectionTypes: ["LEAFNODE"] }),
+      "leaf-sys.creds": await signUserCreds({ name: "leaf-sys", account: k.system, signingKey: k.systemSigning, connectionTypes: ["LEAFNODE"] }),
+    };
+    for (const [f, creds] of Object.entries(legacy)) await writeFile(join(cluster.auth.paths.dir, f), creds, { mode: 0o600 });
+    const before = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false });
+    expect(await gateway.revokeLegacySharedCredentials()).toEqual(["bootstrap.creds", "leaf-agent.creds", "leaf-sys.creds"]);
+    await before.closed();
+    expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+    for (const f of Object.keys(legacy)) expect(existsSync(join(cluster.auth.paths.dir, f))).toBe(false);
+    // they never expire, so neither does their revocation: pruning by lifetime never drops it
+    const sys = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.systemCredentials({ name: "probe" })) });
+    const agentJwt = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.agent))!);
+    const sysJwt = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.system))!);
+    await sys.close();
+    expect(agentJwt.nats.revocations?.[parseCreds(legacy["leaf-agent.creds"]).key.getPublicKey()]).toBe(REVOKED_FOREVER);
+    expect(sysJwt.nats.revocations?.[parseCreds(legacy["leaf-sys.creds"]).key.getPublicKey()]).toBe(REVOKED_FOREVER);
+    expect(await gateway.revokeLegacySharedCredentials()).toEqual([]);
   });
 
   it("revocations survive a hub restart (the resolver keeps the pushed JWT over the older preload)", async () => {

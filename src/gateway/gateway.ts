@@ -7,6 +7,7 @@ import type { Logger } from "../observability/logger.js";
 import { issueHostCredentials, redeemBootstrapToken, type AgentCredentials, type HostCredentials } from "./credentials.js";
 import { revokeAgent, type RevocationDeps } from "./revocation.js";
 import { serveCredentials } from "./service.js";
+import { revokeLegacySharedCredentials } from "./legacy.js";
 
 /** The agent gateway's credential side (role `gateway`): host material, agent JWTs, renewal, revocation. */
 export interface AgentGateway {
@@ -18,6 +19,8 @@ export interface AgentGateway {
   revokeAgent(nodeId: string, now?: Date): Promise<{ revokedKeys: string[] }>;
   /** Answers bootstrap and renewal requests on a CONTROL_PLANE connection. */
   serve(nc: NatsConnection, logger: Logger): Subscription[];
+  /** Revokes for good the shared host credentials an earlier `nats init` left in the nats-auth directory, and deletes them. */
+  revokeLegacySharedCredentials(): Promise<string[]>;
 }
 
 /** Builds the gateway from its dependencies; TTLs default to the defaults module. */
@@ -36,5 +39,6 @@ export function createAgentGateway(opts: {
     redeemBootstrapToken: (token, key, subjectNodeId, now) => redeemBootstrapToken(deps, token, key, subjectNodeId, now),
     revokeAgent: (nodeId, now) => revokeAgent(deps, nodeId, now),
     serve: (nc, logger) => serveCredentials(nc, deps, logger),
+    revokeLegacySharedCredentials: () => revokeLegacySharedCredentials(deps),
   };
 }

@@ -47,10 +47,10 @@ export async function revokeAgent(deps: RevocationDeps, nodeId: string, now: Dat
     try {
       const nowSeconds = Math.floor(now.getTime() / 1000);
       if (byAccount.agent.length) {
-        await pushRevocations(sys, deps.auth.publicKeys.agent, (merged) => encodeAgentAccount(deps.auth.keys, deps.names, merged), byAccount.agent, nowSeconds, ttl);
+        await pushRevocations(sys, deps.auth.publicKeys.agent, (merged) => encodeAgentAccount(deps.auth.keys, deps.names, merged), byAccount.agent, { revokedAt: nowSeconds, nowSeconds }, ttl);
       }
       if (byAccount.system.length) {
-        await pushRevocations(sys, deps.auth.publicKeys.system, (merged) => encodeSystemAccount(deps.auth.keys, merged), byAccount.system, nowSeconds, ttl);
+        await pushRevocations(sys, deps.auth.publicKeys.system, (merged) => encodeSystemAccount(deps.auth.keys, merged), byAccount.system, { revokedAt: nowSeconds, nowSeconds }, ttl);
       }
     } finally {
       await sys.close();
@@ -59,6 +59,28 @@ export async function revokeAgent(deps: RevocationDeps, nodeId: string, now: Dat
   // Only the keys revoked here: a key recorded meanwhile by a new host of the same node id stays.
   await deps.redis.hdel(nodeKeysKey(deps.names, nodeId), ...revokedKeys);
   return { revokedKeys };
+}
+
+/** A revocation time after every JWT that will ever be issued: for users with no expiry, whose entry must never be pruned. */
+export const REVOKED_FOREVER = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+/**
+ * Revokes users that never expire (the shared host credentials earlier versions wrote, issue 9) on the
+ * running servers: their entries carry `REVOKED_FOREVER`, so pruning by lifetime never drops them.
+ */
+export async function revokeForever(deps: RevocationDeps, keys: { agent: readonly string[]; system: readonly string[] }): Promise<void> {
+  if (keys.agent.length + keys.system.length === 0) return;
+  const ttl = longestCredentialTtlSeconds(deps);
+  const at = { revokedAt: REVOKED_FOREVER, nowSeconds: Math.floor(Date.now() / 1000) };
+  await withLock(deps, async () => {
+    const sys = await connect({ servers: deps.natsServers, authenticator: authenticatorFor(await deps.auth.systemCredentials({ name: "gateway-revocation" })), name: "gateway-revocation" });
+    try {
+      if (keys.agent.length) await pushRevocations(sys, deps.auth.publicKeys.agent, (merged) => encodeAgentAccount(deps.auth.keys, deps.names, merged), keys.agent, at, ttl);
+      if (keys.system.length) await pushRevocations(sys, deps.auth.publicKeys.system, (merged) => encodeSystemAccount(deps.auth.keys, merged), keys.system, at, ttl);
+    } finally {
+      await sys.close();
+    }
+  });
 }
 
 function roleOf(raw: string): string | undefined {
@@ -70,10 +92,13 @@ function roleOf(raw: string): string | undefined {
 }
 
 /** Merges keys into an account's running revocations, pushes the re-signed JWT and confirms the hub holds it. */
-async function pushRevocations(sys: NatsConnection, account: string, encode: (r: RevocationList) => Promise<string>, keys: readonly string[], nowSeconds: number, ttlSeconds: number): Promise<void> {
+async function pushRevocations(sys: NatsConnection, account: string, encode: (r: RevocationList) => Promise<string>, keys: readonly string[], at: { revokedAt: number; nowSeconds: number }, ttlSeconds: number): Promise<void> {
   const running = await lookupAccountJwt(sys, account);
   const current = running ? (decode<Account>(running).nats.revocations ?? {}) : {};
-  const next = await encode(mergeRevocations(current, keys, nowSeconds, ttlSeconds));
+  const merged = mergeRevocations(current, [], at.nowSeconds, ttlSeconds);
+  // never move an entry back in time (a REVOKED_FOREVER entry stays forever)
+  for (const key of keys) merged[key] = Math.max(at.revokedAt, current[key] ?? 0);
+  const next = await encode(merged);
   await pushAccountJwt(sys, next);
   // Leaf servers (cache resolvers) answer the update too, and the first answer wins: confirm the
   // full resolver really holds the new JWT before calling the keys revoked.
