@@ -144,13 +144,12 @@ export async function issueHostCredentials(deps: CredentialDeps, nodeId: string,
 /**
  * Trades a bootstrap token for the agent's user JWT (R-NATS-2/3). The request arrived on
  * `agent.<subjectNodeId>.bootstrap`, which only that host's users may publish to: a token of another
- * node is refused (and burnt). The key is checked before the token is consumed, so a malformed
+ * node is refused (and left for its own host). The key is checked before the token is consumed, so a malformed
  * request never burns a valid token; the key is recorded before the JWT leaves, so it can always be revoked.
  */
 export async function redeemBootstrapToken(deps: CredentialDeps, token: string, agentPublicNkey: string, subjectNodeId?: string, now: Date = new Date()): Promise<AgentCredentials> {
   if (!isUserPublicKey(agentPublicNkey)) throw new BootstrapRefusedError("bad-public-key", "the agent's public key is not a user nkey");
-  const nodeId = await consumeBootstrapToken(deps, token, now);
-  if (subjectNodeId !== undefined && subjectNodeId !== nodeId) throw new BootstrapRefusedError("wrong-node", "the bootstrap token belongs to another node");
+  const nodeId = await consumeBootstrapToken(deps, token, now, subjectNodeId ?? "");
   return issue(deps, nodeId, "agent", agentPublicNkey, undefined, now);
 }
 

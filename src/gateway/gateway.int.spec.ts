@@ -115,6 +115,9 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     const other = await gateway.issueHostCredentials("node-other");
     const wrong = await requestAgentCredentials({ servers: a.leafUrl, names, nodeId: "node-once", bootstrapCreds: a.material.bootstrapCreds, token: other.token }).catch((e: unknown) => e);
     expect((wrong as BootstrapRefusedError).code).toBe("wrong-node");
+    // …and left for its own host: another host cannot burn it
+    expect(await redis.exists(bootstrapTokenKey(names, other.token))).toBe(1);
+    expect((await gateway.redeemBootstrapToken(other.token, createUser().getPublicKey(), "node-other")).nodeId).toBe("node-other");
 
     const logs = logLines.join("");
     expect(logs).toContain("agent credentials issued");
