@@ -26,6 +26,11 @@ export interface AgentCredentials {
   readonly nodeId: string;
   readonly jwt: string;
   readonly expiresAt: Date;
+  /**
+   * A renewal that replaced a key the control plane generated (a host's first leaf users): that key is
+   * to be revoked once the answer is out, so no seed the control plane knew stays valid (R-NATS-4).
+   */
+  readonly retire?: { readonly publicKey: string; readonly role: CredentialRole };
 }
 
 /**
@@ -78,18 +83,24 @@ if ARGV[2] ~= "" then
   local rec = cjson.decode(raw)
   if rec.role ~= ARGV[3] then return "unknown-key" end
   if tonumber(rec.exp) <= tonumber(ARGV[4]) then return "expired" end
+  if rec.initial then
+    for i = 6, #ARGV, 2 do redis.call("hset", KEYS[1], ARGV[i], ARGV[i + 1]) end
+    redis.call("expire", KEYS[1], ARGV[5])
+    return "ok-initial"
+  end
 end
 for i = 6, #ARGV, 2 do redis.call("hset", KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call("expire", KEYS[1], ARGV[5])
 return "ok"`;
 
-type Issue = { publicKey: string; role: CredentialRole; expiresAt: Date };
+type Issue = { publicKey: string; role: CredentialRole; expiresAt: Date; initial?: boolean };
 
-async function record(deps: CredentialDeps, nodeId: string, mode: "host" | "issue", issued: readonly Issue[], prover: { publicKey: string; role: CredentialRole } | undefined, now: Date): Promise<void> {
-  const pairs = issued.flatMap((i) => [i.publicKey, JSON.stringify({ role: i.role, exp: i.expiresAt.getTime() })]);
+/** Records issued keys; true when the prover's key was one the control plane generated (`initial`), which the caller then retires. */
+async function record(deps: CredentialDeps, nodeId: string, mode: "host" | "issue", issued: readonly Issue[], prover: { publicKey: string; role: CredentialRole } | undefined, now: Date): Promise<boolean> {
+  const pairs = issued.flatMap((i) => [i.publicKey, JSON.stringify({ role: i.role, exp: i.expiresAt.getTime(), ...(i.initial ? { initial: true } : {}) })]);
   const outcome = await deps.redis.eval(RECORD, 2, nodeKeysKey(deps.names, nodeId), revokedNodeKey(deps.names, nodeId),
     mode, prover?.publicKey ?? "", prover?.role ?? "", now.getTime(), longestCredentialTtlSeconds(deps), ...pairs);
-  if (outcome === "ok") return;
+  if (outcome === "ok" || outcome === "ok-initial") return outcome === "ok-initial";
   const code: BootstrapRefusal = outcome === "revoked" ? "revoked" : outcome === "expired" ? "expired" : "unknown-key";
   throw new BootstrapRefusedError(code, code === "revoked" ? `node ${nodeId} is revoked` : `the proving key is not a current ${prover?.role ?? ""} key of node ${nodeId}`);
 }
@@ -126,7 +137,7 @@ export async function issueHostCredentials(deps: CredentialDeps, nodeId: string,
   deps.names.agentSubjects(nodeId); // validates the node id as a subject token
   const users = { bootstrap: createUser(), leaf: createUser(), "leaf-sys": createUser() } as const;
   const expiresAt = new Date(now.getTime() + deps.tokenTtlSeconds * 1000);
-  await record(deps, nodeId, "host", Object.entries(users).map(([role, kp]) => ({ publicKey: kp.getPublicKey(), role: role as CredentialRole, expiresAt })), undefined, now);
+  await record(deps, nodeId, "host", Object.entries(users).map(([role, kp]) => ({ publicKey: kp.getPublicKey(), role: role as CredentialRole, expiresAt, initial: true })), undefined, now);
   const creds = async (role: CredentialRole, kp: KeyPair) => {
     const grant = { ...grantFor(deps, role, nodeId), ttlSeconds: deps.tokenTtlSeconds };
     const { jwt } = await signUserJwt(kp.getPublicKey(), { ...grant, name: `${INITIAL_CREDS_PREFIX}${grant.name}` }, now);
@@ -184,9 +195,10 @@ export async function renewCredentials(deps: CredentialDeps, nodeId: string, req
 async function issue(deps: CredentialDeps, nodeId: string, role: RenewableRole, publicKey: string, prover: { publicKey: string; role: CredentialRole } | undefined, now: Date): Promise<AgentCredentials> {
   const grant = grantFor(deps, role, nodeId);
   const expiresAt = new Date(now.getTime() + (grant.ttlSeconds ?? 0) * 1000);
-  await record(deps, nodeId, "issue", [{ publicKey, role, expiresAt }], prover, now);
+  const proverWasInitial = await record(deps, nodeId, "issue", [{ publicKey, role, expiresAt }], prover, now);
   const signed = await signUserJwt(publicKey, grant, now);
-  return { nodeId, jwt: signed.jwt, expiresAt: signed.expiresAt ?? expiresAt };
+  const retire = proverWasInitial && prover && prover.publicKey !== publicKey ? { retire: prover } : {};
+  return { nodeId, jwt: signed.jwt, expiresAt: signed.expiresAt ?? expiresAt, ...retire };
 }
 
 /** A user public nkey with a valid checksum (checked before the token is consumed). */

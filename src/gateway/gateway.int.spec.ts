@@ -212,27 +212,31 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     revokedCreds = hc.creds;
   });
 
-  it("renewal proves possession of the current key: agent and leaf creds rotate, and revocation covers every key they held", async () => {
+  it("renewal proves possession of the current key: agent and leaf creds rotate, the control plane's initial leaf users are retired, and revocation covers every key", async () => {
     const hr = await host("node-r");
     const first = await agentConnect("node-r", hr.creds, hr.leafUrl);
     const agent = await renewCredentialsOver(first, names, "node-r", "agent", parseCreds(hr.creds).key);
-    const leaf = await renewCredentialsOver(first, names, "node-r", "leaf", parseCreds(hr.material.leafAgentCreds).key);
     const leafSys = await renewCredentialsOver(first, names, "node-r", "leaf-sys", parseCreds(hr.material.leafSystemCreds).key);
+    const leaf = await renewCredentialsOver(first, names, "node-r", "leaf", parseCreds(hr.material.leafAgentCreds).key);
     expect(parseCreds(leaf.creds).name).toBe("leaf-node-r");
     expect(parseCreds(leafSys.creds).name).toBe("leaf-sys-node-r");
-    const second = await agentConnect("node-r", agent.creds, hr.leafUrl);
-    expect((await second.request(names.agentSubject("node-r", "heartbeat"), "hb")).string()).toContain("node-r");
-    // a renewed leaf user works as the leaf's remote
+    // the first leaf users' seeds were made by the control plane: once the host replaced them, they are revoked
+    await until("the initial leaf users cut off", async () => (await leafLinks(hr.leafName)) === 0, { timeoutMs: 20_000 });
+    await first.close();
+    // the renewed ones work as a leaf's remotes, and the renewed agent creds through it
     const leaf2 = await cluster.startLeaf("node-r-renewed", { agent: leaf.creds, system: leafSys.creds });
-    const viaRenewedLeaf = await agentConnect("node-r", agent.creds, leaf2.url);
-    expect((await viaRenewedLeaf.request(names.agentSubject("node-r", "heartbeat"), "hb")).string()).toContain("node-r");
+    const second = await agentConnect("node-r", agent.creds, leaf2.url);
+    expect((await second.request(names.agentSubject("node-r", "heartbeat"), "hb")).string()).toContain("node-r");
     // a key of another role proves nothing: the agent's key cannot renew the leaf's user
-    const crossRole = await renewCredentialsOver(first, names, "node-r", "leaf", parseCreds(agent.creds).key).catch((e: unknown) => e);
+    const crossRole = await renewCredentialsOver(second, names, "node-r", "leaf", parseCreds(agent.creds).key).catch((e: unknown) => e);
     expect((crossRole as BootstrapRefusedError).code).toBe("unknown-key");
 
+    // recorded: the bootstrap user, the agent's two keys, the renewed leaf users (the initial ones were retired)
+    await until("the initial keys retired", async () => (await redis.hlen(nodeKeysKey(names, "node-r"))) === 5);
     const { revokedKeys } = await gateway.revokeAgent("node-r");
-    expect(revokedKeys).toHaveLength(7); // 3 from host creation, 1 from bootstrap, 3 renewed
-    await Promise.all([first.closed(), second.closed(), viaRenewedLeaf.closed()]);
+    expect(revokedKeys).toHaveLength(5);
+    await second.closed();
+    await until("the renewed leaf users cut off", async () => (await leafLinks(leaf2.serverName)) === 0, { timeoutMs: 20_000 });
   });
 
   it("renewal with a stolen JWT but no seed, with another node's nonce, or with a key the node never had, is refused", async () => {

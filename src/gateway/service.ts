@@ -4,7 +4,8 @@ import type { Logger } from "../observability/logger.js";
 import { BOOTSTRAP_VERB } from "../nats-auth/index.js";
 import { BootstrapRefusedError } from "./errors.js";
 import { BootstrapRequest, CredentialsRequest, type BootstrapReply, type NonceReply } from "./messages.js";
-import { issueRenewalNonce, redeemBootstrapToken, renewCredentials, type AgentCredentials, type CredentialDeps } from "./credentials.js";
+import { issueRenewalNonce, redeemBootstrapToken, renewCredentials, type AgentCredentials } from "./credentials.js";
+import { revokeKeys, type RevocationDeps } from "./revocation.js";
 
 /** Queue group of the credential responders: many gateway processes share the load (R-OPS-2). */
 export const BOOTSTRAP_QUEUE = "agent-gateway";
@@ -19,8 +20,8 @@ export const RENEW_VERB = "credentials";
  * (`agent.<nodeId>.credentials`: a nonce, then a proof of the current key). Logs carry the node id and
  * the outcome, never the token, a key or a JWT.
  */
-export function serveCredentials(nc: NatsConnection, deps: CredentialDeps, logger: Logger): Subscription[] {
-  const handler = (verb: string, fn: (nodeId: string, msg: Msg) => Promise<void>) => (err: Error | null, msg: Msg) => {
+export function serveCredentials(nc: NatsConnection, deps: RevocationDeps, logger: Logger): Subscription[] {
+  const handler = (verb: string, fn: (nodeId: string, msg: Msg) => Promise<unknown>) => (err: Error | null, msg: Msg) => {
     if (err) {
       logger.error({ err: err.message }, "credential subscription failed");
       return;
@@ -39,9 +40,23 @@ export function serveCredentials(nc: NatsConnection, deps: CredentialDeps, logge
       try {
         request = parseRequest(CredentialsRequest, m);
       } catch (err) {
-        return answer(m, logger, nodeId, () => Promise.reject(err));
+        await answer(m, logger, nodeId, () => Promise.reject(err));
+        return;
       }
-      if (request.op === "renew") return answer(m, logger, nodeId, () => renewCredentials(deps, nodeId, request), request.role);
+      if (request.op === "renew") {
+        const creds = await answer(m, logger, nodeId, () => renewCredentials(deps, nodeId, request), request.role);
+        // The host replaced a key the control plane generated: revoke it once the answer is out (the
+        // host restarts its leaf on the new key; a failure here only leaves it to expire).
+        if (creds?.retire) {
+          const retire = creds.retire;
+          await nc.flush().catch(() => undefined);
+          await revokeKeys(deps, nodeId, [retire]).then(
+            () => logger.info({ nodeId, role: retire.role }, "initial host credential retired"),
+            (err: unknown) => logger.warn({ nodeId, role: retire.role, err: (err as Error).message }, "retiring an initial host credential failed; it expires with the token"),
+          );
+        }
+        return;
+      }
       const reply = (r: NonceReply) => { if (m.reply) m.respond(JSON.stringify(r)); };
       try {
         reply({ v: 1, ok: true, nonce: await issueRenewalNonce(deps, nodeId) });
@@ -53,12 +68,14 @@ export function serveCredentials(nc: NatsConnection, deps: CredentialDeps, logge
   ];
 }
 
-async function answer(msg: Msg, logger: Logger, nodeId: string, issue: () => Promise<AgentCredentials>, role = "agent"): Promise<void> {
+/** Issues and answers; resolves with what was issued (undefined when refused or failed). */
+async function answer(msg: Msg, logger: Logger, nodeId: string, issue: () => Promise<AgentCredentials>, role = "agent"): Promise<AgentCredentials | undefined> {
   const reply = (r: BootstrapReply) => { if (msg.reply) msg.respond(JSON.stringify(r)); };
   try {
     const creds = await issue();
     logger.info({ nodeId: creds.nodeId, role, expiresAt: creds.expiresAt.toISOString() }, "agent credentials issued");
     reply({ v: 1, ok: true, nodeId: creds.nodeId, jwt: creds.jwt, expiresAt: creds.expiresAt.toISOString() });
+    return creds;
   } catch (err) {
     if (err instanceof BootstrapRefusedError) {
       logger.warn({ nodeId, role, code: err.code }, "agent credentials refused");
@@ -67,6 +84,7 @@ async function answer(msg: Msg, logger: Logger, nodeId: string, issue: () => Pro
       logger.error({ nodeId, role, err: (err as Error).message }, "agent credentials failed");
       reply({ v: 1, ok: false, error: { code: "internal", message: "the gateway could not issue credentials" } });
     }
+    return undefined;
   }
 }
 

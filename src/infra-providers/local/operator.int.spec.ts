@@ -8,7 +8,9 @@ import { createCommands, type Commands } from "../../commands/index.js";
 import { createEventStore } from "../../eventstore/event-store.js";
 import type { Names } from "../../eventstore/subjects.js";
 import { createAgentGateway } from "../../gateway/gateway.js";
-import { authenticatorFor, leafFiles, parseCreds, startOperatorCluster, type OperatorCluster } from "../../nats-auth/index.js";
+import type { HostCredentials } from "../../gateway/credentials.js";
+import { decode, type Account } from "@nats-io/jwt";
+import { authenticatorFor, leafFiles, lookupAccountJwt, parseCreds, startOperatorCluster, type OperatorCluster } from "../../nats-auth/index.js";
 import { createLogger } from "../../observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../roles/gateway.js";
 import { testServices } from "../../../test/support/services.js";
@@ -46,6 +48,7 @@ describe("local host provider in operator mode", () => {
   let role: GatewayRole;
   let commands: Commands;
   let provider: LocalProvider;
+  const issued = new Map<string, HostCredentials>();
 
   beforeAll(async () => {
     const s = testServices("localhostsop");
@@ -61,7 +64,9 @@ describe("local host provider in operator mode", () => {
     await store.ensureStream();
     role = await startGatewayRole({ nc: cp, store, redis, names, logger, heartbeatIntervalMs: 200 });
     commands = createCommands({ redis, names });
-    provider = createLocalProvider({ dataDir: join(cluster.dir, "data"), hubLeafUrls: [cluster.hubLeafUrl], namespace: names.namespace, operator: { auth: cluster.auth, gateway }, agentLogLevel: "warn", renewCheckIntervalMs: 500 });
+    // the material each host was given, kept by the spec to check what became of it
+    const recording = { ...gateway, issueHostCredentials: async (nodeId: string) => { const m = await gateway.issueHostCredentials(nodeId); issued.set(nodeId, m); return m; } };
+    provider = createLocalProvider({ dataDir: join(cluster.dir, "data"), hubLeafUrls: [cluster.hubLeafUrl], namespace: names.namespace, operator: { auth: cluster.auth, gateway: recording }, agentLogLevel: "warn", renewCheckIntervalMs: 500 });
   });
 
   afterAll(async () => {
@@ -116,6 +121,18 @@ describe("local host provider in operator mode", () => {
     const rotated = await until(leafKey, (c) => !c.name.startsWith("initial-"));
     expect(rotated.name).toBe("leaf-node-renew");
     expect(parseCreds(await readFile(lf.systemCreds, "utf8")).name).toBe("leaf-sys-node-renew");
+    // and the replaced ones, whose seeds the control plane made, are revoked on the servers
+    const initial = issued.get("node-renew")!;
+    const sys = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.systemCredentials({ name: "probe" })) });
+    try {
+      await until(async () => {
+        const agentAcc = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.agent))!).nats.revocations ?? {};
+        const sysAcc = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.system))!).nats.revocations ?? {};
+        return agentAcc[parseCreds(initial.leafAgentCreds).key.getPublicKey()] !== undefined && sysAcc[parseCreds(initial.leafSystemCreds).key.getPublicKey()] !== undefined;
+      }, (revoked) => revoked);
+    } finally {
+      await sys.close();
+    }
     // past the lifetime of that first own user (12 s), the leaf runs on a renewed one and heartbeats go on
     const renewed = await until(leafKey, (c) => c.key.getPublicKey() !== rotated.key.getPublicKey());
     expect(renewed.expiresAt! - renewed.issuedAt).toBe(12);

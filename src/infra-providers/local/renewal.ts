@@ -33,9 +33,11 @@ export function renewalDue(c: { name: string; issuedAt: number; expiresAt: numbe
  */
 export async function renewDueCredentials(r: RenewalSpec, now: Date = new Date()): Promise<RenewableRole[]> {
   if (!existsSync(r.agentCredsFile)) return [];
+  // The leaf's AGENT user last: the gateway revokes a replaced initial leaf user right after answering,
+  // which cuts the link this pass talks over; every other renewal is done by then.
   const all: Renewable[] = [
     { role: "agent", file: r.agentCredsFile },
-    ...(r.leaf ? [{ role: "leaf" as const, file: r.leaf.agentCredsFile }, { role: "leaf-sys" as const, file: r.leaf.systemCredsFile }] : []),
+    ...(r.leaf ? [{ role: "leaf-sys" as const, file: r.leaf.systemCredsFile }, { role: "leaf" as const, file: r.leaf.agentCredsFile }] : []),
   ];
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const due: (Renewable & { text: string })[] = [];
