@@ -124,8 +124,16 @@ export const defaults = {
     revocationLockRetryMs: 50,
     /** How long an agent waits for the gateway's answer to its bootstrap request. */
     bootstrapRequestTimeoutMs: 5_000,
-    /** Payload limit of the shared bootstrap user (a token and a public key fit easily). */
+    /** Payload limit of a host's bootstrap user (a token and a public key fit easily). */
     bootstrapMaxPayloadBytes: 4096,
+    /** Lifetime of a host leaf server's own users (AGENT and SYS remotes, R-NATS-4). Env: LEAF_JWT_TTL_SECONDS. */
+    leafJwtTtlSeconds: 24 * 3600,
+    /** A renewal nonce must be signed and sent back within this many seconds (single use). */
+    renewalNonceTtlSeconds: 60,
+    /** Host side: credentials are renewed once this fraction of their lifetime has passed… */
+    renewAtFraction: 0.5,
+    /** …checked this often by the host's supervisor (a failed renewal is retried at the next check). Env: CREDENTIAL_RENEW_CHECK_MS. */
+    renewCheckIntervalMs: 60_000,
   },
   subscription: {
     /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */

@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   NATS_SERVICE_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.natsAuth.serviceJwtTtlSeconds),
   AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.bootstrapTokenTtlSeconds),
   AGENT_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.agentJwtTtlSeconds),
+  LEAF_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.leafJwtTtlSeconds),
+  CREDENTIAL_RENEW_CHECK_MS: z.coerce.number().int().positive().default(defaults.agentAuth.renewCheckIntervalMs),
   /** Agent commands (R-CMD-3): heartbeat period handed to agents, and the wait's liveness thresholds. */
   AGENT_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.heartbeatIntervalMs),
   COMMAND_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.pollIntervalMs),

@@ -20,6 +20,9 @@ resource "terraform_data" "instance" {
     node_id               = var.node_id
     hub_leaf_url          = var.hub_leaf_url
     agent_bootstrap_token = var.agent_bootstrap_token
+    agent_bootstrap_creds = var.agent_bootstrap_creds
+    leaf_agent_creds      = var.leaf_agent_creds
+    leaf_system_creds     = var.leaf_system_creds
     agent_package_url     = var.agent_package_url
     agent_package_sha256  = var.agent_package_sha256
     data_volume_serial    = "vol0123"
@@ -62,7 +65,7 @@ describe.skipIf(!installed)("terraform modules: the host package's sha256 is req
     }) as { module: { node: Record<string, unknown> } };
     patch(doc.module.node);
     await writeFile(join(work, "main.tf.json"), JSON.stringify(doc));
-    await writeFile(join(work, "terraform.tfvars.json"), JSON.stringify(renderSensitiveVariables({ agent_bootstrap_token: "npb_modules_spec" })));
+    await writeFile(join(work, "terraform.tfvars.json"), JSON.stringify(renderSensitiveVariables({ agent_bootstrap_token: "npb_modules_spec", agent_bootstrap_creds: "bootstrap creds of the spec", leaf_agent_creds: "leaf agent creds of the spec", leaf_system_creds: "leaf sys creds of the spec" })));
     const init = tf(work, "init", "-input=false", "-no-color");
     expect(init.code, init.out).toBe(0);
     return work;

@@ -6,8 +6,12 @@ import { BackendConfig, ExtraVariables, issuesLine, parseTerraformNodeSpec, patt
 /** The outputs every profile module declares (infra/terraform/README.md); the root module forwards them. */
 export const MODULE_OUTPUTS = ["host_id", "address", "instance_id"] as const;
 
-/** The root variables whose values live only in `terraform.tfvars.json` (0600), never in main.tf.json. */
-export const SENSITIVE_VARIABLES = ["agent_bootstrap_token"] as const;
+/**
+ * The root variables whose values live only in `terraform.tfvars.json` (0600), never in main.tf.json:
+ * the host's one-time token, its bootstrap user and its leaf's two remote users, all issued by the
+ * gateway for this node only (R-NATS-4; the host rotates the leaf users to keys of its own at once).
+ */
+export const SENSITIVE_VARIABLES = ["agent_bootstrap_token", "agent_bootstrap_creds", "leaf_agent_creds", "leaf_system_creds"] as const;
 export type SensitiveVariables = Record<(typeof SENSITIVE_VARIABLES)[number], string>;
 
 /** What a root module is rendered from (all of it validated before rendering). */

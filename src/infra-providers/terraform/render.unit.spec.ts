@@ -40,6 +40,9 @@ describe("renderRootModule (main.tf.json)", () => {
         agent_package_sha256: SHA,
         agent_package_url: "https://downloads.example/host.tar.gz",
         agent_bootstrap_token: "${var.agent_bootstrap_token}",
+        agent_bootstrap_creds: "${var.agent_bootstrap_creds}",
+        leaf_agent_creds: "${var.leaf_agent_creds}",
+        leaf_system_creds: "${var.leaf_system_creds}",
       },
     });
   });
@@ -48,8 +51,10 @@ describe("renderRootModule (main.tf.json)", () => {
     const text = JSON.stringify(renderRootModule(base));
     expect(text).toContain("${var.agent_bootstrap_token}");
     expect(text).not.toMatch(/npb_/);
-    expect(renderSensitiveVariables({ agent_bootstrap_token: "npb_abc" })).toEqual({ agent_bootstrap_token: "npb_abc" });
-    expect(() => renderSensitiveVariables({ agent_bootstrap_token: "" })).toThrow(InvalidNodeSpecError);
+    const material = { agent_bootstrap_token: "npb_abc", agent_bootstrap_creds: "b", leaf_agent_creds: "l", leaf_system_creds: "s" };
+    expect(renderSensitiveVariables(material)).toEqual(material);
+    expect(() => renderSensitiveVariables({ ...material, agent_bootstrap_token: "" })).toThrow(InvalidNodeSpecError);
+    expect(() => renderSensitiveVariables({ ...material, leaf_agent_creds: "" })).toThrow(InvalidNodeSpecError);
   });
 });
 
@@ -71,6 +76,7 @@ describe("renderRootModule validates every value before anything runs", () => {
     ["an extra variable with a template", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { ami_id: "${data.x}" } } }],
     ["an extra variable with a bad name", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { "Bad-Name": 1 } } }],
     ["an extra variable that overrides the token", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { agent_bootstrap_token: "x" } } }],
+    ["an extra variable that overrides the leaf's creds", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { leaf_agent_creds: "x" } } }],
     ["an extra variable that sets a meta-argument", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { count: 2 } } }],
     ["no agent package sha256 (a host would install an unverified package)", { ...base, variables: { hub_leaf_url: "nats://h:1" } as RootModuleInput["variables"] }],
     ["an empty agent package sha256", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: "" } }],

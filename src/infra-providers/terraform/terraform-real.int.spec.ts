@@ -29,6 +29,18 @@ variable "agent_bootstrap_token" {
   type      = string
   sensitive = true
 }
+variable "agent_bootstrap_creds" {
+  type      = string
+  sensitive = true
+}
+variable "leaf_agent_creds" {
+  type      = string
+  sensitive = true
+}
+variable "leaf_system_creds" {
+  type      = string
+  sensitive = true
+}
 resource "terraform_data" "instance" {
   input = { node = var.node_id, type = var.instance_type, region = var.region, user_data = sha256(var.agent_bootstrap_token) }
   lifecycle {
@@ -48,10 +60,11 @@ describe.skipIf(!installed)(`terraform provider against the real ${installed ?? 
   const revoked: string[] = [];
   const tokens: string[] = [];
   const issuer: AgentCredentialIssuer = {
-    async issueBootstrapToken(nodeId) {
+    async issueHostCredentials(nodeId) {
       const token = `npb_real_${nodeId}_${Date.now().toString(36)}`;
       tokens.push(token);
-      return { token, expiresAt: new Date(Date.now() + 60_000) };
+      const creds = (what: string) => `${what}-${nodeId}`;
+      return { token, bootstrapCreds: creds("bootstrap"), leafAgentCreds: creds("leaf"), leafSystemCreds: creds("leaf-sys"), expiresAt: new Date(Date.now() + 60_000) };
     },
     async revokeAgent(nodeId) { revoked.push(nodeId); return { revokedKeys: [] }; },
   };
