@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
@@ -66,17 +66,19 @@ describe("agent through a leaf node with its own credentials", () => {
     uplink = await startTcpProxy("127.0.0.1", hubLeafPort, "tls");
     dir = await mkdtemp(join(cluster.dir, "agent-"));
     const leafPort = await freePort();
-    const conf = await writeLeafConfig(cluster.auth, { leafDir: join(dir, "leaf"), serverName: "leaf-proxied", port: leafPort, hubLeafUrls: [`tls://localhost:${uplink.port}`] });
+    const material = await gateway.issueHostCredentials(nodeId);
+    const conf = await writeLeafConfig(cluster.auth, {
+      leafDir: join(dir, "leaf"), serverName: "leaf-proxied", port: leafPort, hubLeafUrls: [`tls://localhost:${uplink.port}`],
+      credentials: { agent: material.leafAgentCreds, system: material.leafSystemCreds },
+    });
     const log = join(dir, "leaf", "leaf.log");
     const started = spawnService("nats-leaf-proxied", findNatsServer(), ["-c", conf], { log });
     leaf = started.managed;
     await waitForPort(leafPort, { timeoutMs: 20_000, child: started.child, name: "leaf", log });
     await leafRemotesUp(cluster.hubMonitorUrl, "leaf-proxied");
 
-    const { token } = await gateway.issueBootstrapToken(nodeId);
-    const bootstrapCreds = await readFile(cluster.auth.paths.bootstrapCreds, "utf8");
     const leafUrl = `nats://127.0.0.1:${leafPort}`;
-    const { creds } = await requestAgentCredentials({ servers: leafUrl, names, bootstrapCreds, token });
+    const { creds } = await requestAgentCredentials({ servers: leafUrl, names, nodeId, bootstrapCreds: material.bootstrapCreds, token: material.token });
     const credsFile = join(dir, "agent.creds");
     await writeFile(credsFile, creds, { mode: 0o600 });
     agent = spawnTs("agent/main.ts", ["--node-id", nodeId, "--nats-url", leafUrl, "--creds", credsFile, "--data-dir", join(dir, "host"), "--namespace", names.namespace], { LOG_LEVEL: "info" });

@@ -1,8 +1,8 @@
 /**
- * Agents heartbeating through one leaf node (issue 4): N light simulated agents, each with its own
- * AGENT credentials and NATS connection to one leaf server, heartbeat every `intervalMs` for `seconds`
- * against (1) a trivial CONTROL_PLANE responder answering the same subjects through the same leaf and
- * hub (the raw NATS request/reply baseline), then (2) our gateway role (Redis heartbeat script with
+ * Agents heartbeating through the hub (issue 4): N light simulated agents, each with its own AGENT
+ * credentials and NATS connection to the operator-mode hub (a leaf server now carries one node only,
+ * issue 9), heartbeat every `intervalMs` for `seconds` against (1) a trivial CONTROL_PLANE responder
+ * answering the same subjects through the same hub (the raw NATS request/reply baseline), then (2) our gateway role (Redis heartbeat script with
  * queue pop + agent state), both in the same run on a temporary operator-mode hub. The responder runs
  * as its own process so its CPU and RSS are read alone from /proc. No thresholds: figures and ratios.
  *
@@ -60,13 +60,14 @@ export async function benchAgents(opts: BenchAgentsOptions) {
   const cluster = await startOperatorCluster(names);
   let agents: SimAgent[] = [];
   try {
-    const leaf = await cluster.startLeaf("bench");
+    // A leaf server carries one node's traffic only (R-NATS-4: its users are issued per node), so the
+    // simulated agents connect to the hub's client port, where the same per-node agent JWTs apply.
     const hubPid = pidsByCmdline(cluster.auth.paths.hubConfig)[0];
     const t = performance.now();
-    agents = await connectAgents({ leafUrl: leaf.url, auth: cluster.auth, names, count });
+    agents = await connectAgents({ leafUrl: cluster.hubUrl, auth: cluster.auth, names, count });
     const connectSeconds = (performance.now() - t) / 1000;
     const redisPid = pidsByCmdline("redis-server", `:${new URL(opts.redisUrl).port || "6379"}`)[0];
-    const pids: Record<string, number> = { leaf: leaf.process.pid, ...(hubPid ? { hub: hubPid } : {}), ...(redisPid ? { redis: redisPid } : {}) };
+    const pids: Record<string, number> = { ...(hubPid ? { hub: hubPid } : {}), ...(redisPid ? { redis: redisPid } : {}) };
     const env = {
       BENCH_NATS_URL: cluster.hubUrl, BENCH_NATS_AUTH_DIR: cluster.auth.paths.dir, BENCH_NAMESPACE: names.namespace,
       BENCH_HEARTBEAT_MS: String(intervalMs), REDIS_URL: opts.redisUrl, LOG_LEVEL: "error",
@@ -118,7 +119,7 @@ const errs = (m: Map<string, number>) => (m.size ? [...m].map(([k, v]) => `${k} 
 function report(r: { count: number; connected: number; connectSeconds: number; fdSoft: number; seconds: number; intervalMs: number; raw: PhaseResult; ours: PhaseResult }) {
   const raw = summary(r.raw), ours = summary(r.ours);
   const offered = r.connected / (r.intervalMs / 1000);
-  console.log(`agents: ${fmt(r.count)} simulated agents (own AGENT user JWT + one NATS connection each) -> one leaf -> operator-mode hub; heartbeat every ${fmt(r.intervalMs / 1000, 1)} s, ${r.seconds} s window per responder, offered ${fmt(offered)} heartbeats/s`);
+  console.log(`agents: ${fmt(r.count)} simulated agents (own AGENT user JWT + one NATS connection each) -> operator-mode hub; heartbeat every ${fmt(r.intervalMs / 1000, 1)} s, ${r.seconds} s window per responder, offered ${fmt(offered)} heartbeats/s`);
   console.log(`  agents connected: ${fmt(r.connected)}/${fmt(r.count)} in ${fmt(r.connectSeconds, 1)} s (open-files limit ${fmt(r.fdSoft)})`);
   for (const [label, p, s] of [["raw NATS responder", r.raw, raw], ["gateway role      ", r.ours, ours]] as const) {
     console.log(`  ${label}: sent ${fmt(s.sent)}, answered ${fmt(s.answered)}, ${fmt(s.perSecond, 1)} heartbeats/s handled, reply p50 ${fmt(s.p50, 2)} ms, p99 ${fmt(s.p99, 2)} ms, ` +
@@ -131,7 +132,7 @@ function report(r: { count: number; connected: number; connectSeconds: number; f
   const warm = new Map([...r.raw.warmUpErrors, ...r.ours.warmUpErrors]);
   if (warm.size) console.log(`  warm-up errors (not counted above): ${errs(warm)}`);
   console.log(`  ratio gateway/raw: heartbeats/s ${fmt(ours.perSecond / raw.perSecond, 3)}, p50 ${fmt(ours.p50 / raw.p50, 2)}x, p99 ${fmt(ours.p99 / raw.p99, 2)}x, responder CPU ${fmt(ours.cpuPct / raw.cpuPct, 2)}x`);
-  const other = (p: PhaseResult) => `NATS hub ${fmt(pct(p.proc, "hub"), 1)}%, leaf ${fmt(pct(p.proc, "leaf"), 1)}%, Redis ${fmt(pct(p.proc, "redis"), 1)}% (shared server: other users' load included), agents process ${fmt((100 * p.agentsCpu) / p.proc.seconds, 1)}%`;
+  const other = (p: PhaseResult) => `NATS hub ${fmt(pct(p.proc, "hub"), 1)}%, Redis ${fmt(pct(p.proc, "redis"), 1)}% (shared server: other users' load included), agents process ${fmt((100 * p.agentsCpu) / p.proc.seconds, 1)}%`;
   console.log(`  measured: "CPU" and "RSS" are the responder's own process (/proc/<pid>/stat utime+stime and /proc/<pid>/status VmRSS sampled every second) over its window only;`);
   console.log(`    VmHWM also covers its startup (tsx). Same window, other processes (% of one core): raw: ${other(r.raw)}; gateway: ${other(r.ours)}.`);
 }

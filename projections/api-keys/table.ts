@@ -10,5 +10,7 @@ export const apiKeys = pgTable("api_keys", {
   keyPrefix: text("key_prefix").notNull(),
   createdAt: timestamp("created_at", { withTimezone: true, mode: "string" }).notNull(),
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "string" }),
+  /** Null: the key does not expire. */
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "string" }),
   position: bigint("position", { mode: "number" }).notNull(),
 }, (t) => [uniqueIndex("api_keys_hash_idx").on(t.keyHash)]);

@@ -17,6 +17,8 @@ export const ApiKeyCreated = defineEvent({
     keyHash: z.string().regex(/^[0-9a-f]{64}$/),
     keyPrefix: z.string().max(16),
     createdAt: IsoTime,
+    /** Refused from this instant on; absent: no expiry (and every key created before expiries existed). */
+    expiresAt: IsoTime.optional(),
   }),
 });
 

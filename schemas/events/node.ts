@@ -10,6 +10,11 @@ export const NodeKeyMetadata = z.object({
   name: z.string().min(1).max(128),
   type: z.string().min(1).max(64),
   source: z.enum(["generated", "user_provided", "chain_generated"]),
+  /**
+   * `sha256:<hex>` of the public key, or `hmac-sha256:<hex>` (keyed, per node) for a key with no derivable
+   * public half; never a hash of key material (src/crypto/fingerprint.ts). Events before issue 9 may hold a
+   * bare sha256 hex of the material: the store is never rewritten, so the schema still accepts any string.
+   */
   fingerprint: z.string().min(1).max(256),
   publicKey: z.string().min(1).max(4096).optional(),
 }).strict();

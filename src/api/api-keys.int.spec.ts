@@ -3,6 +3,7 @@ import { SignJWT, base64url, exportJWK } from "jose";
 import { testServices, servicesAvailable } from "../../test/support/services.js";
 import { startApiHarness, type ApiHarness } from "./test-harness.js";
 import { issueToken } from "../auth/jwt.js";
+import { idempotencyRedisKey } from "./middleware/idempotency.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 type Created = { id: string; name: string; scopes: string[]; key?: string; keyPrefix: string; createdAt: string };
@@ -140,10 +141,10 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     expect(b.key).toBeUndefined();
     expect(await h.store.lastPosition()).toBe(before);
 
-    const stored = await h.redis.get(`${h.deps.names.redisPrefix}idempotency:http:alice:create-ci-key-1`);
+    const stored = await h.redis.get(idempotencyRedisKey(h.deps.names.redisPrefix, "alice", "create-ci-key-1"));
     expect(stored).toContain(a.id);
     expect(stored).not.toContain(a.key!);
-    expect(await h.redis.ttl(`${h.deps.names.redisPrefix}idempotency:http:alice:create-ci-key-1`)).toBeGreaterThan(3600);
+    expect(await h.redis.ttl(idempotencyRedisKey(h.deps.names.redisPrefix, "alice", "create-ci-key-1"))).toBeGreaterThan(3600);
 
     await refusedWithoutEvents(() => createKey(alice, { name: "other", scopes: ["subscriptions:read"] }, headers), 409, "conflict");
     // Keys are per principal: bob's same key is a fresh request.
@@ -152,8 +153,20 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["subscriptions:read"] }, { "idempotency-key": "has spaces" }), 400, "invalid_input");
     // A refused command frees its key: the corrected request under the same key is not a "different request".
     await refusedWithoutEvents(() => createKey(alice, { name: "y", scopes: ["payments:write"] }, { "idempotency-key": "fix-me" }), 403, "forbidden");
-    expect(await h.redis.exists(`${h.deps.names.redisPrefix}idempotency:http:alice:fix-me`)).toBe(0);
+    expect(await h.redis.exists(idempotencyRedisKey(h.deps.names.redisPrefix, "alice", "fix-me"))).toBe(0);
     expect((await createKey(alice, { name: "y", scopes: ["subscriptions:read"] }, { "idempotency-key": "fix-me" })).status).toBe(201);
+  });
+
+  it("Idempotency-Key: principal ids and keys containing ':' cannot collide (user 'alice:create' + 'k' is not alice + 'create:k')", async () => {
+    const body = { name: "collide", scopes: ["subscriptions:read"] };
+    const first = await createKey(alice, body, { "idempotency-key": "create:k" });
+    expect(first.status).toBe(201);
+    const mallory = await h.token("alice:create", ["api-keys:write", "subscriptions:read"]);
+    const theirs = await createKey(mallory, body, { "idempotency-key": "k" });
+    expect(theirs.status).toBe(201);
+    expect(theirs.headers.get("idempotent-replayed")).toBeNull();
+    expect(((await theirs.json()) as Created).id).not.toBe(((await first.json()) as Created).id);
+    expect(idempotencyRedisKey("", "alice:create", "k")).not.toBe(idempotencyRedisKey("", "alice", "create:k"));
   });
 
   it("X-Wait-For-Position: malformed is 400; a position never reached answers after the bound, flagged stale", async () => {

@@ -5,6 +5,7 @@ import { notFound, onError, validationHook } from "./middleware/errors.js";
 import { bodyLimit, requestId, requestLog } from "./middleware/request.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerApiKeyRoutes } from "./routes/api-keys.js";
+import { registerAuthRoutes } from "./routes/auth.js";
 import { registerDocsRoutes } from "./routes/docs.js";
 
 export type { Api, ApiDeps, AppEnv } from "./deps.js";
@@ -13,7 +14,7 @@ export type { Api, ApiDeps, AppEnv } from "./deps.js";
 export type RouteModule = (app: Api, deps: ApiDeps) => void;
 
 /** Built-in route modules; callers append theirs (subscriptions, payments…) through `opts.routes`. */
-export const coreRoutes: readonly RouteModule[] = [registerHealthRoutes, registerApiKeyRoutes];
+export const coreRoutes: readonly RouteModule[] = [registerHealthRoutes, registerApiKeyRoutes, registerAuthRoutes];
 
 /**
  * Builds the HTTP API (R-API-1..8): request id, request log, body limit, the route modules, and one

@@ -6,6 +6,7 @@ import type { Names } from "../eventstore/subjects.js";
 import type { Logger } from "../observability/logger.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Principal } from "../auth/principal.js";
+import type { CredentialRevocations } from "../auth/revocations.js";
 
 /** A drizzle database over the read models (any PostgreSQL driver; the search_path selects the schema). */
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
@@ -18,6 +19,8 @@ export interface ApiDeps {
   names: Names;
   logger: Logger;
   auth: Authenticator;
+  /** API-key and token revocations the authenticator checks on every request (Redis). */
+  revocations: CredentialRevocations;
   /** Per-part readiness (nats, postgres, redis, roles…); `/readyz` is 200 only when all are true. */
   readiness: () => Promise<Record<string, boolean>>;
   /** Resolves true once every read model has applied `position`, false after `maxMs` (R-API-7). */

@@ -28,6 +28,8 @@ export interface ApiHarness {
   redis: Redis;
   db: ProjectionDb;
   auth: LocalAuth;
+  /** The API's data directory (its signing key under `auth/`). */
+  dataDir: string;
   projector: Projector;
   /** A bearer token the app accepts. */
   token(sub: string, scopes: Scope[], ttl?: string): Promise<string>;
@@ -59,7 +61,7 @@ export async function startApiHarness(services: { natsUrl: string; databaseUrl: 
   const app = createApp(deps, { routes: opts.routes ?? [] });
   const served = await serveApi(app, { host: "127.0.0.1", port: 0 });
   return {
-    url: served.url, app, deps, store, nc, redis, db, auth, projector,
+    url: served.url, app, deps, store, nc, redis, db, auth, dataDir, projector,
     token: (sub, scopes, ttl) => auth.issueToken({ sub, scopes, ...(ttl ? { ttl } : {}) }),
     fetch: (path, init) => fetch(`${served.url}${path}`, init),
     async close() {

@@ -5,6 +5,7 @@ import type { Logger } from "../observability/logger.js";
 import { createDb, type Db as ProjectionDb } from "../projection/db.js";
 import { waitForPosition } from "../projection/wait.js";
 import { createLocalAuth, type LocalAuth } from "../auth/local.js";
+import { redisRevocations } from "../auth/revocations.js";
 import type { ApiDeps } from "./deps.js";
 import { checkReadiness, natsProbe, postgresProbe, redisProbe, type Probe } from "./readiness.js";
 
@@ -19,6 +20,9 @@ export interface ApiWiringOptions {
   dataDir: string;
   issuer?: string;
   audience?: string;
+  /** JWT_MAX_TTL and JWT_KEY_GRACE (defaults.auth). */
+  jwtMaxTtl?: string;
+  jwtKeyGrace?: string;
   /** The projections a read-your-writes wait covers (their names): those whose checkpoint is an EVENTS position (`readsEvents`). */
   projections: readonly string[];
   /** More readiness parts, e.g. `{ projector: () => projector.isReady() }` for the roles of this process. */
@@ -29,10 +33,14 @@ export interface ApiWiringOptions {
 export async function wireApiDeps(opts: ApiWiringOptions): Promise<{ deps: ApiDeps; auth: LocalAuth; db: ProjectionDb; close(): Promise<void> }> {
   const names = opts.store.names;
   const db = await createDb(opts.databaseUrl, names.pgSchema);
-  const auth = await createLocalAuth({ dataDir: opts.dataDir, ...(opts.issuer ? { issuer: opts.issuer } : {}), ...(opts.audience ? { audience: opts.audience } : {}) });
+  const auth = await createLocalAuth({
+    dataDir: opts.dataDir, ...(opts.issuer ? { issuer: opts.issuer } : {}), ...(opts.audience ? { audience: opts.audience } : {}),
+    ...(opts.jwtMaxTtl ? { maxTtl: opts.jwtMaxTtl } : {}), ...(opts.jwtKeyGrace ? { keyGrace: opts.jwtKeyGrace } : {}),
+  });
+  const revocations = redisRevocations(opts.redis, { prefix: names.redisPrefix, tokenMaxTtlSeconds: auth.settings.maxTtlSeconds });
   const deps: ApiDeps = {
-    store: opts.store, db: db.db, redis: opts.redis, names, logger: opts.logger,
-    auth: auth.authenticator(db.db),
+    store: opts.store, db: db.db, redis: opts.redis, names, logger: opts.logger, revocations,
+    auth: auth.authenticator({ db: db.db, revocations }),
     readiness: () => checkReadiness({ nats: natsProbe(opts.nc), postgres: postgresProbe(db.sql), redis: redisProbe(opts.redis), ...(opts.probes ?? {}) }),
     waitForPosition: (position, maxMs) => waitForPosition(db.sql, opts.projections, position, maxMs),
     now: () => new Date(),

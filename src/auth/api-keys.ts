@@ -26,6 +26,8 @@ export interface ApiKeyRecord {
   scopes: readonly string[];
   keyHash: string;
   revokedAt: string | null;
+  /** Null: no expiry. */
+  expiresAt: string | null;
 }
 
 /** Finds a key by its hash (undefined when unknown). */
@@ -34,19 +36,26 @@ export type ApiKeyLookup = (keyHash: string) => Promise<ApiKeyRecord | undefined
 /** The lookup against the `api_keys` read model. */
 export function apiKeyLookup(db: Db): ApiKeyLookup {
   return async (keyHash) => {
-    const rows = await db.select({ id: apiKeys.id, ownerId: apiKeys.ownerId, scopes: apiKeys.scopes, keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt })
+    const rows = await db.select({ id: apiKeys.id, ownerId: apiKeys.ownerId, scopes: apiKeys.scopes, keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
       .from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1);
     return rows[0];
   };
 }
 
-/** Turns a presented key into a principal; unknown, malformed and revoked keys are all a 401. */
-export async function verifyApiKey(key: string, lookup: ApiKeyLookup): Promise<Principal> {
+/** What verifying a key consults besides the key table: the revocations that the read model may not show yet, and the clock. */
+export interface ApiKeyChecks {
+  isRevoked(apiKeyId: string): Promise<boolean>;
+  now(): Date;
+}
+
+/** Turns a presented key into a principal; unknown, malformed, expired and revoked keys are all a 401. */
+export async function verifyApiKey(key: string, lookup: ApiKeyLookup, checks: ApiKeyChecks): Promise<Principal> {
   if (!KEY_SHAPE.test(key)) throw new UnauthorizedError("api key invalid");
   const hash = hashApiKey(key);
   const record = await lookup(hash);
   if (!record || !timingSafeEqual(Buffer.from(record.keyHash, "hex"), Buffer.from(hash, "hex"))) throw new UnauthorizedError("api key invalid");
-  if (record.revokedAt) throw new UnauthorizedError("api key revoked");
+  if (record.revokedAt || (await checks.isRevoked(record.id))) throw new UnauthorizedError("api key revoked");
+  if (record.expiresAt && new Date(record.expiresAt).getTime() <= checks.now().getTime()) throw new UnauthorizedError("api key expired");
   const scopes = Scope.array().safeParse(record.scopes);
   if (!scopes.success) throw new UnauthorizedError("api key invalid");
   return { id: record.ownerId, scopes: scopes.data, kind: "apikey", apiKeyId: record.id };

@@ -2,6 +2,7 @@ import { describe, it, expect } from "vitest";
 import { createAuthenticator } from "./authenticator.js";
 import { generateApiKey, verifyApiKey, type ApiKeyRecord } from "./api-keys.js";
 import { UnauthorizedError, type Principal } from "./principal.js";
+import type { CredentialRevocations } from "./revocations.js";
 
 const jwtPrincipal: Principal = { id: "alice", scopes: ["subscriptions:read"], kind: "jwt" };
 
@@ -11,14 +12,34 @@ function table(records: ApiKeyRecord[]) {
   return { calls, lookup: async (hash: string) => { calls.push(hash); return records.find((r) => r.keyHash === hash); } };
 }
 
+/** In-memory revocations standing in for the Redis store (its own spec runs against Redis). */
+function revocationSet(): CredentialRevocations & { keys: Set<string> } {
+  const keys = new Set<string>();
+  const tokens = new Set<string>();
+  return {
+    keys,
+    revokeApiKey: async (id) => { keys.add(id); },
+    isApiKeyRevoked: async (id) => keys.has(id),
+    revokeToken: async (jti) => { tokens.add(jti); return { until: new Date(8.64e15) }; },
+    isTokenRevoked: async (jti) => tokens.has(jti),
+  };
+}
+
 describe("authenticator", () => {
+  const now = new Date("2026-06-01T00:00:00Z");
   const live = generateApiKey();
   const revoked = generateApiKey();
+  const revokedNotProjected = generateApiKey();
+  const expired = generateApiKey();
   const t = table([
-    { id: "k1", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: live.keyHash, revokedAt: null },
-    { id: "k2", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: revoked.keyHash, revokedAt: "2026-01-01T00:00:00Z" },
+    { id: "k1", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: live.keyHash, revokedAt: null, expiresAt: "2026-06-01T00:00:01Z" },
+    { id: "k2", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: revoked.keyHash, revokedAt: "2026-01-01T00:00:00Z", expiresAt: null },
+    { id: "k3", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: revokedNotProjected.keyHash, revokedAt: null, expiresAt: null },
+    { id: "k4", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: expired.keyHash, revokedAt: null, expiresAt: "2026-06-01T00:00:00Z" },
   ]);
-  const auth = createAuthenticator({ verifyJwt: async (token) => { if (token !== "good") throw new UnauthorizedError("token invalid"); return jwtPrincipal; }, lookupApiKey: t.lookup });
+  const revocations = revocationSet();
+  revocations.keys.add("k3");
+  const auth = createAuthenticator({ verifyJwt: async (token) => { if (token !== "good") throw new UnauthorizedError("token invalid"); return jwtPrincipal; }, lookupApiKey: t.lookup, revocations, now: () => now });
 
   it("routes Bearer to the JWT verifier and ApiKey / X-API-Key to the key lookup", async () => {
     await expect(auth.authenticate({ authorization: "Bearer good" })).resolves.toBe(jwtPrincipal);
@@ -34,10 +55,17 @@ describe("authenticator", () => {
     await expect(auth.authenticate({ apiKey: revoked.key })).rejects.toThrow(/revoked/);
   });
 
+  it("refuses a key the revocation store knows before the read model does, and a key at or after its expiry", async () => {
+    await expect(auth.authenticate({ apiKey: revokedNotProjected.key })).rejects.toThrow(/^api key revoked$/);
+    await expect(auth.authenticate({ apiKey: expired.key })).rejects.toThrow(/^api key expired$/);
+    await expect(auth.authenticate({ apiKey: live.key })).resolves.toMatchObject({ apiKeyId: "k1" });
+  });
+
   it("does not look up keys that cannot be keys", async () => {
     const before = t.calls.length;
-    await expect(verifyApiKey("np_short", t.lookup)).rejects.toBeInstanceOf(UnauthorizedError);
-    await expect(verifyApiKey("x".repeat(46), t.lookup)).rejects.toBeInstanceOf(UnauthorizedError);
+    const checks = { isRevoked: async () => false, now: () => now };
+    await expect(verifyApiKey("np_short", t.lookup, checks)).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(verifyApiKey("x".repeat(46), t.lookup, checks)).rejects.toBeInstanceOf(UnauthorizedError);
     expect(t.calls.length).toBe(before);
   });
 

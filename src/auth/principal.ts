@@ -11,6 +11,8 @@ export interface Principal {
   readonly kind: "jwt" | "apikey";
   /** Set for API keys: the key's id, recorded as the actor of the events it causes. */
   readonly apiKeyId?: string;
+  /** Set for JWTs: the token's `jti`, checked against the revocation list on every request. */
+  readonly tokenId?: string;
 }
 
 /** `admin` implies every scope (R-API-5): one rule, used by the middleware and the API-key route. */

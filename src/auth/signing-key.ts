@@ -37,11 +37,20 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   const path = signingKeyPath(dataDir);
   const existing = await readSecretFile(path);
   if (existing) return parseKeyFile(path, existing);
+  const fresh = await createSigningKey();
+  try {
+    return await parseKeyFile(path, await createSecretFileOnce(path, fresh.file));
+  } finally {
+    fresh.file.fill(0);
+  }
+}
+
+/** A fresh Ed25519 signing key as its key file's content (a JWK with `kid` = its RFC 7638 thumbprint); the caller zeroes `file`. */
+export async function createSigningKey(): Promise<{ kid: string; file: Uint8Array }> {
   const { privateKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint({ kty: jwk.kty!, crv: jwk.crv!, x: jwk.x! });
-  const written = await createSecretFileOnce(path, new TextEncoder().encode(JSON.stringify({ ...jwk, kid, alg: "EdDSA" })));
-  return parseKeyFile(path, written);
+  return { kid, file: new TextEncoder().encode(JSON.stringify({ ...jwk, kid, alg: "EdDSA" })) };
 }
 
 async function parseKeyFile(path: string, content: Buffer): Promise<SigningKey> {

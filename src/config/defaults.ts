@@ -43,6 +43,15 @@ export const defaults = {
     audience: "nodeplane-api",
     algorithms: ["EdDSA"] as string[],
     defaultTokenTtl: "1h",
+    /** The longest lifetime a token may have: longer ones are neither issued nor accepted. Env: JWT_MAX_TTL. */
+    maxTokenTtl: "24h",
+    /**
+     * How long a rotated-out signing key keeps verifying (Env: JWT_KEY_GRACE); unset, the maximum token
+     * lifetime, so every token signed before a rotation lives out its life.
+     */
+    keyRotationGrace: undefined as string | undefined,
+    /** Clock skew tolerated between a token's issuer and the API (exp, iat): a CLI on another host may run a little ahead. */
+    clockToleranceSeconds: 30,
   },
   /** The saga runtime (DESIGN.md §5). Env overrides: SAGA_ACK_WAIT_MS, SAGA_CONCURRENCY. */
   saga: {
@@ -115,8 +124,16 @@ export const defaults = {
     revocationLockRetryMs: 50,
     /** How long an agent waits for the gateway's answer to its bootstrap request. */
     bootstrapRequestTimeoutMs: 5_000,
-    /** Payload limit of the shared bootstrap user (a token and a public key fit easily). */
+    /** Payload limit of a host's bootstrap user (a token and a public key fit easily). */
     bootstrapMaxPayloadBytes: 4096,
+    /** Lifetime of a host leaf server's own users (AGENT and SYS remotes, R-NATS-4). Env: LEAF_JWT_TTL_SECONDS. */
+    leafJwtTtlSeconds: 24 * 3600,
+    /** A renewal nonce must be signed and sent back within this many seconds (single use). */
+    renewalNonceTtlSeconds: 60,
+    /** Host side: credentials are renewed once this fraction of their lifetime has passed… */
+    renewAtFraction: 0.5,
+    /** …checked this often by the host's supervisor (a failed renewal is retried at the next check). Env: CREDENTIAL_RENEW_CHECK_MS. */
+    renewCheckIntervalMs: 60_000,
   },
   subscription: {
     /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */

@@ -22,6 +22,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JWT_ISSUER: z.string().default(defaults.auth.issuer),
   JWT_AUDIENCE: z.string().default(defaults.auth.audience),
+  /** The longest token lifetime issued or accepted, like 90s, 15m, 1h, 7d. */
+  JWT_MAX_TTL: z.string().regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d").default(defaults.auth.maxTokenTtl),
+  /** How long a rotated-out signing key keeps verifying (default: JWT_MAX_TTL). */
+  JWT_KEY_GRACE: z.string().regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d").optional(),
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(defaults.projection.batchSize),
   PAYMENTS_MAX_DELIVER: z.coerce.number().int().positive().default(defaults.payments.maxDeliver),
   PAYMENTS_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.payments.ackWaitMs),
@@ -43,6 +47,8 @@ const EnvSchema = z.object({
   NATS_SERVICE_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.natsAuth.serviceJwtTtlSeconds),
   AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.bootstrapTokenTtlSeconds),
   AGENT_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.agentJwtTtlSeconds),
+  LEAF_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.agentAuth.leafJwtTtlSeconds),
+  CREDENTIAL_RENEW_CHECK_MS: z.coerce.number().int().positive().default(defaults.agentAuth.renewCheckIntervalMs),
   /** Agent commands (R-CMD-3): heartbeat period handed to agents, and the wait's liveness thresholds. */
   AGENT_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.heartbeatIntervalMs),
   COMMAND_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(defaults.commands.pollIntervalMs),
@@ -56,6 +62,9 @@ const EnvSchema = z.object({
   /** A module registry namespace (`app.terraform.io/<org>`, `<namespace>` on the public registry); set, it replaces the modules dir. */
   INFRA_PROVIDER_TERRAFORM_REGISTRY: z.string().regex(/^([a-z0-9][a-z0-9.-]*(:\d+)?\/)?[A-Za-z0-9][A-Za-z0-9_-]*$/, "<host>/<namespace> or <namespace>").optional(),
   INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: z.string().regex(/^[~>=<!, ]*\d+(\.\d+){0,2}[A-Za-z0-9.+-]*$/, "a module version constraint like 1.2.0 or ~> 1.2").optional(),
+  /** The nodeplane host package cloud hosts install: its sha256 (required once a cloud host is placed) and, optionally, its https URL. */
+  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256: z.string().regex(/^[0-9a-f]{64}$/, "the 64 lowercase hex digits of the package's sha256").optional(),
+  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_URL: z.string().regex(/^https:\/\/[A-Za-z0-9./_~%+-]+$/, "an https URL without quotes, spaces or shell characters").optional(),
   INFRA_PROVIDER_TERRAFORM_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.applyTimeoutMs),
   INFRA_PROVIDER_TERRAFORM_DESTROY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.destroyTimeoutMs),
 });

@@ -88,12 +88,13 @@ describe("key generation (R-KEY-5)", () => {
     expect(bls.verify(sig, bls.hash(enc.encode("other")), pub)).toBe(false);
   });
 
-  it("hex32: 32 random bytes, no public key, fingerprint = sha256 of the secret", () => {
+  it("hex32: 32 random bytes, no public key, and no fingerprint here (never a hash of the secret; the vault's keyed HMAC)", () => {
     const a = generateKey("hex32");
     const b = generateKey("hex32");
     expect(a.privateKey.length).toBe(32);
     expect(Buffer.from(a.privateKey).equals(Buffer.from(b.privateKey))).toBe(false);
-    expect(a.metadata).toEqual({ type: "hex32", publicKey: "", fingerprint: `sha256:${createHash("sha256").update(a.privateKey).digest("hex")}` });
+    expect(a.metadata).toEqual({ type: "hex32", publicKey: "" });
+    expect(JSON.stringify(a.metadata)).not.toContain(createHash("sha256").update(a.privateKey).digest("hex"));
     expect(publicKeyOf("hex32", a.privateKey).length).toBe(0);
     expect(JSON.stringify(a.metadata)).not.toContain(Buffer.from(a.privateKey).toString("hex"));
   });

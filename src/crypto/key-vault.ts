@@ -8,6 +8,7 @@ import { aesGcmDecrypt, aesGcmEncrypt } from "./aead.js";
 import { DekNotFoundError, NodeKeyNotFoundError } from "./errors.js";
 import type { KekProvider } from "./kek.js";
 import { openSealedBox, type X25519KeyPair } from "./sealed-box.js";
+import { describeKeyMaterial, fingerprintKeyFromDek, type KeyFingerprint } from "./fingerprint.js";
 
 const WrappedDek = z.object({ v: z.literal(1), nodeId: z.string(), kekId: z.string(), wrapped: z.base64() });
 const EncryptedKey = z.object({ v: z.literal(1), nodeId: z.string(), name: z.string(), alg: z.literal("A256GCM"), ciphertext: z.base64() });
@@ -37,6 +38,11 @@ export interface KeyVault {
   importSealedKey(nodeId: string, name: string, sealed: Uint8Array, oneTime: X25519KeyPair): Promise<void>;
   /** The node key's plaintext; the caller zeroes it. */
   decryptNodeKey(nodeId: string, name: string): Promise<Uint8Array>;
+  /**
+   * What events may say about a stored node key of `type` (R-KEY-3): the public key and its fingerprint,
+   * or for a key without a derivable public half a keyed HMAC under a key derived from the node's DEK.
+   */
+  describeNodeKey(nodeId: string, name: string, type: string): Promise<KeyFingerprint>;
   /** The stored encrypted form (no secret without the DEK). */
   readEncryptedKey(nodeId: string, name: string): Promise<EncryptedNodeKey | undefined>;
   /** The backed-up encrypted form from the object store. */
@@ -124,6 +130,18 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
         return aesGcmDecrypt(dek, Buffer.from(stored.ciphertext, "base64"), keyAd(nodeId, name));
       } finally {
         dek.fill(0);
+      }
+    },
+    async describeNodeKey(nodeId, name, type) {
+      const plaintext = await vault.decryptNodeKey(nodeId, name);
+      let fpKey: Uint8Array | undefined;
+      try {
+        const dek = await dekFor(nodeId);
+        try { fpKey = fingerprintKeyFromDek(dek, nodeId); } finally { dek.fill(0); }
+        return describeKeyMaterial(type, plaintext, fpKey);
+      } finally {
+        plaintext.fill(0);
+        fpKey?.fill(0);
       }
     },
     readEncryptedKey,

@@ -18,8 +18,11 @@ export interface KeyMetadata {
   readonly type: KeyType;
   /** Hex public key: ed25519 32 bytes, secp256k1 33 (compressed), BLS12-381 48 (G1, long signatures); "" for hex32. */
   readonly publicKey: string;
-  /** `sha256:<hex>` of the public key bytes (hex32: of the secret itself, which is random and single-use, so it reveals nothing usable). */
-  readonly fingerprint: string;
+  /**
+   * `sha256:<hex>` of the public key bytes; absent for hex32, which has no public half: its fingerprint is
+   * a keyed HMAC only the vault can compute (KeyVault.describeNodeKey), never a hash of the secret.
+   */
+  readonly fingerprint?: string;
 }
 
 /** A fresh key: the caller encrypts `privateKey` (via the vault) and then zeroes it. */
@@ -47,9 +50,9 @@ export function generateKey(type: KeyType): GeneratedKey {
   return { metadata: metadataOfPrivateKey(type, privateKey), privateKey };
 }
 
-/** The metadata of a stored private key (a retried key generation describes the key it kept). */
+/** The public metadata of a private key: its public key and that key's fingerprint (hex32: neither). */
 export function metadataOfPrivateKey(type: KeyType, privateKey: Uint8Array): KeyMetadata {
-  if (type === "hex32") return { type, publicKey: "", fingerprint: `sha256:${bytesToHex(sha256(privateKey))}` };
+  if (type === "hex32") return { type, publicKey: "" };
   return keyMetadata(type, publicKeyOf(type, privateKey));
 }
 

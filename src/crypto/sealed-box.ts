@@ -34,9 +34,29 @@ export function openSealedBox(ciphertext: Uint8Array, keyPair: X25519KeyPair): U
   const nonceInput = new Uint8Array(64);
   nonceInput.set(eph, 0);
   nonceInput.set(keyPair.publicKey, 32);
-  const opened = nacl.box.open(ciphertext.subarray(EPH), blake2b(nonceInput, { dkLen: 24 }), eph, keyPair.secretKey);
+  // box.before + open.after rather than box.open: the shared key is then ours to zero (box.open leaves its copy behind).
+  const shared = nacl.box.before(eph, keyPair.secretKey);
+  let opened: Uint8Array | null;
+  try {
+    opened = nacl.box.open.after(ciphertext.subarray(EPH), blake2b(nonceInput, { dkLen: 24 }), shared);
+  } finally {
+    shared.fill(0);
+  }
   if (!opened) {
     throw new SealedBoxError("sealed box could not be opened: it is tampered, truncated, sealed to another public key, or not in libsodium crypto_box_seal format (ephPub(32) ‖ box)");
   }
   return opened;
+}
+
+/**
+ * Runs `use` with a server key pair loaded for this use only, and zeroes its secret half afterwards
+ * whatever happens: no process keeps the server's X25519 secret longer than one opening.
+ */
+export async function withServerKeyPair<T>(load: () => Promise<X25519KeyPair>, use: (pair: X25519KeyPair) => T | Promise<T>): Promise<T> {
+  const pair = await load();
+  try {
+    return await use(pair);
+  } finally {
+    pair.secretKey.fill(0);
+  }
 }

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nacl from "tweetnacl";
-import { openSealedBox, SealedBoxError, loadOrCreateServerKeyPair, serverKeyPath } from "./index.js";
+import { openSealedBox, SealedBoxError, loadOrCreateServerKeyPair, serverKeyPath, withServerKeyPair, type X25519KeyPair } from "./index.js";
 
 interface Sodium {
   ready: Promise<void>;
@@ -45,6 +45,24 @@ describe("openSealedBox (libsodium crypto_box_seal, R-KEY-1)", () => {
     const opened = openSealedBox(sealed, kp);
     expect(text(opened)).toBe(SECRET);
     opened.fill(0);
+  });
+
+  it("withServerKeyPair: the secret key handed to the opener is all zeros afterwards, after a success and after a failure", async () => {
+    const handed: X25519KeyPair[] = [];
+    const load = async () => { const p = await loadOrCreateServerKeyPair(dataDir); handed.push(p); return p; };
+    const { publicKey } = await loadOrCreateServerKeyPair(dataDir);
+    const opened = await withServerKeyPair(load, (pair) => openSealedBox(sodium.crypto_box_seal(Buffer.from(SECRET), publicKey), pair));
+    expect(text(opened)).toBe(SECRET);
+    opened.fill(0);
+    await expect(withServerKeyPair(load, (pair) => openSealedBox(new Uint8Array(64), pair))).rejects.toBeInstanceOf(SealedBoxError);
+    expect(handed).toHaveLength(2);
+    for (const pair of handed) {
+      expect(pair.secretKey).toHaveLength(32);
+      expect(pair.secretKey.every((b) => b === 0)).toBe(true);
+    }
+    // Zeroed copies only: the next use loads the key afresh and still opens.
+    const again = await withServerKeyPair(load, (pair) => openSealedBox(sodium.crypto_box_seal(Buffer.from(SECRET), publicKey), pair));
+    expect(text(again)).toBe(SECRET);
   });
 
   it("agrees on concurrent first creation", async () => {

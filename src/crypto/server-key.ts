@@ -42,9 +42,14 @@ function parse(path: string, content: Buffer): X25519KeyPair {
   } finally {
     content.fill(0);
   }
-  const secretKey = new Uint8Array(Buffer.from(parsed.secretKey, "base64"));
+  const decoded = Buffer.from(parsed.secretKey, "base64");
+  const secretKey = new Uint8Array(decoded);
+  decoded.fill(0);
   const publicKey = new Uint8Array(Buffer.from(parsed.publicKey, "base64"));
-  const derived = nacl.box.keyPair.fromSecretKey(secretKey).publicKey;
+  // fromSecretKey copies the secret into the pair it returns: zero that copy too.
+  const derivedPair = nacl.box.keyPair.fromSecretKey(secretKey);
+  const derived = derivedPair.publicKey;
+  derivedPair.secretKey.fill(0);
   if (Buffer.compare(Buffer.from(derived), Buffer.from(publicKey)) !== 0) {
     secretKey.fill(0);
     throw new KeyFileError(`server key ${path}: the public key does not match the secret key`);

@@ -68,8 +68,6 @@ export interface Names {
   agentSubject(nodeId: string, verb: string): string;
   /** `_INBOX_<nodeId>` (namespaced): the agent's private reply-inbox prefix, so no agent can read another's replies. */
   agentInboxPrefix(nodeId: string): string;
-  /** `gateway.bootstrap` (namespaced): where an agent trades its one-time bootstrap token for its credentials. */
-  readonly agentBootstrap: string;
   /** `agent.*.<verb>`: one verb of every agent (the gateway's service subjects). */
   agentVerbAll(verb: string): string;
   /** The node id and verb of an agent subject, or undefined. */
@@ -156,7 +154,6 @@ export function namesFor(namespace = ""): Names {
     agentSubjects: (nodeId) => `${subj("agent")}.${assertToken("node id", nodeId)}.>`,
     agentSubject: (nodeId, verb) => `${subj("agent")}.${assertToken("node id", nodeId)}.${assertToken("agent verb", verb)}`,
     agentInboxPrefix: (nodeId) => `_INBOX_${namespace ? `${namespace}_` : ""}${assertToken("node id", nodeId)}`,
-    agentBootstrap: subj("gateway.bootstrap"),
     agentVerbAll: (verb) => `${subj("agent")}.*.${assertToken("agent verb", verb)}`,
     parseAgentSubject: (subject) => {
       const pre = subj("agent").split(".");

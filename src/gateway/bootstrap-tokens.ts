@@ -46,13 +46,25 @@ export async function issueBootstrapToken(deps: BootstrapTokenDeps, nodeId: stri
 }
 
 /**
- * Takes a token out of Redis atomically (GETDEL): of two concurrent redemptions exactly one gets the
- * node id. An expired token is refused even if Redis has not evicted it yet.
+ * Takes a token out of Redis atomically: of two concurrent redemptions exactly one gets it. With
+ * `expectedNodeId` (the node the request's subject names), a token of another node is refused and left
+ * in place, so no other host can burn it. The stored record is returned for the caller to check.
  */
-export async function consumeBootstrapToken(deps: BootstrapTokenDeps, token: string, now: Date = new Date()): Promise<string> {
+const CONSUME = `local raw = redis.call("get", KEYS[1])
+if not raw then return false end
+if ARGV[1] ~= "" and cjson.decode(raw).nodeId ~= ARGV[1] then return "wrong-node" end
+redis.call("del", KEYS[1])
+return raw`;
+
+/**
+ * Redeems a token once (R-AGENT-1). An expired token is refused even if Redis has not evicted it yet;
+ * a token of another node than `expectedNodeId` is refused without being used up.
+ */
+export async function consumeBootstrapToken(deps: BootstrapTokenDeps, token: string, now: Date = new Date(), expectedNodeId = ""): Promise<string> {
   if (!BootstrapToken.safeParse(token).success) throw new BootstrapRefusedError("malformed", "bootstrap token is malformed");
-  const raw = await deps.redis.getdel(bootstrapTokenKey(deps.names, token));
-  if (raw === null) throw new BootstrapRefusedError("invalid-or-used", "bootstrap token is unknown, expired or already used");
+  const raw = await deps.redis.eval(CONSUME, 1, bootstrapTokenKey(deps.names, token), expectedNodeId);
+  if (raw === "wrong-node") throw new BootstrapRefusedError("wrong-node", "the bootstrap token belongs to another node");
+  if (typeof raw !== "string") throw new BootstrapRefusedError("invalid-or-used", "bootstrap token is unknown, expired or already used");
   const stored = Stored.parse(JSON.parse(raw));
   if (stored.expiresAt <= now.getTime()) throw new BootstrapRefusedError("expired", "bootstrap token has expired");
   return stored.nodeId;

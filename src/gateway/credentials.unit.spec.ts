@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { createAccount, createUser } from "@nats-io/nkeys";
 import { mergeRevocations } from "./revocation.js";
 import { isUserPublicKey } from "./credentials.js";
-import { BootstrapReply, BootstrapRequest, BootstrapToken } from "./messages.js";
+import { BootstrapReply, BootstrapRequest, BootstrapToken, CredentialsRequest, renewalChallenge } from "./messages.js";
 
 describe("mergeRevocations", () => {
   it("adds the revoked keys at now and keeps the running ones", () => {
@@ -30,5 +30,25 @@ describe("bootstrap messages", () => {
   it("requests and replies are versioned", () => {
     expect(BootstrapRequest.safeParse({ v: 2, token: "t", publicKey: "U" }).success).toBe(false);
     expect(BootstrapReply.parse({ v: 1, ok: false, error: { code: "expired", message: "m" } }).ok).toBe(false);
+  });
+});
+
+describe("renewal messages", () => {
+  it("a renewal names its role, both keys, the nonce and a signature; anything else is not a renewal", () => {
+    const ok = { v: 1, op: "renew", role: "leaf", publicKey: "U1", newPublicKey: "U2", nonce: "n", signature: "s" };
+    expect(CredentialsRequest.parse(ok).op).toBe("renew");
+    expect(CredentialsRequest.parse({ v: 1, op: "nonce" }).op).toBe("nonce");
+    expect(CredentialsRequest.safeParse({ ...ok, role: "bootstrap" }).success).toBe(false);
+    expect(CredentialsRequest.safeParse({ ...ok, signature: undefined }).success).toBe(false);
+  });
+
+  it("the signed challenge binds node, role, nonce and the key asked for: a signature for one is worthless for another", () => {
+    const key = createUser();
+    const sig = key.sign(renewalChallenge("node-a", "agent", "n1", "UNEW"));
+    expect(key.verify(renewalChallenge("node-a", "agent", "n1", "UNEW"), sig)).toBe(true);
+    for (const other of [renewalChallenge("node-b", "agent", "n1", "UNEW"), renewalChallenge("node-a", "leaf", "n1", "UNEW"), renewalChallenge("node-a", "agent", "n2", "UNEW"), renewalChallenge("node-a", "agent", "n1", "UOTHER")]) {
+      expect(key.verify(other, sig)).toBe(false);
+    }
+    expect(createUser().verify(renewalChallenge("node-a", "agent", "n1", "UNEW"), sig)).toBe(false);
   });
 });

@@ -6,3 +6,4 @@ export * from "./revocation.js";
 export * from "./service.js";
 export * from "./client.js";
 export * from "./gateway.js";
+export * from "./legacy.js";

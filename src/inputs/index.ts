@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import { defaults } from "../config/defaults.js";
-import { openSealedBox, SealedBoxError, type X25519KeyPair } from "../crypto/index.js";
+import { openSealedBox, SealedBoxError, withServerKeyPair, type X25519KeyPair } from "../crypto/index.js";
 import { InvalidTransitionError, NotFoundError } from "../domain/errors.js";
 import { subscriptionDecider } from "../domain/subscription/decide.js";
 import { commandHandler } from "../eventstore/command-handler.js";
@@ -98,20 +98,15 @@ export function createInputs(deps: InputsDeps): Inputs {
   async function unopenable(items: ReadonlyArray<{ name: string; bytes: Uint8Array }>): Promise<InputProblem[]> {
     if (items.length === 0) return [];
     if (!deps.serverKeyPair) return items.map(({ name }) => ({ name, code: "invalid_sealed_secret", message: "this server takes no sealed secrets (no server key configured)" }));
-    const keyPair = await deps.serverKeyPair();
-    try {
-      return items.flatMap(({ name, bytes }): InputProblem[] => {
-        try {
-          openSealedBox(bytes, keyPair).fill(0);
-          return [];
-        } catch (err) {
-          if (!(err instanceof SealedBoxError)) throw err;
-          return [{ name, code: "invalid_sealed_secret", message: "does not open with the server key: tampered, truncated, sealed to another key, or not libsodium crypto_box_seal (ephPub(32) ‖ box)" }];
-        }
-      });
-    } finally {
-      keyPair.secretKey.fill(0);
-    }
+    return withServerKeyPair(deps.serverKeyPair, (keyPair) => items.flatMap(({ name, bytes }): InputProblem[] => {
+      try {
+        openSealedBox(bytes, keyPair).fill(0);
+        return [];
+      } catch (err) {
+        if (!(err instanceof SealedBoxError)) throw err;
+        return [{ name, code: "invalid_sealed_secret", message: "does not open with the server key: tampered, truncated, sealed to another key, or not libsodium crypto_box_seal (ephPub(32) ‖ box)" }];
+      }
+    }));
   }
 
   return {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createRequire } from "node:module";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -92,6 +93,16 @@ describe.skipIf(!servicesAvailable())("inputs capability (R-IN-2)", () => {
     await inputs.deleteSealedSecrets(a);
     expect(await inputs.readSealedSecret(a, "priv_validator_key")).toBeUndefined();
     expect(await inputs.readSealedSecret(b, "priv_validator_key")).toBeDefined();
+  });
+
+  it("a secret's recorded fingerprint is of the sealed ciphertext, never of the secret: the same secret sealed twice shows two unrelated fingerprints", async () => {
+    const secret = "the-same-validator-key";
+    const [a, b] = [await subscription("cosmos-hub", "validator"), await subscription("cosmos-hub", "validator")];
+    for (const id of [a, b]) await inputs.provide({ subscriptionId: id, caller, inputs: [{ name: "priv_validator_key", sealed: seal(secret) }] }, ctx, now);
+    const fingerprints = await Promise.all([a, b].map(async (id) => (await store.load("inputs", id)).events.find((e) => e.type === "ProvisioningSecretProvided")!.data as { fingerprint: string }));
+    expect(fingerprints[0]!.fingerprint).not.toBe(fingerprints[1]!.fingerprint);
+    const plainHash = createHash("sha256").update(secret).digest("hex");
+    expect(JSON.stringify(fingerprints)).not.toContain(plainHash);
   });
 
   it("refuses another user's (404) and an ended subscription (409), and an unknown one (404)", async () => {

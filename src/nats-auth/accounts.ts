@@ -29,8 +29,8 @@ export function accountLimits(jetstream: boolean): OperatorLimits {
 }
 
 /**
- * CONTROL_PLANE exports the agent subjects (and the bootstrap subject) as *services*, and AGENT imports
- * them. The service direction is the one that works for request/reply started by the agent: a request
+ * CONTROL_PLANE exports the agent subjects as a *service*, and AGENT imports it (the bootstrap exchange
+ * rides on it too, as `agent.<nodeId>.bootstrap`, so the subject names the node a token must belong to). The service direction is the one that works for request/reply started by the agent: a request
  * published in AGENT on `agent.<nodeId>.heartbeat` crosses into CONTROL_PLANE with its reply subject
  * mapped, so the control plane's answer travels back to the agent's inbox; a plain publish (events)
  * crosses the same way. A stream export from AGENT would let the control plane see the messages but
@@ -44,12 +44,11 @@ export function controlPlaneAccount(keys: NatsAuthKeys, names: Names): Partial<A
     limits: accountLimits(true),
     exports: [
       { name: "agent-subjects", subject: names.agentAll, type: "service", response_type: "Singleton" },
-      { name: "agent-bootstrap", subject: names.agentBootstrap, type: "service", response_type: "Singleton" },
     ],
   };
 }
 
-/** AGENT: no JetStream; imports exactly the two control-plane services; carries the revoked agents. */
+/** AGENT: no JetStream; imports exactly the control-plane service; carries the revoked agent, leaf and bootstrap users. */
 export function agentAccount(keys: NatsAuthKeys, names: Names, revocations: RevocationList = {}): Partial<Account> {
   const cp = keys.controlPlane.getPublicKey();
   return {
@@ -57,15 +56,19 @@ export function agentAccount(keys: NatsAuthKeys, names: Names, revocations: Revo
     limits: accountLimits(false),
     imports: [
       { name: "agent-subjects", subject: names.agentAll, account: cp, type: "service" },
-      { name: "agent-bootstrap", subject: names.agentBootstrap, account: cp, type: "service" },
     ],
     revocations,
   };
 }
 
-/** SYS: the server's own account; services use it only to push account JWTs. */
-export function systemAccount(keys: NatsAuthKeys): Partial<Account> {
-  return { signing_keys: [keys.systemSigning.getPublicKey()], limits: accountLimits(false) };
+/** SYS: the server's own account; services use it only to push account JWTs; carries the revoked leaf SYS users of destroyed hosts. */
+export function systemAccount(keys: NatsAuthKeys, revocations: RevocationList = {}): Partial<Account> {
+  return { signing_keys: [keys.systemSigning.getPublicKey()], limits: accountLimits(false), revocations };
+}
+
+/** The SYS account JWT alone (revoking a host's leaf SYS user re-signs it with the operator signing key). */
+export function encodeSystemAccount(keys: NatsAuthKeys, revocations: RevocationList = {}): Promise<string> {
+  return encodeAccount(ACCOUNT_NAMES.system, keys.system, systemAccount(keys, revocations), { signer: keys.operatorSigning });
 }
 
 /** The AGENT account JWT alone (revocation re-signs it with the operator signing key). */
@@ -84,7 +87,7 @@ export async function renderJwts(keys: NatsAuthKeys, names: Names): Promise<Rend
       signing_keys: [keys.operatorSigning.getPublicKey()],
       system_account: keys.system.getPublicKey(),
     }),
-    system: await encodeAccount(ACCOUNT_NAMES.system, keys.system, systemAccount(keys), signer),
+    system: await encodeSystemAccount(keys),
     agent: await encodeAgentAccount(keys, names),
     controlPlane: await encodeAccount(ACCOUNT_NAMES.controlPlane, keys.controlPlane, controlPlaneAccount(keys, names), signer),
   };

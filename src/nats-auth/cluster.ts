@@ -6,7 +6,7 @@ import { findNatsServer } from "../localstack/nats.js";
 import { spawnService, waitForPort, type ManagedProcess } from "../localstack/process.js";
 import type { Names } from "../eventstore/subjects.js";
 import { initNatsAuth } from "./init.js";
-import { loadNatsAuth, writeLeafConfig, type NatsAuth } from "./nats-auth.js";
+import { loadNatsAuth, writeLeafConfig, type LeafCredentials, type NatsAuth } from "./nats-auth.js";
 
 /** A free TCP port on 127.0.0.1 (the OS picks; closed again before use). */
 export function freePort(): Promise<number> {
@@ -29,8 +29,11 @@ export interface OperatorCluster {
   readonly hubLeafUrl: string;
   /** The hub's monitoring endpoint (`/leafz`, `/connz` …). */
   readonly hubMonitorUrl: string;
-  /** Starts one more leaf server; its agents connect to the returned URL. */
-  startLeaf(name: string): Promise<{ url: string; process: ManagedProcess }>;
+  /**
+   * Starts one more leaf server with a host's own leaf users (from the gateway's `issueHostCredentials`:
+   * a leaf carries one node's traffic only); that node's agent connects to the returned URL.
+   */
+  startLeaf(name: string, credentials: LeafCredentials, opts?: { hubLeafUrl?: string }): Promise<{ url: string; dir: string; serverName: string; process: ManagedProcess }>;
   /** Stops and starts the hub on the same config and resolver dir (what survives a restart). */
   restartHub(): Promise<void>;
   stop(): Promise<void>;
@@ -66,16 +69,16 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
     dir, auth, hubLeafUrl,
     hubMonitorUrl: `http://127.0.0.1:${monitorPort}`,
     hubUrl: `nats://127.0.0.1:${port}`,
-    async startLeaf(name) {
+    async startLeaf(name, credentials, opts) {
       const leafPort = await freePort();
       const leafDir = join(dir, `leaf-${name}`);
-      const conf = await writeLeafConfig(auth, { leafDir, serverName: `leaf-${name}`, port: leafPort, hubLeafUrls: [hubLeafUrl] });
+      const conf = await writeLeafConfig(auth, { leafDir, serverName: `leaf-${name}`, port: leafPort, hubLeafUrls: [opts?.hubLeafUrl ?? hubLeafUrl], credentials });
       const log = join(leafDir, "leaf.log");
       const leaf = spawnService(`nats-leaf-${name}`, bin, ["-c", conf], { log });
       processes.push(leaf.managed);
       await waitForPort(leafPort, { timeoutMs: WAIT_MS, child: leaf.child, name: `nats leaf ${name}`, log });
       await waitForLeafRemotes(monitorPort, `leaf-${name}`, 2, leaf.child);
-      return { url: `nats://127.0.0.1:${leafPort}`, process: leaf.managed };
+      return { url: `nats://127.0.0.1:${leafPort}`, dir: leafDir, serverName: `leaf-${name}`, process: leaf.managed };
     },
     async restartHub() {
       await hub.stop();
@@ -90,7 +93,7 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
 }
 
 /** Polls the hub's /leafz until the leaf server has all its remotes up (AGENT and SYS). */
-async function waitForLeafRemotes(monitorPort: number, serverName: string, count: number, child: { exitCode: number | null }): Promise<void> {
+export async function waitForLeafRemotes(monitorPort: number, serverName: string, count: number, child: { exitCode: number | null }): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`leaf ${serverName} exited with code ${child.exitCode}`);

@@ -10,3 +10,4 @@ export * from "./nats-auth.js";
 export * from "./claims.js";
 export * from "./cluster.js";
 export * from "./service-auth.js";
+export * from "./creds.js";

@@ -1,13 +1,10 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { defaults } from "../config/defaults.js";
 import type { Names } from "../eventstore/subjects.js";
 import { renderJwts, type RenderedJwts } from "./accounts.js";
 import { keysFromSeeds, loadOrCreateSeeds, type NatsAuthKeys } from "./keys.js";
-import { bootstrapPermissions, leafSystemPermissions } from "./permissions.js";
 import { renderHubConfig } from "./server-config.js";
 import { ensureTls, type TlsFiles } from "./tls.js";
-import { signUserCreds } from "./users.js";
 import { NatsAuthError } from "./errors.js";
 
 /** Where each file of the nats-auth directory lives. */
@@ -17,11 +14,6 @@ export interface NatsAuthPaths {
   readonly accountJwt: { readonly system: string; readonly agent: string; readonly controlPlane: string };
   readonly hubConfig: string;
   readonly resolverDir: string;
-  /** The shared low-privilege user agents use to reach the bootstrap service (R-AGENT-1). */
-  readonly bootstrapCreds: string;
-  /** Credentials of leaf servers: their AGENT remote and their SYS remote. */
-  readonly leafAgentCreds: string;
-  readonly leafSystemCreds: string;
   readonly tls: TlsFiles;
 }
 
@@ -33,9 +25,6 @@ export function natsAuthPaths(dir: string): NatsAuthPaths {
     accountJwt: { system: join(dir, "accounts", "SYS.jwt"), agent: join(dir, "accounts", "AGENT.jwt"), controlPlane: join(dir, "accounts", "CONTROL_PLANE.jwt") },
     hubConfig: join(dir, "hub.conf"),
     resolverDir: join(dir, "resolver"),
-    bootstrapCreds: join(dir, "bootstrap.creds"),
-    leafAgentCreds: join(dir, "leaf-agent.creds"),
-    leafSystemCreds: join(dir, "leaf-sys.creds"),
     tls: { caCert: join(dir, "tls", "ca.pem"), caKey: join(dir, "tls", "ca-key.pem"), serverCert: join(dir, "tls", "server.pem"), serverKey: join(dir, "tls", "server-key.pem") },
   };
 }
@@ -59,9 +48,10 @@ export interface NatsAuthInitResult {
 }
 
 /**
- * Writes the operator, accounts, TLS material, hub config and shared credentials once: every file that
- * exists is kept (a second run changes nothing, so an account JWT carrying revocations is never
- * replaced by a fresh one). Files are 0600 and directories 0700.
+ * Writes the operator, accounts, TLS material and hub config once: every file that exists is kept (a
+ * second run changes nothing, so an account JWT carrying revocations is never replaced by a fresh one).
+ * Files are 0600 and directories 0700. No host credential is written here: every credential a host
+ * holds is issued by the agent gateway for that host's node only (R-NATS-4).
  */
 export async function initNatsAuth(opts: { dir: string; names: Names; hub: HubSettings }): Promise<NatsAuthInitResult> {
   const paths = natsAuthPaths(opts.dir);
@@ -82,13 +72,6 @@ export async function initNatsAuth(opts: { dir: string; names: Names; hub: HubSe
   await put(paths.accountJwt.controlPlane, () => jwts.controlPlane);
   const tls = await ensureTls(opts.dir, { hosts: opts.hub.tlsHosts });
   if (tls.created) written.push(...Object.values(tls.files));
-  await put(paths.bootstrapCreds, () => signUserCreds({
-    name: "agent-bootstrap", account: keys.agent, signingKey: keys.agentSigning,
-    permissions: bootstrapPermissions(opts.names), maxPayloadBytes: defaults.agentAuth.bootstrapMaxPayloadBytes,
-    connectionTypes: ["STANDARD"],
-  }));
-  await put(paths.leafAgentCreds, () => signUserCreds({ name: "leaf-agent", account: keys.agent, signingKey: keys.agentSigning, connectionTypes: ["LEAFNODE"] }));
-  await put(paths.leafSystemCreds, () => signUserCreds({ name: "leaf-sys", account: keys.system, signingKey: keys.systemSigning, permissions: leafSystemPermissions(), connectionTypes: ["LEAFNODE"] }));
   const stored = await readStoredJwts(paths);
   await put(paths.hubConfig, () => renderHubConfig({
     serverName: opts.hub.serverName,

@@ -2,8 +2,8 @@ import { describe, it, expect } from "vitest";
 import { decode, type Account, type Operator, type User } from "@nats-io/jwt";
 import { createUser } from "@nats-io/nkeys";
 import { namesFor } from "../eventstore/subjects.js";
-import { agentPermissions, bootstrapPermissions, leafSystemPermissions } from "./permissions.js";
-import { accountLimits, agentAccount, controlPlaneAccount, renderJwts } from "./accounts.js";
+import { agentPermissions, leafAgentPermissions, leafSystemPermissions, nodeBootstrapPermissions } from "./permissions.js";
+import { accountLimits, agentAccount, controlPlaneAccount, renderJwts, systemAccount } from "./accounts.js";
 import { generateSeeds, keysFromSeeds } from "./keys.js";
 import { signUserJwt } from "./users.js";
 
@@ -23,8 +23,16 @@ describe("agent permissions", () => {
     for (const bad of ["*", ">", "a.b", "a b", ""]) expect(() => agentPermissions(names, bad)).toThrow();
   });
 
-  it("the bootstrap user may only request the bootstrap subject", () => {
-    expect(bootstrapPermissions(names)).toEqual({ pub: { allow: ["ns1.gateway.bootstrap"] }, sub: { allow: ["_INBOX_BOOTSTRAP.>"] } });
+  it("a host's bootstrap user may only request its own node's bootstrap subject and read its own inbox", () => {
+    expect(nodeBootstrapPermissions(names, "node-a")).toEqual({ pub: { allow: ["ns1.agent.node-a.bootstrap"] }, sub: { allow: ["_INBOX_ns1_node-a.>"] } });
+    for (const bad of ["*", ">", "a.b", ""]) expect(() => nodeBootstrapPermissions(names, bad)).toThrow();
+  });
+
+  it("a host leaf's AGENT remote carries its own node's subjects in and its own inbox out, nothing else", () => {
+    expect(leafAgentPermissions(names, "node-a")).toEqual({ pub: { allow: ["ns1.agent.node-a.>"] }, sub: { allow: ["_INBOX_ns1_node-a.>"] } });
+    const all = [...leafAgentPermissions(names, "node-a").pub.allow, ...leafAgentPermissions(names, "node-a").sub.allow];
+    expect(all.some((s) => s.includes("node-b") || s === ">" || s.startsWith("agent.>") || s.includes("*"))).toBe(false);
+    for (const bad of ["*", ">", "a.b", ""]) expect(() => leafAgentPermissions(names, bad)).toThrow();
   });
 
   it("a leaf's SYS user may look accounts up and receive updates, and never answer them", () => {
@@ -49,15 +57,13 @@ describe("agent permissions", () => {
 });
 
 describe("accounts", () => {
-  it("CONTROL_PLANE exports the agent subjects and the bootstrap subject as services; AGENT imports exactly those", () => {
+  it("CONTROL_PLANE exports the agent subjects as a service (the bootstrap rides on them); AGENT imports exactly that", () => {
     const cp = controlPlaneAccount(keys, names);
-    expect(cp.exports?.map((e) => [e.subject, e.type])).toEqual([["ns1.agent.>", "service"], ["ns1.gateway.bootstrap", "service"]]);
+    expect(cp.exports?.map((e) => [e.subject, e.type])).toEqual([["ns1.agent.>", "service"]]);
     const agent = agentAccount(keys, names, { UX: 1 });
-    expect(agent.imports?.map((i) => [i.subject, i.type, i.account])).toEqual([
-      ["ns1.agent.>", "service", keys.controlPlane.getPublicKey()],
-      ["ns1.gateway.bootstrap", "service", keys.controlPlane.getPublicKey()],
-    ]);
+    expect(agent.imports?.map((i) => [i.subject, i.type, i.account])).toEqual([["ns1.agent.>", "service", keys.controlPlane.getPublicKey()]]);
     expect(agent.revocations).toEqual({ UX: 1 });
+    expect(systemAccount(keys, { UY: 2 }).revocations).toEqual({ UY: 2 });
   });
 
   it("set every limit explicitly; only CONTROL_PLANE gets JetStream", () => {

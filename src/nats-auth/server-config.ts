@@ -103,7 +103,7 @@ export function renderLeafConfig(c: LeafConfigInput): string {
     `}`,
     ...preloadBlock(c.preload),
     `leafnodes {`,
-    `  reconnect: ${defaults.natsAuth.leafReconnectSeconds}`,
+    `  reconnect: "${defaults.natsAuth.leafReconnectSeconds}s"`,
     `  remotes: [`,
     ...remote(c.agentAccount, c.agentCredsPath),
     ...remote(c.systemAccount, c.systemCredsPath),

@@ -1,5 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { renderHubConfig, renderLeafConfig } from "./server-config.js";
+import { leafFiles } from "./nats-auth.js";
 
 const hub = renderHubConfig({
   serverName: "hub", port: 4222, monitorPort: 8222, leafnodePort: 7422, leafnodeHost: "0.0.0.0",
@@ -7,10 +8,11 @@ const hub = renderHubConfig({
   preload: { ASYS: "jwt-sys", AAGENT: "jwt-agent" }, jetstreamDir: "/a/js", tls: { certFile: "/a/server.pem", keyFile: "/a/server-key.pem" },
 });
 
+const f = leafFiles("/hosts/h-n1/leaf");
 const leaf = renderLeafConfig({
-  serverName: "leaf-1", port: 5222, hubLeafUrls: ["tls://hub:7422"], operatorJwtPath: "/a/operator.jwt",
-  systemAccount: "ASYS", agentAccount: "AAGENT", resolverDir: "/l/resolver", preload: { ASYS: "jwt-sys" },
-  agentCredsPath: "/a/leaf-agent.creds", systemCredsPath: "/a/leaf-sys.creds", caFile: "/a/ca.pem",
+  serverName: "leaf-1", port: 5222, hubLeafUrls: ["tls://hub:7422"], operatorJwtPath: f.operatorJwt,
+  systemAccount: "ASYS", agentAccount: "AAGENT", resolverDir: f.resolverDir, preload: { ASYS: "jwt-sys" },
+  agentCredsPath: f.agentCreds, systemCredsPath: f.systemCreds, caFile: f.caCert,
 });
 
 describe("hub config", () => {
@@ -34,7 +36,7 @@ describe("hub config", () => {
 
 describe("leaf config", () => {
   it("verifies agents itself (same operator) and follows account updates through a cache resolver", () => {
-    expect(leaf).toContain(`operator: "/a/operator.jwt"`);
+    expect(leaf).toContain(`operator: "/hosts/h-n1/leaf/operator.jwt"`);
     expect(leaf).toMatch(/resolver: \{\n {2}type: cache/);
     expect(leaf).toContain(`listen: "127.0.0.1:5222"`);
   });
@@ -42,8 +44,15 @@ describe("leaf config", () => {
   it("connects an AGENT remote and a SYS remote to the hub over TLS with the local CA", () => {
     const remotes = leaf.slice(leaf.indexOf("remotes"));
     expect(remotes.match(/urls: \["tls:\/\/hub:7422"\]/g)).toHaveLength(2);
-    expect(remotes).toContain(`account: AAGENT\n      credentials: "/a/leaf-agent.creds"`);
-    expect(remotes).toContain(`account: ASYS\n      credentials: "/a/leaf-sys.creds"`);
-    expect(remotes.match(/tls \{ ca_file: "\/a\/ca\.pem" \}/g)).toHaveLength(2);
+    expect(remotes).toContain(`account: AAGENT\n      credentials: "/hosts/h-n1/leaf/leaf-agent.creds"`);
+    expect(remotes).toContain(`account: ASYS\n      credentials: "/hosts/h-n1/leaf/leaf-sys.creds"`);
+    expect(remotes.match(/tls \{ ca_file: "\/hosts\/h-n1\/leaf\/ca\.pem" \}/g)).toHaveLength(2);
+  });
+
+  it("references no file outside the host's leaf directory (R-NATS-4: a host never reads the control plane's files)", () => {
+    const paths = [...leaf.matchAll(/"(\/[^"]*)"/g)].map((m) => m[1]!);
+    expect(paths.length).toBeGreaterThanOrEqual(5);
+    for (const p of paths) expect(p.startsWith("/hosts/h-n1/leaf/")).toBe(true);
+    expect(Object.values(f).every((p) => p.startsWith("/hosts/h-n1/leaf"))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
 import { createEventStore, type EventStore } from "../eventstore/event-store.js";
 import type { StoredEvent } from "../eventstore/envelope.js";
-import { ForbiddenError, InvalidTransitionError, NotFoundError } from "../domain/errors.js";
+import { InvalidTransitionError, NotFoundError } from "../domain/errors.js";
 import { loadChainProfiles, type ChainProfileRegistry } from "../chain-profiles/index.js";
 import { createLogger } from "../observability/logger.js";
 import { createSubscriptionService, type SubscriptionService } from "../subscriptions/service.js";
@@ -81,12 +81,12 @@ describe.skipIf(!servicesAvailable())("createPayment (R-PAY-1)", () => {
     for (const id of [a.id, b.id]) expect((await sys.subscriptions.loadSubscription(id)).subscription?.paymentId).toBe(payment.id);
   });
 
-  it("refuses missing (404), foreign (403) and non-pending (409) subscriptions, writing nothing", async () => {
+  it("refuses missing and foreign (both 404, alike) and non-pending (409) subscriptions, writing nothing", async () => {
     const mine = await pending(sys, "u2", 30);
     const theirs = await pending(sys, "u3", 30);
     const before = await sys.store.lastPosition();
     await expect(payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, "sub_missing"] }, ctx, new Date())).rejects.toBeInstanceOf(NotFoundError);
-    await expect(payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, theirs.id] }, ctx, new Date())).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, theirs.id] }, ctx, new Date())).rejects.toBeInstanceOf(NotFoundError);
     expect(await sys.store.lastPosition()).toBe(before);
     const { payment } = await payments.createPayment({ userId: "u3", subscriptionIds: [theirs.id] }, ctx, new Date());
     await sys.store.append("subscription", theirs.id, [{ type: "SubscriptionActivated", data: { subscriptionId: theirs.id, paymentId: payment.id, nodeId: nodeIdForSubscription(theirs.id), activatedAt: new Date().toISOString(), expiresAt: new Date().toISOString() } }], { expected: (await sys.store.load("subscription", theirs.id)), ctx, now: new Date() });

@@ -4,7 +4,7 @@ import { z } from "@hono/zod-openapi";
 import { commandHandler } from "../eventstore/command-handler.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";
-import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { InvalidTransitionError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { subscriptionDecider } from "../domain/subscription/decide.js";
 import type { Subscription } from "../domain/subscription/subscription.js";
 import { paymentDecider } from "../domain/payment/decide.js";
@@ -21,8 +21,8 @@ export type CreatePaymentInput = z.infer<typeof CreatePaymentInput>;
 export interface PaymentService {
   /**
    * R-PAY-1: a payment for pending_payment subscriptions of the caller, linked to each of them.
-   * Checked before anything is written: NotFoundError (404) for a missing subscription,
-   * ForbiddenError (403) for another user's, InvalidTransitionError (409) for one not pending_payment.
+   * Checked before anything is written: NotFoundError (404) for a missing subscription and, alike,
+   * for another user's (its existence is not the caller's business), InvalidTransitionError (409) for one not pending_payment.
    */
   createPayment(input: CreatePaymentInput, ctx: EventContext, now: Date): Promise<{ payment: Payment; position: number }>;
   /** The current state of one payment from its events (command side). */
@@ -54,8 +54,8 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
       const subs: Subscription[] = [];
       for (const id of ids) {
         const { state } = await subscriptions.load(id);
-        if (!state) throw new NotFoundError("subscription", id);
-        if (state.userId !== userId) throw new ForbiddenError(`subscription ${id} belongs to another user`, { subscriptionId: id });
+        // Another user's subscription answers exactly like a missing one, as everywhere in the API.
+        if (!state || state.userId !== userId) throw new NotFoundError("subscription", id);
         if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "payment_linked");
         subs.push(state);
       }

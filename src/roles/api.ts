@@ -33,7 +33,7 @@ export interface ApiRole {
 export async function startApiRole(env: Env, conn: Connections, opts: { logger: Logger; roleProbes: Record<string, Probe> }): Promise<ApiRole> {
   const wired = await wireApiDeps({
     store: conn.store, nc: conn.nc, redis: conn.redis, logger: opts.logger.child({ component: "api" }), databaseUrl: env.DATABASE_URL,
-    dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, projections: projections.filter(readsEvents).map((p) => p.name), probes: opts.roleProbes,
+    dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwtMaxTtl: env.JWT_MAX_TTL, ...(env.JWT_KEY_GRACE ? { jwtKeyGrace: env.JWT_KEY_GRACE } : {}), projections: projections.filter(readsEvents).map((p) => p.name), probes: opts.roleProbes,
   });
   try {
     const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);

@@ -31,12 +31,12 @@ export async function openLifecycleDeps(env: Env, conn: Connections, logger: Log
   const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
   const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(dataDir) });
   const issuer = conn.auth
-    ? createAgentGateway({ auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL, tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS })
+    ? createAgentGateway({ auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL, tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS })
     : undefined;
   const local = createLocalProvider({
     dataDir, hubLeafUrls: [hubLeafUrl(env, conn.auth !== undefined)], namespace: conn.names.namespace,
     ...(conn.auth && issuer ? { operator: { auth: conn.auth, gateway: issuer } } : {}),
-    agentLogLevel: env.LOG_LEVEL,
+    agentLogLevel: env.LOG_LEVEL, renewCheckIntervalMs: env.CREDENTIAL_RENEW_CHECK_MS,
   });
   await local.reattach();
   const providers = createProviderSelector({

@@ -68,10 +68,14 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       if (!conn.auth) running.push({ name: "gateway", role: gateway });
       else {
         // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
-        const subs = createAgentGateway({
+        const agentGateway = createAgentGateway({
           auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL,
-          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
-        }).serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
+          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
+        });
+        // A data dir from before issue 9 holds shared host credentials without expiry: revoked for good before serving.
+        const legacy = await agentGateway.revokeLegacySharedCredentials();
+        if (legacy.length) opts.logger.warn({ files: legacy }, "revoked and deleted the shared host credentials of an earlier nats init; hosts created with them must be recreated");
+        const subs = agentGateway.serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
         running.push({
           name: "gateway",
           role: {

@@ -162,7 +162,7 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
     const running = await nodeInState(sys, user, nodeId, "running");
     expect(running.keys).toEqual(expect.arrayContaining([
       expect.objectContaining({ name: "jwt_secret", source: "generated" }),
-      expect.objectContaining({ name: "node_key", source: "chain_generated", type: "secp256k1", fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+      expect.objectContaining({ name: "node_key", source: "chain_generated", type: "secp256k1", fingerprint: expect.stringMatching(/^(sha256|hmac-sha256):[0-9a-f]{64}$/) }),
     ]));
 
     const host = hostOf(sys, nodeId);

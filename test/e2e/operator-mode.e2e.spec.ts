@@ -7,10 +7,10 @@ import { Redis } from "ioredis";
 import { servicesAvailable } from "../support/services.js";
 import { spawnTs, runCli, type TsProcess } from "../support/processes.js";
 import { freePort } from "../../src/nats-auth/cluster.js";
-import { authenticatorFor } from "../../src/nats-auth/nats-auth.js";
+import { authenticatorFor, loadNatsAuth } from "../../src/nats-auth/nats-auth.js";
 import { isPortOpen } from "../../src/localstack/process.js";
 import { namesFor } from "../../src/eventstore/subjects.js";
-import { issueBootstrapToken, requestAgentCredentials } from "../../src/gateway/index.js";
+import { createAgentGateway, requestAgentCredentials } from "../../src/gateway/index.js";
 import { processesUnder } from "../support/up-system.js";
 
 
@@ -96,12 +96,15 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
     // No creds, no connection: the server is in operator mode.
     await expect(connect({ servers: natsUrl, reconnect: false, timeout: 5_000 })).rejects.toThrow(/authorization/i);
 
-    // The gateway role answers the bootstrap exchange: a one-time token + the shared bootstrap user → agent creds.
+    // No shared host credential exists (R-NATS-4): the init wrote none.
+    for (const shared of ["bootstrap.creds", "leaf-agent.creds", "leaf-sys.creds"]) expect(existsSync(join(dataDir, "nats-auth", shared)), shared).toBe(false);
+    // The gateway role answers the bootstrap exchange: a one-time token + the host's own bootstrap user → agent creds.
     const names = namesFor("");
     const redis = new Redis(env.REDIS_URL!);
     try {
-      const { token } = await issueBootstrapToken({ redis, names, tokenTtlSeconds: 60 }, "node_e2e_operator");
-      const creds = await requestAgentCredentials({ servers: natsUrl, names, bootstrapCreds: readFileSync(join(dataDir, "nats-auth", "bootstrap.creds"), "utf8"), token });
+      const gw = createAgentGateway({ auth: await loadNatsAuth(join(dataDir, "nats-auth")), names, redis, natsServers: natsUrl });
+      const material = await gw.issueHostCredentials("node_e2e_operator");
+      const creds = await requestAgentCredentials({ servers: natsUrl, names, nodeId: "node_e2e_operator", bootstrapCreds: material.bootstrapCreds, token: material.token });
       expect(creds.nodeId).toBe("node_e2e_operator");
       const agent = await connect({ servers: natsUrl, authenticator: authenticatorFor(creds.creds), inboxPrefix: "_INBOX_node_e2e_operator", reconnect: false });
       await agent.close();

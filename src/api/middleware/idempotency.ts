@@ -25,9 +25,14 @@ export const idempotencyHeaders = z.object({
   }),
 });
 
-/** The Redis key of one principal's idempotency key (R-API-6). */
+/**
+ * The Redis key of one principal's idempotency key (R-API-6). Both a principal id and a key may contain
+ * ':', so `alice:create` + `k` and `alice` + `create:k` must not meet: the principal id goes in as its
+ * SHA-256 (fixed length, no separator inside), which also keeps user ids out of Redis key listings.
+ */
 export function idempotencyRedisKey(redisPrefix: string, principalId: string, key: string): string {
-  return `${redisPrefix}idempotency:http:${principalId}:${key}`;
+  const principal = createHash("sha256").update(principalId, "utf8").digest("hex");
+  return `${redisPrefix}idempotency:http:${principal}:${key}`;
 }
 
 /**

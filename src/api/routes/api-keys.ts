@@ -16,6 +16,10 @@ import { IdParam, iso } from "./views.js";
 const CreateApiKeyBody = z.strictObject({
   name: z.string().trim().min(1).max(100).openapi({ example: "ci deploys" }),
   scopes: z.array(Scope).min(1).max(Scope.options.length).openapi({ example: ["subscriptions:read"] }),
+  expiresAt: z.iso.datetime({ offset: true }).optional().openapi({
+    description: "Optional expiry (RFC 3339 with a time zone, in the future): the key is refused from then on. Absent: no expiry.",
+    example: "2027-01-01T00:00:00Z",
+  }),
 }).openapi("CreateApiKey");
 
 const ApiKeyView = z.object({
@@ -24,6 +28,7 @@ const ApiKeyView = z.object({
   scopes: z.array(Scope),
   keyPrefix: z.string().openapi({ description: "The first characters of the key, to tell keys apart" }),
   createdAt: z.string(),
+  expiresAt: z.string().nullable().openapi({ description: "When the key stops working; null: never" }),
   revokedAt: z.string().nullable(),
 }).openapi("ApiKey");
 
@@ -33,7 +38,7 @@ const CreatedApiKey = ApiKeyView.omit({ revokedAt: true }).extend({
 
 
 const createKey = createRoute({
-  method: "post", path: "/api/v1/api-keys", tags: ["api keys"], summary: "Create an API key (the key is returned once)",
+  method: "post", path: "/api/v1/api-keys", tags: ["api keys"], summary: "Create an API key (the key is returned once; with a user's token only, never with an API key)",
   security: secured("api-keys:write"),
   // The key is a one-time secret, so an Idempotency-Key replay answers with everything but the key.
   middleware: [requireScope("api-keys:write"), idempotency({ redactFields: ["key"] })],
@@ -67,17 +72,19 @@ export function registerApiKeyRoutes(app: Api, deps: ApiDeps): void {
     const apiKeyId = crypto.randomUUID();
     const { key, keyHash, keyPrefix } = generateApiKey();
     const now = deps.now();
+    const expiresAt = body.expiresAt !== undefined ? new Date(body.expiresAt) : undefined;
     const result = await handler.handle(apiKeyId, {
-      type: "CreateApiKey", apiKeyId, ownerId: principal.id, name: body.name, scopes: body.scopes, keyHash, keyPrefix, grantorScopes: principal.scopes, now,
+      type: "CreateApiKey", apiKeyId, ownerId: principal.id, name: body.name, scopes: body.scopes, keyHash, keyPrefix,
+      grantorScopes: principal.scopes, grantorKind: principal.kind, ...(expiresAt ? { expiresAt } : {}), now,
     }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
     withPosition(c, result.position);
-    return c.json({ id: apiKeyId, name: body.name, scopes: [...new Set(body.scopes)], keyPrefix, createdAt: now.toISOString(), key }, 201);
+    return c.json({ id: apiKeyId, name: body.name, scopes: [...new Set(body.scopes)], keyPrefix, createdAt: now.toISOString(), expiresAt: expiresAt?.toISOString() ?? null, key }, 201);
   });
 
   app.openapi(listKeys, async (c) => {
-    const rows = await deps.db.select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes, keyPrefix: apiKeys.keyPrefix, createdAt: apiKeys.createdAt, revokedAt: apiKeys.revokedAt })
+    const rows = await deps.db.select({ id: apiKeys.id, name: apiKeys.name, scopes: apiKeys.scopes, keyPrefix: apiKeys.keyPrefix, createdAt: apiKeys.createdAt, expiresAt: apiKeys.expiresAt, revokedAt: apiKeys.revokedAt })
       .from(apiKeys).where(eq(apiKeys.ownerId, c.get("principal").id)).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-    return c.json({ items: rows.map((r) => ({ ...r, scopes: Scope.array().parse(r.scopes), createdAt: iso(r.createdAt), revokedAt: r.revokedAt ? iso(r.revokedAt) : null })) }, 200);
+    return c.json({ items: rows.map((r) => ({ ...r, scopes: Scope.array().parse(r.scopes), createdAt: iso(r.createdAt), expiresAt: r.expiresAt ? iso(r.expiresAt) : null, revokedAt: r.revokedAt ? iso(r.revokedAt) : null })) }, 200);
   });
 
   app.openapi(revokeKey, async (c) => {
@@ -85,9 +92,12 @@ export function registerApiKeyRoutes(app: Api, deps: ApiDeps): void {
     const { id } = c.req.valid("param");
     const now = deps.now();
     const result = await handler.handle(id, { type: "RevokeApiKey", apiKeyId: id, by: { id: principal.id, scopes: principal.scopes }, now }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
-    withPosition(c, result.position);
     const s = result.state;
     if (s.status === "none") throw new Error("unreachable: a revoked key has state");
-    return c.json({ id: s.id, name: s.name, scopes: s.scopes, keyPrefix: s.keyPrefix, createdAt: s.createdAt, revokedAt: s.revokedAt ?? null }, 200);
+    // The read model learns of the revocation only after projection lag: the marker makes every API process refuse
+    // the key now. Written after the decider allowed the revocation, and again on a repeated DELETE (a failed write heals).
+    await deps.revocations.revokeApiKey(s.id, s.expiresAt ? new Date(s.expiresAt) : undefined);
+    withPosition(c, result.position);
+    return c.json({ id: s.id, name: s.name, scopes: s.scopes, keyPrefix: s.keyPrefix, createdAt: s.createdAt, expiresAt: s.expiresAt ?? null, revokedAt: s.revokedAt ?? null }, 200);
   });
 }

@@ -14,7 +14,7 @@ import { IdParam, PaymentView, iso } from "./views.js";
 
 const create = createRoute({
   method: "post", path: "/api/v1/payments", tags: ["payments"],
-  summary: "Pay for pending_payment subscriptions of the caller (the payment provider later reports payment.completed)",
+  summary: "Pay for pending_payment subscriptions of the caller (another user's is 404, like a missing one; the payment provider later reports payment.completed)",
   security: secured("payments:write"),
   middleware: [requireScope("payments:write"), idempotency()],
   request: { body: jsonBody(CreatePaymentBody.openapi("CreatePayment")) },

@@ -1,5 +1,5 @@
 import type { CliCommand } from "../command.js";
-import { tokenCommand } from "./token.js";
+import { tokenCommand, tokenRevokeCommand, tokenRotateKeyCommand } from "./token.js";
 import { projectionsList, projectionsRebuild } from "./projections.js";
 import { paymentsCompleteCommand, paymentsFailCommand } from "./payments.js";
 import { up } from "./up.js";
@@ -9,4 +9,4 @@ import { natsInitCommand } from "./nats.js";
 import { hostsListCommand } from "./hosts.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand, natsInitCommand, hostsListCommand];
+export const commands: CliCommand[] = [tokenCommand, tokenRotateKeyCommand, tokenRevokeCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand, natsInitCommand, hostsListCommand];

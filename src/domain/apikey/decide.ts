@@ -1,6 +1,6 @@
 import type { Decider } from "../../eventstore/command-handler.js";
 import type { Scope } from "../../../schemas/events/apikey.js";
-import { DomainError, ForbiddenError, NotFoundError } from "../errors.js";
+import { DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { evolveApiKey, initialApiKeyState, type ApiKeyEvent, type ApiKeyState } from "./apikey.js";
 
 /** Commands of the API-key aggregate; ids, hashes and time come in with the command (the decider stays pure). */
@@ -15,6 +15,10 @@ export type ApiKeyCommand =
       keyPrefix: string;
       /** The scopes of the caller: a key can only carry scopes its creator holds (R-API-4). */
       grantorScopes: readonly Scope[];
+      /** The caller's credential: only a user's token (JWT) creates keys, never another key. */
+      grantorKind: "jwt" | "apikey";
+      /** Refused from then on; absent: no expiry. */
+      expiresAt?: Date;
       now: Date;
     }
   | { type: "RevokeApiKey"; apiKeyId: string; by: { id: string; scopes: readonly Scope[] }; now: Date };
@@ -30,13 +34,19 @@ function assertGrantable(requested: readonly Scope[], grantor: readonly Scope[])
 export function decideApiKey(command: ApiKeyCommand, state: ApiKeyState): ApiKeyEvent[] {
   switch (command.type) {
     case "CreateApiKey": {
+      // A leaked key must not be able to mint keys that outlive its revocation: keys come from user tokens only.
+      if (command.grantorKind === "apikey") throw new ForbiddenError("an API key cannot create API keys; use a user's token", { credential: "apikey" });
       assertGrantable(command.scopes, command.grantorScopes);
+      if (command.expiresAt && command.expiresAt.getTime() <= command.now.getTime()) {
+        throw new ValidationError("expiresAt must be in the future", [{ path: "expiresAt", message: "must be after the current time" }]);
+      }
       if (state.status !== "none") throw new DomainError("conflict", `api key ${command.apiKeyId} already exists`);
       return [{
         type: "ApiKeyCreated",
         data: {
           apiKeyId: command.apiKeyId, ownerId: command.ownerId, name: command.name, scopes: [...new Set(command.scopes)],
           keyHash: command.keyHash, keyPrefix: command.keyPrefix, createdAt: command.now.toISOString(),
+          ...(command.expiresAt ? { expiresAt: command.expiresAt.toISOString() } : {}),
         },
       }];
     }

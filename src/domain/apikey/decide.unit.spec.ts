@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { DomainError, ForbiddenError, NotFoundError } from "../errors.js";
+import { DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { apiKeyDecider, type ApiKeyCommand } from "./decide.js";
 import type { ApiKeyEvent } from "./apikey.js";
 
@@ -14,7 +14,7 @@ function given(events: ApiKeyEvent[]) {
 
 const create = (over: Partial<Extract<ApiKeyCommand, { type: "CreateApiKey" }>> = {}): ApiKeyCommand => ({
   type: "CreateApiKey", apiKeyId: "k1", ownerId: "alice", name: "ci", scopes: ["subscriptions:read"], keyHash: hash, keyPrefix: "np_abcdefgh",
-  grantorScopes: ["api-keys:write", "subscriptions:read"], now, ...over,
+  grantorScopes: ["api-keys:write", "subscriptions:read"], grantorKind: "jwt", now, ...over,
 });
 const created: ApiKeyEvent = { type: "ApiKeyCreated", data: { apiKeyId: "k1", ownerId: "alice", name: "ci", scopes: ["subscriptions:read"], keyHash: hash, keyPrefix: "np_abcdefgh", createdAt: now.toISOString() } };
 const revoked: ApiKeyEvent = { type: "ApiKeyRevoked", data: { apiKeyId: "k1", revokedAt: now.toISOString() } };
@@ -42,6 +42,20 @@ describe("api key decider", () => {
 
   it("an admin grantor may grant every scope but admin", () => {
     expect(given([]).when(create({ scopes: ["payments:write", "subscriptions:write"], grantorScopes: ["admin"] })).then()).toHaveLength(1);
+  });
+
+  it("an API key cannot create keys, whatever its scopes (a leaked key cannot mint keys that outlive its revocation)", () => {
+    expect(() => given([]).when(create({ grantorKind: "apikey" })).then()).toThrow(/API key cannot create API keys/);
+    expect(() => given([]).when(create({ grantorKind: "apikey", grantorScopes: ["admin"] })).then()).toThrow(ForbiddenError);
+  });
+
+  it("records an expiry in the future and refuses one that is not", () => {
+    const later = new Date(now.getTime() + 86_400_000);
+    const [e] = given([]).when(create({ expiresAt: later })).then();
+    expect(e?.type === "ApiKeyCreated" && e.data.expiresAt).toBe(later.toISOString());
+    expect(() => given([]).when(create({ expiresAt: now })).then()).toThrow(ValidationError);
+    const state = [e!].reduce(apiKeyDecider.evolve, apiKeyDecider.initialState());
+    expect(state).toMatchObject({ status: "active", expiresAt: later.toISOString() });
   });
 
   it("refuses creating an id that exists", () => {

@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import type { BootstrapSpec, SupervisedChild, SupervisorSpec } from "./supervisor-spec.js";
+import type { BootstrapSpec, RenewalSpec, SupervisedChild, SupervisorSpec } from "./supervisor-spec.js";
 import { projectRoot } from "./supervisor-process.js";
 
 /** How the supervisor restarts and stops programs. */
@@ -35,13 +35,14 @@ export function agentChild(o: { nodeId: string; leafUrl: string; dataDir: string
 }
 
 /** A supervisor spec over some programs (and the bootstrap exchange, in operator mode). */
-export function supervisorSpec(o: { name: string; runDir: string; children: SupervisedChild[]; bootstrap?: BootstrapSpec; timings: SupervisionTimings }): SupervisorSpec {
+export function supervisorSpec(o: { name: string; runDir: string; children: SupervisedChild[]; bootstrap?: BootstrapSpec; renewal?: RenewalSpec; timings: SupervisionTimings }): SupervisorSpec {
   return {
     v: 1,
     name: o.name,
     runDir: o.runDir,
     children: o.children,
     ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}),
+    ...(o.renewal ? { renewal: o.renewal } : {}),
     restart: { initialBackoffMs: o.timings.restartInitialBackoffMs, maxBackoffMs: o.timings.restartMaxBackoffMs, stableAfterMs: o.timings.restartStableAfterMs },
     stopGraceMs: o.timings.stopGraceMs,
   };

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { writeLeafConfig, type NatsAuth } from "../../nats-auth/index.js";
+import { writeLeafConfig, type LeafCredentials, type NatsAuth } from "../../nats-auth/index.js";
 import { localHostDefaults } from "./defaults.js";
 
 /**
@@ -21,10 +21,13 @@ export function renderPlainLeafConfig(c: { serverName: string; port: number; hub
   ].join("\n");
 }
 
-/** Writes the leaf config of a host (or the shared leaf) into `leafDir`: the operator-mode TLS config when `auth` is given. */
-export async function writeHostLeafConfig(opts: { leafDir: string; serverName: string; port: number; hubLeafUrls: readonly string[]; auth?: NatsAuth }): Promise<string> {
+/**
+ * Writes the leaf config of a host (or the plain shared leaf) into `leafDir`: in operator mode the TLS
+ * config with the host's own per-node leaf users, everything inside `leafDir` (R-NATS-4).
+ */
+export async function writeHostLeafConfig(opts: { leafDir: string; serverName: string; port: number; hubLeafUrls: readonly string[]; operator?: { auth: NatsAuth; credentials: LeafCredentials } }): Promise<string> {
   const leafDir = resolve(opts.leafDir);
-  if (opts.auth) return writeLeafConfig(opts.auth, { leafDir, serverName: opts.serverName, port: opts.port, hubLeafUrls: opts.hubLeafUrls });
+  if (opts.operator) return writeLeafConfig(opts.operator.auth, { leafDir, serverName: opts.serverName, port: opts.port, hubLeafUrls: opts.hubLeafUrls, credentials: opts.operator.credentials });
   await mkdir(leafDir, { recursive: true, mode: 0o700 });
   const conf = join(leafDir, "leaf.conf");
   await writeFile(conf, renderPlainLeafConfig(opts), { mode: 0o600 });

@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findNatsServer } from "../../localstack/nats.js";
-import { freePort, type NatsAuth } from "../../nats-auth/index.js";
+import { defaults } from "../../config/defaults.js";
+import { freePort, leafFiles, writeSecretFile, type NatsAuth } from "../../nats-auth/index.js";
 import { HostCreateError, HostDestroyError, InfraProviderError, InvalidNodeSpecError, NodeSpec, type Host, type InfrastructureProvider } from "../provider.js";
 import { localHostDefaults } from "./defaults.js";
 import { agentChild, leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
@@ -12,9 +13,10 @@ import { SharedLeaf } from "./shared-leaf.js";
 import { hostIdFor, hostPaths, readAllHostStates, readHostState, writeHostState, type LocalHost, type LocalHostState } from "./state.js";
 import { ensureSupervisor, runningSupervisor, spawnSupervisor, stopSupervised, waitForSupervisedPort } from "./supervisor-process.js";
 
-/** What the local provider needs of the agent gateway in operator mode (a subset of `AgentGateway`). */
+/** What the host providers need of the agent gateway in operator mode (a subset of `AgentGateway`). */
 export interface AgentCredentialIssuer {
-  issueBootstrapToken(nodeId: string): Promise<{ token: string; expiresAt: Date }>;
+  /** A new host's token, bootstrap user and leaf users, valid for that node only (R-NATS-4). */
+  issueHostCredentials(nodeId: string): Promise<{ token: string; bootstrapCreds: string; leafAgentCreds: string; leafSystemCreds: string; expiresAt: Date }>;
   revokeAgent(nodeId: string): Promise<{ revokedKeys: string[] }>;
 }
 
@@ -27,8 +29,10 @@ export interface LocalProviderOptions {
   namespace?: string;
   /** Operator mode: leaf servers with TLS and the operator's accounts, agents with their own creds. */
   operator?: { auth: NatsAuth; gateway: AgentCredentialIssuer };
-  /** `own` (default): a leaf server per host; `shared`: one leaf server for all hosts (scale tests). */
+  /** `own` (default): a leaf server per host; `shared`: one plain leaf server for all hosts (scale tests without auth only). */
   leaf?: "own" | "shared";
+  /** How often a host's supervisor checks its credentials for renewal (operator mode). */
+  renewCheckIntervalMs?: number;
   agentLogLevel?: string;
   /** More agent flags, e.g. `["--heartbeat-ms", "200"]`. */
   agentArgs?: readonly string[];
@@ -86,7 +90,9 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
   const namespace = o.namespace ?? "";
   let natsBin: string | undefined;
   const natsServerBin = () => (natsBin ??= findNatsServer());
-  const shared = new SharedLeaf(hostsDir, { natsServerBin, hubLeafUrls: o.hubLeafUrls, auth: o.operator?.auth, timings: t, startTimeoutMs: t.startTimeoutMs });
+  // A leaf in operator mode holds one node's credentials only (R-NATS-4): it cannot carry several hosts.
+  if (o.operator && o.leaf === "shared") throw new InfraProviderError("a shared leaf server cannot exist in operator mode: each host's leaf holds credentials for its own node only");
+  const shared = new SharedLeaf(hostsDir, { natsServerBin, hubLeafUrls: o.hubLeafUrls, timings: t, startTimeoutMs: t.startTimeoutMs });
   const locks = new Map<string, Promise<unknown>>();
   const serial = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
@@ -137,33 +143,49 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
     }
   };
 
-  /** Writes the host's leaf config, bootstrap token and supervisor spec, starts the supervisor, then saves host.json. */
+  /**
+   * Writes the host's leaf config and credentials, bootstrap material and supervisor spec, starts the
+   * supervisor, then saves host.json. In operator mode every credential is issued by the gateway for
+   * this node only and written inside the host's directory; the supervisor renews them (R-NATS-4).
+   */
   const bringUp = async (spec: NodeSpec, hostId: string): Promise<LocalHost> => {
     const p = hostPaths(hostsDir, hostId);
     const d = supervisedDir(p.dir);
     const mode = o.leaf ?? "own";
+    const material = o.operator ? await o.operator.gateway.issueHostCredentials(spec.nodeId) : undefined;
     let leafUrl: string;
     let leafPort: number | undefined;
     const children = [];
     if (mode === "own") {
       leafPort = await freePort();
       leafUrl = `nats://127.0.0.1:${leafPort}`;
-      const conf = await writeHostLeafConfig({ leafDir: p.leafDir, serverName: `leaf-${hostId}`, port: leafPort, hubLeafUrls: o.hubLeafUrls, auth: o.operator?.auth });
+      const conf = await writeHostLeafConfig({
+        leafDir: p.leafDir, serverName: `leaf-${hostId}`, port: leafPort, hubLeafUrls: o.hubLeafUrls,
+        ...(o.operator && material ? { operator: { auth: o.operator.auth, credentials: { agent: material.leafAgentCreds, system: material.leafSystemCreds } } } : {}),
+      });
       children.push(leafChild({ natsServerBin: natsServerBin(), conf, leafDir: p.leafDir, log: join(p.logs, "leaf.log") }));
     } else {
       leafUrl = await serial(SHARED, () => shared.ensure());
     }
     let credsFile: string | undefined;
     let bootstrap;
-    if (o.operator) {
-      const { token } = await o.operator.gateway.issueBootstrapToken(spec.nodeId);
+    let renewal;
+    if (material) {
       const tokenFile = join(p.credentials, "bootstrap.token");
-      await writeFile(tokenFile, token, { mode: 0o600 });
+      const bootstrapCredsFile = join(p.credentials, "bootstrap.creds");
+      await writeSecretFile(tokenFile, material.token);
+      await writeSecretFile(bootstrapCredsFile, material.bootstrapCreds);
       credsFile = join(p.credentials, "agent.creds");
-      bootstrap = { servers: [leafUrl], namespace, bootstrapCredsFile: o.operator.auth.paths.bootstrapCreds, tokenFile, credsFile };
+      bootstrap = { servers: [leafUrl], namespace, nodeId: spec.nodeId, bootstrapCredsFile, tokenFile, credsFile };
+      const lf = leafFiles(p.leafDir);
+      renewal = {
+        servers: [leafUrl], namespace, nodeId: spec.nodeId, agentCredsFile: credsFile,
+        leaf: { child: "leaf", agentCredsFile: lf.agentCreds, systemCredsFile: lf.systemCreds },
+        checkIntervalMs: o.renewCheckIntervalMs ?? defaults.agentAuth.renewCheckIntervalMs, renewAtFraction: defaults.agentAuth.renewAtFraction,
+      };
     }
     children.push(agentChild({ nodeId: spec.nodeId, leafUrl, dataDir: p.agentData, namespace, credsFile, logLevel: o.agentLogLevel ?? "info", extraArgs: [...(o.agentArgs ?? []), ...(spec.agentArgs ?? [])], log: join(p.logs, "agent.log") }));
-    await spawnSupervisor(d, supervisorSpec({ name: hostId, runDir: p.run, children, bootstrap, timings: t }));
+    await spawnSupervisor(d, supervisorSpec({ name: hostId, runDir: p.run, children, bootstrap, renewal, timings: t }));
     if (leafPort !== undefined) await waitForSupervisedPort(d, leafPort, `the leaf server of ${hostId}`, t.startTimeoutMs);
     const state: LocalHostState = {
       v: 1, provider: "local", hostId, nodeId: spec.nodeId, address: t.address, createdAt: new Date().toISOString(), spec,

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { freePort, type NatsAuth } from "../../nats-auth/index.js";
+import { freePort } from "../../nats-auth/index.js";
 import { HostStateError } from "../provider.js";
 import { leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
 import { writeHostLeafConfig } from "./leaf.js";
@@ -12,14 +12,15 @@ import { ensureSupervisor, spawnSupervisor, stopSupervised, waitForSupervisedPor
 const SharedLeafState = z.object({ v: z.literal(1), port: z.number().int().positive(), url: z.string().min(1) });
 
 /**
- * One leaf server for many local hosts (scale tests): `<hostsDir>/_shared-leaf/`, supervised like a
+ * One plain leaf server for many local hosts (scale tests without auth; in operator mode a leaf carries
+ * one node's traffic only, R-NATS-4, so the provider refuses a shared leaf there): `<hostsDir>/_shared-leaf/`, supervised like a
  * host, started with the first host that asks for it and stopped with the last one.
  */
 export class SharedLeaf {
   private readonly dir: string;
   private pending: Promise<string> | undefined;
 
-  constructor(hostsDir: string, private readonly o: { natsServerBin: () => string; hubLeafUrls: readonly string[]; auth?: NatsAuth; timings: SupervisionTimings; startTimeoutMs: number }) {
+  constructor(hostsDir: string, private readonly o: { natsServerBin: () => string; hubLeafUrls: readonly string[]; timings: SupervisionTimings; startTimeoutMs: number }) {
     this.dir = join(hostsDir, "_shared-leaf");
   }
 
@@ -41,7 +42,7 @@ export class SharedLeaf {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const port = await freePort();
     const leafDir = join(this.dir, "leaf");
-    const conf = await writeHostLeafConfig({ leafDir, serverName: `leaf-shared-${port}`, port, hubLeafUrls: this.o.hubLeafUrls, auth: this.o.auth });
+    const conf = await writeHostLeafConfig({ leafDir, serverName: `leaf-shared-${port}`, port, hubLeafUrls: this.o.hubLeafUrls });
     const spec = supervisorSpec({ name: "shared-leaf", runDir: d.runDir, timings: this.o.timings, children: [leafChild({ natsServerBin: this.o.natsServerBin(), conf, leafDir, log: join(this.dir, "logs", "leaf.log") })] });
     await spawnSupervisor(d, spec);
     await waitForSupervisedPort(d, port, "the shared leaf", this.o.startTimeoutMs);

@@ -20,7 +20,8 @@ export type SupervisedChild = z.infer<typeof SupervisedChild>;
 export const BootstrapSpec = z.object({
   servers: z.array(z.string().min(1)).min(1),
   namespace: z.string(),
-  /** The shared low-privilege user that may only request `gateway.bootstrap`. */
+  nodeId: z.string().min(1),
+  /** This host's bootstrap user (0600, removed once redeemed): it may only request `agent.<nodeId>.bootstrap`. */
   bootstrapCredsFile: z.string().min(1),
   /** The one-time token (0600); removed once redeemed. */
   tokenFile: z.string().min(1),
@@ -28,6 +29,22 @@ export const BootstrapSpec = z.object({
   credsFile: z.string().min(1),
 });
 export type BootstrapSpec = z.infer<typeof BootstrapSpec>;
+
+/**
+ * The host's credential renewal (operator mode, R-NATS-4): the supervisor renews the agent's creds and
+ * the leaf's two remote users before they lapse, on proof of the current key, over a connection with
+ * the agent's creds; a renewed leaf user takes effect by restarting the leaf child.
+ */
+export const RenewalSpec = z.object({
+  servers: z.array(z.string().min(1)).min(1),
+  namespace: z.string(),
+  nodeId: z.string().min(1),
+  agentCredsFile: z.string().min(1),
+  leaf: z.object({ child: z.string().min(1), agentCredsFile: z.string().min(1), systemCredsFile: z.string().min(1) }).optional(),
+  checkIntervalMs: z.number().int().positive(),
+  renewAtFraction: z.number().gt(0).lt(1),
+});
+export type RenewalSpec = z.infer<typeof RenewalSpec>;
 
 /** What `supervisor.main.ts` runs: written by the provider as `supervisor.json`, validated when read back. */
 export const SupervisorSpec = z.object({
@@ -37,6 +54,7 @@ export const SupervisorSpec = z.object({
   runDir: z.string().min(1),
   children: z.array(SupervisedChild).min(1),
   bootstrap: BootstrapSpec.optional(),
+  renewal: RenewalSpec.optional(),
   restart: z.object({
     initialBackoffMs: z.number().int().positive(),
     maxBackoffMs: z.number().int().positive(),

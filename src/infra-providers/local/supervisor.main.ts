@@ -2,6 +2,8 @@ import { join } from "node:path";
 import { readSupervisorSpec } from "./supervisor-spec.js";
 import { BootstrapFailedError, ChildSupervisor, logLine, runBootstrap } from "./supervisor.js";
 import { pidRecordOf, removePidFile, writePidFile } from "./pids.js";
+import { renewalRefused, renewDueCredentials } from "./renewal.js";
+import type { RenewalSpec } from "./supervisor-spec.js";
 
 /**
  * The per-host supervisor, a detached process of its own (so hosts outlive the control plane):
@@ -42,6 +44,36 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   for (const { c, sup } of children) if (c.needsCredentials) sup.start();
+  if (spec.renewal) renewLoop(spec.renewal, (name) => children.find(({ c }) => c.name === name)?.sup, () => stopping);
+}
+
+/**
+ * Renews the host's credentials before they lapse (R-NATS-4): a pass at once (rotating the leaf users
+ * the control plane generated to keys of this host's own) and then every check interval. A renewed
+ * leaf user takes effect by restarting the leaf; the agent reads its creds file at each reconnect.
+ * A connection failure is retried at the next check; a refusal (the node was revoked) stops renewing.
+ */
+function renewLoop(r: RenewalSpec, child: (name: string) => ChildSupervisor | undefined, stopped: () => boolean): void {
+  const pass = async (): Promise<boolean> => {
+    try {
+      const renewed = await renewDueCredentials(r);
+      if (renewed.length) logLine("credentials renewed", { roles: renewed });
+      if (r.leaf && renewed.some((role) => role !== "agent")) await child(r.leaf.child)?.restart();
+      return true;
+    } catch (err) {
+      if (renewalRefused(err)) {
+        logLine("credential renewal refused: this host's credentials will lapse", { code: err.code });
+        return false;
+      }
+      logLine("credential renewal failed; retrying at the next check", { error: (err as Error).message });
+      return true;
+    }
+  };
+  const tick = (): void => {
+    if (stopped()) return;
+    void pass().then((again) => { if (again && !stopped()) setTimeout(tick, r.checkIntervalMs); });
+  };
+  tick();
 }
 
 main().catch((err: unknown) => {

@@ -26,8 +26,9 @@ export class BootstrapFailedError extends Error {
 }
 
 /**
- * Runs the bootstrap exchange on the host (operator mode): the one-time token and a locally generated
- * nkey become the agent's own creds (0600). A failed connection is retried; a refused token is final.
+ * Runs the bootstrap exchange on the host (operator mode): the one-time token, presented by this host's
+ * own bootstrap user, and a locally generated nkey become the agent's own creds (0600); the token and
+ * the bootstrap user are deleted once used. A failed connection is retried; a refused token is final.
  */
 export async function runBootstrap(b: BootstrapSpec, backoff: { initialBackoffMs: number; maxBackoffMs: number }, stopped: () => boolean): Promise<void> {
   if (existsSync(b.credsFile)) return;
@@ -35,12 +36,13 @@ export async function runBootstrap(b: BootstrapSpec, backoff: { initialBackoffMs
   const bootstrapCreds = await readFile(b.bootstrapCredsFile, "utf8");
   for (let attempt = 0; !stopped(); attempt++) {
     try {
-      const { creds } = await requestAgentCredentials({ servers: b.servers, names: namesFor(b.namespace), bootstrapCreds, token });
+      const { creds } = await requestAgentCredentials({ servers: b.servers, names: namesFor(b.namespace), nodeId: b.nodeId, bootstrapCreds, token });
       mkdirSync(dirname(b.credsFile), { recursive: true, mode: 0o700 });
       await writeFile(`${b.credsFile}.tmp`, creds, { mode: 0o600 });
       await chmod(`${b.credsFile}.tmp`, 0o600);
       await rename(`${b.credsFile}.tmp`, b.credsFile);
       await rm(b.tokenFile, { force: true });
+      await rm(b.bootstrapCredsFile, { force: true });
       logLine("agent credentials received");
       return;
     } catch (err) {
@@ -106,6 +108,14 @@ export class ChildSupervisor {
       child.on("error", (err) => { if (child.pid === undefined) onEnd({ error: err.message }); });
       child.once("exit", (code, signal) => onEnd({ code, signal }));
     });
+  }
+
+  /** Stops the program and starts it again at once (a leaf server picking up renewed credentials). */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.stopping = false;
+    this.restarts = 0;
+    this.start();
   }
 
   async stop(): Promise<void> {

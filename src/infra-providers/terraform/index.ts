@@ -7,4 +7,4 @@ export { parseUiStream, describeDiagnostics, redact, type Diagnostic, type UiStr
 export { parseHostOutputs, HostOutputs } from "./outputs.js";
 export { TerraformHostState, readAllTerraformHosts, workDirPaths, type TerraformHost } from "./state.js";
 export { TerraformNodeSpec, parseTerraformNodeSpec, BackendConfig, ExtraVariables } from "./values.js";
-export { terraformSettingsFromEnv, type TerraformSettings } from "./config.js";
+export { terraformSettingsFromEnv, type TerraformSettings, type AgentPackage } from "./config.js";

@@ -40,15 +40,22 @@ describe("terraform settings from the environment", () => {
     INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: undefined,
     INFRA_PROVIDER_TERRAFORM_APPLY_TIMEOUT_MS: 1_000,
     INFRA_PROVIDER_TERRAFORM_DESTROY_TIMEOUT_MS: 2_000,
+    INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256: "d4".repeat(32),
+    INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_URL: undefined,
   };
 
   it("the modules dir resolves against the project root; no binary means PATH lookup", () => {
-    expect(terraformSettingsFromEnv(env, root)).toEqual({ moduleRegistry: { kind: "local", root: modules }, timeouts: { applyTimeoutMs: 1_000, destroyTimeoutMs: 2_000 } });
+    expect(terraformSettingsFromEnv(env, root)).toEqual({ moduleRegistry: { kind: "local", root: modules }, agentPackage: { sha256: "d4".repeat(32) }, timeouts: { applyTimeoutMs: 1_000, destroyTimeoutMs: 2_000 } });
   });
 
   it("a registry replaces the modules dir; the binary is passed on", () => {
     const s = terraformSettingsFromEnv({ ...env, INFRA_PROVIDER_TERRAFORM_BIN: "tofu", INFRA_PROVIDER_TERRAFORM_REGISTRY: "app.terraform.io/acme", INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: "1.4.0" }, root);
     expect(s.binary).toBe("tofu");
     expect(s.moduleRegistry).toEqual({ kind: "registry", namespace: "app.terraform.io/acme", version: "1.4.0" });
+  });
+
+  it("cloud hosts need the host package's sha256: without it the settings are refused, naming the variable", () => {
+    expect(() => terraformSettingsFromEnv({ ...env, INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256: undefined }, root)).toThrow(/INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256 is required/);
+    expect(terraformSettingsFromEnv({ ...env, INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_URL: "https://pkgs.example/h.tgz" }, root).agentPackage).toEqual({ sha256: "d4".repeat(32), url: "https://pkgs.example/h.tgz" });
   });
 });

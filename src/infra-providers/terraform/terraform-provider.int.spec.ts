@@ -12,18 +12,27 @@ import { renderRootModule } from "./render.js";
 import { createTerraformProvider, type TerraformProviderOptions } from "./terraform-provider.js";
 import { writeFakeTerraform } from "./testing/fake-terraform.js";
 
-/** The agent gateway's two calls, recorded (the gateway itself is specified in src/gateway). */
-function recordingIssuer(): AgentCredentialIssuer & { issued: string[]; revoked: string[]; tokens: Map<string, string> } {
+/** The host material the recording issuer hands out for a node (the gateway itself is specified in src/gateway). */
+function materialFor(nodeId: string) {
+  const token = `npb_${nodeId}_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  const creds = (what: string) => `-----BEGIN NATS USER JWT-----\n${what}-${nodeId}-jwt\n------END NATS USER JWT------\n`;
+  return { token, bootstrapCreds: creds("bootstrap"), leafAgentCreds: creds("leaf"), leafSystemCreds: creds("leaf-sys"), expiresAt: new Date(Date.now() + 3_600_000) };
+}
+
+/** The agent gateway's two calls, recorded. */
+function recordingIssuer(): AgentCredentialIssuer & { issued: string[]; revoked: string[]; tokens: Map<string, string>; material: Map<string, ReturnType<typeof materialFor>> } {
   const issued: string[] = [];
   const revoked: string[] = [];
   const tokens = new Map<string, string>();
+  const material = new Map<string, ReturnType<typeof materialFor>>();
   return {
-    issued, revoked, tokens,
-    async issueBootstrapToken(nodeId) {
+    issued, revoked, tokens, material,
+    async issueHostCredentials(nodeId) {
       issued.push(nodeId);
-      const token = `npb_${nodeId}_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-      tokens.set(nodeId, token);
-      return { token, expiresAt: new Date(Date.now() + 3_600_000) };
+      const m = materialFor(nodeId);
+      tokens.set(nodeId, m.token);
+      material.set(nodeId, m);
+      return m;
     },
     async revokeAgent(nodeId) {
       revoked.push(nodeId);
@@ -60,6 +69,7 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
       moduleRegistry: { kind: "local", root: modulesRoot },
       credentialIssuer: issuer,
       hubLeafUrl: "tls://hub.nodeplane.test:17422",
+      agentPackage: { sha256: "c3".repeat(32) },
       env: { ...process.env, PATH: `${binDir}${delimiter}/usr/bin${delimiter}/bin`, FAKE_TF_LOG: log },
       logger: logs.logger,
       ...extra,
@@ -97,10 +107,16 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     const mainTf = await readFile(join(workDir, "main.tf.json"), "utf8");
     expect(JSON.parse(mainTf)).toEqual(renderRootModule({
       spec: spec("node-a"), module: { source: relative(workDir, join(modulesRoot, "ethereum-mainnet")) }, cloud: "aws",
-      variables: { hub_leaf_url: "tls://hub.nodeplane.test:17422" },
+      variables: { hub_leaf_url: "tls://hub.nodeplane.test:17422", agent_package_sha256: "c3".repeat(32) },
     }));
+    // The host package's checksum always reaches the module (its cloud-init refuses a package that does not match).
+    expect((JSON.parse(mainTf) as { module: { node: Record<string, unknown> } }).module.node.agent_package_sha256).toBe("c3".repeat(32));
     expect(mainTf).not.toContain(token);
-    expect(JSON.parse(await readFile(join(workDir, "terraform.tfvars.json"), "utf8"))).toEqual({ agent_bootstrap_token: token });
+    const m = issuer.material.get("node-a")!;
+    expect(JSON.parse(await readFile(join(workDir, "terraform.tfvars.json"), "utf8"))).toEqual({
+      agent_bootstrap_token: token, agent_bootstrap_creds: m.bootstrapCreds, leaf_agent_creds: m.leafAgentCreds, leaf_system_creds: m.leafSystemCreds,
+    });
+    for (const creds of [m.bootstrapCreds, m.leafAgentCreds, m.leafSystemCreds]) expect(mainTf).not.toContain(creds);
     expect(statSync(join(workDir, "terraform.tfvars.json")).mode & 0o777).toBe(0o600);
     expect(logs.text()).toContain("terraform host applied");
     expect(logs.text()).not.toContain(token);

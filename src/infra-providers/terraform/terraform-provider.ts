@@ -7,6 +7,7 @@ import type { AgentCredentialIssuer } from "../local/local-provider.js";
 import { HostCreateError, HostDestroyError, HostStateError, InvalidNodeSpecError, type Host, type InfrastructureProvider } from "../provider.js";
 import { findTerraformBinary } from "./binary.js";
 import { moduleFor, type ModuleRegistry } from "./registry.js";
+import type { AgentPackage } from "./config.js";
 import { renderRootModule, renderSensitiveVariables } from "./render.js";
 import { parseHostOutputs } from "./outputs.js";
 import { runTerraform } from "./run.js";
@@ -35,6 +36,8 @@ export interface TerraformProviderOptions {
   credentialIssuer: AgentCredentialIssuer;
   /** The hub's leaf-node URL the host's agent connects to (tls://… in operator mode). */
   hubLeafUrl: string;
+  /** The nodeplane host package cloud hosts install: its sha256 is required, a host refuses a package that does not match. */
+  agentPackage: AgentPackage;
   sshKeyName?: string;
   /** More module variables (literals), e.g. `{ data_volume_size_gb: 3000 }`. */
   variables?: ExtraVariables;
@@ -51,12 +54,26 @@ export interface TerraformProvider extends InfrastructureProvider<TerraformHost>
   readonly dataDir: string;
 }
 
-const TokenFile = z.object({ agent_bootstrap_token: z.string().min(1) });
+const SecretsFile = z.object({
+  agent_bootstrap_token: z.string().min(1), agent_bootstrap_creds: z.string().min(1), leaf_agent_creds: z.string().min(1), leaf_system_creds: z.string().min(1),
+});
+type SecretsFile = z.infer<typeof SecretsFile>;
+
+/** Every string of the host's material that must never appear in an output (whole texts, and each JWT and seed of a creds text). */
+function secretStrings(s: SecretsFile): string[] {
+  const out: string[] = [s.agent_bootstrap_token];
+  for (const creds of [s.agent_bootstrap_creds, s.leaf_agent_creds, s.leaf_system_creds]) {
+    out.push(creds);
+    for (const line of creds.split("\n")) if (/^(ey|SU)[A-Za-z0-9._-]{20,}$/.test(line.trim())) out.push(line.trim());
+  }
+  return out;
+}
 
 /**
  * Cloud hosts through Terraform/OpenTofu (R-INFRA-1): per node a root module in JSON syntax that calls
- * the chain profile's module, `init` + `apply -json`, the host read from `output -json`. The bootstrap
- * token lives only in the work dir's 0600 tfvars (and the state), never in main.tf.json, logs or errors.
+ * the chain profile's module, `init` + `apply -json`, the host read from `output -json`. The host's
+ * bootstrap material (token, bootstrap user, leaf users: all for this node only) lives only in the work
+ * dir's 0600 tfvars (and the state), never in main.tf.json, logs or errors.
  */
 export function createTerraformProvider(o: TerraformProviderOptions): TerraformProvider {
   const cloud = o.cloud ?? "aws";
@@ -75,8 +92,8 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
   const tf = (bin: string, cwd: string, args: string[], timeoutMs: number, secrets: string[]) =>
     runTerraform({ binary: bin, args, cwd, env, timeoutMs, interruptGraceMs: t.interruptGraceMs, secrets, logger: o.logger });
 
-  /** The token of an earlier create of this node (reused, so a re-apply does not change the host's user data). */
-  const savedToken = async (tfvars: string): Promise<string | undefined> => {
+  /** The material of an earlier create of this node (reused, so a re-apply does not change the host's user data). */
+  const savedSecrets = async (tfvars: string): Promise<SecretsFile | undefined> => {
     if (!existsSync(tfvars)) return undefined;
     let json: unknown;
     try {
@@ -85,9 +102,9 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
       // no cause: a parse error quotes the file, which holds the token
       throw new HostStateError(`cannot read ${tfvars}: ${(err as Error).name}`);
     }
-    const parsed = TokenFile.safeParse(json);
-    if (!parsed.success) throw new HostStateError(`${tfvars} does not hold the agent bootstrap token`);
-    return parsed.data.agent_bootstrap_token;
+    const parsed = SecretsFile.safeParse(json);
+    if (!parsed.success) throw new HostStateError(`${tfvars} does not hold the host's bootstrap material`);
+    return parsed.data;
   };
 
   const toHost = (s: TerraformHostState): TerraformHost => ({ ...s, provider: "terraform" });
@@ -97,19 +114,25 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     const module = moduleFor(o.moduleRegistry, spec.chainProfileId, cloud, p.dir);
     const root = renderRootModule({
       spec, module, cloud, ...(o.backend ? { backend: o.backend } : {}),
-      variables: { hub_leaf_url: o.hubLeafUrl, ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}), ...(o.variables ? { extra: o.variables } : {}) },
+      variables: {
+        hub_leaf_url: o.hubLeafUrl, agent_package_sha256: o.agentPackage.sha256, ...(o.agentPackage.url !== undefined ? { agent_package_url: o.agentPackage.url } : {}),
+        ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}), ...(o.variables ? { extra: o.variables } : {}),
+      },
     });
     const existing = await readTerraformHost(p.hostJson);
-    const saved = await savedToken(p.tfvars);
-    const secrets: string[] = saved ? [saved] : [];
-    // a saved token means an earlier create got as far as writing it: its apply may have created resources
+    const saved = await savedSecrets(p.tfvars);
+    const secrets: string[] = saved ? secretStrings(saved) : [];
+    // saved material means an earlier create got as far as writing it: its apply may have created resources
     let applyStarted = saved !== undefined;
     try {
-      const token = saved ?? (await o.credentialIssuer.issueBootstrapToken(spec.nodeId)).token;
-      secrets.push(token);
+      const material = saved ?? await (async () => {
+        const m = await o.credentialIssuer.issueHostCredentials(spec.nodeId);
+        return { agent_bootstrap_token: m.token, agent_bootstrap_creds: m.bootstrapCreds, leaf_agent_creds: m.leafAgentCreds, leaf_system_creds: m.leafSystemCreds };
+      })();
+      secrets.push(...secretStrings(material));
       await mkdir(p.dir, { recursive: true, mode: 0o700 });
       await writeFileAtomic(p.mainTf, `${JSON.stringify(root, null, 2)}\n`, 0o644);
-      if (!saved) await writeFileAtomic(p.tfvars, `${JSON.stringify(renderSensitiveVariables({ agent_bootstrap_token: token }), null, 2)}\n`, 0o600);
+      if (!saved) await writeFileAtomic(p.tfvars, `${JSON.stringify(renderSensitiveVariables(material), null, 2)}\n`, 0o600);
       await tf(bin, p.dir, ["init", "-input=false", "-no-color"], t.initTimeoutMs, secrets);
       applyStarted = true;
       await tf(bin, p.dir, ["apply", "-auto-approve", "-input=false", "-json", lock], t.applyTimeoutMs, secrets);
@@ -155,8 +178,8 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     if (saved && saved.hostId !== host.hostId) throw new HostDestroyError(`the work dir of ${host.nodeId} holds host ${saved.hostId}, not ${host.hostId}`);
     if (existsSync(p.mainTf) && existsSync(p.tfvars)) {
       const bin = terraformBinary();
-      const token = await savedToken(p.tfvars);
-      const secrets = token ? [token] : [];
+      const material = await savedSecrets(p.tfvars);
+      const secrets = material ? secretStrings(material) : [];
       try {
         await tf(bin, p.dir, ["init", "-input=false", "-no-color"], t.initTimeoutMs, secrets);
         await tf(bin, p.dir, ["destroy", "-auto-approve", "-input=false", "-json", lock], t.destroyTimeoutMs, secrets);

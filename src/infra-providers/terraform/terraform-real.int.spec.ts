@@ -24,7 +24,20 @@ variable "node_id" { type = string }
 variable "region" { type = string }
 variable "instance_type" { type = string }
 variable "hub_leaf_url" { type = string }
+variable "agent_package_sha256" { type = string }
 variable "agent_bootstrap_token" {
+  type      = string
+  sensitive = true
+}
+variable "agent_bootstrap_creds" {
+  type      = string
+  sensitive = true
+}
+variable "leaf_agent_creds" {
+  type      = string
+  sensitive = true
+}
+variable "leaf_system_creds" {
   type      = string
   sensitive = true
 }
@@ -47,10 +60,11 @@ describe.skipIf(!installed)(`terraform provider against the real ${installed ?? 
   const revoked: string[] = [];
   const tokens: string[] = [];
   const issuer: AgentCredentialIssuer = {
-    async issueBootstrapToken(nodeId) {
+    async issueHostCredentials(nodeId) {
       const token = `npb_real_${nodeId}_${Date.now().toString(36)}`;
       tokens.push(token);
-      return { token, expiresAt: new Date(Date.now() + 60_000) };
+      const creds = (what: string) => `${what}-${nodeId}`;
+      return { token, bootstrapCreds: creds("bootstrap"), leafAgentCreds: creds("leaf"), leafSystemCreds: creds("leaf-sys"), expiresAt: new Date(Date.now() + 60_000) };
     },
     async revokeAgent(nodeId) { revoked.push(nodeId); return { revokedKeys: [] }; },
   };
@@ -60,6 +74,7 @@ describe.skipIf(!installed)(`terraform provider against the real ${installed ?? 
     moduleRegistry: { kind: "local", root: join(dir, "modules") },
     credentialIssuer: issuer,
     hubLeafUrl: "nats://127.0.0.1:7422",
+    agentPackage: { sha256: "c3".repeat(32) },
     env: { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" },
     logger: createLogger({ role: "test", level: "silent" }),
   });

@@ -19,6 +19,10 @@ export const patterns = {
   cloud: /^[a-z][a-z0-9]{1,31}$/,
   /** A module variable name of the extra variables. */
   variableName: /^[a-z][a-z0-9_]{0,63}$/,
+  /** The host package's sha256 (cloud-init checks the download against it). */
+  sha256: /^[0-9a-f]{64}$/,
+  /** The host package's URL, as the module's own validation accepts it (it is pasted into a shell line). */
+  agentPackageUrl: /^https:\/\/[A-Za-z0-9./_~%+-]+$/,
   /** A module version constraint (registry sources only). */
   moduleVersion: /^[~>=<!, ]*\d+(\.\d+){0,2}[A-Za-z0-9.+-]*$/,
 } as const;

@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import type { z } from "zod";
-import { generateKey, metadataOfPrivateKey, oneTimeKeyPair, openSealedBox, type KeyMetadata, type KeyType, type X25519KeyPair } from "../../crypto/index.js";
+import { generateKey, oneTimeKeyPair, openSealedBox, withServerKeyPair, type KeyType, type X25519KeyPair } from "../../crypto/index.js";
 import { CaptureKeyResultV2 } from "../../../schemas/agent/index.js";
 import { CommandFailedError } from "../../commands/index.js";
 import type { StepHeartbeat } from "../../saga/define.js";
@@ -77,7 +76,6 @@ async function captureSealed(deps: LifecycleDeps, agentId: string, k: PlannedKey
   }
 }
 
-const fingerprintOf = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** The vault's key types are generated here; other types (JSON key files, opaque secrets) come from users or chains. */
 const GENERATABLE = new Set<string>(["ed25519", "secp256k1", "bls12-381", "hex32"]);
@@ -85,6 +83,11 @@ const GENERATABLE = new Set<string>(["ed25519", "secp256k1", "bls12-381", "hex32
 /** Builds the provision activities over the lifecycle deps. */
 export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
   const l = lifecycleTimeouts(deps);
+  /** A stored key's event metadata: public key and its fingerprint, or a keyed HMAC; never a hash of the key (R-KEY-3). */
+  const describedKey = async (nodeId: string, k: PlannedKey, source: NodeKeyMetadata["source"]): Promise<NodeKeyMetadata> => {
+    const d = await deps.vault.describeNodeKey(nodeId, k.name, k.keyType);
+    return { name: k.name, type: k.keyType, source, fingerprint: d.fingerprint, ...(d.publicKey ? { publicKey: d.publicKey } : {}) };
+  };
 
   return {
     timeouts: { runTerraform: l.runTerraformTimeoutMs, agentReady: l.agentReadyTimeoutMs, commandAck: l.commandAckTimeoutMs, commandCompletion: l.commandCompletionTimeoutMs, inputs: l.inputsWaitTimeoutMs },
@@ -110,25 +113,17 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
       await deps.vault.createDek(nodeId);
       const out: NodeKeyMetadata[] = [];
       for (const k of plan.generated) {
-        const type = k.keyType as KeyType;
-        let meta: KeyMetadata;
-        if (await deps.vault.readEncryptedKey(nodeId, k.name)) {
-          // A retried step: the key was made and stored by the attempt that crashed; keep it.
-          const plain = await deps.vault.decryptNodeKey(nodeId, k.name);
-          try { meta = metadataOfPrivateKey(type, plain); } finally { plain.fill(0); }
-        } else {
-          const key = generateKey(type);
-          meta = key.metadata;
-          await deps.vault.encryptNodeKey(nodeId, k.name, key.privateKey); // zeroes the private key
+        // A retried step finds the key the crashed attempt made and stored, and keeps it.
+        if (!(await deps.vault.readEncryptedKey(nodeId, k.name))) {
+          await deps.vault.encryptNodeKey(nodeId, k.name, generateKey(k.keyType as KeyType).privateKey); // zeroes the private key
         }
-        out.push({ name: k.name, type: meta.type, source: "generated", fingerprint: meta.fingerprint, ...(meta.publicKey ? { publicKey: meta.publicKey } : {}) });
+        out.push(await describedKey(nodeId, k, "generated"));
       }
       await applyNodeCommand(deps, hb, nodeId, { type: "RecordNodeKeys", keys: out });
       return out;
     },
 
     async prepareUserProvidedKeys(input, plan, hb) {
-      const pair = await deps.serverKeyPair();
       const out: NodeKeyMetadata[] = [];
       for (const k of plan.userProvided) {
         const sealed = await deps.inputs.readSealedSecret(input.subscriptionId, k.name);
@@ -137,10 +132,10 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
           if (await deps.vault.readEncryptedKey(input.nodeId, k.name)) continue;
           throw new ProvisionInputsMissingError(`input ${k.name}: the sealed secret is gone`);
         }
-        const plain = openSealedBox(sealed, pair);
-        const fingerprint = fingerprintOf(plain);
+        // The server key pair is loaded for this one opening and its secret half zeroed right after.
+        const plain = await withServerKeyPair(deps.serverKeyPair, (pair) => openSealedBox(sealed, pair));
         await deps.vault.encryptNodeKey(input.nodeId, k.name, plain); // zeroes plain
-        out.push({ name: k.name, type: k.keyType, source: "user_provided", fingerprint });
+        out.push(await describedKey(input.nodeId, k, "user_provided"));
       }
       if (out.length > 0) await applyNodeCommand(deps, hb, input.nodeId, { type: "RecordNodeKeys", keys: out });
       return out;
@@ -185,10 +180,7 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
         } finally {
           sealed.pair.secretKey.fill(0);
         }
-        const plain = await deps.vault.decryptNodeKey(nodeId, k.name);
-        try {
-          out.push({ name: k.name, type: k.keyType, source: "chain_generated", fingerprint: fingerprintOf(plain) });
-        } finally { plain.fill(0); }
+        out.push(await describedKey(nodeId, k, "chain_generated"));
       }
       await applyNodeCommand(deps, hb, nodeId, { type: "RecordNodeKeys", keys: out });
       return out;

@@ -101,6 +101,9 @@ resource "aws_instance" "node" {
     node_id               = var.node_id
     hub_leaf_url          = var.hub_leaf_url
     agent_bootstrap_token = var.agent_bootstrap_token
+    agent_bootstrap_creds = var.agent_bootstrap_creds
+    leaf_agent_creds      = var.leaf_agent_creds
+    leaf_system_creds     = var.leaf_system_creds
     agent_package_url     = var.agent_package_url
     agent_package_sha256  = var.agent_package_sha256
     data_volume_serial    = replace(aws_ebs_volume.data.id, "-", "")

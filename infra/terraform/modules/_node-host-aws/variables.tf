@@ -68,6 +68,27 @@ variable "agent_bootstrap_token" {
   nullable    = false
 }
 
+variable "agent_bootstrap_creds" {
+  description = "This host's bootstrap user (.creds): may only ask agent.<node_id>.bootstrap; deleted once used."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
+variable "leaf_agent_creds" {
+  description = "The AGENT remote user of this host's leaf server (.creds), for this node only; the host rotates it at once."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
+variable "leaf_system_creds" {
+  description = "The SYS remote user of this host's leaf server (.creds): account lookups only; the host rotates it at once."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
 variable "hub_leaf_url" {
   description = "The control plane hub's leaf-node URL (tls://host:17422 in operator mode)."
   type        = string
@@ -109,13 +130,12 @@ variable "agent_package_url" {
 }
 
 variable "agent_package_sha256" {
-  description = "sha256 of agent_package_url; the first boot refuses a package that does not match. Empty (or null) checks nothing."
+  description = "sha256 of agent_package_url (64 lowercase hex digits); required: the first boot refuses a package that does not match, so a swapped download cannot run as the agent."
   type        = string
-  default     = ""
   nullable    = false
 
   validation {
-    condition     = can(regex("^([0-9a-f]{64})?$", var.agent_package_sha256))
-    error_message = "agent_package_sha256 must be 64 lowercase hex digits (or empty)."
+    condition     = can(regex("^[0-9a-f]{64}$", var.agent_package_sha256))
+    error_message = "agent_package_sha256 must be the 64 lowercase hex digits of the package's sha256."
   }
 }

@@ -23,6 +23,27 @@ variable "agent_bootstrap_token" {
   nullable    = false
 }
 
+variable "agent_bootstrap_creds" {
+  description = "This host's bootstrap user (.creds): may only ask agent.<node_id>.bootstrap; deleted once used."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
+variable "leaf_agent_creds" {
+  description = "The AGENT remote user of this host's leaf server (.creds), for this node only; the host rotates it at once."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
+variable "leaf_system_creds" {
+  description = "The SYS remote user of this host's leaf server (.creds): account lookups only; the host rotates it at once."
+  type        = string
+  sensitive   = true
+  nullable    = false
+}
+
 variable "hub_leaf_url" {
   description = "The control plane hub's leaf-node URL (tls://host:17422 in operator mode)."
   type        = string
@@ -71,7 +92,7 @@ variable "agent_package_url" {
 }
 
 variable "agent_package_sha256" {
-  description = "sha256 of agent_package_url (64 lowercase hex digits); the first boot refuses a package that does not match. Null checks nothing."
+  description = "sha256 of agent_package_url (64 lowercase hex digits); required (nodeplane passes INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256): the first boot refuses a package that does not match."
   type        = string
-  default     = null
+  nullable    = false
 }

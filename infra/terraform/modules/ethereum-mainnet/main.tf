@@ -20,6 +20,9 @@ module "host" {
   instance_type          = var.instance_type
   hub_leaf_url           = var.hub_leaf_url
   agent_bootstrap_token  = var.agent_bootstrap_token
+  agent_bootstrap_creds  = var.agent_bootstrap_creds
+  leaf_agent_creds       = var.leaf_agent_creds
+  leaf_system_creds      = var.leaf_system_creds
   ssh_key_name           = var.ssh_key_name
   subnet_id              = var.subnet_id
   ami_id                 = var.ami_id
