@@ -78,6 +78,9 @@ describe.skipIf(!installed)("terraform modules: the host package's sha256 is req
     const userData = JSON.parse(tf(work, "output", "-json").out) as { instance_id: { value: string } };
     expect(userData.instance_id.value).toContain(`echo \\"${SHA}  /tmp/nodeplane-host.tar.gz\\" | sha256sum -c -`);
     expect(userData.instance_id.value).not.toMatch(/if \[ -n/);
+    // The chain node gets a system user of its own, never the agent's (issue 9).
+    expect(userData.instance_id.value).toContain("NODEPLANE_CHAIN_USER=nodeplane-chain");
+    expect(userData.instance_id.value).toContain("useradd --system --no-create-home");
   }, 60_000);
 
   it("without agent_package_sha256 the profile module refuses to plan", async () => {
