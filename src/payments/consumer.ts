@@ -110,8 +110,11 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
   const messages = await consumer.consume({ max_messages: concurrency * 2 });
   const inflight = new Set<Promise<void>>();
   let running = true;
+  let stopping = false;
   const loop = (async () => {
     for await (const m of messages) {
+      // Buffered before stop() (close() lets the iterator yield them): handed back at once for another consumer or the next start.
+      if (stopping) { m.nak(); continue; }
       const p: Promise<void> = handle(m).catch((err: unknown) => log.error({ err, seq: m.seq }, "payment message handling crashed")).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= concurrency) await Promise.race(inflight);
@@ -120,7 +123,9 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
 
   return {
     isRunning: () => running,
+    /** Stops taking messages, hands back the buffered ones and lets those being handled finish (the drain). */
     async stop() {
+      stopping = true;
       await messages.close();
       await loop;
       await Promise.allSettled([...inflight]);

@@ -45,6 +45,8 @@ export function createSagaStarter(opts: { nc: NatsConnection; names: Names; trig
         messages = await consumer.consume({ max_messages: 64 });
         ready = true;
         for await (const m of messages) {
+          // Buffered before stop() (close() lets the iterator yield them): handed back at once.
+          if (closed) { m.nak(); continue; }
           let event: StoredEvent | undefined;
           try {
             const parsed = opts.names.parseEventSubject(m.subject);

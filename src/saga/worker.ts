@@ -190,8 +190,9 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
         work = await consumer.consume({ max_messages: concurrency });
         ready = true;
         for await (const m of work) {
-          if (free === 0) await new Promise<void>((r) => slotWaiters.push(r));
-          if (draining) { m.nak(); continue; } // taken while the drain began: the next worker gets it at once
+          if (free === 0 && !draining) await new Promise<void>((r) => slotWaiters.push(r));
+          // Buffered before the drain began (close() lets the iterator yield them): the next worker gets them at once.
+          if (draining) { m.nak(); continue; }
           free--;
           const p = handle(m).finally(() => { free++; inflight.delete(p); slotWaiters.shift()?.(); });
           inflight.add(p);
@@ -237,9 +238,9 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     draining = true;
     ready = false;
     log.info({ running: [...running.keys()], drainMs: o.drainMs ?? drainMs }, "saga worker draining");
-    await work?.close().catch(() => undefined);
-    await waker?.close().catch(() => undefined);
-    // Wake loops parked on a slot so they see the drain and hand their message back.
+    // close() resolves once the consumers' iterators have yielded what they had buffered, which the loops
+    // hand back; a loop parked on a full slot is woken to do so, so the close never waits for a step.
+    const closing = Promise.all([work?.close(), waker?.close()]).catch(() => undefined);
     slotWaiters.splice(0).forEach((r) => r());
     const limit = o.drainMs ?? drainMs;
     if (!(await settledWithin(limit))) {
@@ -249,7 +250,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     }
     closed = true;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([loops, new Promise((r) => { timer = setTimeout(r, 1_000); })]);
+    await Promise.race([Promise.all([closing, loops]), new Promise((r) => { timer = setTimeout(r, 1_000); })]);
     clearTimeout(timer);
     sticky.clear();
     log.info({ workerId }, "saga worker drained");
