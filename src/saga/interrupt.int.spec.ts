@@ -44,7 +44,7 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
   let nc: NatsConnection;
   let client: SagaClient;
   const workers: SagaWorker[] = [];
-  const worker = async (id: string, o: { maxInterruptions?: number; sagas?: Parameters<typeof createSagaWorker>[0]["sagas"] } = {}) => {
+  const worker = async (id: string, o: { maxInterruptions?: number; concurrency?: number; sagas?: Parameters<typeof createSagaWorker>[0]["sagas"] } = {}) => {
     const w = createSagaWorker({ nc, names: s.names, sagas: [restartable], logger: logs.logger, workerId: id, ackWaitMs: ACK_WAIT_MS, ...o });
     await w.start();
     workers.push(w);
@@ -184,5 +184,18 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
     const h = await history(id);
     expect(h.map((e) => e.k)).toEqual(["SagaStarted", "StepStarted", "StepInterrupted"]); // nothing compensated, nothing ended
     expect((await client.describe(id)).status).toBe("running");
+  });
+
+  it("a task the draining worker held without a free slot goes back at once too, and the drain does not wait for the running step", async () => {
+    behaviour.set("slot-busy", { step: (attempt, signal) => (attempt === 1 ? untilAborted(signal) : Promise.resolve("resumed")) });
+    behaviour.set("slot-queued", { step: () => Promise.resolve("queued") });
+    const a = await worker("e1", { concurrency: 1 });
+    await client.start(restartable, "slot-busy", { timeout: "1m" });
+    await started("slot-busy");
+    await client.start(restartable, "slot-queued", { timeout: "1m" }); // its task waits at e1 for the one slot
+    await worker("e2");
+    await a.stop({ drainMs: 300 });
+    for (const id of ["slot-busy", "slot-queued"]) expect((await client.waitForEnd(id, { timeoutMs: 60_000 })).status).toBe("completed");
+    expect((await history("slot-queued")).filter((e) => e.k === "StepCompleted").map((e) => e.worker)).toEqual(["e2", "e2"]);
   });
 });
