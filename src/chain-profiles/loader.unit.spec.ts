@@ -169,12 +169,38 @@ describe("loadChainProfiles on bad files", () => {
     expect((err as Error).message).toMatch(/missing: cannot read the chain profile folder/);
   });
 
+  const recipeProfile = (recipes: string, extra = "") => [
+    "node_types: { full: {} }",
+    "durations: { 7: { provider: local, region: local, instance_type: process } }",
+    `recipes:\n${recipes}`,
+    extra,
+  ].join("\n");
+
+  it("checks recipes at load, naming the field: a broken recipe stops the load, not a provisioning after its host exists", async () => {
+    write("r.yaml", recipeProfile("  full:\n    steps: [{ action: mkdir, path: ../outside }]\n    service: { runtime: process, command: [x] }"));
+    const err = await fails(/r\.yaml: recipes\.full\.steps\.0/);
+    expect(err.field).toMatch(/^recipes\.full\.steps\.0/);
+    write("r.yaml", recipeProfile("  full:\n    steps: []"));
+    await fails(/r\.yaml: recipes\.full: exactly one of service and components/);
+    write("r.yaml", recipeProfile("  full:\n    steps: []\n    service: { runtime: process, command: [x] }\n  fulll:\n    steps: []\n    service: { runtime: process, command: [x] }"));
+    await fails(/r\.yaml: recipes\.fulll: no node type "fulll" in node_types/);
+  });
+
+  it("checks the local provider's section: agent_args is a list of flags", async () => {
+    const ok = "  full:\n    steps: []\n    service: { runtime: process, command: [x] }";
+    write("l.yaml", recipeProfile(ok, "local: { agent_args: --fault-never-register }"));
+    await fails(/l\.yaml: local\.agent_args: expected array/);
+    write("l.yaml", recipeProfile(ok, "local: { agent_arg: [x] }"));
+    await fails(/l\.yaml: local/);
+    write("l.yaml", recipeProfile(ok, "local: { agent_args: [--fault-never-register] }"));
+    expect((await loadChainProfiles(dir)).get("l")?.spec.local?.agent_args).toEqual(["--fault-never-register"]);
+  });
+
   it("accepts sections later capabilities add (open schema) and node-type overrides", async () => {
     write("c.yaml", [
       "name: C",
       "provisioning_inputs: [{ name: validator_key, type: secret, source: user_provided, key_type: raw, path: k.json }]",
       "observation: { collectors: [] }",
-      "recipes: { configure: x }",
       "durations: { 30: { provider: aws, region: r, instance_type: m5, module: eth } }",
       "node_types:",
       "  full: { description: F }",

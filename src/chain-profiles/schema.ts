@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { RelativePath } from "../../schemas/agent/command.js";
+import { ProfileRecipeV1 } from "../../schemas/agent/profile-recipe.js";
 
 /**
  * The YAML shape of a chain profile (`chain-profiles/<id>.yaml`). Objects are loose on purpose:
- * later capabilities add their own sections (`provisioning_inputs`, `keys`, `recipes`,
- * `observation`, …) without this schema refusing them today; what is declared here is checked.
+ * later capabilities add their own sections (`observation`, …) without this schema refusing them
+ * today; what is declared here (node types, durations, inputs, keys, recipes, local) is checked at load.
  */
 const Name = z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only");
 const DurationKey = z.string().regex(/^[1-9][0-9]{0,4}$/, "a duration must be a whole number of days");
@@ -98,8 +99,16 @@ export const ChainProfileSpec = z.looseObject({
   node_types: z.record(Name, z.preprocess((v) => v ?? {}, NodeTypeSpec)).refine((t) => Object.keys(t).length > 0, "at least one node type is required"),
   provisioning_inputs: z.array(ProvisioningInputYaml).optional(),
   keys: z.array(LegacyKeyYaml).optional(),
-  recipes: z.unknown().optional(),
+  /** Per node type, what CONFIGURE runs on the host: checked here, so a broken recipe stops the load, not a provisioning. */
+  recipes: z.record(Name, ProfileRecipeV1).optional(),
+  /** Settings of the local infrastructure provider (dev and test profiles): extra flags for the host's agent. */
+  local: z.strictObject({ agent_args: z.array(z.string().min(1).max(256)).max(64).default([]) }).optional(),
   observation: z.unknown().optional(),
+}).superRefine((p, ctx) => {
+  // A recipe for a node type the profile does not offer is a typo that would otherwise pass silently.
+  for (const type of Object.keys(p.recipes ?? {})) {
+    if (!(type in p.node_types)) ctx.addIssue({ code: "custom", path: ["recipes", type], message: `no node type ${JSON.stringify(type)} in node_types` });
+  }
 });
 export type ChainProfileSpec = z.infer<typeof ChainProfileSpec>;
 

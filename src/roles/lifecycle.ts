@@ -49,10 +49,7 @@ export async function openLifecycleDeps(env: Env, conn: Connections, logger: Log
       }),
     } : {}),
   });
-  const agentArgs = (chainProfileId: string): readonly string[] => {
-    const local = (profiles.get(chainProfileId)?.spec as { local?: { agent_args?: unknown } } | undefined)?.local;
-    return Array.isArray(local?.agent_args) ? local.agent_args.map(String) : [];
-  };
+  const agentArgs = (chainProfileId: string): readonly string[] => profiles.get(chainProfileId)?.spec.local?.agent_args ?? [];
   return {
     store: conn.store,
     nodes: createNodeService({ store: conn.store }),
