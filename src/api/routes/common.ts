@@ -1,5 +1,6 @@
 import type { ZodType } from "zod";
-import type { Scope } from "../../auth/principal.js";
+import { hasScope, type Principal, type Scope } from "../../auth/principal.js";
+import { NotFoundError } from "../../domain/errors.js";
 import { ErrorBody } from "../middleware/errors.js";
 
 /** Names of the security schemes registered in the OpenAPI document (see app.ts). */
@@ -43,4 +44,13 @@ export function commandResult<S extends ZodType>(schema: S, description: string)
 /** The OpenAPI `security` of a route needing `scope`: a JWT bearer or an API key, either way with that scope. */
 export function secured(scope: Scope): Record<string, string[]>[] {
   return [{ [SECURITY.bearer]: [scope] }, { [SECURITY.apiKey]: [scope] }, { [SECURITY.apiKeyAuthorization]: [scope] }];
+}
+
+/**
+ * The resource when the caller may see it (its owner, or an admin); otherwise 404, the same as a
+ * missing one: another user's resource, even its existence, is not the caller's business.
+ */
+export function visibleTo<T extends { userId: string }>(principal: Principal, kind: string, id: string, resource: T | null | undefined): T {
+  if (!resource || (resource.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError(kind, id);
+  return resource;
 }

@@ -5,12 +5,11 @@ import { subscriptionInputs } from "../../../projections/subscription-inputs/tab
 import { actorOf, hasScope } from "../../auth/principal.js";
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import { defaults } from "../../config/defaults.js";
-import { NotFoundError } from "../../domain/errors.js";
 import type { InputStatusItem, Inputs } from "../../inputs/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
-import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
 
 const InputName = z.string().min(1).max(64);
@@ -76,9 +75,8 @@ export function inputRoutes(opts: {
     app.openapi(list, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const [sub] = await deps.db.select({ userId: subscriptions.userId, chainProfileId: subscriptions.chainProfileId }).from(subscriptions).where(eq(subscriptions.id, id)).limit(1);
-      // Another user's subscription answers 404, not 403: its existence is not the caller's business.
-      if (!sub || (sub.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("subscription", id);
+      const [found] = await deps.db.select({ userId: subscriptions.userId, chainProfileId: subscriptions.chainProfileId }).from(subscriptions).where(eq(subscriptions.id, id)).limit(1);
+      const sub = visibleTo(principal, "subscription", id, found);
       const rows = await deps.db.select().from(subscriptionInputs).where(and(eq(subscriptionInputs.subscriptionId, id)));
       const byName = new Map(rows.map((r) => [r.name, r]));
       const specs = opts.profiles.get(sub.chainProfileId)?.inputs ?? [];

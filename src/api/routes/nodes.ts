@@ -1,14 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { nodes } from "../../../projections/nodes/table.js";
-import { actorOf, hasScope, type Principal } from "../../auth/principal.js";
-import { NotFoundError } from "../../domain/errors.js";
+import { actorOf, hasScope } from "../../auth/principal.js";
 import { NodeState } from "../../../schemas/events/node.js";
-import { createNodeService, NodeView, nodeView, type Node } from "../../nodes/index.js";
+import { createNodeService, NodeView, nodeView } from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
-import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
 import { terminateSagaId } from "../../sagas/terminate/terminate.saga.js";
 import { migrateSagaId } from "../../sagas/migrate/migrate.saga.js";
@@ -66,12 +65,6 @@ const migrate = createRoute({
   responses: { 202: commandResult(NodeRequestAccepted, "Migration requested"), ...errors(400, 401, 403, 404, 409) },
 });
 
-/** The node as the command side knows it, or 404 when it does not exist or is another user's (its existence is not the caller's business). */
-function visible(node: Node | null, principal: Principal, id: string): Node {
-  if (!node || (node.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("node", id);
-  return node;
-}
-
 /** Nodes (R-PROV-3, R-TERM/R-MIG entry points): queries from the `nodes` read model, commands through the node service. */
 export function nodeRoutes(): RouteModule {
   return (app, deps) => {
@@ -92,15 +85,14 @@ export function nodeRoutes(): RouteModule {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const [row] = await deps.db.select().from(nodes).where(eq(nodes.id, id)).limit(1);
-      if (!row || (row.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("node", id);
-      return c.json(nodeView(row), 200);
+      return c.json(nodeView(visibleTo(principal, "node", id, row)), 200);
     });
 
     // Commands check ownership on the aggregate itself, so a node the read model has not caught up with yet can be acted on.
     app.openapi(terminate, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const node = visible((await service.load(id)).state, principal, id);
+      const node = visibleTo(principal, "node", id, (await service.load(id)).state);
       const now = deps.now();
       const reason = node.userId === principal.id ? "user" : "admin";
       const r = await service.handle(id, { type: "RequestTermination", reason, requestedBy: actorOf(principal), at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
@@ -113,7 +105,7 @@ export function nodeRoutes(): RouteModule {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
-      visible((await service.load(id)).state, principal, id);
+      visibleTo(principal, "node", id, (await service.load(id)).state);
       const now = deps.now();
       const r = await service.handle(id, { type: "RequestMigration", requestedBy: actorOf(principal), ...body, at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
       withPosition(c, r.position);

@@ -1,15 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { payments } from "../../../projections/payments/table.js";
-import { actorOf, hasScope } from "../../auth/principal.js";
-import { NotFoundError } from "../../domain/errors.js";
+import { actorOf } from "../../auth/principal.js";
 import { CreatePaymentBody, createPaymentService } from "../../payments/service.js";
 import type { Payment } from "../../domain/payment/payment.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
-import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam, PaymentView, iso } from "./views.js";
 
 const create = createRoute({
@@ -49,8 +48,7 @@ export function paymentRoutes(opts: { providerName: string }): RouteModule {
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const [row] = await deps.db.select().from(payments).where(eq(payments.id, id)).limit(1);
-      if (!row || (row.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("payment", id);
+      const row = visibleTo(principal, "payment", id, (await deps.db.select().from(payments).where(eq(payments.id, id)).limit(1))[0]);
       return c.json({
         id: row.id, status: PaymentView.shape.status.parse(row.status), subscriptionIds: row.subscriptionIds, provider: row.provider,
         createdAt: iso(row.createdAt), completedAt: row.completedAt ? iso(row.completedAt) : null, failureReason: row.failureReason,

@@ -2,14 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { subscriptions } from "../../../projections/subscriptions/table.js";
 import { actorOf, hasScope } from "../../auth/principal.js";
-import { NotFoundError } from "../../domain/errors.js";
 import { CreateSubscriptionBody } from "../../subscriptions/schemas.js";
 import { createSubscriptionService } from "../../subscriptions/service.js";
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
-import { commandResult, errors, json, jsonBody, secured } from "./common.js";
+import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam, SubscriptionView, subscriptionView } from "./views.js";
 
 const create = createRoute({
@@ -70,9 +69,7 @@ export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): Ro
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const [row] = await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1);
-      // Another user's subscription answers 404, not 403: its existence is not the caller's business.
-      if (!row || (row.userId !== principal.id && !hasScope(principal, "admin"))) throw new NotFoundError("subscription", id);
+      const row = visibleTo(principal, "subscription", id, (await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1))[0]);
       return c.json(subscriptionView(row), 200);
     });
   };
