@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { createEventStore, type EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
 import { createLogger } from "../observability/logger.js";
-import { createDb, type Db as ProjectionDb } from "../projection/db.js";
+import { createDb, type SchemaDatabase } from "../projection/db.js";
 import { migrate } from "../projection/migrate.js";
 import { startProjector, type Projector } from "../projection/projector.js";
 import { readsEvents, type Projection } from "../projection/define.js";
@@ -26,7 +26,7 @@ export interface ApiHarness {
   store: EventStore;
   nc: NatsConnection;
   redis: Redis;
-  db: ProjectionDb;
+  db: SchemaDatabase;
   auth: LocalAuth;
   /** The API's data directory (its signing key under `auth/`). */
   dataDir: string;
