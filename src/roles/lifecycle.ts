@@ -8,7 +8,7 @@ import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault } from "../cr
 import { createAgentGateway } from "../gateway/gateway.js";
 import { createLocalProvider, createProviderSelector, createTerraformProvider, terraformSettingsFromEnv } from "../infra-providers/index.js";
 import { createInputs } from "../inputs/index.js";
-import { freePort } from "../nats-auth/cluster.js";
+import { freePort } from "../localstack/process.js";
 import { createNodeService, createNodeSyncWatcher } from "../nodes/index.js";
 import { createSagaClient } from "../saga/client.js";
 import type { LifecycleDeps } from "../sagas/index.js";

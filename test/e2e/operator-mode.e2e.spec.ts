@@ -6,7 +6,7 @@ import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { servicesAvailable } from "../support/services.js";
 import { spawnTs, runCli, type TsProcess } from "../support/processes.js";
-import { freePort } from "../../src/nats-auth/cluster.js";
+import { freePort } from "../../src/localstack/process.js";
 import { authenticatorFor, loadNatsAuth } from "../../src/nats-auth/nats-auth.js";
 import { isPortOpen } from "../../src/localstack/process.js";
 import { namesFor } from "../../src/eventstore/subjects.js";
