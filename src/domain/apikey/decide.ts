@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import type { Decider } from "../decider.js";
 import type { Scope } from "../../../schemas/events/apikey.js";
 import { DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { evolveApiKey, initialApiKeyState, type ApiKeyEvent, type ApiKeyState } from "./apikey.js";

@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import type { Decider } from "../decider.js";
 import { InvalidTransitionError, ValidationError } from "../errors.js";
 import { evolveInputs, initialInputsState, inputsCategory, type InputsEvent, type InputsState } from "./inputs.js";
 

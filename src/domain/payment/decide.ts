@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import type { Decider } from "../decider.js";
 import type { LineItem } from "../../../schemas/events/index.js";
 import { InvalidTransitionError, ValidationError } from "../errors.js";
 import { evolvePayment, initialPaymentState, paymentCategory, type PaymentEvent, type PaymentState } from "./payment.js";

@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import type { Decider } from "../decider.js";
 import { InvalidTransitionError } from "../errors.js";
 import { defaults } from "../../config/defaults.js";
 import { evolveSubscription, initialSubscriptionState, subscriptionCategory, type SubscriptionEvent, type SubscriptionState } from "./subscription.js";
