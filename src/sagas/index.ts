@@ -1,5 +1,5 @@
 import type { AnySaga } from "../saga/define.js";
-import type { SagaTrigger } from "../saga/starter.js";
+import type { SagaTrigger } from "../saga/trigger.js";
 import type { LifecycleDeps } from "./deps.js";
 import { provisionActivities, type ProvisionActivities } from "./provision/activities.js";
 import { provisionSaga, provisionTrigger } from "./provision/provision.saga.js";
