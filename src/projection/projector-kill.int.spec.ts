@@ -8,7 +8,7 @@ import { createDb, type SchemaDatabase } from "./db.js";
 import { readCheckpoints } from "./checkpoint.js";
 import { waitForPosition } from "./wait.js";
 import { rebuildProjection } from "./rebuild.js";
-import { seedSubscriptionEvents, appendSubscription } from "./fixtures.js";
+import { seedSubscriptionEvents, appendSubscription } from "./testing/fixtures.js";
 import { subscriptionsProjection } from "../../projections/subscriptions/projection.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

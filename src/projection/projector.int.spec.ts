@@ -9,7 +9,7 @@ import { defineProjection } from "./define.js";
 import { applyBatch, readCheckpoints } from "./checkpoint.js";
 import { startProjector, type Projector } from "./projector.js";
 import { waitForPosition } from "./wait.js";
-import { appendSubscription, appliedLog, APPLIED_LOG_DDL, fixtureCtx } from "./fixtures.js";
+import { appendSubscription, appliedLog, APPLIED_LOG_DDL, fixtureCtx } from "./testing/fixtures.js";
 import { subscriptionsProjection } from "../../projections/subscriptions/projection.js";
 import { subscriptions } from "../../projections/subscriptions/table.js";
 import { asc } from "drizzle-orm";

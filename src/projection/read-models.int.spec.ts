@@ -9,7 +9,7 @@ import { createLogger } from "../observability/logger.js";
 import { createDb, type SchemaDatabase } from "./db.js";
 import { migrate, loadMigrations } from "./migrate.js";
 import { waitForPosition } from "./wait.js";
-import { appendSubscription, fixtureCtx } from "./fixtures.js";
+import { appendSubscription, fixtureCtx } from "./testing/fixtures.js";
 import { startProjectorRole, type ProjectorRole } from "../roles/projector.js";
 import { payments, rejectedPaymentMessages } from "../../projections/payments/table.js";
 import { apiKeys } from "../../projections/api-keys/table.js";

@@ -10,7 +10,7 @@ import { startProjector, type Projector } from "./projector.js";
 import { waitForPosition } from "./wait.js";
 import { readCheckpoints } from "./checkpoint.js";
 import { rebuildProjection, shadowSchemaFor, type RebuildProgress } from "./rebuild.js";
-import { appendSubscription } from "./fixtures.js";
+import { appendSubscription } from "./testing/fixtures.js";
 import { subscriptionsProjection } from "../../projections/subscriptions/projection.js";
 import { subscriptions } from "../../projections/subscriptions/table.js";
 
