@@ -9,7 +9,7 @@ import { createCommands, type Commands } from "../src/commands/index.js";
 import { createEventStore } from "../src/eventstore/event-store.js";
 import type { Names } from "../src/eventstore/subjects.js";
 import { requestAgentCredentials } from "../src/gateway/client.js";
-import { createAgentGateway } from "../src/gateway/gateway.js";
+import { createCredentialIssuer } from "../src/gateway/credential-issuer.js";
 import { findNatsServer } from "../src/localstack/nats.js";
 import { spawnService, waitForPort, type ManagedProcess } from "../src/localstack/process.js";
 import { authenticatorFor, writeLeafConfig } from "../src/nats-auth/index.js";
@@ -57,7 +57,7 @@ describe("agent through a leaf node with its own credentials", () => {
     cluster = await startOperatorCluster(names);
     const logger = createLogger({ role: "test", level: "silent" });
     cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
-    const gateway = createAgentGateway({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
+    const gateway = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
     gateway.serve(cp, logger);
     const store = await createEventStore(cp, { names });
     await store.ensureStream();

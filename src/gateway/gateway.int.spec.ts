@@ -13,7 +13,7 @@ import { createLogger } from "../observability/logger.js";
 import { authenticatorFor, lookupAccountJwt, parseCreds, signUserCreds } from "../nats-auth/index.js";
 import { startOperatorCluster, type OperatorCluster } from "../nats-auth/testing/cluster.js";
 import { REVOKED_FOREVER } from "./revocation.js";
-import { createAgentGateway, type AgentGateway } from "./gateway.js";
+import { createCredentialIssuer, type CredentialIssuer } from "./credential-issuer.js";
 import { renewCredentialsOver, requestAgentCredentials } from "./client.js";
 import { BootstrapRefusedError } from "./errors.js";
 import { bootstrapTokenKey } from "./bootstrap-tokens.js";
@@ -61,7 +61,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
   let cluster: OperatorCluster;
   let names: Names;
   let redis: Redis;
-  let gateway: AgentGateway;
+  let gateway: CredentialIssuer;
   let cp: NatsConnection;
   const conns: NatsConnection[] = [];
   const seen: string[] = [];
@@ -90,7 +90,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     names = s.names;
     redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
     cluster = await startOperatorCluster(names);
-    gateway = createAgentGateway({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
+    gateway = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
     cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
     gateway.serve(cp, logger);
     // The control plane's side of the agent protocol, reduced to what the permission checks need.

@@ -12,7 +12,7 @@ import { recipeForNodeType } from "../../schemas/agent/profile-recipe.js";
 import { createCommands, type CommandProgress, type Commands } from "../../src/commands/index.js";
 import { createEventStore } from "../../src/eventstore/event-store.js";
 import type { Names } from "../../src/eventstore/subjects.js";
-import { createAgentGateway } from "../../src/gateway/gateway.js";
+import { createCredentialIssuer } from "../../src/gateway/credential-issuer.js";
 import { createLocalProvider, isRunning, readPidFile, type LocalProvider, type PidRecord } from "../../src/infra-providers/index.js";
 import { startNats } from "../../src/localstack/nats.js";
 import type { ManagedProcess } from "../../src/localstack/process.js";
@@ -111,10 +111,10 @@ async function operatorRig(): Promise<Rig> {
   const cluster: OperatorCluster = await startOperatorCluster(s.names);
   const cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "control-plane" })), name: "control-plane" });
   const c = await controlPlane(s.names, s.redisUrl, cp);
-  const gateway = createAgentGateway({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
+  const gateway = createCredentialIssuer({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
   const creds = gateway.serve(cp, c.logger);
   const dataDir = join(cluster.dir, "data");
-  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, gateway } });
+  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, credentialIssuer: gateway } });
   return {
     names: s.names, hubUrl: cluster.hubUrl, dataDir, provider, commands: c.commands,
     async close() {
