@@ -105,16 +105,16 @@ async function plainRig(): Promise<Rig> {
   };
 }
 
-/** Operator mode: an operator hub + TLS leaf servers, the gateway's bootstrap service, agents with their own creds. */
+/** Operator mode: an operator hub + TLS leaf servers, the credential issuer's bootstrap service, agents with their own creds. */
 async function operatorRig(): Promise<Rig> {
   const s = testServices("agenthostop");
   const cluster: OperatorCluster = await startOperatorCluster(s.names);
   const cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "control-plane" })), name: "control-plane" });
   const c = await controlPlane(s.names, s.redisUrl, cp);
-  const gateway = createCredentialIssuer({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
-  const creds = gateway.serve(cp, c.logger);
+  const credentialIssuer = createCredentialIssuer({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
+  const creds = credentialIssuer.serve(cp, c.logger);
   const dataDir = join(cluster.dir, "data");
-  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, credentialIssuer: gateway } });
+  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, credentialIssuer } });
   return {
     names: s.names, hubUrl: cluster.hubUrl, dataDir, provider, commands: c.commands,
     async close() {
