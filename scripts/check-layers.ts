@@ -65,6 +65,8 @@ export const RULES: Rule[] = [
   { name: "agent/ imports schemas only", from: prod((f) => under(f, "agent")), forbids: (t) => !under(t, "agent", "schemas") },
   { name: "src/auth never imports src/api", from: prod((f) => under(f, "src/auth")), forbids: (t) => under(t, "src/api") },
   { name: "capabilities never import src/api or src/roles", from: prod(isCapability), forbids: (t) => under(t, "src/api", "src/roles") },
+  { name: "src/sagas never imports src/api or src/roles", from: prod((f) => under(f, "src/sagas")), forbids: (t) => under(t, "src/api", "src/roles") },
+  { name: "roles and cli sit on top (only they import src/roles and src/cli)", from: prod((f) => !under(f, "src/roles", "src/cli", "bench", "scripts")), forbids: (t) => under(t, "src/roles", "src/cli") },
   { name: "test support is never imported by production code", from: (f) => !isTestSupport(f) && !under(f, "bench", "scripts"), forbids: isTestSupport },
 ];
 
