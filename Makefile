@@ -1,9 +1,9 @@
-.PHONY: setup test run bench schemas typecheck unit int e2e clean
+.PHONY: setup test run bench schemas typecheck layers unit int e2e clean
 
 setup:      ## install everything on a fresh Debian/Ubuntu machine
 	bash scripts/setup.sh
 
-test:       ## typecheck + unit + integration + e2e (starts the services it needs)
+test:       ## typecheck + layers + unit + integration + e2e (starts the services it needs)
 	bash scripts/test.sh
 
 run:        ## the whole system on its embedded default (Ctrl-C stops it)
@@ -17,6 +17,8 @@ schemas:    ## export every event/command schema as JSON Schema under schemas/js
 
 typecheck:
 	npx tsc --noEmit -p tsconfig.json
+layers:     ## the dependency rules of src/README.md (each violation: file and import)
+	npx tsx scripts/check-layers.ts
 unit:
 	npx vitest run --project unit
 int:

@@ -18,7 +18,7 @@ import { createDb } from "../src/projection/db.js";
 import { migrate } from "../src/projection/migrate.js";
 import { PROJECTION_CHANNEL, type CheckpointNotice } from "../src/projection/checkpoint.js";
 import { waitForPosition } from "../src/projection/wait.js";
-import { seedSubscriptionEvents } from "../src/projection/fixtures.js";
+import { seedSubscriptionEvents } from "../src/projection/testing/fixtures.js";
 import { subscriptionsProjection } from "../projections/subscriptions/projection.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));

@@ -16,7 +16,7 @@ import type { Names } from "../src/eventstore/subjects.js";
 import { loadChainProfiles } from "../src/chain-profiles/index.js";
 import { createCommands, type Commands } from "../src/commands/index.js";
 import { createLocalProvider, HostCreateError, type LocalProvider } from "../src/infra-providers/index.js";
-import { freePort } from "../src/nats-auth/cluster.js";
+import { freePort } from "../src/localstack/process.js";
 import { configureCommand } from "../src/sagas/recipes.js";
 import type { LifecycleDeps } from "../src/sagas/index.js";
 import { projectRoot } from "../src/roles/lifecycle.js";

@@ -12,7 +12,10 @@ import { pathToFileURL } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import postgres from "postgres";
 import { defaults } from "../src/config/defaults.js";
-import { createEventStore, NO_STREAM } from "../src/eventstore/event-store.js";
+import { createEventStore } from "../src/eventstore/event-store.js";
+import { commandHandler } from "../src/eventstore/command-handler.js";
+import { nodeDecider } from "../src/domain/node/decide.js";
+import { nodeIdForSubscription } from "../src/domain/subscription/subscription.js";
 import { namesFor } from "../src/eventstore/subjects.js";
 import { createLocalProvider } from "../src/infra-providers/index.js";
 import { createNodeService } from "../src/nodes/index.js";
@@ -81,16 +84,14 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const window = startProcWindow({ controlPlane: cp.child.pid! }, 500);
     const sagaLoad = machineLoad();
     const t0 = performance.now();
-    const ids = Array.from({ length: n }, (_, i) => `n${i}${Date.now().toString(36)}`);
+    const ids = Array.from({ length: n }, (_, i) => nodeIdForSubscription(`sub_bench${i}${Date.now().toString(36)}`));
+    const nodeCommands = commandHandler(store, nodeDecider);
     await pool(ids, n, async (nodeId) => {
       requested.set(nodeId, performance.now());
-      await store.append("node", nodeId, [{
-        type: "NodeProvisionRequested", id: `node:${nodeId}:requested`,
-        data: {
-          nodeId, subscriptionId: `sub_${nodeId}`, userId: "bench", paymentId: `pay_${nodeId}`, chainProfileId: "demo", nodeType: "full",
-          provider: "local", region: "local", instanceType: "process", requestedAt: new Date().toISOString(),
-        },
-      }], { expected: NO_STREAM, ctx: { actor: "system:bench", correlationId: provisionSagaId(nodeId) }, now: new Date() });
+      await nodeCommands.handle(nodeId, {
+        type: "RequestProvision", nodeId, subscriptionId: `sub_${nodeId}`, userId: "bench", paymentId: `pay_${nodeId}`, chainProfileId: "demo", nodeType: "full",
+        provider: "local", region: "local", instanceType: "process", at: new Date().toISOString(),
+      }, { actor: "system:bench", correlationId: provisionSagaId(nodeId) }, new Date());
     });
     const cut = new AbortController();
     await Promise.race([allEnded, delay(giveUpAfterMs, undefined, { signal: cut.signal }).catch(() => undefined)]);

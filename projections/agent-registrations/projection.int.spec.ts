@@ -2,14 +2,14 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { servicesAvailable } from "../../test/support/services.js";
 import { startGatewayHarness } from "../../test/support/protocol-agent.js";
 import { createLogger } from "../../src/observability/logger.js";
-import { createDb, type Db } from "../../src/projection/db.js";
+import { createDb, type SchemaDatabase } from "../../src/projection/db.js";
 import { waitForPosition } from "../../src/projection/wait.js";
 import { startProjectorRole, type ProjectorRole } from "../../src/roles/projector.js";
 import { agentRegistrations } from "./table.js";
 
 describe.skipIf(!servicesAvailable())("agent_registrations read model", () => {
   let h: Awaited<ReturnType<typeof startGatewayHarness>>;
-  let db: Db;
+  let db: SchemaDatabase;
   let role: ProjectorRole;
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { evolveSubscription, subscriptionRows } from "./projection.js";
 import { foldRows } from "../../src/projection/rows.js";
 import type { StoredEvent } from "../../src/eventstore/envelope.js";
-import { subscriptionEvents } from "../../src/projection/fixtures.js";
+import { subscriptionEvents } from "../../src/projection/testing/fixtures.js";
 
 const stored = (id: string, steps: number, from = 1): StoredEvent[] =>
   subscriptionEvents(id, steps).map((e, i) => ({ id: `${id}-${i}`, type: e.type, data: e.data, schemaVersion: 1, category: "subscription", aggregateId: id, aggregateVersion: i + 1, position: from + i, occurredAt: "", correlationId: "c", causationId: "c", actor: "a" }));

@@ -25,6 +25,7 @@ export const NodeHost = z.object({
   provider: z.string().min(1).max(64),
   hostId: z.string().min(1).max(256),
   address: z.string().min(1).max(256),
+  /** The id the host's agent serves under (`agent.<agentId>.>`): the node id, or `<nodeId>-m<n>` after a migration. */
   agentId: z.string().min(1).max(128),
 });
 export type NodeHost = z.infer<typeof NodeHost>;

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { testServices, servicesAvailable } from "../../test/support/services.js";
 import { until } from "../../test/support/until.js";
-import { startApiHarness, type ApiHarness } from "./test-harness.js";
+import { startApiHarness, type ApiHarness } from "./testing/harness.js";
 
 type Created = { id: string; key?: string; expiresAt?: string | null };
 type ErrorJson = { error: { code: string; message: string; details?: unknown } };

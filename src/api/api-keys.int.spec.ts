@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { SignJWT, base64url, exportJWK } from "jose";
 import { testServices, servicesAvailable } from "../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "./test-harness.js";
+import { startApiHarness, type ApiHarness } from "./testing/harness.js";
 import { issueToken } from "../auth/jwt.js";
 import { idempotencyRedisKey } from "./middleware/idempotency.js";
 

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createRoute, z } from "@hono/zod-openapi";
 import { Redis } from "ioredis";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "./test-harness.js";
+import { startApiHarness, type ApiHarness } from "./testing/harness.js";
 import { createApp, type RouteModule } from "./app.js";
 import { serveApi } from "./serve.js";
 import { checkReadiness, natsProbe, postgresProbe, redisProbe } from "./readiness.js";

@@ -1,5 +1,4 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Redis } from "ioredis";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
@@ -7,14 +6,12 @@ import type { Logger } from "../observability/logger.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Principal } from "../auth/principal.js";
 import type { CredentialRevocations } from "../auth/revocations.js";
-
-/** A drizzle database over the read models (any PostgreSQL driver; the search_path selects the schema). */
-export type Db = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+import type { ReadModelDb } from "../projection/db.js";
 
 /** Everything the API needs, injected so tests run the real app against real services. */
 export interface ApiDeps {
   store: EventStore;
-  db: Db;
+  db: ReadModelDb;
   redis: Redis;
   names: Names;
   logger: Logger;

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { SignJWT, decodeJwt } from "jose";
 import { testServices, servicesAvailable } from "../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "./test-harness.js";
+import { startApiHarness, type ApiHarness } from "./testing/harness.js";
 import { createLocalAuth } from "../auth/local.js";
 import { rotateSigningKey } from "../auth/key-ring.js";
 import { runCli } from "../../test/support/processes.js";

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Logger } from "../observability/logger.js";
-import { createDb, type Db as ProjectionDb } from "../projection/db.js";
+import { createDb, type SchemaDatabase } from "../projection/db.js";
 import { waitForPosition } from "../projection/wait.js";
 import { createLocalAuth, type LocalAuth } from "../auth/local.js";
 import { redisRevocations } from "../auth/revocations.js";
@@ -30,7 +30,7 @@ export interface ApiWiringOptions {
 }
 
 /** Builds ApiDeps from live connections: its own PostgreSQL pool on the namespace's schema, the local auth, readiness and waits. */
-export async function wireApiDeps(opts: ApiWiringOptions): Promise<{ deps: ApiDeps; auth: LocalAuth; db: ProjectionDb; close(): Promise<void> }> {
+export async function wireApiDeps(opts: ApiWiringOptions): Promise<{ deps: ApiDeps; auth: LocalAuth; db: SchemaDatabase; close(): Promise<void> }> {
   const names = opts.store.names;
   const db = await createDb(opts.databaseUrl, names.pgSchema);
   const auth = await createLocalAuth({

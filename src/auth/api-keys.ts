@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { apiKeys } from "../../projections/api-keys/table.js";
 import { Scope, UnauthorizedError, type Principal } from "./principal.js";
-import type { Db } from "../api/deps.js";
+import type { ReadModelDb } from "../projection/db.js";
 
 /** Every key starts with this, so leaked keys are easy to recognise (secret scanners). */
 export const API_KEY_PREFIX = "np_";
@@ -34,7 +34,7 @@ export interface ApiKeyRecord {
 export type ApiKeyLookup = (keyHash: string) => Promise<ApiKeyRecord | undefined>;
 
 /** The lookup against the `api_keys` read model. */
-export function apiKeyLookup(db: Db): ApiKeyLookup {
+export function apiKeyLookup(db: ReadModelDb): ApiKeyLookup {
   return async (keyHash) => {
     const rows = await db.select({ id: apiKeys.id, ownerId: apiKeys.ownerId, scopes: apiKeys.scopes, keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
       .from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1);

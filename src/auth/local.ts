@@ -1,5 +1,5 @@
 import { defaults } from "../config/defaults.js";
-import type { Db } from "../api/deps.js";
+import type { ReadModelDb } from "../projection/db.js";
 import { apiKeyLookup } from "./api-keys.js";
 import { createAuthenticator, type Authenticator } from "./authenticator.js";
 import { createJwtVerifier, issueToken, parseTtl, type JwtSettings, type JwtVerifier, type TokenClaims } from "./jwt.js";
@@ -14,7 +14,7 @@ export interface LocalAuth {
   issueToken(claims: TokenClaims): Promise<string>;
   verifyJwt: JwtVerifier;
   /** The authenticator the API uses: these JWTs plus API keys from the `api_keys` read model, both checked against the revocations. */
-  authenticator(deps: { db: Db; revocations: CredentialRevocations }): Authenticator;
+  authenticator(deps: { db: ReadModelDb; revocations: CredentialRevocations }): Authenticator;
 }
 
 /** Loads (or creates once) the local signing key and wires issuing to it, and verification to it and the keys it rotated out. */

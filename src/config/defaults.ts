@@ -135,10 +135,6 @@ export const defaults = {
     /** …checked this often by the host's supervisor (a failed renewal is retried at the next check). Env: CREDENTIAL_RENEW_CHECK_MS. */
     renewCheckIntervalMs: 60_000,
   },
-  subscription: {
-    /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this. */
-    pendingPlaceholderExpiryMs: 0,
-  },
   /** Provisioning inputs (R-IN-3). Env: INPUTS_MAX_VALUE_LENGTH, INPUTS_MAX_SEALED_BYTES. */
   inputs: {
     /** Characters of one text/proof value (a proof may be a signed message, so not tiny; events stay small). */

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { servicesAvailable } from "../../test/support/services.js";
 import { namesFor } from "../eventstore/subjects.js";
-import { authenticatorFor, startOperatorCluster, type OperatorCluster } from "../nats-auth/index.js";
+import { authenticatorFor } from "../nats-auth/index.js";
+import { startOperatorCluster, type OperatorCluster } from "../nats-auth/testing/cluster.js";
 import { DekNotFoundError, localKekProvider, openKeyVault, vaultKeySource } from "./index.js";
 
 /**

@@ -4,7 +4,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { servicesAvailable, testServices } from "../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "../api/test-harness.js";
+import { startApiHarness, type ApiHarness } from "../api/testing/harness.js";
 import { cryptoRoutes } from "../api/routes/crypto.js";
 import { loadOrCreateServerKeyPair, openSealedBox, serverPublicKey } from "./index.js";
 

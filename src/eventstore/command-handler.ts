@@ -2,17 +2,7 @@ import { ConcurrencyError } from "./errors.js";
 import type { EventContext, NewEvent, StoredEvent } from "./envelope.js";
 import type { EventStore, StreamRevision } from "./event-store.js";
 import { defaults } from "../config/defaults.js";
-
-/**
- * Emmett-style decider of one aggregate: pure functions, time and ids passed in through the command.
- * `decide` returns the events to append (possibly none) or throws a DomainError.
- */
-export interface Decider<Command, State, Event extends NewEvent> {
-  readonly category: string;
-  initialState(): State;
-  evolve(state: State, event: Event): State;
-  decide(command: Command, state: State): Event[];
-}
+import type { Decider } from "../domain/decider.js";
 
 export interface HandleResult<State> {
   state: State;

@@ -1,7 +1,7 @@
 import { CommandEventV1, CommandV1, HeartbeatRequestV1, type Command, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest } from "../../schemas/agent/index.js";
 import type { CommandStore } from "../commands/command-store.js";
 import type { Logger } from "../observability/logger.js";
-import { errorReply, parseAgentMessage } from "./heartbeat-protocol.js";
+import { errorReply, parseAgentMessage } from "../commands/agent-messages.js";
 
 /** What the heartbeat and command-event handlers need. */
 export interface HeartbeatDeps {

@@ -5,5 +5,5 @@ export * from "./credentials.js";
 export * from "./revocation.js";
 export * from "./service.js";
 export * from "./client.js";
-export * from "./gateway.js";
+export * from "./credential-issuer.js";
 export * from "./legacy.js";

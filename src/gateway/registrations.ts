@@ -5,7 +5,7 @@ import type { EventStore } from "../eventstore/event-store.js";
 import { ConcurrencyError } from "../eventstore/errors.js";
 import { defaults } from "../config/defaults.js";
 import type { Logger } from "../observability/logger.js";
-import { parseAgentMessage } from "./heartbeat-protocol.js";
+import { parseAgentMessage } from "../commands/agent-messages.js";
 
 /** The timing an accepted registration hands to the agent (from the defaults module). */
 export interface AgentTiming {

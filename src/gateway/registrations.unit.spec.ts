@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { agentRegisteredEventId, decideRegistration } from "./registrations.js";
-import { parseAgentMessage } from "./heartbeat-protocol.js";
+import { parseAgentMessage } from "../commands/agent-messages.js";
 import { RegisterRequestV1, type RegisterRequest } from "../../schemas/agent/index.js";
 
 const now = new Date("2026-01-01T00:00:00Z");

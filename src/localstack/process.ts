@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { createConnection } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -13,6 +13,19 @@ export interface ManagedProcess {
 /** Raised when a service process does not come up; carries the tail of its log file path. */
 export class ServiceStartError extends Error {
   override name = "ServiceStartError";
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks; closed again before use). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** True when something accepts TCP connections on host:port. */

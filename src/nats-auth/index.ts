@@ -8,6 +8,5 @@ export * from "./tls.js";
 export * from "./init.js";
 export * from "./nats-auth.js";
 export * from "./claims.js";
-export * from "./cluster.js";
 export * from "./service-auth.js";
 export * from "./creds.js";

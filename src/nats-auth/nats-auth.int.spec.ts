@@ -7,7 +7,8 @@ import { connect, AuthorizationError, type NatsConnection } from "@nats-io/trans
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { servicesAvailable } from "../../test/support/services.js";
 import { namesFor } from "../eventstore/subjects.js";
-import { authenticatorFor, startOperatorCluster, type OperatorCluster } from "./index.js";
+import { authenticatorFor } from "./index.js";
+import { startOperatorCluster, type OperatorCluster } from "./testing/cluster.js";
 import { signUserCreds } from "./users.js";
 import { controlPlaneAuthenticator } from "./service-auth.js";
 import { NatsAuthSeeds } from "./keys.js";

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "../observability/logger.js";
 import { commandHandler } from "../eventstore/command-handler.js";
-import { NO_STREAM, type EventStore } from "../eventstore/event-store.js";
+import type { EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";
 import { DomainError, InvalidTransitionError } from "../domain/errors.js";
 import { subscriptionDecider } from "../domain/subscription/decide.js";
 import { nodeIdForSubscription, type Subscription } from "../domain/subscription/subscription.js";
 import { paymentDecider } from "../domain/payment/decide.js";
+import { nodeDecider, type RequestProvision } from "../domain/node/decide.js";
 import type { Payment } from "../domain/payment/payment.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import type { LineItem } from "../../schemas/events/index.js";
@@ -28,6 +29,7 @@ export interface CompletionOutcome {
 export function createPaymentProcessor(deps: { store: EventStore; profiles: ChainProfileRegistry; logger: Logger }) {
   const subscriptions = commandHandler(deps.store, subscriptionDecider);
   const payments = commandHandler(deps.store, paymentDecider);
+  const nodes = commandHandler(deps.store, nodeDecider);
   const log = deps.logger;
 
   /** Path 2: create the payment and its subscriptions from the message's line items (old clients). */
@@ -58,15 +60,14 @@ export function createPaymentProcessor(deps: { store: EventStore; profiles: Chai
     }
   }
 
-  /** R-SUB-3: asks for the subscription's node; the deterministic event id stores it once however often this runs. */
+  /** R-SUB-3: asks the node aggregate for the subscription's node; its deterministic event id stores it once however often this runs. */
   async function requestNode(sub: Subscription, paymentId: string, ctx: EventContext, now: Date): Promise<void> {
     const nodeId = sub.nodeId ?? nodeIdForSubscription(sub.id);
-    const event = {
-      type: "NodeProvisionRequested",
-      id: `node:${nodeId}:provision-requested`,
-      data: { nodeId, subscriptionId: sub.id, userId: sub.userId, paymentId, chainProfileId: sub.chainProfileId, nodeType: sub.nodeType, provider: sub.provider, region: sub.region, instanceType: sub.instanceType, requestedAt: sub.activatedAt ?? now.toISOString() },
+    const command: RequestProvision = {
+      type: "RequestProvision", nodeId, subscriptionId: sub.id, userId: sub.userId, paymentId, chainProfileId: sub.chainProfileId, nodeType: sub.nodeType,
+      provider: sub.provider, region: sub.region, instanceType: sub.instanceType, at: sub.activatedAt ?? now.toISOString(),
     };
-    try { await deps.store.append("node", nodeId, [event], { expected: NO_STREAM, ctx, now }); }
+    try { await nodes.handle(nodeId, command, ctx, now); }
     catch (err) { throw new SagaStartError(`NodeProvisionRequested for ${nodeId}: ${(err as Error).message}`, { cause: err }); }
   }
 

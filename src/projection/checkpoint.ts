@@ -1,4 +1,4 @@
-import { prepared, type Db, type Tx } from "./db.js";
+import { prepared, type SchemaDatabase, type Tx } from "./db.js";
 import type { Projection } from "./define.js";
 import type { StoredEvent } from "../eventstore/envelope.js";
 
@@ -37,7 +37,7 @@ export async function storeCheckpoint(tx: Tx, schema: string, name: string, posi
 }
 
 /** Reads checkpoints without locking (0 for a projection that never ran). */
-export async function readCheckpoints(db: Db, names: readonly string[]): Promise<Map<string, number>> {
+export async function readCheckpoints(db: SchemaDatabase, names: readonly string[]): Promise<Map<string, number>> {
   const rows = await db.sql<{ name: string; position: string }[]>`select name, position from projection_checkpoints where name = any(${names as string[]})`;
   const out = new Map<string, number>(names.map((n) => [n, 0]));
   for (const r of rows) out.set(r.name, Number(r.position));
@@ -64,7 +64,7 @@ class CheckpointMoved extends Error {
  * projection's first query go out pipelined, saving round trips; if the lock shows another checkpoint
  * the transaction is rolled back and the batch applied again the plain way.
  */
-export async function applyBatch(db: Db, projection: Projection, events: readonly StoredEvent[], opts: { fence?: Fence; expected?: number } = {}): Promise<BatchResult> {
+export async function applyBatch(db: SchemaDatabase, projection: Projection, events: readonly StoredEvent[], opts: { fence?: Fence; expected?: number } = {}): Promise<BatchResult> {
   if (opts.expected !== undefined) {
     try {
       return await applyPipelined(db, projection, events, opts.expected, opts.fence);
@@ -83,7 +83,7 @@ export async function applyBatch(db: Db, projection: Projection, events: readonl
   });
 }
 
-async function applyPipelined(db: Db, projection: Projection, events: readonly StoredEvent[], expected: number, fence?: Fence): Promise<BatchResult> {
+async function applyPipelined(db: SchemaDatabase, projection: Projection, events: readonly StoredEvent[], expected: number, fence?: Fence): Promise<BatchResult> {
   const fresh = events.filter((e) => e.position > expected);
   return db.db.transaction(async (tx) => {
     // One connection runs statements in the order sent: the lock is taken before the others execute.
@@ -104,7 +104,7 @@ async function applyPipelined(db: Db, projection: Projection, events: readonly S
  * Moves the checkpoint over positions that hold no event of this projection (so read-your-writes
  * waits on positions of other categories end); `position` must be proven caught up by the caller.
  */
-export async function advanceCheckpoint(db: Db, name: string, position: number, fence?: Fence): Promise<number> {
+export async function advanceCheckpoint(db: SchemaDatabase, name: string, position: number, fence?: Fence): Promise<number> {
   return db.db.transaction(async (tx) => {
     const checkpoint = await lockCheckpoint(tx, name, fence);
     if (position <= checkpoint) return checkpoint;

@@ -1,8 +1,12 @@
 import postgres, { type Sql, type TransactionSql } from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+
+/** A drizzle database over the read models, as the API and auth query them (any PostgreSQL driver; the search_path selects the schema). */
+export type ReadModelDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
 /** A database handle bound to one PostgreSQL schema through the connections' `search_path`. */
-export interface Db {
+export interface SchemaDatabase {
   /** The postgres.js client (raw SQL, LISTEN/NOTIFY, reserved connections). */
   readonly sql: Sql;
   /** drizzle over the same client; table names resolve in `schema`. */
@@ -63,7 +67,7 @@ export function schemaOfClient(sql: Sql): string | undefined {
  * `search_path` = `schema` (created when missing), plus drizzle over it. Because the tables are
  * unqualified, the same code serves the live schema, a test namespace and a rebuild's shadow schema.
  */
-export async function createDb(databaseUrl: string, schema: string, opts: { max?: number } = {}): Promise<Db> {
+export async function createDb(databaseUrl: string, schema: string, opts: { max?: number } = {}): Promise<SchemaDatabase> {
   const quoted = quoteSchema(schema);
   const sql = postgres(databaseUrl, {
     max: opts.max ?? 10,

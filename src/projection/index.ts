@@ -6,7 +6,7 @@
  * - waitForPosition: read-your-writes for the API (X-Wait-For-Position);
  * - rebuildProjection: shadow rebuild, compare, swap.
  */
-export { createDb, quoteSchema, InvalidSchemaNameError, type Db, type Tx } from "./db.js";
+export { createDb, quoteSchema, InvalidSchemaNameError, type SchemaDatabase, type ReadModelDb, type Tx } from "./db.js";
 export { migrate, loadMigrations, MigrationError, MIGRATIONS_DIR } from "./migrate.js";
 export { defineProjection, isEvent, readsEvents, type Projection } from "./define.js";
 export { eventsSource, type ProjectionSource, type SourceMessage } from "./consumer.js";

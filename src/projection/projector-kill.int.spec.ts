@@ -4,11 +4,11 @@ import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
 import { createEventStore, type EventStore } from "../eventstore/event-store.js";
-import { createDb, type Db } from "./db.js";
+import { createDb, type SchemaDatabase } from "./db.js";
 import { readCheckpoints } from "./checkpoint.js";
 import { waitForPosition } from "./wait.js";
 import { rebuildProjection } from "./rebuild.js";
-import { seedSubscriptionEvents, appendSubscription } from "./fixtures.js";
+import { seedSubscriptionEvents, appendSubscription } from "./testing/fixtures.js";
 import { subscriptionsProjection } from "../../projections/subscriptions/projection.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,7 +27,7 @@ describe.skipIf(!servicesAvailable())("projector killed mid-batch (SIGKILL, a re
   let s: TestServices;
   let nc: NatsConnection;
   let store: EventStore;
-  let db: Db;
+  let db: SchemaDatabase;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {

@@ -3,13 +3,13 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
 import { createEventStore, type EventStore } from "../eventstore/event-store.js";
 import { createLogger } from "../observability/logger.js";
-import { createDb, type Db } from "./db.js";
+import { createDb, type SchemaDatabase } from "./db.js";
 import { migrate } from "./migrate.js";
 import { defineProjection } from "./define.js";
 import { applyBatch, readCheckpoints } from "./checkpoint.js";
 import { startProjector, type Projector } from "./projector.js";
 import { waitForPosition } from "./wait.js";
-import { appendSubscription, appliedLog, APPLIED_LOG_DDL, fixtureCtx } from "./fixtures.js";
+import { appendSubscription, appliedLog, APPLIED_LOG_DDL, fixtureCtx } from "./testing/fixtures.js";
 import { subscriptionsProjection } from "../../projections/subscriptions/projection.js";
 import { subscriptions } from "../../projections/subscriptions/table.js";
 import { asc } from "drizzle-orm";
@@ -38,9 +38,9 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
   let s: TestServices;
   let nc: NatsConnection;
   let store: EventStore;
-  let db: Db;
+  let db: SchemaDatabase;
   const running: Projector[] = [];
-  const extraDbs: Db[] = [];
+  const extraDbs: SchemaDatabase[] = [];
 
   beforeEach(async () => {
     s = testServices("proj");

@@ -3,7 +3,7 @@ import type { StoredEvent } from "../eventstore/envelope.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Logger } from "../observability/logger.js";
 import { defaults } from "../config/defaults.js";
-import type { Db } from "./db.js";
+import type { SchemaDatabase } from "./db.js";
 import type { Projection } from "./define.js";
 import { Leadership } from "./leadership.js";
 import { advanceCheckpoint, applyBatch, LeadershipLostError, readCheckpoints, type BatchResult } from "./checkpoint.js";
@@ -15,7 +15,7 @@ export interface ProjectionStatus { name: string; state: RunnerState; position: 
 
 export interface ProjectorOptions {
   store: EventStore;
-  db: Db;
+  db: SchemaDatabase;
   projections: readonly Projection[];
   logger: Logger;
   batchSize?: number;

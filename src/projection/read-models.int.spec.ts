@@ -6,10 +6,10 @@ import { asc } from "drizzle-orm";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
 import { createEventStore, NO_STREAM, type EventStore } from "../eventstore/event-store.js";
 import { createLogger } from "../observability/logger.js";
-import { createDb, type Db } from "./db.js";
+import { createDb, type SchemaDatabase } from "./db.js";
 import { migrate, loadMigrations } from "./migrate.js";
 import { waitForPosition } from "./wait.js";
-import { appendSubscription, fixtureCtx } from "./fixtures.js";
+import { appendSubscription, fixtureCtx } from "./testing/fixtures.js";
 import { startProjectorRole, type ProjectorRole } from "../roles/projector.js";
 import { payments, rejectedPaymentMessages } from "../../projections/payments/table.js";
 import { apiKeys } from "../../projections/api-keys/table.js";
@@ -24,7 +24,7 @@ describe.skipIf(!servicesAvailable())("read models through the projector role", 
   let s: TestServices;
   let nc: NatsConnection;
   let store: EventStore;
-  let db: Db;
+  let db: SchemaDatabase;
   let role: ProjectorRole;
 
   beforeAll(async () => {

@@ -4,13 +4,13 @@ import { asc, eq } from "drizzle-orm";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
 import { createEventStore, type EventStore } from "../eventstore/event-store.js";
 import { createLogger } from "../observability/logger.js";
-import { createDb, type Db } from "./db.js";
+import { createDb, type SchemaDatabase } from "./db.js";
 import { migrate } from "./migrate.js";
 import { startProjector, type Projector } from "./projector.js";
 import { waitForPosition } from "./wait.js";
 import { readCheckpoints } from "./checkpoint.js";
 import { rebuildProjection, shadowSchemaFor, type RebuildProgress } from "./rebuild.js";
-import { appendSubscription } from "./fixtures.js";
+import { appendSubscription } from "./testing/fixtures.js";
 import { subscriptionsProjection } from "../../projections/subscriptions/projection.js";
 import { subscriptions } from "../../projections/subscriptions/table.js";
 
@@ -20,7 +20,7 @@ describe.skipIf(!servicesAvailable())("projection rebuild (R-ES-4)", () => {
   let s: TestServices;
   let nc: NatsConnection;
   let store: EventStore;
-  let db: Db;
+  let db: SchemaDatabase;
   let projector: Projector | undefined;
 
   beforeEach(async () => {

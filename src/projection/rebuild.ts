@@ -1,7 +1,7 @@
 import type { EventStore } from "../eventstore/event-store.js";
 import type { StoredEvent } from "../eventstore/envelope.js";
 import { defaults } from "../config/defaults.js";
-import { createDb, type Db } from "./db.js";
+import { createDb, type SchemaDatabase } from "./db.js";
 import { migrate } from "./migrate.js";
 import type { Projection } from "./define.js";
 import { applyBatch, lockCheckpoint, readCheckpoints } from "./checkpoint.js";
@@ -59,7 +59,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
   const batchSize = opts.batchSize ?? defaults.projection.batchSize;
   const shadowSchema = shadowSchemaFor(opts.schema, projection.name);
   const live = await createDb(opts.databaseUrl, opts.schema, { max: 2 });
-  let shadow: Db | undefined;
+  let shadow: SchemaDatabase | undefined;
   try {
     await migrate(live.sql, opts.schema);
     await live.sql.unsafe(`drop schema if exists "${shadowSchema}" cascade`);

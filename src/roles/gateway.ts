@@ -7,7 +7,7 @@ import type { Names } from "../eventstore/subjects.js";
 import { defaults } from "../config/defaults.js";
 import { CommandStore } from "../commands/command-store.js";
 import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps } from "../gateway/heartbeat.js";
-import { errorReply } from "../gateway/heartbeat-protocol.js";
+import { errorReply } from "../commands/agent-messages.js";
 import { handleRegister, type AgentTiming } from "../gateway/registrations.js";
 import { createHeartbeatSyncHook, createNodeService } from "../nodes/index.js";
 import { handleKeyRequest, type KeySource } from "../commands/key-delivery.js";

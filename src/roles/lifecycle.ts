@@ -5,10 +5,10 @@ import type { Connections } from "./connections.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
 import { createCommands, livenessConfigFromEnv } from "../commands/index.js";
 import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault } from "../crypto/index.js";
-import { createAgentGateway } from "../gateway/gateway.js";
+import { createCredentialIssuer } from "../gateway/credential-issuer.js";
 import { createLocalProvider, createProviderSelector, createTerraformProvider, terraformSettingsFromEnv } from "../infra-providers/index.js";
 import { createInputs } from "../inputs/index.js";
-import { freePort } from "../nats-auth/cluster.js";
+import { freePort } from "../localstack/process.js";
 import { createNodeService, createNodeSyncWatcher } from "../nodes/index.js";
 import { createSagaClient } from "../saga/client.js";
 import type { LifecycleDeps } from "../sagas/index.js";
@@ -31,11 +31,11 @@ export async function openLifecycleDeps(env: Env, conn: Connections, logger: Log
   const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
   const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(dataDir) });
   const issuer = conn.auth
-    ? createAgentGateway({ auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL, tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS })
+    ? createCredentialIssuer({ auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL, tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS })
     : undefined;
   const local = createLocalProvider({
     dataDir, hubLeafUrls: [hubLeafUrl(env, conn.auth !== undefined)], namespace: conn.names.namespace,
-    ...(conn.auth && issuer ? { operator: { auth: conn.auth, gateway: issuer } } : {}),
+    ...(conn.auth && issuer ? { operator: { auth: conn.auth, credentialIssuer: issuer } } : {}),
     agentLogLevel: env.LOG_LEVEL, renewCheckIntervalMs: env.CREDENTIAL_RENEW_CHECK_MS,
   });
   await local.reattach();

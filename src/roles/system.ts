@@ -7,7 +7,7 @@ import { startPaymentsRole } from "./payments.js";
 import { startWorkerRole } from "./worker.js";
 import { openLifecycleDeps } from "./lifecycle.js";
 import { startGatewayRole } from "./gateway.js";
-import { createAgentGateway } from "../gateway/gateway.js";
+import { createCredentialIssuer } from "../gateway/credential-issuer.js";
 import { localKekProvider, openKeyVault, vaultKeySource } from "../crypto/index.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
 
@@ -68,14 +68,14 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       if (!conn.auth) running.push({ name: "gateway", role: gateway });
       else {
         // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
-        const agentGateway = createAgentGateway({
+        const credentialIssuer = createCredentialIssuer({
           auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL,
           tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
         });
         // A data dir from before issue 9 holds shared host credentials without expiry: revoked for good before serving.
-        const legacy = await agentGateway.revokeLegacySharedCredentials();
+        const legacy = await credentialIssuer.revokeLegacySharedCredentials();
         if (legacy.length) opts.logger.warn({ files: legacy }, "revoked and deleted the shared host credentials of an earlier nats init; hosts created with them must be recreated");
-        const subs = agentGateway.serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
+        const subs = credentialIssuer.serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
         running.push({
           name: "gateway",
           role: {

@@ -2,7 +2,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Names } from "../eventstore/subjects.js";
 import type { Logger } from "../observability/logger.js";
 import { createSagaWorker, type SagaWorker } from "../saga/worker.js";
-import { createSagaStarter, type SagaStarter, type SagaTrigger } from "../saga/starter.js";
+import { createSagaStarter, type SagaStarter } from "../saga/starter.js";
+import type { SagaTrigger } from "../saga/trigger.js";
 import type { AnySaga } from "../saga/define.js";
 import { productSagas, type LifecycleDeps } from "../sagas/index.js";
 

@@ -4,25 +4,13 @@ import type { Names } from "../eventstore/subjects.js";
 import { assertToken } from "../eventstore/subjects.js";
 import { decodeEvent, type StoredEvent } from "../eventstore/envelope.js";
 import type { Logger } from "../observability/logger.js";
-import type { AnySaga, SagaDefinition } from "./define.js";
+import type { SagaDefinition } from "./define.js";
+import type { SagaTrigger } from "./trigger.js";
 import { SagaInputError, SagaIdConflictError } from "./errors.js";
 import { SagaStore } from "./store.js";
 import { isNotFound } from "../eventstore/errors.js";
 import { startSagaIn } from "./start.js";
 import { defaults } from "../config/defaults.js";
-
-/** One line of the event → saga mapping: which saga an event starts, under which (idempotent) id, with which input. */
-export interface SagaTrigger {
-  readonly eventType: string;
-  readonly saga: AnySaga;
-  sagaId(event: StoredEvent): string;
-  input(event: StoredEvent): unknown;
-}
-
-/** Declares a trigger; the saga id must be derived from the event so that a redelivery starts nothing new. */
-export function sagaTrigger<I>(t: { eventType: string; saga: SagaDefinition<I, unknown>; sagaId: (e: StoredEvent) => string; input: (e: StoredEvent) => I }): SagaTrigger {
-  return t as unknown as SagaTrigger;
-}
 
 /** The event → saga starter: a durable consumer on the EVENTS stream, filtered to the mapped event types. */
 export interface SagaStarter { start(): Promise<void>; stop(): Promise<void>; isReady(): boolean }

@@ -46,13 +46,4 @@ export interface LifecycleDeps {
   now: () => Date;
 }
 
-/** The node's current host as the node aggregate records it. */
-export interface NodeHost {
-  provider: string;
-  hostId: string;
-  address: string;
-  /** The id the host's agent serves under (`agent.<agentId>.>`): the node id, or `<nodeId>-m<n>` after a migration. */
-  agentId: string;
-}
-
 export type { NodeSpec };

@@ -1,5 +1,5 @@
 import type { AnySaga } from "../saga/define.js";
-import type { SagaTrigger } from "../saga/starter.js";
+import type { SagaTrigger } from "../saga/trigger.js";
 import type { LifecycleDeps } from "./deps.js";
 import { provisionActivities, type ProvisionActivities } from "./provision/activities.js";
 import { provisionSaga, provisionTrigger } from "./provision/provision.saga.js";
@@ -10,7 +10,7 @@ import { migrateSaga, migrateTrigger } from "./migrate/migrate.saga.js";
 import { subscriptionExpiryActivities, type SubscriptionExpiryActivities } from "./subscription-expiry/activities.js";
 import { subscriptionExpirySaga, subscriptionExpiryTrigger } from "./subscription-expiry/subscription-expiry.saga.js";
 
-export type { LifecycleDeps, NodeHost, ProviderSelector } from "./deps.js";
+export type { LifecycleDeps, ProviderSelector } from "./deps.js";
 export { provisionSagaId } from "./provision/provision.saga.js";
 export { terminateSagaId } from "./terminate/terminate.saga.js";
 export { migrateSagaId } from "./migrate/migrate.saga.js";

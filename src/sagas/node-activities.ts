@@ -6,7 +6,8 @@ import { DekNotFoundError } from "../crypto/index.js";
 import type { NodeCommand } from "../domain/node/decide.js";
 import type { StepHeartbeat } from "../saga/define.js";
 import { NonRetryableError } from "../saga/errors.js";
-import { lifecycleTimeouts, type LifecycleDeps, type NodeHost } from "./deps.js";
+import { lifecycleTimeouts, type LifecycleDeps } from "./deps.js";
+import type { NodeHost } from "../domain/node/node.js";
 
 /** Shared effects of the provision, migrate and terminate sagas; each is idempotent per step key. */
 

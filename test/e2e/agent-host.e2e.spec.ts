@@ -12,11 +12,13 @@ import { recipeForNodeType } from "../../schemas/agent/profile-recipe.js";
 import { createCommands, type CommandProgress, type Commands } from "../../src/commands/index.js";
 import { createEventStore } from "../../src/eventstore/event-store.js";
 import type { Names } from "../../src/eventstore/subjects.js";
-import { createAgentGateway } from "../../src/gateway/gateway.js";
+import { createCredentialIssuer } from "../../src/gateway/credential-issuer.js";
 import { createLocalProvider, isRunning, readPidFile, type LocalProvider, type PidRecord } from "../../src/infra-providers/index.js";
 import { startNats } from "../../src/localstack/nats.js";
 import type { ManagedProcess } from "../../src/localstack/process.js";
-import { authenticatorFor, freePort, startOperatorCluster, type OperatorCluster } from "../../src/nats-auth/index.js";
+import { authenticatorFor } from "../../src/nats-auth/index.js";
+import { freePort } from "../../src/localstack/process.js";
+import { startOperatorCluster, type OperatorCluster } from "../../src/nats-auth/testing/cluster.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../src/roles/gateway.js";
 import { runCli } from "../support/processes.js";
@@ -103,16 +105,16 @@ async function plainRig(): Promise<Rig> {
   };
 }
 
-/** Operator mode: an operator hub + TLS leaf servers, the gateway's bootstrap service, agents with their own creds. */
+/** Operator mode: an operator hub + TLS leaf servers, the credential issuer's bootstrap service, agents with their own creds. */
 async function operatorRig(): Promise<Rig> {
   const s = testServices("agenthostop");
   const cluster: OperatorCluster = await startOperatorCluster(s.names);
   const cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "control-plane" })), name: "control-plane" });
   const c = await controlPlane(s.names, s.redisUrl, cp);
-  const gateway = createAgentGateway({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
-  const creds = gateway.serve(cp, c.logger);
+  const credentialIssuer = createCredentialIssuer({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
+  const creds = credentialIssuer.serve(cp, c.logger);
   const dataDir = join(cluster.dir, "data");
-  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, gateway } });
+  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, credentialIssuer } });
   return {
     names: s.names, hubUrl: cluster.hubUrl, dataDir, provider, commands: c.commands,
     async close() {

@@ -6,11 +6,11 @@ import { connect } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { servicesAvailable } from "../support/services.js";
 import { spawnTs, runCli, type TsProcess } from "../support/processes.js";
-import { freePort } from "../../src/nats-auth/cluster.js";
+import { freePort } from "../../src/localstack/process.js";
 import { authenticatorFor, loadNatsAuth } from "../../src/nats-auth/nats-auth.js";
 import { isPortOpen } from "../../src/localstack/process.js";
 import { namesFor } from "../../src/eventstore/subjects.js";
-import { createAgentGateway, requestAgentCredentials } from "../../src/gateway/index.js";
+import { createCredentialIssuer, requestAgentCredentials } from "../../src/gateway/index.js";
 import { processesUnder } from "../support/up-system.js";
 
 
@@ -102,7 +102,7 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
     const names = namesFor("");
     const redis = new Redis(env.REDIS_URL!);
     try {
-      const gw = createAgentGateway({ auth: await loadNatsAuth(join(dataDir, "nats-auth")), names, redis, natsServers: natsUrl });
+      const gw = createCredentialIssuer({ auth: await loadNatsAuth(join(dataDir, "nats-auth")), names, redis, natsServers: natsUrl });
       const material = await gw.issueHostCredentials("node_e2e_operator");
       const creds = await requestAgentCredentials({ servers: natsUrl, names, nodeId: "node_e2e_operator", bootstrapCreds: material.bootstrapCreds, token: material.token });
       expect(creds.nodeId).toBe("node_e2e_operator");

@@ -9,7 +9,8 @@ import { until } from "../support/until.js";
 import { hostOf, nodeInState, payAndActivate, subscribe, type Json } from "../support/node-flow.js";
 import { findNatsServer } from "../../src/localstack/nats.js";
 import { spawnService, waitForPort, type ManagedProcess } from "../../src/localstack/process.js";
-import { authenticatorFor, freePort } from "../../src/nats-auth/index.js";
+import { authenticatorFor } from "../../src/nats-auth/index.js";
+import { freePort } from "../../src/localstack/process.js";
 
 /** How long the rogue listens and pushes (the 15 s). */
 const ATTACK_MS = 15_000;

@@ -1,6 +1,5 @@
 import { expect } from "vitest";
-import type { Decider } from "../../src/eventstore/command-handler.js";
-import type { NewEvent } from "../../src/eventstore/envelope.js";
+import type { DecidedEvent, Decider } from "../../src/domain/decider.js";
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
@@ -8,7 +7,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  * Given/when/then for a pure decider: `given(events).when(command).then(events | ErrorClass)`.
  * Events compare by type and data; an expected event that carries an id checks the id too.
  */
-export function deciderSpec<Command, State, Event extends NewEvent>(decider: Decider<Command, State, Event>) {
+export function deciderSpec<Command, State, Event extends DecidedEvent>(decider: Decider<Command, State, Event>) {
   return {
     given(history: Event[]) {
       const state = history.reduce((s, e) => decider.evolve(s, e), decider.initialState());
@@ -22,7 +21,7 @@ export function deciderSpec<Command, State, Event extends NewEvent>(decider: Dec
                 return [];
               }
               const actual = run();
-              const shape = (e: NewEvent, withId: boolean) => (withId ? { type: e.type, data: e.data, id: e.id } : { type: e.type, data: e.data });
+              const shape = (e: DecidedEvent, withId: boolean) => (withId ? { type: e.type, data: e.data, id: e.id } : { type: e.type, data: e.data });
               expect(actual.map((e, i) => shape(e, expected[i]?.id !== undefined))).toEqual(expected.map((e) => shape(e, e.id !== undefined)));
               return actual;
             },

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { testServices, type TestServices } from "./services.js";
 import { spawnTs, runCli, type TsProcess } from "./processes.js";
-import { freePort } from "../../src/nats-auth/cluster.js";
+import { freePort } from "../../src/localstack/process.js";
 import { connectNats } from "../../src/nats-auth/connect.js";
 import { localKekProvider, openKeyVault, type KeyVault } from "../../src/crypto/index.js";
 import { logFiles, readModelRows, streamMessages, type ScanSource } from "./secret-scan.js";

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testServices, servicesAvailable } from "../../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "../test-harness.js";
+import { startApiHarness, type ApiHarness } from "../testing/harness.js";
 import { loadChainProfiles } from "../../chain-profiles/index.js";
 import { loadOrCreateServerKeyPair, openSealedBox } from "../../crypto/index.js";
 import { subscriptionsProjection, subscriptionInputsProjection } from "../../../projections/index.js";

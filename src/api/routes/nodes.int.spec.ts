@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { testServices, servicesAvailable } from "../../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "../test-harness.js";
+import { startApiHarness, type ApiHarness } from "../testing/harness.js";
 import { nodesProjection } from "../../../projections/index.js";
 import { NO_STREAM } from "../../eventstore/event-store.js";
 import { createNodeService, type NodeService, type NodeCommand } from "../../nodes/index.js";

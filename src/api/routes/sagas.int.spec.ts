@@ -3,7 +3,7 @@ import { z } from "zod";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { testServices, servicesAvailable, type TestServices } from "../../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "../test-harness.js";
+import { startApiHarness, type ApiHarness } from "../testing/harness.js";
 import { sagasProjection } from "../../../projections/index.js";
 import { createLogger } from "../../observability/logger.js";
 import { startWorkerRole, type WorkerRole } from "../../roles/worker.js";

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { testServices, servicesAvailable } from "../../../test/support/services.js";
-import { startApiHarness, type ApiHarness } from "../test-harness.js";
+import { startApiHarness, type ApiHarness } from "../testing/harness.js";
 import { loadChainProfiles } from "../../chain-profiles/index.js";
 import { subscriptionsProjection, paymentsProjection } from "../../../projections/index.js";
 import { subscriptionRoutes } from "./subscriptions.js";

@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import { assertNever, type Decider } from "../decider.js";
 import type { Scope } from "../../../schemas/events/apikey.js";
 import { DomainError, ForbiddenError, NotFoundError, ValidationError } from "../errors.js";
 import { evolveApiKey, initialApiKeyState, type ApiKeyEvent, type ApiKeyState } from "./apikey.js";
@@ -57,6 +57,8 @@ export function decideApiKey(command: ApiKeyCommand, state: ApiKeyState): ApiKey
       if (state.status === "revoked") return [];
       return [{ type: "ApiKeyRevoked", data: { apiKeyId: command.apiKeyId, revokedAt: command.now.toISOString() } }];
     }
+    default:
+      return assertNever(command);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import { assertNever, type Decider } from "../decider.js";
 import { InvalidTransitionError, ValidationError } from "../errors.js";
 import { evolveInputs, initialInputsState, inputsCategory, type InputsEvent, type InputsState } from "./inputs.js";
 
@@ -46,6 +46,8 @@ export function decideInputs(command: InputsCommand, state: InputsState): Inputs
         type: "ProvisioningInputsApplied", id: `inputs:${command.subscriptionId}:applied`,
         data: { subscriptionId: command.subscriptionId, nodeId: command.nodeId, names: [...new Set(command.names)], appliedAt: command.at },
       }];
+    default:
+      return assertNever(command);
   }
 }
 

@@ -1,9 +1,10 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import { assertNever, type Decider } from "../decider.js";
 import { InvalidTransitionError } from "../errors.js";
 import { evolveNode, initialNodeState, nodeCategory, TERMINAL_STATES, type Node, type NodeAggregateState, type NodeEvent, type NodeHost, type NodeKeyMetadata, type NodeState, type PartialFailure, type TerminationReason } from "./node.js";
 
 /** The commands of the node aggregate; `at` is the command's time (deciders never read a clock). */
 export type NodeCommand =
+  | RequestProvision
   | { type: "RecordNodeKeys"; keys: NodeKeyMetadata[]; at: string }
   | { type: "AssignHost"; host: NodeHost; at: string }
   | { type: "MarkConfiguring"; at: string }
@@ -27,6 +28,21 @@ export type NodeCommand =
 
 export type NodeCommandType = NodeCommand["type"];
 
+/** R-SUB-3: a paid, active subscription asks for its node; the node id is `nodeIdForSubscription(subscriptionId)`. */
+export interface RequestProvision {
+  type: "RequestProvision";
+  nodeId: string;
+  subscriptionId: string;
+  userId: string;
+  paymentId: string;
+  chainProfileId: string;
+  nodeType: string;
+  provider: string;
+  region: string;
+  instanceType: string;
+  at: string;
+}
+
 /** The provisioning phase: where the provision saga (and its compensation) works. */
 const PROVISIONING: readonly NodeState[] = ["provisioning", "configuring", "starting", "syncing"];
 /** A node that serves (or should): migrations and degradations start here. */
@@ -49,6 +65,7 @@ const FORWARD: Partial<Record<NodeCommandType, { from: readonly NodeState[]; to:
  * Event ids are deterministic (`node:<id>:<what>[:<n>]`), so a concurrent duplicate is stored once.
  */
 export function decideNode(command: NodeCommand, state: NodeAggregateState): NodeEvent[] {
+  if (command.type === "RequestProvision") return requestProvision(command, state);
   if (!state) throw new InvalidTransitionError("node", "none", targetOf(command));
   const node = state;
   const nodeId = node.id;
@@ -148,9 +165,28 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       if (node.state === "degraded") return [];
       if (!["running", "syncing", "maintenance", "migrating"].includes(node.state)) return refuse();
       return [{ type: "NodeDegraded", id: id(`degraded:${node.counts.degraded + 1}`), data: { nodeId, reason: command.reason, ...(command.step ? { step: command.step } : {}), at } }];
+    case "MarkConfiguring":
+    case "MarkStarting":
+    case "MarkSyncing":
+    case "MarkSynced":
+      return refuse(); // handled by FORWARD above; unreachable
     default:
-      return refuse();
+      return assertNever(command);
   }
+}
+
+/**
+ * The birth of a node: one NodeProvisionRequested with a deterministic id, so a redelivered payment
+ * (or a concurrent duplicate) stores it once. Asked again for the same subscription it is a no-op;
+ * a node id already taken by another subscription is refused.
+ */
+function requestProvision(command: RequestProvision, state: NodeAggregateState): NodeEvent[] {
+  const { type: _t, at, ...data } = command;
+  if (state) {
+    if (state.subscriptionId === command.subscriptionId) return [];
+    throw new InvalidTransitionError("node", state.state, "provision_requested");
+  }
+  return [{ type: "NodeProvisionRequested", id: `node:${command.nodeId}:provision-requested`, data: { ...data, requestedAt: at } }];
 }
 
 function sameKey(a: NodeKeyMetadata | undefined, b: NodeKeyMetadata): boolean {
@@ -160,7 +196,7 @@ function sameKey(a: NodeKeyMetadata | undefined, b: NodeKeyMetadata): boolean {
 /** The state (or fact) a command aims at, for the 409's message. */
 function targetOf(command: NodeCommand): string {
   const targets: Record<NodeCommandType, string> = {
-    RecordNodeKeys: "keys_recorded", AssignHost: "host_assigned", MarkConfiguring: "configuring", MarkStarting: "starting", MarkSyncing: "syncing",
+    RequestProvision: "provision_requested", RecordNodeKeys: "keys_recorded", AssignHost: "host_assigned", MarkConfiguring: "configuring", MarkStarting: "starting", MarkSyncing: "syncing",
     MarkSynced: "running", RecordInputsApplied: "inputs_applied", FailProvision: "failed", RequestTermination: "termination_requested",
     MarkTerminating: "terminating", RecordKeysDeleted: "keys_deleted", ReleaseHost: "host_released", MarkTerminated: "terminated",
     RequestMigration: "migration_requested", StartMaintenance: "maintenance", MarkMigrating: "migrating", CompleteMigration: "syncing",

@@ -57,6 +57,19 @@ const h = {
 };
 type From = keyof typeof h;
 
+describe("node decider: RequestProvision (R-SUB-3)", () => {
+  const request = cmd("RequestProvision", { nodeId: N, subscriptionId: "sub_1", userId: "u1", paymentId: "pay_1", chainProfileId: "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process" });
+  it("is the birth of a node: one NodeProvisionRequested with a deterministic id", () => {
+    given(h.none).when(request).then([{ ...requested, data: { ...requested.data, requestedAt: t1 }, id: `node:${N}:provision-requested` } as NodeEvent]);
+  });
+  it("is a no-op for the same subscription once the node exists (a redelivered payment), whatever its state", () => {
+    for (const history of [h.provisioning, h.configuring, [requested, failed]]) given(history).when(request).then([]);
+  });
+  it("refuses a node id another subscription already holds", () => {
+    given(h.provisioning).when({ ...request, subscriptionId: "sub_2" } as NodeCommand).then(InvalidTransitionError);
+  });
+});
+
 describe("node decider: provisioning (R-PROV-3)", () => {
   it("walks provisioning → configuring → starting → syncing → running with deterministic ids", () => {
     given(h.provisioning).when(cmd("MarkConfiguring")).then([{ ...configuring, id: "node:node_1:configuring:0:0" }]);

@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import { assertNever, type Decider } from "../decider.js";
 import type { LineItem } from "../../../schemas/events/index.js";
 import { InvalidTransitionError, ValidationError } from "../errors.js";
 import { evolvePayment, initialPaymentState, paymentCategory, type PaymentEvent, type PaymentState } from "./payment.js";
@@ -35,6 +35,8 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       if (state.status === "failed") return [];
       if (state.status !== "pending") throw new InvalidTransitionError("payment", state.status, "failed");
       return [{ type: "PaymentFailed", id: `payment:${state.id}:failed`, data: { paymentId: state.id, failedAt: command.at, reason: command.reason.slice(0, 500) } }];
+    default:
+      return assertNever(command);
   }
 }
 

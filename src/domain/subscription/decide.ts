@@ -1,6 +1,5 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import { assertNever, type Decider } from "../decider.js";
 import { InvalidTransitionError } from "../errors.js";
-import { defaults } from "../../config/defaults.js";
 import { evolveSubscription, initialSubscriptionState, subscriptionCategory, type SubscriptionEvent, type SubscriptionState } from "./subscription.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -24,6 +23,9 @@ export type SubscriptionCommand =
   | { type: "ExpireSubscription"; at: string }
   | { type: "CancelSubscription"; at: string; reason?: string };
 
+/** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this: a business rule, so it lives with the aggregate. */
+export const PENDING_PLACEHOLDER_EXPIRY_MS = 0;
+
 /**
  * R-SUB-2: `pending_payment → active → expired | cancelled`, `pending_payment → cancelled`.
  * Anything else is an InvalidTransitionError and no event. Creating the same subscription again and
@@ -37,7 +39,7 @@ export function decideSubscription(command: SubscriptionCommand, state: Subscrip
       if (same) return [];
       throw new InvalidTransitionError("subscription", state.status, "pending_payment");
     }
-    const expiresAt = new Date(Date.parse(at) + defaults.subscription.pendingPlaceholderExpiryMs).toISOString();
+    const expiresAt = new Date(Date.parse(at) + PENDING_PLACEHOLDER_EXPIRY_MS).toISOString();
     return [{ type: "SubscriptionCreated", id: `subscription:${c.subscriptionId}:created`, data: { ...c, expiresAt, createdAt: at } }];
   }
   if (!state) throw new InvalidTransitionError("subscription", "none", targetOf(command));
@@ -58,6 +60,8 @@ export function decideSubscription(command: SubscriptionCommand, state: Subscrip
     case "CancelSubscription":
       if (state.status !== "pending_payment" && state.status !== "active") throw new InvalidTransitionError("subscription", state.status, "cancelled");
       return [{ type: "SubscriptionCancelled", id: `subscription:${state.id}:cancelled`, data: { subscriptionId: state.id, cancelledAt: command.at, ...(command.reason !== undefined ? { reason: command.reason } : {}) } }];
+    default:
+      return assertNever(command);
   }
 }
 

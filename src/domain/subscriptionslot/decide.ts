@@ -1,4 +1,4 @@
-import type { Decider } from "../../eventstore/command-handler.js";
+import type { Decider } from "../decider.js";
 import { DomainError } from "../errors.js";
 import { evolveSlot, initialSlotState, slotCategory, type SlotClaim, type SlotEvent, type SlotState } from "./slot.js";
 

@@ -7,7 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNats } from "../../localstack/nats.js";
 import type { ManagedProcess } from "../../localstack/process.js";
-import { freePort } from "../../nats-auth/index.js";
+import { freePort } from "../../localstack/process.js";
 import { runCli } from "../../../test/support/processes.js";
 import { testServices } from "../../../test/support/services.js";
 import { HostStateError, InvalidNodeSpecError } from "../provider.js";

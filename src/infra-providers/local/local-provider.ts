@@ -3,7 +3,8 @@ import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findNatsServer } from "../../localstack/nats.js";
 import { defaults } from "../../config/defaults.js";
-import { freePort, leafFiles, writeSecretFile, type NatsAuth } from "../../nats-auth/index.js";
+import { leafFiles, writeSecretFile, type NatsAuth } from "../../nats-auth/index.js";
+import { freePort } from "../../localstack/process.js";
 import { HostCreateError, HostDestroyError, InfraProviderError, InvalidNodeSpecError, NodeSpec, type Host, type InfrastructureProvider } from "../provider.js";
 import { localHostDefaults } from "./defaults.js";
 import { agentChild, leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
@@ -13,7 +14,7 @@ import { SharedLeaf } from "./shared-leaf.js";
 import { hostIdFor, hostPaths, readAllHostStates, readHostState, writeHostState, type LocalHost, type LocalHostState } from "./state.js";
 import { ensureSupervisor, runningSupervisor, spawnSupervisor, stopSupervised, waitForSupervisedPort } from "./supervisor-process.js";
 
-/** What the host providers need of the agent gateway in operator mode (a subset of `AgentGateway`). */
+/** What the host providers need of the credential issuer in operator mode (a subset of `CredentialIssuer` in src/gateway). */
 export interface AgentCredentialIssuer {
   /** A new host's token, bootstrap user and leaf users, valid for that node only (R-NATS-4). */
   issueHostCredentials(nodeId: string): Promise<{ token: string; bootstrapCreds: string; leafAgentCreds: string; leafSystemCreds: string; expiresAt: Date }>;
@@ -28,7 +29,7 @@ export interface LocalProviderOptions {
   /** Subject namespace handed to the agents (tests); "" in production. */
   namespace?: string;
   /** Operator mode: leaf servers with TLS and the operator's accounts, agents with their own creds. */
-  operator?: { auth: NatsAuth; gateway: AgentCredentialIssuer };
+  operator?: { auth: NatsAuth; credentialIssuer: AgentCredentialIssuer };
   /** `own` (default): a leaf server per host; `shared`: one plain leaf server for all hosts (scale tests without auth only). */
   leaf?: "own" | "shared";
   /** How often a host's supervisor checks its credentials for renewal (operator mode). */
@@ -137,7 +138,7 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
     } catch (err) {
       // a host that did not come up is not left half-running: its processes and directory go
       await teardown(hostId).catch(() => undefined);
-      await o.operator?.gateway.revokeAgent(spec.nodeId).catch(() => undefined);
+      await o.operator?.credentialIssuer.revokeAgent(spec.nodeId).catch(() => undefined);
       await rm(p.dir, { recursive: true, force: true });
       throw err instanceof InfraProviderError ? err : new HostCreateError(`creating ${hostId} failed: ${(err as Error).message}`, { cause: err });
     }
@@ -152,7 +153,7 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
     const p = hostPaths(hostsDir, hostId);
     const d = supervisedDir(p.dir);
     const mode = o.leaf ?? "own";
-    const material = o.operator ? await o.operator.gateway.issueHostCredentials(spec.nodeId) : undefined;
+    const material = o.operator ? await o.operator.credentialIssuer.issueHostCredentials(spec.nodeId) : undefined;
     let leafUrl: string;
     let leafPort: number | undefined;
     const children = [];
@@ -203,7 +204,7 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       await teardown(hostId);
       if (o.operator) {
         try {
-          await o.operator.gateway.revokeAgent(nodeId);
+          await o.operator.credentialIssuer.revokeAgent(nodeId);
         } catch (err) {
           throw new HostDestroyError(`revoking the credentials of ${nodeId} failed: ${(err as Error).message}`, { cause: err });
         }

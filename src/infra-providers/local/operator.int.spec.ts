@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCommands, type Commands } from "../../commands/index.js";
 import { createEventStore } from "../../eventstore/event-store.js";
 import type { Names } from "../../eventstore/subjects.js";
-import { createAgentGateway } from "../../gateway/gateway.js";
+import { createCredentialIssuer } from "../../gateway/credential-issuer.js";
 import type { HostCredentials } from "../../gateway/credentials.js";
 import { decode, type Account } from "@nats-io/jwt";
-import { authenticatorFor, leafFiles, lookupAccountJwt, parseCreds, startOperatorCluster, type OperatorCluster } from "../../nats-auth/index.js";
+import { authenticatorFor, leafFiles, lookupAccountJwt, parseCreds } from "../../nats-auth/index.js";
+import { startOperatorCluster, type OperatorCluster } from "../../nats-auth/testing/cluster.js";
 import { createLogger } from "../../observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../roles/gateway.js";
 import { testServices } from "../../../test/support/services.js";
@@ -58,7 +59,7 @@ describe("local host provider in operator mode", () => {
     const logger = createLogger({ role: "test", level: "silent" });
     cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
     // Leaf users live 12 s here, so the spec sees the host renew them (at half-life) more than once.
-    const gateway = createAgentGateway({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl, leafJwtTtlSeconds: 12 });
+    const gateway = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl, leafJwtTtlSeconds: 12 });
     gateway.serve(cp, logger);
     const store = await createEventStore(cp, { names });
     await store.ensureStream();
@@ -66,7 +67,7 @@ describe("local host provider in operator mode", () => {
     commands = createCommands({ redis, names });
     // the material each host was given, kept by the spec to check what became of it
     const recording = { ...gateway, issueHostCredentials: async (nodeId: string) => { const m = await gateway.issueHostCredentials(nodeId); issued.set(nodeId, m); return m; } };
-    provider = createLocalProvider({ dataDir: join(cluster.dir, "data"), hubLeafUrls: [cluster.hubLeafUrl], namespace: names.namespace, operator: { auth: cluster.auth, gateway: recording }, agentLogLevel: "warn", renewCheckIntervalMs: 500 });
+    provider = createLocalProvider({ dataDir: join(cluster.dir, "data"), hubLeafUrls: [cluster.hubLeafUrl], namespace: names.namespace, operator: { auth: cluster.auth, credentialIssuer: recording }, agentLogLevel: "warn", renewCheckIntervalMs: 500 });
   });
 
   afterAll(async () => {

@@ -3,7 +3,8 @@ import { DEFAULT_SNAPSHOT_PATHS, SnapshotCreateResultV1 } from "../../../schemas
 import type { StepHeartbeat } from "../../saga/define.js";
 import type { Duration } from "../../saga/duration.js";
 import { NonRetryableError } from "../../saga/errors.js";
-import { lifecycleTimeouts, type LifecycleDeps, type NodeHost } from "../deps.js";
+import { lifecycleTimeouts, type LifecycleDeps } from "../deps.js";
+import type { NodeHost } from "../../domain/node/node.js";
 import { applyNodeCommand, injectKeys, loadNode, sendCommandAndWait, waitForAgentReady } from "../node-activities.js";
 import { configureCommand } from "../recipes.js";
 import { keyPlacements } from "../key-placements.js";

@@ -57,7 +57,7 @@ describe.skipIf(!servicesAvailable())("key fingerprints and the server key's lif
   afterAll(async () => { await nc?.drain().catch(() => {}); });
 
   async function node(nodeId: string, subscriptionId = `sub_${nodeId}`): Promise<void> {
-    await store.append("node", nodeId, [{ type: "NodeProvisionRequested", id: `node:${nodeId}:requested`, data: {
+    await store.append("node", nodeId, [{ type: "NodeProvisionRequested", id: `node:${nodeId}:provision-requested`, data: {
       nodeId, subscriptionId, userId: "carol", paymentId: `pay_${nodeId}`, chainProfileId: "cosmos-hub", nodeType: "validator", provider: "local", region: "local", instanceType: "process", requestedAt: new Date().toISOString(),
     } }], { expected: NO_STREAM, ctx, now: new Date() });
   }

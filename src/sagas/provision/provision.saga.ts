@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { defineSaga, type SagaDefinition } from "../../saga/define.js";
-import { sagaTrigger, type SagaTrigger } from "../../saga/starter.js";
+import { sagaTrigger, type SagaTrigger } from "../../saga/trigger.js";
 import { NodeProvisionRequested } from "../../../schemas/events/node.js";
 import { failureRecorder, lifecycleRetry } from "../steps.js";
 import type { ProvisionActivities } from "./activities.js";

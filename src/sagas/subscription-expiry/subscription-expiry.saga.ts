@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineSaga, type SagaDefinition } from "../../saga/define.js";
-import { sagaTrigger, type SagaTrigger } from "../../saga/starter.js";
+import { sagaTrigger, type SagaTrigger } from "../../saga/trigger.js";
 import { SubscriptionActivated } from "../../../schemas/events/subscription.js";
 import type { SubscriptionExpiryActivities } from "./activities.js";
 

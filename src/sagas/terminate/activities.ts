@@ -1,7 +1,8 @@
 import type { StepHeartbeat } from "../../saga/define.js";
 import type { Duration } from "../../saga/duration.js";
 import { SagaNotFoundError } from "../../saga/errors.js";
-import { lifecycleTimeouts, type LifecycleDeps, type NodeHost } from "../deps.js";
+import { lifecycleTimeouts, type LifecycleDeps } from "../deps.js";
+import type { NodeHost } from "../../domain/node/node.js";
 import { applyNodeCommand, dekShredded, deleteNodeKeys, destroyHost, sendCommandAndWait } from "../node-activities.js";
 import { provisionSagaId } from "../provision/provision.saga.js";
 import type { StepFailure } from "../steps.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineSaga, type SagaDefinition } from "../../saga/define.js";
-import { sagaTrigger, type SagaTrigger } from "../../saga/starter.js";
+import { sagaTrigger, type SagaTrigger } from "../../saga/trigger.js";
 import { NodeTerminationRequested } from "../../../schemas/events/node.js";
 import { SubscriptionCancelled, SubscriptionExpired } from "../../../schemas/events/subscription.js";
 import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";

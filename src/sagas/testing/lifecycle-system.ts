@@ -5,7 +5,10 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
 import { testServices, type TestServices } from "../../../test/support/services.js";
 import { loadEnv, type Env } from "../../config/env.js";
-import { createEventStore, NO_STREAM, type EventStore } from "../../eventstore/event-store.js";
+import { createEventStore, type EventStore } from "../../eventstore/event-store.js";
+import { commandHandler } from "../../eventstore/command-handler.js";
+import { nodeDecider, type RequestProvision } from "../../domain/node/decide.js";
+import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";
 import { createLogger } from "../../observability/logger.js";
 import { startSystem, type RoleName, type RunningSystem } from "../../roles/system.js";
 import { createSagaClient, type SagaClient } from "../../saga/client.js";
@@ -57,22 +60,21 @@ export async function startLifecycleSystem(label: string, o: { roles?: readonly 
   const store = await createEventStore(nc, { names: s.names });
   const redis = new Redis(s.redisUrl);
   const sagas = await createSagaClient({ nc, names: s.names });
+  const nodes = commandHandler(store, nodeDecider);
   return {
     s, env, childEnv, dataDir, nc, store, redis, sagas,
     nodes: createNodeService({ store }),
     commands: createCommands({ redis, names: s.names }),
     ...(system.apiUrl ? { apiUrl: system.apiUrl } : {}),
     async requestProvision(r = {}) {
-      const n = (counter++).toString(36);
-      const nodeId = r.nodeId ?? `node_${label}${n}${Date.now().toString(36)}`;
-      await store.append("node", nodeId, [{
-        type: "NodeProvisionRequested", id: `node:${nodeId}:requested`,
-        data: {
-          nodeId, subscriptionId: r.subscriptionId ?? `sub_${nodeId}`, userId: r.userId ?? "alice", paymentId: `pay_${nodeId}`,
-          chainProfileId: r.chainProfileId ?? "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process",
-          requestedAt: new Date().toISOString(),
-        },
-      }], { expected: NO_STREAM, ctx: { actor: "system:test", correlationId: provisionSagaId(nodeId) }, now: new Date() });
+      // The production scheme: a subscription's node is nodeIdForSubscription(subscriptionId), born through the node decider.
+      const subscriptionId = r.subscriptionId ?? `sub_${label}${(counter++).toString(36)}${Date.now().toString(36)}`;
+      const nodeId = r.nodeId ?? nodeIdForSubscription(subscriptionId);
+      const command: RequestProvision = {
+        type: "RequestProvision", nodeId, subscriptionId, userId: r.userId ?? "alice", paymentId: `pay_${nodeId}`,
+        chainProfileId: r.chainProfileId ?? "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process", at: new Date().toISOString(),
+      };
+      await nodes.handle(nodeId, command, { actor: "system:test", correlationId: provisionSagaId(nodeId) }, new Date());
       return nodeId;
     },
     hostsOnDisk: async () => (await listLocalHosts(dataDir)).map((h) => h.hostId),

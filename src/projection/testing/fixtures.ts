@@ -1,6 +1,6 @@
 import { pgTable, bigint, text } from "drizzle-orm/pg-core";
-import { encodeHeaders, type EventContext, type NewEvent } from "../eventstore/envelope.js";
-import { NO_STREAM, type EventStore, type StreamRevision } from "../eventstore/event-store.js";
+import { encodeHeaders, type EventContext, type NewEvent } from "../../eventstore/envelope.js";
+import { NO_STREAM, type EventStore, type StreamRevision } from "../../eventstore/event-store.js";
 
 /** Test and bench data: subscription lifecycles with deterministic ids and times. */
 export const fixtureCtx: EventContext = { actor: "user:fixture", correlationId: "fixture" };

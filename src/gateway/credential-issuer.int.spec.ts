@@ -10,9 +10,10 @@ import { join } from "node:path";
 import { servicesAvailable, testServices } from "../../test/support/services.js";
 import { until } from "../../test/support/until.js";
 import { createLogger } from "../observability/logger.js";
-import { authenticatorFor, lookupAccountJwt, parseCreds, signUserCreds, startOperatorCluster, type OperatorCluster } from "../nats-auth/index.js";
+import { authenticatorFor, lookupAccountJwt, parseCreds, signUserCreds } from "../nats-auth/index.js";
+import { startOperatorCluster, type OperatorCluster } from "../nats-auth/testing/cluster.js";
 import { REVOKED_FOREVER } from "./revocation.js";
-import { createAgentGateway, type AgentGateway } from "./gateway.js";
+import { createCredentialIssuer, type CredentialIssuer } from "./credential-issuer.js";
 import { renewCredentialsOver, requestAgentCredentials } from "./client.js";
 import { BootstrapRefusedError } from "./errors.js";
 import { bootstrapTokenKey } from "./bootstrap-tokens.js";
@@ -47,7 +48,7 @@ function watch(nc: NatsConnection) {
 const violation = (op: "publish" | "subscription", subject: string) => (e: Error) =>
   e instanceof PermissionViolationError && e.operation === op && e.subject === subject;
 
-/** One host as a node gets it: its material from the gateway, its own leaf server, its agent's creds from the bootstrap. */
+/** One host as a node gets it: its material from the credential issuer, its own leaf server, its agent's creds from the bootstrap. */
 interface TestHost {
   nodeId: string;
   material: HostCredentials;
@@ -56,11 +57,11 @@ interface TestHost {
   creds: string;
 }
 
-describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub and per-host leaf servers", () => {
+describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode hub and per-host leaf servers", () => {
   let cluster: OperatorCluster;
   let names: Names;
   let redis: Redis;
-  let gateway: AgentGateway;
+  let issuer: CredentialIssuer;
   let cp: NatsConnection;
   const conns: NatsConnection[] = [];
   const seen: string[] = [];
@@ -72,7 +73,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     return nc;
   };
   const host = async (nodeId: string): Promise<TestHost> => {
-    const material = await gateway.issueHostCredentials(nodeId);
+    const material = await issuer.issueHostCredentials(nodeId);
     const leaf = await cluster.startLeaf(nodeId, { agent: material.leafAgentCreds, system: material.leafSystemCreds });
     const { creds } = await requestAgentCredentials({ servers: leaf.url, names, nodeId, bootstrapCreds: material.bootstrapCreds, token: material.token });
     return { nodeId, material, leafUrl: leaf.url, leafName: leaf.serverName, creds };
@@ -89,9 +90,9 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     names = s.names;
     redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
     cluster = await startOperatorCluster(names);
-    gateway = createAgentGateway({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
+    issuer = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
     cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
-    gateway.serve(cp, logger);
+    issuer.serve(cp, logger);
     // The control plane's side of the agent protocol, reduced to what the permission checks need.
     cp.subscribe(names.agentVerbAll("heartbeat"), { callback: (_e, m) => { m.respond(`ack ${m.subject}`); } });
     cp.subscribe(names.agentVerbAll("events"), { callback: (_e, m) => { seen.push(`${m.subject} ${m.string()}`); } });
@@ -112,12 +113,12 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     expect((again as BootstrapRefusedError).code).toBe("invalid-or-used");
 
     // a token of another node, presented on this host's own bootstrap subject, is refused
-    const other = await gateway.issueHostCredentials("node-other");
+    const other = await issuer.issueHostCredentials("node-other");
     const wrong = await requestAgentCredentials({ servers: a.leafUrl, names, nodeId: "node-once", bootstrapCreds: a.material.bootstrapCreds, token: other.token }).catch((e: unknown) => e);
     expect((wrong as BootstrapRefusedError).code).toBe("wrong-node");
     // …and left for its own host: another host cannot burn it
     expect(await redis.exists(bootstrapTokenKey(names, other.token))).toBe(1);
-    expect((await gateway.redeemBootstrapToken(other.token, createUser().getPublicKey(), "node-other")).nodeId).toBe("node-other");
+    expect((await issuer.redeemBootstrapToken(other.token, createUser().getPublicKey(), "node-other")).nodeId).toBe("node-other");
 
     const logs = logLines.join("");
     expect(logs).toContain("agent credentials issued");
@@ -126,18 +127,18 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
       expect(logs.includes(typeof secret === "string" ? secret : new TextDecoder().decode(secret))).toBe(false);
     }
 
-    const stale = await gateway.issueHostCredentials("node-stale", new Date(Date.now() - 25 * 3600 * 1000));
-    const expired = await gateway.redeemBootstrapToken(stale.token, createUser().getPublicKey(), "node-stale").catch((e: unknown) => e);
+    const stale = await issuer.issueHostCredentials("node-stale", new Date(Date.now() - 25 * 3600 * 1000));
+    const expired = await issuer.redeemBootstrapToken(stale.token, createUser().getPublicKey(), "node-stale").catch((e: unknown) => e);
     expect((expired as BootstrapRefusedError).code).toBe("expired");
     expect(await redis.exists(bootstrapTokenKey(names, stale.token))).toBe(0);
   });
 
   it("of two concurrent redemptions of one token exactly one wins; a malformed key does not burn it", async () => {
-    const { token } = await gateway.issueHostCredentials("node-race");
-    const bad = await gateway.redeemBootstrapToken(token, `U${"A".repeat(55)}`, "node-race").catch((e: unknown) => e);
+    const { token } = await issuer.issueHostCredentials("node-race");
+    const bad = await issuer.redeemBootstrapToken(token, `U${"A".repeat(55)}`, "node-race").catch((e: unknown) => e);
     expect((bad as BootstrapRefusedError).code).toBe("bad-public-key");
     const key = () => createUser().getPublicKey();
-    const results = await Promise.allSettled([gateway.redeemBootstrapToken(token, key(), "node-race"), gateway.redeemBootstrapToken(token, key(), "node-race")]);
+    const results = await Promise.allSettled([issuer.redeemBootstrapToken(token, key(), "node-race"), issuer.redeemBootstrapToken(token, key(), "node-race")]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.filter((r) => r.status === "rejected" && r.reason instanceof BootstrapRefusedError)).toHaveLength(1);
   });
@@ -198,7 +199,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     expect((await c.request(names.agentSubject("node-c", "heartbeat"), "hb")).string()).toContain("node-c");
     expect(await leafLinks(hc.leafName)).toBe(2);
 
-    const { revokedKeys } = await gateway.revokeAgent("node-c");
+    const { revokedKeys } = await issuer.revokeAgent("node-c");
     expect(revokedKeys).toHaveLength(4); // bootstrap user, leaf AGENT user, leaf SYS user, agent
     await c.closed();
     await until("node-c's leaf links dropped by the hub", async () => (await leafLinks(hc.leafName)) === 0, { timeoutMs: 20_000 });
@@ -206,7 +207,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
 
     expect((await d.request(names.agentSubject("node-d", "heartbeat"), "hb")).string()).toContain("node-d");
     // A second revocation keeps the first one (merged, not replaced).
-    await gateway.revokeAgent("node-d");
+    await issuer.revokeAgent("node-d");
     await d.closed();
     expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(hc.creds), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
     revokedCreds = hc.creds;
@@ -233,7 +234,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
 
     // recorded: the bootstrap user, the agent's two keys, the renewed leaf users (the initial ones were retired)
     await until("the initial keys retired", async () => (await redis.hlen(nodeKeysKey(names, "node-r"))) === 5);
-    const { revokedKeys } = await gateway.revokeAgent("node-r");
+    const { revokedKeys } = await issuer.revokeAgent("node-r");
     expect(revokedKeys).toHaveLength(5);
     await second.closed();
     await until("the renewed leaf users cut off", async () => (await leafLinks(leaf2.serverName)) === 0, { timeoutMs: 20_000 });
@@ -283,7 +284,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
   it("renewal after destroy is refused, with the genuine key and seed", async () => {
     const hx = await host("node-x");
     const x = await agentConnect("node-x", hx.creds, hx.leafUrl, { reconnect: false });
-    await gateway.revokeAgent("node-x");
+    await issuer.revokeAgent("node-x");
     await x.closed();
     // the host's connections are gone; whoever may still publish on node-x's subject gets nothing
     const current = parseCreds(hx.creds).key;
@@ -301,7 +302,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     let current = parseCreds(hy.creds).key;
     const issued: { jwt: string; key: KeyPair }[] = [];
     const refusals: string[] = [];
-    // renewals in a tight loop through the gateway's own functions, a revocation in the middle
+    // renewals in a tight loop through the issuer's own functions, a revocation in the middle
     const renewing = (async () => {
       for (let i = 0; i < 40; i++) {
         const nonce = (await ask("node-y", { v: 1, op: "nonce" })).nonce!;
@@ -314,7 +315,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
       }
     })();
     await until("a few renewals before the revocation", () => issued.length >= 3, { intervalMs: 5 });
-    await gateway.revokeAgent("node-y");
+    await issuer.revokeAgent("node-y");
     await renewing;
     expect(refusals.length).toBeGreaterThan(0);
     expect(new Set(refusals)).toEqual(new Set(["revoked"]));
@@ -336,7 +337,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     };
     for (const [f, creds] of Object.entries(legacy)) await writeFile(join(cluster.auth.paths.dir, f), creds, { mode: 0o600 });
     const before = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false });
-    expect(await gateway.revokeLegacySharedCredentials()).toEqual(["bootstrap.creds", "leaf-agent.creds", "leaf-sys.creds"]);
+    expect(await issuer.revokeLegacySharedCredentials()).toEqual(["bootstrap.creds", "leaf-agent.creds", "leaf-sys.creds"]);
     await before.closed();
     expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
     for (const f of Object.keys(legacy)) expect(existsSync(join(cluster.auth.paths.dir, f))).toBe(false);
@@ -347,7 +348,7 @@ describe.skipIf(!servicesAvailable())("agent gateway over an operator-mode hub a
     await sys.close();
     expect(agentJwt.nats.revocations?.[parseCreds(legacy["leaf-agent.creds"]).key.getPublicKey()]).toBe(REVOKED_FOREVER);
     expect(sysJwt.nats.revocations?.[parseCreds(legacy["leaf-sys.creds"]).key.getPublicKey()]).toBe(REVOKED_FOREVER);
-    expect(await gateway.revokeLegacySharedCredentials()).toEqual([]);
+    expect(await issuer.revokeLegacySharedCredentials()).toEqual([]);
   });
 
   it("revocations survive a hub restart (the resolver keeps the pushed JWT over the older preload)", async () => {

@@ -3,20 +3,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
-import { createEventStore, type EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
-import { createLogger } from "../observability/logger.js";
-import { createDb, type Db as ProjectionDb } from "../projection/db.js";
-import { migrate } from "../projection/migrate.js";
-import { startProjector, type Projector } from "../projection/projector.js";
-import { readsEvents, type Projection } from "../projection/define.js";
-import { apiKeysProjection } from "../../projections/api-keys/projection.js";
-import type { LocalAuth } from "../auth/local.js";
-import type { Scope } from "../auth/principal.js";
-import { createApp, type RouteModule } from "./app.js";
-import type { Api, ApiDeps } from "./deps.js";
-import { wireApiDeps } from "./wiring.js";
-import { serveApi } from "./serve.js";
+import { createEventStore, type EventStore } from "../../eventstore/event-store.js";
+import type { Names } from "../../eventstore/subjects.js";
+import { createLogger } from "../../observability/logger.js";
+import { createDb, type SchemaDatabase } from "../../projection/db.js";
+import { migrate } from "../../projection/migrate.js";
+import { startProjector, type Projector } from "../../projection/projector.js";
+import { readsEvents, type Projection } from "../../projection/define.js";
+import { apiKeysProjection } from "../../../projections/api-keys/projection.js";
+import type { LocalAuth } from "../../auth/local.js";
+import type { Scope } from "../../auth/principal.js";
+import { createApp, type RouteModule } from "../app.js";
+import type { Api, ApiDeps } from "../deps.js";
+import { wireApiDeps } from "../wiring.js";
+import { serveApi } from "../serve.js";
 
 /** The real API on an ephemeral port over the real services of one test namespace, for int specs. */
 export interface ApiHarness {
@@ -26,7 +26,7 @@ export interface ApiHarness {
   store: EventStore;
   nc: NatsConnection;
   redis: Redis;
-  db: ProjectionDb;
+  db: SchemaDatabase;
   auth: LocalAuth;
   /** The API's data directory (its signing key under `auth/`). */
   dataDir: string;

@@ -1,25 +1,11 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findNatsServer } from "../localstack/nats.js";
-import { spawnService, waitForPort, type ManagedProcess } from "../localstack/process.js";
-import type { Names } from "../eventstore/subjects.js";
-import { initNatsAuth } from "./init.js";
-import { loadNatsAuth, writeLeafConfig, type LeafCredentials, type NatsAuth } from "./nats-auth.js";
-
-/** A free TCP port on 127.0.0.1 (the OS picks; closed again before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { findNatsServer } from "../../localstack/nats.js";
+import { freePort, spawnService, waitForPort, type ManagedProcess } from "../../localstack/process.js";
+import type { Names } from "../../eventstore/subjects.js";
+import { initNatsAuth } from "../init.js";
+import { loadNatsAuth, writeLeafConfig, type LeafCredentials, type NatsAuth } from "../nats-auth.js";
 
 /** An operator-mode hub and leaf servers of our own, in a temp dir (int specs; local experiments). */
 export interface OperatorCluster {

@@ -9,8 +9,8 @@ import { revokeAgent, type RevocationDeps } from "./revocation.js";
 import { serveCredentials } from "./service.js";
 import { revokeLegacySharedCredentials } from "./legacy.js";
 
-/** The agent gateway's credential side (role `gateway`): host material, agent JWTs, renewal, revocation. */
-export interface AgentGateway {
+/** The credential issuer (served by the `gateway` role in operator mode): host material, agent JWTs, renewal, revocation. "Gateway" names only the role that answers agents (register, heartbeat, events, keys). */
+export interface CredentialIssuer {
   /** A new host's token, bootstrap user and leaf users, all for `nodeId` only (R-NATS-4). */
   issueHostCredentials(nodeId: string, now?: Date): Promise<HostCredentials>;
   /** Token + the agent's public nkey → a user JWT for that node only (the subject's node, when given, must match). */
@@ -23,11 +23,11 @@ export interface AgentGateway {
   revokeLegacySharedCredentials(): Promise<string[]>;
 }
 
-/** Builds the gateway from its dependencies; TTLs default to the defaults module. */
-export function createAgentGateway(opts: {
+/** Builds the credential issuer from its dependencies; TTLs default to the defaults module. */
+export function createCredentialIssuer(opts: {
   auth: NatsAuth; names: Names; redis: Redis; natsServers: string | string[];
   tokenTtlSeconds?: number; agentJwtTtlSeconds?: number; leafJwtTtlSeconds?: number;
-}): AgentGateway {
+}): CredentialIssuer {
   const deps: RevocationDeps = {
     auth: opts.auth, names: opts.names, redis: opts.redis, natsServers: opts.natsServers,
     tokenTtlSeconds: opts.tokenTtlSeconds ?? defaults.agentAuth.bootstrapTokenTtlSeconds,

@@ -1,3 +1,5 @@
+// The control plane's side of the agent protocol: decoding an agent's message (checked against the subject's node id) and refusing it.
+// Shared by the heartbeat role (src/gateway) and key delivery (here), so it sits below both.
 import type { z } from "zod";
 import type { ErrorCode, ErrorReply } from "../../schemas/agent/index.js";
 
