@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import postgres from "postgres";
@@ -35,6 +35,31 @@ function clusterDir(dir: string, ids: { uid?: number }): string {
   return join(tmpdir(), `nodeplane-postgres-${createHash("sha256").update(dir).digest("hex").slice(0, 12)}`);
 }
 
+/**
+ * After a crash (SIGKILL of `make run`, a reboot) `postmaster.pid` names a process that is gone. PostgreSQL
+ * takes the cluster as busy while that pid exists at all — a zombie not reaped yet, or an unrelated process
+ * that got the pid — and refuses to start. Such a lock is removed; one held by a live postgres is kept.
+ */
+export function removeStaleLockFile(pgdata: string): void {
+  const lock = join(pgdata, "postmaster.pid");
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, "utf8").split("\n")[0]);
+  } catch {
+    return; // no lock file
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return; // gone: PostgreSQL sees that itself
+  }
+  // "<pid> (<comm>) <state> …": a zombie, or a process that is not a postgres, holds no cluster.
+  const m = /^\d+ \((.*)\) (\S)/.exec(stat);
+  if (m && (m[2] === "Z" || m[2] === "X" || m[1] !== "postgres")) rmSync(lock, { force: true });
+}
+
 /** Starts PostgreSQL with its cluster under `dir` (initdb on first use) and ensures `database` exists. */
 export async function startPostgres(opts: { dir: string; port: number; database: string }): Promise<ManagedProcess> {
   const bin = postgresBinDir();
@@ -48,6 +73,7 @@ export async function startPostgres(opts: { dir: string; port: number; database:
       stdio: ["ignore", "pipe", "pipe"], ...ids, cwd: "/",
     });
   }
+  removeStaleLockFile(pgdata);
   const log = join(dir, "postgres.log");
   const args = ["-D", pgdata, "-p", String(opts.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
     "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on"];

@@ -91,7 +91,9 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
       }
       await current!.stop("SIGKILL");
       current = undefined;
-      await until("the killed services are gone", () => services().length === 0, { timeoutMs: 20_000 });
+      // Dead means exited (gone or a zombie): a process still exiting has lost its command line already.
+      const dead = (pid: number) => { try { return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return true; } };
+      await until("the killed processes have exited", () => pids.every(dead) && services().length === 0, { timeoutMs: 20_000 });
     },
     async call(method, path, token, body) {
       const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
