@@ -12,6 +12,13 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** The one positional argument a command takes, or a UsageError naming what was expected. */
+export function onePositional(positional: readonly string[], what: string): string {
+  const [value, ...extra] = positional;
+  if (!value || extra.length > 0) throw new UsageError(`expected exactly one ${what}`);
+  return value;
+}
+
 /** Parses `--flag value` / `--flag=value` / repeated flags; positional args are returned apart. */
 export function parseFlags(args: string[], spec: { multi?: string[]; bool?: string[] } = {}): { flags: Record<string, string | string[] | boolean>; positional: string[] } {
   const flags: Record<string, string | string[] | boolean> = {};

@@ -1,5 +1,5 @@
 import { connectNats } from "../../nats-auth/connect.js";
-import { parseFlags, UsageError, type CliCommand } from "../command.js";
+import { onePositional, parseFlags, UsageError, type CliCommand } from "../command.js";
 import { loadEnv } from "../../config/env.js";
 import { namesFor } from "../../eventstore/subjects.js";
 import { createEventStore } from "../../eventstore/event-store.js";
@@ -28,8 +28,7 @@ export const paymentsCompleteCommand: CliCommand = {
   usage: "nodeplane payments complete <paymentId>",
   async run(args) {
     const { positional } = parseFlags(args);
-    const [paymentId, ...extra] = positional;
-    if (!paymentId || extra.length > 0) throw new UsageError("expected exactly one payment id");
+    const paymentId = onePositional(positional, "payment id");
     return withLocalProvider(async (p) => `payment.completed published for ${paymentId} (stream sequence ${(await p.complete(paymentId)).sequence})`);
   },
 };
@@ -41,8 +40,7 @@ export const paymentsFailCommand: CliCommand = {
   usage: "nodeplane payments fail <paymentId> [--reason <text>]",
   async run(args) {
     const { flags, positional } = parseFlags(args);
-    const [paymentId, ...extra] = positional;
-    if (!paymentId || extra.length > 0) throw new UsageError("expected exactly one payment id");
+    const paymentId = onePositional(positional, "payment id");
     const unknown = Object.keys(flags).filter((f) => f !== "reason");
     if (unknown.length > 0) throw new UsageError(`unknown flag --${unknown[0]}`);
     const reason = typeof flags.reason === "string" ? flags.reason : "failed by the operator (local payment provider)";

@@ -7,7 +7,7 @@ import { rotateSigningKey } from "../../auth/key-ring.js";
 import { redisRevocations } from "../../auth/revocations.js";
 import { namesFor } from "../../eventstore/subjects.js";
 import { Redis } from "ioredis";
-import { parseFlags, UsageError, type CliCommand } from "../command.js";
+import { onePositional, parseFlags, UsageError, type CliCommand } from "../command.js";
 
 /** `nodeplane token`: the operator's way to get a JWT for the local API (the only way to `admin`, R-API-4). */
 export const tokenCommand: CliCommand = {
@@ -73,8 +73,7 @@ export const tokenRevokeCommand: CliCommand = {
   async run(args) {
     const { flags, positional } = parseFlags(args);
     if (Object.keys(flags).length > 0) throw new UsageError(`unknown flag --${Object.keys(flags)[0]}`);
-    const [jti, ...extra] = positional;
-    if (!jti || extra.length > 0) throw new UsageError("expected exactly one token id (the jti claim)");
+    const jti = onePositional(positional, "token id (the jti claim)");
     if (!JTI.test(jti)) throw new UsageError("a token id is 1-128 characters of A-Z a-z 0-9 _ - : .");
     const env = loadEnv();
     const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
