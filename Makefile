@@ -1,4 +1,4 @@
-.PHONY: setup test run bench schemas typecheck layers unit int e2e clean
+.PHONY: setup test run bench schemas typecheck layers format format-check unit int e2e clean
 
 setup:      ## install everything on a fresh Debian/Ubuntu machine
 	bash scripts/setup.sh
@@ -17,6 +17,10 @@ schemas:    ## export every event/command schema as JSON Schema under schemas/js
 
 typecheck:
 	npx tsc --noEmit -p tsconfig.json
+format:     ## prettier over the tree (width 140, .prettierrc.json)
+	npx prettier --write --log-level warn "**/*.{ts,mjs}"
+format-check: ## fails on a file prettier would change (a step of make test)
+	npx prettier --check --log-level warn "**/*.{ts,mjs}"
 layers:     ## the dependency rules of src/README.md (each violation: file and import)
 	npx tsx scripts/check-layers.ts
 unit:

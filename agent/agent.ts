@@ -45,7 +45,10 @@ export class Agent {
   /** The chain node's user (the agent is root), or undefined: it runs as the agent's own. */
   private readonly chainUser: ChainUser | undefined;
 
-  constructor(private readonly cfg: AgentConfig, private readonly log: Logger) {
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly log: Logger,
+  ) {
     this.paths = agentPaths(cfg.dataDir);
     this.chainUser = resolveChainUser(cfg.chainUser, process.getuid?.() ?? -1);
     this.heartbeatMs = cfg.heartbeatMs ?? agentDefaults.heartbeatMs;
@@ -59,31 +62,60 @@ export class Agent {
     else if (process.getuid?.() !== 0) this.log.info("the agent is not root: the chain node runs as the agent's own user");
     this.outbox = await Outbox.open(this.paths.outbox);
     // The single component `node` keeps the run dir's own node.pid/node.log; others get run/<name>/.
-    this.node = new NodeComponents("process", (name) => new ProcessRuntime({
-      chainDir: this.paths.chainData, runDir: name === SINGLE_COMPONENT ? this.paths.run : join(this.paths.run, name), log: this.log.child({ component: name }), user: this.chainUser,
-    }));
+    this.node = new NodeComponents(
+      "process",
+      (name) =>
+        new ProcessRuntime({
+          chainDir: this.paths.chainData,
+          runDir: name === SINGLE_COMPONENT ? this.paths.run : join(this.paths.run, name),
+          log: this.log.child({ component: name }),
+          user: this.chainUser,
+        }),
+    );
     this.components = await loadComponents(this.paths.state);
     await this.node.recover(this.components);
     const subjects = agentSubjects(this.cfg.nodeId, this.cfg.namespace);
     this.link = await AgentLink.open({
-      natsUrl: this.cfg.natsUrl, inboxPrefix: agentInboxPrefix(this.cfg.namespace, this.cfg.nodeId), nodeId: this.cfg.nodeId, subjects, requestTimeoutMs: this.cfg.requestTimeoutMs, log: this.log,
+      natsUrl: this.cfg.natsUrl,
+      inboxPrefix: agentInboxPrefix(this.cfg.namespace, this.cfg.nodeId),
+      nodeId: this.cfg.nodeId,
+      subjects,
+      requestTimeoutMs: this.cfg.requestTimeoutMs,
+      log: this.log,
       ...(this.cfg.creds ? { creds: this.cfg.creds } : {}),
-      onReconnect: () => { this.registered = false; void this.ensureRegistered(); },
-      onDisconnect: () => { this.registered = false; },
+      onReconnect: () => {
+        this.registered = false;
+        void this.ensureRegistered();
+      },
+      onDisconnect: () => {
+        this.registered = false;
+      },
     });
     this.executor = new CommandExecutor({
-      nodeId: this.cfg.nodeId, instanceId: this.instanceId, outbox: this.outbox, log: this.log,
+      nodeId: this.cfg.nodeId,
+      instanceId: this.instanceId,
+      outbox: this.outbox,
+      log: this.log,
       stallChecks: this.cfg.stallChecks ?? agentDefaults.stallChecks,
       onQueued: () => void this.flush(),
       handlers: commandHandlers({
-        nodeId: this.cfg.nodeId, paths: this.paths, vars: hostVars(this.paths.chainData, this.cfg.nodeId), node: this.node, log: this.log,
+        nodeId: this.cfg.nodeId,
+        paths: this.paths,
+        vars: hostVars(this.paths.chainData, this.cfg.nodeId),
+        node: this.node,
+        log: this.log,
         chainOwner: this.chainUser,
         components: () => this.components,
-        setComponents: (c) => { this.components = c; },
+        setComponents: (c) => {
+          this.components = c;
+        },
         health: () => this.health(),
         // The gateway hands out keys only for an acknowledged command: the ack (queued in the outbox
         // before the handler runs) is sent first, or a fast key request would overtake it.
-        requestSealedKeys: async (id, pk) => { await this.flush(); return this.link.requestSealedKeys(id, pk); },
+        requestSealedKeys: async (id, pk) => {
+          await this.flush();
+          return this.link.requestSealedKeys(id, pk);
+        },
       }),
     });
     this.log.info({ subjects: subjects.all, outbox: await this.outbox.size() }, "agent connected");
@@ -112,8 +144,14 @@ export class Agent {
       while (!this.stopped && !this.registered) {
         try {
           const rep = await this.link.register({
-            v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, agentVersion: this.cfg.version, hostname: hostname().slice(0, 255) || "host",
-            capabilities: [...CommandType.options], runtime: this.node.kind, startedAt: this.startedAt,
+            v: 1,
+            nodeId: this.cfg.nodeId,
+            instanceId: this.instanceId,
+            agentVersion: this.cfg.version,
+            hostname: hostname().slice(0, 255) || "host",
+            capabilities: [...CommandType.options],
+            runtime: this.node.kind,
+            startedAt: this.startedAt,
           });
           this.registered = true;
           this.applyTiming(rep.heartbeatIntervalMs, rep.stallCheckIntervalMs, rep.stallChecks);
@@ -124,7 +162,9 @@ export class Agent {
           await new Promise((r) => setTimeout(r, Math.min(this.heartbeatMs, 2_000)));
         }
       }
-    })().finally(() => { this.registering = undefined; });
+    })().finally(() => {
+      this.registering = undefined;
+    });
     return this.registering;
   }
 
@@ -153,8 +193,15 @@ export class Agent {
     if (!this.link.connected || !this.registered) return;
     try {
       const rep = await this.link.heartbeat({
-        v: 1, nodeId: this.cfg.nodeId, instanceId: this.instanceId, seq: this.seq, sentAt: new Date().toISOString(), agentVersion: this.cfg.version,
-        running_command_ids: this.executor.runningIds(), stalled: this.executor.stalledIds(), health: await this.health(),
+        v: 1,
+        nodeId: this.cfg.nodeId,
+        instanceId: this.instanceId,
+        seq: this.seq,
+        sentAt: new Date().toISOString(),
+        agentVersion: this.cfg.version,
+        running_command_ids: this.executor.runningIds(),
+        stalled: this.executor.stalledIds(),
+        health: await this.health(),
       });
       this.seq++;
       if (this.cfg.heartbeatMs === undefined) this.heartbeatMs = rep.heartbeatIntervalMs;
@@ -169,6 +216,8 @@ export class Agent {
 
   private async flush(): Promise<void> {
     if (!this.registered || !this.link.connected) return;
-    await this.outbox.flush((e) => this.link.sendEvent(e)).catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "outbox flush failed"));
+    await this.outbox
+      .flush((e) => this.link.sendEvent(e))
+      .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, "outbox flush failed"));
   }
 }

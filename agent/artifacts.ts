@@ -29,7 +29,8 @@ async function openSource(url: URL, timeoutMs: number): Promise<{ stream: Readab
     });
     return { stream };
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ArtifactFetchError(`unsupported artifact URL scheme ${url.protocol}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ArtifactFetchError(`unsupported artifact URL scheme ${url.protocol}`);
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -38,7 +39,10 @@ async function openSource(url: URL, timeoutMs: number): Promise<{ stream: Readab
   }
   if (!res.ok || !res.body) throw new ArtifactFetchError(`fetching ${url.origin}${url.pathname} answered ${res.status}`);
   const len = Number(res.headers.get("content-length"));
-  return { stream: Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>), ...(Number.isFinite(len) && len > 0 ? { size: len } : {}) };
+  return {
+    stream: Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>),
+    ...(Number.isFinite(len) && len > 0 ? { size: len } : {}),
+  };
 }
 
 /**

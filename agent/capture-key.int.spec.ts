@@ -22,7 +22,9 @@ describe("agent: CAPTURE_KEY (R-CMD-4)", () => {
     await symlink(join(rig.dataDir, "outside.key"), join(chain, "keys", "out.key"));
     await symlink(rig.dataDir, join(chain, "escape"));
   });
-  afterEach(async () => { await rig.close(); });
+  afterEach(async () => {
+    await rig.close();
+  });
 
   it("returns the key sealed to the command's one-time key, asking for nothing; refuses ../, absolute outside and symlinks out", async () => {
     const { cp, nodeId } = rig;
@@ -30,12 +32,28 @@ describe("agent: CAPTURE_KEY (R-CMD-4)", () => {
     const pair = nacl.box.keyPair();
     const recipientPublicKey = Buffer.from(pair.publicKey).toString("base64");
     await cp.until(() => cp.heartbeats[0]);
-    const ok = command(nodeId, "CAPTURE_KEY", { keyName: "validator", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey });
+    const ok = command(nodeId, "CAPTURE_KEY", {
+      keyName: "validator",
+      keyPath: "keys/validator.key",
+      keyType: "ed25519",
+      recipientPublicKey,
+    });
     const cases = {
-      traversal: { ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey }), payload: { keyName: "k", keyPath: "../outside.key", keyType: "ed25519", recipientPublicKey } },
-      absolute: { ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey }), payload: { keyName: "k", keyPath: join(rig.dataDir, "outside.key"), keyType: "ed25519", recipientPublicKey } },
+      traversal: {
+        ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey }),
+        payload: { keyName: "k", keyPath: "../outside.key", keyType: "ed25519", recipientPublicKey },
+      },
+      absolute: {
+        ...command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/validator.key", keyType: "ed25519", recipientPublicKey }),
+        payload: { keyName: "k", keyPath: join(rig.dataDir, "outside.key"), keyType: "ed25519", recipientPublicKey },
+      },
       symlinkOut: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/out.key", keyType: "ed25519", recipientPublicKey }),
-      dirSymlinkOut: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "escape/outside.key", keyType: "ed25519", recipientPublicKey }),
+      dirSymlinkOut: command(nodeId, "CAPTURE_KEY", {
+        keyName: "k",
+        keyPath: "escape/outside.key",
+        keyType: "ed25519",
+        recipientPublicKey,
+      }),
       missing: command(nodeId, "CAPTURE_KEY", { keyName: "k", keyPath: "keys/none.key", keyType: "ed25519", recipientPublicKey }),
     };
     cp.enqueue(ok);
@@ -57,7 +75,13 @@ describe("agent: CAPTURE_KEY (R-CMD-4)", () => {
       codes[name] = e.kind === "command_failed" ? e.error.code : "";
     }
     // `..` and absolute paths are refused by the command schema itself, before the agent looks at the disk.
-    expect(codes).toEqual({ traversal: "INVALID_COMMAND", absolute: "INVALID_COMMAND", symlinkOut: "PATH_REFUSED", dirSymlinkOut: "PATH_REFUSED", missing: "KEY_NOT_FOUND" });
+    expect(codes).toEqual({
+      traversal: "INVALID_COMMAND",
+      absolute: "INVALID_COMMAND",
+      symlinkOut: "PATH_REFUSED",
+      dirSymlinkOut: "PATH_REFUSED",
+      missing: "KEY_NOT_FOUND",
+    });
     // No key request at all: CAPTURE_KEY needs nothing from the control plane but the payload's public key.
     expect(cp.keyRequests).toEqual([]);
     // Neither key's plaintext crossed the wire or reached a log line.

@@ -26,7 +26,9 @@ describe("the chain node's user: never the agent's when the agent is root", () =
     const s = testServices("agentuid");
     rig = await startAgentRig(s.natsUrl, s.names.namespace);
   });
-  afterEach(async () => { await rig.close(); });
+  afterEach(async () => {
+    await rig.close();
+  });
 
   it("START runs the node as nobody (every uid and gid, no supplementary group of root); the chain dir is nobody's, the agent's dir is private", async () => {
     const [uid, gid] = root ? [65534, 65534] : [me, process.getgid?.() ?? -1];

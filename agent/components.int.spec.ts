@@ -12,12 +12,17 @@ const root = resolve(import.meta.dirname, "..");
 /** A demo-node component with its own config file and metrics port, as a multi-binary profile writes it. */
 const demoComponent = (name: string, initialLag: number) => ({
   config: {
-    action: "write_file", path: `config/${name}.json`,
+    action: "write_file",
+    path: `config/${name}.json`,
     content: `{"host":"127.0.0.1","port":{{metrics_port_${name}}},"dataDir":"{{chain_dir}}/data/${name}","blockMs":300,"initialLag":${initialLag},"peers":4,"version":"${name}-1"}`,
   },
   component: {
     name,
-    service: { runtime: "process", command: ["{{node}}", "--import", "{{tsx_loader}}", "bin/demo-node.mts", "--config", `config/${name}.json`], metricsUrl: `http://127.0.0.1:{{metrics_port_${name}}}/metrics` },
+    service: {
+      runtime: "process",
+      command: ["{{node}}", "--import", "{{tsx_loader}}", "bin/demo-node.mts", "--config", `config/${name}.json`],
+      metricsUrl: `http://127.0.0.1:{{metrics_port_${name}}}/metrics`,
+    },
   },
 });
 
@@ -46,12 +51,18 @@ describe("agent: a node of two components (geth + lighthouse shape)", () => {
     const exec = demoComponent("exec", 0);
     const consensus = demoComponent("consensus", 30);
     const profile = ProfileRecipeV1.parse({
-      steps: [{ action: "mkdir", path: "data" }, { action: "fetch_artifact", file: "chain-node/demo-node.ts", path: "bin/demo-node.mts" }, exec.config, consensus.config],
+      steps: [
+        { action: "mkdir", path: "data" },
+        { action: "fetch_artifact", file: "chain-node/demo-node.ts", path: "bin/demo-node.mts" },
+        exec.config,
+        consensus.config,
+      ],
       components: [exec.component, consensus.component],
     });
     const ports = { exec: await freePort(), consensus: await freePort() };
     const recipe = resolveProfileRecipe(profile, {
-      projectRoot: root, sha256OfFile: (p) => sha256Hex(readFileSync(p)),
+      projectRoot: root,
+      sha256OfFile: (p) => sha256Hex(readFileSync(p)),
       vars: { metrics_port: String(ports.exec), metrics_port_exec: String(ports.exec), metrics_port_consensus: String(ports.consensus) },
     });
     const configure = command(nodeId, "CONFIGURE", { chainProfileId: "demo", nodeType: "full", recipe });
@@ -62,7 +73,10 @@ describe("agent: a node of two components (geth + lighthouse shape)", () => {
     cp.enqueue(start);
     const started = await cp.ending(start.id);
     const sr = StartResultV1.parse(started.kind === "command_completed" ? started.result : started);
-    expect(sr.components?.map((c) => [c.name, c.running])).toEqual([["exec", true], ["consensus", true]]);
+    expect(sr.components?.map((c) => [c.name, c.running])).toEqual([
+      ["exec", true],
+      ["consensus", true],
+    ]);
     const pids = sr.components!.map((c) => c.pid!);
     expect(sr.pid).toBe(pids[0]);
 
@@ -70,13 +84,21 @@ describe("agent: a node of two components (geth + lighthouse shape)", () => {
     const syncing = await cp.until(() => cp.heartbeats.find((h) => h.health.status === "syncing" && h.health.components?.length === 2));
     expect(syncing.health.components?.map((c) => c.name)).toEqual(["exec", "consensus"]);
     expect(syncing.health.components?.find((c) => c.name === "consensus")?.status).toBe("syncing");
-    const healthy = await cp.until(() => cp.heartbeats.find((h) => h.health.status === "healthy" && h.health.components?.every((c) => c.status === "healthy")));
+    const healthy = await cp.until(() =>
+      cp.heartbeats.find((h) => h.health.status === "healthy" && h.health.components?.every((c) => c.status === "healthy")),
+    );
     expect(healthy.health.blockHeight).toBeGreaterThan(0);
 
     const status = command(nodeId, "STATUS", {});
     cp.enqueue(status);
     const st = await cp.ending(status.id);
-    expect(StatusResultV1.parse(st.kind === "command_completed" ? st.result : st)).toMatchObject({ running: true, components: [{ name: "exec", pid: pids[0] }, { name: "consensus", pid: pids[1] }] });
+    expect(StatusResultV1.parse(st.kind === "command_completed" ? st.result : st)).toMatchObject({
+      running: true,
+      components: [
+        { name: "exec", pid: pids[0] },
+        { name: "consensus", pid: pids[1] },
+      ],
+    });
 
     const stop = command(nodeId, "STOP", { graceMs: 10_000 });
     cp.enqueue(stop);

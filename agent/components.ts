@@ -18,7 +18,10 @@ export class NodeComponents {
   private order: string[] = [];
 
   /** `make` builds the runtime of one component (its own pid file and log). */
-  constructor(readonly kind: NodeRuntime, private readonly make: (name: string) => NodeRuntimeAdapter) {}
+  constructor(
+    readonly kind: NodeRuntime,
+    private readonly make: (name: string) => NodeRuntimeAdapter,
+  ) {}
 
   private runtimeOf(name: string): NodeRuntimeAdapter {
     let rt = this.runtimes.get(name);
@@ -44,7 +47,10 @@ export class NodeComponents {
   }
 
   /** Starts each component in order; one that runs already is left as it is. */
-  async start(components: readonly ComponentSpec[], onStarted?: (name: string, st: RuntimeStatus & { alreadyRunning: boolean }) => void): Promise<(ComponentStatus & { alreadyRunning: boolean })[]> {
+  async start(
+    components: readonly ComponentSpec[],
+    onStarted?: (name: string, st: RuntimeStatus & { alreadyRunning: boolean }) => void,
+  ): Promise<(ComponentStatus & { alreadyRunning: boolean })[]> {
     this.configure(components);
     const out: (ComponentStatus & { alreadyRunning: boolean })[] = [];
     for (const c of components) {
@@ -83,13 +89,15 @@ export class NodeComponents {
    */
   async health(components: readonly ComponentSpec[] | undefined): Promise<NodeHealth> {
     if (!components || components.length === 0) return { status: "not_configured" };
-    const parts = await Promise.all(components.map(async (c) => {
-      const rt = await this.runtimeOf(c.name).status();
-      const url = c.service.metricsUrl;
-      if (!rt.running || !url) return { name: c.name, ...deriveHealth(true, rt, undefined) };
-      const { metrics, error } = await scrapeMetrics(url, agentDefaults.healthScrapeTimeoutMs);
-      return { name: c.name, ...deriveHealth(true, rt, metrics, error) };
-    }));
+    const parts = await Promise.all(
+      components.map(async (c) => {
+        const rt = await this.runtimeOf(c.name).status();
+        const url = c.service.metricsUrl;
+        if (!rt.running || !url) return { name: c.name, ...deriveHealth(true, rt, undefined) };
+        const { metrics, error } = await scrapeMetrics(url, agentDefaults.healthScrapeTimeoutMs);
+        return { name: c.name, ...deriveHealth(true, rt, metrics, error) };
+      }),
+    );
     if (parts.length === 1) {
       const { name: _name, ...only } = parts[0]!;
       return only;

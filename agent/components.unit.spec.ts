@@ -10,8 +10,18 @@ function fakeRuntime(name: string, journal: string[]): NodeRuntimeAdapter {
   return {
     kind: "process",
     recover: async () => st(),
-    start: async () => { journal.push(`start ${name}`); const already = running; running = true; return { ...st(), alreadyRunning: already }; },
-    stop: async () => { journal.push(`stop ${name}`); const was = running; running = false; return { wasRunning: was }; },
+    start: async () => {
+      journal.push(`start ${name}`);
+      const already = running;
+      running = true;
+      return { ...st(), alreadyRunning: already };
+    },
+    stop: async () => {
+      journal.push(`stop ${name}`);
+      const was = running;
+      running = false;
+      return { wasRunning: was };
+    },
     status: async () => st(),
     detach: () => {},
   };
@@ -24,8 +34,14 @@ describe("multi-component nodes", () => {
     const journal: string[] = [];
     const node = new NodeComponents("process", (name) => fakeRuntime(name, journal));
     await node.start([{ name: "old", service: svc }]);
-    await node.start([{ name: "geth", service: svc }, { name: "lighthouse", service: svc }]);
-    expect((await node.status()).map((s) => [s.name, s.running])).toEqual([["geth", true], ["lighthouse", true]]);
+    await node.start([
+      { name: "geth", service: svc },
+      { name: "lighthouse", service: svc },
+    ]);
+    expect((await node.status()).map((s) => [s.name, s.running])).toEqual([
+      ["geth", true],
+      ["lighthouse", true],
+    ]);
     expect(await node.stop()).toEqual({ wasRunning: true });
     expect(journal).toEqual(["start old", "start geth", "start lighthouse", "stop lighthouse", "stop geth", "stop old"]);
     expect(await node.health(undefined)).toEqual({ status: "not_configured" });
@@ -36,10 +52,31 @@ describe("multi-component nodes", () => {
     const geth = { name: "geth", status: "healthy" as const, blockHeight: 10, peers: 5, syncLag: 0 };
     const lh = { name: "lighthouse", status: "healthy" as const, blockHeight: 99, peers: 7 };
     expect(aggregateHealth([geth, lh])).toMatchObject({ status: "healthy", blockHeight: 10, peers: 5, components: [geth, lh] });
-    expect(aggregateHealth([geth, { ...lh, status: "syncing", syncLag: 3 }])).toMatchObject({ status: "syncing", message: "lighthouse syncing" });
-    expect(aggregateHealth([{ ...geth, status: "starting" }, { ...lh, status: "syncing" }]).status).toBe("starting");
-    expect(aggregateHealth([geth, { name: "lighthouse", status: "stopped" }])).toMatchObject({ status: "unhealthy", message: "lighthouse stopped" });
-    expect(aggregateHealth([{ name: "geth", status: "stopped" }, { name: "lighthouse", status: "stopped" }])).toMatchObject({ status: "stopped" });
-    expect(aggregateHealth([{ name: "a", status: "stopped" }, { name: "b", status: "stopped" }]).message).toBeUndefined();
+    expect(aggregateHealth([geth, { ...lh, status: "syncing", syncLag: 3 }])).toMatchObject({
+      status: "syncing",
+      message: "lighthouse syncing",
+    });
+    expect(
+      aggregateHealth([
+        { ...geth, status: "starting" },
+        { ...lh, status: "syncing" },
+      ]).status,
+    ).toBe("starting");
+    expect(aggregateHealth([geth, { name: "lighthouse", status: "stopped" }])).toMatchObject({
+      status: "unhealthy",
+      message: "lighthouse stopped",
+    });
+    expect(
+      aggregateHealth([
+        { name: "geth", status: "stopped" },
+        { name: "lighthouse", status: "stopped" },
+      ]),
+    ).toMatchObject({ status: "stopped" });
+    expect(
+      aggregateHealth([
+        { name: "a", status: "stopped" },
+        { name: "b", status: "stopped" },
+      ]).message,
+    ).toBeUndefined();
   });
 });

@@ -9,8 +9,14 @@ import { DEFAULT_CHAIN_USER } from "./runtime/chain-user.js";
 export const AgentConfig = z.object({
   nodeId: z.string().regex(/^[A-Za-z0-9_\-:]+$/, "a node id must be one subject token"),
   natsUrl: z.string().min(1),
-  dataDir: z.string().min(1).transform((d) => resolve(d)),
-  namespace: z.string().regex(/^[a-z0-9_]*$/).default(""),
+  dataDir: z
+    .string()
+    .min(1)
+    .transform((d) => resolve(d)),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9_]*$/)
+    .default(""),
   creds: z.string().min(1).optional(),
   /** Unset: the control plane's value from the registration reply, else the default. */
   heartbeatMs: z.coerce.number().int().min(50).optional(),

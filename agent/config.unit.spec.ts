@@ -4,8 +4,20 @@ import { AgentConfigError } from "./errors.js";
 
 describe("agent configuration", () => {
   it("flags win over the environment; timing left unset falls to the control plane's values", () => {
-    const cfg = loadAgentConfig(["--node-id", "n-1", "--data-dir", "/tmp/a", "--heartbeat-ms", "250"], { NATS_URL: "nats://x:1", NODEPLANE_NODE_ID: "ignored", NODEPLANE_NAMESPACE: "ns1", NODEPLANE_AGENT_CREDS: "/c.creds" });
-    expect(cfg).toMatchObject({ nodeId: "n-1", natsUrl: "nats://x:1", dataDir: "/tmp/a", namespace: "ns1", creds: "/c.creds", heartbeatMs: 250 });
+    const cfg = loadAgentConfig(["--node-id", "n-1", "--data-dir", "/tmp/a", "--heartbeat-ms", "250"], {
+      NATS_URL: "nats://x:1",
+      NODEPLANE_NODE_ID: "ignored",
+      NODEPLANE_NAMESPACE: "ns1",
+      NODEPLANE_AGENT_CREDS: "/c.creds",
+    });
+    expect(cfg).toMatchObject({
+      nodeId: "n-1",
+      natsUrl: "nats://x:1",
+      dataDir: "/tmp/a",
+      namespace: "ns1",
+      creds: "/c.creds",
+      heartbeatMs: 250,
+    });
     expect(cfg.stallCheckMs).toBeUndefined();
     expect(cfg.stallChecks).toBeUndefined();
   });

@@ -32,28 +32,35 @@ describe("agent: CONFIGURE writes are confined against planted symlinks (issue 9
     writeFileSync(join(rig.dataDir, "artifact.sh"), body);
     artifact = { url: pathToFileURL(join(rig.dataDir, "artifact.sh")).href, sha256: sha256Hex(body) };
   });
-  afterEach(async () => { await rig.close(); });
+  afterEach(async () => {
+    await rig.close();
+  });
 
   const configure = async (steps: RecipeStep[]) => {
-    const cmd = command(rig.nodeId, "CONFIGURE", { chainProfileId: "demo", nodeType: "full", recipe: { steps, service: { runtime: "process", command: ["true"], env: {} } } });
+    const cmd = command(rig.nodeId, "CONFIGURE", {
+      chainProfileId: "demo",
+      nodeType: "full",
+      recipe: { steps, service: { runtime: "process", command: ["true"], env: {} } },
+    });
     rig.cp.enqueue(cmd);
     return rig.cp.ending(cmd.id);
   };
-  const failedCode = (e: Awaited<ReturnType<typeof configure>>) => (e.kind === "command_failed" ? e.error.code : `completed ${JSON.stringify(e)}`);
+  const failedCode = (e: Awaited<ReturnType<typeof configure>>) =>
+    e.kind === "command_failed" ? e.error.code : `completed ${JSON.stringify(e)}`;
 
   it("a planted `<target>.tmp` symlink is never followed: write_file and generate_secret land in the chain dir, the file outside is untouched", async () => {
     await rig.cp.until(() => rig.cp.heartbeats[0]);
     symlinkSync(join(outside, "victim.txt"), join(chain, "config", "node.json.tmp"));
     symlinkSync(join(outside, "planted-secret"), join(chain, "keys", "node.key.tmp"));
     const done = await configure([
-      { action: "write_file", path: "config/node.json", content: "{\"attacker\":\"wins\"}" },
+      { action: "write_file", path: "config/node.json", content: '{"attacker":"wins"}' },
       { action: "generate_secret", path: "keys/node.key", bytes: 32 },
     ]);
     expect(done.kind, JSON.stringify(done)).toBe("command_completed");
     expect(victim()).toBe("original");
     expect(existsSync(join(outside, "planted-secret"))).toBe(false);
     expect(lstatSync(join(chain, "config", "node.json")).isFile()).toBe(true);
-    expect(readFileSync(join(chain, "config", "node.json"), "utf8")).toBe("{\"attacker\":\"wins\"}");
+    expect(readFileSync(join(chain, "config", "node.json"), "utf8")).toBe('{"attacker":"wins"}');
     expect(readFileSync(join(chain, "keys", "node.key"), "utf8")).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -64,7 +71,9 @@ describe("agent: CONFIGURE writes are confined against planted symlinks (issue 9
     symlinkSync(join(outside, "victim.txt"), join(chain, "node-bin"));
     expect(failedCode(await configure([{ action: "write_file", path: "config/evil.json", content: "pwned" }]))).toBe("PATH_REFUSED");
     expect(failedCode(await configure([{ action: "generate_secret", path: "keys/dangling.key", bytes: 32 }]))).toBe("PATH_REFUSED");
-    expect(failedCode(await configure([{ action: "fetch_artifact", url: artifact.url, sha256: artifact.sha256, path: "node-bin" }]))).toBe("PATH_REFUSED");
+    expect(failedCode(await configure([{ action: "fetch_artifact", url: artifact.url, sha256: artifact.sha256, path: "node-bin" }]))).toBe(
+      "PATH_REFUSED",
+    );
     expect(victim()).toBe("original");
     expect(existsSync(join(outside, "new-secret"))).toBe(false);
     // The planted links are left as they were (refused, not replaced).
@@ -77,7 +86,9 @@ describe("agent: CONFIGURE writes are confined against planted symlinks (issue 9
     symlinkSync(outside, join(chain, "bin"));
     expect(failedCode(await configure([{ action: "mkdir", path: "data/sub" }]))).toBe("PATH_REFUSED");
     expect(failedCode(await configure([{ action: "write_file", path: "data/conf.toml", content: "x" }]))).toBe("PATH_REFUSED");
-    expect(failedCode(await configure([{ action: "fetch_artifact", url: artifact.url, sha256: artifact.sha256, path: "bin/node" }]))).toBe("PATH_REFUSED");
+    expect(failedCode(await configure([{ action: "fetch_artifact", url: artifact.url, sha256: artifact.sha256, path: "bin/node" }]))).toBe(
+      "PATH_REFUSED",
+    );
     expect(readdirSync(outside).sort()).toEqual(["victim.txt"]);
     expect(victim()).toBe("original");
   });

@@ -38,12 +38,18 @@ const HAS_PROC_FD = existsSync("/proc/self/fd");
 
 /** The lexical checks of a relative path under `root`; returns the real root and the path's segments. */
 async function confinedStart(root: string, requested: string): Promise<{ realRoot: string; rel: string[] }> {
-  if (isAbsolute(requested)) throw new PathConfinementError(`path ${JSON.stringify(requested.slice(0, 200))} must be relative to the chain data directory`);
+  if (isAbsolute(requested))
+    throw new PathConfinementError(`path ${JSON.stringify(requested.slice(0, 200))} must be relative to the chain data directory`);
   const candidate = confineLexically(resolve(root), requested);
   const realRoot = await realpath(root).catch((err: unknown) => {
     throw new PathConfinementError(`chain data directory missing: ${(err as Error).message}`);
   });
-  return { realRoot, rel: relative(resolve(root), candidate).split(/[\\/]+/).filter((s) => s !== "" && s !== ".") };
+  return {
+    realRoot,
+    rel: relative(resolve(root), candidate)
+      .split(/[\\/]+/)
+      .filter((s) => s !== "" && s !== "."),
+  };
 }
 
 /** Creates (or follows) each directory level under `realRoot`, refusing any that leads out; returns the real directory. */
@@ -53,16 +59,20 @@ async function confinedDirs(realRoot: string, segments: readonly string[], o: Co
     const next = join(dir, seg);
     const st = await lstat(next).catch(() => undefined);
     if (!st) {
-      const made = await mkdir(next, { mode: o.dirMode ?? 0o755 }).then(() => true, (err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        return false;
-      });
+      const made = await mkdir(next, { mode: o.dirMode ?? 0o755 }).then(
+        () => true,
+        (err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+          return false;
+        },
+      );
       if (made && o.owner) await lchown(next, o.owner.uid, o.owner.gid);
     } else if (!st.isDirectory() && !st.isSymbolicLink()) {
       throw new PathConfinementError(`${relative(realRoot, next).slice(0, 200)} exists and is not a directory`);
     }
     const real = await realpath(next);
-    if (!isWithin(realRoot, real)) throw new PathConfinementError(`${relative(realRoot, next).slice(0, 200)} escapes the chain data directory through a symlink`);
+    if (!isWithin(realRoot, real))
+      throw new PathConfinementError(`${relative(realRoot, next).slice(0, 200)} escapes the chain data directory through a symlink`);
     const kind = await lstat(real);
     if (!kind.isDirectory()) throw new PathConfinementError(`${relative(realRoot, next).slice(0, 200)} is not a directory`);
     dir = real;
@@ -81,7 +91,11 @@ async function assertOpenedInside(fh: FileHandle, realRoot: string): Promise<voi
 }
 
 /** The target in its real parent: refused when it is a symlink or exists as something other than a regular file. */
-async function confinedTarget(realRoot: string, rel: readonly string[], o: ConfinedWriteOptions): Promise<{ parent: string; target: string; exists: boolean }> {
+async function confinedTarget(
+  realRoot: string,
+  rel: readonly string[],
+  o: ConfinedWriteOptions,
+): Promise<{ parent: string; target: string; exists: boolean }> {
   const parent = await confinedDirs(realRoot, rel.slice(0, -1), o);
   const target = join(parent, rel.at(-1)!);
   const st = await lstat(target).catch(() => undefined);
@@ -101,7 +115,13 @@ export async function mkdirConfined(root: string, requested: string, o: Confined
  * new one. `keepExisting`: an existing file is left as it is ("kept"), decided atomically by link(2)
  * rather than a check before the write, so two writers never both win.
  */
-export async function writeConfinedFile(root: string, requested: string, data: Uint8Array, mode: number, o: ConfinedWriteOptions & { keepExisting?: boolean } = {}): Promise<"written" | "kept"> {
+export async function writeConfinedFile(
+  root: string,
+  requested: string,
+  data: Uint8Array,
+  mode: number,
+  o: ConfinedWriteOptions & { keepExisting?: boolean } = {},
+): Promise<"written" | "kept"> {
   const { realRoot, rel } = await confinedStart(root, requested);
   const { parent, target, exists } = await confinedTarget(realRoot, rel, o);
   if (exists && o.keepExisting) return "kept";
@@ -125,10 +145,13 @@ export async function writeConfinedFile(root: string, requested: string, data: U
       return "written";
     }
     // link(2) never replaces: a file that appeared meanwhile is kept.
-    return await link(tmp, target).then(() => "written" as const, (err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") return "kept" as const;
-      throw err;
-    });
+    return await link(tmp, target).then(
+      () => "written" as const,
+      (err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") return "kept" as const;
+        throw err;
+      },
+    );
   } finally {
     await rm(tmp, { force: true });
   }
@@ -146,5 +169,8 @@ export async function moveIntoConfined(root: string, requested: string, source: 
   // rename(2) resolves the parent again: check where the file landed.
   const landed = await realpath(target).catch(() => undefined);
   if (landed && !isWithin(realRoot, dirname(landed))) await rm(landed, { force: true });
-  if (!landed || !isWithin(realRoot, dirname(landed))) throw new PathConfinementError(`${rel.join("/").slice(0, 200)}: a directory on the path was swapped for a symlink while moving (refused)`);
+  if (!landed || !isWithin(realRoot, dirname(landed)))
+    throw new PathConfinementError(
+      `${rel.join("/").slice(0, 200)}: a directory on the path was swapped for a symlink while moving (refused)`,
+    );
 }

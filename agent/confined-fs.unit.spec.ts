@@ -26,7 +26,9 @@ describe("confined writes into the chain dir (issue 9 item 4)", () => {
     expect(readFileSync(join(chain, "keys/node.key"), "utf8")).toBe("first");
     expect(lstatSync(join(chain, "keys/node.key")).mode & 0o777).toBe(0o600);
     symlinkSync(join(outside, "x"), join(chain, "keys/link.key"));
-    await expect(writeConfinedFile(chain, "keys/link.key", Buffer.from("s"), 0o600, { keepExisting: true })).rejects.toBeInstanceOf(PathConfinementError);
+    await expect(writeConfinedFile(chain, "keys/link.key", Buffer.from("s"), 0o600, { keepExisting: true })).rejects.toBeInstanceOf(
+      PathConfinementError,
+    );
     expect(readdirSync(outside)).toEqual([]);
     // No temporary file is left behind.
     expect(readdirSync(join(chain, "keys")).sort()).toEqual(["link.key", "node.key"]);

@@ -25,7 +25,17 @@ describe("demo chain node", () => {
     expect(text).toContain('demo_node_info{version="v_1"} 1');
     const running = { running: true, restarts: 0, restarting: false };
     expect(deriveHealth(true, running, m)).toEqual({ status: "syncing", blockHeight: 42, peers: 7, syncLag: 3 });
-    expect(deriveHealth(true, running, new Map([["block_height", 1], ["sync_lag", 0], ["peers", 2]])).status).toBe("healthy");
+    expect(
+      deriveHealth(
+        true,
+        running,
+        new Map([
+          ["block_height", 1],
+          ["sync_lag", 0],
+          ["peers", 2],
+        ]),
+      ).status,
+    ).toBe("healthy");
     expect(deriveHealth(true, { ...running, running: false }, undefined).status).toBe("stopped");
     expect(deriveHealth(false, running, undefined).status).toBe("not_configured");
   });
@@ -35,10 +45,16 @@ describe("demo profile recipe", () => {
   it("resolves into a CONFIGURE recipe whose artifact is the demo node with its current sha256", () => {
     const spec = parse(readFileSync(resolve(root, "chain-profiles/demo.yaml"), "utf8")) as { recipes: unknown };
     const recipe = recipeForNodeType(spec.recipes, "full", {
-      projectRoot: root, vars: { metrics_port: "9700" }, sha256OfFile: (p) => sha256Hex(readFileSync(p)),
+      projectRoot: root,
+      vars: { metrics_port: "9700" },
+      sha256OfFile: (p) => sha256Hex(readFileSync(p)),
     });
     const fetch = recipe.steps.find((s) => s.action === "fetch_artifact");
-    expect(fetch).toMatchObject({ url: `file://${root}/chain-node/demo-node.ts`, sha256: sha256Hex(readFileSync(resolve(root, "chain-node/demo-node.ts"))), path: "bin/demo-node.mts" });
+    expect(fetch).toMatchObject({
+      url: `file://${root}/chain-node/demo-node.ts`,
+      sha256: sha256Hex(readFileSync(resolve(root, "chain-node/demo-node.ts"))),
+      path: "bin/demo-node.mts",
+    });
     expect(recipe.service?.metricsUrl).toBe("http://127.0.0.1:9700/metrics");
     const cfg = recipe.steps.find((s) => s.action === "write_file");
     expect(cfg && "content" in cfg ? cfg.content : "").toContain('"port": 9700');

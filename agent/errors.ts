@@ -1,7 +1,11 @@
 /** Named errors of the agent; each carries a stable `code` that command_failed reports. */
 export class AgentError extends Error {
   override name = "AgentError";
-  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -49,7 +53,10 @@ export class RuntimeError extends AgentError {
 /** A snapshot could not be written, fetched, verified or restored (`code` says which). */
 export class SnapshotError extends AgentError {
   override name = "SnapshotError";
-  constructor(message: string, options?: { cause?: unknown; code?: "SNAPSHOT_FAILED" | "SNAPSHOT_MISMATCH" | "SNAPSHOT_REFUSED" | "UNSUPPORTED_URL" }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown; code?: "SNAPSHOT_FAILED" | "SNAPSHOT_MISMATCH" | "SNAPSHOT_REFUSED" | "UNSUPPORTED_URL" },
+  ) {
     super(options?.code ?? "SNAPSHOT_FAILED", message, options);
   }
 }

@@ -72,11 +72,23 @@ export class CommandExecutor {
       const parsed = CommandV1.safeParse(item);
       if (!parsed.success) {
         const id = typeof item === "object" && item !== null && "id" in item && typeof item.id === "string" ? item.id : undefined;
-        this.o.log.warn({ commandId: id, issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, "invalid command refused");
+        this.o.log.warn(
+          { commandId: id, issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) },
+          "invalid command refused",
+        );
         if (id && /^[A-Za-z0-9_\-:]{1,128}$/.test(id) && !this.seen.has(id)) {
           this.remember(id);
           await this.emit(id, { kind: "command_acknowledged" });
-          await this.emit(id, { kind: "command_failed", error: { code: "INVALID_COMMAND", message: `invalid command: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ").slice(0, 1900)}` } });
+          await this.emit(id, {
+            kind: "command_failed",
+            error: {
+              code: "INVALID_COMMAND",
+              message: `invalid command: ${parsed.error.issues
+                .map((i) => `${i.path.join(".")}: ${i.message}`)
+                .join("; ")
+                .slice(0, 1900)}`,
+            },
+          });
         }
         continue;
       }
@@ -113,12 +125,18 @@ export class CommandExecutor {
       try {
         const result = await this.o.handlers[cmd.type](cmd, progress);
         const checked = commandResultSchemas[cmd.type].safeParse(result);
-        if (!checked.success) throw new InvalidCommandError(`result of ${cmd.type} does not fit its schema: ${checked.error.issues.map((i) => i.path.join(".")).join(", ")}`);
+        if (!checked.success)
+          throw new InvalidCommandError(
+            `result of ${cmd.type} does not fit its schema: ${checked.error.issues.map((i) => i.path.join(".")).join(", ")}`,
+          );
         await this.emit(cmd.id, { kind: "command_completed", result: checked.data as Record<string, unknown> });
         this.o.log.info({ commandId: cmd.id, type: cmd.type }, "command completed");
       } catch (err) {
         this.o.log.warn({ commandId: cmd.id, type: cmd.type, code: errorCode(err), err: errorMessage(err) }, "command failed");
-        await this.emit(cmd.id, { kind: "command_failed", error: { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 2000) } });
+        await this.emit(cmd.id, {
+          kind: "command_failed",
+          error: { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 2000) },
+        });
       } finally {
         this.running.delete(cmd.id);
         this.stall.untrack(cmd.id);
@@ -142,14 +160,27 @@ export class CommandExecutor {
   private emitChain: Promise<void> = Promise.resolve();
 
   /** Queues an event with the command's next seq; events are written in the order they were emitted. */
-  private emit(commandId: string, body: DistributiveOmit<CommandEvent, "v" | "nodeId" | "instanceId" | "commandId" | "seq" | "at">): Promise<void> {
+  private emit(
+    commandId: string,
+    body: DistributiveOmit<CommandEvent, "v" | "nodeId" | "instanceId" | "commandId" | "seq" | "at">,
+  ): Promise<void> {
     const seq = (this.seqs.get(commandId) ?? 0) + 1;
     this.seqs.set(commandId, seq);
-    const event = { v: 1, nodeId: this.o.nodeId, instanceId: this.o.instanceId, commandId, seq, at: this.now().toISOString(), ...body } as CommandEvent;
-    this.emitChain = this.emitChain.then(() => this.o.outbox.append(event)).then(
-      () => this.o.onQueued(),
-      (err: unknown) => this.o.log.error({ commandId, err: errorMessage(err) }, "cannot write the outbox"),
-    );
+    const event = {
+      v: 1,
+      nodeId: this.o.nodeId,
+      instanceId: this.o.instanceId,
+      commandId,
+      seq,
+      at: this.now().toISOString(),
+      ...body,
+    } as CommandEvent;
+    this.emitChain = this.emitChain
+      .then(() => this.o.outbox.append(event))
+      .then(
+        () => this.o.onQueued(),
+        (err: unknown) => this.o.log.error({ commandId, err: errorMessage(err) }, "cannot write the outbox"),
+      );
     return this.emitChain;
   }
 }

@@ -6,8 +6,12 @@ import { command, startAgentRig, type AgentRig } from "./testing/harness.js";
 
 function configureFrom(nodeId: string, a: HeldArtifact): Extract<Command, { type: "CONFIGURE" }> {
   return command(nodeId, "CONFIGURE", {
-    chainProfileId: "demo", nodeType: "full",
-    recipe: { steps: [{ action: "fetch_artifact", url: a.url, sha256: a.sha256, path: "bin/node.bin" }], service: { runtime: "process", command: ["bin/node.bin"], env: {} } },
+    chainProfileId: "demo",
+    nodeType: "full",
+    recipe: {
+      steps: [{ action: "fetch_artifact", url: a.url, sha256: a.sha256, path: "bin/node.bin" }],
+      service: { runtime: "process", command: ["bin/node.bin"], env: {} },
+    },
   });
 }
 

@@ -37,11 +37,24 @@ describe("agent ↔ gateway role ↔ Redis command queue", () => {
     const store = await createEventStore(nc, { names: s.names });
     await store.ensureStream();
     const logger = createLogger({ role: "test", level: "silent" });
-    gateway = await startGatewayRole({ nc, store, redis, names: s.names, logger, heartbeatIntervalMs: 200, agentStallCheckIntervalMs, agentStallChecks: 5 });
+    gateway = await startGatewayRole({
+      nc,
+      store,
+      redis,
+      names: s.names,
+      logger,
+      heartbeatIntervalMs: 200,
+      agentStallCheckIntervalMs,
+      agentStallChecks: 5,
+    });
     commands = createCommands({ redis, names: s.names, config: fast });
     nodeId = `node-${randomUUID().slice(0, 8)}`;
     dataDir = await mkdtemp(join(tmpdir(), "np-agentgw-"));
-    agent = spawnTs("agent/main.ts", ["--node-id", nodeId, "--nats-url", s.natsUrl, "--data-dir", dataDir, "--namespace", s.names.namespace], { LOG_LEVEL: "info" });
+    agent = spawnTs(
+      "agent/main.ts",
+      ["--node-id", nodeId, "--nats-url", s.natsUrl, "--data-dir", dataDir, "--namespace", s.names.namespace],
+      { LOG_LEVEL: "info" },
+    );
     await agent.waitFor(/agent registered/);
   };
 
@@ -62,7 +75,16 @@ describe("agent ↔ gateway role ↔ Redis command queue", () => {
     cfg.payload.recipe.steps.unshift({ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/extra.bin" });
     await commands.enqueueCommand(nodeId, { id: cfg.id, type: "CONFIGURE", payload: cfg.payload });
     const progress: string[] = [];
-    const configured = await commands.waitForCommandCompletion({ nodeId, commandId: cfg.id, heartbeat: (p) => { progress.push(p.message); held.release(); } }).finally(() => held.close());
+    const configured = await commands
+      .waitForCommandCompletion({
+        nodeId,
+        commandId: cfg.id,
+        heartbeat: (p) => {
+          progress.push(p.message);
+          held.release();
+        },
+      })
+      .finally(() => held.close());
     expect(configured).toMatchObject({ files: ["config/node.json"] });
     expect(progress.length).toBeGreaterThan(0);
 
@@ -86,8 +108,16 @@ describe("agent ↔ gateway role ↔ Redis command queue", () => {
     try {
       const id = `cmd-${randomUUID()}`;
       await commands.enqueueCommand(nodeId, {
-        id, type: "CONFIGURE",
-        payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }], service: { runtime: "process", command: ["bin/x"], env: {} } } },
+        id,
+        type: "CONFIGURE",
+        payload: {
+          chainProfileId: "demo",
+          nodeType: "full",
+          recipe: {
+            steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }],
+            service: { runtime: "process", command: ["bin/x"], env: {} },
+          },
+        },
       });
       const err = await commands.waitForCommandCompletion({ nodeId, commandId: id }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandStalledError);
@@ -104,13 +134,23 @@ describe("agent ↔ gateway role ↔ Redis command queue", () => {
     try {
       const id = `cmd-${randomUUID()}`;
       await commands.enqueueCommand(nodeId, {
-        id, type: "CONFIGURE",
-        payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }], service: { runtime: "process", command: ["bin/x"], env: {} } } },
+        id,
+        type: "CONFIGURE",
+        payload: {
+          chainProfileId: "demo",
+          nodeType: "full",
+          recipe: {
+            steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }],
+            service: { runtime: "process", command: ["bin/x"], env: {} },
+          },
+        },
       });
       await commands.waitForCommandAck({ nodeId, commandId: id });
       await held.requested;
       await crashAgent(agent);
-      const err = await commands.waitForCommandCompletion({ nodeId, commandId: id, config: { livenessTimeoutMs: 600, livenessGraceMs: 600 } }).catch((e: unknown) => e);
+      const err = await commands
+        .waitForCommandCompletion({ nodeId, commandId: id, config: { livenessTimeoutMs: 600, livenessGraceMs: 600 } })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CommandLivenessLostError);
     } finally {
       held.release();

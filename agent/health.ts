@@ -16,7 +16,12 @@ export function parsePrometheusText(text: string): Map<string, number> {
 }
 
 /** The heartbeat's health from what the runtime says and (when running) the node's own metrics. */
-export function deriveHealth(configured: boolean, rt: RuntimeStatus, metrics: Map<string, number> | undefined, scrapeError?: string): NodeHealth {
+export function deriveHealth(
+  configured: boolean,
+  rt: RuntimeStatus,
+  metrics: Map<string, number> | undefined,
+  scrapeError?: string,
+): NodeHealth {
   if (!configured) return { status: "not_configured" };
   if (!rt.running) return rt.restarting ? { status: "starting", message: "restarting after a crash" } : { status: "stopped" };
   if (!metrics) return { status: "starting", ...(scrapeError ? { message: scrapeError.slice(0, 500) } : {}) };
@@ -29,7 +34,12 @@ export function deriveHealth(configured: boolean, rt: RuntimeStatus, metrics: Ma
   const lag = metrics.get("sync_lag");
   const syncLag = lag !== undefined && lag >= 0 ? lag : undefined;
   const status = peers === 0 ? "unhealthy" : syncLag !== undefined && syncLag > 0 ? "syncing" : "healthy";
-  return { status, ...(blockHeight !== undefined ? { blockHeight } : {}), ...(peers !== undefined ? { peers } : {}), ...(syncLag !== undefined ? { syncLag } : {}) };
+  return {
+    status,
+    ...(blockHeight !== undefined ? { blockHeight } : {}),
+    ...(peers !== undefined ? { peers } : {}),
+    ...(syncLag !== undefined ? { syncLag } : {}),
+  };
 }
 
 /** Scrapes a Prometheus endpoint; resolves undefined with the reason when it does not answer. */

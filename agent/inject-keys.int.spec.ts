@@ -19,7 +19,9 @@ describe("agent: INJECT_KEYS (R-PROV InjectKeys)", () => {
     mkdirSync(join(rig.dataDir, "chain"), { recursive: true });
     symlinkSync(rig.dataDir, join(rig.dataDir, "chain", "escape"));
   });
-  afterEach(async () => { await rig.close(); });
+  afterEach(async () => {
+    await rig.close();
+  });
 
   it("writes each key sealed for this request, in its format and mode, inside the chain dir; refuses a path out and a key the vault lacks", async () => {
     const { cp, nodeId } = rig;
@@ -32,22 +34,35 @@ describe("agent: INJECT_KEYS (R-PROV InjectKeys)", () => {
         { keyName: "validator", path: "keys/validator.json", format: "json" },
       ],
     });
-    const escape = command(nodeId, "INJECT_KEYS", { keyOwner: "node-before-migration", keys: [{ keyName: "p2p", path: "escape/stolen.key", format: "raw" }] });
-    const missing = command(nodeId, "INJECT_KEYS", { keyOwner: "node-before-migration", keys: [{ keyName: "nope", path: "keys/nope", format: "raw" }] });
+    const escape = command(nodeId, "INJECT_KEYS", {
+      keyOwner: "node-before-migration",
+      keys: [{ keyName: "p2p", path: "escape/stolen.key", format: "raw" }],
+    });
+    const missing = command(nodeId, "INJECT_KEYS", {
+      keyOwner: "node-before-migration",
+      keys: [{ keyName: "nope", path: "keys/nope", format: "raw" }],
+    });
     cp.enqueue(ok);
     cp.enqueue(escape);
     cp.enqueue(missing);
 
     const done = await cp.ending(ok.id);
     expect(done.kind === "command_completed" ? InjectKeysResultV1.parse(done.result) : done).toEqual({
-      injected: [{ keyName: "validator", path: "keys/validator.key" }, { keyName: "p2p", path: "config/p2p.hex" }, { keyName: "validator", path: "keys/validator.json" }],
+      injected: [
+        { keyName: "validator", path: "keys/validator.key" },
+        { keyName: "p2p", path: "config/p2p.hex" },
+        { keyName: "validator", path: "keys/validator.json" },
+      ],
     });
     const chain = join(rig.dataDir, "chain");
     expect(readFileSync(join(chain, "keys/validator.key")).equals(validator)).toBe(true);
     expect(lstatSync(join(chain, "keys/validator.key")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(chain, "config/p2p.hex"), "utf8")).toBe(p2p.toString("hex"));
     expect(lstatSync(join(chain, "config/p2p.hex")).mode & 0o777).toBe(0o640);
-    expect(JSON.parse(readFileSync(join(chain, "keys/validator.json"), "utf8"))).toEqual({ keyName: "validator", hex: validator.toString("hex") });
+    expect(JSON.parse(readFileSync(join(chain, "keys/validator.json"), "utf8"))).toEqual({
+      keyName: "validator",
+      hex: validator.toString("hex"),
+    });
 
     const refused = await cp.ending(escape.id);
     expect(refused.kind === "command_failed" && refused.error.code).toBe("PATH_REFUSED");

@@ -14,14 +14,15 @@ async function blockHeight(port: number): Promise<number | undefined> {
   }
 }
 
-
 describe("agent: register → heartbeat → CONFIGURE → START → metrics → STOP (issue 4 items 3, 6)", () => {
   let rig: AgentRig;
   beforeEach(async () => {
     const s = testServices("agentlife");
     rig = await startAgentRig(s.natsUrl, s.names.namespace);
   });
-  afterEach(async () => { await rig.close(); });
+  afterEach(async () => {
+    await rig.close();
+  });
 
   it("runs the demo chain through its life; a restarted agent adopts the running node", async () => {
     const { cp, nodeId } = rig;
@@ -40,7 +41,10 @@ describe("agent: register → heartbeat → CONFIGURE → START → metrics → 
     const progress = evs.filter((e) => e.kind === "command_progress");
     expect(progress.length).toBeGreaterThan(2);
     expect(progress.map((p) => p.message).join("\n")).toMatch(/verified bin\/demo-node\.mts/);
-    expect(done.kind === "command_completed" && done.result).toMatchObject({ files: ["config/node.json"], artifacts: [{ path: "bin/demo-node.mts" }] });
+    expect(done.kind === "command_completed" && done.result).toMatchObject({
+      files: ["config/node.json"],
+      artifacts: [{ path: "bin/demo-node.mts" }],
+    });
     await cp.until(() => cp.heartbeats.find((h) => h.health.status === "stopped"));
 
     const start = command(nodeId, "START", {});
@@ -50,8 +54,14 @@ describe("agent: register → heartbeat → CONFIGURE → START → metrics → 
     const { pid } = StartResultV1.parse(started.kind === "command_completed" ? started.result : {});
     expect(pid).toBeGreaterThan(0);
 
-    const first = await pollUntil(() => blockHeight(port), (h) => h !== undefined);
-    const later = await pollUntil(() => blockHeight(port), (h) => h !== undefined && h > first!);
+    const first = await pollUntil(
+      () => blockHeight(port),
+      (h) => h !== undefined,
+    );
+    const later = await pollUntil(
+      () => blockHeight(port),
+      (h) => h !== undefined && h > first!,
+    );
     expect(later).toBeGreaterThan(first!);
     const hb = await cp.until(() => cp.heartbeats.find((h) => (h.health.blockHeight ?? 0) > 0 && h.running_command_ids.length === 0));
     expect(["syncing", "healthy"]).toContain(hb.health.status);

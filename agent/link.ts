@@ -2,8 +2,20 @@ import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
 import {
-  CommandEventReplyV1, CommandEventV1, ErrorReplyV1, HeartbeatAcceptedV1, HeartbeatRequestV1, InjectKeysReplyV1, KeyRequestV1, RegisterReplyV1, RegisterRequestV1,
-  type AgentSubjects, type CommandEvent, type HeartbeatRequest, type RegisterAccepted, type RegisterRequest,
+  CommandEventReplyV1,
+  CommandEventV1,
+  ErrorReplyV1,
+  HeartbeatAcceptedV1,
+  HeartbeatRequestV1,
+  InjectKeysReplyV1,
+  KeyRequestV1,
+  RegisterReplyV1,
+  RegisterRequestV1,
+  type AgentSubjects,
+  type CommandEvent,
+  type HeartbeatRequest,
+  type RegisterAccepted,
+  type RegisterRequest,
 } from "../schemas/agent/index.js";
 import { agentDefaults } from "./defaults.js";
 import { AgentError, errorMessage } from "./errors.js";
@@ -13,7 +25,11 @@ import type { SendOutcome } from "./outbox.js";
 /** The control plane refused a request, or did not answer it in time. */
 export class LinkRequestError extends AgentError {
   override name = "LinkRequestError";
-  constructor(message: string, readonly retryable: boolean, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
     super("LINK_FAILED", message, options);
   }
 }
@@ -22,7 +38,10 @@ export class LinkRequestError extends AgentError {
  * The heartbeat reply with its commands left unparsed: the executor checks each command on its own,
  * so one malformed command is failed by id instead of making the whole reply (and the others) unreadable.
  */
-const HeartbeatReplyShallow = z.discriminatedUnion("ok", [HeartbeatAcceptedV1.extend({ commands: z.array(z.unknown()).max(256) }), ErrorReplyV1]);
+const HeartbeatReplyShallow = z.discriminatedUnion("ok", [
+  HeartbeatAcceptedV1.extend({ commands: z.array(z.unknown()).max(256) }),
+  ErrorReplyV1,
+]);
 export type HeartbeatAcceptedShallow = Extract<z.infer<typeof HeartbeatReplyShallow>, { ok: true }>;
 
 export interface LinkOptions {
@@ -46,7 +65,10 @@ export interface LinkOptions {
  * `schemas/agent`, every reply is parsed with it.
  */
 export class AgentLink {
-  private constructor(private readonly nc: NatsConnection, private readonly o: LinkOptions) {}
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly o: LinkOptions,
+  ) {}
 
   /** Connects (waiting for the server if it is not up yet) and starts watching the connection status. */
   static async open(o: LinkOptions): Promise<AgentLink> {
@@ -102,7 +124,8 @@ export class AgentLink {
       throw new LinkRequestError("reply is not JSON", true, { cause: err });
     }
     const parsed = repSchema.safeParse(json);
-    if (!parsed.success) throw new LinkRequestError(`reply does not fit its schema: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}`, true);
+    if (!parsed.success)
+      throw new LinkRequestError(`reply does not fit its schema: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")}`, true);
     return parsed.data;
   }
 
@@ -127,10 +150,16 @@ export class AgentLink {
       const rep = await this.request(this.o.subjects.events, CommandEventV1, CommandEventReplyV1, event);
       if (rep.ok) return "delivered";
       if (rep.error.code === "internal") return "retry";
-      this.o.log.error({ commandId: event.commandId, seq: event.seq, code: rep.error.code, msg: rep.error.message }, "control plane refused a command event; dropped");
+      this.o.log.error(
+        { commandId: event.commandId, seq: event.seq, code: rep.error.code, msg: rep.error.message },
+        "control plane refused a command event; dropped",
+      );
       return "rejected";
     } catch (err) {
-      this.o.log.warn({ commandId: event.commandId, seq: event.seq, err: errorMessage(err) }, "command event not confirmed; kept in the outbox");
+      this.o.log.warn(
+        { commandId: event.commandId, seq: event.seq, err: errorMessage(err) },
+        "command event not confirmed; kept in the outbox",
+      );
       return "retry";
     }
   }
@@ -138,9 +167,14 @@ export class AgentLink {
   /** `keys` for INJECT_KEYS: each key the command names, sealed to a one-time X25519 key of this request. */
   async requestSealedKeys(commandId: string, recipientPublicKey: Uint8Array): Promise<{ keyName: string; sealed: Uint8Array }[]> {
     const rep = await this.request(this.o.subjects.keys, KeyRequestV1, InjectKeysReplyV1, {
-      v: 1, nodeId: this.o.nodeId, commandId, purpose: "inject_keys", recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64"),
+      v: 1,
+      nodeId: this.o.nodeId,
+      commandId,
+      purpose: "inject_keys",
+      recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64"),
     });
-    if (!rep.ok && rep.error.code === "key_unavailable") throw new AgentError("KEYS_UNAVAILABLE", `the control plane holds no such key: ${rep.error.message}`);
+    if (!rep.ok && rep.error.code === "key_unavailable")
+      throw new AgentError("KEYS_UNAVAILABLE", `the control plane holds no such key: ${rep.error.message}`);
     if (!rep.ok) throw new LinkRequestError(`key request refused: ${rep.error.code}: ${rep.error.message}`, false);
     return rep.keys.map((k) => ({ keyName: k.keyName, sealed: Buffer.from(k.sealed, "base64") }));
   }

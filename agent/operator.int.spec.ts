@@ -56,7 +56,11 @@ describe("agent through a leaf node with its own credentials", () => {
     redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
     cluster = await startOperatorCluster(names);
     const logger = createLogger({ role: "test", level: "silent" });
-    cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
+    cp = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })),
+      name: "gateway",
+    });
     const gateway = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
     gateway.serve(cp, logger);
     const store = await createEventStore(cp, { names });
@@ -70,7 +74,10 @@ describe("agent through a leaf node with its own credentials", () => {
     const leafPort = await freePort();
     const material = await gateway.issueHostCredentials(nodeId);
     const conf = await writeLeafConfig(cluster.auth, {
-      leafDir: join(dir, "leaf"), serverName: "leaf-proxied", port: leafPort, hubLeafUrls: [`tls://localhost:${uplink.port}`],
+      leafDir: join(dir, "leaf"),
+      serverName: "leaf-proxied",
+      port: leafPort,
+      hubLeafUrls: [`tls://localhost:${uplink.port}`],
       credentials: { agent: material.leafAgentCreds, system: material.leafSystemCreds },
     });
     const log = join(dir, "leaf", "leaf.log");
@@ -80,10 +87,20 @@ describe("agent through a leaf node with its own credentials", () => {
     await leafRemotesUp(cluster.hubMonitorUrl, "leaf-proxied");
 
     const leafUrl = `nats://127.0.0.1:${leafPort}`;
-    const { creds } = await requestAgentCredentials({ servers: leafUrl, names, nodeId, bootstrapCreds: material.bootstrapCreds, token: material.token });
+    const { creds } = await requestAgentCredentials({
+      servers: leafUrl,
+      names,
+      nodeId,
+      bootstrapCreds: material.bootstrapCreds,
+      token: material.token,
+    });
     const credsFile = join(dir, "agent.creds");
     await writeFile(credsFile, creds, { mode: 0o600 });
-    agent = spawnTs("agent/main.ts", ["--node-id", nodeId, "--nats-url", leafUrl, "--creds", credsFile, "--data-dir", join(dir, "host"), "--namespace", names.namespace], { LOG_LEVEL: "info" });
+    agent = spawnTs(
+      "agent/main.ts",
+      ["--node-id", nodeId, "--nats-url", leafUrl, "--creds", credsFile, "--data-dir", join(dir, "host"), "--namespace", names.namespace],
+      { LOG_LEVEL: "info" },
+    );
     await agent.waitFor(/agent registered/);
   });
 
@@ -100,7 +117,10 @@ describe("agent through a leaf node with its own credentials", () => {
   it("registers and runs a command with leaf credentials limited to its own subjects", async () => {
     const id = `cmd-${randomUUID()}`;
     await commands.enqueueCommand(nodeId, { id, type: "STATUS", payload: {} });
-    expect(StatusResultV1.parse(await commands.waitForCommandCompletion({ nodeId, commandId: id }))).toMatchObject({ running: false, health: { status: "not_configured" } });
+    expect(StatusResultV1.parse(await commands.waitForCommandCompletion({ nodeId, commandId: id }))).toMatchObject({
+      running: false,
+      health: { status: "not_configured" },
+    });
     expect(agent.output()).not.toMatch(/Permissions Violation/i);
   });
 
@@ -109,8 +129,16 @@ describe("agent through a leaf node with its own credentials", () => {
     try {
       const id = `cmd-${randomUUID()}`;
       await commands.enqueueCommand(nodeId, {
-        id, type: "CONFIGURE",
-        payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }], service: { runtime: "process", command: ["bin/x"], env: {} } } },
+        id,
+        type: "CONFIGURE",
+        payload: {
+          chainProfileId: "demo",
+          nodeType: "full",
+          recipe: {
+            steps: [{ action: "fetch_artifact", url: held.url, sha256: held.sha256, path: "bin/x" }],
+            service: { runtime: "process", command: ["bin/x"], env: {} },
+          },
+        },
       });
       await commands.waitForCommandAck({ nodeId, commandId: id });
       await held.requested;

@@ -17,7 +17,10 @@ export class Outbox {
   private flushing: Promise<number> | undefined;
   private again = false;
 
-  private constructor(private readonly dir: string, private next: number) {}
+  private constructor(
+    private readonly dir: string,
+    private next: number,
+  ) {}
 
   /** Opens (or creates) the outbox in `dir`, continuing its numbering. */
   static async open(dir: string): Promise<Outbox> {

@@ -6,8 +6,14 @@ import type { CommandEvent } from "../schemas/agent/index.js";
 import { Outbox, type SendOutcome } from "./outbox.js";
 
 const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
-const fresh = () => { const d = mkdtempSync(join(tmpdir(), "np-outbox-")); dirs.push(d); return d; };
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const fresh = () => {
+  const d = mkdtempSync(join(tmpdir(), "np-outbox-"));
+  dirs.push(d);
+  return d;
+};
 
 const ev = (commandId: string, seq: number, kind: "command_acknowledged" | "command_completed" = "command_acknowledged"): CommandEvent =>
   kind === "command_completed"
@@ -19,7 +25,12 @@ describe("Outbox", () => {
     const ob = await Outbox.open(fresh());
     for (let i = 1; i <= 12; i++) await ob.append(ev("c", i));
     const sent: number[] = [];
-    expect(await ob.flush(async (e) => { sent.push(e.seq); return "delivered"; })).toBe(12);
+    expect(
+      await ob.flush(async (e) => {
+        sent.push(e.seq);
+        return "delivered";
+      }),
+    ).toBe(12);
     expect(sent).toEqual([...Array(12).keys()].map((i) => i + 1));
     expect(await ob.size()).toBe(0);
   });
@@ -58,7 +69,11 @@ describe("Outbox", () => {
     await ob.append(ev("c", 1));
     await ob.append(ev("c", 2));
     const sent: number[] = [];
-    await ob.flush(async (e) => { if (e.seq === 1) return "rejected"; sent.push(e.seq); return "delivered"; });
+    await ob.flush(async (e) => {
+      if (e.seq === 1) return "rejected";
+      sent.push(e.seq);
+      return "delivered";
+    });
     expect(sent).toEqual([2]);
     expect(await ob.size()).toBe(0);
   });
@@ -73,7 +88,11 @@ describe("Outbox", () => {
     const ob = await Outbox.open(fresh());
     for (let i = 1; i <= 5; i++) await ob.append(ev("c", i));
     const sent: number[] = [];
-    const send = async (e: CommandEvent): Promise<SendOutcome> => { await new Promise((r) => setTimeout(r, 1)); sent.push(e.seq); return "delivered"; };
+    const send = async (e: CommandEvent): Promise<SendOutcome> => {
+      await new Promise((r) => setTimeout(r, 1));
+      sent.push(e.seq);
+      return "delivered";
+    };
     await Promise.all([ob.flush(send), ob.flush(send), ob.flush(send)]);
     expect(sent).toEqual([1, 2, 3, 4, 5]);
   });

@@ -63,7 +63,8 @@ export async function readConfinedFile(root: string, requested: string, maxBytes
   const fh = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = await fh.stat();
-    if (st.dev !== expected.dev || st.ino !== expected.ino || !st.isFile()) throw new PathConfinementError("key file changed while it was opened");
+    if (st.dev !== expected.dev || st.ino !== expected.ino || !st.isFile())
+      throw new PathConfinementError("key file changed while it was opened");
     // A second name for the inode could be a hard link the chain user made to a file it cannot read (root's).
     if (st.nlink !== 1) throw new PathConfinementError("key file has other hard links (refused)");
     if (st.size > maxBytes) throw new PathConfinementError(`key file larger than ${maxBytes} bytes`);

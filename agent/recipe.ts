@@ -2,7 +2,16 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { ComponentsV1, ConfigureResultV1, recipeComponents, ServiceSpecV1, SINGLE_COMPONENT, type ComponentSpec, type Recipe, type ServiceSpec } from "../schemas/agent/index.js";
+import {
+  ComponentsV1,
+  ConfigureResultV1,
+  recipeComponents,
+  ServiceSpecV1,
+  SINGLE_COMPONENT,
+  type ComponentSpec,
+  type Recipe,
+  type ServiceSpec,
+} from "../schemas/agent/index.js";
 import { fetchVerified } from "./artifacts.js";
 import { mkdirConfined, moveIntoConfined, writeConfinedFile, type ChainOwner, type ConfinedWriteOptions } from "./confined-fs.js";
 import { InvalidCommandError } from "./errors.js";
@@ -35,7 +44,10 @@ export function renderService(service: ServiceSpec, vars: HostVars): ServiceSpec
     ...(service.metricsUrl ? { metricsUrl: renderTemplate(service.metricsUrl, vars) } : {}),
   };
   const parsed = ServiceSpecV1.safeParse(rendered);
-  if (!parsed.success) throw new InvalidCommandError(`service after templating: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new InvalidCommandError(
+      `service after templating: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   return parsed.data;
 }
 
@@ -52,7 +64,9 @@ export async function runRecipe(recipe: Recipe, ctx: RecipeContext): Promise<Con
   const components = recipeComponents(recipe).map((c) => ({ name: c.name, service: renderService(c.service, ctx.vars) }));
   const contents = steps.map((s) => (s.action === "write_file" ? renderTemplate(s.content, ctx.vars) : undefined));
   await mkdir(ctx.stagingDir, { recursive: true });
-  const fetches = steps.flatMap((s, i) => (s.action === "fetch_artifact" ? [{ step: s, index: i, staged: join(ctx.stagingDir, `artifact-${i}`) }] : []));
+  const fetches = steps.flatMap((s, i) =>
+    s.action === "fetch_artifact" ? [{ step: s, index: i, staged: join(ctx.stagingDir, `artifact-${i}`) }] : [],
+  );
   const artifacts: ConfigureResult["artifacts"] = [];
   ctx.progress(0, `configuring: ${fetches.length} artifact(s), ${steps.length} step(s)`);
   try {

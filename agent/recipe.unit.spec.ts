@@ -10,7 +10,9 @@ import { loadComponents, loadService, runRecipe } from "./recipe.js";
 import { renderTemplate } from "./template.js";
 
 const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 function host() {
   const base = mkdtempSync(join(tmpdir(), "np-recipe-"));
@@ -21,9 +23,13 @@ function host() {
   writeFileSync(artifact, "#!/bin/sh\necho demo\n");
   const progress: [number, string][] = [];
   const ctx = {
-    chainDir, stagingDir: join(base, "staging"), stateDir: join(base, "state"),
+    chainDir,
+    stagingDir: join(base, "staging"),
+    stateDir: join(base, "state"),
     vars: { node: "/usr/bin/node", tsx_loader: "file:///tsx.mjs", chain_dir: chainDir, node_id: "n1" },
-    progress: (p: number, m: string) => { progress.push([p, m]); },
+    progress: (p: number, m: string) => {
+      progress.push([p, m]);
+    },
   };
   return { base, chainDir, artifact, ctx, progress };
 }
@@ -64,7 +70,9 @@ describe("CONFIGURE recipe", () => {
 
   it("a sha256 mismatch fails and installs nothing (no file, no config, no service, no staging left)", async () => {
     const h = host();
-    await expect(runRecipe(recipe(pathToFileURL(h.artifact).href, sha256Hex("something else")), h.ctx)).rejects.toBeInstanceOf(ArtifactVerificationError);
+    await expect(runRecipe(recipe(pathToFileURL(h.artifact).href, sha256Hex("something else")), h.ctx)).rejects.toBeInstanceOf(
+      ArtifactVerificationError,
+    );
     expect(existsSync(join(h.chainDir, "bin"))).toBe(false);
     expect(existsSync(join(h.chainDir, "config"))).toBe(false);
     expect(existsSync(join(h.chainDir, "data"))).toBe(false);
@@ -87,13 +95,29 @@ describe("CONFIGURE recipe", () => {
 
   it("a multi-component recipe saves each rendered component in order; a service.json of an older agent still loads as the component node", async () => {
     const h = host();
-    const svc = (port: number) => ({ runtime: "process" as const, command: ["{{node}}", "bin/node", String(port)], env: { DIR: "{{chain_dir}}" }, metricsUrl: `http://127.0.0.1:${port}/metrics` });
-    const r: Recipe = { steps: [{ action: "mkdir", path: "data" }], components: [{ name: "geth", service: svc(9001) }, { name: "lighthouse", service: svc(9002) }] };
+    const svc = (port: number) => ({
+      runtime: "process" as const,
+      command: ["{{node}}", "bin/node", String(port)],
+      env: { DIR: "{{chain_dir}}" },
+      metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    });
+    const r: Recipe = {
+      steps: [{ action: "mkdir", path: "data" }],
+      components: [
+        { name: "geth", service: svc(9001) },
+        { name: "lighthouse", service: svc(9002) },
+      ],
+    };
     await runRecipe(r, h.ctx);
     const saved = await loadComponents(h.ctx.stateDir);
-    expect(saved?.map((c) => [c.name, c.service.command[0], c.service.env.DIR])).toEqual([["geth", "/usr/bin/node", h.chainDir], ["lighthouse", "/usr/bin/node", h.chainDir]]);
+    expect(saved?.map((c) => [c.name, c.service.command[0], c.service.env.DIR])).toEqual([
+      ["geth", "/usr/bin/node", h.chainDir],
+      ["lighthouse", "/usr/bin/node", h.chainDir],
+    ]);
     writeFileSync(join(h.ctx.stateDir, "service.json"), JSON.stringify({ runtime: "process", command: ["bin/old"], env: {} }));
-    expect(await loadComponents(h.ctx.stateDir)).toEqual([{ name: "node", service: { runtime: "process", command: ["bin/old"], env: {} } }]);
+    expect(await loadComponents(h.ctx.stateDir)).toEqual([
+      { name: "node", service: { runtime: "process", command: ["bin/old"], env: {} } },
+    ]);
     expect((await loadService(h.ctx.stateDir))?.command).toEqual(["bin/old"]);
   });
 
@@ -101,16 +125,35 @@ describe("CONFIGURE recipe", () => {
     const service = { runtime: "process" as const, command: ["x"], env: {} };
     expect(RecipeV1.safeParse({ steps: [] }).success).toBe(false);
     expect(RecipeV1.safeParse({ steps: [], service, components: [{ name: "a", service }] }).success).toBe(false);
-    expect(RecipeV1.safeParse({ steps: [], components: [{ name: "a", service }, { name: "a", service }] }).success).toBe(false);
+    expect(
+      RecipeV1.safeParse({
+        steps: [],
+        components: [
+          { name: "a", service },
+          { name: "a", service },
+        ],
+      }).success,
+    ).toBe(false);
     expect(RecipeV1.safeParse({ steps: [], components: [{ name: "Geth-1", service }] }).success).toBe(false);
-    expect(RecipeV1.safeParse({ steps: [], components: [{ name: "geth", service }, { name: "lighthouse", service }] }).success).toBe(true);
+    expect(
+      RecipeV1.safeParse({
+        steps: [],
+        components: [
+          { name: "geth", service },
+          { name: "lighthouse", service },
+        ],
+      }).success,
+    ).toBe(true);
   });
 });
 
 describe("generate_secret", () => {
   it("makes a random hex secret (0600) once: a CONFIGURE run again keeps the node's identity", async () => {
     const h = host();
-    const recipe: Recipe = RecipeV1.parse({ steps: [{ action: "generate_secret", path: "geth/nodekey" }], service: { runtime: "process", command: ["/bin/true"] } });
+    const recipe: Recipe = RecipeV1.parse({
+      steps: [{ action: "generate_secret", path: "geth/nodekey" }],
+      service: { runtime: "process", command: ["/bin/true"] },
+    });
     await runRecipe(recipe, h.ctx);
     const file = join(h.chainDir, "geth/nodekey");
     const first = readFileSync(file, "utf8");

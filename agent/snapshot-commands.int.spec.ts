@@ -11,7 +11,10 @@ import { command, startAgentRig, type AgentRig } from "./testing/harness.js";
 
 /** Serves one file over http (a snapshot kept behind a URL). */
 async function serveFile(path: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((_req, res) => { res.writeHead(200); createReadStream(path).pipe(res); });
+  const server = createServer((_req, res) => {
+    res.writeHead(200);
+    createReadStream(path).pipe(res);
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const addr = server.address();
   return { url: `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}/snap.tar.gz`, server };
@@ -39,7 +42,10 @@ describe("agent: SNAPSHOT_CREATE / SNAPSHOT_RESTORE (R-MIG-1)", () => {
   it("archives the data dir without injected keys, and restores it from file: and http: after verifying the sha256", async () => {
     const { cp, nodeId } = rig;
     await cp.until(() => cp.heartbeats[0]);
-    const inject = command(nodeId, "INJECT_KEYS", { keyOwner: nodeId, keys: [{ keyName: "validator", path: "data/keys/validator.key", format: "raw" }] });
+    const inject = command(nodeId, "INJECT_KEYS", {
+      keyOwner: nodeId,
+      keys: [{ keyName: "validator", path: "data/keys/validator.key", format: "raw" }],
+    });
     cp.enqueue(inject);
     expect((await cp.ending(inject.id)).kind).toBe("command_completed");
 
@@ -70,7 +76,10 @@ describe("agent: SNAPSHOT_CREATE / SNAPSHOT_RESTORE (R-MIG-1)", () => {
     const restore = command(nodeId, "SNAPSHOT_RESTORE", { snapshotId: "snap-1", url: snap.url, sha256: snap.sha256 });
     cp.enqueue(restore);
     const restored = await cp.ending(restore.id);
-    expect(SnapshotRestoreResultV1.parse(restored.kind === "command_completed" ? restored.result : restored)).toEqual({ snapshotId: "snap-1", restoredBytes: 200_000 + 3 });
+    expect(SnapshotRestoreResultV1.parse(restored.kind === "command_completed" ? restored.result : restored)).toEqual({
+      snapshotId: "snap-1",
+      restoredBytes: 200_000 + 3,
+    });
     expect(readFileSync(join(data, "height"), "utf8")).toBe("100");
     expect(readFileSync(join(data, "db", "blocks")).equals(blocks)).toBe(true);
     // The data dir was replaced by the snapshot's, which holds no key: it must be injected again.
@@ -89,7 +98,10 @@ describe("agent: SNAPSHOT_CREATE / SNAPSHOT_RESTORE (R-MIG-1)", () => {
   it("refuses a target that is not a file: URL (the command schema) before touching anything", async () => {
     const { cp, nodeId } = rig;
     await cp.until(() => cp.heartbeats[0]);
-    const bad = { ...command(nodeId, "SNAPSHOT_CREATE", { snapshotId: "s", target: "file:///tmp/x" }), payload: { snapshotId: "s", target: "s3://bucket/x" } };
+    const bad = {
+      ...command(nodeId, "SNAPSHOT_CREATE", { snapshotId: "s", target: "file:///tmp/x" }),
+      payload: { snapshotId: "s", target: "s3://bucket/x" },
+    };
     cp.enqueue(bad);
     const e = await cp.ending(bad.id);
     expect(e.kind === "command_failed" && e.error.code).toBe("INVALID_COMMAND");

@@ -28,17 +28,25 @@ describe("agent: SNAPSHOT_RESTORE of a hostile archive (issue 9 item 4)", () => 
     writeFileSync(join(chain, "bin", "node"), "the new host's own binary");
     mkdirSync(work, { recursive: true });
   });
-  afterEach(async () => { await rig.close(); });
+  afterEach(async () => {
+    await rig.close();
+  });
 
   /** Builds `<name>.tar.gz` of `members` under the attacker's tree, and restores it as the control plane would ask. */
   const restore = async (name: string, members: string[]) => {
     const archive = join(rig.dataDir, `${name}.tar.gz`);
     execFileSync("tar", ["-czf", archive, "-C", join(work, name), "--", ...members]);
-    const cmd = command(rig.nodeId, "SNAPSHOT_RESTORE", { snapshotId: name, url: pathToFileURL(archive).href, sha256: sha256Hex(readFileSync(archive)), paths: ["data"] });
+    const cmd = command(rig.nodeId, "SNAPSHOT_RESTORE", {
+      snapshotId: name,
+      url: pathToFileURL(archive).href,
+      sha256: sha256Hex(readFileSync(archive)),
+      paths: ["data"],
+    });
     rig.cp.enqueue(cmd);
     return rig.cp.ending(cmd.id);
   };
-  const failedCode = (e: Awaited<ReturnType<typeof restore>>) => (e.kind === "command_failed" ? e.error.code : `completed ${JSON.stringify(e)}`);
+  const failedCode = (e: Awaited<ReturnType<typeof restore>>) =>
+    e.kind === "command_failed" ? e.error.code : `completed ${JSON.stringify(e)}`;
   /** The chain dir and the data dir around it are as before: nothing restored, nothing written outside. */
   const untouched = () => {
     expect(readFileSync(join(chain, "data", "height"), "utf8")).toBe("7");

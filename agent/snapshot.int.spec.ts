@@ -12,7 +12,9 @@ describe("snapshot archives (R-MIG-1)", () => {
   let base: string;
   let chain: string;
   const progress: [number, string][] = [];
-  const report = (p: number, m: string) => { progress.push([p, m]); };
+  const report = (p: number, m: string) => {
+    progress.push([p, m]);
+  };
   beforeEach(() => {
     base = mkdtempSync(join(tmpdir(), "np-snap-"));
     chain = join(base, "chain");
@@ -28,7 +30,14 @@ describe("snapshot archives (R-MIG-1)", () => {
 
   it("archives data without the key files, atomically, with its sha256; a restore replaces data with exactly that", async () => {
     const target = join(base, "snapshots", "node-1");
-    const snap = await createSnapshot({ chainDir: chain, targetDir: target, snapshotId: "s1", paths: ["data"], exclude: ["data/keys/validator.key"], progress: report });
+    const snap = await createSnapshot({
+      chainDir: chain,
+      targetDir: target,
+      snapshotId: "s1",
+      paths: ["data"],
+      exclude: ["data/keys/validator.key"],
+      progress: report,
+    });
     expect(snap.file).toBe(join(target, "s1.tar.gz"));
     expect(readdirSync(target)).toEqual(["s1.tar.gz"]);
     const bytes = readFileSync(snap.file);
@@ -55,7 +64,9 @@ describe("snapshot archives (R-MIG-1)", () => {
 
   it("fails on a missing path and leaves no partial archive", async () => {
     const target = join(base, "snapshots");
-    await expect(createSnapshot({ chainDir: chain, targetDir: target, snapshotId: "s2", paths: ["nope"], exclude: [], progress: report })).rejects.toBeInstanceOf(SnapshotError);
+    await expect(
+      createSnapshot({ chainDir: chain, targetDir: target, snapshotId: "s2", paths: ["nope"], exclude: [], progress: report }),
+    ).rejects.toBeInstanceOf(SnapshotError);
     expect(existsSync(join(target, "s2.tar.gz"))).toBe(false);
   });
 
@@ -75,7 +86,13 @@ describe("snapshot archives (R-MIG-1)", () => {
     mkdirSync(victim);
     for (const [name, args] of Object.entries(archives)) {
       execFileSync("tar", args, { stdio: "ignore" });
-      const err = await extractSnapshot({ archive: join(base, `${name}.tgz`), chainDir: victim, scratchDir: join(base, "staging"), paths: ["a", "etc-link", "up-link"], progress: report }).catch((e: unknown) => e);
+      const err = await extractSnapshot({
+        archive: join(base, `${name}.tgz`),
+        chainDir: victim,
+        scratchDir: join(base, "staging"),
+        paths: ["a", "etc-link", "up-link"],
+        progress: report,
+      }).catch((e: unknown) => e);
       expect(err, name).toBeInstanceOf(SnapshotError);
       expect((err as SnapshotError).code, name).toBe("SNAPSHOT_REFUSED");
     }

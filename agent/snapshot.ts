@@ -19,7 +19,11 @@ import type { ProgressFn } from "./recipe.js";
 const RECORD_BYTES = 10_240;
 
 /** Runs tar; resolves with stdout piped where asked, rejects with its stderr on a non-zero exit. */
-function runTar(args: string[], onCheckpoint: (records: number) => void, stdout?: (s: NodeJS.ReadableStream) => Promise<void>): Promise<string> {
+function runTar(
+  args: string[],
+  onCheckpoint: (records: number) => void,
+  stdout?: (s: NodeJS.ReadableStream) => Promise<void>,
+): Promise<string> {
   const cp = `--checkpoint=${agentDefaults.snapshotCheckpointRecords}`;
   const child = spawn("tar", [cp, "--checkpoint-action=echo=%u", ...args], { stdio: ["ignore", stdout ? "pipe" : "pipe", "pipe"] });
   let errText = "";
@@ -31,7 +35,16 @@ function runTar(args: string[], onCheckpoint: (records: number) => void, stdout?
       else if (line.trim() !== "" && errText.length < 2000) errText += `${line.trim()}\n`;
     }
   });
-  const piped = stdout ? stdout(child.stdout) : new Promise<void>((r) => child.stdout.setEncoding("utf8").on("data", (d: string) => { out += d; }).on("end", () => r()));
+  const piped = stdout
+    ? stdout(child.stdout)
+    : new Promise<void>((r) =>
+        child.stdout
+          .setEncoding("utf8")
+          .on("data", (d: string) => {
+            out += d;
+          })
+          .on("end", () => r()),
+      );
   const exited = new Promise<number>((resolveExit, reject) => {
     child.once("error", (err) => reject(new SnapshotError(`cannot run tar: ${err.message}`, { cause: err })));
     child.once("close", (code) => resolveExit(code ?? 1));
@@ -95,15 +108,34 @@ export async function createSnapshot(o: CreateSnapshotOptions): Promise<{ file: 
   o.progress(1, `archiving ${MiB(total)} MiB`);
   try {
     await runTar(
-      ["--create", "--gzip", "--file=-", `--directory=${o.chainDir}`, "--anchored", "--no-wildcards", ...o.exclude.map((e) => `--exclude=${e}`), "--", ...o.paths],
-      (records) => report(Math.min(95, total > 0 ? ((records * RECORD_BYTES) / total) * 95 : 50), `archived ${MiB(records * RECORD_BYTES)} of ${MiB(total)} MiB`),
-      (stdout) => pipeline(stdout, new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          cb(null, chunk);
-        },
-      }), createWriteStream(tmp, { mode: 0o600 })),
+      [
+        "--create",
+        "--gzip",
+        "--file=-",
+        `--directory=${o.chainDir}`,
+        "--anchored",
+        "--no-wildcards",
+        ...o.exclude.map((e) => `--exclude=${e}`),
+        "--",
+        ...o.paths,
+      ],
+      (records) =>
+        report(
+          Math.min(95, total > 0 ? ((records * RECORD_BYTES) / total) * 95 : 50),
+          `archived ${MiB(records * RECORD_BYTES)} of ${MiB(total)} MiB`,
+        ),
+      (stdout) =>
+        pipeline(
+          stdout,
+          new Transform({
+            transform(chunk: Buffer, _e, cb) {
+              hash.update(chunk);
+              bytes += chunk.length;
+              cb(null, chunk);
+            },
+          }),
+          createWriteStream(tmp, { mode: 0o600 }),
+        ),
     );
     const fh = await open(tmp, "r");
     await fh.sync().finally(() => fh.close());
@@ -117,16 +149,23 @@ export async function createSnapshot(o: CreateSnapshotOptions): Promise<{ file: 
 }
 
 /** One member of `tar --list --verbose`: its type letter, size and name. */
-interface Member { type: string; size: number; name: string }
+interface Member {
+  type: string;
+  size: number;
+  name: string;
+}
 
 /** Parses GNU tar's verbose listing (`-rw-r--r-- u/g 123 2026-01-01 00:00 name[ -> target]`). */
 function parseListing(text: string): Member[] {
-  return text.split("\n").filter((l) => l.trim() !== "").map((line) => {
-    const m = /^(\S)\S*\s+\S+\s+(\d+)\s+\S+\s+\S+\s(.*)$/.exec(line);
-    if (!m) throw new SnapshotError(`unreadable archive listing line: ${line.slice(0, 200)}`, { code: "SNAPSHOT_REFUSED" });
-    const name = m[1] === "l" ? m[3]!.split(" -> ")[0]! : m[1] === "h" ? m[3]!.split(" link to ")[0]! : m[3]!;
-    return { type: m[1]!, size: Number(m[2]), name };
-  });
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((line) => {
+      const m = /^(\S)\S*\s+\S+\s+(\d+)\s+\S+\s+\S+\s(.*)$/.exec(line);
+      if (!m) throw new SnapshotError(`unreadable archive listing line: ${line.slice(0, 200)}`, { code: "SNAPSHOT_REFUSED" });
+      const name = m[1] === "l" ? m[3]!.split(" -> ")[0]! : m[1] === "h" ? m[3]!.split(" link to ")[0]! : m[3]!;
+      return { type: m[1]!, size: Number(m[2]), name };
+    });
 }
 
 /** The first segment of a member name (`data/db/x` → `data`). */
@@ -142,10 +181,19 @@ function topLevelOf(name: string): string {
  */
 function checkMembers(members: readonly Member[], declared: ReadonlySet<string>): void {
   for (const m of members) {
-    if (isAbsolute(m.name) || m.name.split("/").includes("..") || m.name.split("/").includes(".")) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} escapes the chain data dir`, { code: "SNAPSHOT_REFUSED" });
-    if (!["-", "d", "l"].includes(m.type)) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} is of type ${m.type} (only files, directories and symlinks are restored)`, { code: "SNAPSHOT_REFUSED" });
+    if (isAbsolute(m.name) || m.name.split("/").includes("..") || m.name.split("/").includes("."))
+      throw new SnapshotError(`archive member ${m.name.slice(0, 200)} escapes the chain data dir`, { code: "SNAPSHOT_REFUSED" });
+    if (!["-", "d", "l"].includes(m.type))
+      throw new SnapshotError(
+        `archive member ${m.name.slice(0, 200)} is of type ${m.type} (only files, directories and symlinks are restored)`,
+        { code: "SNAPSHOT_REFUSED" },
+      );
     const top = topLevelOf(m.name);
-    if (!declared.has(top)) throw new SnapshotError(`archive member ${m.name.slice(0, 200)} lies outside the snapshot's declared paths (${[...declared].join(", ")}); the archive is refused`, { code: "SNAPSHOT_REFUSED" });
+    if (!declared.has(top))
+      throw new SnapshotError(
+        `archive member ${m.name.slice(0, 200)} lies outside the snapshot's declared paths (${[...declared].join(", ")}); the archive is refused`,
+        { code: "SNAPSHOT_REFUSED" },
+      );
   }
 }
 
@@ -163,8 +211,10 @@ async function checkExtracted(scratch: string): Promise<number> {
     const rel = relative(scratch, at).slice(0, 200);
     if (e.isSymbolicLink()) {
       const real = await realpath(at).catch(() => undefined);
-      if (real === undefined) throw new SnapshotError(`symlink ${rel} points at nothing (dangling or a loop): refused`, { code: "SNAPSHOT_REFUSED" });
-      if (!isWithin(realScratch, real)) throw new SnapshotError(`symlink ${rel} points outside the restored data`, { code: "SNAPSHOT_REFUSED" });
+      if (real === undefined)
+        throw new SnapshotError(`symlink ${rel} points at nothing (dangling or a loop): refused`, { code: "SNAPSHOT_REFUSED" });
+      if (!isWithin(realScratch, real))
+        throw new SnapshotError(`symlink ${rel} points outside the restored data`, { code: "SNAPSHOT_REFUSED" });
     } else if (e.isFile()) bytes += (await lstat(at)).size;
     else if (!e.isDirectory()) throw new SnapshotError(`${rel} is not a file, directory or symlink`, { code: "SNAPSHOT_REFUSED" });
   }
@@ -173,7 +223,8 @@ async function checkExtracted(scratch: string): Promise<number> {
 
 /** Gives every entry of the (agent-private) scratch tree to the chain's user, symlinks themselves included. */
 async function chownTree(dir: string, owner: ChainOwner): Promise<void> {
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) await lchown(join(e.parentPath, e.name), owner.uid, owner.gid);
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true }))
+    await lchown(join(e.parentPath, e.name), owner.uid, owner.gid);
 }
 
 export interface ExtractSnapshotOptions {
@@ -198,7 +249,8 @@ export async function extractSnapshot(o: ExtractSnapshotOptions): Promise<number
   checkMembers(members, declared);
   const present = [...new Set(members.map((m) => topLevelOf(m.name)))];
   // tar with no names would extract everything.
-  if (present.length === 0) throw new SnapshotError(`the archive holds none of the declared paths (${[...declared].join(", ")})`, { code: "SNAPSHOT_REFUSED" });
+  if (present.length === 0)
+    throw new SnapshotError(`the archive holds none of the declared paths (${[...declared].join(", ")})`, { code: "SNAPSHOT_REFUSED" });
   const total = members.reduce((n, m) => n + m.size, 0);
   const scratch = join(o.scratchDir, `restore-${randomBytes(6).toString("hex")}`);
   const trash = join(o.scratchDir, `replaced-${randomBytes(6).toString("hex")}`);
@@ -207,15 +259,34 @@ export async function extractSnapshot(o: ExtractSnapshotOptions): Promise<number
   const report = throttled(o.progress);
   try {
     // Only the declared names are extracted (a second guard beside checkMembers' listing).
-    await runTar(["--extract", "--gzip", `--file=${o.archive}`, `--directory=${scratch}`, "--no-same-owner", "--anchored", "--no-wildcards", "--", ...present],
-      (records) => report(50 + Math.min(40, total > 0 ? ((records * RECORD_BYTES) / total) * 40 : 20), `extracted ${MiB(records * RECORD_BYTES)} of ${MiB(total)} MiB`));
+    await runTar(
+      [
+        "--extract",
+        "--gzip",
+        `--file=${o.archive}`,
+        `--directory=${scratch}`,
+        "--no-same-owner",
+        "--anchored",
+        "--no-wildcards",
+        "--",
+        ...present,
+      ],
+      (records) =>
+        report(
+          50 + Math.min(40, total > 0 ? ((records * RECORD_BYTES) / total) * 40 : 20),
+          `extracted ${MiB(records * RECORD_BYTES)} of ${MiB(total)} MiB`,
+        ),
+    );
     const bytes = await checkExtracted(scratch);
     if (o.owner) await chownTree(scratch, o.owner);
     o.progress(92, "archive checked; replacing the data");
     await mkdir(o.chainDir, { recursive: true });
     const realChain = await realpath(o.chainDir);
     for (const name of await readdir(scratch)) {
-      if (!declared.has(name)) throw new SnapshotError(`extraction produced ${name.slice(0, 200)}, which the snapshot does not declare`, { code: "SNAPSHOT_REFUSED" });
+      if (!declared.has(name))
+        throw new SnapshotError(`extraction produced ${name.slice(0, 200)}, which the snapshot does not declare`, {
+          code: "SNAPSHOT_REFUSED",
+        });
       const dest = join(realChain, name);
       // rename(2) moves a symlink planted at `dest` itself, never what it points to.
       if (await lstat(dest).catch(() => undefined)) await rename(dest, join(trash, name));

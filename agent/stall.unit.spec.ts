@@ -14,10 +14,12 @@ describe("StallDetector (R-CMD-3 (3))", () => {
   it("progress resets the count and clears a stall", () => {
     const d = new StallDetector(3);
     d.track("c1");
-    d.check(); d.check();
+    d.check();
+    d.check();
     d.progress("c1");
     expect(d.check()).toEqual([]);
-    d.check(); d.check();
+    d.check();
+    d.check();
     expect(d.check()).toEqual([{ commandId: "c1", stalled: true, checksWithoutProgress: 3 }]);
     d.progress("c1");
     expect(d.check()).toEqual([{ commandId: "c1", stalled: false, checksWithoutProgress: 0 }]);
@@ -26,7 +28,8 @@ describe("StallDetector (R-CMD-3 (3))", () => {
 
   it("commands are independent; untracked ones disappear", () => {
     const d = new StallDetector(2);
-    d.track("a"); d.track("b");
+    d.track("a");
+    d.track("b");
     d.check();
     d.progress("b");
     expect(d.check().map((t) => t.commandId)).toEqual(["a"]);

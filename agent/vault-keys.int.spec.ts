@@ -46,16 +46,29 @@ describe("agent ↔ gateway ↔ key vault: INJECT_KEYS and CAPTURE_KEY", () => {
     await vault.createDek(nodeId);
     const store = await createEventStore(nc, { names });
     await store.ensureStream();
-    gateway = await startGatewayRole({ nc, store, redis, names, logger: createLogger({ role: "test", level: "silent" }), heartbeatIntervalMs: 200, keys: vaultKeySource(vault) });
+    gateway = await startGatewayRole({
+      nc,
+      store,
+      redis,
+      names,
+      logger: createLogger({ role: "test", level: "silent" }),
+      heartbeatIntervalMs: 200,
+      keys: vaultKeySource(vault),
+    });
     commands = createCommands({ redis, names, config: fast });
-    agent = spawnTs("agent/main.ts", ["--node-id", nodeId, "--nats-url", s.natsUrl, "--data-dir", join(dir, "host"), "--namespace", names.namespace], { LOG_LEVEL: "info" });
+    agent = spawnTs(
+      "agent/main.ts",
+      ["--node-id", nodeId, "--nats-url", s.natsUrl, "--data-dir", join(dir, "host"), "--namespace", names.namespace],
+      { LOG_LEVEL: "info" },
+    );
     await agent.waitFor(/agent registered/);
   });
   afterAll(async () => {
     await agent?.stop();
     await gateway?.stop();
     const jsm = await jetstreamManager(nc);
-    for (const b of [`KV_${names.dekBucket}`, `KV_${names.nodeKeysBucket}`, `OBJ_${names.keyBackupsBucket}`]) await jsm.streams.delete(b).catch(() => {});
+    for (const b of [`KV_${names.dekBucket}`, `KV_${names.nodeKeysBucket}`, `OBJ_${names.keyBackupsBucket}`])
+      await jsm.streams.delete(b).catch(() => {});
     await nc.drain().catch(() => undefined);
     redis.disconnect();
     await rm(dir, { recursive: true, force: true });
@@ -63,7 +76,11 @@ describe("agent ↔ gateway ↔ key vault: INJECT_KEYS and CAPTURE_KEY", () => {
 
   it("INJECT_KEYS writes the keyOwner's vault key on the host; a key the vault lacks fails the command", async () => {
     const id = `inj-${randomUUID()}`;
-    await commands.enqueueCommand(nodeId, { id, type: "INJECT_KEYS", payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "keys/validator.b64", format: "base64", mode: "0400" }] } });
+    await commands.enqueueCommand(nodeId, {
+      id,
+      type: "INJECT_KEYS",
+      payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "keys/validator.b64", format: "base64", mode: "0400" }] },
+    });
     const result = InjectKeysResultV1.parse(await commands.waitForCommandCompletion({ nodeId, commandId: id }));
     expect(result).toEqual({ injected: [{ keyName: "validator", path: "keys/validator.b64" }] });
     const file = join(dir, "host", "chain", "keys", "validator.b64");
@@ -71,7 +88,11 @@ describe("agent ↔ gateway ↔ key vault: INJECT_KEYS and CAPTURE_KEY", () => {
     expect((await stat(file)).mode & 0o777).toBe(0o400);
 
     const missing = `inj-${randomUUID()}`;
-    await commands.enqueueCommand(nodeId, { id: missing, type: "INJECT_KEYS", payload: { keyOwner: "node-old", keys: [{ keyName: "absent", path: "keys/absent", format: "raw" }] } });
+    await commands.enqueueCommand(nodeId, {
+      id: missing,
+      type: "INJECT_KEYS",
+      payload: { keyOwner: "node-old", keys: [{ keyName: "absent", path: "keys/absent", format: "raw" }] },
+    });
     const err = await commands.waitForCommandCompletion({ nodeId, commandId: missing }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandFailedError);
     expect((err as CommandFailedError).error.code).toBe("KEYS_UNAVAILABLE");
@@ -97,7 +118,16 @@ describe("agent ↔ gateway ↔ key vault: INJECT_KEYS and CAPTURE_KEY", () => {
     await nc.flush();
     const pair = oneTimeKeyPair();
     const id = `cap-${randomUUID()}`;
-    await commands.enqueueCommand(nodeId, { id, type: "CAPTURE_KEY", payload: { keyName: "nodekey", keyPath: "keys/node.key", keyType: "ed25519", recipientPublicKey: Buffer.from(pair.publicKey).toString("base64") } });
+    await commands.enqueueCommand(nodeId, {
+      id,
+      type: "CAPTURE_KEY",
+      payload: {
+        keyName: "nodekey",
+        keyPath: "keys/node.key",
+        keyType: "ed25519",
+        recipientPublicKey: Buffer.from(pair.publicKey).toString("base64"),
+      },
+    });
     const captured = CaptureKeyResultV2.parse(await commands.waitForCommandCompletion({ nodeId, commandId: id }));
     expect(Buffer.from(captured.sealed, "base64").includes(chainKey)).toBe(false);
     await vault.importSealedKey(nodeId, "nodekey", Buffer.from(captured.sealed, "base64"), pair);

@@ -26,10 +26,16 @@ export function fastKeyPair(seed: Uint8Array): KeyPair {
     getSeed: () => seed,
     sign: (input) => new Uint8Array(sign(null, input, priv)),
     verify: (input, sig) => verify(null, input, pubKey, sig),
-    clear: () => { seed.fill(0); },
+    clear: () => {
+      seed.fill(0);
+    },
     // Ed25519 pairs cannot seal (curve keys do); nkeys' own pairs throw here too.
-    seal: () => { throw new Error("seal needs a curve key"); },
-    open: () => { throw new Error("open needs a curve key"); },
+    seal: () => {
+      throw new Error("seal needs a curve key");
+    },
+    open: () => {
+      throw new Error("open needs a curve key");
+    },
   };
 }
 

@@ -44,7 +44,9 @@ export function pidsByCmdline(...needles: string[]): number[] {
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
       if (needles.every((n) => cmdline.includes(n))) out.push(Number(entry));
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return out;
 }
@@ -89,8 +91,15 @@ export function startProcWindow(pids: Record<string, number>, sampleMs = 1_000):
  */
 export function ensureFdLimit(needed: number): { soft: number; hard: number; raised: boolean } {
   const read = () => {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files")) ?? "";
-    const [soft, hard] = line.replace("Max open files", "").trim().split(/\s+/).map((v) => (v === "unlimited" ? Infinity : Number(v)));
+    const line =
+      readFileSync("/proc/self/limits", "utf8")
+        .split("\n")
+        .find((l) => l.startsWith("Max open files")) ?? "";
+    const [soft, hard] = line
+      .replace("Max open files", "")
+      .trim()
+      .split(/\s+/)
+      .map((v) => (v === "unlimited" ? Infinity : Number(v)));
     return { soft: soft ?? NaN, hard: hard ?? NaN };
   };
   const before = read();
@@ -103,6 +112,6 @@ export function ensureFdLimit(needed: number): { soft: number; hard: number; rai
   }
   throw new Error(
     `the agents bench needs about ${needed} open files (one NATS connection per simulated agent) but this process may open ${before.soft} ` +
-    `(hard limit ${before.hard}). Raise it before running, e.g. \`ulimit -n ${needed}\` (as root, or in /etc/security/limits.conf), or run with fewer AGENTS.`,
+      `(hard limit ${before.hard}). Raise it before running, e.g. \`ulimit -n ${needed}\` (as root, or in /etc/security/limits.conf), or run with fewer AGENTS.`,
   );
 }

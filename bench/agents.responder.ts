@@ -37,7 +37,10 @@ function startRawResponder(nc: NatsConnection, names: Names, heartbeatIntervalMs
  */
 async function startGateway(nc: NatsConnection, names: Names, heartbeatIntervalMs: number): Promise<{ stop(): Promise<void> }> {
   const [{ Redis }, { createEventStore }, { createLogger }, { startGatewayRole }] = await Promise.all([
-    import("ioredis"), import("../src/eventstore/event-store.js"), import("../src/observability/logger.js"), import("../src/roles/gateway.js"),
+    import("ioredis"),
+    import("../src/eventstore/event-store.js"),
+    import("../src/observability/logger.js"),
+    import("../src/roles/gateway.js"),
   ]);
   const redis = new Redis(env("REDIS_URL"), { maxRetriesPerRequest: 3 });
   const store = await createEventStore(nc, { names });

@@ -38,7 +38,13 @@ const REQUEST_TIMEOUT_MS = 5_000;
  * Signs one AGENT user per node (its own nkey, the grant the gateway issues: `agentPermissions`) and
  * connects them all to `leafUrl`, `concurrency` handshakes at a time.
  */
-export async function connectAgents(opts: { leafUrl: string; auth: NatsAuth; names: Names; count: number; concurrency?: number }): Promise<SimAgent[]> {
+export async function connectAgents(opts: {
+  leafUrl: string;
+  auth: NatsAuth;
+  names: Names;
+  count: number;
+  concurrency?: number;
+}): Promise<SimAgent[]> {
   const agents: SimAgent[] = [];
   const ids = Array.from({ length: opts.count }, (_, i) => `bench-node-${String(i).padStart(5, "0")}`);
   const account = fastKeyPair(opts.auth.keys.agent.getSeed());
@@ -46,11 +52,20 @@ export async function connectAgents(opts: { leafUrl: string; auth: NatsAuth; nam
   await pool(ids, opts.concurrency ?? 50, async (nodeId) => {
     const user = newUserKeyPair();
     const { jwt } = await signUserJwt(user.getPublicKey(), {
-      name: `agent-${nodeId}`, account, signingKey, permissions: agentPermissions(opts.names, nodeId), ttlSeconds: 3_600, connectionTypes: ["STANDARD"],
+      name: `agent-${nodeId}`,
+      account,
+      signingKey,
+      permissions: agentPermissions(opts.names, nodeId),
+      ttlSeconds: 3_600,
+      connectionTypes: ["STANDARD"],
     });
     const nc = await connect({
-      servers: opts.leafUrl, authenticator: userAuthenticator(jwt, user), inboxPrefix: opts.names.agentInboxPrefix(nodeId),
-      name: `agent-${nodeId}`, maxReconnectAttempts: -1, reconnectTimeWait: 500,
+      servers: opts.leafUrl,
+      authenticator: userAuthenticator(jwt, user),
+      inboxPrefix: opts.names.agentInboxPrefix(nodeId),
+      name: `agent-${nodeId}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
     });
     agents.push({ nodeId, instanceId: randomUUID(), subjects: agentSubjects(nodeId, opts.names.namespace), nc, seq: 0 });
   });
@@ -60,8 +75,15 @@ export async function connectAgents(opts: { leafUrl: string; auth: NatsAuth; nam
 function heartbeatBody(a: SimAgent): string {
   a.seq++;
   const hb: HeartbeatRequest = {
-    v: 1, nodeId: a.nodeId, instanceId: a.instanceId, seq: a.seq, sentAt: new Date().toISOString(), agentVersion: "0.0.0-bench",
-    running_command_ids: [], stalled: [], health: { status: "healthy", blockHeight: 1_000_000 + a.seq, peers: 25 },
+    v: 1,
+    nodeId: a.nodeId,
+    instanceId: a.instanceId,
+    seq: a.seq,
+    sentAt: new Date().toISOString(),
+    agentVersion: "0.0.0-bench",
+    running_command_ids: [],
+    stalled: [],
+    health: { status: "healthy", blockHeight: 1_000_000 + a.seq, peers: 25 },
   };
   return JSON.stringify(hb);
 }
@@ -86,7 +108,9 @@ async function ask(a: SimAgent, subject: string, body: string, stats: { errors: 
 /** One heartbeat per agent, `concurrency` at a time, not counted: JIT, inbox subscriptions, service-import routes. */
 export async function warmUp(agents: SimAgent[], concurrency = 100): Promise<Map<string, number>> {
   const stats = { errors: new Map<string, number>() };
-  await pool(agents, concurrency, async (a) => { await ask(a, a.subjects.heartbeat, heartbeatBody(a), stats); });
+  await pool(agents, concurrency, async (a) => {
+    await ask(a, a.subjects.heartbeat, heartbeatBody(a), stats);
+  });
   return stats.errors;
 }
 
@@ -127,14 +151,23 @@ export async function runHeartbeats(agents: SimAgent[], opts: { seconds: number;
 }
 
 /** Registers every agent once (AgentRegistered into EVENTS), as a booting agent does before heartbeating. */
-export async function registerAgents(agents: SimAgent[], concurrency = 50): Promise<{ ok: number; errors: Map<string, number>; seconds: number }> {
+export async function registerAgents(
+  agents: SimAgent[],
+  concurrency = 50,
+): Promise<{ ok: number; errors: Map<string, number>; seconds: number }> {
   const stats = { errors: new Map<string, number>() };
   let ok = 0;
   const t0 = performance.now();
   await pool(agents, concurrency, async (a) => {
     const req: RegisterRequest = {
-      v: 1, nodeId: a.nodeId, instanceId: a.instanceId, agentVersion: "0.0.0-bench", hostname: `host-${a.nodeId}`,
-      capabilities: ["CONFIGURE", "START", "STOP", "STATUS"], runtime: "process", startedAt: new Date().toISOString(),
+      v: 1,
+      nodeId: a.nodeId,
+      instanceId: a.instanceId,
+      agentVersion: "0.0.0-bench",
+      hostname: `host-${a.nodeId}`,
+      capabilities: ["CONFIGURE", "START", "STOP", "STATUS"],
+      runtime: "process",
+      startedAt: new Date().toISOString(),
     };
     if ((await ask(a, a.subjects.register, JSON.stringify(req), stats)) !== undefined) ok++;
   });
@@ -143,5 +176,7 @@ export async function registerAgents(agents: SimAgent[], concurrency = 50): Prom
 
 /** Closes every agent connection (errors ignored: the leaf may already be going away). */
 export async function closeAgents(agents: SimAgent[]): Promise<void> {
-  await pool(agents, 200, async (a) => { await a.nc.close().catch(() => undefined); });
+  await pool(agents, 200, async (a) => {
+    await a.nc.close().catch(() => undefined);
+  });
 }

@@ -47,7 +47,9 @@ export function agentsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
     if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, not ${raw}`);
     return n;
   };
-  const agents = num("AGENTS"), seconds = num("SECONDS"), intervalMs = num("INTERVAL_MS");
+  const agents = num("AGENTS"),
+    seconds = num("SECONDS"),
+    intervalMs = num("INTERVAL_MS");
   return { ...(agents ? { agents } : {}), ...(seconds ? { seconds } : {}), ...(intervalMs ? { intervalMs } : {}) };
 }
 
@@ -69,8 +71,12 @@ export async function benchAgents(opts: BenchAgentsOptions) {
     const redisPid = pidsByCmdline("redis-server", `:${new URL(opts.redisUrl).port || "6379"}`)[0];
     const pids: Record<string, number> = { ...(hubPid ? { hub: hubPid } : {}), ...(redisPid ? { redis: redisPid } : {}) };
     const env = {
-      BENCH_NATS_URL: cluster.hubUrl, BENCH_NATS_AUTH_DIR: cluster.auth.paths.dir, BENCH_NAMESPACE: names.namespace,
-      BENCH_HEARTBEAT_MS: String(intervalMs), REDIS_URL: opts.redisUrl, LOG_LEVEL: "error",
+      BENCH_NATS_URL: cluster.hubUrl,
+      BENCH_NATS_AUTH_DIR: cluster.auth.paths.dir,
+      BENCH_NAMESPACE: names.namespace,
+      BENCH_HEARTBEAT_MS: String(intervalMs),
+      REDIS_URL: opts.redisUrl,
+      LOG_LEVEL: "error",
     };
     const phase = (mode: Mode) => runPhase(mode, agents, { env, pids, seconds, intervalMs });
     const raw = await phase("raw");
@@ -85,7 +91,11 @@ export async function benchAgents(opts: BenchAgentsOptions) {
 }
 
 /** Starts the responder process, (gateway: registers every agent), warms up, then measures one window. */
-async function runPhase(mode: Mode, agents: SimAgent[], o: { env: Record<string, string>; pids: Record<string, number>; seconds: number; intervalMs: number }): Promise<PhaseResult> {
+async function runPhase(
+  mode: Mode,
+  agents: SimAgent[],
+  o: { env: Record<string, string>; pids: Record<string, number>; seconds: number; intervalMs: number },
+): Promise<PhaseResult> {
   const child = spawnTs("bench/agents.responder.ts", [], { ...o.env, BENCH_MODE: mode });
   try {
     await child.waitFor(/responder ready/, 60_000);
@@ -105,10 +115,14 @@ async function runPhase(mode: Mode, agents: SimAgent[], o: { env: Record<string,
 function summary(r: PhaseResult) {
   const s = r.stats;
   return {
-    sent: s.sent, answered: s.answered, perSecond: s.answered / s.seconds,
-    p50: percentile(s.latenciesMs, 50), p99: percentile(s.latenciesMs, 99),
+    sent: s.sent,
+    answered: s.answered,
+    perSecond: s.answered / s.seconds,
+    p50: percentile(s.latenciesMs, 50),
+    p99: percentile(s.latenciesMs, 99),
     cpuPct: (100 * (r.proc.cpu.responder ?? NaN)) / r.proc.seconds,
-    peakRss: r.proc.peakRss.responder ?? NaN, hwm: r.proc.hwm.responder ?? NaN,
+    peakRss: r.proc.peakRss.responder ?? NaN,
+    hwm: r.proc.hwm.responder ?? NaN,
     errors: [...s.errors.values()].reduce((a, b) => a + b, 0),
   };
 }
@@ -116,25 +130,53 @@ function summary(r: PhaseResult) {
 const mb = (bytes: number) => `${fmt(bytes / 2 ** 20, 1)} MB`;
 const errs = (m: Map<string, number>) => (m.size ? [...m].map(([k, v]) => `${k} ${fmt(v)}`).join(", ") : "none");
 
-function report(r: { count: number; connected: number; connectSeconds: number; fdSoft: number; seconds: number; intervalMs: number; raw: PhaseResult; ours: PhaseResult }) {
-  const raw = summary(r.raw), ours = summary(r.ours);
+function report(r: {
+  count: number;
+  connected: number;
+  connectSeconds: number;
+  fdSoft: number;
+  seconds: number;
+  intervalMs: number;
+  raw: PhaseResult;
+  ours: PhaseResult;
+}) {
+  const raw = summary(r.raw),
+    ours = summary(r.ours);
   const offered = r.connected / (r.intervalMs / 1000);
-  console.log(`agents: ${fmt(r.count)} simulated agents (own AGENT user JWT + one NATS connection each) -> operator-mode hub; heartbeat every ${fmt(r.intervalMs / 1000, 1)} s, ${r.seconds} s window per responder, offered ${fmt(offered)} heartbeats/s`);
-  console.log(`  agents connected: ${fmt(r.connected)}/${fmt(r.count)} in ${fmt(r.connectSeconds, 1)} s (open-files limit ${fmt(r.fdSoft)})`);
-  for (const [label, p, s] of [["raw NATS responder", r.raw, raw], ["gateway role      ", r.ours, ours]] as const) {
-    console.log(`  ${label}: sent ${fmt(s.sent)}, answered ${fmt(s.answered)}, ${fmt(s.perSecond, 1)} heartbeats/s handled, reply p50 ${fmt(s.p50, 2)} ms, p99 ${fmt(s.p99, 2)} ms, ` +
-      `CPU ${fmt(s.cpuPct, 1)}% of one core, RSS peak ${mb(s.peakRss)} (VmHWM ${mb(s.hwm)}), errors: ${errs(p.stats.errors)}`);
+  console.log(
+    `agents: ${fmt(r.count)} simulated agents (own AGENT user JWT + one NATS connection each) -> operator-mode hub; heartbeat every ${fmt(r.intervalMs / 1000, 1)} s, ${r.seconds} s window per responder, offered ${fmt(offered)} heartbeats/s`,
+  );
+  console.log(
+    `  agents connected: ${fmt(r.connected)}/${fmt(r.count)} in ${fmt(r.connectSeconds, 1)} s (open-files limit ${fmt(r.fdSoft)})`,
+  );
+  for (const [label, p, s] of [
+    ["raw NATS responder", r.raw, raw],
+    ["gateway role      ", r.ours, ours],
+  ] as const) {
+    console.log(
+      `  ${label}: sent ${fmt(s.sent)}, answered ${fmt(s.answered)}, ${fmt(s.perSecond, 1)} heartbeats/s handled, reply p50 ${fmt(s.p50, 2)} ms, p99 ${fmt(s.p99, 2)} ms, ` +
+        `CPU ${fmt(s.cpuPct, 1)}% of one core, RSS peak ${mb(s.peakRss)} (VmHWM ${mb(s.hwm)}), errors: ${errs(p.stats.errors)}`,
+    );
   }
   if (r.ours.registration) {
     const g = r.ours.registration;
-    console.log(`  registrations before the gateway window (AgentRegistered into EVENTS, 50 in flight): ${fmt(g.ok)}/${fmt(r.connected)} in ${fmt(g.seconds, 1)} s, errors: ${errs(g.errors)}`);
+    console.log(
+      `  registrations before the gateway window (AgentRegistered into EVENTS, 50 in flight): ${fmt(g.ok)}/${fmt(r.connected)} in ${fmt(g.seconds, 1)} s, errors: ${errs(g.errors)}`,
+    );
   }
   const warm = new Map([...r.raw.warmUpErrors, ...r.ours.warmUpErrors]);
   if (warm.size) console.log(`  warm-up errors (not counted above): ${errs(warm)}`);
-  console.log(`  ratio gateway/raw: heartbeats/s ${fmt(ours.perSecond / raw.perSecond, 3)}, p50 ${fmt(ours.p50 / raw.p50, 2)}x, p99 ${fmt(ours.p99 / raw.p99, 2)}x, responder CPU ${fmt(ours.cpuPct / raw.cpuPct, 2)}x`);
-  const other = (p: PhaseResult) => `NATS hub ${fmt(pct(p.proc, "hub"), 1)}%, Redis ${fmt(pct(p.proc, "redis"), 1)}% (shared server: other users' load included), agents process ${fmt((100 * p.agentsCpu) / p.proc.seconds, 1)}%`;
-  console.log(`  measured: "CPU" and "RSS" are the responder's own process (/proc/<pid>/stat utime+stime and /proc/<pid>/status VmRSS sampled every second) over its window only;`);
-  console.log(`    VmHWM also covers its startup (tsx). Same window, other processes (% of one core): raw: ${other(r.raw)}; gateway: ${other(r.ours)}.`);
+  console.log(
+    `  ratio gateway/raw: heartbeats/s ${fmt(ours.perSecond / raw.perSecond, 3)}, p50 ${fmt(ours.p50 / raw.p50, 2)}x, p99 ${fmt(ours.p99 / raw.p99, 2)}x, responder CPU ${fmt(ours.cpuPct / raw.cpuPct, 2)}x`,
+  );
+  const other = (p: PhaseResult) =>
+    `NATS hub ${fmt(pct(p.proc, "hub"), 1)}%, Redis ${fmt(pct(p.proc, "redis"), 1)}% (shared server: other users' load included), agents process ${fmt((100 * p.agentsCpu) / p.proc.seconds, 1)}%`;
+  console.log(
+    `  measured: "CPU" and "RSS" are the responder's own process (/proc/<pid>/stat utime+stime and /proc/<pid>/status VmRSS sampled every second) over its window only;`,
+  );
+  console.log(
+    `    VmHWM also covers its startup (tsx). Same window, other processes (% of one core): raw: ${other(r.raw)}; gateway: ${other(r.ours)}.`,
+  );
 }
 
 const pct = (w: ProcWindow, name: string) => (100 * (w.cpu[name] ?? NaN)) / w.seconds;

@@ -15,7 +15,18 @@ export async function benchAppend(opts: { natsUrl: string; aggregates?: number; 
   const inFlight = opts.inFlight ?? 256;
   const nc = await connect({ servers: opts.natsUrl });
   const now = new Date();
-  const data = (id: string) => ({ subscriptionId: id, userId: "user-0001", chainProfileId: "ethereum-mainnet", nodeType: "full", durationDays: 30, provider: "hetzner", region: "fsn1", instanceType: "ax52", expiresAt: now.toISOString(), createdAt: now.toISOString() });
+  const data = (id: string) => ({
+    subscriptionId: id,
+    userId: "user-0001",
+    chainProfileId: "ethereum-mainnet",
+    nodeType: "full",
+    durationDays: 30,
+    provider: "hetzner",
+    region: "fsn1",
+    instanceType: "ax52",
+    expiresAt: now.toISOString(),
+    createdAt: now.toISOString(),
+  });
   const ctx = { actor: "user:bench", correlationId: "bench" };
   const ids = Array.from({ length: aggregates }, (_, i) => `agg-${i}`);
 
@@ -30,7 +41,9 @@ export async function benchAppend(opts: { natsUrl: string; aggregates?: number; 
         const h = headers();
         h.set("Np-Event-Type", "SubscriptionCreated");
         const ack = await store.js.publish(names.eventSubject("subscription", id, "SubscriptionCreated"), JSON.stringify(data(id)), {
-          msgID: crypto.randomUUID(), headers: h, expect: { lastSubjectSequence: last, lastSubjectSequenceSubject: names.aggregateSubjects("subscription", id) },
+          msgID: crypto.randomUUID(),
+          headers: h,
+          expect: { lastSubjectSequence: last, lastSubjectSequenceSubject: names.aggregateSubjects("subscription", id) },
         });
         last = ack.seq;
       }
@@ -46,7 +59,8 @@ export async function benchAppend(opts: { natsUrl: string; aggregates?: number; 
     const t = performance.now();
     await pool(ids, inFlight, async (id) => {
       let rev: StreamRevision = NO_STREAM;
-      for (let k = 0; k < perAgg; k++) rev = await store.append("subscription", id, [{ type: "SubscriptionCreated", data: data(id) }], { expected: rev, ctx, now });
+      for (let k = 0; k < perAgg; k++)
+        rev = await store.append("subscription", id, [{ type: "SubscriptionCreated", data: data(id) }], { expected: rev, ctx, now });
     });
     const secs = (performance.now() - t) / 1000;
     await store.jsm.streams.delete(names.eventsStream);
@@ -56,11 +70,16 @@ export async function benchAppend(opts: { natsUrl: string; aggregates?: number; 
   // Interleaved rounds, best of each, so a noisy neighbour hits both sides alike.
   const rawRates: number[] = [];
   const ourRates: number[] = [];
-  for (let round = 0; round < 3; round++) { rawRates.push(await raw()); ourRates.push(await ours()); }
+  for (let round = 0; round < 3; round++) {
+    rawRates.push(await raw());
+    ourRates.push(await ours());
+  }
   const rawRate = Math.max(...rawRates);
   const ourRate = Math.max(...ourRates);
   await nc.drain();
-  console.log(`append: ${fmt(aggregates * perAgg)} events x 3 rounds (best of each), ${inFlight} aggregates in flight, sync_interval: always`);
+  console.log(
+    `append: ${fmt(aggregates * perAgg)} events x 3 rounds (best of each), ${inFlight} aggregates in flight, sync_interval: always`,
+  );
   console.log(`  raw JetStream publish (same expectation): ${fmt(rawRate)} events/s`);
   console.log(`  EventStore.append:                         ${fmt(ourRate)} events/s`);
   console.log(`  ratio ours/raw: ${fmt(ourRate / rawRate, 2)} (target >= 0.80)`);

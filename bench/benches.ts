@@ -5,7 +5,11 @@ import { benchProjectionCatchup } from "./projection-catchup.js";
 import { benchProvision } from "./provision.js";
 import { benchSagas, natsWithDefaultFsync } from "./saga.js";
 
-export interface BenchServices { natsUrl: string; databaseUrl: string; redisUrl: string }
+export interface BenchServices {
+  natsUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+}
 
 /** The registry of `make bench` (`make bench ONLY=append,saga` runs some); each entry prints its own figures. */
 export const benches: Record<string, (s: BenchServices) => Promise<unknown>> = {

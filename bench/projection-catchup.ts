@@ -33,12 +33,24 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-export interface CatchupBenchOptions { natsUrl: string; databaseUrl: string; events?: number; batchSize?: number; log?: (line: string) => void }
+export interface CatchupBenchOptions {
+  natsUrl: string;
+  databaseUrl: string;
+  events?: number;
+  batchSize?: number;
+  log?: (line: string) => void;
+}
 export interface CatchupBenchResult {
-  events: number; seedSeconds: number; catchupSeconds: number; eventsPerSecond: number; batchSize: number;
+  events: number;
+  seedSeconds: number;
+  catchupSeconds: number;
+  eventsPerSecond: number;
+  batchSize: number;
   /** CPU cost per event of the projector process and of its PostgreSQL sessions: the rate a machine
    * with a free core for each would reach, whatever else the benchmark machine was busy with. */
-  projectorCpuUsPerEvent: number; postgresCpuUsPerEvent: number; cpuBoundEventsPerSecond: number;
+  projectorCpuUsPerEvent: number;
+  postgresCpuUsPerEvent: number;
+  cpuBoundEventsPerSecond: number;
 }
 
 /** Seeds a fresh namespace and times the projector process catching up; cleans up after itself. */
@@ -61,7 +73,12 @@ export async function benchProjectionCatchup(opts: CatchupBenchOptions): Promise
     log(`seeded ${count} events in ${seedSeconds.toFixed(1)} s (${Math.round(count / seedSeconds)} ev/s, atomic batch publish)`);
 
     let first: { at: number; position: number; cpu: number } | undefined;
-    const backends = async () => (await db.sql<{ pid: number }[]>`select pid from pg_stat_activity where application_name = ${`nodeplane:${names.pgSchema}`} or application_name like 'nodeplane:lock:%'`).map((r) => r.pid);
+    const backends = async () =>
+      (
+        await db.sql<
+          { pid: number }[]
+        >`select pid from pg_stat_activity where application_name = ${`nodeplane:${names.pgSchema}`} or application_name like 'nodeplane:lock:%'`
+      ).map((r) => r.pid);
     let pgPids: number[] = [];
     const pgCpu = () => pgPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
     let pgStart = 0;
@@ -69,12 +86,23 @@ export async function benchProjectionCatchup(opts: CatchupBenchOptions): Promise
       const n = JSON.parse(payload) as CheckpointNotice;
       if (!first && n.schema === names.pgSchema && n.name === subscriptionsProjection.name) {
         first = { at: performance.now(), position: n.position, cpu: cpuSeconds(child.proc!.pid!) };
-        void backends().then((pids) => { pgPids = pids; pgStart = pgCpu(); });
+        void backends().then((pids) => {
+          pgPids = pids;
+          pgStart = pgCpu();
+        });
       }
     });
     child.proc = spawn(process.execPath, ["--import", "tsx", "src/roles/projector.main.ts"], {
-      cwd: root, stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, NATS_URL: opts.natsUrl, DATABASE_URL: opts.databaseUrl, NODEPLANE_NAMESPACE: ns, LOG_LEVEL: "warn", PROJECTION_BATCH_SIZE: String(batchSize) },
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: {
+        ...process.env,
+        NATS_URL: opts.natsUrl,
+        DATABASE_URL: opts.databaseUrl,
+        NODEPLANE_NAMESPACE: ns,
+        LOG_LEVEL: "warn",
+        PROJECTION_BATCH_SIZE: String(batchSize),
+      },
     });
     const ok = await waitForPosition(db.sql, [subscriptionsProjection.name], last, 900_000);
     const end = performance.now();
@@ -87,9 +115,22 @@ export async function benchProjectionCatchup(opts: CatchupBenchOptions): Promise
     const projectorCpuUsPerEvent = Math.round((projectorCpu / applied) * 1e6 * 10) / 10;
     const postgresCpuUsPerEvent = Math.round((postgresCpu / applied) * 1e6 * 10) / 10;
     const cpuBoundEventsPerSecond = Math.round(1e6 / Math.max(projectorCpuUsPerEvent, postgresCpuUsPerEvent, 0.001));
-    log(`projection catch-up: ${count} events into PostgreSQL, ${eventsPerSecond} events/s (${applied} events after the first batch in ${catchupSeconds.toFixed(2)} s; batch ${batchSize}; projector role process; target >= 30000)`);
-    log(`  CPU per event: projector ${projectorCpuUsPerEvent} us, PostgreSQL ${postgresCpuUsPerEvent} us => ${cpuBoundEventsPerSecond} events/s with a free core for each (machine load now: ${loadavg()[0]!.toFixed(1)})`);
-    return { events: count, seedSeconds, catchupSeconds, eventsPerSecond, batchSize, projectorCpuUsPerEvent, postgresCpuUsPerEvent, cpuBoundEventsPerSecond };
+    log(
+      `projection catch-up: ${count} events into PostgreSQL, ${eventsPerSecond} events/s (${applied} events after the first batch in ${catchupSeconds.toFixed(2)} s; batch ${batchSize}; projector role process; target >= 30000)`,
+    );
+    log(
+      `  CPU per event: projector ${projectorCpuUsPerEvent} us, PostgreSQL ${postgresCpuUsPerEvent} us => ${cpuBoundEventsPerSecond} events/s with a free core for each (machine load now: ${loadavg()[0]!.toFixed(1)})`,
+    );
+    return {
+      events: count,
+      seedSeconds,
+      catchupSeconds,
+      eventsPerSecond,
+      batchSize,
+      projectorCpuUsPerEvent,
+      postgresCpuUsPerEvent,
+      cpuBoundEventsPerSecond,
+    };
   } finally {
     if (child.proc && child.proc.exitCode === null) {
       const exited = new Promise((r) => child.proc!.once("exit", r));
@@ -107,5 +148,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const env = loadEnv();
   const events = process.argv[2] ? Number(process.argv[2]) : undefined;
   const batchSize = process.argv[3] ? Number(process.argv[3]) : undefined;
-  await benchProjectionCatchup({ natsUrl: process.env.BENCH_NATS_URL ?? env.NATS_URL, databaseUrl: process.env.BENCH_DATABASE_URL ?? env.DATABASE_URL, ...(events ? { events } : {}), ...(batchSize ? { batchSize } : {}) });
+  await benchProjectionCatchup({
+    natsUrl: process.env.BENCH_NATS_URL ?? env.NATS_URL,
+    databaseUrl: process.env.BENCH_DATABASE_URL ?? env.DATABASE_URL,
+    ...(events ? { events } : {}),
+    ...(batchSize ? { batchSize } : {}),
+  });
 }

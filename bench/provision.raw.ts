@@ -24,13 +24,29 @@ import { spawnTs, type TsProcess } from "../test/support/processes.js";
 import { pool } from "./support.js";
 
 /** Milliseconds from `t0` (performance.now()) to one provision's milestones; NaN when it never got there. */
-export interface ProvisionTimes { runningMs: number; completedMs: number }
+export interface ProvisionTimes {
+  runningMs: number;
+  completedMs: number;
+}
 
 /** The environment of a control-plane child on the bench services, in its own namespace and data dir. */
-export function controlPlaneEnv(o: { natsUrl: string; databaseUrl: string; redisUrl: string; natsLeafUrl: string; names: Names; dataDir: string }): Record<string, string> {
+export function controlPlaneEnv(o: {
+  natsUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  natsLeafUrl: string;
+  names: Names;
+  dataDir: string;
+}): Record<string, string> {
   return {
-    NATS_URL: o.natsUrl, DATABASE_URL: o.databaseUrl, REDIS_URL: o.redisUrl, NATS_LEAF_URL: o.natsLeafUrl,
-    NODEPLANE_NAMESPACE: o.names.namespace, NODEPLANE_DATA_DIR: o.dataDir, PORT: "0", LOG_LEVEL: "warn",
+    NATS_URL: o.natsUrl,
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    NATS_LEAF_URL: o.natsLeafUrl,
+    NODEPLANE_NAMESPACE: o.names.namespace,
+    NODEPLANE_DATA_DIR: o.dataDir,
+    PORT: "0",
+    LOG_LEVEL: "warn",
   };
 }
 
@@ -46,13 +62,28 @@ export async function spawnRoles(roles: string[], env: Record<string, string>): 
  * awaited, then its first healthy heartbeat (what turns a syncing node `running`). The gateway role
  * (a child process) is the only control-plane code on the path.
  */
-export async function rawProvisions(o: { redisUrl: string; natsLeafUrl: string; names: Names; dataDir: string; nodes: number; gatewayEnv: Record<string, string> }): Promise<{ times: ProvisionTimes[]; failures: string[]; seconds: number; gateway: TsProcess; provider: LocalProvider }> {
+export async function rawProvisions(o: {
+  redisUrl: string;
+  natsLeafUrl: string;
+  names: Names;
+  dataDir: string;
+  nodes: number;
+  gatewayEnv: Record<string, string>;
+}): Promise<{ times: ProvisionTimes[]; failures: string[]; seconds: number; gateway: TsProcess; provider: LocalProvider }> {
   const gateway = await spawnRoles(["gateway"], o.gatewayEnv);
-  const provider = createLocalProvider({ dataDir: o.dataDir, hubLeafUrls: [o.natsLeafUrl], namespace: o.names.namespace, agentLogLevel: "warn" });
+  const provider = createLocalProvider({
+    dataDir: o.dataDir,
+    hubLeafUrls: [o.natsLeafUrl],
+    namespace: o.names.namespace,
+    agentLogLevel: "warn",
+  });
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 3 });
   try {
     const commands = createCommands({ redis, names: o.names });
-    const recipeDeps = { profiles: await loadChainProfiles(), projectRoot, freePort } satisfies Pick<LifecycleDeps, "profiles" | "projectRoot" | "freePort">;
+    const recipeDeps = { profiles: await loadChainProfiles(), projectRoot, freePort } satisfies Pick<
+      LifecycleDeps,
+      "profiles" | "projectRoot" | "freePort"
+    >;
     const ids = Array.from({ length: o.nodes }, (_, i) => `raw${i}`);
     const times: ProvisionTimes[] = [];
     const failures: string[] = [];
@@ -85,7 +116,11 @@ export async function rawProvisions(o: { redisUrl: string; natsLeafUrl: string; 
 /** provider.create with the retries RunTerraform gets (defaults.saga.retry.infra), so a host slow to start under load is not a failure here only. */
 async function createWithRetry(provider: LocalProvider, nodeId: string): Promise<void> {
   const r = defaults.saga.retry.infra;
-  for (let attempt = 1, backoff: number = r.initialBackoffMs; ; attempt++, backoff = Math.min(r.maxBackoffMs, backoff * r.backoffCoefficient)) {
+  for (
+    let attempt = 1, backoff: number = r.initialBackoffMs;
+    ;
+    attempt++, backoff = Math.min(r.maxBackoffMs, backoff * r.backoffCoefficient)
+  ) {
     try {
       await provider.create({ nodeId, chainProfileId: "demo", nodeType: "full", region: "local", instanceType: "process" });
       return;
@@ -117,7 +152,9 @@ export function machineLoad(): { end(): { busyPct: number; load1: number; cores:
   return {
     end() {
       const b = read();
-      const cores = readFileSync("/proc/stat", "utf8").split("\n").filter((l) => /^cpu\d+ /.test(l)).length;
+      const cores = readFileSync("/proc/stat", "utf8")
+        .split("\n")
+        .filter((l) => /^cpu\d+ /.test(l)).length;
       return { busyPct: (100 * (b.total - a.total - (b.idle - a.idle))) / (b.total - a.total), load1: loadavg()[0]!, cores };
     },
   };
@@ -127,13 +164,20 @@ export function machineLoad(): { end(): { busyPct: number; load1: number; cores:
 export async function destroyAllHosts(provider: LocalProvider): Promise<number> {
   const hostIds = (await readdir(provider.hostsDir).catch(() => [] as string[])).filter((name) => name.startsWith("h-"));
   await pool(hostIds, 8, async (hostId) => {
-    await provider.destroy({ hostId, nodeId: hostId.slice(2) }).catch((err: unknown) => console.error(`  destroy ${hostId}: ${(err as Error).message}`));
+    await provider
+      .destroy({ hostId, nodeId: hostId.slice(2) })
+      .catch((err: unknown) => console.error(`  destroy ${hostId}: ${(err as Error).message}`));
   });
   return hostIds.length;
 }
 
 /** A run's streams (events, sagas, KV and object buckets all carry the namespace), Redis keys and read-model schema go. */
-export async function dropNamespace(o: { natsUrl: string; redisUrl: string; sql?: { unsafe(q: string): Promise<unknown> }; names: Names }): Promise<void> {
+export async function dropNamespace(o: {
+  natsUrl: string;
+  redisUrl: string;
+  sql?: { unsafe(q: string): Promise<unknown> };
+  names: Names;
+}): Promise<void> {
   const nc = await connect({ servers: o.natsUrl });
   try {
     const jsm = await jetstreamManager(nc);

@@ -23,23 +23,43 @@ import { provisionSagaId } from "../src/sagas/provision/provision.saga.js";
 import type { TsProcess } from "../test/support/processes.js";
 import { setTimeout as delay } from "node:timers/promises";
 import { memory, startProcWindow } from "./agents.proc.js";
-import { controlPlaneEnv, destroyAllHosts, dropNamespace, machineLoad, rawProvisions, spawnRoles, type ProvisionTimes } from "./provision.raw.js";
+import {
+  controlPlaneEnv,
+  destroyAllHosts,
+  dropNamespace,
+  machineLoad,
+  rawProvisions,
+  spawnRoles,
+  type ProvisionTimes,
+} from "./provision.raw.js";
 import { benchNamespace, fmt, percentile, pool } from "./support.js";
 
 /** The journal entries that end a saga, whatever the outcome. */
 const SAGA_ENDS = new Set(["SagaCompleted", "SagaCompensated", "SagaFailed", "SagaCancelled"]);
 
-export async function benchProvision(opts: { natsUrl: string; databaseUrl: string; redisUrl: string; natsLeafUrl?: string; nodes?: number; giveUpAfterMs?: number }) {
+export async function benchProvision(opts: {
+  natsUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+  natsLeafUrl?: string;
+  nodes?: number;
+  giveUpAfterMs?: number;
+}) {
   const n = opts.nodes ?? 50;
   // Not a threshold: a run that stalls ends with what it measured and says how many never got there.
   const giveUpAfterMs = opts.giveUpAfterMs ?? 30 * 60_000;
   const natsLeafUrl = opts.natsLeafUrl ?? `nats://127.0.0.1:${defaults.testStack.natsLeafnodePort}`;
   const dir = mkdtempSync(join(tmpdir(), "bench-provision-"));
   const sql = postgres(opts.databaseUrl, { max: 1, onnotice: () => {} });
-  const run = { raw: { names: namesFor(benchNamespace("provraw")), dataDir: join(dir, "raw") }, saga: { names: namesFor(benchNamespace("provsaga")), dataDir: join(dir, "saga") } };
+  const run = {
+    raw: { names: namesFor(benchNamespace("provraw")), dataDir: join(dir, "raw") },
+    saga: { names: namesFor(benchNamespace("provsaga")), dataDir: join(dir, "saga") },
+  };
   const envOf = (r: typeof run.raw) => controlPlaneEnv({ ...opts, natsLeafUrl, ...r });
   const children: TsProcess[] = [];
-  const providers = [run.raw, run.saga].map((r) => createLocalProvider({ dataDir: r.dataDir, hubLeafUrls: [natsLeafUrl], namespace: r.names.namespace }));
+  const providers = [run.raw, run.saga].map((r) =>
+    createLocalProvider({ dataDir: r.dataDir, hubLeafUrls: [natsLeafUrl], namespace: r.names.namespace }),
+  );
   try {
     // (1) Raw baseline first: hosts, agents and the two commands, no orchestration.
     const rawLoad = machineLoad();
@@ -59,26 +79,39 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const requested = new Map<string, number>();
     const times = new Map<string, Partial<ProvisionTimes> & { outcome?: string }>();
     let finished!: () => void;
-    const allEnded = new Promise<void>((r) => { finished = r; });
-    const check = () => { if ([...times.values()].filter((t) => t.outcome && (t.runningMs !== undefined || t.outcome !== "SagaCompleted")).length === n) finished(); };
-    const at = (nodeId: string) => { const t = times.get(nodeId) ?? {}; times.set(nodeId, t); return t; };
+    const allEnded = new Promise<void>((r) => {
+      finished = r;
+    });
+    const check = () => {
+      if ([...times.values()].filter((t) => t.outcome && (t.runningMs !== undefined || t.outcome !== "SagaCompleted")).length === n)
+        finished();
+    };
+    const at = (nodeId: string) => {
+      const t = times.get(nodeId) ?? {};
+      times.set(nodeId, t);
+      return t;
+    };
     // Milestones are seen as they are written: the node's NodeSynced event (→ running) and the saga's end in its journal.
-    nc.subscribe(names.categorySubjects("node"), { callback: (_e, m) => {
-      const s = names.parseEventSubject(m.subject);
-      const t0 = s && requested.get(s.aggregateId);
-      if (t0 === undefined || s?.eventType !== "NodeSynced") return;
-      at(s.aggregateId).runningMs = performance.now() - t0;
-      check();
-    } });
-    nc.subscribe(names.sagaJournalSubjects, { callback: (_e, m) => {
-      const sagaId = names.parseSagaSubject(m.subject)?.sagaId ?? "";
-      const nodeId = sagaId.replace(/^provision-/, "");
-      const t0 = requested.get(nodeId);
-      const k = (JSON.parse(m.string()) as { k?: string }).k ?? "";
-      if (t0 === undefined || !SAGA_ENDS.has(k)) return;
-      Object.assign(at(nodeId), { completedMs: performance.now() - t0, outcome: k });
-      check();
-    } });
+    nc.subscribe(names.categorySubjects("node"), {
+      callback: (_e, m) => {
+        const s = names.parseEventSubject(m.subject);
+        const t0 = s && requested.get(s.aggregateId);
+        if (t0 === undefined || s?.eventType !== "NodeSynced") return;
+        at(s.aggregateId).runningMs = performance.now() - t0;
+        check();
+      },
+    });
+    nc.subscribe(names.sagaJournalSubjects, {
+      callback: (_e, m) => {
+        const sagaId = names.parseSagaSubject(m.subject)?.sagaId ?? "";
+        const nodeId = sagaId.replace(/^provision-/, "");
+        const t0 = requested.get(nodeId);
+        const k = (JSON.parse(m.string()) as { k?: string }).k ?? "";
+        if (t0 === undefined || !SAGA_ENDS.has(k)) return;
+        Object.assign(at(nodeId), { completedMs: performance.now() - t0, outcome: k });
+        check();
+      },
+    });
     await nc.flush();
 
     const window = startProcWindow({ controlPlane: cp.child.pid! }, 500);
@@ -88,10 +121,24 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const nodeCommands = commandHandler(store, nodeDecider);
     await pool(ids, n, async (nodeId) => {
       requested.set(nodeId, performance.now());
-      await nodeCommands.handle(nodeId, {
-        type: "RequestProvision", nodeId, subscriptionId: `sub_${nodeId}`, userId: "bench", paymentId: `pay_${nodeId}`, chainProfileId: "demo", nodeType: "full",
-        provider: "local", region: "local", instanceType: "process", at: new Date().toISOString(),
-      }, { actor: "system:bench", correlationId: provisionSagaId(nodeId) }, new Date());
+      await nodeCommands.handle(
+        nodeId,
+        {
+          type: "RequestProvision",
+          nodeId,
+          subscriptionId: `sub_${nodeId}`,
+          userId: "bench",
+          paymentId: `pay_${nodeId}`,
+          chainProfileId: "demo",
+          nodeType: "full",
+          provider: "local",
+          region: "local",
+          instanceType: "process",
+          at: new Date().toISOString(),
+        },
+        { actor: "system:bench", correlationId: provisionSagaId(nodeId) },
+        new Date(),
+      );
     });
     const cut = new AbortController();
     await Promise.race([allEnded, delay(giveUpAfterMs, undefined, { signal: cut.signal }).catch(() => undefined)]);
@@ -114,23 +161,59 @@ export async function benchProvision(opts: { natsUrl: string; databaseUrl: strin
     const done = [...times.values()].filter((t) => t.outcome === "SagaCompleted" && t.runningMs !== undefined) as ProvisionTimes[];
     const failed = n - done.length;
     const rawAll = raw.times;
-    const p = (xs: ProvisionTimes[], key: keyof ProvisionTimes, q: number) => percentile(xs.map((x) => x[key]), q);
+    const p = (xs: ProvisionTimes[], key: keyof ProvisionTimes, q: number) =>
+      percentile(
+        xs.map((x) => x[key]),
+        q,
+      );
     const ratio = (a: number, b: number) => fmt(a / b, 2);
     const out = {
-      nodes: n, sagaConcurrency: defaults.saga.concurrency, saga: { seconds: secs, running: done.length, failed, runningP50Ms: p(done, "runningMs", 50), runningP99Ms: p(done, "runningMs", 99), completedP50Ms: p(done, "completedMs", 50), completedP99Ms: p(done, "completedMs", 99) },
-      raw: { seconds: raw.seconds, running: rawAll.length, failures: raw.failures, runningP50Ms: p(rawAll, "runningMs", 50), runningP99Ms: p(rawAll, "runningMs", 99), completedP50Ms: p(rawAll, "completedMs", 50), completedP99Ms: p(rawAll, "completedMs", 99) },
-      controlPlane: { peakRssMb: w.peakRss.controlPlane! / 2 ** 20, hwmMb: w.hwm.controlPlane! / 2 ** 20, cpuSeconds: w.cpu.controlPlane! }, rawGatewayHwmMb: gatewayHwm / 2 ** 20,
+      nodes: n,
+      sagaConcurrency: defaults.saga.concurrency,
+      saga: {
+        seconds: secs,
+        running: done.length,
+        failed,
+        runningP50Ms: p(done, "runningMs", 50),
+        runningP99Ms: p(done, "runningMs", 99),
+        completedP50Ms: p(done, "completedMs", 50),
+        completedP99Ms: p(done, "completedMs", 99),
+      },
+      raw: {
+        seconds: raw.seconds,
+        running: rawAll.length,
+        failures: raw.failures,
+        runningP50Ms: p(rawAll, "runningMs", 50),
+        runningP99Ms: p(rawAll, "runningMs", 99),
+        completedP50Ms: p(rawAll, "completedMs", 50),
+        completedP99Ms: p(rawAll, "completedMs", 99),
+      },
+      controlPlane: { peakRssMb: w.peakRss.controlPlane! / 2 ** 20, hwmMb: w.hwm.controlPlane! / 2 ** 20, cpuSeconds: w.cpu.controlPlane! },
+      rawGatewayHwmMb: gatewayHwm / 2 ** 20,
       machine: { saga: sagaMachine, raw: rawMachine },
     };
-    const s = out.saga, r = out.raw;
+    const s = out.saga,
+      r = out.raw;
     const sec = (ms: number) => `${fmt(ms / 1000, 1)} s`;
-    console.log(`${n} demo nodes (local provider) requested at once; one control-plane process (projector+worker+gateway+api), worker concurrency ${out.sagaConcurrency}, agent heartbeat ${defaults.commands.heartbeatIntervalMs} ms`);
-    console.log(`  saga : all ${s.failed ? "ended" : "running"} after ${fmt(s.seconds, 1)} s (${s.running} running, ${s.failed} not) | request → running p50 ${sec(s.runningP50Ms)}, p99 ${sec(s.runningP99Ms)} | request → saga completed p50 ${sec(s.completedP50Ms)}, p99 ${sec(s.completedP99Ms)}`);
+    console.log(
+      `${n} demo nodes (local provider) requested at once; one control-plane process (projector+worker+gateway+api), worker concurrency ${out.sagaConcurrency}, agent heartbeat ${defaults.commands.heartbeatIntervalMs} ms`,
+    );
+    console.log(
+      `  saga : all ${s.failed ? "ended" : "running"} after ${fmt(s.seconds, 1)} s (${s.running} running, ${s.failed} not) | request → running p50 ${sec(s.runningP50Ms)}, p99 ${sec(s.runningP99Ms)} | request → saga completed p50 ${sec(s.completedP50Ms)}, p99 ${sec(s.completedP99Ms)}`,
+    );
     for (const [why, count] of whyNot) console.log(`    not running: ${count} × ${why}`);
-    console.log(`  raw  : all healthy after ${fmt(r.seconds, 1)} s (${r.running} healthy, ${r.failures.length} not${r.failures.length ? `; first: ${r.failures[0]}` : ""}) | create → healthy heartbeat p50 ${sec(r.runningP50Ms)}, p99 ${sec(r.runningP99Ms)} | create → START completed p50 ${sec(r.completedP50Ms)}, p99 ${sec(r.completedP99Ms)}  (provider.create + CONFIGURE + START via createCommands, gateway role only)`);
-    console.log(`  saga / raw: all ${ratio(s.seconds, r.seconds)}× | running p50 ${ratio(s.runningP50Ms, r.runningP50Ms)}×, p99 ${ratio(s.runningP99Ms, r.runningP99Ms)}× | completed p50 ${ratio(s.completedP50Ms, r.completedP50Ms)}×, p99 ${ratio(s.completedP99Ms, r.completedP99Ms)}×`);
-    console.log(`  control plane: peak RSS ${fmt(out.controlPlane.peakRssMb)} MB sampled every 500 ms (VmHWM ${fmt(out.controlPlane.hwmMb)} MB, startup included), ${fmt(out.controlPlane.cpuSeconds, 1)} CPU s in the window | raw run's gateway-only process VmHWM ${fmt(out.rawGatewayHwmMb)} MB`);
-    console.log(`  machine (${sagaMachine.cores} cores, hosts' processes included): saga window CPU busy ${fmt(sagaMachine.busyPct)}%, load1 ${fmt(sagaMachine.load1, 2)} | raw window CPU busy ${fmt(rawMachine.busyPct)}%, load1 ${fmt(rawMachine.load1, 2)}`);
+    console.log(
+      `  raw  : all healthy after ${fmt(r.seconds, 1)} s (${r.running} healthy, ${r.failures.length} not${r.failures.length ? `; first: ${r.failures[0]}` : ""}) | create → healthy heartbeat p50 ${sec(r.runningP50Ms)}, p99 ${sec(r.runningP99Ms)} | create → START completed p50 ${sec(r.completedP50Ms)}, p99 ${sec(r.completedP99Ms)}  (provider.create + CONFIGURE + START via createCommands, gateway role only)`,
+    );
+    console.log(
+      `  saga / raw: all ${ratio(s.seconds, r.seconds)}× | running p50 ${ratio(s.runningP50Ms, r.runningP50Ms)}×, p99 ${ratio(s.runningP99Ms, r.runningP99Ms)}× | completed p50 ${ratio(s.completedP50Ms, r.completedP50Ms)}×, p99 ${ratio(s.completedP99Ms, r.completedP99Ms)}×`,
+    );
+    console.log(
+      `  control plane: peak RSS ${fmt(out.controlPlane.peakRssMb)} MB sampled every 500 ms (VmHWM ${fmt(out.controlPlane.hwmMb)} MB, startup included), ${fmt(out.controlPlane.cpuSeconds, 1)} CPU s in the window | raw run's gateway-only process VmHWM ${fmt(out.rawGatewayHwmMb)} MB`,
+    );
+    console.log(
+      `  machine (${sagaMachine.cores} cores, hosts' processes included): saga window CPU busy ${fmt(sagaMachine.busyPct)}%, load1 ${fmt(sagaMachine.load1, 2)} | raw window CPU busy ${fmt(rawMachine.busyPct)}%, load1 ${fmt(rawMachine.load1, 2)}`,
+    );
     return out;
   } finally {
     // Hosts outlive the control plane by design (detached supervisors): the bench removes all it made.

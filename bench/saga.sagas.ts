@@ -11,21 +11,25 @@ const ends = new Map<string, number>();
 const gaps = new Map<string, number[]>();
 const now = () => performance.timeOrigin + performance.now();
 
-export const benchTen = defineSaga("bench-ten", { input: z.object({ dir: z.string(), steps: z.number().int().positive() }), version: 1 }, async (ctx, input) => {
-  for (let k = 0; k < input.steps; k++) {
-    await ctx.step(`S${k}`, () => {
-      const start = now();
-      const prev = ends.get(ctx.sagaId);
-      if (prev !== undefined && k > 0) gaps.set(ctx.sagaId, [...(gaps.get(ctx.sagaId) ?? []), start - prev]);
-      ends.set(ctx.sagaId, now());
-      return k;
+export const benchTen = defineSaga(
+  "bench-ten",
+  { input: z.object({ dir: z.string(), steps: z.number().int().positive() }), version: 1 },
+  async (ctx, input) => {
+    for (let k = 0; k < input.steps; k++) {
+      await ctx.step(`S${k}`, () => {
+        const start = now();
+        const prev = ends.get(ctx.sagaId);
+        if (prev !== undefined && k > 0) gaps.set(ctx.sagaId, [...(gaps.get(ctx.sagaId) ?? []), start - prev]);
+        ends.set(ctx.sagaId, now());
+        return k;
+      });
+    }
+    await ctx.step("Report", () => {
+      appendFileSync(join(input.dir, `gaps-${process.pid}.log`), `${(gaps.get(ctx.sagaId) ?? []).map((g) => g.toFixed(3)).join(",")}\n`);
+      ends.delete(ctx.sagaId);
+      gaps.delete(ctx.sagaId);
     });
-  }
-  await ctx.step("Report", () => {
-    appendFileSync(join(input.dir, `gaps-${process.pid}.log`), `${(gaps.get(ctx.sagaId) ?? []).map((g) => g.toFixed(3)).join(",")}\n`);
-    ends.delete(ctx.sagaId);
-    gaps.delete(ctx.sagaId);
-  });
-});
+  },
+);
 
 export const sagas = [benchTen];

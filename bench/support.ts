@@ -4,7 +4,12 @@ import { ensureLocalStack, type LocalStack } from "../src/localstack/stack.js";
 
 /** The services a bench runs against: the test stack's ports, started if not running (sync_interval: always). */
 export async function benchStack(): Promise<LocalStack> {
-  return ensureLocalStack({ dataDir: resolve(import.meta.dirname, "../.data/bench"), ports: defaults.testStack, database: "nodeplane_test", persistRedis: false });
+  return ensureLocalStack({
+    dataDir: resolve(import.meta.dirname, "../.data/bench"),
+    ports: defaults.testStack,
+    database: "nodeplane_test",
+    persistRedis: false,
+  });
 }
 
 /** A fresh namespace per bench run so repeated runs never see each other's streams. */
@@ -22,9 +27,11 @@ export function percentile(values: number[], p: number): number {
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 export function fmt(n: number, digits = 0): string {

@@ -37,7 +37,7 @@ export interface ChainState {
 /** One block later: height grows, the lag shrinks while syncing (it catches up 2 blocks per tick). */
 export function advance(state: ChainState, tick: number): ChainState {
   const syncLag = Math.max(0, state.syncLag - 2);
-  const peers = Math.max(1, state.peers + ((tick % 7 === 0) ? 1 : 0) - ((tick % 11 === 0) ? 1 : 0));
+  const peers = Math.max(1, state.peers + (tick % 7 === 0 ? 1 : 0) - (tick % 11 === 0 ? 1 : 0));
   return { ...state, blockHeight: state.blockHeight + 1, syncLag, peers };
 }
 
@@ -79,7 +79,9 @@ function writeHeight(file: string, height: number): void {
 }
 
 /** Runs the node until `stop()`; resolves once it listens. */
-export async function runDemoNode(o: DemoNodeOptions): Promise<{ server: Server; port: number; state: () => ChainState; stop(): Promise<void> }> {
+export async function runDemoNode(
+  o: DemoNodeOptions,
+): Promise<{ server: Server; port: number; state: () => ChainState; stop(): Promise<void> }> {
   mkdirSync(o.dataDir, { recursive: true });
   const heightFile = join(o.dataDir, "height");
   let state: ChainState = { blockHeight: readHeight(heightFile), syncLag: o.initialLag, peers: o.peers, startedAt: Date.now() };
@@ -92,12 +94,23 @@ export async function runDemoNode(o: DemoNodeOptions): Promise<{ server: Server;
     if (req.method === "GET" && req.url === "/metrics") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(renderMetrics(state, o.version, Date.now()));
     } else if (req.method === "GET" && req.url === "/health") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", block_height: state.blockHeight, sync_lag: state.syncLag, peers: state.peers, version: o.version }));
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          status: "ok",
+          block_height: state.blockHeight,
+          sync_lag: state.syncLag,
+          peers: state.peers,
+          version: o.version,
+        }),
+      );
     } else {
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(o.port, o.host, () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : o.port;
   return {
@@ -130,8 +143,14 @@ function readConfig(file: string | undefined): Record<string, unknown> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      config: { type: "string" }, port: { type: "string" }, host: { type: "string" }, "data-dir": { type: "string" }, "block-ms": { type: "string" },
-      "initial-lag": { type: "string" }, peers: { type: "string" }, version: { type: "string" },
+      config: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "data-dir": { type: "string" },
+      "block-ms": { type: "string" },
+      "initial-lag": { type: "string" },
+      peers: { type: "string" },
+      version: { type: "string" },
     },
   });
   const file = readConfig(values.config);

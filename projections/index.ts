@@ -7,10 +7,26 @@ import { sagasProjection } from "./sagas/projection.js";
 import { nodesProjection } from "./nodes/projection.js";
 import { subscriptionInputsProjection } from "./subscription-inputs/projection.js";
 
-export { subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection, subscriptionInputsProjection };
+export {
+  subscriptionsProjection,
+  paymentsProjection,
+  apiKeysProjection,
+  agentRegistrationsProjection,
+  sagasProjection,
+  nodesProjection,
+  subscriptionInputsProjection,
+};
 
 /** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
-export const projections: readonly Projection[] = [subscriptionsProjection, paymentsProjection, apiKeysProjection, agentRegistrationsProjection, sagasProjection, nodesProjection, subscriptionInputsProjection];
+export const projections: readonly Projection[] = [
+  subscriptionsProjection,
+  paymentsProjection,
+  apiKeysProjection,
+  agentRegistrationsProjection,
+  sagasProjection,
+  nodesProjection,
+  subscriptionInputsProjection,
+];
 
 /** A registered projection by name, or undefined. */
 export function projectionByName(name: string): Projection | undefined {

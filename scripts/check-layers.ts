@@ -42,7 +42,18 @@ const under = (f: string, ...prefixes: string[]) => prefixes.some((p) => f === p
 const ours = (f: string) => TREES.some((t) => under(f, t));
 
 /** src/<x> folders that are neither runtimes, domain, sagas, api, roles nor cli: the capabilities. */
-const NOT_CAPABILITIES = ["src/domain", "src/sagas", "src/saga", "src/projection", "src/eventstore", "src/api", "src/roles", "src/cli", "src/config", "src/observability"];
+const NOT_CAPABILITIES = [
+  "src/domain",
+  "src/sagas",
+  "src/saga",
+  "src/projection",
+  "src/eventstore",
+  "src/api",
+  "src/roles",
+  "src/cli",
+  "src/config",
+  "src/observability",
+];
 const isCapability = (f: string) => under(f, "src") && f.split("/").length > 2 && !under(f, ...NOT_CAPABILITIES);
 
 interface Rule {
@@ -56,7 +67,11 @@ const prod = (test: (f: string) => boolean) => (f: string) => !isTestSupport(f) 
 /** The layer rules apply to production code; specs and test support may wire anything together (but are never imported by production). */
 export const RULES: Rule[] = [
   { name: "schemas imports nothing of ours", from: prod((f) => under(f, "schemas")), forbids: (t) => !under(t, "schemas") },
-  { name: "src/domain imports schemas only", from: prod((f) => under(f, "src/domain")), forbids: (t) => !under(t, "src/domain", "schemas") },
+  {
+    name: "src/domain imports schemas only",
+    from: prod((f) => under(f, "src/domain")),
+    forbids: (t) => !under(t, "src/domain", "schemas"),
+  },
   {
     name: "src/saga and src/projection are generic (no sagas, domain, api, roles)",
     from: prod((f) => under(f, "src/saga", "src/projection")),
@@ -65,9 +80,21 @@ export const RULES: Rule[] = [
   { name: "agent/ imports schemas only", from: prod((f) => under(f, "agent")), forbids: (t) => !under(t, "agent", "schemas") },
   { name: "src/auth never imports src/api", from: prod((f) => under(f, "src/auth")), forbids: (t) => under(t, "src/api") },
   { name: "capabilities never import src/api or src/roles", from: prod(isCapability), forbids: (t) => under(t, "src/api", "src/roles") },
-  { name: "src/sagas never imports src/api or src/roles", from: prod((f) => under(f, "src/sagas")), forbids: (t) => under(t, "src/api", "src/roles") },
-  { name: "roles and cli sit on top (only they import src/roles and src/cli)", from: prod((f) => !under(f, "src/roles", "src/cli", "bench", "scripts")), forbids: (t) => under(t, "src/roles", "src/cli") },
-  { name: "test support is never imported by production code", from: (f) => !isTestSupport(f) && !under(f, "bench", "scripts"), forbids: isTestSupport },
+  {
+    name: "src/sagas never imports src/api or src/roles",
+    from: prod((f) => under(f, "src/sagas")),
+    forbids: (t) => under(t, "src/api", "src/roles"),
+  },
+  {
+    name: "roles and cli sit on top (only they import src/roles and src/cli)",
+    from: prod((f) => !under(f, "src/roles", "src/cli", "bench", "scripts")),
+    forbids: (t) => under(t, "src/roles", "src/cli"),
+  },
+  {
+    name: "test support is never imported by production code",
+    from: (f) => !isTestSupport(f) && !under(f, "bench", "scripts"),
+    forbids: isTestSupport,
+  },
 ];
 
 export interface Edge {
@@ -89,10 +116,16 @@ function typeOnlySpecifiers(file: string, text: string): Set<string> {
     if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
       const c = st.importClause;
       const named = c?.namedBindings && ts.isNamedImports(c.namedBindings) ? c.namedBindings : undefined;
-      const erased = !!c && (c.isTypeOnly || (!c.name && !!named && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly)));
+      const erased =
+        !!c && (c.isTypeOnly || (!c.name && !!named && named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly)));
       (erased ? typeOnly : runtime).add(st.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
-      const erased = st.isTypeOnly || (!!st.exportClause && ts.isNamedExports(st.exportClause) && st.exportClause.elements.length > 0 && st.exportClause.elements.every((e) => e.isTypeOnly));
+      const erased =
+        st.isTypeOnly ||
+        (!!st.exportClause &&
+          ts.isNamedExports(st.exportClause) &&
+          st.exportClause.elements.length > 0 &&
+          st.exportClause.elements.every((e) => e.isTypeOnly));
       (erased ? typeOnly : runtime).add(st.moduleSpecifier.text);
     }
   }
@@ -179,7 +212,8 @@ export function folderCycles(edges: Edge[]): string[][] {
     const inComp = new Set(comp);
     const lines = [`cycle between folders: ${comp.join(", ")}`];
     for (const a of comp)
-      for (const [b, e] of graph.get(a) ?? []) if (inComp.has(b)) lines.push(`  ${a} -> ${b}: ${e.from} imports "${e.specifier}" (${e.to})`);
+      for (const [b, e] of graph.get(a) ?? [])
+        if (inComp.has(b)) lines.push(`  ${a} -> ${b}: ${e.from} imports "${e.specifier}" (${e.to})`);
     return lines;
   });
 }
@@ -203,7 +237,9 @@ export function deterministicReach(edges: Edge[]): string[] {
       for (const e of out.get(f) ?? []) {
         if (e.external) {
           if (isIo(e.to)) {
-            found.push(`${start}: reaches "${e.to}" through ${[...seen.get(f)!, e.specifier].join(" -> ")}; breaks "saga files stay deterministic (no I/O package at run time)"`);
+            found.push(
+              `${start}: reaches "${e.to}" through ${[...seen.get(f)!, e.specifier].join(" -> ")}; breaks "saga files stay deterministic (no I/O package at run time)"`,
+            );
             queue.length = 0;
             break;
           }
@@ -228,7 +264,8 @@ export function check(): string[] {
       out.push(`${e.from}: import "${e.specifier}" does not resolve`);
       continue;
     }
-    for (const r of RULES) if (r.from(e.from) && r.forbids(e.to)) out.push(`${e.from}: import "${e.specifier}" (${e.to}) breaks "${r.name}"`);
+    for (const r of RULES)
+      if (r.from(e.from) && r.forbids(e.to)) out.push(`${e.from}: import "${e.specifier}" (${e.to}) breaks "${r.name}"`);
   }
   for (const c of folderCycles(edges)) out.push(c.join("\n"));
   out.push(...deterministicReach(edges));

@@ -12,7 +12,11 @@ import type { CommandContext } from "./context.js";
  * the host learns nothing it could use on another node's keys. The plaintext is zeroed whatever
  * happens and never logged.
  */
-export async function captureKey(ctx: CommandContext, cmd: CommandOf<"CAPTURE_KEY">, progress: ProgressFn): Promise<Record<string, unknown>> {
+export async function captureKey(
+  ctx: CommandContext,
+  cmd: CommandOf<"CAPTURE_KEY">,
+  progress: ProgressFn,
+): Promise<Record<string, unknown>> {
   const { keyName, keyPath, keyType, recipientPublicKey } = cmd.payload;
   const plaintext = await readConfinedFile(ctx.paths.chainData, keyPath);
   try {

@@ -12,7 +12,11 @@ import type { CommandContext } from "./context.js";
  * no symlink out, parents created) with its mode, atomically. Every plaintext, encoded file and the
  * one-time secret key are zeroed whatever happens; nothing of a key is logged or returned (not even a hash).
  */
-export async function injectKeys(ctx: CommandContext, cmd: CommandOf<"INJECT_KEYS">, progress: ProgressFn): Promise<Record<string, unknown>> {
+export async function injectKeys(
+  ctx: CommandContext,
+  cmd: CommandOf<"INJECT_KEYS">,
+  progress: ProgressFn,
+): Promise<Record<string, unknown>> {
   const wanted = cmd.payload.keys;
   const pair = ephemeralKeyPair();
   const opened: Uint8Array[] = [];
@@ -32,14 +36,20 @@ export async function injectKeys(ctx: CommandContext, cmd: CommandOf<"INJECT_KEY
     for (const [i, k] of wanted.entries()) {
       const file = encodeKeyFile(plain[i]!, k.format, k.keyName);
       try {
-        await writeConfinedFile(ctx.paths.chainData, k.path, file, parseInt(k.mode ?? "0600", 8), { dirMode: 0o700, owner: ctx.chainOwner });
+        await writeConfinedFile(ctx.paths.chainData, k.path, file, parseInt(k.mode ?? "0600", 8), {
+          dirMode: 0o700,
+          owner: ctx.chainOwner,
+        });
       } finally {
         file.fill(0);
       }
       injected.push({ keyName: k.keyName, path: k.path });
       progress(20 + Math.floor(((i + 1) / wanted.length) * 75), `wrote key ${k.keyName}`);
     }
-    await recordKeyPaths(ctx.paths.state, injected.map((k) => k.path));
+    await recordKeyPaths(
+      ctx.paths.state,
+      injected.map((k) => k.path),
+    );
     return { injected };
   } finally {
     for (const b of opened) b.fill(0);

@@ -15,10 +15,15 @@ import type { CommandContext } from "./context.js";
  * directory the control plane names, without the key files this agent injected or captured. It stops
  * nothing: the saga stops the node first when it wants a consistent copy.
  */
-export async function snapshotCreate(ctx: CommandContext, cmd: CommandOf<"SNAPSHOT_CREATE">, progress: ProgressFn): Promise<Record<string, unknown>> {
+export async function snapshotCreate(
+  ctx: CommandContext,
+  cmd: CommandOf<"SNAPSHOT_CREATE">,
+  progress: ProgressFn,
+): Promise<Record<string, unknown>> {
   const { snapshotId, target } = cmd.payload;
   const url = new URL(target);
-  if (url.protocol !== "file:") throw new SnapshotError(`snapshot target ${url.protocol} is not supported (file: only)`, { code: "UNSUPPORTED_URL" });
+  if (url.protocol !== "file:")
+    throw new SnapshotError(`snapshot target ${url.protocol} is not supported (file: only)`, { code: "UNSUPPORTED_URL" });
   const { file, sha256, bytes } = await createSnapshot({
     chainDir: ctx.paths.chainData,
     targetDir: fileURLToPath(url),
@@ -37,10 +42,15 @@ export async function snapshotCreate(ctx: CommandContext, cmd: CommandOf<"SNAPSH
  * use — then restores only the snapshot's declared top-level paths, refusing an archive with members
  * that would escape, that lie outside those paths, or symlinks that resolve out of the restored data.
  */
-export async function snapshotRestore(ctx: CommandContext, cmd: CommandOf<"SNAPSHOT_RESTORE">, progress: ProgressFn): Promise<Record<string, unknown>> {
+export async function snapshotRestore(
+  ctx: CommandContext,
+  cmd: CommandOf<"SNAPSHOT_RESTORE">,
+  progress: ProgressFn,
+): Promise<Record<string, unknown>> {
   const { snapshotId, url, sha256 } = cmd.payload;
   const protocol = new URL(url).protocol;
-  if (!["file:", "http:", "https:"].includes(protocol)) throw new SnapshotError(`snapshot URL ${protocol} is not supported (file:, http:, https:)`, { code: "UNSUPPORTED_URL" });
+  if (!["file:", "http:", "https:"].includes(protocol))
+    throw new SnapshotError(`snapshot URL ${protocol} is not supported (file:, http:, https:)`, { code: "UNSUPPORTED_URL" });
   const staged = join(ctx.paths.staging, `snapshot-${cmd.id}.tar.gz`);
   // Throttled by time, not by percent: a file: source has no known size, and a long copy must keep reporting.
   let last = 0;
@@ -51,12 +61,21 @@ export async function snapshotRestore(ctx: CommandContext, cmd: CommandOf<"SNAPS
       last = Date.now();
       progress(total ? Math.floor((got / total) * 40) : 10, `fetched ${(got / 1_048_576).toFixed(1)} MiB of snapshot ${snapshotId}`);
     }).catch((err: unknown) => {
-      if (err instanceof ArtifactVerificationError) throw new SnapshotError(`snapshot ${snapshotId}: sha256 mismatch; nothing was extracted`, { code: "SNAPSHOT_MISMATCH", cause: err });
+      if (err instanceof ArtifactVerificationError)
+        throw new SnapshotError(`snapshot ${snapshotId}: sha256 mismatch; nothing was extracted`, {
+          code: "SNAPSHOT_MISMATCH",
+          cause: err,
+        });
       throw err;
     });
     progress(45, `snapshot ${snapshotId} verified`);
     const restoredBytes = await extractSnapshot({
-      archive: staged, chainDir: ctx.paths.chainData, scratchDir: ctx.paths.staging, paths: cmd.payload.paths ?? DEFAULT_SNAPSHOT_PATHS, owner: ctx.chainOwner, progress,
+      archive: staged,
+      chainDir: ctx.paths.chainData,
+      scratchDir: ctx.paths.staging,
+      paths: cmd.payload.paths ?? DEFAULT_SNAPSHOT_PATHS,
+      owner: ctx.chainOwner,
+      progress,
     });
     progress(100, `snapshot ${snapshotId} restored`);
     return { snapshotId, restoredBytes };

@@ -26,7 +26,8 @@ function lookup(spec: string, passwd: string): ChainUser | undefined {
   if (numeric) return { name: spec, uid: Number(numeric[1]), gid: Number(numeric[2]) };
   for (const line of passwd.split("\n")) {
     const [name, , uid, gid] = line.split(":");
-    if (name === spec && uid !== undefined && gid !== undefined && /^\d+$/.test(uid) && /^\d+$/.test(gid)) return { name, uid: Number(uid), gid: Number(gid) };
+    if (name === spec && uid !== undefined && gid !== undefined && /^\d+$/.test(uid) && /^\d+$/.test(gid))
+      return { name, uid: Number(uid), gid: Number(gid) };
   }
   return undefined;
 }
@@ -45,7 +46,8 @@ export function resolveChainUser(spec: string, agentUid: number, passwdFile = "/
   }
   const user = lookup(spec, passwd);
   if (!user) throw new AgentConfigError(`--chain-user ${JSON.stringify(spec)}: no such user (a name of ${passwdFile}, or uid:gid)`);
-  if (user.uid === 0 || user.gid === 0) throw new AgentConfigError(`--chain-user ${JSON.stringify(spec)} is root: the chain node must not run with the agent's powers`);
+  if (user.uid === 0 || user.gid === 0)
+    throw new AgentConfigError(`--chain-user ${JSON.stringify(spec)} is root: the chain node must not run with the agent's powers`);
   return user;
 }
 
@@ -78,7 +80,9 @@ export async function assertChainDirReachable(chainDir: string, user: ChainUser)
   for (;;) {
     const st = await stat(dir);
     if (!searchable(st, user)) {
-      throw new RuntimeError(`the chain user ${user.name} cannot reach the chain data dir: ${dir} (mode ${(st.mode & 0o777).toString(8)}) is not searchable by it; make it searchable (chmod o+x) or choose another --chain-user`);
+      throw new RuntimeError(
+        `the chain user ${user.name} cannot reach the chain data dir: ${dir} (mode ${(st.mode & 0o777).toString(8)}) is not searchable by it; make it searchable (chmod o+x) or choose another --chain-user`,
+      );
     }
     if (dir === top) return;
     dir = dirname(dir);
@@ -94,6 +98,7 @@ export async function assertChainDirReachable(chainDir: string, user: ChainUser)
 export async function takeChainDir(chainDir: string, user: ChainUser): Promise<void> {
   const st = await lstat(chainDir);
   if (st.uid === user.uid && st.gid === user.gid) return;
-  for (const e of await readdir(chainDir, { recursive: true, withFileTypes: true })) await lchown(join(e.parentPath, e.name), user.uid, user.gid);
+  for (const e of await readdir(chainDir, { recursive: true, withFileTypes: true }))
+    await lchown(join(e.parentPath, e.name), user.uid, user.gid);
   await lchown(chainDir, user.uid, user.gid);
 }

@@ -12,7 +12,10 @@ describe("the chain user (issue 9)", () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "np-chainuser-"));
     passwd = join(dir, "passwd");
-    writeFileSync(passwd, "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nchain:x:1234:1300::/home/chain:/bin/false\n");
+    writeFileSync(
+      passwd,
+      "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nchain:x:1234:1300::/home/chain:/bin/false\n",
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -26,11 +26,18 @@ describe("process runtime (R-UPG-2)", () => {
   let dir: string;
   const runtimes: ProcessRuntime[] = [];
   const rt = (timing: ConstructorParameters<typeof ProcessRuntime>[0]["timing"] = {}) => {
-    const r = new ProcessRuntime({ chainDir: dir, runDir: join(dir, "run"), log, timing: { restartBaseMs: 50, restartMaxMs: 200, adoptedPollMs: 50, ...timing } });
+    const r = new ProcessRuntime({
+      chainDir: dir,
+      runDir: join(dir, "run"),
+      log,
+      timing: { restartBaseMs: 50, restartMaxMs: 200, adoptedPollMs: 50, ...timing },
+    });
     runtimes.push(r);
     return r;
   };
-  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), "np-proc-")); });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "np-proc-"));
+  });
   afterEach(async () => {
     for (const r of runtimes.splice(0)) await r.stop(0).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
@@ -40,7 +47,10 @@ describe("process runtime (R-UPG-2)", () => {
     const r = rt();
     const { pid } = await r.start(plain);
     process.kill(pid!, "SIGKILL");
-    const after = await until(() => r.status(), (s) => s.running && s.pid !== pid);
+    const after = await until(
+      () => r.status(),
+      (s) => s.running && s.pid !== pid,
+    );
     expect(after.restarts).toBe(1);
     const file = JSON.parse(await readFile(join(dir, "run", "node.pid"), "utf8")) as { pid: number };
     expect(file.pid).toBe(after.pid);
@@ -54,7 +64,10 @@ describe("process runtime (R-UPG-2)", () => {
     const adopted = await second.recover(plain);
     expect(adopted).toMatchObject({ running: true, pid });
     process.kill(pid!, "SIGKILL");
-    const restarted = await until(() => second.status(), (s) => s.running && s.pid !== pid);
+    const restarted = await until(
+      () => second.status(),
+      (s) => s.running && s.pid !== pid,
+    );
     expect(restarted.restarts).toBe(1);
     expect((await second.start(plain)).alreadyRunning).toBe(true);
   });
@@ -62,7 +75,10 @@ describe("process runtime (R-UPG-2)", () => {
   it("STOP sends SIGTERM, then SIGKILL after the grace period; the pid file goes and no restart follows", async () => {
     const r = rt();
     const { pid } = await r.start(stubborn);
-    await until(() => readFile(join(dir, "run", "node.log"), "utf8").catch(() => ""), (t) => t.includes("up"));
+    await until(
+      () => readFile(join(dir, "run", "node.log"), "utf8").catch(() => ""),
+      (t) => t.includes("up"),
+    );
     expect(await r.stop(200)).toEqual({ wasRunning: true });
     expect(await isAlive(pid!)).toBe(false);
     await expect(readFile(join(dir, "run", "node.pid"), "utf8")).rejects.toThrow();

@@ -80,7 +80,8 @@ export class ProcessRuntime implements NodeRuntimeAdapter {
   async start(spec: ServiceSpec): Promise<RuntimeStatus & { alreadyRunning: boolean }> {
     this.spec = spec;
     this.wanted = true;
-    if (this.current && (await isAlive(this.current.pid, this.current.startTime))) return { ...(await this.status()), alreadyRunning: true };
+    if (this.current && (await isAlive(this.current.pid, this.current.startTime)))
+      return { ...(await this.status()), alreadyRunning: true };
     this.crashStreak = 0;
     await this.spawnNode();
     return { ...(await this.status()), alreadyRunning: false };
@@ -109,7 +110,12 @@ export class ProcessRuntime implements NodeRuntimeAdapter {
   async status(): Promise<RuntimeStatus> {
     const cur = this.current;
     const running = cur !== undefined && (await isAlive(cur.pid, cur.startTime));
-    return { running, ...(running && cur ? { pid: cur.pid } : {}), restarts: this.restarts, restarting: this.restartTimer !== undefined && this.wanted && !running };
+    return {
+      running,
+      ...(running && cur ? { pid: cur.pid } : {}),
+      restarts: this.restarts,
+      restarting: this.restartTimer !== undefined && this.wanted && !running,
+    };
   }
 
   detach(): void {
@@ -122,7 +128,8 @@ export class ProcessRuntime implements NodeRuntimeAdapter {
   private async spawnNode(): Promise<void> {
     const spec = this.spec;
     if (!spec) throw new RuntimeError("no service spec: run CONFIGURE first");
-    if (spec.runtime !== "process") throw new RuntimeError(`service runtime ${spec.runtime} is not available on this host (process runtime)`);
+    if (spec.runtime !== "process")
+      throw new RuntimeError(`service runtime ${spec.runtime} is not available on this host (process runtime)`);
     const [program, ...args] = spec.command as [string, ...string[]];
     const exe = isAbsolute(program) || !program.includes("/") ? program : resolve(this.o.chainDir, program);
     const cwd = spec.workingDir ? resolve(this.o.chainDir, spec.workingDir) : this.o.chainDir;

@@ -41,6 +41,10 @@ export async function heldArtifact(size = 64 * 1024): Promise<HeldArtifact> {
       released = true;
       for (const res of waiting.splice(0)) finish(res);
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

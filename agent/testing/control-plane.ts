@@ -1,7 +1,15 @@
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
-  agentSubjects, CommandEventV1, HeartbeatRequestV1, KeyRequestV1, RegisterRequestV1,
-  type AgentSubjects, type Command, type CommandEvent, type HeartbeatRequest, type RegisterRequest,
+  agentSubjects,
+  CommandEventV1,
+  HeartbeatRequestV1,
+  KeyRequestV1,
+  RegisterRequestV1,
+  type AgentSubjects,
+  type Command,
+  type CommandEvent,
+  type HeartbeatRequest,
+  type RegisterRequest,
 } from "../../schemas/agent/index.js";
 import { seal } from "../sealed-box.js";
 
@@ -27,9 +35,18 @@ export class TestControlPlane {
   private readonly subs: Subscription[] = [];
   private readonly waiters = new Set<() => void>();
 
-  private constructor(private readonly nc: NatsConnection, readonly subjects: AgentSubjects, readonly timing: { heartbeatIntervalMs: number; stallCheckIntervalMs: number; stallChecks: number }) {}
+  private constructor(
+    private readonly nc: NatsConnection,
+    readonly subjects: AgentSubjects,
+    readonly timing: { heartbeatIntervalMs: number; stallCheckIntervalMs: number; stallChecks: number },
+  ) {}
 
-  static async start(natsUrl: string, namespace: string, nodeId: string, timing = { heartbeatIntervalMs: 200, stallCheckIntervalMs: 100, stallChecks: 5 }): Promise<TestControlPlane> {
+  static async start(
+    natsUrl: string,
+    namespace: string,
+    nodeId: string,
+    timing = { heartbeatIntervalMs: 200, stallCheckIntervalMs: 100, stallChecks: 5 },
+  ): Promise<TestControlPlane> {
     const nc = await connect({ servers: natsUrl });
     const cp = new TestControlPlane(nc, agentSubjects(nodeId, namespace), timing);
     cp.serve();
@@ -60,8 +77,12 @@ export class TestControlPlane {
 
   /** The ending (completed or failed) of a command, once it arrives. */
   ending(commandId: string): Promise<Extract<CommandEvent, { kind: "command_completed" | "command_failed" }>> {
-    return this.until(() => this.events.find((e): e is Extract<CommandEvent, { kind: "command_completed" | "command_failed" }> =>
-      e.commandId === commandId && (e.kind === "command_completed" || e.kind === "command_failed")));
+    return this.until(() =>
+      this.events.find(
+        (e): e is Extract<CommandEvent, { kind: "command_completed" | "command_failed" }> =>
+          e.commandId === commandId && (e.kind === "command_completed" || e.kind === "command_failed"),
+      ),
+    );
   }
 
   /** Events of one command in arrival order. */
@@ -102,9 +123,11 @@ export class TestControlPlane {
       const req = KeyRequestV1.parse(data);
       this.keyRequests.push(req.commandId);
       const recipient = Buffer.from(req.recipientPublicKey, "base64");
-      if (req.purpose === "capture_key") return { v: 1, ok: false, error: { code: "key_unavailable", message: "no DEK is ever sent to a host" } };
+      if (req.purpose === "capture_key")
+        return { v: 1, ok: false, error: { code: "key_unavailable", message: "no DEK is ever sent to a host" } };
       const cmd = this.enqueued.get(req.commandId) as Command | undefined;
-      if (cmd?.type !== "INJECT_KEYS") return { v: 1, ok: false, error: { code: "unknown_command", message: `no INJECT_KEYS ${req.commandId}` } };
+      if (cmd?.type !== "INJECT_KEYS")
+        return { v: 1, ok: false, error: { code: "unknown_command", message: `no INJECT_KEYS ${req.commandId}` } };
       const keys = [];
       for (const k of cmd.payload.keys) {
         const bytes = this.nodeKeys.get(`${cmd.payload.keyOwner}/${k.keyName}`);

@@ -24,14 +24,22 @@ export async function freePort(): Promise<number> {
 }
 
 /** A command for `nodeId` with a fresh id. */
-export function command<T extends Command["type"]>(nodeId: string, type: T, payload: Extract<Command, { type: T }>["payload"]): Extract<Command, { type: T }> {
+export function command<T extends Command["type"]>(
+  nodeId: string,
+  type: T,
+  payload: Extract<Command, { type: T }>["payload"],
+): Extract<Command, { type: T }> {
   return { v: 1, id: `cmd-${randomUUID()}`, nodeId, issuedAt: new Date().toISOString(), type, payload } as Extract<Command, { type: T }>;
 }
 
 /** The CONFIGURE payload of the demo profile, as the control plane builds it (sha256 computed now). */
 export function demoConfigure(nodeId: string, metricsPort: number): Extract<Command, { type: "CONFIGURE" }> {
   const spec = parse(readFileSync(join(root, "chain-profiles/demo.yaml"), "utf8")) as { recipes: unknown };
-  const recipe = recipeForNodeType(spec.recipes, "full", { projectRoot: root, vars: { metrics_port: String(metricsPort) }, sha256OfFile: (p) => sha256Hex(readFileSync(p)) });
+  const recipe = recipeForNodeType(spec.recipes, "full", {
+    projectRoot: root,
+    vars: { metrics_port: String(metricsPort) },
+    sha256OfFile: (p) => sha256Hex(readFileSync(p)),
+  });
   return command(nodeId, "CONFIGURE", { chainProfileId: "demo", nodeType: "full", recipe });
 }
 
@@ -74,12 +82,31 @@ export async function startAgentRig(natsUrl: string, namespace: string, extraArg
   const u = new URL(natsUrl);
   const proxy = await startTcpProxy(u.hostname, Number(u.port));
   const cp = await TestControlPlane.start(natsUrl, namespace, nodeId);
-  const spawnAgent = () => spawnTs("agent/main.ts", [
-    "--node-id", nodeId, "--nats-url", proxy.url, "--data-dir", dataDir, "--namespace", namespace,
-    "--stall-check-ms", "100", "--log-level", "info", ...extraArgs,
-  ], { LOG_LEVEL: "info" });
+  const spawnAgent = () =>
+    spawnTs(
+      "agent/main.ts",
+      [
+        "--node-id",
+        nodeId,
+        "--nats-url",
+        proxy.url,
+        "--data-dir",
+        dataDir,
+        "--namespace",
+        namespace,
+        "--stall-check-ms",
+        "100",
+        "--log-level",
+        "info",
+        ...extraArgs,
+      ],
+      { LOG_LEVEL: "info" },
+    );
   const rig: AgentRig = {
-    nodeId, dataDir, proxy, cp,
+    nodeId,
+    dataDir,
+    proxy,
+    cp,
     agent: spawnAgent(),
     async restartAgent() {
       rig.agent = spawnAgent();

@@ -14,7 +14,13 @@ describe.skipIf(!servicesAvailable())("agent_registrations read model", () => {
 
   beforeAll(async () => {
     h = await startGatewayHarness("agreg");
-    role = await startProjectorRole({ nc: h.nc, store: h.store, databaseUrl: h.s.databaseUrl, names: h.s.names, logger: createLogger({ role: "test", level: "silent" }) });
+    role = await startProjectorRole({
+      nc: h.nc,
+      store: h.store,
+      databaseUrl: h.s.databaseUrl,
+      names: h.s.names,
+      logger: createLogger({ role: "test", level: "silent" }),
+    });
     db = await createDb(h.s.databaseUrl, h.s.names.pgSchema);
   });
   afterAll(async () => {
@@ -34,7 +40,14 @@ describe.skipIf(!servicesAvailable())("agent_registrations read model", () => {
     expect(await waitForPosition(db.sql, ["agent-registrations"], await h.store.lastPosition(), 15_000)).toBe(true);
     const rows = await db.db.select().from(agentRegistrations).orderBy(agentRegistrations.nodeId);
     expect(rows).toMatchObject([
-      { nodeId: "node-a", instanceId: boot2.instanceId, agentVersion: "0.2.0", registrations: 2, hostname: "test-host", runtime: "process" },
+      {
+        nodeId: "node-a",
+        instanceId: boot2.instanceId,
+        agentVersion: "0.2.0",
+        registrations: 2,
+        hostname: "test-host",
+        runtime: "process",
+      },
       { nodeId: "node-b", registrations: 1 },
     ]);
   });

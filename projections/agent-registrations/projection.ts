@@ -12,9 +12,17 @@ export function evolveAgentRegistration(row: AgentRegistrationRow | undefined, e
   if (!isEvent(e, AgentRegistered)) return row;
   const d = e.data;
   return {
-    nodeId: d.nodeId, instanceId: d.instanceId, agentVersion: d.agentVersion, hostname: d.hostname, capabilities: d.capabilities,
-    runtime: d.runtime, startedAt: d.startedAt, registeredAt: d.registeredAt, firstRegisteredAt: row?.firstRegisteredAt ?? d.registeredAt,
-    registrations: (row?.registrations ?? 0) + 1, position: e.position,
+    nodeId: d.nodeId,
+    instanceId: d.instanceId,
+    agentVersion: d.agentVersion,
+    hostname: d.hostname,
+    capabilities: d.capabilities,
+    runtime: d.runtime,
+    startedAt: d.startedAt,
+    registeredAt: d.registeredAt,
+    firstRegisteredAt: row?.firstRegisteredAt ?? d.registeredAt,
+    registrations: (row?.registrations ?? 0) + 1,
+    position: e.position,
   };
 }
 

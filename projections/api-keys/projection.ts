@@ -12,7 +12,18 @@ export function evolveApiKey(row: ApiKeyRow | undefined, e: StoredEvent): ApiKey
   if (isEvent(e, ApiKeyCreated)) {
     if (row) return row;
     const d = e.data;
-    return { id: d.apiKeyId, ownerId: d.ownerId, name: d.name, scopes: d.scopes, keyHash: d.keyHash, keyPrefix: d.keyPrefix, createdAt: d.createdAt, expiresAt: d.expiresAt ?? null, revokedAt: null, position: e.position };
+    return {
+      id: d.apiKeyId,
+      ownerId: d.ownerId,
+      name: d.name,
+      scopes: d.scopes,
+      keyHash: d.keyHash,
+      keyPrefix: d.keyPrefix,
+      createdAt: d.createdAt,
+      expiresAt: d.expiresAt ?? null,
+      revokedAt: null,
+      position: e.position,
+    };
   }
   if (!row) return undefined;
   if (isEvent(e, ApiKeyRevoked)) return row.revokedAt ? row : { ...row, revokedAt: e.data.revokedAt, position: e.position };

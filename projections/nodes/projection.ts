@@ -4,9 +4,27 @@ import { defineProjection, isEvent } from "../../src/projection/define.js";
 import { rowsApplier, type RowModel } from "../../src/projection/rows.js";
 import type { StoredEvent } from "../../src/eventstore/envelope.js";
 import {
-  NodeConfiguring, NodeDegraded, NodeHostAssigned, NodeHostReleased, NodeInputsApplied, NodeKeysRecorded, NodeMaintenanceStarted, NodeMigrated,
-  NodeMigrating, NodeMigrationAborted, NodeProvisionFailed, NodeProvisionRequested, NodeStarting, NodeSynced, NodeSyncing, NodeTerminated, NodeTerminating, NodeVersionsReported,
-  type NodeHost, type NodeKeyMetadata, type NodeState,
+  NodeConfiguring,
+  NodeDegraded,
+  NodeHostAssigned,
+  NodeHostReleased,
+  NodeInputsApplied,
+  NodeKeysRecorded,
+  NodeMaintenanceStarted,
+  NodeMigrated,
+  NodeMigrating,
+  NodeMigrationAborted,
+  NodeProvisionFailed,
+  NodeProvisionRequested,
+  NodeStarting,
+  NodeSynced,
+  NodeSyncing,
+  NodeTerminated,
+  NodeTerminating,
+  NodeVersionsReported,
+  type NodeHost,
+  type NodeKeyMetadata,
+  type NodeState,
 } from "../../schemas/events/index.js";
 
 export type NodeRow = InferSelectModel<typeof nodes>;
@@ -30,9 +48,24 @@ export function evolveNodeRow(row: NodeRow | undefined, e: StoredEvent): NodeRow
     if (row) return row;
     const d = e.data;
     return {
-      id: d.nodeId, subscriptionId: d.subscriptionId, userId: d.userId, chainProfileId: d.chainProfileId, nodeType: d.nodeType, state: "provisioning",
-      provider: d.provider, region: d.region, instanceType: d.instanceType, host: null, keys: [], inputsApplied: [], versions: {}, failure: null,
-      partialFailures: [], createdAt: d.requestedAt, updatedAt: d.requestedAt, position: e.position,
+      id: d.nodeId,
+      subscriptionId: d.subscriptionId,
+      userId: d.userId,
+      chainProfileId: d.chainProfileId,
+      nodeType: d.nodeType,
+      state: "provisioning",
+      provider: d.provider,
+      region: d.region,
+      instanceType: d.instanceType,
+      host: null,
+      keys: [],
+      inputsApplied: [],
+      versions: {},
+      failure: null,
+      partialFailures: [],
+      createdAt: d.requestedAt,
+      updatedAt: d.requestedAt,
+      position: e.position,
     };
   }
   if (!row) return undefined;
@@ -59,7 +92,8 @@ export function evolveNodeRow(row: NodeRow | undefined, e: StoredEvent): NodeRow
     return next({ state: "syncing", host, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}) });
   }
   if (isEvent(e, NodeMigrationAborted)) return next({ state: e.data.state });
-  if (isEvent(e, NodeDegraded)) return next({ state: "degraded", failure: { ...(e.data.step ? { step: e.data.step } : {}), reason: e.data.reason } });
+  if (isEvent(e, NodeDegraded))
+    return next({ state: "degraded", failure: { ...(e.data.step ? { step: e.data.step } : {}), reason: e.data.reason } });
   if (isEvent(e, NodeVersionsReported)) {
     const { agent, node } = e.data;
     return next({ versions: { ...(row.versions as object), ...(agent ? { agent } : {}), ...(node ? { node } : {}) } });

@@ -14,13 +14,23 @@ export function evolvePayment(row: PaymentRow | undefined, e: StoredEvent): Paym
     if (row) return row;
     const d = e.data;
     return {
-      id: d.paymentId, userId: d.userId, status: "pending", provider: d.provider, subscriptionIds: d.subscriptionIds,
-      failureReason: null, createdAt: d.createdAt, completedAt: null, updatedAt: d.createdAt, position: e.position,
+      id: d.paymentId,
+      userId: d.userId,
+      status: "pending",
+      provider: d.provider,
+      subscriptionIds: d.subscriptionIds,
+      failureReason: null,
+      createdAt: d.createdAt,
+      completedAt: null,
+      updatedAt: d.createdAt,
+      position: e.position,
     };
   }
   if (!row) return undefined;
-  if (isEvent(e, PaymentCompleted)) return { ...row, status: "completed", completedAt: e.data.completedAt, updatedAt: e.data.completedAt, position: e.position };
-  if (isEvent(e, PaymentFailed)) return { ...row, status: "failed", failureReason: e.data.reason, updatedAt: e.data.failedAt, position: e.position };
+  if (isEvent(e, PaymentCompleted))
+    return { ...row, status: "completed", completedAt: e.data.completedAt, updatedAt: e.data.completedAt, position: e.position };
+  if (isEvent(e, PaymentFailed))
+    return { ...row, status: "failed", failureReason: e.data.reason, updatedAt: e.data.failedAt, position: e.position };
   return row;
 }
 

@@ -14,10 +14,19 @@ const MAX_MESSAGE = 1_000;
 /** The fold a row stands for (the fields the row does not keep are never read back by the fold). */
 function foldOf(row: SagaRow): DescriptionFold {
   const description: SagaDescription = {
-    sagaId: row.id, sagaType: row.type, sagaVersion: row.version, status: row.status, run: row.run, startedAt: row.startedAt,
-    attempts: row.attempts, journalLength: 0, lastSequence: row.position,
+    sagaId: row.id,
+    sagaType: row.type,
+    sagaVersion: row.version,
+    status: row.status,
+    run: row.run,
+    startedAt: row.startedAt,
+    attempts: row.attempts,
+    journalLength: 0,
+    lastSequence: row.position,
     ...(row.endedAt ? { endedAt: row.endedAt } : {}),
-    ...(row.currentStep ? { currentStep: { name: row.currentStep, attempt: row.currentAttempt ?? 0, state: row.currentStepState ?? "completed" } } : {}),
+    ...(row.currentStep
+      ? { currentStep: { name: row.currentStep, attempt: row.currentAttempt ?? 0, state: row.currentStepState ?? "completed" } }
+      : {}),
     ...(row.waitingFor ? { waitingFor: row.waitingFor } : {}),
     ...(row.lastError ? { lastError: row.lastError } : {}),
     ...(row.customStatus !== null ? { customStatus: row.customStatus } : {}),
@@ -29,12 +38,24 @@ function foldOf(row: SagaRow): DescriptionFold {
 /** The row of a fold, as of an entry written at `at`. */
 function rowOf({ description: d, openWaits }: DescriptionFold, at: string): SagaRow {
   return {
-    id: d.sagaId, type: d.sagaType, version: d.sagaVersion, status: d.status as SagaStatus,
-    currentStep: d.currentStep?.name ?? null, currentStepState: d.currentStep?.state ?? null, currentAttempt: d.currentStep?.attempt ?? null,
-    attempts: d.attempts, waitingFor: d.waitingFor ?? null, openWaits,
+    id: d.sagaId,
+    type: d.sagaType,
+    version: d.sagaVersion,
+    status: d.status as SagaStatus,
+    currentStep: d.currentStep?.name ?? null,
+    currentStepState: d.currentStep?.state ?? null,
+    currentAttempt: d.currentStep?.attempt ?? null,
+    attempts: d.attempts,
+    waitingFor: d.waitingFor ?? null,
+    openWaits,
     lastError: d.lastError ? { name: d.lastError.name, message: d.lastError.message.slice(0, MAX_MESSAGE) } : null,
-    customStatus: d.customStatus ?? null, parentId: d.parent?.sagaId ?? null, run: d.run,
-    startedAt: d.startedAt, endedAt: d.endedAt ?? null, updatedAt: at, position: d.lastSequence,
+    customStatus: d.customStatus ?? null,
+    parentId: d.parent?.sagaId ?? null,
+    run: d.run,
+    startedAt: d.startedAt,
+    endedAt: d.endedAt ?? null,
+    updatedAt: at,
+    position: d.lastSequence,
   };
 }
 

@@ -19,12 +19,25 @@ export const sagaJournalSource: ProjectionSource = {
     if (parsed?.kind !== "journal") throw new JournalSchemaError(`SAGAS seq ${m.seq}: ${m.subject} is not a journal subject`);
     const where = `saga ${parsed.sagaId} journal seq ${m.seq}`;
     let raw: unknown;
-    try { raw = JSON.parse(dec.decode(m.data)); } catch { throw new JournalSchemaError(`${where}: not JSON`); }
+    try {
+      raw = JSON.parse(dec.decode(m.data));
+    } catch {
+      throw new JournalSchemaError(`${where}: not JSON`);
+    }
     const entry = parseJournalEntry(raw, where);
     return {
-      id: `${parsed.sagaId}:${m.seq}`, type: entry.k, data: entry, schemaVersion: entry.v, category: SAGA_JOURNAL_CATEGORY,
-      aggregateId: parsed.sagaId, aggregateVersion: 0, position: m.seq, occurredAt: entry.at,
-      correlationId: parsed.sagaId, causationId: parsed.sagaId, actor: entry.worker,
+      id: `${parsed.sagaId}:${m.seq}`,
+      type: entry.k,
+      data: entry,
+      schemaVersion: entry.v,
+      category: SAGA_JOURNAL_CATEGORY,
+      aggregateId: parsed.sagaId,
+      aggregateVersion: 0,
+      position: m.seq,
+      occurredAt: entry.at,
+      correlationId: parsed.sagaId,
+      causationId: parsed.sagaId,
+      actor: entry.worker,
     };
   },
 };

@@ -22,16 +22,46 @@ export function inputNamesOf(e: StoredEvent): string[] {
 export function evolveInputRow(row: SubscriptionInputRow | undefined, e: StoredEvent, name: string): SubscriptionInputRow | undefined {
   if (isEvent(e, ProvisioningInputProvided)) {
     const d = e.data;
-    return { subscriptionId: d.subscriptionId, name, type: d.type, status: "provided", value: d.value, fingerprint: null, providedAt: d.providedAt, appliedAt: null, position: e.position };
+    return {
+      subscriptionId: d.subscriptionId,
+      name,
+      type: d.type,
+      status: "provided",
+      value: d.value,
+      fingerprint: null,
+      providedAt: d.providedAt,
+      appliedAt: null,
+      position: e.position,
+    };
   }
   if (isEvent(e, ProvisioningSecretProvided)) {
     const d = e.data;
-    return { subscriptionId: d.subscriptionId, name, type: "secret", status: "provided", value: null, fingerprint: d.fingerprint, providedAt: d.providedAt, appliedAt: null, position: e.position };
+    return {
+      subscriptionId: d.subscriptionId,
+      name,
+      type: "secret",
+      status: "provided",
+      value: null,
+      fingerprint: d.fingerprint,
+      providedAt: d.providedAt,
+      appliedAt: null,
+      position: e.position,
+    };
   }
   if (isEvent(e, ProvisioningInputsApplied)) {
     const d = e.data;
     if (row) return { ...row, status: "applied", appliedAt: d.appliedAt, position: e.position };
-    return { subscriptionId: d.subscriptionId, name, type: "secret", status: "applied", value: null, fingerprint: null, providedAt: d.appliedAt, appliedAt: d.appliedAt, position: e.position };
+    return {
+      subscriptionId: d.subscriptionId,
+      name,
+      type: "secret",
+      status: "applied",
+      value: null,
+      fingerprint: null,
+      providedAt: d.appliedAt,
+      appliedAt: d.appliedAt,
+      position: e.position,
+    };
   }
   return row;
 }
@@ -44,7 +74,10 @@ export const subscriptionInputsProjection = defineProjection({
   async apply(tx, e) {
     const names = inputNamesOf(e);
     if (names.length === 0) return;
-    const found = await tx.select().from(subscriptionInputs).where(and(eq(subscriptionInputs.subscriptionId, e.aggregateId), inArray(subscriptionInputs.name, names)));
+    const found = await tx
+      .select()
+      .from(subscriptionInputs)
+      .where(and(eq(subscriptionInputs.subscriptionId, e.aggregateId), inArray(subscriptionInputs.name, names)));
     const byName = new Map(found.map((r) => [r.name, r]));
     const rows = names.flatMap((n) => {
       const after = evolveInputRow(byName.get(n), e, n);
@@ -52,12 +85,20 @@ export const subscriptionInputsProjection = defineProjection({
     });
     if (rows.length === 0) return;
     const excluded = (col: string) => sql.raw(`excluded."${col}"`);
-    await tx.insert(subscriptionInputs).values(rows).onConflictDoUpdate({
-      target: [subscriptionInputs.subscriptionId, subscriptionInputs.name],
-      set: {
-        type: excluded("type"), status: excluded("status"), value: excluded("value"), fingerprint: excluded("fingerprint"),
-        providedAt: excluded("provided_at"), appliedAt: excluded("applied_at"), position: excluded("position"),
-      },
-    });
+    await tx
+      .insert(subscriptionInputs)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: [subscriptionInputs.subscriptionId, subscriptionInputs.name],
+        set: {
+          type: excluded("type"),
+          status: excluded("status"),
+          value: excluded("value"),
+          fingerprint: excluded("fingerprint"),
+          providedAt: excluded("provided_at"),
+          appliedAt: excluded("applied_at"),
+          position: excluded("position"),
+        },
+      });
   },
 });

@@ -3,7 +3,13 @@ import { subscriptions } from "./table.js";
 import { defineProjection, isEvent } from "../../src/projection/define.js";
 import { rowsApplier, type RowModel } from "../../src/projection/rows.js";
 import type { StoredEvent } from "../../src/eventstore/envelope.js";
-import { SubscriptionActivated, SubscriptionCancelled, SubscriptionCreated, SubscriptionExpired, SubscriptionPaymentLinked } from "../../schemas/events/index.js";
+import {
+  SubscriptionActivated,
+  SubscriptionCancelled,
+  SubscriptionCreated,
+  SubscriptionExpired,
+  SubscriptionPaymentLinked,
+} from "../../schemas/events/index.js";
 
 export type SubscriptionRow = InferSelectModel<typeof subscriptions>;
 
@@ -13,16 +19,37 @@ export function evolveSubscription(row: SubscriptionRow | undefined, e: StoredEv
     if (row) return row;
     const d = e.data;
     return {
-      id: d.subscriptionId, userId: d.userId, status: "pending_payment", chainProfileId: d.chainProfileId, nodeType: d.nodeType,
-      durationDays: d.durationDays, provider: d.provider, region: d.region, instanceType: d.instanceType, expiresAt: d.expiresAt,
-      paymentId: null, nodeId: null, createdAt: d.createdAt, updatedAt: d.createdAt, position: e.position,
+      id: d.subscriptionId,
+      userId: d.userId,
+      status: "pending_payment",
+      chainProfileId: d.chainProfileId,
+      nodeType: d.nodeType,
+      durationDays: d.durationDays,
+      provider: d.provider,
+      region: d.region,
+      instanceType: d.instanceType,
+      expiresAt: d.expiresAt,
+      paymentId: null,
+      nodeId: null,
+      createdAt: d.createdAt,
+      updatedAt: d.createdAt,
+      position: e.position,
     };
   }
   if (!row) return undefined;
-  if (isEvent(e, SubscriptionPaymentLinked)) return { ...row, paymentId: e.data.paymentId, updatedAt: e.data.linkedAt, position: e.position };
+  if (isEvent(e, SubscriptionPaymentLinked))
+    return { ...row, paymentId: e.data.paymentId, updatedAt: e.data.linkedAt, position: e.position };
   if (isEvent(e, SubscriptionActivated)) {
     const d = e.data;
-    return { ...row, status: "active", paymentId: d.paymentId, nodeId: d.nodeId, expiresAt: d.expiresAt, updatedAt: d.activatedAt, position: e.position };
+    return {
+      ...row,
+      status: "active",
+      paymentId: d.paymentId,
+      nodeId: d.nodeId,
+      expiresAt: d.expiresAt,
+      updatedAt: d.activatedAt,
+      position: e.position,
+    };
   }
   if (isEvent(e, SubscriptionExpired)) return { ...row, status: "expired", updatedAt: e.data.expiredAt, position: e.position };
   if (isEvent(e, SubscriptionCancelled)) return { ...row, status: "cancelled", updatedAt: e.data.cancelledAt, position: e.position };

@@ -5,7 +5,20 @@ import type { StoredEvent } from "../../src/eventstore/envelope.js";
 import { subscriptionEvents } from "../../src/projection/testing/fixtures.js";
 
 const stored = (id: string, steps: number, from = 1): StoredEvent[] =>
-  subscriptionEvents(id, steps).map((e, i) => ({ id: `${id}-${i}`, type: e.type, data: e.data, schemaVersion: 1, category: "subscription", aggregateId: id, aggregateVersion: i + 1, position: from + i, occurredAt: "", correlationId: "c", causationId: "c", actor: "a" }));
+  subscriptionEvents(id, steps).map((e, i) => ({
+    id: `${id}-${i}`,
+    type: e.type,
+    data: e.data,
+    schemaVersion: 1,
+    category: "subscription",
+    aggregateId: id,
+    aggregateVersion: i + 1,
+    position: from + i,
+    occurredAt: "",
+    correlationId: "c",
+    causationId: "c",
+    actor: "a",
+  }));
 
 describe("subscriptions projection (pure)", () => {
   it("given nothing, when SubscriptionCreated, then a pending_payment row without payment", () => {
@@ -27,7 +40,10 @@ describe("subscriptions projection (pure)", () => {
   });
 
   it("folds a batch over rows loaded from the database, changing only the touched ones", () => {
-    const loaded = new Map([["a", evolveSubscription(undefined, stored("a", 1)[0]!)!], ["b", evolveSubscription(undefined, stored("b", 1)[0]!)!]]);
+    const loaded = new Map([
+      ["a", evolveSubscription(undefined, stored("a", 1)[0]!)!],
+      ["b", evolveSubscription(undefined, stored("b", 1)[0]!)!],
+    ]);
     const { rows, changed } = foldRows(subscriptionRows, loaded, stored("a", 2, 5).slice(1));
     expect([...changed]).toEqual(["a"]);
     expect(rows.get("a")?.paymentId).toBe("p-a");

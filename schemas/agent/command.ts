@@ -6,7 +6,16 @@ import { CommandId, IsoTime, NodeId, NodeRuntime, ProtocolVersion } from "./comm
  * The command types of this version (R-AGENT-3); UPGRADE comes with the rollout work. INJECT_KEYS and
  * SNAPSHOT_CREATE/SNAPSHOT_RESTORE are what the provision and migrate sagas need (R-PROV InjectKeys, R-MIG-1).
  */
-export const CommandType = z.enum(["CONFIGURE", "START", "STOP", "STATUS", "CAPTURE_KEY", "INJECT_KEYS", "SNAPSHOT_CREATE", "SNAPSHOT_RESTORE"]);
+export const CommandType = z.enum([
+  "CONFIGURE",
+  "START",
+  "STOP",
+  "STATUS",
+  "CAPTURE_KEY",
+  "INJECT_KEYS",
+  "SNAPSHOT_CREATE",
+  "SNAPSHOT_RESTORE",
+]);
 export type CommandType = z.infer<typeof CommandType>;
 
 /**
@@ -33,7 +42,12 @@ export const RecipeStepV1 = z.discriminatedUnion("action", [
    * hex, 0600. Kept when the file exists, so a CONFIGURE run again never changes a node's identity.
    * Such a file is a chain-generated key that CAPTURE_KEY may take into the vault.
    */
-  z.object({ action: z.literal("generate_secret"), path: RelativePath, bytes: z.number().int().min(16).max(64).default(32), mode: FileMode.optional() }),
+  z.object({
+    action: z.literal("generate_secret"),
+    path: RelativePath,
+    bytes: z.number().int().min(16).max(64).default(32),
+    mode: FileMode.optional(),
+  }),
   /** Downloads (or copies, for file: URLs) an artifact and refuses it unless its sha256 matches. */
   z.object({
     action: z.literal("fetch_artifact"),
@@ -165,7 +179,10 @@ export const SnapshotCreatePayloadV1 = z.object({
 export const DEFAULT_SNAPSHOT_PATHS: readonly string[] = ["data"];
 
 /** One top-level entry of the chain data dir (a declared snapshot path). */
-export const TopLevelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, "one path segment").refine((s) => s !== "." && s !== "..", "one path segment");
+export const TopLevelName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, "one path segment")
+  .refine((s) => s !== "." && s !== "..", "one path segment");
 
 /**
  * R-MIG-1: fetches (file: or http(s):), verifies the sha256, then extracts into the chain data dir.
@@ -177,7 +194,12 @@ export const SnapshotRestorePayloadV1 = z.object({
   snapshotId: SnapshotId,
   url: z.url({ protocol: /^(file|https?)$/ }),
   sha256: Sha256Hex,
-  paths: z.array(TopLevelName).min(1).max(64).refine((ps) => new Set(ps).size === ps.length, "distinct").optional(),
+  paths: z
+    .array(TopLevelName)
+    .min(1)
+    .max(64)
+    .refine((ps) => new Set(ps).size === ps.length, "distinct")
+    .optional(),
 });
 
 const commandBase = {

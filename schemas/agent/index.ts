@@ -33,5 +33,10 @@ registerSchemas({
   "agent/keys.inject-reply.v1": InjectKeysReplyV1,
   "agent/error.reply.v1": ErrorReplyV1,
   "agent/profile-recipe.v1": ProfileRecipeV1,
-  ...Object.fromEntries(Object.entries(commandResultSchemas).map(([type, s]) => [`agent/result.${type.toLowerCase()}.v${commandResultVersions[type as keyof typeof commandResultVersions]}`, s])),
+  ...Object.fromEntries(
+    Object.entries(commandResultSchemas).map(([type, s]) => [
+      `agent/result.${type.toLowerCase()}.v${commandResultVersions[type as keyof typeof commandResultVersions]}`,
+      s,
+    ]),
+  ),
 });

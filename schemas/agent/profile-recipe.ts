@@ -25,8 +25,19 @@ const Template = z.string().min(1).max(4096);
 export const ProfileRecipeStepV1 = z.union([
   z.object({ action: z.literal("mkdir"), path: RelativePath }),
   z.object({ action: z.literal("write_file"), path: RelativePath, content: z.string().max(1024 * 1024), mode: FileMode.optional() }),
-  z.object({ action: z.literal("generate_secret"), path: RelativePath, bytes: z.number().int().min(16).max(64).default(32), mode: FileMode.optional() }),
-  z.object({ action: z.literal("fetch_artifact"), url: Template, sha256: z.string().regex(/^[0-9a-f]{64}$/), path: RelativePath, mode: FileMode.optional() }),
+  z.object({
+    action: z.literal("generate_secret"),
+    path: RelativePath,
+    bytes: z.number().int().min(16).max(64).default(32),
+    mode: FileMode.optional(),
+  }),
+  z.object({
+    action: z.literal("fetch_artifact"),
+    url: Template,
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    path: RelativePath,
+    mode: FileMode.optional(),
+  }),
   z.object({ action: z.literal("fetch_artifact"), file: RelativePath, path: RelativePath, mode: FileMode.optional() }),
 ]);
 
@@ -43,7 +54,11 @@ export const ProfileRecipeV1 = z
   .object({
     steps: z.array(ProfileRecipeStepV1).max(512),
     service: ProfileServiceV1.optional(),
-    components: z.array(z.object({ name: ComponentName, service: ProfileServiceV1 })).min(1).max(16).optional(),
+    components: z
+      .array(z.object({ name: ComponentName, service: ProfileServiceV1 }))
+      .min(1)
+      .max(16)
+      .optional(),
   })
   .refine((r) => (r.service === undefined) !== (r.components === undefined), "exactly one of service and components");
 export type ProfileRecipe = z.infer<typeof ProfileRecipeV1>;
@@ -83,9 +98,11 @@ export function recipeForNodeType(recipes: unknown, nodeType: string, o: Resolve
 /** The checked profile recipe of `nodeType` from a profile's `recipes` section (before placeholders are filled). */
 export function profileRecipeFor(recipes: unknown, nodeType: string): ProfileRecipe {
   const section = z.record(z.string(), z.unknown()).safeParse(recipes);
-  if (!section.success || section.data[nodeType] === undefined) throw new ProfileRecipeError(`recipes.${nodeType}: no recipe for this node type`);
+  if (!section.success || section.data[nodeType] === undefined)
+    throw new ProfileRecipeError(`recipes.${nodeType}: no recipe for this node type`);
   const parsed = ProfileRecipeV1.safeParse(section.data[nodeType]);
-  if (!parsed.success) throw new ProfileRecipeError(`recipes.${nodeType}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new ProfileRecipeError(`recipes.${nodeType}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
 }
 
@@ -98,7 +115,13 @@ export function resolveProfileRecipe(recipe: ProfileRecipe, o: ResolveRecipeOpti
     if (s.action !== "fetch_artifact") return s;
     if ("file" in s) {
       const abs = `${root}/${s.file}`;
-      return { action: s.action, url: new URL(`file://${abs}`).href, sha256: o.sha256OfFile(abs), path: s.path, ...(s.mode ? { mode: s.mode } : {}) };
+      return {
+        action: s.action,
+        url: new URL(`file://${abs}`).href,
+        sha256: o.sha256OfFile(abs),
+        path: s.path,
+        ...(s.mode ? { mode: s.mode } : {}),
+      };
     }
     return { ...s, url: fill(s.url, vars) };
   });
@@ -114,6 +137,7 @@ export function resolveProfileRecipe(recipe: ProfileRecipe, o: ResolveRecipeOpti
   const left = /\{\{\s*(metrics_port[a-z0-9_]*)\s*\}\}/i.exec(JSON.stringify(body));
   if (left) throw new ProfileRecipeError(`recipe: placeholder {{${left[1]}}} has no value (the control plane fills metrics ports)`);
   const parsed = RecipeV1.safeParse(body);
-  if (!parsed.success) throw new ProfileRecipeError(`recipe: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new ProfileRecipeError(`recipe: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
 }

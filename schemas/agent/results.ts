@@ -11,11 +11,22 @@ export const ConfigureResultV1 = z.object({
   artifacts: z.array(z.object({ path: RelativePath, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
 });
 /** Each component's process (multi-component nodes only; `pid` is then the first component's). */
-const ComponentProcesses = z.array(z.object({ name: z.string().min(1).max(32), running: z.boolean(), pid: z.number().int().positive().optional() })).max(16);
-export const StartResultV1 = z.object({ pid: z.number().int().positive().optional(), health: NodeHealthV1, components: ComponentProcesses.optional() });
+const ComponentProcesses = z
+  .array(z.object({ name: z.string().min(1).max(32), running: z.boolean(), pid: z.number().int().positive().optional() }))
+  .max(16);
+export const StartResultV1 = z.object({
+  pid: z.number().int().positive().optional(),
+  health: NodeHealthV1,
+  components: ComponentProcesses.optional(),
+});
 export const StopResultV1 = z.object({ wasRunning: z.boolean() });
 /** `running`: every component runs. */
-export const StatusResultV1 = z.object({ running: z.boolean(), pid: z.number().int().positive().optional(), health: NodeHealthV1, components: ComponentProcesses.optional() });
+export const StatusResultV1 = z.object({
+  running: z.boolean(),
+  pid: z.number().int().positive().optional(),
+  health: NodeHealthV1,
+  components: ComponentProcesses.optional(),
+});
 /**
  * R-CMD-4 (version 2): the key file sealed to the command's one-time `recipientPublicKey` with
  * libsodium's `crypto_box_seal` (X25519 + XSalsa20-Poly1305, `ephPub(32) ‖ box`), base64. Only the
@@ -53,6 +64,13 @@ export const commandResultSchemas = {
 } as const;
 /** The version of each result schema (its name under schemas/json is `agent/result.<type>.v<n>`). */
 export const commandResultVersions: Record<keyof typeof commandResultSchemas, number> = {
-  CONFIGURE: 1, START: 1, STOP: 1, STATUS: 1, CAPTURE_KEY: 2, INJECT_KEYS: 1, SNAPSHOT_CREATE: 1, SNAPSHOT_RESTORE: 1,
+  CONFIGURE: 1,
+  START: 1,
+  STOP: 1,
+  STATUS: 1,
+  CAPTURE_KEY: 2,
+  INJECT_KEYS: 1,
+  SNAPSHOT_CREATE: 1,
+  SNAPSHOT_RESTORE: 1,
 };
 export type CommandResult<T extends keyof typeof commandResultSchemas> = z.infer<(typeof commandResultSchemas)[T]>;

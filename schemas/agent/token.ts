@@ -5,6 +5,7 @@ export class InvalidNodeIdError extends Error {
 
 /** A node id must be one subject token, or the agent could reach another agent's subjects. */
 export function assertNodeToken(nodeId: string): string {
-  if (!/^[A-Za-z0-9_\-:]{1,128}$/.test(nodeId)) throw new InvalidNodeIdError(`node id ${JSON.stringify(nodeId)} is not a valid subject token`);
+  if (!/^[A-Za-z0-9_\-:]{1,128}$/.test(nodeId))
+    throw new InvalidNodeIdError(`node id ${JSON.stringify(nodeId)} is not a valid subject token`);
   return nodeId;
 }

@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { defineEvent, Id, IsoTime } from "./define.js";
 
-export const Scope = z.enum(["subscriptions:read", "subscriptions:write", "payments:write", "api-keys:write", "nodes:read", "nodes:write", "admin"]);
+export const Scope = z.enum([
+  "subscriptions:read",
+  "subscriptions:write",
+  "payments:write",
+  "api-keys:write",
+  "nodes:read",
+  "nodes:write",
+  "admin",
+]);
 export type Scope = z.infer<typeof Scope>;
 
 /** R-API-2: an API key, recorded by its SHA-256 hash only; the key itself is shown once and never stored. */

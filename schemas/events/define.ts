@@ -31,5 +31,9 @@ export type EventData<D> = D extends EventDefinition<string, infer S> ? z.infer<
 export type EventOf<D> = D extends EventDefinition<infer T, infer S> ? { type: T; data: z.infer<S> } : never;
 
 /** Reused field shapes. */
-export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only");
+export const Id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only");
 export const IsoTime = z.iso.datetime({ offset: true });

@@ -17,7 +17,15 @@ export * from "./agent.js";
 export * from "./inputs.js";
 
 /** Every event type of nodeplane; the event store refuses to append or read any other. */
-export const eventCatalog: readonly EventDefinition[] = [...subscriptionEvents, ...paymentEvents, ...apiKeyEvents, ...nodeEvents, ...subscriptionSlotEvents, ...agentEvents, ...inputEvents];
+export const eventCatalog: readonly EventDefinition[] = [
+  ...subscriptionEvents,
+  ...paymentEvents,
+  ...apiKeyEvents,
+  ...nodeEvents,
+  ...subscriptionSlotEvents,
+  ...agentEvents,
+  ...inputEvents,
+];
 
 const byType = new Map(eventCatalog.map((d) => [d.type, d]));
 

@@ -2,22 +2,36 @@ import { z } from "zod";
 import { defineEvent, Id, IsoTime } from "./define.js";
 
 /** R-PROV-3: the lifecycle states of a node. */
-export const NodeState = z.enum(["provisioning", "configuring", "starting", "syncing", "running", "degraded", "maintenance", "migrating", "terminating", "terminated", "failed"]);
+export const NodeState = z.enum([
+  "provisioning",
+  "configuring",
+  "starting",
+  "syncing",
+  "running",
+  "degraded",
+  "maintenance",
+  "migrating",
+  "terminating",
+  "terminated",
+  "failed",
+]);
 export type NodeState = z.infer<typeof NodeState>;
 
 /** R-KEY-3: what events may say about a key — metadata only, never the material. */
-export const NodeKeyMetadata = z.object({
-  name: z.string().min(1).max(128),
-  type: z.string().min(1).max(64),
-  source: z.enum(["generated", "user_provided", "chain_generated"]),
-  /**
-   * `sha256:<hex>` of the public key, or `hmac-sha256:<hex>` (keyed, per node) for a key with no derivable
-   * public half; never a hash of key material (src/crypto/fingerprint.ts). Events before issue 9 may hold a
-   * bare sha256 hex of the material: the store is never rewritten, so the schema still accepts any string.
-   */
-  fingerprint: z.string().min(1).max(256),
-  publicKey: z.string().min(1).max(4096).optional(),
-}).strict();
+export const NodeKeyMetadata = z
+  .object({
+    name: z.string().min(1).max(128),
+    type: z.string().min(1).max(64),
+    source: z.enum(["generated", "user_provided", "chain_generated"]),
+    /**
+     * `sha256:<hex>` of the public key, or `hmac-sha256:<hex>` (keyed, per node) for a key with no derivable
+     * public half; never a hash of key material (src/crypto/fingerprint.ts). Events before issue 9 may hold a
+     * bare sha256 hex of the material: the store is never rewritten, so the schema still accepts any string.
+     */
+    fingerprint: z.string().min(1).max(256),
+    publicKey: z.string().min(1).max(4096).optional(),
+  })
+  .strict();
 export type NodeKeyMetadata = z.infer<typeof NodeKeyMetadata>;
 
 /** Where a node runs: the provider's host and the agent that speaks for it. */
@@ -64,100 +78,187 @@ export const NodeProvisionRequested = defineEvent({
 
 /** R-KEY-3: the node's keys were stored (GenerateNodeKeys, PrepareUserProvidedKeys, CaptureChainGeneratedKeys). */
 export const NodeKeysRecorded = defineEvent({
-  type: "NodeKeysRecorded", category: "node", version: 1,
+  type: "NodeKeysRecorded",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, keys: z.array(NodeKeyMetadata).min(1).max(64), at: IsoTime }),
 });
 
 /** RunTerraform created the node's host. */
 export const NodeHostAssigned = defineEvent({
-  type: "NodeHostAssigned", category: "node", version: 1,
+  type: "NodeHostAssigned",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, host: NodeHost, at: IsoTime }),
 });
 
 /** R-PROV-3 provisioning → configuring (SendConfigureCommand). */
-export const NodeConfiguring = defineEvent({ type: "NodeConfiguring", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeConfiguring = defineEvent({
+  type: "NodeConfiguring",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 /** R-PROV-3 configuring → starting (StartNode). */
-export const NodeStarting = defineEvent({ type: "NodeStarting", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeStarting = defineEvent({
+  type: "NodeStarting",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 /** R-PROV-3 starting → syncing: the chain node runs and catches up. */
-export const NodeSyncing = defineEvent({ type: "NodeSyncing", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeSyncing = defineEvent({
+  type: "NodeSyncing",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 /** R-PROV-3 syncing → running: the agent reported the node healthy (sync lag 0). */
 export const NodeSynced = defineEvent({ type: "NodeSynced", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
 
 /** MarkInputsApplied: these provisioning inputs of the subscription are in effect on the node. */
 export const NodeInputsApplied = defineEvent({
-  type: "NodeInputsApplied", category: "node", version: 1,
+  type: "NodeInputsApplied",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, subscriptionId: Id, inputs: z.array(z.string().min(1).max(128)).max(256), at: IsoTime }),
 });
 
 /** R-PROV-2: compensation ran; the node is `failed` because of `step`. */
 export const NodeProvisionFailed = defineEvent({
-  type: "NodeProvisionFailed", category: "node", version: 1,
+  type: "NodeProvisionFailed",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, step: Step, reason: Reason, at: IsoTime }),
 });
 
 /** R-TERM-1: someone asked for the node to go; the terminate saga starts from this event. */
 export const NodeTerminationRequested = defineEvent({
-  type: "NodeTerminationRequested", category: "node", version: 1,
+  type: "NodeTerminationRequested",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, reason: TerminationReason, requestedBy: z.string().min(1).max(200), at: IsoTime }),
 });
 
 /** R-TERM-1 "mark terminating". */
-export const NodeTerminating = defineEvent({ type: "NodeTerminating", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeTerminating = defineEvent({
+  type: "NodeTerminating",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 /** R-KEY-3: the node's DEK and keys are gone (crypto-shredding). */
-export const NodeKeysDeleted = defineEvent({ type: "NodeKeysDeleted", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeKeysDeleted = defineEvent({
+  type: "NodeKeysDeleted",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 
 /** The node's host was destroyed (termination, provision compensation, or the old host of a migration). */
 export const NodeHostReleased = defineEvent({
-  type: "NodeHostReleased", category: "node", version: 1,
+  type: "NodeHostReleased",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, hostId: z.string().min(1).max(256), at: IsoTime }),
 });
 
 /** R-TERM-1/2: the end; whatever could not be cleaned up is listed. */
 export const NodeTerminated = defineEvent({
-  type: "NodeTerminated", category: "node", version: 1,
+  type: "NodeTerminated",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, partialFailures: z.array(PartialFailure).max(64), at: IsoTime }),
 });
 
 /** R-MIG-1: an operator asked to move the node; the migrate saga starts from this event. */
 export const NodeMigrationRequested = defineEvent({
-  type: "NodeMigrationRequested", category: "node", version: 1,
-  schema: z.object({ nodeId: Id, requestedBy: z.string().min(1).max(200), region: z.string().min(1).max(64).optional(), instanceType: z.string().min(1).max(64).optional(), at: IsoTime }),
+  type: "NodeMigrationRequested",
+  category: "node",
+  version: 1,
+  schema: z.object({
+    nodeId: Id,
+    requestedBy: z.string().min(1).max(200),
+    region: z.string().min(1).max(64).optional(),
+    instanceType: z.string().min(1).max(64).optional(),
+    at: IsoTime,
+  }),
 });
 
 /** R-MIG-1 "mark maintenance". */
-export const NodeMaintenanceStarted = defineEvent({ type: "NodeMaintenanceStarted", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeMaintenanceStarted = defineEvent({
+  type: "NodeMaintenanceStarted",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 /** R-MIG-1: the new host is being built. */
-export const NodeMigrating = defineEvent({ type: "NodeMigrating", category: "node", version: 1, schema: z.object({ nodeId: Id, at: IsoTime }) });
+export const NodeMigrating = defineEvent({
+  type: "NodeMigrating",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, at: IsoTime }),
+});
 
 /** R-MIG-1 "update host info → mark syncing": the node runs on its new host (in the region / instance type the request asked for, if any). */
 export const NodeMigrated = defineEvent({
-  type: "NodeMigrated", category: "node", version: 1,
+  type: "NodeMigrated",
+  category: "node",
+  version: 1,
   schema: z.object({
-    nodeId: Id, host: NodeHost, previousHostId: z.string().min(1).max(256),
-    region: z.string().min(1).max(64).optional(), instanceType: z.string().min(1).max(64).optional(), at: IsoTime,
+    nodeId: Id,
+    host: NodeHost,
+    previousHostId: z.string().min(1).max(256),
+    region: z.string().min(1).max(64).optional(),
+    instanceType: z.string().min(1).max(64).optional(),
+    at: IsoTime,
   }),
 });
 
 /** R-MIG-2: the migration failed before the new host was ready; the node is back on its untouched old host, in `state`. */
 export const NodeMigrationAborted = defineEvent({
-  type: "NodeMigrationAborted", category: "node", version: 1,
+  type: "NodeMigrationAborted",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, reason: Reason, step: Step.optional(), state: NodeState, at: IsoTime }),
 });
 
 /** R-MIG-2 (and health): the node runs but not as it should. */
 export const NodeDegraded = defineEvent({
-  type: "NodeDegraded", category: "node", version: 1,
+  type: "NodeDegraded",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, reason: Reason, step: Step.optional(), at: IsoTime }),
 });
 
 /** The agent reported other versions of itself or of the chain node than last known. */
 export const NodeVersionsReported = defineEvent({
-  type: "NodeVersionsReported", category: "node", version: 1,
+  type: "NodeVersionsReported",
+  category: "node",
+  version: 1,
   schema: z.object({ nodeId: Id, agent: Version.optional(), node: Version.optional(), at: IsoTime }),
 });
 
 export const nodeEvents = [
-  NodeProvisionRequested, NodeKeysRecorded, NodeHostAssigned, NodeConfiguring, NodeStarting, NodeSyncing, NodeSynced, NodeInputsApplied, NodeProvisionFailed,
-  NodeTerminationRequested, NodeTerminating, NodeKeysDeleted, NodeHostReleased, NodeTerminated,
-  NodeMigrationRequested, NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeMigrationAborted, NodeDegraded, NodeVersionsReported,
+  NodeProvisionRequested,
+  NodeKeysRecorded,
+  NodeHostAssigned,
+  NodeConfiguring,
+  NodeStarting,
+  NodeSyncing,
+  NodeSynced,
+  NodeInputsApplied,
+  NodeProvisionFailed,
+  NodeTerminationRequested,
+  NodeTerminating,
+  NodeKeysDeleted,
+  NodeHostReleased,
+  NodeTerminated,
+  NodeMigrationRequested,
+  NodeMaintenanceStarted,
+  NodeMigrating,
+  NodeMigrated,
+  NodeMigrationAborted,
+  NodeDegraded,
+  NodeVersionsReported,
 ] as const;

@@ -53,4 +53,10 @@ export const SubscriptionCancelled = defineEvent({
   schema: z.object({ subscriptionId: Id, cancelledAt: IsoTime, reason: z.string().max(500).optional() }),
 });
 
-export const subscriptionEvents = [SubscriptionCreated, SubscriptionPaymentLinked, SubscriptionActivated, SubscriptionExpired, SubscriptionCancelled] as const;
+export const subscriptionEvents = [
+  SubscriptionCreated,
+  SubscriptionPaymentLinked,
+  SubscriptionActivated,
+  SubscriptionExpired,
+  SubscriptionCancelled,
+] as const;

@@ -15,7 +15,16 @@ export const SubscriptionSlotClaimed = defineEvent({
   version: 1,
   // The claim carries exactly what SubscriptionCreated needs, so the two cannot drift apart.
   schema: SubscriptionCreated.schema
-    .pick({ subscriptionId: true, userId: true, chainProfileId: true, nodeType: true, durationDays: true, provider: true, region: true, instanceType: true })
+    .pick({
+      subscriptionId: true,
+      userId: true,
+      chainProfileId: true,
+      nodeType: true,
+      durationDays: true,
+      provider: true,
+      region: true,
+      instanceType: true,
+    })
     .extend({ slotId: Id, claimedAt: IsoTime }),
 });
 

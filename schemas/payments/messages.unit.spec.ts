@@ -9,7 +9,12 @@ describe("payment message schemas (R-PAY-2)", () => {
     expect(PaymentCompletedMessageV1.parse({ version: 1, paymentId: "pay_1", completedAt }).version).toBe(1);
   });
   it("accepts the payer and line items of old clients (path 2)", () => {
-    const m = PaymentCompletedMessageV1.parse({ paymentId: "pay_1", completedAt, userId: "u1", lineItems: [{ chainProfileId: "demo", nodeType: "full", durationDays: 7 }] });
+    const m = PaymentCompletedMessageV1.parse({
+      paymentId: "pay_1",
+      completedAt,
+      userId: "u1",
+      lineItems: [{ chainProfileId: "demo", nodeType: "full", durationDays: 7 }],
+    });
     expect(m.lineItems).toHaveLength(1);
   });
   it("refuses another version, a bad id, a bad time and bad line items", () => {
@@ -18,7 +23,8 @@ describe("payment message schemas (R-PAY-2)", () => {
       { paymentId: "pay.1", completedAt },
       { paymentId: "pay_1", completedAt: "yesterday" },
       { paymentId: "pay_1", completedAt, lineItems: [{ chainProfileId: "demo", nodeType: "full", durationDays: 0 }] },
-    ]) expect(PaymentCompletedMessageV1.safeParse(bad).success).toBe(false);
+    ])
+      expect(PaymentCompletedMessageV1.safeParse(bad).success).toBe(false);
   });
   it("gives payment.failed a default reason", () => {
     expect(PaymentFailedMessageV1.parse({ paymentId: "pay_1", failedAt: completedAt }).reason).toBe("payment failed");

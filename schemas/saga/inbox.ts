@@ -12,8 +12,12 @@ export const InboxMessage = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("cancel"), v: z.literal(1), reason: z.string() }),
   z.object({ kind: z.literal("timer"), v: z.literal(1), timerId: z.string() }),
   z.object({
-    kind: z.literal("child"), v: z.literal(1), childId: z.string(),
-    status: z.enum(["completed", "compensated", "failed", "cancelled"]), result: z.unknown().optional(), error: JournalError.optional(),
+    kind: z.literal("child"),
+    v: z.literal(1),
+    childId: z.string(),
+    status: z.enum(["completed", "compensated", "failed", "cancelled"]),
+    result: z.unknown().optional(),
+    error: JournalError.optional(),
   }),
 ]);
 export type InboxMessage = z.infer<typeof InboxMessage>;

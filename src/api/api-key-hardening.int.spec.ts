@@ -14,7 +14,9 @@ describe.skipIf(!servicesAvailable())("API key hardening over the real stack", (
     h = await startApiHarness(testServices("apikeyhard"));
     alice = await h.token("alice", ["api-keys:write", "subscriptions:read"]);
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   const create = (auth: Record<string, string>, body: unknown) =>
     h.fetch("/api/v1/api-keys", { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(body) });
@@ -38,7 +40,14 @@ describe.skipIf(!servicesAvailable())("API key hardening over the real stack", (
     expect(await projected(res)).toBe(true);
     const listed = (await (await list(created.key!)).json()) as { items: { id: string; expiresAt: string | null }[] };
     expect(listed.items.find((i) => i.id === created.id)?.expiresAt).toBe(expiresAt);
-    const after = await until("the key to expire", async () => { const r = await list(created.key!); return r.status === 401 ? r : undefined; }, { timeoutMs: 10_000 });
+    const after = await until(
+      "the key to expire",
+      async () => {
+        const r = await list(created.key!);
+        return r.status === 401 ? r : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(await after.json()).toEqual({ error: { code: "unauthorized", message: "api key expired" } });
     // Without expiresAt a key does not expire (null in the views).
     const forever = await create({ authorization: `Bearer ${alice}` }, { name: "forever", scopes: ["subscriptions:read"] });
@@ -47,12 +56,19 @@ describe.skipIf(!servicesAvailable())("API key hardening over the real stack", (
 
   it("an expiresAt in the past, malformed, or without a time zone is a 400 and writes nothing", async () => {
     for (const expiresAt of [new Date(Date.now() - 60_000).toISOString(), "tomorrow", "2030-01-01T00:00:00", 1_900_000_000]) {
-      await refused(() => create({ authorization: `Bearer ${alice}` }, { name: "x", scopes: ["subscriptions:read"], expiresAt }), 400, "invalid_input");
+      await refused(
+        () => create({ authorization: `Bearer ${alice}` }, { name: "x", scopes: ["subscriptions:read"], expiresAt }),
+        400,
+        "invalid_input",
+      );
     }
   });
 
   it("an API key cannot create API keys (403, nothing written), whatever its scopes; it may still revoke its owner's keys", async () => {
-    const res = await create({ authorization: `Bearer ${alice}` }, { name: "automation", scopes: ["api-keys:write", "subscriptions:read"] });
+    const res = await create(
+      { authorization: `Bearer ${alice}` },
+      { name: "automation", scopes: ["api-keys:write", "subscriptions:read"] },
+    );
     const { key, id } = (await res.json()) as Created;
     expect(await projected(res)).toBe(true);
     const body = await refused(() => create({ "x-api-key": key! }, { name: "child", scopes: ["subscriptions:read"] }), 403, "forbidden");
@@ -77,9 +93,14 @@ describe.skipIf(!servicesAvailable())("API key hardening over the real stack", (
     expect(await h.redis.ttl(`${h.deps.names.redisPrefix}auth:revoked:apikey:${id}`)).toBe(-1); // no expiry: kept for good
 
     // A key with an expiry needs its marker only until then.
-    const expiring = await create({ authorization: `Bearer ${alice}` }, { name: "expiring", scopes: ["api-keys:write"], expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    const expiring = await create(
+      { authorization: `Bearer ${alice}` },
+      { name: "expiring", scopes: ["api-keys:write"], expiresAt: new Date(Date.now() + 3600_000).toISOString() },
+    );
     const e = (await expiring.json()) as Created;
-    expect((await h.fetch(`/api/v1/api-keys/${e.id}`, { method: "DELETE", headers: { authorization: `Bearer ${alice}` } })).status).toBe(200);
+    expect((await h.fetch(`/api/v1/api-keys/${e.id}`, { method: "DELETE", headers: { authorization: `Bearer ${alice}` } })).status).toBe(
+      200,
+    );
     const ttl = await h.redis.ttl(`${h.deps.names.redisPrefix}auth:revoked:apikey:${e.id}`);
     expect(ttl).toBeGreaterThan(3500);
     expect(ttl).toBeLessThanOrEqual(3600);

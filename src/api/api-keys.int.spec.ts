@@ -17,11 +17,17 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     h = await startApiHarness(testServices("apikeys"));
     alice = await h.token("alice", ["api-keys:write", "subscriptions:read"]);
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
   const createKey = (token: string, body: unknown, extra: Record<string, string> = {}) =>
-    h.fetch("/api/v1/api-keys", { method: "POST", headers: { ...JSON_HEADERS, ...bearer(token), ...extra }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    h.fetch("/api/v1/api-keys", {
+      method: "POST",
+      headers: { ...JSON_HEADERS, ...bearer(token), ...extra },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
   /** Asserts the status and error code, and that nothing was appended to the EVENTS stream. */
   async function refusedWithoutEvents(run: () => Promise<Response>, status: number, code: string) {
     const before = await h.store.lastPosition();
@@ -63,7 +69,11 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
 
     // Another user cannot revoke it (not found); the owner can.
     const bob = await h.token("bob", ["api-keys:write"]);
-    await refusedWithoutEvents(() => h.fetch(`/api/v1/api-keys/${created.id}`, { method: "DELETE", headers: bearer(bob) }), 404, "not_found");
+    await refusedWithoutEvents(
+      () => h.fetch(`/api/v1/api-keys/${created.id}`, { method: "DELETE", headers: bearer(bob) }),
+      404,
+      "not_found",
+    );
     const revoked = await h.fetch(`/api/v1/api-keys/${created.id}`, { method: "DELETE", headers: { "x-api-key": created.key! } });
     expect(revoked.status).toBe(200);
     expect(((await revoked.json()) as { revokedAt: string | null }).revokedAt).toBeTruthy();
@@ -84,7 +94,11 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     const root = await h.token("root", ["admin"]);
     await refusedWithoutEvents(() => createKey(root, { name: "x", scopes: ["admin"] }), 403, "forbidden");
     await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["admin"] }), 403, "forbidden");
-    const body = await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["subscriptions:read", "payments:write"] }), 403, "forbidden");
+    const body = await refusedWithoutEvents(
+      () => createKey(alice, { name: "x", scopes: ["subscriptions:read", "payments:write"] }),
+      403,
+      "forbidden",
+    );
     expect(body.error.details).toEqual({ scopes: ["payments:write"] });
     // An admin may grant any scope but admin.
     expect((await createKey(root, { name: "ops", scopes: ["payments:write"] })).status).toBe(201);
@@ -93,36 +107,78 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
   it("401 for missing, expired, wrong-audience, alg none and HS256 tokens; 403 without the scope", async () => {
     const t = Math.floor(Date.now() / 1000);
     const settings = h.auth.settings;
-    const expired = await issueToken({ sub: "alice", scopes: ["api-keys:write"], ttl: "60s" }, { key: h.auth.key, settings, now: new Date(Date.now() - 3_600_000) });
-    const wrongAud = await issueToken({ sub: "alice", scopes: ["api-keys:write"] }, { key: h.auth.key, settings: { ...settings, audience: "another-api" } });
+    const expired = await issueToken(
+      { sub: "alice", scopes: ["api-keys:write"], ttl: "60s" },
+      { key: h.auth.key, settings, now: new Date(Date.now() - 3_600_000) },
+    );
+    const wrongAud = await issueToken(
+      { sub: "alice", scopes: ["api-keys:write"] },
+      { key: h.auth.key, settings: { ...settings, audience: "another-api" } },
+    );
     const enc = (o: object) => base64url.encode(JSON.stringify(o));
     const claims = { sub: "mallory", scope: "admin api-keys:write", iss: settings.issuer, aud: settings.audience, iat: t, exp: t + 600 };
     const none = `${enc({ alg: "none", typ: "JWT" })}.${enc(claims)}.`;
     const pub = await exportJWK(h.auth.key.publicKey);
-    const hs256 = await new SignJWT({ scope: claims.scope }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject("mallory")
-      .setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t).setExpirationTime(t + 600).sign(base64url.decode(pub.x!));
+    const hs256 = await new SignJWT({ scope: claims.scope })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject("mallory")
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt(t)
+      .setExpirationTime(t + 600)
+      .sign(base64url.decode(pub.x!));
     const valid = { name: "x", scopes: ["subscriptions:read"] };
 
-    await refusedWithoutEvents(() => h.fetch("/api/v1/api-keys", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(valid) }), 401, "unauthorized");
-    for (const token of [expired, wrongAud, none, hs256, "garbage"]) await refusedWithoutEvents(() => createKey(token, valid), 401, "unauthorized");
-    await refusedWithoutEvents(() => h.fetch("/api/v1/api-keys", { method: "POST", headers: { ...JSON_HEADERS, authorization: "ApiKey np_doesnotexist" }, body: JSON.stringify(valid) }), 401, "unauthorized");
+    await refusedWithoutEvents(
+      () => h.fetch("/api/v1/api-keys", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify(valid) }),
+      401,
+      "unauthorized",
+    );
+    for (const token of [expired, wrongAud, none, hs256, "garbage"])
+      await refusedWithoutEvents(() => createKey(token, valid), 401, "unauthorized");
+    await refusedWithoutEvents(
+      () =>
+        h.fetch("/api/v1/api-keys", {
+          method: "POST",
+          headers: { ...JSON_HEADERS, authorization: "ApiKey np_doesnotexist" },
+          body: JSON.stringify(valid),
+        }),
+      401,
+      "unauthorized",
+    );
     const reader = await h.token("carol", ["subscriptions:read"]);
     await refusedWithoutEvents(() => createKey(reader, valid), 403, "forbidden");
     expect((await h.fetch("/api/v1/api-keys", { headers: bearer(reader) })).status).toBe(403);
     // Authentication comes before validation: a bad body without credentials is still a 401.
-    await refusedWithoutEvents(() => h.fetch("/api/v1/api-keys", { method: "POST", headers: JSON_HEADERS, body: "{oops" }), 401, "unauthorized");
+    await refusedWithoutEvents(
+      () => h.fetch("/api/v1/api-keys", { method: "POST", headers: JSON_HEADERS, body: "{oops" }),
+      401,
+      "unauthorized",
+    );
   });
 
   it("malformed JSON, wrong types, unknown fields and oversized bodies: 400, nothing written", async () => {
-    await refusedWithoutEvents(() => createKey(alice, "{\"name\": \"x\", "), 400, "invalid_input");
+    await refusedWithoutEvents(() => createKey(alice, '{"name": "x", '), 400, "invalid_input");
     const typed = await refusedWithoutEvents(() => createKey(alice, { name: 42, scopes: "subscriptions:read" }), 400, "invalid_input");
     expect([...new Set((typed.error.details as { path: string }[]).map((d) => d.path))].sort()).toEqual(["name", "scopes"]);
     await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["root"] }), 400, "invalid_input");
     await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: [] }), 400, "invalid_input");
     await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["subscriptions:read"], owner: "bob" }), 400, "invalid_input");
-    await refusedWithoutEvents(() => createKey(alice, { name: "x".repeat(100_000), scopes: ["subscriptions:read"] }), 400, "payload_too_large");
-    await refusedWithoutEvents(() => h.fetch("/api/v1/api-keys", { method: "POST", headers: { ...bearer(alice), "content-type": "text/plain" }, body: "hi" }), 400, "invalid_input");
-    await refusedWithoutEvents(() => h.fetch("/api/v1/api-keys/bad.id", { method: "DELETE", headers: bearer(alice) }), 400, "invalid_input");
+    await refusedWithoutEvents(
+      () => createKey(alice, { name: "x".repeat(100_000), scopes: ["subscriptions:read"] }),
+      400,
+      "payload_too_large",
+    );
+    await refusedWithoutEvents(
+      () => h.fetch("/api/v1/api-keys", { method: "POST", headers: { ...bearer(alice), "content-type": "text/plain" }, body: "hi" }),
+      400,
+      "invalid_input",
+    );
+    await refusedWithoutEvents(
+      () => h.fetch("/api/v1/api-keys/bad.id", { method: "DELETE", headers: bearer(alice) }),
+      400,
+      "invalid_input",
+    );
     await refusedWithoutEvents(() => h.fetch("/api/v1/api-keys/nope", { method: "DELETE", headers: bearer(alice) }), 404, "not_found");
   });
 
@@ -150,9 +206,17 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     // Keys are per principal: bob's same key is a fresh request.
     const bob = await h.token("bob", ["api-keys:write", "subscriptions:read"]);
     expect((await createKey(bob, { name: "idem", scopes: ["subscriptions:read"] }, headers)).status).toBe(201);
-    await refusedWithoutEvents(() => createKey(alice, { name: "x", scopes: ["subscriptions:read"] }, { "idempotency-key": "has spaces" }), 400, "invalid_input");
+    await refusedWithoutEvents(
+      () => createKey(alice, { name: "x", scopes: ["subscriptions:read"] }, { "idempotency-key": "has spaces" }),
+      400,
+      "invalid_input",
+    );
     // A refused command frees its key: the corrected request under the same key is not a "different request".
-    await refusedWithoutEvents(() => createKey(alice, { name: "y", scopes: ["payments:write"] }, { "idempotency-key": "fix-me" }), 403, "forbidden");
+    await refusedWithoutEvents(
+      () => createKey(alice, { name: "y", scopes: ["payments:write"] }, { "idempotency-key": "fix-me" }),
+      403,
+      "forbidden",
+    );
     expect(await h.redis.exists(idempotencyRedisKey(h.deps.names.redisPrefix, "alice", "fix-me"))).toBe(0);
     expect((await createKey(alice, { name: "y", scopes: ["subscriptions:read"] }, { "idempotency-key": "fix-me" })).status).toBe(201);
   });
@@ -173,7 +237,9 @@ describe.skipIf(!servicesAvailable())("API keys and auth over the real stack", (
     const bad = await h.fetch("/api/v1/api-keys", { headers: { ...bearer(alice), "x-wait-for-position": "soon" } });
     expect(bad.status).toBe(400);
     const started = Date.now();
-    const stale = await h.fetch("/api/v1/api-keys", { headers: { ...bearer(alice), "x-wait-for-position": String((await h.store.lastPosition()) + 1000) } });
+    const stale = await h.fetch("/api/v1/api-keys", {
+      headers: { ...bearer(alice), "x-wait-for-position": String((await h.store.lastPosition()) + 1000) },
+    });
     expect(stale.status).toBe(200);
     expect(stale.headers.get("x-read-model-stale")).toBe("true");
     expect(Date.now() - started).toBeLessThan(8_000);

@@ -9,7 +9,10 @@ interface Operation {
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: unknown }[];
   requestBody?: { content?: Record<string, { schema?: unknown }> };
-  responses?: Record<string, { description?: string; headers?: Record<string, { description?: string }>; content?: Record<string, { schema?: unknown }> }>;
+  responses?: Record<
+    string,
+    { description?: string; headers?: Record<string, { description?: string }>; content?: Record<string, { schema?: unknown }> }
+  >;
 }
 
 /** The parts of an OpenAPI document the page shows. */
@@ -17,7 +20,10 @@ export interface OpenApiDoc {
   openapi: string;
   info: { title: string; version: string; description?: string };
   paths?: Record<string, Record<string, Operation> | undefined>;
-  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, { type?: string; scheme?: string; in?: string; name?: string; description?: string }> };
+  components?: {
+    schemas?: Record<string, unknown>;
+    securitySchemes?: Record<string, { type?: string; scheme?: string; in?: string; name?: string; description?: string }>;
+  };
 }
 
 const METHODS = ["get", "post", "put", "patch", "delete"] as const;
@@ -35,10 +41,32 @@ function schemaHtml(schema: unknown): string {
 
 function operationHtml(method: string, path: string, op: Operation): string {
   const id = `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, "-")}`;
-  const security = (op.security ?? []).map((req) => Object.entries(req).map(([k, scopes]) => `${escapeHtml(k)}${scopes.length ? ` (${scopes.map(escapeHtml).join(", ")})` : ""}`).join(" + ")).join(" <em>or</em> ");
-  const params = (op.parameters ?? []).map((p) => `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td>${escapeHtml(p.description ?? "")}</td><td>${schemaHtml(p.schema ?? {})}</td></tr>`).join("");
-  const body = Object.entries(op.requestBody?.content ?? {}).map(([type, c]) => `<h4>Request body <code>${escapeHtml(type)}</code></h4>${schemaHtml(c.schema ?? {})}`).join("");
-  const responses = Object.entries(op.responses ?? {}).map(([status, r]) => `<tr><td><code>${escapeHtml(status)}</code></td><td>${escapeHtml(r.description ?? "")}${Object.entries(r.headers ?? {}).map(([h, d]) => `<br>header <code>${escapeHtml(h)}</code>: ${escapeHtml(d.description ?? "")}`).join("")}</td><td>${Object.values(r.content ?? {}).map((c) => schemaHtml(c.schema ?? {})).join("")}</td></tr>`).join("");
+  const security = (op.security ?? [])
+    .map((req) =>
+      Object.entries(req)
+        .map(([k, scopes]) => `${escapeHtml(k)}${scopes.length ? ` (${scopes.map(escapeHtml).join(", ")})` : ""}`)
+        .join(" + "),
+    )
+    .join(" <em>or</em> ");
+  const params = (op.parameters ?? [])
+    .map(
+      (p) =>
+        `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td>${escapeHtml(p.description ?? "")}</td><td>${schemaHtml(p.schema ?? {})}</td></tr>`,
+    )
+    .join("");
+  const body = Object.entries(op.requestBody?.content ?? {})
+    .map(([type, c]) => `<h4>Request body <code>${escapeHtml(type)}</code></h4>${schemaHtml(c.schema ?? {})}`)
+    .join("");
+  const responses = Object.entries(op.responses ?? {})
+    .map(
+      ([status, r]) =>
+        `<tr><td><code>${escapeHtml(status)}</code></td><td>${escapeHtml(r.description ?? "")}${Object.entries(r.headers ?? {})
+          .map(([h, d]) => `<br>header <code>${escapeHtml(h)}</code>: ${escapeHtml(d.description ?? "")}`)
+          .join("")}</td><td>${Object.values(r.content ?? {})
+          .map((c) => schemaHtml(c.schema ?? {}))
+          .join("")}</td></tr>`,
+    )
+    .join("");
   return `<section class="op" id="${id}">
 <h3><span class="m m-${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(op.summary ?? "")}</p>${op.description ? `<p>${escapeHtml(op.description)}</p>` : ""}
@@ -59,10 +87,36 @@ export function renderDocsHtml(doc: OpenApiDoc, specUrl: string): string {
     }
   }
   const tags = [...new Set(ops.map((o) => o.tag))];
-  const toc = tags.map((t) => `<li>${escapeHtml(t)}<ul>${ops.filter((o) => o.tag === t).map((o) => `<li><a href="#op-${o.method}-${o.path.replace(/[^A-Za-z0-9]+/g, "-")}">${o.method.toUpperCase()} ${escapeHtml(o.path)}</a></li>`).join("")}</ul></li>`).join("");
-  const sections = tags.map((t) => `<h2>${escapeHtml(t)}</h2>${ops.filter((o) => o.tag === t).map((o) => operationHtml(o.method, o.path, o.op)).join("")}`).join("");
-  const schemes = Object.entries(doc.components?.securitySchemes ?? {}).map(([name, s]) => `<li><code>${escapeHtml(name)}</code>: ${escapeHtml([s.type, s.scheme, s.in, s.name].filter(Boolean).join(" "))}${s.description ? ` — ${escapeHtml(s.description)}` : ""}</li>`).join("");
-  const schemas = Object.entries(doc.components?.schemas ?? {}).map(([name, s]) => `<section id="schema-${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3>${schemaHtml(s)}</section>`).join("");
+  const toc = tags
+    .map(
+      (t) =>
+        `<li>${escapeHtml(t)}<ul>${ops
+          .filter((o) => o.tag === t)
+          .map(
+            (o) =>
+              `<li><a href="#op-${o.method}-${o.path.replace(/[^A-Za-z0-9]+/g, "-")}">${o.method.toUpperCase()} ${escapeHtml(o.path)}</a></li>`,
+          )
+          .join("")}</ul></li>`,
+    )
+    .join("");
+  const sections = tags
+    .map(
+      (t) =>
+        `<h2>${escapeHtml(t)}</h2>${ops
+          .filter((o) => o.tag === t)
+          .map((o) => operationHtml(o.method, o.path, o.op))
+          .join("")}`,
+    )
+    .join("");
+  const schemes = Object.entries(doc.components?.securitySchemes ?? {})
+    .map(
+      ([name, s]) =>
+        `<li><code>${escapeHtml(name)}</code>: ${escapeHtml([s.type, s.scheme, s.in, s.name].filter(Boolean).join(" "))}${s.description ? ` — ${escapeHtml(s.description)}` : ""}</li>`,
+    )
+    .join("");
+  const schemas = Object.entries(doc.components?.schemas ?? {})
+    .map(([name, s]) => `<section id="schema-${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3>${schemaHtml(s)}</section>`)
+    .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(doc.info.title)} ${escapeHtml(doc.info.version)}</title>

@@ -7,9 +7,17 @@ const doc: OpenApiDoc = {
   paths: {
     "/things/{id}": {
       get: {
-        summary: "<script>alert(1)</script>", tags: ["things"], security: [{ bearerAuth: ["subscriptions:read"] }],
+        summary: "<script>alert(1)</script>",
+        tags: ["things"],
+        security: [{ bearerAuth: ["subscriptions:read"] }],
         parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-        responses: { 200: { description: "ok", headers: { "X-Event-Position": { description: "pos" } }, content: { "application/json": { schema: { $ref: "#/components/schemas/Thing" } } } } },
+        responses: {
+          200: {
+            description: "ok",
+            headers: { "X-Event-Position": { description: "pos" } },
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Thing" } } },
+          },
+        },
       },
     },
   },

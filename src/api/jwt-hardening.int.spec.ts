@@ -12,8 +12,14 @@ type ErrorJson = { error: { code: string; message: string } };
 describe.skipIf(!servicesAvailable())("JWT hardening over the real stack", () => {
   let h: ApiHarness;
   let redisUrl: string;
-  beforeAll(async () => { const s = testServices("jwthard"); redisUrl = s.redisUrl; h = await startApiHarness(s); });
-  afterAll(async () => { await h?.close(); });
+  beforeAll(async () => {
+    const s = testServices("jwthard");
+    redisUrl = s.redisUrl;
+    h = await startApiHarness(s);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   const whoami = (token: string) => h.fetch("/api/v1/api-keys", { headers: { authorization: `Bearer ${token}` } });
   async function unauthorized(token: string, message: RegExp): Promise<void> {
@@ -24,8 +30,13 @@ describe.skipIf(!servicesAvailable())("JWT hardening over the real stack", () =>
   /** A token signed with the API's own key, with the claims and header given (what a forger with the key, or an old issuer, makes). */
   const sign = (o: { ttlSeconds: number; kid?: string | null; jti?: string | null; iatOffset?: number }) => {
     const iat = Math.floor(Date.now() / 1000) + (o.iatOffset ?? 0);
-    let j = new SignJWT({ scope: "api-keys:write" }).setProtectedHeader({ alg: "EdDSA", typ: "JWT", ...(o.kid === null ? {} : { kid: o.kid ?? h.auth.key.kid }) })
-      .setSubject("alice").setIssuer(h.auth.settings.issuer).setAudience(h.auth.settings.audience).setIssuedAt(iat).setExpirationTime(iat + o.ttlSeconds);
+    let j = new SignJWT({ scope: "api-keys:write" })
+      .setProtectedHeader({ alg: "EdDSA", typ: "JWT", ...(o.kid === null ? {} : { kid: o.kid ?? h.auth.key.kid }) })
+      .setSubject("alice")
+      .setIssuer(h.auth.settings.issuer)
+      .setAudience(h.auth.settings.audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + o.ttlSeconds);
     if (o.jti !== null) j = j.setJti(o.jti ?? crypto.randomUUID());
     return j.sign(h.auth.key.privateKey);
   };
@@ -51,9 +62,15 @@ describe.skipIf(!servicesAvailable())("JWT hardening over the real stack", () =>
     expect((await whoami(token)).status).toBe(200);
     const { jti } = decodeJwt(token);
     const admin = await h.token("root", ["admin"]);
-    const post = (tok: string, body: unknown) => h.fetch("/api/v1/auth/revoked-tokens", { method: "POST", headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (tok: string, body: unknown) =>
+      h.fetch("/api/v1/auth/revoked-tokens", {
+        method: "POST",
+        headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     expect((await post(other, { jti })).status).toBe(403);
-    for (const bad of [{}, { jti: "" }, { jti: "has spaces" }, { jti: "x".repeat(129) }, { jti, extra: 1 }]) expect((await post(admin, bad)).status, JSON.stringify(bad)).toBe(400);
+    for (const bad of [{}, { jti: "" }, { jti: "has spaces" }, { jti: "x".repeat(129) }, { jti, extra: 1 }])
+      expect((await post(admin, bad)).status, JSON.stringify(bad)).toBe(400);
     expect((await whoami(token)).status).toBe(200);
     const res = await post(admin, { jti });
     expect(res.status).toBe(201);

@@ -18,10 +18,11 @@ export function serveApi(app: Api, opts: { host: string; port: number }): Promis
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
       resolve({
         url: `http://${host}:${info.port}`,
-        close: () => new Promise<void>((done, fail) => {
-          server!.close((err) => (err ? fail(err) : done()));
-          if ("closeAllConnections" in server!) server!.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server!.close((err) => (err ? fail(err) : done()));
+            if ("closeAllConnections" in server!) server!.closeAllConnections();
+          }),
       });
     });
     server.once("error", onError);

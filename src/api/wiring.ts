@@ -30,18 +30,29 @@ export interface ApiWiringOptions {
 }
 
 /** Builds ApiDeps from live connections: its own PostgreSQL pool on the namespace's schema, the local auth, readiness and waits. */
-export async function wireApiDeps(opts: ApiWiringOptions): Promise<{ deps: ApiDeps; auth: LocalAuth; db: SchemaDatabase; close(): Promise<void> }> {
+export async function wireApiDeps(
+  opts: ApiWiringOptions,
+): Promise<{ deps: ApiDeps; auth: LocalAuth; db: SchemaDatabase; close(): Promise<void> }> {
   const names = opts.store.names;
   const db = await createDb(opts.databaseUrl, names.pgSchema);
   const auth = await createLocalAuth({
-    dataDir: opts.dataDir, ...(opts.issuer ? { issuer: opts.issuer } : {}), ...(opts.audience ? { audience: opts.audience } : {}),
-    ...(opts.jwtMaxTtl ? { maxTtl: opts.jwtMaxTtl } : {}), ...(opts.jwtKeyGrace ? { keyGrace: opts.jwtKeyGrace } : {}),
+    dataDir: opts.dataDir,
+    ...(opts.issuer ? { issuer: opts.issuer } : {}),
+    ...(opts.audience ? { audience: opts.audience } : {}),
+    ...(opts.jwtMaxTtl ? { maxTtl: opts.jwtMaxTtl } : {}),
+    ...(opts.jwtKeyGrace ? { keyGrace: opts.jwtKeyGrace } : {}),
   });
   const revocations = redisRevocations(opts.redis, { prefix: names.redisPrefix, tokenMaxTtlSeconds: auth.settings.maxTtlSeconds });
   const deps: ApiDeps = {
-    store: opts.store, db: db.db, redis: opts.redis, names, logger: opts.logger, revocations,
+    store: opts.store,
+    db: db.db,
+    redis: opts.redis,
+    names,
+    logger: opts.logger,
+    revocations,
     auth: auth.authenticator({ db: db.db, revocations }),
-    readiness: () => checkReadiness({ nats: natsProbe(opts.nc), postgres: postgresProbe(db.sql), redis: redisProbe(opts.redis), ...(opts.probes ?? {}) }),
+    readiness: () =>
+      checkReadiness({ nats: natsProbe(opts.nc), postgres: postgresProbe(db.sql), redis: redisProbe(opts.redis), ...(opts.probes ?? {}) }),
     waitForPosition: (position, maxMs) => waitForPosition(db.sql, opts.projections, position, maxMs),
     now: () => new Date(),
   };

@@ -36,8 +36,18 @@ export type ApiKeyLookup = (keyHash: string) => Promise<ApiKeyRecord | undefined
 /** The lookup against the `api_keys` read model. */
 export function apiKeyLookup(db: ReadModelDb): ApiKeyLookup {
   return async (keyHash) => {
-    const rows = await db.select({ id: apiKeys.id, ownerId: apiKeys.ownerId, scopes: apiKeys.scopes, keyHash: apiKeys.keyHash, revokedAt: apiKeys.revokedAt, expiresAt: apiKeys.expiresAt })
-      .from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1);
+    const rows = await db
+      .select({
+        id: apiKeys.id,
+        ownerId: apiKeys.ownerId,
+        scopes: apiKeys.scopes,
+        keyHash: apiKeys.keyHash,
+        revokedAt: apiKeys.revokedAt,
+        expiresAt: apiKeys.expiresAt,
+      })
+      .from(apiKeys)
+      .where(eq(apiKeys.keyHash, keyHash))
+      .limit(1);
     return rows[0];
   };
 }
@@ -53,7 +63,8 @@ export async function verifyApiKey(key: string, lookup: ApiKeyLookup, checks: Ap
   if (!KEY_SHAPE.test(key)) throw new UnauthorizedError("api key invalid");
   const hash = hashApiKey(key);
   const record = await lookup(hash);
-  if (!record || !timingSafeEqual(Buffer.from(record.keyHash, "hex"), Buffer.from(hash, "hex"))) throw new UnauthorizedError("api key invalid");
+  if (!record || !timingSafeEqual(Buffer.from(record.keyHash, "hex"), Buffer.from(hash, "hex")))
+    throw new UnauthorizedError("api key invalid");
   if (record.revokedAt || (await checks.isRevoked(record.id))) throw new UnauthorizedError("api key revoked");
   if (record.expiresAt && new Date(record.expiresAt).getTime() <= checks.now().getTime()) throw new UnauthorizedError("api key expired");
   const scopes = Scope.array().safeParse(record.scopes);

@@ -15,13 +15,19 @@ export interface Authenticator {
 }
 
 /** Accepts `Authorization: Bearer <jwt>`, `Authorization: ApiKey <key>` or `X-API-Key: <key>`; two different credentials at once are refused. */
-export function createAuthenticator(opts: { verifyJwt: JwtVerifier; lookupApiKey: ApiKeyLookup; revocations: CredentialRevocations; now?: () => Date }): Authenticator {
+export function createAuthenticator(opts: {
+  verifyJwt: JwtVerifier;
+  lookupApiKey: ApiKeyLookup;
+  revocations: CredentialRevocations;
+  now?: () => Date;
+}): Authenticator {
   const keyChecks = { isRevoked: (id: string) => opts.revocations.isApiKeyRevoked(id), now: opts.now ?? (() => new Date()) };
   const verifyApiKeyOf = (key: string) => verifyApiKey(key, opts.lookupApiKey, keyChecks);
   /** A valid token whose jti was revoked is refused until it would have expired anyway. */
   const verifyBearer = async (token: string) => {
     const principal = await opts.verifyJwt(token);
-    if (principal.tokenId !== undefined && (await opts.revocations.isTokenRevoked(principal.tokenId))) throw new UnauthorizedError("token revoked");
+    if (principal.tokenId !== undefined && (await opts.revocations.isTokenRevoked(principal.tokenId)))
+      throw new UnauthorizedError("token revoked");
     return principal;
   };
   return {
@@ -33,9 +39,12 @@ export function createAuthenticator(opts: { verifyJwt: JwtVerifier; lookupApiKey
       if (apiKey) return verifyApiKeyOf(apiKey.trim());
       if (!hasAuthz) throw new UnauthorizedError("credentials required");
       switch (scheme!.toLowerCase()) {
-        case "bearer": return verifyBearer(value!);
-        case "apikey": return verifyApiKeyOf(value!);
-        default: throw new UnauthorizedError("unsupported Authorization scheme (use Bearer or ApiKey)");
+        case "bearer":
+          return verifyBearer(value!);
+        case "apikey":
+          return verifyApiKeyOf(value!);
+        default:
+          throw new UnauthorizedError("unsupported Authorization scheme (use Bearer or ApiKey)");
       }
     },
   };

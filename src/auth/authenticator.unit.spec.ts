@@ -9,7 +9,13 @@ const jwtPrincipal: Principal = { id: "alice", scopes: ["subscriptions:read"], k
 /** An in-memory key table standing in for the read model's rows (the lookup is an injected function). */
 function table(records: ApiKeyRecord[]) {
   const calls: string[] = [];
-  return { calls, lookup: async (hash: string) => { calls.push(hash); return records.find((r) => r.keyHash === hash); } };
+  return {
+    calls,
+    lookup: async (hash: string) => {
+      calls.push(hash);
+      return records.find((r) => r.keyHash === hash);
+    },
+  };
 }
 
 /** In-memory revocations standing in for the Redis store (its own spec runs against Redis). */
@@ -18,9 +24,14 @@ function revocationSet(): CredentialRevocations & { keys: Set<string> } {
   const tokens = new Set<string>();
   return {
     keys,
-    revokeApiKey: async (id) => { keys.add(id); },
+    revokeApiKey: async (id) => {
+      keys.add(id);
+    },
     isApiKeyRevoked: async (id) => keys.has(id),
-    revokeToken: async (jti) => { tokens.add(jti); return { until: new Date(8.64e15) }; },
+    revokeToken: async (jti) => {
+      tokens.add(jti);
+      return { until: new Date(8.64e15) };
+    },
     isTokenRevoked: async (jti) => tokens.has(jti),
   };
 }
@@ -33,23 +44,59 @@ describe("authenticator", () => {
   const expired = generateApiKey();
   const t = table([
     { id: "k1", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: live.keyHash, revokedAt: null, expiresAt: "2026-06-01T00:00:01Z" },
-    { id: "k2", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: revoked.keyHash, revokedAt: "2026-01-01T00:00:00Z", expiresAt: null },
+    {
+      id: "k2",
+      ownerId: "bob",
+      scopes: ["subscriptions:read"],
+      keyHash: revoked.keyHash,
+      revokedAt: "2026-01-01T00:00:00Z",
+      expiresAt: null,
+    },
     { id: "k3", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: revokedNotProjected.keyHash, revokedAt: null, expiresAt: null },
-    { id: "k4", ownerId: "bob", scopes: ["subscriptions:read"], keyHash: expired.keyHash, revokedAt: null, expiresAt: "2026-06-01T00:00:00Z" },
+    {
+      id: "k4",
+      ownerId: "bob",
+      scopes: ["subscriptions:read"],
+      keyHash: expired.keyHash,
+      revokedAt: null,
+      expiresAt: "2026-06-01T00:00:00Z",
+    },
   ]);
   const revocations = revocationSet();
   revocations.keys.add("k3");
-  const auth = createAuthenticator({ verifyJwt: async (token) => { if (token !== "good") throw new UnauthorizedError("token invalid"); return jwtPrincipal; }, lookupApiKey: t.lookup, revocations, now: () => now });
+  const auth = createAuthenticator({
+    verifyJwt: async (token) => {
+      if (token !== "good") throw new UnauthorizedError("token invalid");
+      return jwtPrincipal;
+    },
+    lookupApiKey: t.lookup,
+    revocations,
+    now: () => now,
+  });
 
   it("routes Bearer to the JWT verifier and ApiKey / X-API-Key to the key lookup", async () => {
     await expect(auth.authenticate({ authorization: "Bearer good" })).resolves.toBe(jwtPrincipal);
-    await expect(auth.authenticate({ authorization: `ApiKey ${live.key}` })).resolves.toEqual({ id: "bob", scopes: ["subscriptions:read"], kind: "apikey", apiKeyId: "k1" });
+    await expect(auth.authenticate({ authorization: `ApiKey ${live.key}` })).resolves.toEqual({
+      id: "bob",
+      scopes: ["subscriptions:read"],
+      kind: "apikey",
+      apiKeyId: "k1",
+    });
     await expect(auth.authenticate({ apiKey: live.key })).resolves.toMatchObject({ id: "bob", apiKeyId: "k1" });
   });
 
   it("answers 401 for no, malformed, unknown-scheme, doubled, revoked and unknown credentials", async () => {
-    for (const creds of [{}, { authorization: "" }, { authorization: "Bearer" }, { authorization: "Bearer a b" }, { authorization: "Basic dXNlcjpwYXNz" },
-      { authorization: "Bearer good", apiKey: live.key }, { apiKey: revoked.key }, { apiKey: generateApiKey().key }, { authorization: "Bearer bad" }]) {
+    for (const creds of [
+      {},
+      { authorization: "" },
+      { authorization: "Bearer" },
+      { authorization: "Bearer a b" },
+      { authorization: "Basic dXNlcjpwYXNz" },
+      { authorization: "Bearer good", apiKey: live.key },
+      { apiKey: revoked.key },
+      { apiKey: generateApiKey().key },
+      { authorization: "Bearer bad" },
+    ]) {
       await expect(auth.authenticate(creds)).rejects.toBeInstanceOf(UnauthorizedError);
     }
     await expect(auth.authenticate({ apiKey: revoked.key })).rejects.toThrow(/revoked/);

@@ -43,12 +43,17 @@ export function parseTtl(ttl: string): number {
 const IssueInput = z.object({ sub: z.string().min(1).max(128), scopes: z.array(Scope), ttl: z.string() });
 
 /** Signs a token with the local key; the local API's verifier accepts it (CLI `nodeplane token`, tests). */
-export async function issueToken(claims: TokenClaims, opts: { key: SigningKey; settings: Pick<JwtSettings, "issuer" | "audience" | "maxTtlSeconds">; now?: Date; defaultTtl?: string }): Promise<string> {
+export async function issueToken(
+  claims: TokenClaims,
+  opts: { key: SigningKey; settings: Pick<JwtSettings, "issuer" | "audience" | "maxTtlSeconds">; now?: Date; defaultTtl?: string },
+): Promise<string> {
   const parsed = IssueInput.safeParse({ ...claims, ttl: claims.ttl ?? opts.defaultTtl ?? "1h" });
   if (!parsed.success) throw new TokenClaimsError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   const ttlSeconds = parseTtl(parsed.data.ttl);
   if (ttlSeconds > opts.settings.maxTtlSeconds) {
-    throw new TokenClaimsError(`ttl ${parsed.data.ttl} exceeds the maximum token lifetime of ${opts.settings.maxTtlSeconds}s (JWT_MAX_TTL)`);
+    throw new TokenClaimsError(
+      `ttl ${parsed.data.ttl} exceeds the maximum token lifetime of ${opts.settings.maxTtlSeconds}s (JWT_MAX_TTL)`,
+    );
   }
   const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
   return new SignJWT({ scope: [...new Set(parsed.data.scopes)].join(" ") })
@@ -64,7 +69,11 @@ export async function issueToken(claims: TokenClaims, opts: { key: SigningKey; s
 
 const Claims = z.object({
   sub: z.string().min(1).max(128),
-  scope: z.string().max(1000).transform((s) => s.split(" ").filter(Boolean)).pipe(z.array(Scope)),
+  scope: z
+    .string()
+    .max(1000)
+    .transform((s) => s.split(" ").filter(Boolean))
+    .pipe(z.array(Scope)),
   jti: z.string().min(1).max(128),
   iat: z.number(),
   exp: z.number(),
@@ -90,9 +99,11 @@ export function createJwtVerifier(opts: { keys: VerificationKeys; settings: JwtS
   }
   const keyOf = async (header: JWTHeaderParameters) => {
     // jose has checked `alg` against the allow-list before it asks for the key.
-    if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128) throw new TokenRefused("token has no key id (kid)");
+    if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128)
+      throw new TokenRefused("token has no key id (kid)");
     const found = await opts.keys.find(header.kid);
-    if ("refused" in found) throw new TokenRefused(found.refused === "retired" ? "token signed by a retired key" : "token signed by an unknown key");
+    if ("refused" in found)
+      throw new TokenRefused(found.refused === "retired" ? "token signed by a retired key" : "token signed by an unknown key");
     return found.key;
   };
   return async (token) => {

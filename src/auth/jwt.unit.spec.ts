@@ -27,11 +27,19 @@ describe("JWT verification", () => {
 
   it("accepts a token it issued and returns the principal", async () => {
     const token = await issueToken({ sub: "alice", scopes: ["subscriptions:read", "payments:write"], ttl: "1h" }, { key, settings, now });
-    await expect(verify(token)).resolves.toEqual({ id: "alice", scopes: ["subscriptions:read", "payments:write"], kind: "jwt", tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    await expect(verify(token)).resolves.toEqual({
+      id: "alice",
+      scopes: ["subscriptions:read", "payments:write"],
+      kind: "jwt",
+      tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 
   it("refuses an expired token", async () => {
-    const token = await issueToken({ sub: "alice", scopes: ["subscriptions:read"], ttl: "60s" }, { key, settings, now: new Date(now.getTime() - 120_000) });
+    const token = await issueToken(
+      { sub: "alice", scopes: ["subscriptions:read"], ttl: "60s" },
+      { key, settings, now: new Date(now.getTime() - 120_000) },
+    );
     await refused(token, /expired/);
   });
 
@@ -42,15 +50,28 @@ describe("JWT verification", () => {
 
   it("refuses alg none", async () => {
     const enc = (o: object) => base64url.encode(JSON.stringify(o));
-    const payload = { sub: "mallory", scope: "admin", iss: settings.issuer, aud: settings.audience, iat: now.getTime() / 1000, exp: now.getTime() / 1000 + 3600 };
+    const payload = {
+      sub: "mallory",
+      scope: "admin",
+      iss: settings.issuer,
+      aud: settings.audience,
+      iat: now.getTime() / 1000,
+      exp: now.getTime() / 1000 + 3600,
+    };
     await refused(`${enc({ alg: "none", typ: "JWT" })}.${enc(payload)}.`, /invalid|not allowed/);
   });
 
   it("refuses HS256 signed with the public key as the HMAC secret (algorithm confusion)", async () => {
     const jwk = await exportJWK(key.publicKey);
     for (const secret of [base64url.decode(jwk.x!), new TextEncoder().encode(JSON.stringify(jwk))]) {
-      const token = await new SignJWT({ scope: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject("mallory")
-        .setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(now.getTime() / 1000).setExpirationTime(now.getTime() / 1000 + 3600).sign(secret);
+      const token = await new SignJWT({ scope: "admin" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("mallory")
+        .setIssuer(settings.issuer)
+        .setAudience(settings.audience)
+        .setIssuedAt(now.getTime() / 1000)
+        .setExpirationTime(now.getTime() / 1000 + 3600)
+        .sign(secret);
       await refused(token, /algorithm not allowed/);
     }
   });
@@ -70,18 +91,37 @@ describe("JWT verification", () => {
   it("refuses unknown scopes and tokens without exp or sub", async () => {
     const t = now.getTime() / 1000;
     const sign = (claims: Record<string, unknown>, f: (j: SignJWT) => SignJWT) =>
-      f(new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: key.kid }).setJti("j1").setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t)).sign(key.privateKey);
-    await refused(await sign({ scope: "subscriptions:read root" }, (j) => j.setSubject("a").setExpirationTime(t + 60)), /claims are invalid/);
+      f(
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: key.kid })
+          .setJti("j1")
+          .setIssuer(settings.issuer)
+          .setAudience(settings.audience)
+          .setIssuedAt(t),
+      ).sign(key.privateKey);
+    await refused(
+      await sign({ scope: "subscriptions:read root" }, (j) => j.setSubject("a").setExpirationTime(t + 60)),
+      /claims are invalid/,
+    );
     await refused(await sign({ scope: "admin" }, (j) => j.setSubject("a")), /claim exp/);
     await refused(await sign({ scope: "admin" }, (j) => j.setExpirationTime(t + 60)), /claim sub/);
     await refused("not-a-jwt", /invalid/);
-    const otherTyp = await new SignJWT({ scope: "admin" }).setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: key.kid }).setJti("j1").setSubject("a")
-      .setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t).setExpirationTime(t + 60).sign(key.privateKey);
+    const otherTyp = await new SignJWT({ scope: "admin" })
+      .setProtectedHeader({ alg: "EdDSA", typ: "at+jwt", kid: key.kid })
+      .setJti("j1")
+      .setSubject("a")
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt(t)
+      .setExpirationTime(t + 60)
+      .sign(key.privateKey);
     await refused(otherTyp, /claim typ/);
   });
 
   it("refuses an allow-list with symmetric algorithms or none", () => {
-    expect(() => createJwtVerifier({ keys: staticKeys(key), settings: { ...settings, algorithms: ["EdDSA", "HS256"] } })).toThrow(TokenClaimsError);
+    expect(() => createJwtVerifier({ keys: staticKeys(key), settings: { ...settings, algorithms: ["EdDSA", "HS256"] } })).toThrow(
+      TokenClaimsError,
+    );
     expect(() => createJwtVerifier({ keys: staticKeys(key), settings: { ...settings, algorithms: ["none"] } })).toThrow(TokenClaimsError);
   });
 
@@ -103,10 +143,19 @@ describe("token lifetime, key ids and rotation", () => {
   it("never issues a token longer than the maximum lifetime, and refuses one that is", async () => {
     const key = await loadOrCreateSigningKey(await mkdtemp(join(tmpdir(), "np-jwt-")));
     const verify = createJwtVerifier({ keys: staticKeys(key), settings: { ...settings, maxTtlSeconds: 3600 }, now: () => now });
-    await expect(issueToken({ sub: "a", scopes: [], ttl: "2h" }, { key, settings: { ...settings, maxTtlSeconds: 3600 }, now })).rejects.toThrow(/exceeds the maximum token lifetime of 3600s/);
+    await expect(
+      issueToken({ sub: "a", scopes: [], ttl: "2h" }, { key, settings: { ...settings, maxTtlSeconds: 3600 }, now }),
+    ).rejects.toThrow(/exceeds the maximum token lifetime of 3600s/);
     const t = now.getTime() / 1000;
-    const long = await new SignJWT({ scope: "" }).setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: key.kid }).setJti("j").setSubject("a")
-      .setIssuer(settings.issuer).setAudience(settings.audience).setIssuedAt(t - 10).setExpirationTime(t - 10 + 3601).sign(key.privateKey);
+    const long = await new SignJWT({ scope: "" })
+      .setProtectedHeader({ alg: "EdDSA", typ: "JWT", kid: key.kid })
+      .setJti("j")
+      .setSubject("a")
+      .setIssuer(settings.issuer)
+      .setAudience(settings.audience)
+      .setIssuedAt(t - 10)
+      .setExpirationTime(t - 10 + 3601)
+      .sign(key.privateKey);
     await expect(verify(long)).rejects.toThrow(/lifetime exceeds the maximum/);
     await expect(verify(await issueToken({ sub: "a", scopes: [], ttl: "1h" }, { key, settings, now }))).resolves.toMatchObject({ id: "a" });
   });

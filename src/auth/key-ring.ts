@@ -15,7 +15,12 @@ export interface VerificationKeys {
 /** Fixed keys (a verifier of this process's own key, tests): no rotation, no files. */
 export function staticKeys(...keys: readonly Pick<SigningKey, "kid" | "publicKey">[]): VerificationKeys {
   const byKid = new Map(keys.map((k) => [k.kid, k.publicKey]));
-  return { find: async (kid) => { const key = byKid.get(kid); return key ? { key } : { refused: "unknown" }; } };
+  return {
+    find: async (kid) => {
+      const key = byKid.get(kid);
+      return key ? { key } : { refused: "unknown" };
+    },
+  };
 }
 
 const RetiredKey = z.object({ kid: z.string().min(1), x: z.string().min(1), retiredAt: z.iso.datetime({ offset: true }) });
@@ -51,7 +56,10 @@ export async function rotateSigningKey(dataDir: string, now: Date = new Date()):
   if (!content) throw new SigningKeyError(`no signing key at ${path} to rotate`);
   const current = z.object({ kid: z.string().min(1), x: z.string().min(1) }).parse(JSON.parse(content.toString("utf8")));
   content.fill(0);
-  const retired = [...(await readRetired(dataDir)).filter((k) => k.kid !== current.kid), { kid: current.kid, x: current.x, retiredAt: now.toISOString() }];
+  const retired = [
+    ...(await readRetired(dataDir)).filter((k) => k.kid !== current.kid),
+    { kid: current.kid, x: current.x, retiredAt: now.toISOString() },
+  ];
   const retiredTmp = `${retiredKeysPath(dataDir)}.${randomUUID()}.tmp`;
   await writeFile(retiredTmp, JSON.stringify({ v: 1, keys: retired }), { mode: 0o600 });
   await rename(retiredTmp, retiredKeysPath(dataDir));
@@ -76,8 +84,17 @@ export function fileKeyRing(dataDir: string, opts: { graceSeconds: number; now?:
   let loading: Promise<void> | undefined;
 
   /** Changes whenever either file is replaced (rotation renames new files into place). */
-  const version = async () => (await Promise.all([signingKeyPath(dataDir), retiredKeysPath(dataDir)].map((p) =>
-    stat(p).then((s) => `${s.ino}:${s.mtimeMs}:${s.size}`, () => "absent")))).join("|");
+  const version = async () =>
+    (
+      await Promise.all(
+        [signingKeyPath(dataDir), retiredKeysPath(dataDir)].map((p) =>
+          stat(p).then(
+            (s) => `${s.ino}:${s.mtimeMs}:${s.size}`,
+            () => "absent",
+          ),
+        ),
+      )
+    ).join("|");
 
   async function load(): Promise<void> {
     const seen = await version();
@@ -95,7 +112,10 @@ export function fileKeyRing(dataDir: string, opts: { graceSeconds: number; now?:
     keys = next;
     loadedVersion = seen;
   }
-  const reload = () => (loading ??= load().finally(() => { loading = undefined; }));
+  const reload = () =>
+    (loading ??= load().finally(() => {
+      loading = undefined;
+    }));
 
   return {
     async find(kid) {

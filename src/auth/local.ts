@@ -18,7 +18,14 @@ export interface LocalAuth {
 }
 
 /** Loads (or creates once) the local signing key and wires issuing to it, and verification to it and the keys it rotated out. */
-export async function createLocalAuth(opts: { dataDir: string; issuer?: string; audience?: string; maxTtl?: string; keyGrace?: string; now?: () => Date }): Promise<LocalAuth> {
+export async function createLocalAuth(opts: {
+  dataDir: string;
+  issuer?: string;
+  audience?: string;
+  maxTtl?: string;
+  keyGrace?: string;
+  now?: () => Date;
+}): Promise<LocalAuth> {
   const key = await loadOrCreateSigningKey(opts.dataDir);
   const maxTtlSeconds = parseTtl(opts.maxTtl ?? defaults.auth.maxTokenTtl);
   const settings: JwtSettings = {
@@ -29,11 +36,18 @@ export async function createLocalAuth(opts: { dataDir: string; issuer?: string; 
   };
   const graceTtl = opts.keyGrace ?? defaults.auth.keyRotationGrace;
   // The current key and the rotated-out ones within their grace, re-read when a token names a kid not seen yet.
-  const keys = fileKeyRing(opts.dataDir, { graceSeconds: graceTtl ? parseTtl(graceTtl) : maxTtlSeconds, ...(opts.now ? { now: opts.now } : {}) });
+  const keys = fileKeyRing(opts.dataDir, {
+    graceSeconds: graceTtl ? parseTtl(graceTtl) : maxTtlSeconds,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   const verifyJwt = createJwtVerifier({ keys, settings, ...(opts.now ? { now: opts.now } : {}) });
   return {
-    key, settings, verifyJwt,
-    issueToken: (claims) => issueToken(claims, { key, settings, defaultTtl: defaults.auth.defaultTokenTtl, ...(opts.now ? { now: opts.now() } : {}) }),
-    authenticator: ({ db, revocations }) => createAuthenticator({ verifyJwt, lookupApiKey: apiKeyLookup(db), revocations, ...(opts.now ? { now: opts.now } : {}) }),
+    key,
+    settings,
+    verifyJwt,
+    issueToken: (claims) =>
+      issueToken(claims, { key, settings, defaultTtl: defaults.auth.defaultTokenTtl, ...(opts.now ? { now: opts.now() } : {}) }),
+    authenticator: ({ db, revocations }) =>
+      createAuthenticator({ verifyJwt, lookupApiKey: apiKeyLookup(db), revocations, ...(opts.now ? { now: opts.now } : {}) }),
   };
 }

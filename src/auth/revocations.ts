@@ -18,7 +18,10 @@ export interface CredentialRevocations {
 }
 
 /** The Redis revocation store; `now` is injected so TTLs are testable. */
-export function redisRevocations(redis: Redis, opts: { prefix: string; tokenMaxTtlSeconds: number; now?: () => Date }): CredentialRevocations {
+export function redisRevocations(
+  redis: Redis,
+  opts: { prefix: string; tokenMaxTtlSeconds: number; now?: () => Date },
+): CredentialRevocations {
   const now = opts.now ?? (() => new Date());
   const apiKey = (id: string) => `${opts.prefix}auth:revoked:apikey:${id}`;
   const token = (jti: string) => `${opts.prefix}auth:revoked:jti:${jti}`;

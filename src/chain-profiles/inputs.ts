@@ -29,13 +29,24 @@ export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { input
     claim(y.name, field);
     const secret = y.type === "secret";
     if (secret) {
-      if (!y.source) throw new ChainProfileError(file, `${field}.source`, "required for a secret (generated, chain_generated or user_provided)");
-      if (y.validation !== undefined) throw new ChainProfileError(file, `${field}.validation`, "a secret is sealed and never read by the control plane, so it cannot be validated by a regex");
+      if (!y.source)
+        throw new ChainProfileError(file, `${field}.source`, "required for a secret (generated, chain_generated or user_provided)");
+      if (y.validation !== undefined)
+        throw new ChainProfileError(
+          file,
+          `${field}.validation`,
+          "a secret is sealed and never read by the control plane, so it cannot be validated by a regex",
+        );
       if (y.source === "generated" && !GeneratedKeyType.safeParse(y.key_type).success) {
-        throw new ChainProfileError(file, `${field}.key_type`, `a generated secret needs a key type the vault generates: ${GeneratedKeyType.options.join(", ")}`);
+        throw new ChainProfileError(
+          file,
+          `${field}.key_type`,
+          `a generated secret needs a key type the vault generates: ${GeneratedKeyType.options.join(", ")}`,
+        );
       }
       if (!y.key_type) throw new ChainProfileError(file, `${field}.key_type`, "required for a secret");
-      if (!y.path) throw new ChainProfileError(file, `${field}.path`, "required for a secret: where the agent writes or reads the key file");
+      if (!y.path)
+        throw new ChainProfileError(file, `${field}.path`, "required for a secret: where the agent writes or reads the key file");
     } else {
       for (const f of ["source", "key_type", "path", "format"] as const) {
         if (y[f] !== undefined) throw new ChainProfileError(file, `${field}.${f}`, `only secrets have a ${f}`);
@@ -49,7 +60,10 @@ export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { input
       }
     }
     inputs.push({
-      name: y.name, type: y.type, required: y.required, phase: y.phase,
+      name: y.name,
+      type: y.type,
+      required: y.required,
+      phase: y.phase,
       ...(y.validation !== undefined ? { validation: y.validation } : {}),
       ...(y.source !== undefined ? { source: y.source } : {}),
       ...(y.key_type !== undefined ? { keyType: y.key_type } : {}),
@@ -64,7 +78,13 @@ export function resolveInputSpecs(file: string, spec: ChainProfileSpec): { input
     claim(k.name, field);
     // A legacy key without a path still needs a file the agent can write: keys/<name>.
     inputs.push({
-      name: k.name, type: "secret", required: true, phase: "pre_provision", source: "generated", keyType: k.type, path: k.path ?? `keys/${k.name}`,
+      name: k.name,
+      type: "secret",
+      required: true,
+      phase: "pre_provision",
+      source: "generated",
+      keyType: k.type,
+      path: k.path ?? `keys/${k.name}`,
       format: k.format ?? defaultKeyFileFormat("generated", k.type),
       ...(k.description !== undefined ? { description: k.description } : {}),
     });

@@ -52,16 +52,24 @@ export function parseChainProfile(file: string, text: string): ChainProfile {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : "";
-    throw new ChainProfileError(file, undefined, `invalid YAML${where}: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`, { cause: e });
+    throw new ChainProfileError(
+      file,
+      undefined,
+      `invalid YAML${where}: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`,
+      { cause: e },
+    );
   }
   const parsed = ChainProfileSpec.safeParse(doc.toJS() ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new ChainProfileError(file, issue.path.length ? issue.path.map(String).join(".") : undefined, describeIssue(issue), { cause: parsed.error });
+    throw new ChainProfileError(file, issue.path.length ? issue.path.map(String).join(".") : undefined, describeIssue(issue), {
+      cause: parsed.error,
+    });
   }
   const spec = parsed.data;
   const fileId = basename(file, extname(file));
-  if (spec.id !== undefined && spec.id !== fileId) throw new ChainProfileError(file, "id", `must equal the file name ${JSON.stringify(fileId)}, got ${JSON.stringify(spec.id)}`);
+  if (spec.id !== undefined && spec.id !== fileId)
+    throw new ChainProfileError(file, "id", `must equal the file name ${JSON.stringify(fileId)}, got ${JSON.stringify(spec.id)}`);
 
   const nodeTypes: ChainProfile["nodeTypes"] = {};
   for (const [nodeType, nt] of Object.entries(spec.node_types)) {
@@ -71,12 +79,21 @@ export function parseChainProfile(file: string, text: string): ChainProfile {
       const merged = { ...spec.durations[d], ...stripUndefined(nt.durations?.[d] ?? {}) };
       for (const field of ["provider", "region", "instance_type"] as const) {
         if (typeof merged[field] !== "string") {
-          throw new ChainProfileError(file, `node_types.${nodeType}.durations.${d}.${field}`, `required (no durations.${d}.${field} to default to)`);
+          throw new ChainProfileError(
+            file,
+            `node_types.${nodeType}.durations.${d}.${field}`,
+            `required (no durations.${d}.${field} to default to)`,
+          );
         }
       }
       placements.set(Number(d), { provider: merged.provider!, region: merged.region!, instanceType: merged.instance_type! });
     }
-    if (placements.size === 0) throw new ChainProfileError(file, `node_types.${nodeType}.durations`, "no duration offered (give durations or node_types.<type>.durations)");
+    if (placements.size === 0)
+      throw new ChainProfileError(
+        file,
+        `node_types.${nodeType}.durations`,
+        "no duration offered (give durations or node_types.<type>.durations)",
+      );
     nodeTypes[nodeType] = { ...(nt.description !== undefined ? { description: nt.description } : {}), placements };
   }
   return { id: fileId, name: spec.name ?? fileId, file, nodeTypes, ...resolveInputSpecs(file, spec), spec };
@@ -94,7 +111,13 @@ export function registryOf(list: ChainProfile[]): ChainProfileRegistry {
       const nt = Object.hasOwn(profile.nodeTypes, nodeType) ? profile.nodeTypes[nodeType] : undefined;
       if (!nt) throw new UnknownNodeTypeError(chainProfileId, nodeType, Object.keys(profile.nodeTypes));
       const placement = nt.placements.get(durationDays);
-      if (!placement) throw new UnsupportedDurationError(chainProfileId, nodeType, durationDays, [...nt.placements.keys()].sort((a, b) => a - b));
+      if (!placement)
+        throw new UnsupportedDurationError(
+          chainProfileId,
+          nodeType,
+          durationDays,
+          [...nt.placements.keys()].sort((a, b) => a - b),
+        );
       return { ...placement };
     },
   };

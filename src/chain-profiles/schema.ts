@@ -7,7 +7,11 @@ import { ProfileRecipeV1 } from "../../schemas/agent/profile-recipe.js";
  * later capabilities add their own sections (`observation`, …) without this schema refusing them
  * today; what is declared here (node types, durations, inputs, keys, recipes, local) is checked at load.
  */
-const Name = z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only");
+const Name = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only");
 const DurationKey = z.string().regex(/^[1-9][0-9]{0,4}$/, "a duration must be a whole number of days");
 
 /** Where a node of one duration runs. */
@@ -49,7 +53,12 @@ export const ProvisioningInputYaml = z.strictObject({
   validation: z.string().min(1).max(1024).optional(),
   phase: InputPhase.default("pre_provision"),
   source: SecretSource.optional(),
-  key_type: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-.]+$/, "letters, digits, _ - . only").optional(),
+  key_type: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_\-.]+$/, "letters, digits, _ - . only")
+    .optional(),
   path: RelativePath.optional(),
   format: KeyFileFormat.optional(),
   description: z.string().max(1000).optional(),
@@ -90,26 +99,34 @@ export interface InputSpec {
   description?: string;
 }
 
-export const ChainProfileSpec = z.looseObject({
-  id: Name.optional(),
-  name: z.string().min(1).optional(),
-  chain: z.string().min(1).optional(),
-  network: z.string().min(1).optional(),
-  durations: z.record(DurationKey, PlacementSpec).default({}),
-  node_types: z.record(Name, z.preprocess((v) => v ?? {}, NodeTypeSpec)).refine((t) => Object.keys(t).length > 0, "at least one node type is required"),
-  provisioning_inputs: z.array(ProvisioningInputYaml).optional(),
-  keys: z.array(LegacyKeyYaml).optional(),
-  /** Per node type, what CONFIGURE runs on the host: checked here, so a broken recipe stops the load, not a provisioning. */
-  recipes: z.record(Name, ProfileRecipeV1).optional(),
-  /** Settings of the local infrastructure provider (dev and test profiles): extra flags for the host's agent. */
-  local: z.strictObject({ agent_args: z.array(z.string().min(1).max(256)).max(64).default([]) }).optional(),
-  observation: z.unknown().optional(),
-}).superRefine((p, ctx) => {
-  // A recipe for a node type the profile does not offer is a typo that would otherwise pass silently.
-  for (const type of Object.keys(p.recipes ?? {})) {
-    if (!(type in p.node_types)) ctx.addIssue({ code: "custom", path: ["recipes", type], message: `no node type ${JSON.stringify(type)} in node_types` });
-  }
-});
+export const ChainProfileSpec = z
+  .looseObject({
+    id: Name.optional(),
+    name: z.string().min(1).optional(),
+    chain: z.string().min(1).optional(),
+    network: z.string().min(1).optional(),
+    durations: z.record(DurationKey, PlacementSpec).default({}),
+    node_types: z
+      .record(
+        Name,
+        z.preprocess((v) => v ?? {}, NodeTypeSpec),
+      )
+      .refine((t) => Object.keys(t).length > 0, "at least one node type is required"),
+    provisioning_inputs: z.array(ProvisioningInputYaml).optional(),
+    keys: z.array(LegacyKeyYaml).optional(),
+    /** Per node type, what CONFIGURE runs on the host: checked here, so a broken recipe stops the load, not a provisioning. */
+    recipes: z.record(Name, ProfileRecipeV1).optional(),
+    /** Settings of the local infrastructure provider (dev and test profiles): extra flags for the host's agent. */
+    local: z.strictObject({ agent_args: z.array(z.string().min(1).max(256)).max(64).default([]) }).optional(),
+    observation: z.unknown().optional(),
+  })
+  .superRefine((p, ctx) => {
+    // A recipe for a node type the profile does not offer is a typo that would otherwise pass silently.
+    for (const type of Object.keys(p.recipes ?? {})) {
+      if (!(type in p.node_types))
+        ctx.addIssue({ code: "custom", path: ["recipes", type], message: `no node type ${JSON.stringify(type)} in node_types` });
+    }
+  });
 export type ChainProfileSpec = z.infer<typeof ChainProfileSpec>;
 
 /** The resolved placement of a subscription (R-SUB-1 step 3). */

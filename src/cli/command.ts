@@ -20,15 +20,24 @@ export function onePositional(positional: readonly string[], what: string): stri
 }
 
 /** Parses `--flag value` / `--flag=value` / repeated flags; positional args are returned apart. */
-export function parseFlags(args: string[], spec: { multi?: string[]; bool?: string[] } = {}): { flags: Record<string, string | string[] | boolean>; positional: string[] } {
+export function parseFlags(
+  args: string[],
+  spec: { multi?: string[]; bool?: string[] } = {},
+): { flags: Record<string, string | string[] | boolean>; positional: string[] } {
   const flags: Record<string, string | string[] | boolean> = {};
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (!a.startsWith("--")) { positional.push(a); continue; }
+    if (!a.startsWith("--")) {
+      positional.push(a);
+      continue;
+    }
     const eq = a.indexOf("=");
     const name = a.slice(2, eq === -1 ? undefined : eq);
-    if (spec.bool?.includes(name)) { flags[name] = true; continue; }
+    if (spec.bool?.includes(name)) {
+      flags[name] = true;
+      continue;
+    }
     const value = eq !== -1 ? a.slice(eq + 1) : args[++i];
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     if (spec.multi?.includes(name)) flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];

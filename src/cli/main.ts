@@ -16,8 +16,14 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await match.run(argv.slice(match.name.split(" ").length));
   } catch (err) {
-    if (err instanceof UsageError) { console.error(`nodeplane ${match.name}: ${err.message}\nusage: ${match.usage}`); return 2; }
-    if (err instanceof ConfigError) { console.error(err.message); return 2; }
+    if (err instanceof UsageError) {
+      console.error(`nodeplane ${match.name}: ${err.message}\nusage: ${match.usage}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
     console.error(`nodeplane ${match.name}: ${(err as Error).message}`);
     return 1;
   }

@@ -13,12 +13,17 @@ class AgentProcess {
   private out = "";
   private readonly exited: Promise<string>;
   constructor(nodeId: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "test/support/protocol-agent.main.ts", nodeId], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, ["--import", "tsx", "test/support/protocol-agent.main.ts", nodeId], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.child.stdout!.on("data", (d: Buffer) => (this.out += d.toString()));
     this.child.stderr!.on("data", (d: Buffer) => (this.out += d.toString()));
     this.exited = new Promise((r) => this.child.once("exit", (code, sig) => r(String(sig ?? code))));
   }
-  output(): string { return this.out; }
+  output(): string {
+    return this.out;
+  }
   /** Resolves when the output matches (the test's own timeout bounds it). */
   async waitFor(re: RegExp): Promise<void> {
     while (!re.test(this.out)) {
@@ -33,8 +38,16 @@ class AgentProcess {
 }
 
 const configure = (id: string) => ({
-  id, type: "CONFIGURE" as const,
-  payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "mkdir" as const, path: "data" }], service: { runtime: "process" as const, command: ["node", "demo.mjs"], env: {} } } },
+  id,
+  type: "CONFIGURE" as const,
+  payload: {
+    chainProfileId: "demo",
+    nodeType: "full",
+    recipe: {
+      steps: [{ action: "mkdir" as const, path: "data" }],
+      service: { runtime: "process" as const, command: ["node", "demo.mjs"], env: {} },
+    },
+  },
 });
 
 describe.skipIf(!servicesAvailable())("an agent process killed during CONFIGURE (R-CMD-3 (4))", () => {
@@ -49,7 +62,11 @@ describe.skipIf(!servicesAvailable())("an agent process killed during CONFIGURE 
 
   beforeAll(async () => {
     h = await startGatewayHarness("kill");
-    commands = createCommands({ redis: h.redis, names: h.s.names, config: { pollIntervalMs: 20, runningCheckBackoffMs: 100, livenessTimeoutMs: 300, livenessGraceMs: 700 } });
+    commands = createCommands({
+      redis: h.redis,
+      names: h.s.names,
+      config: { pollIntervalMs: 20, runningCheckBackoffMs: 100, livenessTimeoutMs: 300, livenessGraceMs: 700 },
+    });
   });
   afterAll(async () => {
     for (const p of procs) await p.kill();
@@ -61,9 +78,20 @@ describe.skipIf(!servicesAvailable())("an agent process killed during CONFIGURE 
     await agent.waitFor(/registered/);
     await commands.enqueueCommand("node-k1", configure("cfg-k1"));
     let firstProgress: () => void = () => {};
-    const progressed = new Promise<void>((r) => { firstProgress = r; });
+    const progressed = new Promise<void>((r) => {
+      firstProgress = r;
+    });
     const seen: CommandProgress[] = [];
-    const wait = commands.waitForCommandCompletion({ nodeId: "node-k1", commandId: "cfg-k1", heartbeat: (p) => { seen.push(p); firstProgress(); } }).catch((e: unknown) => e);
+    const wait = commands
+      .waitForCommandCompletion({
+        nodeId: "node-k1",
+        commandId: "cfg-k1",
+        heartbeat: (p) => {
+          seen.push(p);
+          firstProgress();
+        },
+      })
+      .catch((e: unknown) => e);
     const early = await Promise.race([progressed.then(() => undefined), wait]);
     expect(early, agent.output()).toBeUndefined();
     expect(await agent.kill()).toBe("SIGKILL");
@@ -79,7 +107,9 @@ describe.skipIf(!servicesAvailable())("an agent process killed during CONFIGURE 
     await first.waitFor(/registered/);
     await commands.enqueueCommand("node-k2", configure("cfg-k2"));
     // A grace window long enough for a process restart, so the new boot's heartbeats are what ends the wait.
-    const wait = commands.waitForCommandCompletion({ nodeId: "node-k2", commandId: "cfg-k2", config: { livenessGraceMs: 8_000 } }).catch((e: unknown) => e);
+    const wait = commands
+      .waitForCommandCompletion({ nodeId: "node-k2", commandId: "cfg-k2", config: { livenessGraceMs: 8_000 } })
+      .catch((e: unknown) => e);
     await first.waitFor(/acked cfg-k2/);
     await first.kill();
     const second = agentProcess("node-k2");

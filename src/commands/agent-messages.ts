@@ -12,7 +12,11 @@ export function errorReply(code: ErrorCode, message: string): ErrorReply {
  * Decodes and validates one agent message and checks that the node id in the body is the one in the
  * subject (the subject is what the agent's credentials allow; the body could claim any node).
  */
-export function parseAgentMessage<S extends z.ZodType<{ nodeId: string }>>(schema: S, data: Uint8Array, subjectNodeId: string): { ok: true; value: z.infer<S> } | { ok: false; reply: ErrorReply } {
+export function parseAgentMessage<S extends z.ZodType<{ nodeId: string }>>(
+  schema: S,
+  data: Uint8Array,
+  subjectNodeId: string,
+): { ok: true; value: z.infer<S> } | { ok: false; reply: ErrorReply } {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(data));
@@ -21,9 +25,13 @@ export function parseAgentMessage<S extends z.ZodType<{ nodeId: string }>>(schem
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const detail = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    const detail = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
     return { ok: false, reply: errorReply("invalid_message", detail) };
   }
-  if (parsed.data.nodeId !== subjectNodeId) return { ok: false, reply: errorReply("node_mismatch", `body names node ${parsed.data.nodeId}, subject node ${subjectNodeId}`) };
+  if (parsed.data.nodeId !== subjectNodeId)
+    return { ok: false, reply: errorReply("node_mismatch", `body names node ${parsed.data.nodeId}, subject node ${subjectNodeId}`) };
   return { ok: true, value: parsed.data };
 }

@@ -14,7 +14,11 @@ export interface CommandStoreDeps {
 }
 
 /** A command to queue: what the caller decides; `v`, `nodeId` and `issuedAt` are filled in. */
-export type NewCommand = Command extends infer C ? (C extends Command ? Omit<C, "v" | "nodeId" | "issuedAt"> & { issuedAt?: string } : never) : never;
+export type NewCommand = Command extends infer C
+  ? C extends Command
+    ? Omit<C, "v" | "nodeId" | "issuedAt"> & { issuedAt?: string }
+    : never
+  : never;
 
 export type CommandEventOutcome = "recorded" | "duplicate" | "unknown" | "wrong_node";
 
@@ -39,11 +43,23 @@ export class CommandStore {
    */
   async enqueueCommand(nodeId: string, command: NewCommand, now = new Date()): Promise<{ command: Command; enqueued: boolean }> {
     const parsed = CommandV1.safeParse({ ...command, v: 1, nodeId, issuedAt: command.issuedAt ?? now.toISOString() });
-    if (!parsed.success) throw new CommandEnqueueError(`invalid command: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new CommandEnqueueError(`invalid command: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const cmd = parsed.data;
     const { names, redis } = this.deps;
     const fingerprint = JSON.stringify({ type: cmd.type, payload: cmd.payload });
-    const res = (await redis.eval(ENQUEUE, 2, names.commandRecordKey(cmd.id), names.commandQueueKey(nodeId), JSON.stringify(cmd), nodeId, cmd.type, fingerprint, String(now.getTime()), String(defaults.commands.recordTtlSeconds))) as number | string;
+    const res = (await redis.eval(
+      ENQUEUE,
+      2,
+      names.commandRecordKey(cmd.id),
+      names.commandQueueKey(nodeId),
+      JSON.stringify(cmd),
+      nodeId,
+      cmd.type,
+      fingerprint,
+      String(now.getTime()),
+      String(defaults.commands.recordTtlSeconds),
+    )) as number | string;
     if (res === 1) return { command: cmd, enqueued: true };
     if (res !== fingerprint) throw new CommandEnqueueError(`command ${cmd.id} was queued before with another type or payload`);
     return { command: cmd, enqueued: false };
@@ -54,9 +70,22 @@ export class CommandStore {
     const { names, redis } = this.deps;
     const max = Math.min(opts.maxCommands, hb.maxCommands ?? opts.maxCommands);
     return (await redis.eval(
-      HEARTBEAT, 3, names.agentStateKey(hb.nodeId), names.agentAckedKey(hb.nodeId), names.commandQueueKey(hb.nodeId),
-      hb.instanceId, String(hb.seq), String(Date.parse(hb.sentAt)), String(opts.receivedAt.getTime()), JSON.stringify(hb.running_command_ids),
-      JSON.stringify(hb.stalled), JSON.stringify(hb.health), hb.agentVersion, String(max), String(defaults.commands.agentStateTtlSeconds), names.commandRecordKey(""),
+      HEARTBEAT,
+      3,
+      names.agentStateKey(hb.nodeId),
+      names.agentAckedKey(hb.nodeId),
+      names.commandQueueKey(hb.nodeId),
+      hb.instanceId,
+      String(hb.seq),
+      String(Date.parse(hb.sentAt)),
+      String(opts.receivedAt.getTime()),
+      JSON.stringify(hb.running_command_ids),
+      JSON.stringify(hb.stalled),
+      JSON.stringify(hb.health),
+      hb.agentVersion,
+      String(max),
+      String(defaults.commands.agentStateTtlSeconds),
+      names.commandRecordKey(""),
     )) as string[];
   }
 
@@ -65,8 +94,19 @@ export class CommandStore {
     const { names, redis } = this.deps;
     const payload = eventPayload(ev);
     return (await redis.eval(
-      COMMAND_EVENT, 3, names.commandRecordKey(ev.commandId), names.commandProgressKey(ev.commandId), names.agentAckedKey(ev.nodeId),
-      ev.kind, String(ev.seq), String(Date.parse(ev.at)), payload, String(defaults.commands.recordTtlSeconds), ev.commandId, ev.nodeId, String(receivedAt.getTime()),
+      COMMAND_EVENT,
+      3,
+      names.commandRecordKey(ev.commandId),
+      names.commandProgressKey(ev.commandId),
+      names.agentAckedKey(ev.nodeId),
+      ev.kind,
+      String(ev.seq),
+      String(Date.parse(ev.at)),
+      payload,
+      String(defaults.commands.recordTtlSeconds),
+      ev.commandId,
+      ev.nodeId,
+      String(receivedAt.getTime()),
     )) as CommandEventOutcome;
   }
 
@@ -85,18 +125,28 @@ export class CommandStore {
     const [rawState, rawEnding] = res[0]![1] as (string | null)[];
     const rawProgress = res[1]![1] as string | null;
     const [instanceId, seq, running, stalled] = res[2]![1] as (string | null)[];
-    const state: CommandRecordState = rawState && RECORD_STATES.has(rawState as CommandRecordState) ? (rawState as CommandRecordState) : "unknown";
+    const state: CommandRecordState =
+      rawState && RECORD_STATES.has(rawState as CommandRecordState) ? (rawState as CommandRecordState) : "unknown";
     const obs: CommandObservation = { now, state };
     if (rawEnding) obs.ending = Ending.parse(JSON.parse(rawEnding)) as CommandEnding;
     if (rawProgress) obs.progress = Progress.parse(JSON.parse(rawProgress)) as CommandProgress;
     const ackedSince = res[3]![1] as string[];
-    if (instanceId && seq) obs.agent = { instanceId, seq: Number(seq), running: runningIds(running, ackedSince), stalled: IdList.parse(JSON.parse(stalled ?? "[]")) };
+    if (instanceId && seq)
+      obs.agent = {
+        instanceId,
+        seq: Number(seq),
+        running: runningIds(running, ackedSince),
+        stalled: IdList.parse(JSON.parse(stalled ?? "[]")),
+      };
     return obs;
   }
 
   /** The agent's last heartbeat as recorded, or undefined when none is known (WaitForAgentReady, health). */
   async readAgentState(nodeId: string): Promise<AgentHeartbeatState | undefined> {
-    const [h, ackedSince] = await Promise.all([this.deps.redis.hgetall(this.deps.names.agentStateKey(nodeId)), this.deps.redis.zrange(this.deps.names.agentAckedKey(nodeId), "0", "-1")]);
+    const [h, ackedSince] = await Promise.all([
+      this.deps.redis.hgetall(this.deps.names.agentStateKey(nodeId)),
+      this.deps.redis.zrange(this.deps.names.agentAckedKey(nodeId), "0", "-1"),
+    ]);
     if (!h.instanceId || !h.seq) return undefined;
     return {
       instanceId: h.instanceId,
@@ -147,7 +197,12 @@ function eventPayload(ev: CommandEvent): string {
     case "command_acknowledged":
       return "{}";
     case "command_progress":
-      return JSON.stringify({ seq: ev.seq, ...(ev.percent !== undefined ? { percent: ev.percent } : {}), message: ev.message, at: ev.at } satisfies CommandProgress);
+      return JSON.stringify({
+        seq: ev.seq,
+        ...(ev.percent !== undefined ? { percent: ev.percent } : {}),
+        message: ev.message,
+        at: ev.at,
+      } satisfies CommandProgress);
     case "command_completed":
       return JSON.stringify({ kind: "completed", seq: ev.seq, at: ev.at, result: ev.result } satisfies CommandEnding);
     case "command_failed":

@@ -1,13 +1,28 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { servicesAvailable } from "../../test/support/services.js";
 import { startGatewayHarness } from "../../test/support/protocol-agent.js";
-import { createCommands, CommandFailedError, CommandNotRunningError, CommandEnqueueError, type CommandProgress, type Commands } from "./index.js";
+import {
+  createCommands,
+  CommandFailedError,
+  CommandNotRunningError,
+  CommandEnqueueError,
+  type CommandProgress,
+  type Commands,
+} from "./index.js";
 
 /** Short poll intervals so that a test runs fast; no assertion depends on timing. */
 const fast = { pollIntervalMs: 20, runningCheckBackoffMs: 20, livenessTimeoutMs: 30_000, livenessGraceMs: 30_000 };
 const configure = (id: string) => ({
-  id, type: "CONFIGURE" as const,
-  payload: { chainProfileId: "demo", nodeType: "full", recipe: { steps: [{ action: "mkdir" as const, path: "data" }], service: { runtime: "process" as const, command: ["node", "demo.mjs"], env: {} } } },
+  id,
+  type: "CONFIGURE" as const,
+  payload: {
+    chainProfileId: "demo",
+    nodeType: "full",
+    recipe: {
+      steps: [{ action: "mkdir" as const, path: "data" }],
+      service: { runtime: "process" as const, command: ["node", "demo.mjs"], env: {} },
+    },
+  },
 });
 
 describe.skipIf(!servicesAvailable())("agent commands over the gateway (R-CMD-1..3)", () => {
@@ -18,7 +33,9 @@ describe.skipIf(!servicesAvailable())("agent commands over the gateway (R-CMD-1.
     h = await startGatewayHarness("cmd", { gateways: 2 });
     commands = createCommands({ redis: h.redis, names: h.s.names, config: fast });
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("delivers queued commands exactly once across two gateways; a re-sent heartbeat gets the same commands again", async () => {
     const agent = await h.agent("node-q");
@@ -32,7 +49,8 @@ describe.skipIf(!servicesAvailable())("agent commands over the gateway (R-CMD-1.
     const again = await agent.heartbeat({ maxCommands: 4, resend: true });
     expect(first.ok && again.ok && again.commands.map((c) => c.id)).toEqual(first.ok && first.commands.map((c) => c.id));
     // Concurrent heartbeats (distinct seqs) land on both gateways of the queue group; together they drain the queue.
-    while ((await commands.store.queueLength("node-q")) > 0) await Promise.all([agent.heartbeat({ maxCommands: 3 }), agent.heartbeat({ maxCommands: 3 }), agent.heartbeat({ maxCommands: 3 })]);
+    while ((await commands.store.queueLength("node-q")) > 0)
+      await Promise.all([agent.heartbeat({ maxCommands: 3 }), agent.heartbeat({ maxCommands: 3 }), agent.heartbeat({ maxCommands: 3 })]);
     const firstCount = first.ok ? first.commands.length : 0;
     const got = [...agent.received.slice(0, firstCount), ...agent.received.slice(2 * firstCount)].map((c) => c.id);
     expect([...got].sort()).toEqual([...ids].sort());
@@ -45,8 +63,18 @@ describe.skipIf(!servicesAvailable())("agent commands over the gateway (R-CMD-1.
     await commands.enqueueCommand("node-f", configure("cfg-1"));
     const seen: CommandProgress[] = [];
     let onProgress: (p: CommandProgress) => void = () => {};
-    const wait = commands.waitForCommandCompletion({ nodeId: "node-f", commandId: "cfg-1", heartbeat: (p) => { seen.push(p); onProgress(p); } });
-    const nextProgress = () => new Promise<CommandProgress>((resolve) => { onProgress = resolve; });
+    const wait = commands.waitForCommandCompletion({
+      nodeId: "node-f",
+      commandId: "cfg-1",
+      heartbeat: (p) => {
+        seen.push(p);
+        onProgress(p);
+      },
+    });
+    const nextProgress = () =>
+      new Promise<CommandProgress>((resolve) => {
+        onProgress = resolve;
+      });
 
     const hb = await agent.heartbeat();
     expect(hb.ok && hb.commands.map((c) => c.id)).toEqual(["cfg-1"]);
@@ -108,6 +136,8 @@ describe.skipIf(!servicesAvailable())("agent commands over the gateway (R-CMD-1.
   });
 
   it("a command that was never queued is not running", async () => {
-    await expect(commands.waitForCommandCompletion({ nodeId: "node-n", commandId: "never-queued" })).rejects.toBeInstanceOf(CommandNotRunningError);
+    await expect(commands.waitForCommandCompletion({ nodeId: "node-n", commandId: "never-queued" })).rejects.toBeInstanceOf(
+      CommandNotRunningError,
+    );
   });
 });

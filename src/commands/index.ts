@@ -15,7 +15,14 @@ export { CommandStore, type NewCommand, type CommandEventOutcome } from "./comma
 export { handleKeyRequest, type KeySource } from "./key-delivery.js";
 export { sealTo } from "./seal.js";
 export { heldSnapshot, HeldSnapshotError, snapshotTarget } from "./snapshots.js";
-export { waitForCommandCompletion, waitForCommandAck, livenessConfigFromDefaults, livenessConfigFromEnv, type WaitOptions, type WaitDeps } from "./wait.js";
+export {
+  waitForCommandCompletion,
+  waitForCommandAck,
+  livenessConfigFromDefaults,
+  livenessConfigFromEnv,
+  type WaitOptions,
+  type WaitDeps,
+} from "./wait.js";
 
 export interface Commands {
   /** Queues a command in `commands:{nodeId}`; idempotent by command id. */

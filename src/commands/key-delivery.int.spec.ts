@@ -40,13 +40,19 @@ describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: node keys, sealed, o
     });
     commands = createCommands({ redis: h.redis, names: h.s.names });
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("a running CAPTURE_KEY gets no DEK: its `capture_key` request (an agent of CAPTURE_KEY v1) is refused, and nothing is taken from the vault", async () => {
     const agent = await h.agent("node-key");
     const pair = sodium.crypto_box_keypair();
     const recipientPublicKey = Buffer.from(pair.publicKey).toString("base64");
-    await commands.enqueueCommand("node-key", { id: "cap-1", type: "CAPTURE_KEY", payload: { keyName: "validator", keyPath: "keys/validator.json", keyType: "ed25519", recipientPublicKey } });
+    await commands.enqueueCommand("node-key", {
+      id: "cap-1",
+      type: "CAPTURE_KEY",
+      payload: { keyName: "validator", keyPath: "keys/validator.json", keyType: "ed25519", recipientPublicKey },
+    });
     await agent.heartbeat();
     await agent.ack("cap-1");
     const kp = sodium.crypto_box_keypair();
@@ -63,20 +69,42 @@ describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: node keys, sealed, o
     const agent = await h.agent("node-key2");
     const kp = sodium.crypto_box_keypair();
     await commands.enqueueCommand("node-key2", { id: "status-1", type: "STATUS", payload: {} });
-    await commands.enqueueCommand("node-elsewhere", { id: "inj-other", type: "INJECT_KEYS", payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "k", format: "raw" }] } });
+    await commands.enqueueCommand("node-elsewhere", {
+      id: "inj-other",
+      type: "INJECT_KEYS",
+      payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "k", format: "raw" }] },
+    });
     await agent.heartbeat();
     await agent.ack("status-1");
-    for (const id of ["status-1", "inj-other", "nope"]) expect(await agent.requestKey(id, kp.publicKey, "inject_keys")).toMatchObject({ ok: false, error: { code: "unknown_command" } });
-    expect(await agent.raw(agent.subjects.keys, JSON.stringify({ v: 1, nodeId: "node-key2", commandId: "status-1", purpose: "capture_key", recipientPublicKey: "AAAA" }))).toMatchObject({ ok: false, error: { code: "invalid_message" } });
+    for (const id of ["status-1", "inj-other", "nope"])
+      expect(await agent.requestKey(id, kp.publicKey, "inject_keys")).toMatchObject({ ok: false, error: { code: "unknown_command" } });
+    expect(
+      await agent.raw(
+        agent.subjects.keys,
+        JSON.stringify({ v: 1, nodeId: "node-key2", commandId: "status-1", purpose: "capture_key", recipientPublicKey: "AAAA" }),
+      ),
+    ).toMatchObject({ ok: false, error: { code: "invalid_message" } });
   });
 
   it("INJECT_KEYS: each key of the payload's keyOwner sealed on its own, only while that INJECT_KEYS runs", async () => {
     const agent = await h.agent("node-new");
     const ask = async (commandId: string, pk: Uint8Array, purpose = "inject_keys") =>
-      InjectKeysReplyV1.parse(await agent.raw(agent.subjects.keys, JSON.stringify({ v: 1, nodeId: "node-new", commandId, purpose, recipientPublicKey: Buffer.from(pk).toString("base64") })));
+      InjectKeysReplyV1.parse(
+        await agent.raw(
+          agent.subjects.keys,
+          JSON.stringify({ v: 1, nodeId: "node-new", commandId, purpose, recipientPublicKey: Buffer.from(pk).toString("base64") }),
+        ),
+      );
     await commands.enqueueCommand("node-new", {
-      id: "inj-1", type: "INJECT_KEYS",
-      payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "keys/v.key", format: "raw" }, { keyName: "p2p", path: "p2p.hex", format: "hex", mode: "0640" }] },
+      id: "inj-1",
+      type: "INJECT_KEYS",
+      payload: {
+        keyOwner: "node-old",
+        keys: [
+          { keyName: "validator", path: "keys/v.key", format: "raw" },
+          { keyName: "p2p", path: "p2p.hex", format: "hex", mode: "0640" },
+        ],
+      },
     });
     const kp = sodium.crypto_box_keypair();
     expect(await ask("inj-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
@@ -87,22 +115,50 @@ describe.skipIf(!servicesAvailable())("agent.<nodeId>.keys: node keys, sealed, o
     const reply = await ask("inj-1", kp.publicKey);
     if (!reply.ok) throw new Error(reply.error.message);
     expect(reply.keys.map((k) => k.keyName)).toEqual(["validator", "p2p"]);
-    const opened = reply.keys.map((k) => Buffer.from(sodium.crypto_box_seal_open(Buffer.from(k.sealed, "base64"), kp.publicKey, kp.privateKey)).toString());
+    const opened = reply.keys.map((k) =>
+      Buffer.from(sodium.crypto_box_seal_open(Buffer.from(k.sealed, "base64"), kp.publicKey, kp.privateKey)).toString(),
+    );
     expect(opened).toEqual(["validator-secret-of-node-old", "p2p-secret-of-node-old"]);
     // The gateway's plaintext copies were zeroed, and no plaintext is in the reply.
     expect(handedOut.slice(-2).every((b) => b.every((x) => x === 0))).toBe(true);
     expect(JSON.stringify(reply)).not.toContain(Buffer.from("validator-secret-of-node-old").toString("base64"));
-    await agent.complete("inj-1", { injected: [{ keyName: "validator", path: "keys/v.key" }, { keyName: "p2p", path: "p2p.hex" }] });
+    await agent.complete("inj-1", {
+      injected: [
+        { keyName: "validator", path: "keys/v.key" },
+        { keyName: "p2p", path: "p2p.hex" },
+      ],
+    });
     expect(await ask("inj-1", kp.publicKey)).toMatchObject({ ok: false, error: { code: "unknown_command" } });
   });
 
   it("INJECT_KEYS naming a key the vault does not hold is refused as key_unavailable", async () => {
     const agent = await h.agent("node-new2");
-    await commands.enqueueCommand("node-new2", { id: "inj-2", type: "INJECT_KEYS", payload: { keyOwner: "node-old", keys: [{ keyName: "validator", path: "a", format: "raw" }, { keyName: "nope", path: "b", format: "raw" }] } });
+    await commands.enqueueCommand("node-new2", {
+      id: "inj-2",
+      type: "INJECT_KEYS",
+      payload: {
+        keyOwner: "node-old",
+        keys: [
+          { keyName: "validator", path: "a", format: "raw" },
+          { keyName: "nope", path: "b", format: "raw" },
+        ],
+      },
+    });
     await agent.heartbeat();
     await agent.ack("inj-2");
     const kp = sodium.crypto_box_keypair();
-    const reply = InjectKeysReplyV1.parse(await agent.raw(agent.subjects.keys, JSON.stringify({ v: 1, nodeId: "node-new2", commandId: "inj-2", purpose: "inject_keys", recipientPublicKey: Buffer.from(kp.publicKey).toString("base64") })));
+    const reply = InjectKeysReplyV1.parse(
+      await agent.raw(
+        agent.subjects.keys,
+        JSON.stringify({
+          v: 1,
+          nodeId: "node-new2",
+          commandId: "inj-2",
+          purpose: "inject_keys",
+          recipientPublicKey: Buffer.from(kp.publicKey).toString("base64"),
+        }),
+      ),
+    );
     expect(reply).toMatchObject({ ok: false, error: { code: "key_unavailable" } });
     expect(handedOut.at(-1)!.every((b) => b === 0)).toBe(true);
   });

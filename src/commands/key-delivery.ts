@@ -28,17 +28,25 @@ export interface KeyDeliveryDeps {
  * its payload names, from the vault of its `keyOwner`. A `capture_key` request (an agent of CAPTURE_KEY
  * version 1 asking for the node DEK) is refused: the DEK never leaves the control plane.
  */
-export async function handleKeyRequest(deps: KeyDeliveryDeps, subjectNodeId: string, data: Uint8Array): Promise<InjectKeysReply | ErrorReply> {
+export async function handleKeyRequest(
+  deps: KeyDeliveryDeps,
+  subjectNodeId: string,
+  data: Uint8Array,
+): Promise<InjectKeysReply | ErrorReply> {
   const msg = parseAgentMessage(KeyRequestV1, data, subjectNodeId);
   if (!msg.ok) return msg.reply;
   const req = msg.value;
   if (req.purpose === "capture_key") {
     deps.logger.warn({ nodeId: req.nodeId, commandId: req.commandId }, "an agent asked for the node DEK (CAPTURE_KEY v1); refused");
-    return errorReply("key_unavailable", "no DEK is ever sent to a host: CAPTURE_KEY seals the key to the control plane's one-time key (agent too old)");
+    return errorReply(
+      "key_unavailable",
+      "no DEK is ever sent to a host: CAPTURE_KEY seals the key to the control plane's one-time key (agent too old)",
+    );
   }
   const record = await deps.commands.readRecord(req.commandId);
   if (!record || record.nodeId !== req.nodeId) return errorReply("unknown_command", `no command ${req.commandId} of this node`);
-  if (record.type !== "INJECT_KEYS" || record.state !== "acknowledged") return errorReply("unknown_command", `command ${req.commandId} is not a running INJECT_KEYS`);
+  if (record.type !== "INJECT_KEYS" || record.state !== "acknowledged")
+    return errorReply("unknown_command", `command ${req.commandId} is not a running INJECT_KEYS`);
   if (!deps.keys) return errorReply("internal", "this gateway has no key source");
   try {
     return await deliverKeys(deps, req);
@@ -63,6 +71,9 @@ async function deliverKeys(deps: KeyDeliveryDeps, req: KeyRequest): Promise<Inje
       plain.fill(0);
     }
   }
-  deps.logger.info({ nodeId: req.nodeId, commandId: req.commandId, keyOwner, keys: out.map((k) => k.keyName) }, "node keys delivered sealed for INJECT_KEYS");
+  deps.logger.info(
+    { nodeId: req.nodeId, commandId: req.commandId, keyOwner, keys: out.map((k) => k.keyName) },
+    "node keys delivered sealed for INJECT_KEYS",
+  );
   return { v: 1, ok: true, keys: out };
 }

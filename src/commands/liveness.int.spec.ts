@@ -14,7 +14,10 @@ function capturingLogger() {
       for (const raw of chunk.toString().split("\n").filter(Boolean)) {
         const line = JSON.parse(raw) as { msg: string; doubt?: string };
         lines.push(line);
-        for (const w of waiters.filter((x) => x.match(line))) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+        for (const w of waiters.filter((x) => x.match(line))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
       }
       cb();
     },
@@ -34,7 +37,9 @@ describe.skipIf(!servicesAvailable())("liveness-based waiting against a live age
     h = await startGatewayHarness("live");
     commands = createCommands({ redis: h.redis, names: h.s.names, config: { pollIntervalMs: 10, runningCheckBackoffMs: 10 } });
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("the agent dies mid-command → CommandLivenessLostError once the grace window has passed, not before", async () => {
     const agent = await h.agent("node-dead");
@@ -55,7 +60,13 @@ describe.skipIf(!servicesAvailable())("liveness-based waiting against a live age
   it("the agent flags the command stalled → CommandStalledError at StallMaxThreshold stalled checks", async () => {
     const agent = await h.agent("node-stall");
     await commands.enqueueCommand("node-stall", { id: "cfg-stall", type: "STATUS", payload: {} });
-    const wait = commands.waitForCommandCompletion({ nodeId: "node-stall", commandId: "cfg-stall", config: { stallMaxThreshold: 4, stallCheckIntervalMs: 10 } }).catch((e: unknown) => e);
+    const wait = commands
+      .waitForCommandCompletion({
+        nodeId: "node-stall",
+        commandId: "cfg-stall",
+        config: { stallMaxThreshold: 4, stallCheckIntervalMs: 10 },
+      })
+      .catch((e: unknown) => e);
     await agent.heartbeat();
     await agent.ack("cfg-stall");
     agent.stalled.add("cfg-stall");
@@ -68,7 +79,12 @@ describe.skipIf(!servicesAvailable())("liveness-based waiting against a live age
 
   it("the connection is cut and restored → heartbeats resume, the wait goes on, the result arrives once", async () => {
     const log = capturingLogger();
-    const waiting = createCommands({ redis: h.redis, names: h.s.names, logger: log.logger, config: { pollIntervalMs: 10, runningCheckBackoffMs: 10, livenessTimeoutMs: 100, livenessGraceMs: 120_000 } });
+    const waiting = createCommands({
+      redis: h.redis,
+      names: h.s.names,
+      logger: log.logger,
+      config: { pollIntervalMs: 10, runningCheckBackoffMs: 10, livenessTimeoutMs: 100, livenessGraceMs: 120_000 },
+    });
     const agent = await h.agent("node-cut");
     await waiting.enqueueCommand("node-cut", { id: "cfg-cut", type: "STATUS", payload: {} });
     const wait = waiting.waitForCommandCompletion({ nodeId: "node-cut", commandId: "cfg-cut" });

@@ -61,23 +61,34 @@ export function initialWaitState(commandId: string, now: number): WaitState {
  * One step of the wait. `until: "acknowledged"` stops at the ack (the SendCommand step), "ended"
  * waits for the ending (WaitForCommandCompletion).
  */
-export function decideWait(state: WaitState, obs: CommandObservation, cfg: LivenessConfig, until: "acknowledged" | "ended" = "ended"): WaitDecision {
+export function decideWait(
+  state: WaitState,
+  obs: CommandObservation,
+  cfg: LivenessConfig,
+  until: "acknowledged" | "ended" = "ended",
+): WaitDecision {
   if (obs.ending?.kind === "completed") return { kind: "completed", result: obs.ending.result, ending: obs.ending };
   if (obs.ending?.kind === "failed") return { kind: "failed", failure: { reason: "command_failed", error: obs.ending.error } };
-  if (obs.state === "unknown") return { kind: "failed", failure: { reason: "not_running", detail: "no record of the command (never queued, or expired)" } };
+  if (obs.state === "unknown")
+    return { kind: "failed", failure: { reason: "not_running", detail: "no record of the command (never queued, or expired)" } };
 
   const beatKey = obs.agent ? `${obs.agent.instanceId}:${obs.agent.seq}` : undefined;
   const newBeat = beatKey !== undefined && beatKey !== state.lastBeat?.key;
   let s: WaitState = newBeat ? { ...state, lastBeat: { key: beatKey, seenAt: obs.now } } : state;
   const silentForMs = obs.now - (s.lastBeat?.seenAt ?? s.startedAt);
-  if (silentForMs > cfg.livenessTimeoutMs + cfg.livenessGraceMs) return { kind: "failed", failure: { reason: "liveness_lost", cause: "no_heartbeat", silentForMs } };
+  if (silentForMs > cfg.livenessTimeoutMs + cfg.livenessGraceMs)
+    return { kind: "failed", failure: { reason: "liveness_lost", cause: "no_heartbeat", silentForMs } };
   const silent = silentForMs > cfg.livenessTimeoutMs;
 
   if (s.phase === "awaiting_ack") {
     if (obs.state === "queued" || obs.state === "delivered") {
       if (obs.state === "delivered" && newBeat) s = { ...s, beatsWhileDelivered: s.beatsWhileDelivered + 1 };
       // The heartbeat that carried the command counts as one, so allow ackHeartbeats more.
-      if (s.beatsWhileDelivered > cfg.ackHeartbeats) return { kind: "failed", failure: { reason: "not_running", detail: `delivered but not acknowledged within ${cfg.ackHeartbeats} heartbeats` } };
+      if (s.beatsWhileDelivered > cfg.ackHeartbeats)
+        return {
+          kind: "failed",
+          failure: { reason: "not_running", detail: `delivered but not acknowledged within ${cfg.ackHeartbeats} heartbeats` },
+        };
       return { kind: "continue", state: s, delayMs: cfg.pollIntervalMs, ...(silent ? { doubt: "no_heartbeat" as const } : {}) };
     }
     s = { ...s, phase: "confirming" };
@@ -87,7 +98,8 @@ export function decideWait(state: WaitState, obs: CommandObservation, cfg: Liven
   if (s.phase === "confirming") {
     if (!obs.agent?.running.includes(s.commandId)) {
       const tries = s.confirmTries + 1;
-      if (tries >= cfg.runningCheckTries) return { kind: "failed", failure: { reason: "not_running", detail: `not in running_command_ids after ${tries} checks` } };
+      if (tries >= cfg.runningCheckTries)
+        return { kind: "failed", failure: { reason: "not_running", detail: `not in running_command_ids after ${tries} checks` } };
       return { kind: "continue", state: { ...s, confirmTries: tries }, delayMs: cfg.runningCheckBackoffMs };
     }
     s = { ...s, phase: "running" };
@@ -104,7 +116,8 @@ export function decideWait(state: WaitState, obs: CommandObservation, cfg: Liven
     if (!obs.agent.running.includes(s.commandId)) {
       const since = s.missingSince ?? obs.now;
       // The agent may have ended it and still be re-sending the ending: wait the grace window for it.
-      if (obs.now - since > cfg.livenessGraceMs) return { kind: "failed", failure: { reason: "liveness_lost", cause: "not_running", silentForMs: obs.now - since } };
+      if (obs.now - since > cfg.livenessGraceMs)
+        return { kind: "failed", failure: { reason: "liveness_lost", cause: "not_running", silentForMs: obs.now - since } };
       s = { ...s, missingSince: since };
       doubt = "not_running";
     } else if (s.missingSince !== undefined) {
@@ -114,7 +127,8 @@ export function decideWait(state: WaitState, obs: CommandObservation, cfg: Liven
     if (obs.agent.stalled.includes(s.commandId) && !progress) {
       if (s.lastStallCheckAt === undefined || obs.now - s.lastStallCheckAt >= cfg.stallCheckIntervalMs) {
         s = { ...s, stalledChecks: s.stalledChecks + 1, lastStallCheckAt: obs.now };
-        if (s.stalledChecks >= cfg.stallMaxThreshold) return { kind: "failed", failure: { reason: "stalled", stalledChecks: s.stalledChecks } };
+        if (s.stalledChecks >= cfg.stallMaxThreshold)
+          return { kind: "failed", failure: { reason: "stalled", stalledChecks: s.stalledChecks } };
       }
     } else if (s.stalledChecks > 0 && !progress) {
       s = withoutKey({ ...s, stalledChecks: 0 }, "lastStallCheckAt");

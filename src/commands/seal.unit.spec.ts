@@ -11,7 +11,9 @@ const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
 import { sealTo } from "./seal.js";
 
 describe("sealTo", () => {
-  beforeAll(async () => { await sodium.ready; });
+  beforeAll(async () => {
+    await sodium.ready;
+  });
 
   it("produces what libsodium's crypto_box_seal_open opens (and nothing else does)", () => {
     const kp = sodium.crypto_box_keypair();

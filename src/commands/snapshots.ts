@@ -28,13 +28,20 @@ export class HeldSnapshotError extends Error {
  * compromised host must not let that host name what the new one restores. Opened O_NOFOLLOW: a
  * symlink put in its place is refused, not followed.
  */
-export async function heldSnapshot(dataDir: string, nodeId: string, snapshotId: string): Promise<{ url: string; sha256: string; bytes: number }> {
+export async function heldSnapshot(
+  dataDir: string,
+  nodeId: string,
+  snapshotId: string,
+): Promise<{ url: string; sha256: string; bytes: number }> {
   const file = resolve(fileURLToPath(snapshotTarget(dataDir, nodeId)), `${SnapshotId.parse(snapshotId)}.tar.gz`);
   let fh;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
-    throw new HeldSnapshotError(`snapshot ${snapshotId} is not where the control plane asked for it (${(err as NodeJS.ErrnoException).code ?? "error"})`, { cause: err });
+    throw new HeldSnapshotError(
+      `snapshot ${snapshotId} is not where the control plane asked for it (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+      { cause: err },
+    );
   }
   try {
     if (!(await fh.stat()).isFile()) throw new HeldSnapshotError(`snapshot ${snapshotId} is not a regular file`);

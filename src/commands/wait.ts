@@ -11,14 +11,28 @@ import type { CommandProgress } from "./types.js";
 export function livenessConfigFromDefaults(): LivenessConfig {
   const c = defaults.commands;
   return {
-    runningCheckTries: c.runningCheckTries, runningCheckBackoffMs: c.runningCheckBackoffMs, pollIntervalMs: c.pollIntervalMs,
-    stallCheckIntervalMs: c.stallCheckIntervalMs, stallMaxThreshold: c.stallMaxThreshold, livenessTimeoutMs: c.livenessTimeoutMs,
-    livenessGraceMs: c.livenessGraceMs, ackHeartbeats: c.ackHeartbeats,
+    runningCheckTries: c.runningCheckTries,
+    runningCheckBackoffMs: c.runningCheckBackoffMs,
+    pollIntervalMs: c.pollIntervalMs,
+    stallCheckIntervalMs: c.stallCheckIntervalMs,
+    stallMaxThreshold: c.stallMaxThreshold,
+    livenessTimeoutMs: c.livenessTimeoutMs,
+    livenessGraceMs: c.livenessGraceMs,
+    ackHeartbeats: c.ackHeartbeats,
   };
 }
 
 /** The liveness thresholds as the environment overrides them (R-OPS-4). */
-export function livenessConfigFromEnv(env: Pick<Env, "COMMAND_POLL_INTERVAL_MS" | "COMMAND_STALL_CHECK_INTERVAL_MS" | "COMMAND_STALL_MAX_THRESHOLD" | "COMMAND_LIVENESS_TIMEOUT_MS" | "COMMAND_LIVENESS_GRACE_MS">): LivenessConfig {
+export function livenessConfigFromEnv(
+  env: Pick<
+    Env,
+    | "COMMAND_POLL_INTERVAL_MS"
+    | "COMMAND_STALL_CHECK_INTERVAL_MS"
+    | "COMMAND_STALL_MAX_THRESHOLD"
+    | "COMMAND_LIVENESS_TIMEOUT_MS"
+    | "COMMAND_LIVENESS_GRACE_MS"
+  >,
+): LivenessConfig {
   return {
     ...livenessConfigFromDefaults(),
     pollIntervalMs: env.COMMAND_POLL_INTERVAL_MS,
@@ -66,7 +80,11 @@ export async function waitForCommandAck(deps: WaitDeps, opts: WaitOptions): Prom
   return out.ended ? { ended: true, result: out.result } : { ended: false };
 }
 
-async function runWait(deps: WaitDeps, opts: WaitOptions, until: "acknowledged" | "ended"): Promise<{ ended: boolean; result: Record<string, unknown> }> {
+async function runWait(
+  deps: WaitDeps,
+  opts: WaitOptions,
+  until: "acknowledged" | "ended",
+): Promise<{ ended: boolean; result: Record<string, unknown> }> {
   const cfg = { ...livenessConfigFromDefaults(), ...opts.config };
   const clock = deps.clock ?? (() => performance.now());
   const log = opts.logger?.child({ nodeId: opts.nodeId, commandId: opts.commandId });

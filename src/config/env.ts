@@ -14,18 +14,32 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).default(`postgres://postgres@127.0.0.1:${defaults.localStack.postgresPort}/nodeplane`),
   REDIS_URL: z.string().min(1).default(`redis://127.0.0.1:${defaults.localStack.redisPort}`),
   /** Namespace of streams, subjects, schemas and Redis keys; empty in production, unique per test. */
-  NODEPLANE_NAMESPACE: z.string().regex(/^[a-z0-9_]*$/, "lowercase letters, digits and _ only").default(""),
+  NODEPLANE_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_]*$/, "lowercase letters, digits and _ only")
+    .default(""),
   /** Folders of chain profiles, `:`-separated (tests add a folder of test-only profiles); default the repo's `chain-profiles/`. */
   CHAIN_PROFILES_DIR: z.string().min(1).default(defaultChainProfilesDir),
-  INPUTS_MAX_VALUE_LENGTH: z.coerce.number().int().positive().max(16 * 1024).default(defaults.inputs.maxValueLength),
+  INPUTS_MAX_VALUE_LENGTH: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(16 * 1024)
+    .default(defaults.inputs.maxValueLength),
   INPUTS_MAX_SEALED_BYTES: z.coerce.number().int().min(48).default(defaults.inputs.maxSealedBytes),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JWT_ISSUER: z.string().default(defaults.auth.issuer),
   JWT_AUDIENCE: z.string().default(defaults.auth.audience),
   /** The longest token lifetime issued or accepted, like 90s, 15m, 1h, 7d. */
-  JWT_MAX_TTL: z.string().regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d").default(defaults.auth.maxTokenTtl),
+  JWT_MAX_TTL: z
+    .string()
+    .regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d")
+    .default(defaults.auth.maxTokenTtl),
   /** How long a rotated-out signing key keeps verifying (default: JWT_MAX_TTL). */
-  JWT_KEY_GRACE: z.string().regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d").optional(),
+  JWT_KEY_GRACE: z
+    .string()
+    .regex(/^[1-9][0-9]*(s|m|h|d)$/, "a duration like 90s, 15m, 1h or 7d")
+    .optional(),
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(defaults.projection.batchSize),
   PAYMENTS_MAX_DELIVER: z.coerce.number().int().positive().default(defaults.payments.maxDeliver),
   PAYMENTS_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.payments.ackWaitMs),
@@ -41,7 +55,10 @@ const EnvSchema = z.object({
   NATS_AUTH_DIR: z.string().min(1).optional(),
   NATS_LEAFNODE_PORT: z.coerce.number().int().min(0).max(65535).default(defaults.natsAuth.leafnodePort),
   /** The hub leaf-node URL local hosts' leaf servers dial (default: the hub's own leaf port on this machine, TLS in operator mode). */
-  NATS_LEAF_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, "a nats:// or tls:// URL").optional(),
+  NATS_LEAF_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/\S+$/, "a nats:// or tls:// URL")
+    .optional(),
   /** AGENT_READY_TIMEOUT_MS: how long WaitForAgentReady waits for a new host's agent (SPEC: 5 minutes). */
   AGENT_READY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.lifecycle.agentReadyTimeoutMs),
   NATS_SERVICE_JWT_TTL_SECONDS: z.coerce.number().int().positive().default(defaults.natsAuth.serviceJwtTtlSeconds),
@@ -60,11 +77,23 @@ const EnvSchema = z.object({
   INFRA_PROVIDER_TERRAFORM_BIN: z.string().min(1).optional(),
   INFRA_PROVIDER_TERRAFORM_MODULES_DIR: z.string().min(1).default(defaults.terraform.modulesDir),
   /** A module registry namespace (`app.terraform.io/<org>`, `<namespace>` on the public registry); set, it replaces the modules dir. */
-  INFRA_PROVIDER_TERRAFORM_REGISTRY: z.string().regex(/^([a-z0-9][a-z0-9.-]*(:\d+)?\/)?[A-Za-z0-9][A-Za-z0-9_-]*$/, "<host>/<namespace> or <namespace>").optional(),
-  INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: z.string().regex(/^[~>=<!, ]*\d+(\.\d+){0,2}[A-Za-z0-9.+-]*$/, "a module version constraint like 1.2.0 or ~> 1.2").optional(),
+  INFRA_PROVIDER_TERRAFORM_REGISTRY: z
+    .string()
+    .regex(/^([a-z0-9][a-z0-9.-]*(:\d+)?\/)?[A-Za-z0-9][A-Za-z0-9_-]*$/, "<host>/<namespace> or <namespace>")
+    .optional(),
+  INFRA_PROVIDER_TERRAFORM_MODULE_VERSION: z
+    .string()
+    .regex(/^[~>=<!, ]*\d+(\.\d+){0,2}[A-Za-z0-9.+-]*$/, "a module version constraint like 1.2.0 or ~> 1.2")
+    .optional(),
   /** The nodeplane host package cloud hosts install: its sha256 (required once a cloud host is placed) and, optionally, its https URL. */
-  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256: z.string().regex(/^[0-9a-f]{64}$/, "the 64 lowercase hex digits of the package's sha256").optional(),
-  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_URL: z.string().regex(/^https:\/\/[A-Za-z0-9./_~%+-]+$/, "an https URL without quotes, spaces or shell characters").optional(),
+  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "the 64 lowercase hex digits of the package's sha256")
+    .optional(),
+  INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_URL: z
+    .string()
+    .regex(/^https:\/\/[A-Za-z0-9./_~%+-]+$/, "an https URL without quotes, spaces or shell characters")
+    .optional(),
   INFRA_PROVIDER_TERRAFORM_APPLY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.applyTimeoutMs),
   INFRA_PROVIDER_TERRAFORM_DESTROY_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.terraform.destroyTimeoutMs),
 });

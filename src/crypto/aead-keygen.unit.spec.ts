@@ -6,7 +6,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
-import { aesGcmDecrypt, aesGcmEncrypt, DecryptionError, generateKey, KeyFileError, localKekProvider, masterKeyPath, publicKeyOf } from "./index.js";
+import {
+  aesGcmDecrypt,
+  aesGcmEncrypt,
+  DecryptionError,
+  generateKey,
+  KeyFileError,
+  localKekProvider,
+  masterKeyPath,
+  publicKeyOf,
+} from "./index.js";
 
 const enc = new TextEncoder();
 const msg = enc.encode("nodeplane key check");

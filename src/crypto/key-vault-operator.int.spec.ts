@@ -21,7 +21,10 @@ describe.skipIf(!servicesAvailable())("key vault over CONTROL_PLANE credentials 
 
   beforeAll(async () => {
     cluster = await startOperatorCluster(names);
-    nc = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })) });
+    nc = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })),
+    });
     dataDir = await mkdtemp(join(tmpdir(), "np-vaultop-"));
   });
   afterAll(async () => {

@@ -8,7 +8,18 @@ import { Kvm } from "@nats-io/kv";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { servicesAvailable, testServices, type TestServices } from "../../test/support/services.js";
 import { seal } from "../../agent/sealed-box.js";
-import { aesGcmDecrypt, DecryptionError, DekNotFoundError, generateKey, localKekProvider, oneTimeKeyPair, openKeyVault, SealedBoxError, vaultKeySource, type KeyVault } from "./index.js";
+import {
+  aesGcmDecrypt,
+  DecryptionError,
+  DekNotFoundError,
+  generateKey,
+  localKekProvider,
+  oneTimeKeyPair,
+  openKeyVault,
+  SealedBoxError,
+  vaultKeySource,
+  type KeyVault,
+} from "./index.js";
 
 const enc = new TextEncoder();
 const b64 = (s: string) => Buffer.from(s, "base64");
@@ -26,7 +37,8 @@ describe.skipIf(!servicesAvailable())("key vault on JetStream (R-KEY-2..4)", () 
   });
   afterAll(async () => {
     const jsm = await jetstreamManager(nc);
-    for (const b of [`KV_${s.names.dekBucket}`, `KV_${s.names.nodeKeysBucket}`, `OBJ_${s.names.keyBackupsBucket}`]) await jsm.streams.delete(b).catch(() => {});
+    for (const b of [`KV_${s.names.dekBucket}`, `KV_${s.names.nodeKeysBucket}`, `OBJ_${s.names.keyBackupsBucket}`])
+      await jsm.streams.delete(b).catch(() => {});
     await nc.drain();
   });
 
@@ -66,7 +78,9 @@ describe.skipIf(!servicesAvailable())("key vault on JetStream (R-KEY-2..4)", () 
     // The same ciphertext under another name or node does not decrypt (associated data).
     const dek = await vault.dekFor("node-r");
     expect(() => aesGcmDecrypt(dek, b64(stored.ciphertext), enc.encode("nodeplane/node-key/v1\0node-r\0other"))).toThrow(DecryptionError);
-    expect(() => aesGcmDecrypt(dek, b64(stored.ciphertext), enc.encode("nodeplane/node-key/v1\0node-x\0validator"))).toThrow(DecryptionError);
+    expect(() => aesGcmDecrypt(dek, b64(stored.ciphertext), enc.encode("nodeplane/node-key/v1\0node-x\0validator"))).toThrow(
+      DecryptionError,
+    );
     dek.fill(0);
     copy.fill(0);
   });
@@ -96,7 +110,8 @@ describe.skipIf(!servicesAvailable())("key vault on JetStream (R-KEY-2..4)", () 
     // The wrapped DEK is gone from storage, history included: no stored message of the bucket holds it.
     const kv = await new Kvm(nc).open(s.names.dekBucket);
     const hist: string[] = [];
-    for await (const e of await kv.history({ key: Buffer.from("node-s").toString("base64url") })) hist.push(`${e.operation}:${e.value.length}`);
+    for await (const e of await kv.history({ key: Buffer.from("node-s").toString("base64url") }))
+      hist.push(`${e.operation}:${e.value.length}`);
     expect(hist.length).toBeGreaterThan(0);
     expect(hist.every((h) => !h.startsWith("PUT"))).toBe(true);
     expect(hist.every((h) => h.endsWith(":0"))).toBe(true);
@@ -127,7 +142,8 @@ describe.skipIf(!servicesAvailable())("key vault: keys captured by the agent (CA
   });
   afterAll(async () => {
     const jsm = await jetstreamManager(nc);
-    for (const b of [`KV_${s.names.dekBucket}`, `KV_${s.names.nodeKeysBucket}`, `OBJ_${s.names.keyBackupsBucket}`]) await jsm.streams.delete(b).catch(() => {});
+    for (const b of [`KV_${s.names.dekBucket}`, `KV_${s.names.nodeKeysBucket}`, `OBJ_${s.names.keyBackupsBucket}`])
+      await jsm.streams.delete(b).catch(() => {});
     await nc.drain();
   });
 

@@ -137,7 +137,11 @@ export async function openKeyVault(deps: { nc: NatsConnection; names: Names; kek
       let fpKey: Uint8Array | undefined;
       try {
         const dek = await dekFor(nodeId);
-        try { fpKey = fingerprintKeyFromDek(dek, nodeId); } finally { dek.fill(0); }
+        try {
+          fpKey = fingerprintKeyFromDek(dek, nodeId);
+        } finally {
+          dek.fill(0);
+        }
         return describeKeyMaterial(type, plaintext, fpKey);
       } finally {
         plaintext.fill(0);

@@ -34,19 +34,27 @@ export interface GeneratedKey {
 /** The public key of a private key of the given type (for verifying what was stored); empty for hex32. */
 export function publicKeyOf(type: KeyType, privateKey: Uint8Array): Uint8Array {
   switch (type) {
-    case "hex32": return new Uint8Array(0);
-    case "ed25519": return ed25519.getPublicKey(privateKey);
-    case "secp256k1": return secp256k1.getPublicKey(privateKey, true);
-    case "bls12-381": return bls12_381.longSignatures.getPublicKey(privateKey).toBytes();
+    case "hex32":
+      return new Uint8Array(0);
+    case "ed25519":
+      return ed25519.getPublicKey(privateKey);
+    case "secp256k1":
+      return secp256k1.getPublicKey(privateKey, true);
+    case "bls12-381":
+      return bls12_381.longSignatures.getPublicKey(privateKey).toBytes();
   }
 }
 
 /** Generates a key of the given type with the platform CSPRNG. */
 export function generateKey(type: KeyType): GeneratedKey {
-  const privateKey = type === "hex32" ? new Uint8Array(randomBytes(32))
-    : type === "ed25519" ? ed25519.utils.randomSecretKey()
-    : type === "secp256k1" ? secp256k1.utils.randomSecretKey()
-    : bls12_381.utils.randomSecretKey();
+  const privateKey =
+    type === "hex32"
+      ? new Uint8Array(randomBytes(32))
+      : type === "ed25519"
+        ? ed25519.utils.randomSecretKey()
+        : type === "secp256k1"
+          ? secp256k1.utils.randomSecretKey()
+          : bls12_381.utils.randomSecretKey();
   return { metadata: metadataOfPrivateKey(type, privateKey), privateKey };
 }
 

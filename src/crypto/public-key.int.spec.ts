@@ -8,7 +8,10 @@ import { startApiHarness, type ApiHarness } from "../api/testing/harness.js";
 import { cryptoRoutes } from "../api/routes/crypto.js";
 import { loadOrCreateServerKeyPair, openSealedBox, serverPublicKey } from "./index.js";
 
-interface Sodium { ready: Promise<void>; crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array }
+interface Sodium {
+  ready: Promise<void>;
+  crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
 const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
 
 describe.skipIf(!servicesAvailable())("GET /api/v1/crypto/public-key (R-KEY-1)", () => {
@@ -19,7 +22,9 @@ describe.skipIf(!servicesAvailable())("GET /api/v1/crypto/public-key (R-KEY-1)",
     dataDir = await mkdtemp(join(tmpdir(), "np-pubkey-"));
     h = await startApiHarness(testServices("pubkey"), { routes: [cryptoRoutes({ publicKey: await serverPublicKey(dataDir) })] });
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("answers without auth; a secret sealed by libsodium to that key opens with the server's key pair", async () => {
     const res = await h.fetch("/api/v1/crypto/public-key");

@@ -26,9 +26,12 @@ const MIN_LENGTH = EPH + nacl.box.overheadLength;
  * throws a SealedBoxError. The caller owns (and zeroes) the returned plaintext.
  */
 export function openSealedBox(ciphertext: Uint8Array, keyPair: X25519KeyPair): Uint8Array {
-  if (keyPair.publicKey.length !== 32 || keyPair.secretKey.length !== 32) throw new SealedBoxError("the recipient key pair is not an X25519 key pair");
+  if (keyPair.publicKey.length !== 32 || keyPair.secretKey.length !== 32)
+    throw new SealedBoxError("the recipient key pair is not an X25519 key pair");
   if (ciphertext.length < MIN_LENGTH) {
-    throw new SealedBoxError(`sealed box is ${ciphertext.length} bytes; a libsodium crypto_box_seal is at least ${MIN_LENGTH} bytes (ephPub(32) ‖ box)`);
+    throw new SealedBoxError(
+      `sealed box is ${ciphertext.length} bytes; a libsodium crypto_box_seal is at least ${MIN_LENGTH} bytes (ephPub(32) ‖ box)`,
+    );
   }
   const eph = ciphertext.subarray(0, EPH);
   const nonceInput = new Uint8Array(64);
@@ -43,7 +46,9 @@ export function openSealedBox(ciphertext: Uint8Array, keyPair: X25519KeyPair): U
     shared.fill(0);
   }
   if (!opened) {
-    throw new SealedBoxError("sealed box could not be opened: it is tampered, truncated, sealed to another public key, or not in libsodium crypto_box_seal format (ephPub(32) ‖ box)");
+    throw new SealedBoxError(
+      "sealed box could not be opened: it is tampered, truncated, sealed to another public key, or not in libsodium crypto_box_seal format (ephPub(32) ‖ box)",
+    );
   }
   return opened;
 }

@@ -49,7 +49,11 @@ describe("openSealedBox (libsodium crypto_box_seal, R-KEY-1)", () => {
 
   it("withServerKeyPair: the secret key handed to the opener is all zeros afterwards, after a success and after a failure", async () => {
     const handed: X25519KeyPair[] = [];
-    const load = async () => { const p = await loadOrCreateServerKeyPair(dataDir); handed.push(p); return p; };
+    const load = async () => {
+      const p = await loadOrCreateServerKeyPair(dataDir);
+      handed.push(p);
+      return p;
+    };
     const { publicKey } = await loadOrCreateServerKeyPair(dataDir);
     const opened = await withServerKeyPair(load, (pair) => openSealedBox(sodium.crypto_box_seal(Buffer.from(SECRET), publicKey), pair));
     expect(text(opened)).toBe(SECRET);
@@ -99,7 +103,10 @@ describe("openSealedBox (libsodium crypto_box_seal, R-KEY-1)", () => {
     const kp = await loadOrCreateServerKeyPair(dataDir);
     const other = sodium.crypto_box_keypair();
     const sealed = sodium.crypto_box_seal(Buffer.from(SECRET), other.publicKey);
-    sealedBoxFailure(() => openSealedBox(sealed, kp), [Buffer.from(kp.secretKey).toString("hex"), Buffer.from(other.privateKey).toString("hex")]);
+    sealedBoxFailure(
+      () => openSealedBox(sealed, kp),
+      [Buffer.from(kp.secretKey).toString("hex"), Buffer.from(other.privateKey).toString("hex")],
+    );
   });
 
   it("refuses the `ephPub ‖ nonce(24) ‖ ciphertext` format the original docs describe (tweetnacl-produced)", async () => {
@@ -108,7 +115,10 @@ describe("openSealedBox (libsodium crypto_box_seal, R-KEY-1)", () => {
     const nonce = nacl.randomBytes(24);
     const box = nacl.box(Buffer.from(SECRET), nonce, kp.publicKey, eph.secretKey);
     const wrongFormat = new Uint8Array([...eph.publicKey, ...nonce, ...box]);
-    const msg = sealedBoxFailure(() => openSealedBox(wrongFormat, kp), [Buffer.from(kp.secretKey).toString("hex"), Buffer.from(eph.secretKey).toString("hex")]);
+    const msg = sealedBoxFailure(
+      () => openSealedBox(wrongFormat, kp),
+      [Buffer.from(kp.secretKey).toString("hex"), Buffer.from(eph.secretKey).toString("hex")],
+    );
     expect(msg).toMatch(/crypto_box_seal format/);
   });
 });

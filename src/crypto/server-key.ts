@@ -23,7 +23,12 @@ export async function loadOrCreateServerKeyPair(dataDir: string): Promise<X25519
   const existing = await readSecretFile(path);
   if (existing) return parse(path, existing);
   const kp = nacl.box.keyPair();
-  const text = JSON.stringify({ v: 1, kty: "X25519", publicKey: Buffer.from(kp.publicKey).toString("base64"), secretKey: Buffer.from(kp.secretKey).toString("base64") });
+  const text = JSON.stringify({
+    v: 1,
+    kty: "X25519",
+    publicKey: Buffer.from(kp.publicKey).toString("base64"),
+    secretKey: Buffer.from(kp.secretKey).toString("base64"),
+  });
   kp.secretKey.fill(0);
   const content = Buffer.from(text);
   try {

@@ -15,7 +15,12 @@ export type ErrorCode =
 
 export class DomainError extends Error {
   override name = "DomainError";
-  constructor(readonly code: ErrorCode, message: string, readonly details?: unknown, options?: ErrorOptions) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -23,7 +28,11 @@ export class DomainError extends Error {
 /** A state-machine transition that the rules do not allow (R-SUB-2): 409, no event. */
 export class InvalidTransitionError extends DomainError {
   override name = "InvalidTransitionError";
-  constructor(readonly entity: string, readonly from: string, readonly to: string) {
+  constructor(
+    readonly entity: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
     super("invalid_transition", `${entity} cannot go from ${from} to ${to}`, { from, to });
   }
 }

@@ -17,12 +17,25 @@ describe.skipIf(!servicesAvailable())("command handler with a stale cache (two p
     store = await createEventStore(nc, { names: s.names });
     await store.ensureStream();
   });
-  afterAll(async () => { await nc?.drain(); });
+  afterAll(async () => {
+    await nc?.drain();
+  });
 
   it("a refusal or a no-op decided on a cached state is decided again on a fresh load before it is believed", async () => {
     const a = commandHandler(store, subscriptionDecider);
     const b = commandHandler(store, subscriptionDecider);
-    const create = { type: "CreateSubscription" as const, subscriptionId: "s1", userId: "u", chainProfileId: "demo", nodeType: "full", durationDays: 7, provider: "local", region: "local", instanceType: "process", at };
+    const create = {
+      type: "CreateSubscription" as const,
+      subscriptionId: "s1",
+      userId: "u",
+      chainProfileId: "demo",
+      nodeType: "full",
+      durationDays: 7,
+      provider: "local",
+      region: "local",
+      instanceType: "process",
+      at,
+    };
     await a.handle("s1", create, ctx, new Date()); // a caches pending_payment
     await b.handle("s1", { type: "LinkPayment", paymentId: "p1", at }, ctx, new Date());
     await b.handle("s1", { type: "ActivateSubscription", paymentId: "p1", nodeId: "n1", at }, ctx, new Date());

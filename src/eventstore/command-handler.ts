@@ -18,7 +18,10 @@ class AggregateCache<State> {
   constructor(private readonly max: number) {}
   get(id: string) {
     const v = this.map.get(id);
-    if (v) { this.map.delete(id); this.map.set(id, v); }
+    if (v) {
+      this.map.delete(id);
+      this.map.set(id, v);
+    }
     return v;
   }
   set(id: string, v: { state: State; rev: StreamRevision }) {
@@ -26,14 +29,20 @@ class AggregateCache<State> {
     this.map.set(id, v);
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
-  delete(id: string) { this.map.delete(id); }
+  delete(id: string) {
+    this.map.delete(id);
+  }
 }
 
 /**
  * The thin command handler of DESIGN.md §4: load (or take from cache), decide, append; on
  * ConcurrencyError reload and decide again, up to `retries` times, then let the error surface (409).
  */
-export function commandHandler<Command, State, Event extends NewEvent>(store: EventStore, decider: Decider<Command, State, Event>, opts: { cacheSize?: number; retries?: number } = {}) {
+export function commandHandler<Command, State, Event extends NewEvent>(
+  store: EventStore,
+  decider: Decider<Command, State, Event>,
+  opts: { cacheSize?: number; retries?: number } = {},
+) {
   const cache = new AggregateCache<State>(opts.cacheSize ?? defaults.eventStore.aggregateCacheSize);
   const retries = opts.retries ?? defaults.eventStore.concurrencyRetries;
 

@@ -13,7 +13,9 @@ describe.skipIf(!servicesAvailable())("readDirectBatch", () => {
     nc = await connect({ servers: testServices("direct").natsUrl });
     jsm = await jetstreamManager(nc);
   });
-  afterAll(async () => { await nc?.drain(); });
+  afterAll(async () => {
+    await nc?.drain();
+  });
 
   it("fails with EventStoreError when the end-of-batch never arrives", async () => {
     // A responder standing in for a server whose end-of-batch status got lost: one message, then nothing.

@@ -8,7 +8,11 @@ import { defaults } from "../config/defaults.js";
  * hang its reader forever. Here that becomes an EventStoreError the caller retries.
  * Resolves with the messages (empty when nothing matches).
  */
-export async function readDirectBatch(jsm: JetStreamManager, stream: string, opts: { seq: number; batch: number; subject?: string; timeoutMs?: number }): Promise<StoredMsg[]> {
+export async function readDirectBatch(
+  jsm: JetStreamManager,
+  stream: string,
+  opts: { seq: number; batch: number; subject?: string; timeoutMs?: number },
+): Promise<StoredMsg[]> {
   const out: StoredMsg[] = [];
   const timeoutMs = opts.timeoutMs ?? defaults.eventStore.directReadTimeoutMs;
   let iter: Awaited<ReturnType<JetStreamManager["direct"]["getBatch"]>> | undefined;
@@ -21,7 +25,11 @@ export async function readDirectBatch(jsm: JetStreamManager, stream: string, opt
   });
   const read = (async () => {
     try {
-      iter = await jsm.direct.getBatch(stream, { seq: opts.seq, batch: opts.batch, ...(opts.subject ? { next_by_subj: opts.subject } : {}) });
+      iter = await jsm.direct.getBatch(stream, {
+        seq: opts.seq,
+        batch: opts.batch,
+        ...(opts.subject ? { next_by_subj: opts.subject } : {}),
+      });
       for await (const m of iter) out.push(m);
     } catch (err) {
       if (!isNotFound(err)) throw err;

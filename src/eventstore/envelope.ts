@@ -54,12 +54,22 @@ export function validateNew(event: NewEvent): { def: EventDefinition; data: unkn
   const def = eventDefinition(event.type);
   if (!def) throw new EventSchemaError(`unknown event type ${event.type}`);
   const parsed = def.schema.safeParse(event.data);
-  if (!parsed.success) throw new EventSchemaError(`${event.type} does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new EventSchemaError(
+      `${event.type} does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   return { def, data: parsed.data };
 }
 
 /** Builds the headers of one event. */
-export function encodeHeaders(m: { id: string; type: string; schemaVersion: number; aggregateVersion: number; occurredAt: string; ctx: EventContext }): MsgHdrs {
+export function encodeHeaders(m: {
+  id: string;
+  type: string;
+  schemaVersion: number;
+  aggregateVersion: number;
+  occurredAt: string;
+  ctx: EventContext;
+}): MsgHdrs {
   const h = natsHeaders();
   h.set(H.msgId, m.id);
   h.set(H.type, m.type);
@@ -73,7 +83,10 @@ export function encodeHeaders(m: { id: string; type: string; schemaVersion: numb
 }
 
 /** Decodes a stored message into an event, upcasting older schema versions (SPEC R-ES-6). */
-export function decodeEvent(msg: { subject: string; seq: number; header?: MsgHdrs; data: Uint8Array }, parsed: { category: string; aggregateId: string }): StoredEvent {
+export function decodeEvent(
+  msg: { subject: string; seq: number; header?: MsgHdrs; data: Uint8Array },
+  parsed: { category: string; aggregateId: string },
+): StoredEvent {
   const h = msg.header;
   const type = h?.get(H.type) ?? "";
   const def = eventDefinition(type);

@@ -1,7 +1,11 @@
 /** An append's expectation failed: another writer appended to the aggregate first (SPEC R-ES-2). */
 export class ConcurrencyError extends Error {
   override name = "ConcurrencyError";
-  constructor(readonly aggregate: string, readonly expectedSequence: number, options?: ErrorOptions) {
+  constructor(
+    readonly aggregate: string,
+    readonly expectedSequence: number,
+    options?: ErrorOptions,
+  ) {
     super(`concurrent append to ${aggregate} (expected last sequence ${expectedSequence})`, options);
   }
 }

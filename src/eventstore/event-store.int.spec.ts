@@ -8,7 +8,18 @@ const ctx = { actor: "user:test", correlationId: "corr-1" };
 const now = new Date("2026-01-01T00:00:00Z");
 const created = (id: string) => ({
   type: "SubscriptionCreated",
-  data: { subscriptionId: id, userId: "u1", chainProfileId: "demo", nodeType: "full", durationDays: 7, provider: "local", region: "local", instanceType: "process", expiresAt: now.toISOString(), createdAt: now.toISOString() },
+  data: {
+    subscriptionId: id,
+    userId: "u1",
+    chainProfileId: "demo",
+    nodeType: "full",
+    durationDays: 7,
+    provider: "local",
+    region: "local",
+    instanceType: "process",
+    expiresAt: now.toISOString(),
+    createdAt: now.toISOString(),
+  },
 });
 const cancelled = (id: string) => ({ type: "SubscriptionCancelled", data: { subscriptionId: id, cancelledAt: now.toISOString() } });
 
@@ -24,7 +35,9 @@ describe.skipIf(!servicesAvailable())("event store on JetStream", () => {
     await store.ensureStream();
     await store.ensureStream(); // idempotent
   });
-  afterAll(async () => { await nc?.drain(); });
+  afterAll(async () => {
+    await nc?.drain();
+  });
 
   it("appends, loads the aggregate back in order with its envelope", async () => {
     const r1 = await store.append("subscription", "s1", [created("s1")], { expected: NO_STREAM, ctx, now });
@@ -34,14 +47,24 @@ describe.skipIf(!servicesAvailable())("event store on JetStream", () => {
     expect(loaded.events.map((e) => e.type)).toEqual(["SubscriptionCreated", "SubscriptionCancelled"]);
     expect(loaded.events.map((e) => e.aggregateVersion)).toEqual([1, 2]);
     expect(loaded.lastSequence).toBe(r2.lastSequence);
-    expect(loaded.events[1]).toMatchObject({ actor: "user:test", correlationId: "corr-1", causationId: "c0", category: "subscription", aggregateId: "s1" });
+    expect(loaded.events[1]).toMatchObject({
+      actor: "user:test",
+      correlationId: "corr-1",
+      causationId: "c0",
+      category: "subscription",
+      aggregateId: "s1",
+    });
   });
 
   it("refuses a stale append with ConcurrencyError and stores nothing", async () => {
     const r1 = await store.append("subscription", "s2", [created("s2")], { expected: NO_STREAM, ctx, now });
     await store.append("subscription", "s2", [cancelled("s2")], { expected: r1, ctx, now });
-    await expect(store.append("subscription", "s2", [cancelled("s2")], { expected: r1, ctx, now })).rejects.toBeInstanceOf(ConcurrencyError);
-    await expect(store.append("subscription", "s2", [created("s2")], { expected: NO_STREAM, ctx, now })).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(store.append("subscription", "s2", [cancelled("s2")], { expected: r1, ctx, now })).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
+    await expect(store.append("subscription", "s2", [created("s2")], { expected: NO_STREAM, ctx, now })).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
     expect((await store.load("subscription", "s2")).events).toHaveLength(2);
   });
 
@@ -54,8 +77,16 @@ describe.skipIf(!servicesAvailable())("event store on JetStream", () => {
   });
 
   it("refuses schema-invalid data and unknown types, writing nothing", async () => {
-    await expect(store.append("subscription", "s4", [{ type: "SubscriptionCreated", data: { subscriptionId: "s4" } }], { expected: NO_STREAM, ctx, now })).rejects.toBeInstanceOf(EventSchemaError);
-    await expect(store.append("subscription", "s4", [{ type: "Nope", data: {} }], { expected: NO_STREAM, ctx, now })).rejects.toBeInstanceOf(EventSchemaError);
+    await expect(
+      store.append("subscription", "s4", [{ type: "SubscriptionCreated", data: { subscriptionId: "s4" } }], {
+        expected: NO_STREAM,
+        ctx,
+        now,
+      }),
+    ).rejects.toBeInstanceOf(EventSchemaError);
+    await expect(
+      store.append("subscription", "s4", [{ type: "Nope", data: {} }], { expected: NO_STREAM, ctx, now }),
+    ).rejects.toBeInstanceOf(EventSchemaError);
     expect((await store.load("subscription", "s4")).events).toHaveLength(0);
   });
 
@@ -80,10 +111,14 @@ describe.skipIf(!servicesAvailable())("event store on JetStream", () => {
     const seen: string[] = [];
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
-    const sub = await store.subscribe(r1.position, (e) => {
-      seen.push(`${e.aggregateId}:${e.type}`);
-      if (seen.length === 3) resolveDone();
-    }, { filter: s.names.categorySubjects("subscription") });
+    const sub = await store.subscribe(
+      r1.position,
+      (e) => {
+        seen.push(`${e.aggregateId}:${e.type}`);
+        if (seen.length === 3) resolveDone();
+      },
+      { filter: s.names.categorySubjects("subscription") },
+    );
     const r2 = await store.append("subscription", "live1", [cancelled("live1")], { expected: r1, ctx, now });
     await store.append("subscription", "live2", [created("live2")], { expected: NO_STREAM, ctx, now });
     await done;

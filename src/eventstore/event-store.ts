@@ -1,4 +1,15 @@
-import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, type JetStreamManager, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { namesFor, type Names } from "./subjects.js";
 import { ConcurrencyError, EventStoreError, isNotFound } from "./errors.js";
@@ -10,7 +21,10 @@ import { readDirectBatch } from "./direct-read.js";
 const WRONG_LAST_SEQUENCE = 10071;
 
 /** Where an aggregate stands: its last event's stream sequence (0 = none yet) and its event count. */
-export interface StreamRevision { lastSequence: number; version: number }
+export interface StreamRevision {
+  lastSequence: number;
+  version: number;
+}
 export const NO_STREAM: StreamRevision = { lastSequence: 0, version: 0 };
 
 export interface AppendResult extends StreamRevision {
@@ -19,10 +33,15 @@ export interface AppendResult extends StreamRevision {
   events: StoredEvent[];
 }
 
-export interface LoadedAggregate extends StreamRevision { events: StoredEvent[] }
+export interface LoadedAggregate extends StreamRevision {
+  events: StoredEvent[];
+}
 
 /** A running live subscription; `closed` settles when it ends (rejects when the handler threw). */
-export interface EventSubscription { stop(): Promise<void>; readonly closed: Promise<void> }
+export interface EventSubscription {
+  stop(): Promise<void>;
+  readonly closed: Promise<void>;
+}
 
 /** The event store over one JetStream stream (DESIGN.md §3). */
 export interface EventStore {
@@ -35,7 +54,12 @@ export interface EventStore {
    * prefix that deciders treat as a valid state; event ids make a retried append a no-op.
    * @throws ConcurrencyError when another writer got there first.
    */
-  append(category: string, aggregateId: string, events: NewEvent[], opts: { expected: StreamRevision; ctx: EventContext; now: Date }): Promise<AppendResult>;
+  append(
+    category: string,
+    aggregateId: string,
+    events: NewEvent[],
+    opts: { expected: StreamRevision; ctx: EventContext; now: Date },
+  ): Promise<AppendResult>;
   /** Loads every event of one aggregate with direct batch reads. */
   load(category: string, aggregateId: string): Promise<LoadedAggregate>;
   /** Reads events in position order from `fromPosition`, optionally filtered by subject. */
@@ -47,7 +71,11 @@ export interface EventStore {
    * in order, then new ones as they are appended, until `stop()`. An ordered consumer: nothing is
    * acked or remembered server-side, so it suits dashboards and tools; durable work uses projections.
    */
-  subscribe(fromPosition: number, handler: (event: StoredEvent) => void | Promise<void>, opts?: { filter?: string | string[] }): Promise<EventSubscription>;
+  subscribe(
+    fromPosition: number,
+    handler: (event: StoredEvent) => void | Promise<void>,
+    opts?: { filter?: string | string[] },
+  ): Promise<EventSubscription>;
   /** The JetStream handles, for runtimes built on the same stream (projections, sagas). */
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -62,7 +90,11 @@ export async function createEventStore(nc: NatsConnection, opts: { names?: Names
 }
 
 class JetStreamEventStore implements EventStore {
-  constructor(readonly names: Names, readonly js: JetStreamClient, readonly jsm: JetStreamManager) {}
+  constructor(
+    readonly names: Names,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+  ) {}
 
   async ensureStream(): Promise<void> {
     const config = {
@@ -87,7 +119,12 @@ class JetStreamEventStore implements EventStore {
     }
   }
 
-  async append(category: string, aggregateId: string, events: NewEvent[], opts: { expected: StreamRevision; ctx: EventContext; now: Date }): Promise<AppendResult> {
+  async append(
+    category: string,
+    aggregateId: string,
+    events: NewEvent[],
+    opts: { expected: StreamRevision; ctx: EventContext; now: Date },
+  ): Promise<AppendResult> {
     const filter = this.names.aggregateSubjects(category, aggregateId);
     let { lastSequence, version } = opts.expected;
     const stored: StoredEvent[] = [];
@@ -120,7 +157,20 @@ class JetStreamEventStore implements EventStore {
         }
         throw new EventStoreError(`append to ${subject} failed: ${(err as Error).message}`, { cause: err });
       }
-      stored.push({ id, type: def.type, data, schemaVersion: def.version, category, aggregateId, aggregateVersion, position: seq, occurredAt, correlationId: opts.ctx.correlationId, causationId: opts.ctx.causationId ?? opts.ctx.correlationId, actor: opts.ctx.actor });
+      stored.push({
+        id,
+        type: def.type,
+        data,
+        schemaVersion: def.version,
+        category,
+        aggregateId,
+        aggregateVersion,
+        position: seq,
+        occurredAt,
+        correlationId: opts.ctx.correlationId,
+        causationId: opts.ctx.causationId ?? opts.ctx.correlationId,
+        actor: opts.ctx.actor,
+      });
       lastSequence = seq;
       version = aggregateVersion;
     }
@@ -143,7 +193,11 @@ class JetStreamEventStore implements EventStore {
     const batch = opts.batch ?? 1000;
     let seq = Math.max(1, fromPosition);
     for (;;) {
-      const msgs = await readDirectBatch(this.jsm, this.names.eventsStream, { seq, batch, ...(opts.filter ? { subject: opts.filter } : {}) });
+      const msgs = await readDirectBatch(this.jsm, this.names.eventsStream, {
+        seq,
+        batch,
+        ...(opts.filter ? { subject: opts.filter } : {}),
+      });
       for (const m of msgs) {
         const parsed = this.names.parseEventSubject(m.subject);
         if (parsed) yield decodeEvent(m, parsed);
@@ -153,7 +207,11 @@ class JetStreamEventStore implements EventStore {
     }
   }
 
-  async subscribe(fromPosition: number, handler: (event: StoredEvent) => void | Promise<void>, opts: { filter?: string | string[] } = {}): Promise<EventSubscription> {
+  async subscribe(
+    fromPosition: number,
+    handler: (event: StoredEvent) => void | Promise<void>,
+    opts: { filter?: string | string[] } = {},
+  ): Promise<EventSubscription> {
     const consumer = await this.js.consumers.get(this.names.eventsStream, {
       filter_subjects: opts.filter ?? this.names.allEvents,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -168,7 +226,13 @@ class JetStreamEventStore implements EventStore {
       }
     })();
     closed.catch(() => messages.stop());
-    return { closed, stop: async () => { messages.stop(); await closed.catch(() => {}); } };
+    return {
+      closed,
+      stop: async () => {
+        messages.stop();
+        await closed.catch(() => {});
+      },
+    };
   }
 
   async lastPosition(): Promise<number> {
@@ -176,6 +240,5 @@ class JetStreamEventStore implements EventStore {
     return info.state.last_seq;
   }
 }
-
 
 export { AckPolicy, DeliverPolicy };

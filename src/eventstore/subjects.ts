@@ -147,7 +147,8 @@ export function namesFor(namespace = ""): Names {
     redisPrefix,
     eventSubject: (category, aggregateId, eventType) =>
       `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.${assertToken("event type", eventType)}`,
-    aggregateSubjects: (category, aggregateId) => `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.*`,
+    aggregateSubjects: (category, aggregateId) =>
+      `${eventsPrefix}.${assertToken("category", category)}.${assertToken("aggregate id", aggregateId)}.*`,
     categorySubjects: (category) => `${eventsPrefix}.${assertToken("category", category)}.>`,
     projectionConsumer: (projection) => durable(`projection-${assertToken("projection", projection)}`),
     agentAll: `${subj("agent")}.>`,

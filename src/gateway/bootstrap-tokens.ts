@@ -36,12 +36,23 @@ const Stored = z.object({ nodeId: z.string(), expiresAt: z.number() });
  * Issues the one-time token a host's agent presents once (SPEC R-AGENT-1). A node has at most one
  * outstanding token: issuing again voids the previous one.
  */
-export async function issueBootstrapToken(deps: BootstrapTokenDeps, nodeId: string, now: Date = new Date()): Promise<{ token: string; expiresAt: Date }> {
+export async function issueBootstrapToken(
+  deps: BootstrapTokenDeps,
+  nodeId: string,
+  now: Date = new Date(),
+): Promise<{ token: string; expiresAt: Date }> {
   deps.names.agentSubjects(nodeId); // validates the node id as a subject token
   const token = `npb_${randomBytes(defaults.agentAuth.bootstrapTokenBytes).toString("base64url")}`;
   const expiresAt = new Date(now.getTime() + deps.tokenTtlSeconds * 1000);
   const key = bootstrapTokenKey(deps.names, token);
-  await deps.redis.eval(ISSUE, 2, key, nodeTokenKey(deps.names, nodeId), JSON.stringify({ nodeId, expiresAt: expiresAt.getTime() }), deps.tokenTtlSeconds);
+  await deps.redis.eval(
+    ISSUE,
+    2,
+    key,
+    nodeTokenKey(deps.names, nodeId),
+    JSON.stringify({ nodeId, expiresAt: expiresAt.getTime() }),
+    deps.tokenTtlSeconds,
+  );
   return { token, expiresAt };
 }
 
@@ -60,7 +71,12 @@ return raw`;
  * Redeems a token once (R-AGENT-1). An expired token is refused even if Redis has not evicted it yet;
  * a token of another node than `expectedNodeId` is refused without being used up.
  */
-export async function consumeBootstrapToken(deps: BootstrapTokenDeps, token: string, now: Date = new Date(), expectedNodeId = ""): Promise<string> {
+export async function consumeBootstrapToken(
+  deps: BootstrapTokenDeps,
+  token: string,
+  now: Date = new Date(),
+  expectedNodeId = "",
+): Promise<string> {
   if (!BootstrapToken.safeParse(token).success) throw new BootstrapRefusedError("malformed", "bootstrap token is malformed");
   const raw = await deps.redis.eval(CONSUME, 1, bootstrapTokenKey(deps.names, token), expectedNodeId);
   if (raw === "wrong-node") throw new BootstrapRefusedError("wrong-node", "the bootstrap token belongs to another node");

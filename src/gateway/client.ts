@@ -21,13 +21,29 @@ export interface IssuedCreds {
  * returned JWT and the local seed (the caller writes it 0600 and never logs it). The supervisor, the
  * simulated agents of tests and bench use it.
  */
-export async function requestAgentCredentials(opts: { servers: string | string[]; names: Names; nodeId: string; bootstrapCreds: string; token: string; timeoutMs?: number }): Promise<IssuedCreds> {
+export async function requestAgentCredentials(opts: {
+  servers: string | string[];
+  names: Names;
+  nodeId: string;
+  bootstrapCreds: string;
+  token: string;
+  timeoutMs?: number;
+}): Promise<IssuedCreds> {
   const user = createUser();
-  const nc = await connect({ servers: opts.servers, authenticator: authenticatorFor(opts.bootstrapCreds), inboxPrefix: opts.names.agentInboxPrefix(opts.nodeId), name: `bootstrap-${opts.nodeId}` });
+  const nc = await connect({
+    servers: opts.servers,
+    authenticator: authenticatorFor(opts.bootstrapCreds),
+    inboxPrefix: opts.names.agentInboxPrefix(opts.nodeId),
+    name: `bootstrap-${opts.nodeId}`,
+  });
   try {
-    const msg = await nc.request(opts.names.agentSubject(opts.nodeId, BOOTSTRAP_VERB), JSON.stringify({ v: 1, token: opts.token, publicKey: user.getPublicKey() }), {
-      timeout: opts.timeoutMs ?? defaults.agentAuth.bootstrapRequestTimeoutMs,
-    });
+    const msg = await nc.request(
+      opts.names.agentSubject(opts.nodeId, BOOTSTRAP_VERB),
+      JSON.stringify({ v: 1, token: opts.token, publicKey: user.getPublicKey() }),
+      {
+        timeout: opts.timeoutMs ?? defaults.agentAuth.bootstrapRequestTimeoutMs,
+      },
+    );
     return credsFromReply(msg.string(), user);
   } catch (err) {
     if (err instanceof BootstrapRefusedError || err instanceof BootstrapRequestError) throw err;
@@ -42,7 +58,15 @@ export async function requestAgentCredentials(opts: { servers: string | string[]
  * agent's): asks a nonce, signs it with the *current* key's seed, and gets a JWT for `next` (a fresh
  * key by default, so each renewal rotates). The returned creds are a secret: never log them.
  */
-export async function renewCredentialsOver(nc: NatsConnection, names: Names, nodeId: string, role: RenewableRole, current: KeyPair, next: KeyPair = createUser(), timeoutMs: number = defaults.agentAuth.bootstrapRequestTimeoutMs): Promise<IssuedCreds> {
+export async function renewCredentialsOver(
+  nc: NatsConnection,
+  names: Names,
+  nodeId: string,
+  role: RenewableRole,
+  current: KeyPair,
+  next: KeyPair = createUser(),
+  timeoutMs: number = defaults.agentAuth.bootstrapRequestTimeoutMs,
+): Promise<IssuedCreds> {
   const subject = names.agentSubject(nodeId, RENEW_VERB);
   const ask = async (body: unknown) => {
     try {
@@ -57,7 +81,12 @@ export async function renewCredentialsOver(nc: NatsConnection, names: Names, nod
   const nonce = nonceReply.data.nonce;
   const newPublicKey = next.getPublicKey();
   const request: RenewRequest = {
-    v: 1, op: "renew", role, publicKey: current.getPublicKey(), newPublicKey, nonce,
+    v: 1,
+    op: "renew",
+    role,
+    publicKey: current.getPublicKey(),
+    newPublicKey,
+    nonce,
     signature: Buffer.from(current.sign(renewalChallenge(nodeId, role, nonce, newPublicKey))).toString("base64url"),
   };
   return credsFromReply(await ask(request), next);

@@ -24,7 +24,16 @@ import type { Names } from "../eventstore/subjects.js";
 
 /** The gateway's log lines, so the spec can check that no token or creds reach them. */
 const logLines: string[] = [];
-const logger = createLogger({ role: "gateway", level: "info", destination: new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } }) });
+const logger = createLogger({
+  role: "gateway",
+  level: "info",
+  destination: new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  }),
+});
 
 /** Collects a connection's async errors (permission violations arrive there, not as thrown errors). */
 function watch(nc: NatsConnection) {
@@ -68,14 +77,26 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
   let revokedCreds = "";
 
   const agentConnect = async (nodeId: string, creds: string, servers: string, opts: { reconnect?: boolean } = {}) => {
-    const nc = await connect({ servers, authenticator: authenticatorFor(creds), inboxPrefix: names.agentInboxPrefix(nodeId), reconnect: opts.reconnect ?? false, name: `agent-${nodeId}` });
+    const nc = await connect({
+      servers,
+      authenticator: authenticatorFor(creds),
+      inboxPrefix: names.agentInboxPrefix(nodeId),
+      reconnect: opts.reconnect ?? false,
+      name: `agent-${nodeId}`,
+    });
     conns.push(nc);
     return nc;
   };
   const host = async (nodeId: string): Promise<TestHost> => {
     const material = await issuer.issueHostCredentials(nodeId);
     const leaf = await cluster.startLeaf(nodeId, { agent: material.leafAgentCreds, system: material.leafSystemCreds });
-    const { creds } = await requestAgentCredentials({ servers: leaf.url, names, nodeId, bootstrapCreds: material.bootstrapCreds, token: material.token });
+    const { creds } = await requestAgentCredentials({
+      servers: leaf.url,
+      names,
+      nodeId,
+      bootstrapCreds: material.bootstrapCreds,
+      token: material.token,
+    });
     return { nodeId, material, leafUrl: leaf.url, leafName: leaf.serverName, creds };
   };
   const leafLinks = async (serverName: string) => {
@@ -83,7 +104,12 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     return (leafz.leafs ?? []).filter((l) => l.name === serverName).length;
   };
   /** A renewal request published straight on `agent.<nodeId>.credentials` (as anyone allowed there could). */
-  const ask = async (nodeId: string, body: unknown) => JSON.parse((await cp.request(names.agentSubject(nodeId, RENEW_VERB), JSON.stringify(body))).string()) as { ok: boolean; nonce?: string; error?: { code: string } };
+  const ask = async (nodeId: string, body: unknown) =>
+    JSON.parse((await cp.request(names.agentSubject(nodeId, RENEW_VERB), JSON.stringify(body))).string()) as {
+      ok: boolean;
+      nonce?: string;
+      error?: { code: string };
+    };
 
   beforeAll(async () => {
     const s = testServices("gw");
@@ -91,11 +117,23 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
     cluster = await startOperatorCluster(names);
     issuer = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl });
-    cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
+    cp = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })),
+      name: "gateway",
+    });
     issuer.serve(cp, logger);
     // The control plane's side of the agent protocol, reduced to what the permission checks need.
-    cp.subscribe(names.agentVerbAll("heartbeat"), { callback: (_e, m) => { m.respond(`ack ${m.subject}`); } });
-    cp.subscribe(names.agentVerbAll("events"), { callback: (_e, m) => { seen.push(`${m.subject} ${m.string()}`); } });
+    cp.subscribe(names.agentVerbAll("heartbeat"), {
+      callback: (_e, m) => {
+        m.respond(`ack ${m.subject}`);
+      },
+    });
+    cp.subscribe(names.agentVerbAll("events"), {
+      callback: (_e, m) => {
+        seen.push(`${m.subject} ${m.string()}`);
+      },
+    });
     await cp.flush();
   });
 
@@ -109,12 +147,24 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
   it("a bootstrap token works once, on its own node's host only; a second use and an expired token are refused", async () => {
     const a = await host("node-once");
     expect(parseCreds(a.creds).name).toBe("agent-node-once");
-    const again = await requestAgentCredentials({ servers: a.leafUrl, names, nodeId: "node-once", bootstrapCreds: a.material.bootstrapCreds, token: a.material.token }).catch((e: unknown) => e);
+    const again = await requestAgentCredentials({
+      servers: a.leafUrl,
+      names,
+      nodeId: "node-once",
+      bootstrapCreds: a.material.bootstrapCreds,
+      token: a.material.token,
+    }).catch((e: unknown) => e);
     expect((again as BootstrapRefusedError).code).toBe("invalid-or-used");
 
     // a token of another node, presented on this host's own bootstrap subject, is refused
     const other = await issuer.issueHostCredentials("node-other");
-    const wrong = await requestAgentCredentials({ servers: a.leafUrl, names, nodeId: "node-once", bootstrapCreds: a.material.bootstrapCreds, token: other.token }).catch((e: unknown) => e);
+    const wrong = await requestAgentCredentials({
+      servers: a.leafUrl,
+      names,
+      nodeId: "node-once",
+      bootstrapCreds: a.material.bootstrapCreds,
+      token: other.token,
+    }).catch((e: unknown) => e);
     expect((wrong as BootstrapRefusedError).code).toBe("wrong-node");
     // …and left for its own host: another host cannot burn it
     expect(await redis.exists(bootstrapTokenKey(names, other.token))).toBe(1);
@@ -123,7 +173,12 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     const logs = logLines.join("");
     expect(logs).toContain("agent credentials issued");
     expect(logs).toContain("agent credentials refused");
-    for (const secret of [a.material.token, other.token, parseCreds(a.creds).key.getSeed(), parseCreds(a.material.leafAgentCreds).key.getSeed()]) {
+    for (const secret of [
+      a.material.token,
+      other.token,
+      parseCreds(a.creds).key.getSeed(),
+      parseCreds(a.material.leafAgentCreds).key.getSeed(),
+    ]) {
       expect(logs.includes(typeof secret === "string" ? secret : new TextDecoder().decode(secret))).toBe(false);
     }
 
@@ -138,7 +193,10 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     const bad = await issuer.redeemBootstrapToken(token, `U${"A".repeat(55)}`, "node-race").catch((e: unknown) => e);
     expect((bad as BootstrapRefusedError).code).toBe("bad-public-key");
     const key = () => createUser().getPublicKey();
-    const results = await Promise.allSettled([issuer.redeemBootstrapToken(token, key(), "node-race"), issuer.redeemBootstrapToken(token, key(), "node-race")]);
+    const results = await Promise.allSettled([
+      issuer.redeemBootstrapToken(token, key(), "node-race"),
+      issuer.redeemBootstrapToken(token, key(), "node-race"),
+    ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     expect(results.filter((r) => r.status === "rejected" && r.reason instanceof BootstrapRefusedError)).toHaveLength(1);
   });
@@ -150,7 +208,9 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     const b = await agentConnect("node-b", hb.creds, hb.leafUrl);
     const wa = watch(a);
 
-    expect((await a.request(names.agentSubject("node-a", "heartbeat"), "hb")).string()).toBe(`ack ${names.agentSubject("node-a", "heartbeat")}`);
+    expect((await a.request(names.agentSubject("node-a", "heartbeat"), "hb")).string()).toBe(
+      `ack ${names.agentSubject("node-a", "heartbeat")}`,
+    );
     a.publish(names.agentSubject("node-a", "events"), "progress 10");
     await a.flush();
     await until("A's event", () => seen.includes(`${names.agentSubject("node-a", "events")} progress 10`));
@@ -172,7 +232,9 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     boot.publish(names.agentSubject("node-b", "bootstrap"), "{}");
     await wb.next(violation("publish", names.agentSubject("node-b", "bootstrap")));
 
-    expect((await b.request(names.agentSubject("node-b", "heartbeat"), "hb")).string()).toBe(`ack ${names.agentSubject("node-b", "heartbeat")}`);
+    expect((await b.request(names.agentSubject("node-b", "heartbeat"), "hb")).string()).toBe(
+      `ack ${names.agentSubject("node-b", "heartbeat")}`,
+    );
     b.publish(names.agentSubject("node-b", "events"), "progress 20");
     await b.flush();
     await until("B's event", () => seen.includes(`${names.agentSubject("node-b", "events")} progress 20`));
@@ -180,7 +242,9 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
   });
 
   it("the leaf's SYS link carries account lookups and updates only; its AGENT link only its own inbox", async () => {
-    const leafz = (await (await fetch(`${cluster.hubMonitorUrl}/leafz?subs=1`)).json()) as { leafs: { name: string; account: string; subscriptions_list?: string[] }[] };
+    const leafz = (await (await fetch(`${cluster.hubMonitorUrl}/leafz?subs=1`)).json()) as {
+      leafs: { name: string; account: string; subscriptions_list?: string[] }[];
+    };
     const links = leafz.leafs.filter((l) => l.name === "leaf-node-a");
     expect(links).toHaveLength(2);
     const sys = links.find((l) => l.account === cluster.auth.publicKeys.system)!;
@@ -209,7 +273,9 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     // A second revocation keeps the first one (merged, not replaced).
     await issuer.revokeAgent("node-d");
     await d.closed();
-    expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(hc.creds), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+    expect(
+      await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(hc.creds), reconnect: false }).catch((e: unknown) => e),
+    ).toBeInstanceOf(AuthorizationError);
     revokedCreds = hc.creds;
   });
 
@@ -247,27 +313,49 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     const nonce = (await ask("node-s", { v: 1, op: "nonce" })).nonce!;
     // the JWT (public) names the key; a signature by any other seed does not verify against it
     const forged = await ask("node-s", {
-      v: 1, op: "renew", role: "agent", publicKey: stolen.key.getPublicKey(), newPublicKey: attacker.getPublicKey(), nonce,
+      v: 1,
+      op: "renew",
+      role: "agent",
+      publicKey: stolen.key.getPublicKey(),
+      newPublicKey: attacker.getPublicKey(),
+      nonce,
       signature: Buffer.from(attacker.sign(renewalChallenge("node-s", "agent", nonce, attacker.getPublicKey()))).toString("base64url"),
     });
     expect(forged).toMatchObject({ ok: false, error: { code: "bad-signature" } });
     // the nonce was single use: replaying it is refused even with a valid signature
     const replay = await ask("node-s", {
-      v: 1, op: "renew", role: "agent", publicKey: stolen.key.getPublicKey(), newPublicKey: attacker.getPublicKey(), nonce,
+      v: 1,
+      op: "renew",
+      role: "agent",
+      publicKey: stolen.key.getPublicKey(),
+      newPublicKey: attacker.getPublicKey(),
+      nonce,
       signature: Buffer.from(stolen.key.sign(renewalChallenge("node-s", "agent", nonce, attacker.getPublicKey()))).toString("base64url"),
     });
     expect(replay).toMatchObject({ ok: false, error: { code: "bad-nonce" } });
     // a nonce issued to another node is not one of this node's
     const foreignNonce = (await ask("node-a", { v: 1, op: "nonce" })).nonce!;
     const foreign = await ask("node-s", {
-      v: 1, op: "renew", role: "agent", publicKey: stolen.key.getPublicKey(), newPublicKey: attacker.getPublicKey(), nonce: foreignNonce,
-      signature: Buffer.from(stolen.key.sign(renewalChallenge("node-s", "agent", foreignNonce, attacker.getPublicKey()))).toString("base64url"),
+      v: 1,
+      op: "renew",
+      role: "agent",
+      publicKey: stolen.key.getPublicKey(),
+      newPublicKey: attacker.getPublicKey(),
+      nonce: foreignNonce,
+      signature: Buffer.from(stolen.key.sign(renewalChallenge("node-s", "agent", foreignNonce, attacker.getPublicKey()))).toString(
+        "base64url",
+      ),
     });
     expect(foreign).toMatchObject({ ok: false, error: { code: "bad-nonce" } });
     // a key of the attacker's own, properly signed, is not a key of this node
     const n2 = (await ask("node-s", { v: 1, op: "nonce" })).nonce!;
     const own = await ask("node-s", {
-      v: 1, op: "renew", role: "agent", publicKey: attacker.getPublicKey(), newPublicKey: attacker.getPublicKey(), nonce: n2,
+      v: 1,
+      op: "renew",
+      role: "agent",
+      publicKey: attacker.getPublicKey(),
+      newPublicKey: attacker.getPublicKey(),
+      nonce: n2,
       signature: Buffer.from(attacker.sign(renewalChallenge("node-s", "agent", n2, attacker.getPublicKey()))).toString("base64url"),
     });
     expect(own).toMatchObject({ ok: false, error: { code: "unknown-key" } });
@@ -275,7 +363,12 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     const bKey = parseCreds((await host("node-s2")).creds).key;
     const n3 = (await ask("node-s", { v: 1, op: "nonce" })).nonce!;
     const crossNode = await ask("node-s", {
-      v: 1, op: "renew", role: "agent", publicKey: bKey.getPublicKey(), newPublicKey: attacker.getPublicKey(), nonce: n3,
+      v: 1,
+      op: "renew",
+      role: "agent",
+      publicKey: bKey.getPublicKey(),
+      newPublicKey: attacker.getPublicKey(),
+      nonce: n3,
       signature: Buffer.from(bKey.sign(renewalChallenge("node-s", "agent", n3, attacker.getPublicKey()))).toString("base64url"),
     });
     expect(crossNode).toMatchObject({ ok: false, error: { code: "unknown-key" } });
@@ -291,7 +384,12 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     const nonce = (await ask("node-x", { v: 1, op: "nonce" })).nonce!;
     const next = createUser();
     const after = await ask("node-x", {
-      v: 1, op: "renew", role: "agent", publicKey: current.getPublicKey(), newPublicKey: next.getPublicKey(), nonce,
+      v: 1,
+      op: "renew",
+      role: "agent",
+      publicKey: current.getPublicKey(),
+      newPublicKey: next.getPublicKey(),
+      nonce,
       signature: Buffer.from(current.sign(renewalChallenge("node-x", "agent", nonce, next.getPublicKey()))).toString("base64url"),
     });
     expect(after).toMatchObject({ ok: false, error: { code: "revoked" } });
@@ -307,11 +405,19 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
       for (let i = 0; i < 40; i++) {
         const nonce = (await ask("node-y", { v: 1, op: "nonce" })).nonce!;
         const next = createUser();
-        const r = await ask("node-y", {
-          v: 1, op: "renew", role: "agent", publicKey: current.getPublicKey(), newPublicKey: next.getPublicKey(), nonce,
+        const r = (await ask("node-y", {
+          v: 1,
+          op: "renew",
+          role: "agent",
+          publicKey: current.getPublicKey(),
+          newPublicKey: next.getPublicKey(),
+          nonce,
           signature: Buffer.from(current.sign(renewalChallenge("node-y", "agent", nonce, next.getPublicKey()))).toString("base64url"),
-        }) as { ok: boolean; jwt?: string; error?: { code: string } };
-        if (r.ok) { issued.push({ jwt: r.jwt!, key: next }); current = next; } else refusals.push(r.error!.code);
+        })) as { ok: boolean; jwt?: string; error?: { code: string } };
+        if (r.ok) {
+          issued.push({ jwt: r.jwt!, key: next });
+          current = next;
+        } else refusals.push(r.error!.code);
       }
     })();
     await until("a few renewals before the revocation", () => issued.length >= 3, { intervalMs: 5 });
@@ -324,25 +430,49 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     // every JWT the renewals got is refused by the servers now
     for (const { jwt, key } of issued) {
       const creds = new TextDecoder().decode(fmtCreds(jwt, key));
-      expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(creds), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+      expect(
+        await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(creds), reconnect: false }).catch((e: unknown) => e),
+      ).toBeInstanceOf(AuthorizationError);
     }
   });
 
   it("shared host credentials an earlier nats init left behind are revoked for good and deleted", async () => {
     const k = cluster.auth.keys;
     const legacy = {
-      "bootstrap.creds": await signUserCreds({ name: "agent-bootstrap", account: k.agent, signingKey: k.agentSigning, connectionTypes: ["STANDARD"] }),
-      "leaf-agent.creds": await signUserCreds({ name: "leaf-agent", account: k.agent, signingKey: k.agentSigning, connectionTypes: ["LEAFNODE"] }),
-      "leaf-sys.creds": await signUserCreds({ name: "leaf-sys", account: k.system, signingKey: k.systemSigning, connectionTypes: ["LEAFNODE"] }),
+      "bootstrap.creds": await signUserCreds({
+        name: "agent-bootstrap",
+        account: k.agent,
+        signingKey: k.agentSigning,
+        connectionTypes: ["STANDARD"],
+      }),
+      "leaf-agent.creds": await signUserCreds({
+        name: "leaf-agent",
+        account: k.agent,
+        signingKey: k.agentSigning,
+        connectionTypes: ["LEAFNODE"],
+      }),
+      "leaf-sys.creds": await signUserCreds({
+        name: "leaf-sys",
+        account: k.system,
+        signingKey: k.systemSigning,
+        connectionTypes: ["LEAFNODE"],
+      }),
     };
     for (const [f, creds] of Object.entries(legacy)) await writeFile(join(cluster.auth.paths.dir, f), creds, { mode: 0o600 });
     const before = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false });
     expect(await issuer.revokeLegacySharedCredentials()).toEqual(["bootstrap.creds", "leaf-agent.creds", "leaf-sys.creds"]);
     await before.closed();
-    expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+    expect(
+      await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(legacy["bootstrap.creds"]), reconnect: false }).catch(
+        (e: unknown) => e,
+      ),
+    ).toBeInstanceOf(AuthorizationError);
     for (const f of Object.keys(legacy)) expect(existsSync(join(cluster.auth.paths.dir, f))).toBe(false);
     // they never expire, so neither does their revocation: pruning by lifetime never drops it
-    const sys = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.systemCredentials({ name: "probe" })) });
+    const sys = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.systemCredentials({ name: "probe" })),
+    });
     const agentJwt = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.agent))!);
     const sysJwt = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.system))!);
     await sys.close();

@@ -25,11 +25,19 @@ export interface CredentialIssuer {
 
 /** Builds the credential issuer from its dependencies; TTLs default to the defaults module. */
 export function createCredentialIssuer(opts: {
-  auth: NatsAuth; names: Names; redis: Redis; natsServers: string | string[];
-  tokenTtlSeconds?: number; agentJwtTtlSeconds?: number; leafJwtTtlSeconds?: number;
+  auth: NatsAuth;
+  names: Names;
+  redis: Redis;
+  natsServers: string | string[];
+  tokenTtlSeconds?: number;
+  agentJwtTtlSeconds?: number;
+  leafJwtTtlSeconds?: number;
 }): CredentialIssuer {
   const deps: RevocationDeps = {
-    auth: opts.auth, names: opts.names, redis: opts.redis, natsServers: opts.natsServers,
+    auth: opts.auth,
+    names: opts.names,
+    redis: opts.redis,
+    natsServers: opts.natsServers,
     tokenTtlSeconds: opts.tokenTtlSeconds ?? defaults.agentAuth.bootstrapTokenTtlSeconds,
     agentJwtTtlSeconds: opts.agentJwtTtlSeconds ?? defaults.agentAuth.agentJwtTtlSeconds,
     leafJwtTtlSeconds: opts.leafJwtTtlSeconds ?? defaults.agentAuth.leafJwtTtlSeconds,

@@ -4,8 +4,13 @@ import { fmtCreds } from "@nats-io/jwt";
 import { defaults } from "../config/defaults.js";
 import type { Names } from "../eventstore/subjects.js";
 import {
-  agentPermissions, leafAgentPermissions, leafSystemPermissions, nodeBootstrapPermissions, signUserJwt,
-  type NatsAuth, type UserGrant,
+  agentPermissions,
+  leafAgentPermissions,
+  leafSystemPermissions,
+  nodeBootstrapPermissions,
+  signUserJwt,
+  type NatsAuth,
+  type UserGrant,
 } from "../nats-auth/index.js";
 import { consumeBootstrapToken, issueBootstrapToken, type BootstrapTokenDeps } from "./bootstrap-tokens.js";
 import { BootstrapRefusedError, type BootstrapRefusal } from "./errors.js";
@@ -63,7 +68,9 @@ export function renewalNonceKey(names: Names, nodeId: string, nonce: string): st
 }
 
 /** The longest lifetime of anything a host holds: how long a revocation must be remembered. */
-export function longestCredentialTtlSeconds(deps: Pick<CredentialDeps, "agentJwtTtlSeconds" | "leafJwtTtlSeconds" | "tokenTtlSeconds">): number {
+export function longestCredentialTtlSeconds(
+  deps: Pick<CredentialDeps, "agentJwtTtlSeconds" | "leafJwtTtlSeconds" | "tokenTtlSeconds">,
+): number {
   return Math.max(deps.agentJwtTtlSeconds, deps.leafJwtTtlSeconds, deps.tokenTtlSeconds);
 }
 
@@ -96,13 +103,36 @@ return "ok"`;
 type Issue = { publicKey: string; role: CredentialRole; expiresAt: Date; initial?: boolean };
 
 /** Records issued keys; true when the prover's key was one the control plane generated (`initial`), which the caller then retires. */
-async function record(deps: CredentialDeps, nodeId: string, mode: "host" | "issue", issued: readonly Issue[], prover: { publicKey: string; role: CredentialRole } | undefined, now: Date): Promise<boolean> {
-  const pairs = issued.flatMap((i) => [i.publicKey, JSON.stringify({ role: i.role, exp: i.expiresAt.getTime(), ...(i.initial ? { initial: true } : {}) })]);
-  const outcome = await deps.redis.eval(RECORD, 2, nodeKeysKey(deps.names, nodeId), revokedNodeKey(deps.names, nodeId),
-    mode, prover?.publicKey ?? "", prover?.role ?? "", now.getTime(), longestCredentialTtlSeconds(deps), ...pairs);
+async function record(
+  deps: CredentialDeps,
+  nodeId: string,
+  mode: "host" | "issue",
+  issued: readonly Issue[],
+  prover: { publicKey: string; role: CredentialRole } | undefined,
+  now: Date,
+): Promise<boolean> {
+  const pairs = issued.flatMap((i) => [
+    i.publicKey,
+    JSON.stringify({ role: i.role, exp: i.expiresAt.getTime(), ...(i.initial ? { initial: true } : {}) }),
+  ]);
+  const outcome = await deps.redis.eval(
+    RECORD,
+    2,
+    nodeKeysKey(deps.names, nodeId),
+    revokedNodeKey(deps.names, nodeId),
+    mode,
+    prover?.publicKey ?? "",
+    prover?.role ?? "",
+    now.getTime(),
+    longestCredentialTtlSeconds(deps),
+    ...pairs,
+  );
   if (outcome === "ok" || outcome === "ok-initial") return outcome === "ok-initial";
   const code: BootstrapRefusal = outcome === "revoked" ? "revoked" : outcome === "expired" ? "expired" : "unknown-key";
-  throw new BootstrapRefusedError(code, code === "revoked" ? `node ${nodeId} is revoked` : `the proving key is not a current ${prover?.role ?? ""} key of node ${nodeId}`);
+  throw new BootstrapRefusedError(
+    code,
+    code === "revoked" ? `node ${nodeId} is revoked` : `the proving key is not a current ${prover?.role ?? ""} key of node ${nodeId}`,
+  );
 }
 
 /** The grant of each role: its account, signing key, permissions, lifetime and connection type. */
@@ -110,15 +140,41 @@ function grantFor(deps: CredentialDeps, role: CredentialRole, nodeId: string): U
   const k = deps.auth.keys;
   switch (role) {
     case "agent":
-      return { name: `agent-${nodeId}`, account: k.agent, signingKey: k.agentSigning, permissions: agentPermissions(deps.names, nodeId), ttlSeconds: deps.agentJwtTtlSeconds, connectionTypes: ["STANDARD"] };
+      return {
+        name: `agent-${nodeId}`,
+        account: k.agent,
+        signingKey: k.agentSigning,
+        permissions: agentPermissions(deps.names, nodeId),
+        ttlSeconds: deps.agentJwtTtlSeconds,
+        connectionTypes: ["STANDARD"],
+      };
     case "leaf":
-      return { name: `leaf-${nodeId}`, account: k.agent, signingKey: k.agentSigning, permissions: leafAgentPermissions(deps.names, nodeId), ttlSeconds: deps.leafJwtTtlSeconds, connectionTypes: ["LEAFNODE"] };
+      return {
+        name: `leaf-${nodeId}`,
+        account: k.agent,
+        signingKey: k.agentSigning,
+        permissions: leafAgentPermissions(deps.names, nodeId),
+        ttlSeconds: deps.leafJwtTtlSeconds,
+        connectionTypes: ["LEAFNODE"],
+      };
     case "leaf-sys":
-      return { name: `leaf-sys-${nodeId}`, account: k.system, signingKey: k.systemSigning, permissions: leafSystemPermissions(), ttlSeconds: deps.leafJwtTtlSeconds, connectionTypes: ["LEAFNODE"] };
+      return {
+        name: `leaf-sys-${nodeId}`,
+        account: k.system,
+        signingKey: k.systemSigning,
+        permissions: leafSystemPermissions(),
+        ttlSeconds: deps.leafJwtTtlSeconds,
+        connectionTypes: ["LEAFNODE"],
+      };
     case "bootstrap":
       return {
-        name: `bootstrap-${nodeId}`, account: k.agent, signingKey: k.agentSigning, permissions: nodeBootstrapPermissions(deps.names, nodeId),
-        ttlSeconds: deps.tokenTtlSeconds, maxPayloadBytes: defaults.agentAuth.bootstrapMaxPayloadBytes, connectionTypes: ["STANDARD"],
+        name: `bootstrap-${nodeId}`,
+        account: k.agent,
+        signingKey: k.agentSigning,
+        permissions: nodeBootstrapPermissions(deps.names, nodeId),
+        ttlSeconds: deps.tokenTtlSeconds,
+        maxPayloadBytes: defaults.agentAuth.bootstrapMaxPayloadBytes,
+        connectionTypes: ["STANDARD"],
       };
   }
 }
@@ -137,7 +193,14 @@ export async function issueHostCredentials(deps: CredentialDeps, nodeId: string,
   deps.names.agentSubjects(nodeId); // validates the node id as a subject token
   const users = { bootstrap: createUser(), leaf: createUser(), "leaf-sys": createUser() } as const;
   const expiresAt = new Date(now.getTime() + deps.tokenTtlSeconds * 1000);
-  await record(deps, nodeId, "host", Object.entries(users).map(([role, kp]) => ({ publicKey: kp.getPublicKey(), role: role as CredentialRole, expiresAt, initial: true })), undefined, now);
+  await record(
+    deps,
+    nodeId,
+    "host",
+    Object.entries(users).map(([role, kp]) => ({ publicKey: kp.getPublicKey(), role: role as CredentialRole, expiresAt, initial: true })),
+    undefined,
+    now,
+  );
   const creds = async (role: CredentialRole, kp: KeyPair) => {
     const grant = { ...grantFor(deps, role, nodeId), ttlSeconds: deps.tokenTtlSeconds };
     const { jwt } = await signUserJwt(kp.getPublicKey(), { ...grant, name: `${INITIAL_CREDS_PREFIX}${grant.name}` }, now);
@@ -145,7 +208,9 @@ export async function issueHostCredentials(deps: CredentialDeps, nodeId: string,
   };
   const { token } = await issueBootstrapToken(deps, nodeId, now);
   return {
-    nodeId, token, expiresAt,
+    nodeId,
+    token,
+    expiresAt,
     bootstrapCreds: await creds("bootstrap", users.bootstrap),
     leafAgentCreds: await creds("leaf", users.leaf),
     leafSystemCreds: await creds("leaf-sys", users["leaf-sys"]),
@@ -158,7 +223,13 @@ export async function issueHostCredentials(deps: CredentialDeps, nodeId: string,
  * node is refused (and left for its own host). The key is checked before the token is consumed, so a malformed
  * request never burns a valid token; the key is recorded before the JWT leaves, so it can always be revoked.
  */
-export async function redeemBootstrapToken(deps: CredentialDeps, token: string, agentPublicNkey: string, subjectNodeId?: string, now: Date = new Date()): Promise<AgentCredentials> {
+export async function redeemBootstrapToken(
+  deps: CredentialDeps,
+  token: string,
+  agentPublicNkey: string,
+  subjectNodeId?: string,
+  now: Date = new Date(),
+): Promise<AgentCredentials> {
   if (!isUserPublicKey(agentPublicNkey)) throw new BootstrapRefusedError("bad-public-key", "the agent's public key is not a user nkey");
   const nodeId = await consumeBootstrapToken(deps, token, now, subjectNodeId ?? "");
   return issue(deps, nodeId, "agent", agentPublicNkey, undefined, now);
@@ -177,13 +248,22 @@ export async function issueRenewalNonce(deps: CredentialDeps, nodeId: string): P
  * must be recorded for this node in this role and unexpired — checked atomically with the revoked
  * marker. A stolen JWT without its seed, a key of another node or role, or a revoked node get nothing.
  */
-export async function renewCredentials(deps: CredentialDeps, nodeId: string, req: RenewRequest, now: Date = new Date()): Promise<AgentCredentials> {
-  if (!isUserPublicKey(req.publicKey) || !isUserPublicKey(req.newPublicKey)) throw new BootstrapRefusedError("bad-public-key", "a public key is not a user nkey");
+export async function renewCredentials(
+  deps: CredentialDeps,
+  nodeId: string,
+  req: RenewRequest,
+  now: Date = new Date(),
+): Promise<AgentCredentials> {
+  if (!isUserPublicKey(req.publicKey) || !isUserPublicKey(req.newPublicKey))
+    throw new BootstrapRefusedError("bad-public-key", "a public key is not a user nkey");
   const fresh = await deps.redis.del(renewalNonceKey(deps.names, nodeId, req.nonce));
   if (fresh !== 1) throw new BootstrapRefusedError("bad-nonce", "the nonce is unknown, expired, used or of another node");
   let valid = false;
   try {
-    valid = fromPublic(req.publicKey).verify(renewalChallenge(nodeId, req.role, req.nonce, req.newPublicKey), Buffer.from(req.signature, "base64url"));
+    valid = fromPublic(req.publicKey).verify(
+      renewalChallenge(nodeId, req.role, req.nonce, req.newPublicKey),
+      Buffer.from(req.signature, "base64url"),
+    );
   } catch {
     valid = false;
   }
@@ -192,7 +272,14 @@ export async function renewCredentials(deps: CredentialDeps, nodeId: string, req
 }
 
 /** Records the key (so revocation finds it) before the JWT leaves, then signs it for that node only. */
-async function issue(deps: CredentialDeps, nodeId: string, role: RenewableRole, publicKey: string, prover: { publicKey: string; role: CredentialRole } | undefined, now: Date): Promise<AgentCredentials> {
+async function issue(
+  deps: CredentialDeps,
+  nodeId: string,
+  role: RenewableRole,
+  publicKey: string,
+  prover: { publicKey: string; role: CredentialRole } | undefined,
+  now: Date,
+): Promise<AgentCredentials> {
   const grant = grantFor(deps, role, nodeId);
   const expiresAt = new Date(now.getTime() + (grant.ttlSeconds ?? 0) * 1000);
   const proverWasInitial = await record(deps, nodeId, "issue", [{ publicKey, role, expiresAt }], prover, now);

@@ -46,7 +46,12 @@ describe("renewal messages", () => {
     const key = createUser();
     const sig = key.sign(renewalChallenge("node-a", "agent", "n1", "UNEW"));
     expect(key.verify(renewalChallenge("node-a", "agent", "n1", "UNEW"), sig)).toBe(true);
-    for (const other of [renewalChallenge("node-b", "agent", "n1", "UNEW"), renewalChallenge("node-a", "leaf", "n1", "UNEW"), renewalChallenge("node-a", "agent", "n2", "UNEW"), renewalChallenge("node-a", "agent", "n1", "UOTHER")]) {
+    for (const other of [
+      renewalChallenge("node-b", "agent", "n1", "UNEW"),
+      renewalChallenge("node-a", "leaf", "n1", "UNEW"),
+      renewalChallenge("node-a", "agent", "n2", "UNEW"),
+      renewalChallenge("node-a", "agent", "n1", "UOTHER"),
+    ]) {
       expect(key.verify(other, sig)).toBe(false);
     }
     expect(createUser().verify(renewalChallenge("node-a", "agent", "n1", "UNEW"), sig)).toBe(false);

@@ -1,7 +1,6 @@
 /** Why a credential exchange was refused; the code goes back to the host, the token or key never does. */
 export type BootstrapRefusal =
-  | "malformed" | "invalid-or-used" | "expired" | "bad-public-key" | "wrong-node"
-  | "revoked" | "bad-nonce" | "bad-signature" | "unknown-key";
+  "malformed" | "invalid-or-used" | "expired" | "bad-public-key" | "wrong-node" | "revoked" | "bad-nonce" | "bad-signature" | "unknown-key";
 
 /**
  * A credential exchange was refused: a bootstrap token unknown, used, expired or of another node; a
@@ -9,7 +8,11 @@ export type BootstrapRefusal =
  */
 export class BootstrapRefusedError extends Error {
   override name = "BootstrapRefusedError";
-  constructor(readonly code: BootstrapRefusal, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: BootstrapRefusal,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }

@@ -1,4 +1,12 @@
-import { CommandEventV1, CommandV1, HeartbeatRequestV1, type Command, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest } from "../../schemas/agent/index.js";
+import {
+  CommandEventV1,
+  CommandV1,
+  HeartbeatRequestV1,
+  type Command,
+  type CommandEventReply,
+  type HeartbeatReply,
+  type HeartbeatRequest,
+} from "../../schemas/agent/index.js";
 import type { CommandStore } from "../commands/command-store.js";
 import type { Logger } from "../observability/logger.js";
 import { errorReply, parseAgentMessage } from "../commands/agent-messages.js";
@@ -29,14 +37,23 @@ export async function handleHeartbeat(deps: HeartbeatDeps, subjectNodeId: string
     // Commands were validated when queued; one that no longer parses (older code) is dropped loudly.
     const parsed = CommandV1.safeParse(safeJson(body));
     if (parsed.success) commands.push(parsed.data);
-    else deps.logger.error({ nodeId: subjectNodeId, issues: parsed.error.issues.slice(0, 3) }, "dropped a queued command that does not match the protocol");
+    else
+      deps.logger.error(
+        { nodeId: subjectNodeId, issues: parsed.error.issues.slice(0, 3) },
+        "dropped a queued command that does not match the protocol",
+      );
   }
   if (commands.length) deps.logger.info({ nodeId: subjectNodeId, commandIds: commands.map((c) => c.id) }, "commands delivered");
   return { v: 1, ok: true, commands, heartbeatIntervalMs: deps.heartbeatIntervalMs, serverTime: now.toISOString() };
 }
 
 /** `agent.<nodeId>.events`: acknowledged, progress, completed, failed; re-sent events are answered `duplicate`. */
-export async function handleCommandEvent(deps: HeartbeatDeps, subjectNodeId: string, data: Uint8Array, now: Date): Promise<CommandEventReply> {
+export async function handleCommandEvent(
+  deps: HeartbeatDeps,
+  subjectNodeId: string,
+  data: Uint8Array,
+  now: Date,
+): Promise<CommandEventReply> {
   const msg = parseAgentMessage(CommandEventV1, data, subjectNodeId);
   if (!msg.ok) return msg.reply;
   const ev = msg.value;
@@ -47,7 +64,8 @@ export async function handleCommandEvent(deps: HeartbeatDeps, subjectNodeId: str
     case "wrong_node":
       return errorReply("node_mismatch", `command ${ev.commandId} belongs to another node`);
     case "recorded":
-      if (ev.kind !== "command_progress") deps.logger.info({ nodeId: subjectNodeId, commandId: ev.commandId, kind: ev.kind, seq: ev.seq }, "command event");
+      if (ev.kind !== "command_progress")
+        deps.logger.info({ nodeId: subjectNodeId, commandId: ev.commandId, kind: ev.kind, seq: ev.seq }, "command event");
       return { v: 1, ok: true, duplicate: false };
     case "duplicate":
       return { v: 1, ok: true, duplicate: true };

@@ -8,8 +8,12 @@ import { createCommands } from "../commands/index.js";
 describe.skipIf(!servicesAvailable())("gateway: registrations and refused messages", () => {
   let h: Awaited<ReturnType<typeof startGatewayHarness>>;
 
-  beforeAll(async () => { h = await startGatewayHarness("gwreg", { gateways: 2 }); });
-  afterAll(async () => { await h?.close(); });
+  beforeAll(async () => {
+    h = await startGatewayHarness("gwreg", { gateways: 2 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("records AgentRegistered once per boot, even when the registration is sent twice (concurrently, to two gateways)", async () => {
     const agent = await h.agent("node-r");
@@ -17,7 +21,11 @@ describe.skipIf(!servicesAvailable())("gateway: registrations and refused messag
     expect([a, b].every((r) => r.ok)).toBe(true);
     // Both may answer "first" when they raced (each found no record); the store still holds one event.
     expect([a, b].some((r) => r.ok && r.firstRegistration)).toBe(true);
-    expect(a).toMatchObject({ nodeId: "node-r", heartbeatIntervalMs: defaults.commands.heartbeatIntervalMs, stallChecks: defaults.commands.agentStallChecks });
+    expect(a).toMatchObject({
+      nodeId: "node-r",
+      heartbeatIntervalMs: defaults.commands.heartbeatIntervalMs,
+      stallChecks: defaults.commands.agentStallChecks,
+    });
     expect(await agent.register()).toMatchObject({ ok: true, firstRegistration: false });
     // A new boot of the agent is a new registration.
     const reboot = await h.agent("node-r");
@@ -34,11 +42,27 @@ describe.skipIf(!servicesAvailable())("gateway: registrations and refused messag
     expect(await refused(agent.subjects.heartbeat, "not json")).toBe("invalid_message");
     expect(await refused(agent.subjects.heartbeat, JSON.stringify({ v: 1, nodeId: "node-bad" }))).toBe("invalid_message");
     expect(await refused(agent.subjects.register, JSON.stringify({ v: 2, nodeId: "node-bad" }))).toBe("invalid_message");
-    expect(await refused(agent.subjects.events, JSON.stringify({ v: 1, nodeId: "node-bad", kind: "command_exploded" }))).toBe("invalid_message");
+    expect(await refused(agent.subjects.events, JSON.stringify({ v: 1, nodeId: "node-bad", kind: "command_exploded" }))).toBe(
+      "invalid_message",
+    );
     // The body names another node than the subject the agent may use.
     const other = await h.agent("node-other");
     expect((await other.register()).ok).toBe(true);
-    expect(await refused(agent.subjects.register, JSON.stringify({ v: 1, nodeId: "node-other", instanceId: other.instanceId, agentVersion: "1", hostname: "h", capabilities: [], runtime: "process", startedAt: new Date().toISOString() }))).toBe("node_mismatch");
+    expect(
+      await refused(
+        agent.subjects.register,
+        JSON.stringify({
+          v: 1,
+          nodeId: "node-other",
+          instanceId: other.instanceId,
+          agentVersion: "1",
+          hostname: "h",
+          capabilities: [],
+          runtime: "process",
+          startedAt: new Date().toISOString(),
+        }),
+      ),
+    ).toBe("node_mismatch");
     // Events about a command nobody queued, or another node's command.
     const unknown = await agent.ack("no-such-command");
     expect(unknown).toMatchObject({ ok: false, error: { code: "unknown_command" } });

@@ -27,22 +27,34 @@ export function decideRegistration(history: readonly Pick<StoredEvent, "type" | 
     type: "AgentRegistered",
     id: agentRegisteredEventId(req.nodeId, req.instanceId),
     data: {
-      nodeId: req.nodeId, instanceId: req.instanceId, agentVersion: req.agentVersion, hostname: req.hostname,
-      capabilities: req.capabilities, runtime: req.runtime, startedAt: req.startedAt, registeredAt: now.toISOString(),
+      nodeId: req.nodeId,
+      instanceId: req.instanceId,
+      agentVersion: req.agentVersion,
+      hostname: req.hostname,
+      capabilities: req.capabilities,
+      runtime: req.runtime,
+      startedAt: req.startedAt,
+      registeredAt: now.toISOString(),
     },
   };
   return [event];
 }
 
 /** Appends AgentRegistered once per boot; retries when another gateway appended meanwhile. */
-export async function registerAgent(store: EventStore, req: RegisterRequest, now: Date): Promise<{ firstRegistration: boolean; position: number }> {
+export async function registerAgent(
+  store: EventStore,
+  req: RegisterRequest,
+  now: Date,
+): Promise<{ firstRegistration: boolean; position: number }> {
   for (let attempt = 0; ; attempt++) {
     const loaded = await store.load("agent", req.nodeId);
     const events = decideRegistration(loaded.events, req, now);
     if (!events.length) return { firstRegistration: false, position: loaded.lastSequence };
     try {
       const res = await store.append("agent", req.nodeId, events, {
-        expected: loaded, now, ctx: { actor: "system:gateway", correlationId: `agent:${req.nodeId}:${req.instanceId}` },
+        expected: loaded,
+        now,
+        ctx: { actor: "system:gateway", correlationId: `agent:${req.nodeId}:${req.instanceId}` },
       });
       return { firstRegistration: true, position: res.position };
     } catch (err) {
@@ -52,10 +64,19 @@ export async function registerAgent(store: EventStore, req: RegisterRequest, now
 }
 
 /** `agent.<nodeId>.register`: validates, records the boot, answers with the agent-side timing. */
-export async function handleRegister(deps: { store: EventStore; logger: Logger; timing: AgentTiming }, subjectNodeId: string, data: Uint8Array, now: Date): Promise<RegisterReply> {
+export async function handleRegister(
+  deps: { store: EventStore; logger: Logger; timing: AgentTiming },
+  subjectNodeId: string,
+  data: Uint8Array,
+  now: Date,
+): Promise<RegisterReply> {
   const msg = parseAgentMessage(RegisterRequestV1, data, subjectNodeId);
   if (!msg.ok) return msg.reply;
   const { firstRegistration } = await registerAgent(deps.store, msg.value, now);
-  if (firstRegistration) deps.logger.info({ nodeId: msg.value.nodeId, instanceId: msg.value.instanceId, agentVersion: msg.value.agentVersion }, "agent registered");
+  if (firstRegistration)
+    deps.logger.info(
+      { nodeId: msg.value.nodeId, instanceId: msg.value.instanceId, agentVersion: msg.value.agentVersion },
+      "agent registered",
+    );
   return { v: 1, ok: true, nodeId: msg.value.nodeId, firstRegistration, ...deps.timing, serverTime: now.toISOString() };
 }

@@ -31,46 +31,68 @@ export function serveCredentials(nc: NatsConnection, deps: RevocationDeps, logge
     void fn(parsed.nodeId, msg);
   };
   return [
-    nc.subscribe(deps.names.agentVerbAll(BOOTSTRAP_VERB), { queue: BOOTSTRAP_QUEUE, callback: handler(BOOTSTRAP_VERB, (nodeId, m) => answer(m, logger, nodeId, () => {
-      const request = parseRequest(BootstrapRequest, m);
-      return redeemBootstrapToken(deps, request.token, request.publicKey, nodeId);
-    })) }),
-    nc.subscribe(deps.names.agentVerbAll(RENEW_VERB), { queue: BOOTSTRAP_QUEUE, callback: handler(RENEW_VERB, async (nodeId, m) => {
-      let request: z.infer<typeof CredentialsRequest>;
-      try {
-        request = parseRequest(CredentialsRequest, m);
-      } catch (err) {
-        await answer(m, logger, nodeId, () => Promise.reject(err));
-        return;
-      }
-      if (request.op === "renew") {
-        const creds = await answer(m, logger, nodeId, () => renewCredentials(deps, nodeId, request), request.role);
-        // The host replaced a key the control plane generated: revoke it once the answer is out (the
-        // host restarts its leaf on the new key; a failure here only leaves it to expire).
-        if (creds?.retire) {
-          const retire = creds.retire;
-          await nc.flush().catch(() => undefined);
-          await revokeKeys(deps, nodeId, [retire]).then(
-            () => logger.info({ nodeId, role: retire.role }, "initial host credential retired"),
-            (err: unknown) => logger.warn({ nodeId, role: retire.role, err: (err as Error).message }, "retiring an initial host credential failed; it expires with the token"),
-          );
+    nc.subscribe(deps.names.agentVerbAll(BOOTSTRAP_VERB), {
+      queue: BOOTSTRAP_QUEUE,
+      callback: handler(BOOTSTRAP_VERB, (nodeId, m) =>
+        answer(m, logger, nodeId, () => {
+          const request = parseRequest(BootstrapRequest, m);
+          return redeemBootstrapToken(deps, request.token, request.publicKey, nodeId);
+        }),
+      ),
+    }),
+    nc.subscribe(deps.names.agentVerbAll(RENEW_VERB), {
+      queue: BOOTSTRAP_QUEUE,
+      callback: handler(RENEW_VERB, async (nodeId, m) => {
+        let request: z.infer<typeof CredentialsRequest>;
+        try {
+          request = parseRequest(CredentialsRequest, m);
+        } catch (err) {
+          await answer(m, logger, nodeId, () => Promise.reject(err));
+          return;
         }
-        return;
-      }
-      const reply = (r: NonceReply) => { if (m.reply) m.respond(JSON.stringify(r)); };
-      try {
-        reply({ v: 1, ok: true, nonce: await issueRenewalNonce(deps, nodeId) });
-      } catch (err) {
-        logger.error({ nodeId, err: (err as Error).message }, "renewal nonce failed");
-        reply({ v: 1, ok: false, error: { code: "internal", message: "the gateway could not issue a nonce" } });
-      }
-    }) }),
+        if (request.op === "renew") {
+          const creds = await answer(m, logger, nodeId, () => renewCredentials(deps, nodeId, request), request.role);
+          // The host replaced a key the control plane generated: revoke it once the answer is out (the
+          // host restarts its leaf on the new key; a failure here only leaves it to expire).
+          if (creds?.retire) {
+            const retire = creds.retire;
+            await nc.flush().catch(() => undefined);
+            await revokeKeys(deps, nodeId, [retire]).then(
+              () => logger.info({ nodeId, role: retire.role }, "initial host credential retired"),
+              (err: unknown) =>
+                logger.warn(
+                  { nodeId, role: retire.role, err: (err as Error).message },
+                  "retiring an initial host credential failed; it expires with the token",
+                ),
+            );
+          }
+          return;
+        }
+        const reply = (r: NonceReply) => {
+          if (m.reply) m.respond(JSON.stringify(r));
+        };
+        try {
+          reply({ v: 1, ok: true, nonce: await issueRenewalNonce(deps, nodeId) });
+        } catch (err) {
+          logger.error({ nodeId, err: (err as Error).message }, "renewal nonce failed");
+          reply({ v: 1, ok: false, error: { code: "internal", message: "the gateway could not issue a nonce" } });
+        }
+      }),
+    }),
   ];
 }
 
 /** Issues and answers; resolves with what was issued (undefined when refused or failed). */
-async function answer(msg: Msg, logger: Logger, nodeId: string, issue: () => Promise<AgentCredentials>, role = "agent"): Promise<AgentCredentials | undefined> {
-  const reply = (r: BootstrapReply) => { if (msg.reply) msg.respond(JSON.stringify(r)); };
+async function answer(
+  msg: Msg,
+  logger: Logger,
+  nodeId: string,
+  issue: () => Promise<AgentCredentials>,
+  role = "agent",
+): Promise<AgentCredentials | undefined> {
+  const reply = (r: BootstrapReply) => {
+    if (msg.reply) msg.respond(JSON.stringify(r));
+  };
   try {
     const creds = await issue();
     logger.info({ nodeId: creds.nodeId, role, expiresAt: creds.expiresAt.toISOString() }, "agent credentials issued");

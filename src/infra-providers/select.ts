@@ -22,7 +22,8 @@ export function createProviderSelector(choices: ProviderChoices): (provider: str
       if (!choices.local) throw new NoInfrastructureProviderError("placement asks for the local provider, which is not configured");
       return choices.local;
     }
-    if (!choices.terraform) throw new NoInfrastructureProviderError(`placement asks for ${provider}, and no terraform provider is configured`);
+    if (!choices.terraform)
+      throw new NoInfrastructureProviderError(`placement asks for ${provider}, and no terraform provider is configured`);
     let p = clouds.get(provider);
     if (!p) {
       p = choices.terraform(provider);

@@ -13,7 +13,13 @@ describe("provider selection by a placement's provider field", () => {
   it("local → the local provider; any cloud → the terraform provider of that cloud, made once per cloud", () => {
     const made: string[] = [];
     const local = named("local");
-    const select = createProviderSelector({ local, terraform: (cloud) => { made.push(cloud); return named(`terraform:${cloud}`); } });
+    const select = createProviderSelector({
+      local,
+      terraform: (cloud) => {
+        made.push(cloud);
+        return named(`terraform:${cloud}`);
+      },
+    });
     expect(select("local")).toBe(local);
     expect(select("aws").name).toBe("terraform:aws");
     expect(select("hetzner").name).toBe("terraform:hetzner");

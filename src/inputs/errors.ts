@@ -3,7 +3,15 @@ import { DomainError } from "../domain/errors.js";
 /** What is wrong with one submitted input; never carries the submitted value (it may be a secret). */
 export interface InputProblem {
   name: string;
-  code: "unknown_input" | "duplicate" | "wrong_kind" | "not_user_provided" | "too_long" | "invalid_format" | "invalid_sealed_secret" | "required";
+  code:
+    | "unknown_input"
+    | "duplicate"
+    | "wrong_kind"
+    | "not_user_provided"
+    | "too_long"
+    | "invalid_format"
+    | "invalid_sealed_secret"
+    | "required";
   message: string;
 }
 
@@ -26,7 +34,11 @@ export class InputsValidationError extends DomainError {
 /** The events name a sealed secret that the sealed-input store no longer holds (deleted after apply, or lost). */
 export class SealedSecretMissingError extends Error {
   override name = "SealedSecretMissingError";
-  constructor(readonly subscriptionId: string, readonly inputName: string, options?: ErrorOptions) {
+  constructor(
+    readonly subscriptionId: string,
+    readonly inputName: string,
+    options?: ErrorOptions,
+  ) {
     super(`subscription ${subscriptionId}: the sealed secret ${inputName} is not in the sealed-input store`, options);
   }
 }

@@ -17,7 +17,14 @@ import { validateSubmission, type InputLimits, type SubmittedInput } from "./val
 
 export { InputsValidationError, SealedSecretMissingError, type InputProblem } from "./errors.js";
 export { inputSchemaProvider, madeByPlatform, type InputSchemaProvider, type ProfileInputs } from "./schema-provider.js";
-export { validateSubmission, missingRequired, MIN_SEALED_BYTES, type SubmittedInput, type InputLimits, type CheckedSubmission } from "./validator.js";
+export {
+  validateSubmission,
+  missingRequired,
+  MIN_SEALED_BYTES,
+  type SubmittedInput,
+  type InputLimits,
+  type CheckedSubmission,
+} from "./validator.js";
 export { openSealedInputStore, sealedFingerprint, type SealedInputStore } from "./sealed-store.js";
 export { createInputStore, inputsStatus, type InputStore, type InputsStatus, type InputStatusItem } from "./store.js";
 export { inputResolver, type ProvisionInputs, type ResolvedSecret } from "./resolver.js";
@@ -50,7 +57,13 @@ export interface Inputs {
    */
   readSealedSecret(subscriptionId: string, name: string): Promise<Uint8Array | undefined>;
   /** R-PROV MarkInputsApplied: freezes the inputs (idempotent; the first application stands). */
-  markInputsApplied(subscriptionId: string, nodeId: string, names: readonly string[], at: Date, ctx?: EventContext): Promise<{ position: number }>;
+  markInputsApplied(
+    subscriptionId: string,
+    nodeId: string,
+    names: readonly string[],
+    at: Date,
+    ctx?: EventContext,
+  ): Promise<{ position: number }>;
   /** Purges every sealed secret of the subscription (after apply, or at termination); idempotent. */
   deleteSealedSecrets(subscriptionId: string): Promise<void>;
 }
@@ -77,7 +90,11 @@ export function createInputs(deps: InputsDeps): Inputs {
   const schemas = inputSchemaProvider(deps.profiles);
   const store = createInputStore(deps.store);
   const subscriptions = commandHandler(deps.store, subscriptionDecider);
-  const limits: InputLimits = { maxValueLength: defaults.inputs.maxValueLength, maxSealedBytes: defaults.inputs.maxSealedBytes, ...deps.limits };
+  const limits: InputLimits = {
+    maxValueLength: defaults.inputs.maxValueLength,
+    maxSealedBytes: defaults.inputs.maxSealedBytes,
+    ...deps.limits,
+  };
   let sealedStore: Promise<SealedInputStore> | undefined;
   const sealed = (): Promise<SealedInputStore> => {
     sealedStore ??= openSealedInputStore({ nc: deps.nc, names: deps.names }).catch((err: unknown) => {
@@ -86,7 +103,8 @@ export function createInputs(deps: InputsDeps): Inputs {
     });
     return sealedStore;
   };
-  const resolve = async (subscriptionId: string, chainProfileId: string) => inputResolver({ schemas, store, sealed: await sealed() })(subscriptionId, chainProfileId);
+  const resolve = async (subscriptionId: string, chainProfileId: string) =>
+    inputResolver({ schemas, store, sealed: await sealed() })(subscriptionId, chainProfileId);
 
   async function subscriptionOf(subscriptionId: string) {
     const { state } = await subscriptions.load(subscriptionId);
@@ -97,16 +115,30 @@ export function createInputs(deps: InputsDeps): Inputs {
   /** Opens each sealed secret with the server key and zeroes what it opened at once: only "does it open" matters here. */
   async function unopenable(items: ReadonlyArray<{ name: string; bytes: Uint8Array }>): Promise<InputProblem[]> {
     if (items.length === 0) return [];
-    if (!deps.serverKeyPair) return items.map(({ name }) => ({ name, code: "invalid_sealed_secret", message: "this server takes no sealed secrets (no server key configured)" }));
-    return withServerKeyPair(deps.serverKeyPair, (keyPair) => items.flatMap(({ name, bytes }): InputProblem[] => {
-      try {
-        openSealedBox(bytes, keyPair).fill(0);
-        return [];
-      } catch (err) {
-        if (!(err instanceof SealedBoxError)) throw err;
-        return [{ name, code: "invalid_sealed_secret", message: "does not open with the server key: tampered, truncated, sealed to another key, or not libsodium crypto_box_seal (ephPub(32) ‖ box)" }];
-      }
-    }));
+    if (!deps.serverKeyPair)
+      return items.map(({ name }) => ({
+        name,
+        code: "invalid_sealed_secret",
+        message: "this server takes no sealed secrets (no server key configured)",
+      }));
+    return withServerKeyPair(deps.serverKeyPair, (keyPair) =>
+      items.flatMap(({ name, bytes }): InputProblem[] => {
+        try {
+          openSealedBox(bytes, keyPair).fill(0);
+          return [];
+        } catch (err) {
+          if (!(err instanceof SealedBoxError)) throw err;
+          return [
+            {
+              name,
+              code: "invalid_sealed_secret",
+              message:
+                "does not open with the server key: tampered, truncated, sealed to another key, or not libsodium crypto_box_seal (ephPub(32) ‖ box)",
+            },
+          ];
+        }
+      }),
+    );
   }
 
   return {
@@ -127,10 +159,19 @@ export function createInputs(deps: InputsDeps): Inputs {
         const bucket = await sealed();
         for (const s of fresh) await bucket.put(req.subscriptionId, s.name, s.bytes);
       }
-      const r = await store.handle(req.subscriptionId, {
-        type: "ProvideInputs", subscriptionId: req.subscriptionId, values: checked.values,
-        secrets: secrets.map(({ name, fingerprint, size }) => ({ name, fingerprint, size })), providedBy: req.caller.id, at: now.toISOString(),
-      }, ctx, now);
+      const r = await store.handle(
+        req.subscriptionId,
+        {
+          type: "ProvideInputs",
+          subscriptionId: req.subscriptionId,
+          values: checked.values,
+          secrets: secrets.map(({ name, fingerprint, size }) => ({ name, fingerprint, size })),
+          providedBy: req.caller.id,
+          at: now.toISOString(),
+        },
+        ctx,
+        now,
+      );
       // The replaced versions are unreferenced now; a failure here only leaves bytes that delete() purges later.
       const replaced = fresh.flatMap((s) => {
         const old = current.state.secrets.get(s.name);
@@ -159,8 +200,12 @@ export function createInputs(deps: InputsDeps): Inputs {
     },
 
     async markInputsApplied(subscriptionId, nodeId, names, at, ctx) {
-      const r = await store.handle(subscriptionId, { type: "MarkInputsApplied", subscriptionId, nodeId, names, at: at.toISOString() },
-        ctx ?? { actor: "system:provision", correlationId: `provision:${nodeId}` }, at);
+      const r = await store.handle(
+        subscriptionId,
+        { type: "MarkInputsApplied", subscriptionId, nodeId, names, at: at.toISOString() },
+        ctx ?? { actor: "system:provision", correlationId: `provision:${nodeId}` },
+        at,
+      );
       return { position: r.position };
     },
 

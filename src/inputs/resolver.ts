@@ -9,7 +9,8 @@ import { madeByPlatform } from "./schema-provider.js";
 /** Narrows a secret's spec; the loader refuses a secret without these, so a gap here is a bug, not bad input. */
 function asResolvedSecret(spec: InputSpec): ResolvedSecret {
   const { source, keyType, path, format } = spec;
-  if (spec.type !== "secret" || !source || !keyType || !path || !format) throw new TypeError(`input ${spec.name} is not a fully resolved secret`);
+  if (spec.type !== "secret" || !source || !keyType || !path || !format)
+    throw new TypeError(`input ${spec.name} is not a fully resolved secret`);
   return { ...spec, type: "secret", source, keyType, path, format };
 }
 
@@ -53,12 +54,18 @@ export function inputResolver(deps: { schemas: InputSchemaProvider; store: Input
     for (const spec of specs) {
       if (spec.type !== "secret") {
         const v = state.values.get(spec.name);
-        if (v) { values[spec.name] = v.value; provided.add(spec.name); }
+        if (v) {
+          values[spec.name] = v.value;
+          provided.add(spec.name);
+        }
         continue;
       }
       const secret = asResolvedSecret(spec);
       const s = spec.source === "user_provided" ? state.secrets.get(spec.name) : undefined;
-      if (!s) { secrets.push(secret); continue; }
+      if (!s) {
+        secrets.push(secret);
+        continue;
+      }
       const sealed = await deps.sealed.get(subscriptionId, spec.name, s.fingerprint);
       if (!sealed) throw new SealedSecretMissingError(subscriptionId, spec.name);
       secrets.push({ ...secret, sealed });

@@ -19,7 +19,11 @@ export function inputSchemaProvider(profiles: ChainProfileRegistry): InputSchema
   return {
     inputsOf(chainProfileId) {
       const profile = profiles.get(chainProfileId);
-      if (!profile) throw new UnknownChainProfileError(chainProfileId, profiles.list().map((p) => p.id));
+      if (!profile)
+        throw new UnknownChainProfileError(
+          chainProfileId,
+          profiles.list().map((p) => p.id),
+        );
       return { chainProfileId, specs: profile.inputs, patterns: profile.inputPatterns };
     },
   };

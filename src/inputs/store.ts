@@ -41,15 +41,22 @@ export function inputsStatus(specs: readonly InputSpec[], state: InputsState, po
     const value = spec.type !== "secret" ? state.values.get(spec.name) : undefined;
     const secret = spec.type === "secret" ? state.secrets.get(spec.name) : undefined;
     const provided = value !== undefined || secret !== undefined;
-    const status = state.applied && applied.has(spec.name) && (provided || madeByPlatform(spec)) ? "applied" : provided ? "provided" : "pending";
+    const status =
+      state.applied && applied.has(spec.name) && (provided || madeByPlatform(spec)) ? "applied" : provided ? "provided" : "pending";
     return {
-      name: spec.name, type: spec.type, required: spec.required, phase: spec.phase, status,
+      name: spec.name,
+      type: spec.type,
+      required: spec.required,
+      phase: spec.phase,
+      status,
       ...(spec.source ? { source: spec.source } : {}),
       ...(value ? { value: value.value } : {}),
       ...(secret ? { fingerprint: secret.fingerprint } : {}),
     };
   });
-  const provided = new Set(specs.filter((s) => (s.type === "secret" ? state.secrets.has(s.name) : state.values.has(s.name))).map((s) => s.name));
+  const provided = new Set(
+    specs.filter((s) => (s.type === "secret" ? state.secrets.has(s.name) : state.values.has(s.name))).map((s) => s.name),
+  );
   const missing = missingRequired(specs, provided);
   return { items, satisfied: missing.length === 0, missing, applied: state.applied !== null, position };
 }
@@ -59,7 +66,12 @@ export interface InputStore {
   /** The current state, read from the event store (never the read model: the saga must not wait on projection lag). */
   load(subscriptionId: string): Promise<{ state: InputsState; position: number }>;
   /** Decides and appends; a no-op command appends nothing. */
-  handle(subscriptionId: string, command: InputsCommand, ctx: EventContext, now: Date): Promise<{ state: InputsState; position: number; appended: number }>;
+  handle(
+    subscriptionId: string,
+    command: InputsCommand,
+    ctx: EventContext,
+    now: Date,
+  ): Promise<{ state: InputsState; position: number; appended: number }>;
 }
 
 /** Builds the input store over the event store. */

@@ -25,7 +25,10 @@ export interface NatsOperatorOptions {
 export function findNatsServer(): string {
   const script = resolve(import.meta.dirname, "../../scripts/fetch-nats-server.sh");
   try {
-    return execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n").pop()!;
+    return execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+      .trim()
+      .split("\n")
+      .pop()!;
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? "";
     throw new Error(`no nats-server >= 2.12 available (run \`make setup\` or set NATS_SERVER_BIN): ${stderr.trim()}`);
@@ -57,7 +60,12 @@ export function renderNatsConfig(opts: { port: number; monitorPort: number; stor
  * TLS files come from `initNatsAuth` (written once); ports and paths are rendered every start, so a
  * changed port never meets a stale config. The preload is what init wrote: the resolver keeps anything newer.
  */
-export async function writeOperatorHubConfig(opts: { dir: string; port: number; monitorPort: number; operator: NatsOperatorOptions }): Promise<string> {
+export async function writeOperatorHubConfig(opts: {
+  dir: string;
+  port: number;
+  monitorPort: number;
+  operator: NatsOperatorOptions;
+}): Promise<string> {
   const o = opts.operator;
   const jetstreamDir = join(opts.dir, "jetstream");
   const hub = {
@@ -72,14 +80,18 @@ export async function writeOperatorHubConfig(opts: { dir: string; port: number; 
   const { paths } = await initNatsAuth({ dir: o.authDir, names: o.names, hub });
   const auth = await loadNatsAuth(o.authDir);
   const conf = join(opts.dir, "hub.conf");
-  writeFileSync(conf, renderHubConfig({
-    ...hub,
-    operatorJwtPath: paths.operatorJwt,
-    systemAccount: auth.publicKeys.system,
-    resolverDir: paths.resolverDir,
-    preload: preloadOf(auth.keys, await readStoredJwts(paths)),
-    tls: { certFile: paths.tls.serverCert, keyFile: paths.tls.serverKey },
-  }), { mode: 0o600 });
+  writeFileSync(
+    conf,
+    renderHubConfig({
+      ...hub,
+      operatorJwtPath: paths.operatorJwt,
+      systemAccount: auth.publicKeys.system,
+      resolverDir: paths.resolverDir,
+      preload: preloadOf(auth.keys, await readStoredJwts(paths)),
+      tls: { certFile: paths.tls.serverCert, keyFile: paths.tls.serverKey },
+    }),
+    { mode: 0o600 },
+  );
   return conf;
 }
 
@@ -87,7 +99,13 @@ export async function writeOperatorHubConfig(opts: { dir: string; port: number; 
  * Starts nats-server with data under `dir`; resolves once it accepts connections. Plain by default;
  * with `operator`, the operator-mode hub (its TLS leaf-node port replaces the plain one).
  */
-export async function startNats(opts: { dir: string; port: number; monitorPort: number; leafnodePort?: number; operator?: NatsOperatorOptions }): Promise<ManagedProcess> {
+export async function startNats(opts: {
+  dir: string;
+  port: number;
+  monitorPort: number;
+  leafnodePort?: number;
+  operator?: NatsOperatorOptions;
+}): Promise<ManagedProcess> {
   const bin = findNatsServer();
   const dir = resolve(opts.dir);
   mkdirSync(join(dir, "jetstream"), { recursive: true });
@@ -98,7 +116,15 @@ export async function startNats(opts: { dir: string; port: number; monitorPort: 
     leafnodePort = opts.operator.leafnodePort;
   } else {
     conf = join(dir, "nats-server.conf");
-    writeFileSync(conf, renderNatsConfig({ port: opts.port, monitorPort: opts.monitorPort, storeDir: join(dir, "jetstream"), leafnodePort: opts.leafnodePort }));
+    writeFileSync(
+      conf,
+      renderNatsConfig({
+        port: opts.port,
+        monitorPort: opts.monitorPort,
+        storeDir: join(dir, "jetstream"),
+        leafnodePort: opts.leafnodePort,
+      }),
+    );
   }
   const log = join(dir, "nats-server.log");
   const { child, managed } = spawnService("nats-server", bin, ["-c", conf], { log });

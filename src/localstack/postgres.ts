@@ -9,7 +9,11 @@ import { spawnService, waitForPort, ServiceStartError, type ManagedProcess } fro
 /** The newest PostgreSQL server binaries installed by Debian's packages. */
 export function postgresBinDir(): string {
   const base = "/usr/lib/postgresql";
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(base)
+    ? readdirSync(base)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   const found = versions.map((v) => join(base, v, "bin")).find((d) => existsSync(join(d, "postgres")));
   if (!found) throw new ServiceStartError("PostgreSQL server binaries not found under /usr/lib/postgresql (run `make setup`)");
   return found;
@@ -70,13 +74,29 @@ export async function startPostgres(opts: { dir: string; port: number; database:
   if (ids.uid !== undefined) chownSync(dir, ids.uid, ids.gid!);
   if (!existsSync(join(pgdata, "PG_VERSION"))) {
     execFileSync(join(bin, "initdb"), ["-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], {
-      stdio: ["ignore", "pipe", "pipe"], ...ids, cwd: "/",
+      stdio: ["ignore", "pipe", "pipe"],
+      ...ids,
+      cwd: "/",
     });
   }
   removeStaleLockFile(pgdata);
   const log = join(dir, "postgres.log");
-  const args = ["-D", pgdata, "-p", String(opts.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-    "-c", "max_connections=200", "-c", "shared_buffers=128MB", "-c", "fsync=on"];
+  const args = [
+    "-D",
+    pgdata,
+    "-p",
+    String(opts.port),
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    "unix_socket_directories=",
+    "-c",
+    "max_connections=200",
+    "-c",
+    "shared_buffers=128MB",
+    "-c",
+    "fsync=on",
+  ];
   const { child, managed } = spawnService("postgres", join(bin, "postgres"), args, { log, ...ids, cwd: "/" });
   if (ids.uid !== undefined) chownSync(log, ids.uid, ids.gid!);
   await waitForPort(opts.port, { timeoutMs: 30_000, child, name: "postgres", log });

@@ -7,7 +7,9 @@ import { removeStaleLockFile } from "./postgres.js";
 describe("removeStaleLockFile (PostgreSQL after a crash of make run)", () => {
   let pgdata: string;
   const lock = () => join(pgdata, "postmaster.pid");
-  beforeEach(() => { pgdata = mkdtempSync(join(tmpdir(), "np-pgdata-")); });
+  beforeEach(() => {
+    pgdata = mkdtempSync(join(tmpdir(), "np-pgdata-"));
+  });
   afterEach(() => rmSync(pgdata, { recursive: true, force: true }));
 
   it("removes a lock whose pid now belongs to a process that is not a postgres (the pid was reused)", () => {

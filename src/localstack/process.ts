@@ -32,7 +32,10 @@ export function freePort(): Promise<number> {
 export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 300): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host });
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once("connect", () => done(true));
     socket.once("error", () => done(false));
@@ -53,7 +56,12 @@ export async function waitForPort(port: number, opts: { timeoutMs: number; child
 }
 
 /** Spawns a service with stdout/stderr appended to a log file, detached from our terminal's Ctrl-C. */
-export function spawnService(name: string, command: string, args: string[], opts: { log: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; cwd?: string }): { child: ChildProcess; managed: ManagedProcess } {
+export function spawnService(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { log: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; cwd?: string },
+): { child: ChildProcess; managed: ManagedProcess } {
   mkdirSync(dirname(opts.log), { recursive: true });
   const fd = openSync(opts.log, "a");
   const spawnOpts: SpawnOptions = { stdio: ["ignore", fd, fd], env: opts.env ?? process.env, detached: true, cwd: opts.cwd };

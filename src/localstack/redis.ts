@@ -7,7 +7,22 @@ export async function startRedis(opts: { dir: string; port: number; persist: boo
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
   const log = join(dir, "redis.log");
-  const args = ["--port", String(opts.port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", opts.persist ? "yes" : "no", "--daemonize", "no", "--protected-mode", "yes"];
+  const args = [
+    "--port",
+    String(opts.port),
+    "--bind",
+    "127.0.0.1",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    opts.persist ? "yes" : "no",
+    "--daemonize",
+    "no",
+    "--protected-mode",
+    "yes",
+  ];
   const { child, managed } = spawnService("redis-server", "redis-server", args, { log });
   await waitForPort(opts.port, { timeoutMs: 15_000, child, name: "redis-server", log });
   return managed;

@@ -14,7 +14,11 @@ export interface StackPorts {
 }
 
 /** URLs of the three services, whether we started them or found them running. */
-export interface StackUrls { natsUrl: string; databaseUrl: string; redisUrl: string }
+export interface StackUrls {
+  natsUrl: string;
+  databaseUrl: string;
+  redisUrl: string;
+}
 
 export interface LocalStack extends StackUrls {
   /** Names of the services this call started (the others were already listening and are reused). */
@@ -31,7 +35,13 @@ export interface LocalStack extends StackUrls {
  * started here runs in operator mode with JetStream under `<dataDir>/nats-operator/` (streams belong to
  * the CONTROL_PLANE account, so they never share a store with the plain `<dataDir>/nats/`).
  */
-export async function ensureLocalStack(opts: { dataDir: string; ports: StackPorts; database: string; persistRedis?: boolean; natsOperator?: NatsOperatorOptions }): Promise<LocalStack> {
+export async function ensureLocalStack(opts: {
+  dataDir: string;
+  ports: StackPorts;
+  database: string;
+  persistRedis?: boolean;
+  natsOperator?: NatsOperatorOptions;
+}): Promise<LocalStack> {
   const { dataDir, ports, database } = opts;
   const urls: StackUrls = {
     natsUrl: `nats://127.0.0.1:${ports.natsPort}`,
@@ -39,19 +49,45 @@ export async function ensureLocalStack(opts: { dataDir: string; ports: StackPort
     redisUrl: `redis://127.0.0.1:${ports.redisPort}`,
   };
   const procs: ManagedProcess[] = [];
-  const stop = async () => { for (const p of procs.reverse()) await p.stop(); procs.length = 0; };
+  const stop = async () => {
+    for (const p of procs.reverse()) await p.stop();
+    procs.length = 0;
+  };
   let natsOperator = false;
   try {
-    const [natsUp, pgUp, redisUp] = await Promise.all([isPortOpen(ports.natsPort), isPortOpen(ports.postgresPort), isPortOpen(ports.redisPort)]);
+    const [natsUp, pgUp, redisUp] = await Promise.all([
+      isPortOpen(ports.natsPort),
+      isPortOpen(ports.postgresPort),
+      isPortOpen(ports.redisPort),
+    ]);
     const starts: Promise<void>[] = [];
     if (!natsUp) {
       natsOperator = opts.natsOperator !== undefined;
       const dir = join(dataDir, natsOperator ? "nats-operator" : "nats");
-      starts.push(startNats({ dir, port: ports.natsPort, monitorPort: ports.natsMonitorPort, ...(opts.natsOperator ? { operator: opts.natsOperator } : ports.natsLeafnodePort ? { leafnodePort: ports.natsLeafnodePort } : {}) }).then((p) => { procs.push(p); }));
+      starts.push(
+        startNats({
+          dir,
+          port: ports.natsPort,
+          monitorPort: ports.natsMonitorPort,
+          ...(opts.natsOperator ? { operator: opts.natsOperator } : ports.natsLeafnodePort ? { leafnodePort: ports.natsLeafnodePort } : {}),
+        }).then((p) => {
+          procs.push(p);
+        }),
+      );
     }
-    if (!pgUp) starts.push(startPostgres({ dir: join(dataDir, "postgres"), port: ports.postgresPort, database }).then((p) => { procs.push(p); }));
+    if (!pgUp)
+      starts.push(
+        startPostgres({ dir: join(dataDir, "postgres"), port: ports.postgresPort, database }).then((p) => {
+          procs.push(p);
+        }),
+      );
     else starts.push(ensureDatabase(`postgres://postgres@127.0.0.1:${ports.postgresPort}/postgres`, database));
-    if (!redisUp) starts.push(startRedis({ dir: join(dataDir, "redis"), port: ports.redisPort, persist: opts.persistRedis ?? true }).then((p) => { procs.push(p); }));
+    if (!redisUp)
+      starts.push(
+        startRedis({ dir: join(dataDir, "redis"), port: ports.redisPort, persist: opts.persistRedis ?? true }).then((p) => {
+          procs.push(p);
+        }),
+      );
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;

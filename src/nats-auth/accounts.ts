@@ -23,8 +23,14 @@ export function accountLimits(jetstream: boolean): OperatorLimits {
   if (!jetstream) return base;
   return {
     ...base,
-    mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1, max_ack_pending: -1,
-    mem_max_stream_bytes: -1, disk_max_stream_bytes: -1, max_bytes_required: false,
+    mem_storage: -1,
+    disk_storage: -1,
+    streams: -1,
+    consumer: -1,
+    max_ack_pending: -1,
+    mem_max_stream_bytes: -1,
+    disk_max_stream_bytes: -1,
+    max_bytes_required: false,
   };
 }
 
@@ -42,9 +48,7 @@ export function controlPlaneAccount(keys: NatsAuthKeys, names: Names): Partial<A
   return {
     signing_keys: [keys.controlPlaneSigning.getPublicKey()],
     limits: accountLimits(true),
-    exports: [
-      { name: "agent-subjects", subject: names.agentAll, type: "service", response_type: "Singleton" },
-    ],
+    exports: [{ name: "agent-subjects", subject: names.agentAll, type: "service", response_type: "Singleton" }],
   };
 }
 
@@ -54,9 +58,7 @@ export function agentAccount(keys: NatsAuthKeys, names: Names, revocations: Revo
   return {
     signing_keys: [keys.agentSigning.getPublicKey()],
     limits: accountLimits(false),
-    imports: [
-      { name: "agent-subjects", subject: names.agentAll, account: cp, type: "service" },
-    ],
+    imports: [{ name: "agent-subjects", subject: names.agentAll, account: cp, type: "service" }],
     revocations,
   };
 }

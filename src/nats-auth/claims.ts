@@ -12,7 +12,11 @@ const UpdateReply = z.object({
 });
 
 /** Pushes an account JWT to the running servers over a SYS connection; throws unless the resolver stored it. */
-export async function pushAccountJwt(sys: NatsConnection, jwt: string, timeoutMs: number = defaults.natsAuth.claimsUpdateTimeoutMs): Promise<void> {
+export async function pushAccountJwt(
+  sys: NatsConnection,
+  jwt: string,
+  timeoutMs: number = defaults.natsAuth.claimsUpdateTimeoutMs,
+): Promise<void> {
   let text: string;
   try {
     text = (await sys.request(CLAIMS_UPDATE_SUBJECT, jwt, { timeout: timeoutMs })).string();
@@ -22,11 +26,16 @@ export async function pushAccountJwt(sys: NatsConnection, jwt: string, timeoutMs
   const parsed = UpdateReply.safeParse(safeJson(text));
   if (!parsed.success) throw new ClaimsUpdateError(`unexpected answer to ${CLAIMS_UPDATE_SUBJECT}`);
   if (parsed.data.error) throw new ClaimsUpdateError(`account JWT refused: ${parsed.data.error.description ?? parsed.data.error.code}`);
-  if (!parsed.data.data || parsed.data.data.code !== 200) throw new ClaimsUpdateError(`account JWT not stored (code ${parsed.data.data?.code ?? "none"})`);
+  if (!parsed.data.data || parsed.data.data.code !== 200)
+    throw new ClaimsUpdateError(`account JWT not stored (code ${parsed.data.data?.code ?? "none"})`);
 }
 
 /** The account JWT the running servers hold (so a revocation adds to it instead of replacing it). */
-export async function lookupAccountJwt(sys: NatsConnection, account: string, timeoutMs: number = defaults.natsAuth.claimsUpdateTimeoutMs): Promise<string | undefined> {
+export async function lookupAccountJwt(
+  sys: NatsConnection,
+  account: string,
+  timeoutMs: number = defaults.natsAuth.claimsUpdateTimeoutMs,
+): Promise<string | undefined> {
   try {
     const text = (await sys.request(`$SYS.REQ.ACCOUNT.${account}.CLAIMS.LOOKUP`, "", { timeout: timeoutMs })).string();
     return text.length > 0 ? text : undefined;

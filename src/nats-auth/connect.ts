@@ -27,11 +27,17 @@ export async function loadNatsAuthIfPresent(env: NatsConnectEnv): Promise<NatsAu
  * expiry (a server without auth ignores it); without one it connects plainly. `auth` skips the lookup
  * when the caller has loaded it already.
  */
-export async function connectNats(env: NatsConnectEnv, opts: Omit<ConnectionOptions, "servers" | "authenticator"> & { name: string; auth?: NatsAuth | null }): Promise<NatsConnection> {
+export async function connectNats(
+  env: NatsConnectEnv,
+  opts: Omit<ConnectionOptions, "servers" | "authenticator"> & { name: string; auth?: NatsAuth | null },
+): Promise<NatsConnection> {
   const { auth: given, ...options } = opts;
-  const auth = given === undefined ? await loadNatsAuthIfPresent(env) : given ?? undefined;
+  const auth = given === undefined ? await loadNatsAuthIfPresent(env) : (given ?? undefined);
   if (!auth) return connect({ ...options, servers: env.NATS_URL });
-  const svc = await controlPlaneAuthenticator(auth, { name: opts.name, ...(env.NATS_SERVICE_JWT_TTL_SECONDS ? { ttlSeconds: env.NATS_SERVICE_JWT_TTL_SECONDS } : {}) });
+  const svc = await controlPlaneAuthenticator(auth, {
+    name: opts.name,
+    ...(env.NATS_SERVICE_JWT_TTL_SECONDS ? { ttlSeconds: env.NATS_SERVICE_JWT_TTL_SECONDS } : {}),
+  });
   try {
     const nc = await connect({ ...options, servers: env.NATS_URL, authenticator: svc.authenticator });
     void nc.closed().finally(() => svc.stop());

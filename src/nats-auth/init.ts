@@ -22,10 +22,19 @@ export function natsAuthPaths(dir: string): NatsAuthPaths {
   return {
     dir,
     operatorJwt: join(dir, "operator.jwt"),
-    accountJwt: { system: join(dir, "accounts", "SYS.jwt"), agent: join(dir, "accounts", "AGENT.jwt"), controlPlane: join(dir, "accounts", "CONTROL_PLANE.jwt") },
+    accountJwt: {
+      system: join(dir, "accounts", "SYS.jwt"),
+      agent: join(dir, "accounts", "AGENT.jwt"),
+      controlPlane: join(dir, "accounts", "CONTROL_PLANE.jwt"),
+    },
     hubConfig: join(dir, "hub.conf"),
     resolverDir: join(dir, "resolver"),
-    tls: { caCert: join(dir, "tls", "ca.pem"), caKey: join(dir, "tls", "ca-key.pem"), serverCert: join(dir, "tls", "server.pem"), serverKey: join(dir, "tls", "server-key.pem") },
+    tls: {
+      caCert: join(dir, "tls", "ca.pem"),
+      caKey: join(dir, "tls", "ca-key.pem"),
+      serverCert: join(dir, "tls", "server.pem"),
+      serverKey: join(dir, "tls", "server-key.pem"),
+    },
   };
 }
 
@@ -73,19 +82,21 @@ export async function initNatsAuth(opts: { dir: string; names: Names; hub: HubSe
   const tls = await ensureTls(opts.dir, { hosts: opts.hub.tlsHosts });
   if (tls.created) written.push(...Object.values(tls.files));
   const stored = await readStoredJwts(paths);
-  await put(paths.hubConfig, () => renderHubConfig({
-    serverName: opts.hub.serverName,
-    port: opts.hub.port,
-    ...(opts.hub.monitorPort !== undefined ? { monitorPort: opts.hub.monitorPort } : {}),
-    leafnodePort: opts.hub.leafnodePort,
-    leafnodeHost: opts.hub.leafnodeHost,
-    operatorJwtPath: paths.operatorJwt,
-    systemAccount: keys.system.getPublicKey(),
-    resolverDir: paths.resolverDir,
-    preload: preloadOf(keys, stored),
-    jetstreamDir: opts.hub.jetstreamDir,
-    tls: { certFile: tls.files.serverCert, keyFile: tls.files.serverKey },
-  }));
+  await put(paths.hubConfig, () =>
+    renderHubConfig({
+      serverName: opts.hub.serverName,
+      port: opts.hub.port,
+      ...(opts.hub.monitorPort !== undefined ? { monitorPort: opts.hub.monitorPort } : {}),
+      leafnodePort: opts.hub.leafnodePort,
+      leafnodeHost: opts.hub.leafnodeHost,
+      operatorJwtPath: paths.operatorJwt,
+      systemAccount: keys.system.getPublicKey(),
+      resolverDir: paths.resolverDir,
+      preload: preloadOf(keys, stored),
+      jetstreamDir: opts.hub.jetstreamDir,
+      tls: { certFile: tls.files.serverCert, keyFile: tls.files.serverKey },
+    }),
+  );
   return { paths, publicKeys: publicKeysOf(keys), written };
 }
 
@@ -117,7 +128,12 @@ export async function readStoredJwts(paths: NatsAuthPaths): Promise<RenderedJwts
 
 /** The public keys of the operator and accounts. */
 export function publicKeysOf(keys: NatsAuthKeys): NatsAuthInitResult["publicKeys"] {
-  return { operator: keys.operator.getPublicKey(), system: keys.system.getPublicKey(), agent: keys.agent.getPublicKey(), controlPlane: keys.controlPlane.getPublicKey() };
+  return {
+    operator: keys.operator.getPublicKey(),
+    system: keys.system.getPublicKey(),
+    agent: keys.agent.getPublicKey(),
+    controlPlane: keys.controlPlane.getPublicKey(),
+  };
 }
 
 /** Writes a 0600 file unless it exists; true when written. */

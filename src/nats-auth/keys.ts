@@ -42,10 +42,14 @@ export function generateSeeds(): NatsAuthSeeds {
   const op = () => seedOf(createOperator());
   const acc = () => seedOf(createAccount());
   return {
-    operator: op(), operatorSigning: op(),
-    system: acc(), systemSigning: acc(),
-    agent: acc(), agentSigning: acc(),
-    controlPlane: acc(), controlPlaneSigning: acc(),
+    operator: op(),
+    operatorSigning: op(),
+    system: acc(),
+    systemSigning: acc(),
+    agent: acc(),
+    agentSigning: acc(),
+    controlPlane: acc(),
+    controlPlaneSigning: acc(),
   };
 }
 
@@ -98,7 +102,8 @@ export async function readSeeds(path: string): Promise<NatsAuthSeeds | undefined
   if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, 0o600);
   const parsed = NatsAuthSeeds.safeParse(safeJson(text));
   // The zod issue would quote the offending value, which may be a seed: report only the field names.
-  if (!parsed.success) throw new NatsAuthError(`${path} is not a valid seed file (fields: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")})`);
+  if (!parsed.success)
+    throw new NatsAuthError(`${path} is not a valid seed file (fields: ${parsed.error.issues.map((i) => i.path.join(".")).join(", ")})`);
   return parsed.data;
 }
 

@@ -27,12 +27,19 @@ async function modes(dir: string): Promise<Map<string, number>> {
 
 describe("nodeplane nats init", () => {
   let dataDir: string;
-  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), "nodeplane-nats-init-")); });
-  afterAll(async () => { await rm(dataDir, { recursive: true, force: true }); });
-
-  const init = () => spawnSync("npx", ["tsx", "src/cli/main.ts", "nats", "init"], {
-    cwd: root, encoding: "utf8", env: { ...process.env, NODEPLANE_DATA_DIR: dataDir, NODEPLANE_NAMESPACE: "", LOG_LEVEL: "silent" },
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "nodeplane-nats-init-"));
   });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const init = () =>
+    spawnSync("npx", ["tsx", "src/cli/main.ts", "nats", "init"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, NODEPLANE_DATA_DIR: dataDir, NODEPLANE_NAMESPACE: "", LOG_LEVEL: "silent" },
+    });
 
   it("writes everything once, 0600 files in 0700 directories, keeps keys on a second run and never prints a seed", async () => {
     const first = init();
@@ -51,7 +58,8 @@ describe("nodeplane nats init", () => {
     expect(second.stdout).toContain("nothing written");
     expect(await readFile(join(dir, "seeds.json"), "utf8")).toBe(seedsText);
     for (const [path, text] of contents) expect(await readFile(path, "utf8")).toBe(text);
-    for (const out of [first.stdout, first.stderr, second.stdout, second.stderr]) for (const seed of seeds) expect(out.includes(seed)).toBe(false);
+    for (const out of [first.stdout, first.stderr, second.stdout, second.stderr])
+      for (const seed of seeds) expect(out.includes(seed)).toBe(false);
     // The seed file holds every private key: a copy with a loose mode is a leak, so the check above is per file.
     expect(before.get(join(dir, "seeds.json"))).toBe(0o600);
   });
@@ -62,14 +70,19 @@ describe.skipIf(!servicesAvailable())("internal services on an operator-mode hub
   const conns: NatsConnection[] = [];
   const names = namesFor("natsauth");
 
-  beforeAll(async () => { cluster = await startOperatorCluster(names); });
+  beforeAll(async () => {
+    cluster = await startOperatorCluster(names);
+  });
   afterAll(async () => {
     for (const nc of conns) await nc.close().catch(() => {});
     await cluster?.stop();
   });
 
   it("a service connects with self-signed CONTROL_PLANE creds and uses JetStream there", async () => {
-    const nc = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "projector", ttlSeconds: 600 })) });
+    const nc = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "projector", ttlSeconds: 600 })),
+    });
     conns.push(nc);
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: "NATSAUTH_PROBE", subjects: ["natsauth.probe.>"] });
@@ -89,7 +102,11 @@ describe.skipIf(!servicesAvailable())("internal services on an operator-mode hub
         for await (const s of nc.status()) if (s.type === "reconnect") return true;
         return false;
       })();
-      nc.subscribe("natsauth.renew", { callback: (_e, m) => { m.respond("still here"); } });
+      nc.subscribe("natsauth.renew", {
+        callback: (_e, m) => {
+          m.respond("still here");
+        },
+      });
       expect(await reconnected).toBe(true);
       expect((await nc.request("natsauth.renew", "")).string()).toBe("still here");
     } finally {
@@ -99,12 +116,19 @@ describe.skipIf(!servicesAvailable())("internal services on an operator-mode hub
 
   it("an expired service JWT and an unknown operator's user are refused", async () => {
     const keys = cluster.auth.keys;
-    const expired = await signUserCreds({ name: "old", account: keys.controlPlane, signingKey: keys.controlPlaneSigning, ttlSeconds: 60 }, new Date(Date.now() - 3600_000));
-    expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(expired), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+    const expired = await signUserCreds(
+      { name: "old", account: keys.controlPlane, signingKey: keys.controlPlaneSigning, ttlSeconds: 60 },
+      new Date(Date.now() - 3600_000),
+    );
+    expect(
+      await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(expired), reconnect: false }).catch((e: unknown) => e),
+    ).toBeInstanceOf(AuthorizationError);
     const other = await startOperatorCluster(names);
     try {
       const foreign = await other.auth.controlPlaneCredentials({ name: "foreign" });
-      expect(await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(foreign), reconnect: false }).catch((e: unknown) => e)).toBeInstanceOf(AuthorizationError);
+      expect(
+        await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(foreign), reconnect: false }).catch((e: unknown) => e),
+      ).toBeInstanceOf(AuthorizationError);
     } finally {
       await other.stop();
     }
@@ -117,11 +141,22 @@ describe.skipIf(!servicesAvailable())("internal services on an operator-mode hub
     conns.push(agent);
     const err = await jetstreamManager(agent, { timeout: 2_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
-    const cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "cp" })) });
+    const cp = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "cp" })),
+    });
     conns.push(cp);
     const got: string[] = [];
-    cp.subscribe("natsauth.internal.>", { callback: (_e, m) => { got.push(m.subject); } });
-    cp.subscribe(names.agentAll, { callback: (_e, m) => { got.push(m.subject); } });
+    cp.subscribe("natsauth.internal.>", {
+      callback: (_e, m) => {
+        got.push(m.subject);
+      },
+    });
+    cp.subscribe(names.agentAll, {
+      callback: (_e, m) => {
+        got.push(m.subject);
+      },
+    });
     await cp.flush();
     agent.publish("natsauth.internal.x", "no");
     agent.publish(names.agentSubject("n1", "events"), "yes");

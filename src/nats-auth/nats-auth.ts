@@ -35,9 +35,21 @@ export async function loadNatsAuth(dir: string): Promise<NatsAuth> {
     keys,
     publicKeys: publicKeysOf(keys),
     controlPlaneCredentials: ({ name, ttlSeconds }) =>
-      signUserCreds({ name, account: keys.controlPlane, signingKey: keys.controlPlaneSigning, ttlSeconds: ttl(ttlSeconds), connectionTypes: ["STANDARD"] }),
+      signUserCreds({
+        name,
+        account: keys.controlPlane,
+        signingKey: keys.controlPlaneSigning,
+        ttlSeconds: ttl(ttlSeconds),
+        connectionTypes: ["STANDARD"],
+      }),
     systemCredentials: ({ name, ttlSeconds }) =>
-      signUserCreds({ name, account: keys.system, signingKey: keys.systemSigning, ttlSeconds: ttl(ttlSeconds), connectionTypes: ["STANDARD"] }),
+      signUserCreds({
+        name,
+        account: keys.system,
+        signingKey: keys.systemSigning,
+        ttlSeconds: ttl(ttlSeconds),
+        connectionTypes: ["STANDARD"],
+      }),
   };
 }
 
@@ -62,8 +74,13 @@ export interface LeafFiles {
 export function leafFiles(leafDir: string): LeafFiles {
   const dir = resolve(leafDir);
   return {
-    dir, conf: join(dir, "leaf.conf"), operatorJwt: join(dir, "operator.jwt"), caCert: join(dir, "ca.pem"), resolverDir: join(dir, "resolver"),
-    agentCreds: join(dir, "leaf-agent.creds"), systemCreds: join(dir, "leaf-sys.creds"),
+    dir,
+    conf: join(dir, "leaf.conf"),
+    operatorJwt: join(dir, "operator.jwt"),
+    caCert: join(dir, "ca.pem"),
+    resolverDir: join(dir, "resolver"),
+    agentCreds: join(dir, "leaf-agent.creds"),
+    systemCreds: join(dir, "leaf-sys.creds"),
   };
 }
 
@@ -79,7 +96,10 @@ export interface LeafCredentials {
  * (a host never reads the control plane's nats-auth directory). Only the SYS account is preloaded; the
  * leaf looks AGENT up from the hub, so a leaf started after a revocation never trusts a stale AGENT JWT.
  */
-export async function writeLeafConfig(auth: NatsAuth, opts: { leafDir: string; serverName: string; port: number; hubLeafUrls: readonly string[]; credentials: LeafCredentials }): Promise<string> {
+export async function writeLeafConfig(
+  auth: NatsAuth,
+  opts: { leafDir: string; serverName: string; port: number; hubLeafUrls: readonly string[]; credentials: LeafCredentials },
+): Promise<string> {
   const f = leafFiles(opts.leafDir);
   await mkdir(f.resolverDir, { recursive: true, mode: 0o700 });
   const jwts = await readStoredJwts(auth.paths);
@@ -87,24 +107,31 @@ export async function writeLeafConfig(auth: NatsAuth, opts: { leafDir: string; s
   await copyFile(auth.paths.tls.caCert, f.caCert);
   await chmod(f.caCert, 0o600);
   await writeLeafCredentials(f, opts.credentials);
-  await writeFile(f.conf, renderLeafConfig({
-    serverName: opts.serverName,
-    port: opts.port,
-    hubLeafUrls: opts.hubLeafUrls,
-    operatorJwtPath: f.operatorJwt,
-    systemAccount: auth.publicKeys.system,
-    agentAccount: auth.publicKeys.agent,
-    resolverDir: f.resolverDir,
-    preload: { [auth.publicKeys.system]: jwts.system },
-    agentCredsPath: f.agentCreds,
-    systemCredsPath: f.systemCreds,
-    caFile: f.caCert,
-  }), { mode: 0o600 });
+  await writeFile(
+    f.conf,
+    renderLeafConfig({
+      serverName: opts.serverName,
+      port: opts.port,
+      hubLeafUrls: opts.hubLeafUrls,
+      operatorJwtPath: f.operatorJwt,
+      systemAccount: auth.publicKeys.system,
+      agentAccount: auth.publicKeys.agent,
+      resolverDir: f.resolverDir,
+      preload: { [auth.publicKeys.system]: jwts.system },
+      agentCredsPath: f.agentCreds,
+      systemCredsPath: f.systemCreds,
+      caFile: f.caCert,
+    }),
+    { mode: 0o600 },
+  );
   return f.conf;
 }
 
 /** Replaces a leaf's creds files atomically (0600): the leaf reads them at each connection to the hub. */
-export async function writeLeafCredentials(f: Pick<LeafFiles, "agentCreds" | "systemCreds">, creds: Partial<LeafCredentials>): Promise<void> {
+export async function writeLeafCredentials(
+  f: Pick<LeafFiles, "agentCreds" | "systemCreds">,
+  creds: Partial<LeafCredentials>,
+): Promise<void> {
   if (creds.agent !== undefined) await writeSecretFile(f.agentCreds, creds.agent);
   if (creds.system !== undefined) await writeSecretFile(f.systemCreds, creds.system);
 }

@@ -24,12 +24,18 @@ describe("agent permissions", () => {
   });
 
   it("a host's bootstrap user may only request its own node's bootstrap subject and read its own inbox", () => {
-    expect(nodeBootstrapPermissions(names, "node-a")).toEqual({ pub: { allow: ["ns1.agent.node-a.bootstrap"] }, sub: { allow: ["_INBOX_ns1_node-a.>"] } });
+    expect(nodeBootstrapPermissions(names, "node-a")).toEqual({
+      pub: { allow: ["ns1.agent.node-a.bootstrap"] },
+      sub: { allow: ["_INBOX_ns1_node-a.>"] },
+    });
     for (const bad of ["*", ">", "a.b", ""]) expect(() => nodeBootstrapPermissions(names, bad)).toThrow();
   });
 
   it("a host leaf's AGENT remote carries its own node's subjects in and its own inbox out, nothing else", () => {
-    expect(leafAgentPermissions(names, "node-a")).toEqual({ pub: { allow: ["ns1.agent.node-a.>"] }, sub: { allow: ["_INBOX_ns1_node-a.>"] } });
+    expect(leafAgentPermissions(names, "node-a")).toEqual({
+      pub: { allow: ["ns1.agent.node-a.>"] },
+      sub: { allow: ["_INBOX_ns1_node-a.>"] },
+    });
     const all = [...leafAgentPermissions(names, "node-a").pub.allow, ...leafAgentPermissions(names, "node-a").sub.allow];
     expect(all.some((s) => s.includes("node-b") || s === ">" || s.startsWith("agent.>") || s.includes("*"))).toBe(false);
     for (const bad of ["*", ">", "a.b", ""]) expect(() => leafAgentPermissions(names, bad)).toThrow();
@@ -44,9 +50,17 @@ describe("agent permissions", () => {
 
   it("land in the signed user JWT with an expiry, issued by the AGENT signing key for the AGENT account", async () => {
     const now = new Date("2026-01-01T00:00:00Z");
-    const { jwt, expiresAt } = await signUserJwt(createUser().getPublicKey(), {
-      name: "agent-node-a", account: keys.agent, signingKey: keys.agentSigning, permissions: agentPermissions(names, "node-a"), ttlSeconds: 3600,
-    }, now);
+    const { jwt, expiresAt } = await signUserJwt(
+      createUser().getPublicKey(),
+      {
+        name: "agent-node-a",
+        account: keys.agent,
+        signingKey: keys.agentSigning,
+        permissions: agentPermissions(names, "node-a"),
+        ttlSeconds: 3600,
+      },
+      now,
+    );
     const claims = decode<User>(jwt);
     expect(claims.iss).toBe(keys.agentSigning.getPublicKey());
     expect(claims.nats.issuer_account).toBe(keys.agent.getPublicKey());
@@ -61,7 +75,9 @@ describe("accounts", () => {
     const cp = controlPlaneAccount(keys, names);
     expect(cp.exports?.map((e) => [e.subject, e.type])).toEqual([["ns1.agent.>", "service"]]);
     const agent = agentAccount(keys, names, { UX: 1 });
-    expect(agent.imports?.map((i) => [i.subject, i.type, i.account])).toEqual([["ns1.agent.>", "service", keys.controlPlane.getPublicKey()]]);
+    expect(agent.imports?.map((i) => [i.subject, i.type, i.account])).toEqual([
+      ["ns1.agent.>", "service", keys.controlPlane.getPublicKey()],
+    ]);
     expect(agent.revocations).toEqual({ UX: 1 });
     expect(systemAccount(keys, { UY: 2 }).revocations).toEqual({ UY: 2 });
   });
@@ -78,7 +94,11 @@ describe("accounts", () => {
     const op = decode<Operator>(jwts.operator);
     expect(op.nats.signing_keys).toEqual([keys.operatorSigning.getPublicKey()]);
     expect(op.nats.system_account).toBe(keys.system.getPublicKey());
-    for (const [jwt, account] of [[jwts.system, keys.system], [jwts.agent, keys.agent], [jwts.controlPlane, keys.controlPlane]] as const) {
+    for (const [jwt, account] of [
+      [jwts.system, keys.system],
+      [jwts.agent, keys.agent],
+      [jwts.controlPlane, keys.controlPlane],
+    ] as const) {
       const claims = decode<Account>(jwt);
       expect(claims.iss).toBe(keys.operatorSigning.getPublicKey());
       expect(claims.sub).toBe(account.getPublicKey());

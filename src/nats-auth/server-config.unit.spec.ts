@@ -3,16 +3,32 @@ import { renderHubConfig, renderLeafConfig } from "./server-config.js";
 import { leafFiles } from "./nats-auth.js";
 
 const hub = renderHubConfig({
-  serverName: "hub", port: 4222, monitorPort: 8222, leafnodePort: 7422, leafnodeHost: "0.0.0.0",
-  operatorJwtPath: "/a/operator.jwt", systemAccount: "ASYS", resolverDir: "/a/resolver",
-  preload: { ASYS: "jwt-sys", AAGENT: "jwt-agent" }, jetstreamDir: "/a/js", tls: { certFile: "/a/server.pem", keyFile: "/a/server-key.pem" },
+  serverName: "hub",
+  port: 4222,
+  monitorPort: 8222,
+  leafnodePort: 7422,
+  leafnodeHost: "0.0.0.0",
+  operatorJwtPath: "/a/operator.jwt",
+  systemAccount: "ASYS",
+  resolverDir: "/a/resolver",
+  preload: { ASYS: "jwt-sys", AAGENT: "jwt-agent" },
+  jetstreamDir: "/a/js",
+  tls: { certFile: "/a/server.pem", keyFile: "/a/server-key.pem" },
 });
 
 const f = leafFiles("/hosts/h-n1/leaf");
 const leaf = renderLeafConfig({
-  serverName: "leaf-1", port: 5222, hubLeafUrls: ["tls://hub:7422"], operatorJwtPath: f.operatorJwt,
-  systemAccount: "ASYS", agentAccount: "AAGENT", resolverDir: f.resolverDir, preload: { ASYS: "jwt-sys" },
-  agentCredsPath: f.agentCreds, systemCredsPath: f.systemCreds, caFile: f.caCert,
+  serverName: "leaf-1",
+  port: 5222,
+  hubLeafUrls: ["tls://hub:7422"],
+  operatorJwtPath: f.operatorJwt,
+  systemAccount: "ASYS",
+  agentAccount: "AAGENT",
+  resolverDir: f.resolverDir,
+  preload: { ASYS: "jwt-sys" },
+  agentCredsPath: f.agentCreds,
+  systemCredsPath: f.systemCreds,
+  caFile: f.caCert,
 });
 
 describe("hub config", () => {
@@ -25,7 +41,9 @@ describe("hub config", () => {
 
   it("keeps services on 127.0.0.1 and puts agents' leaf servers behind TLS on the external port", () => {
     expect(hub).toContain(`listen: "127.0.0.1:4222"`);
-    expect(hub).toMatch(/leafnodes \{\n {2}listen: "0\.0\.0\.0:7422"\n {2}tls \{\n {4}cert_file: "\/a\/server\.pem"\n {4}key_file: "\/a\/server-key\.pem"/);
+    expect(hub).toMatch(
+      /leafnodes \{\n {2}listen: "0\.0\.0\.0:7422"\n {2}tls \{\n {4}cert_file: "\/a\/server\.pem"\n {4}key_file: "\/a\/server-key\.pem"/,
+    );
   });
 
   it("keeps JetStream with fsync on every write (DESIGN.md §3)", () => {

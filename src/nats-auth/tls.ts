@@ -16,7 +16,12 @@ export interface TlsFiles {
 /** Where the TLS files live inside the nats-auth directory. */
 export function tlsFiles(dir: string): TlsFiles {
   const tls = join(dir, "tls");
-  return { caCert: join(tls, "ca.pem"), caKey: join(tls, "ca-key.pem"), serverCert: join(tls, "server.pem"), serverKey: join(tls, "server-key.pem") };
+  return {
+    caCert: join(tls, "ca.pem"),
+    caKey: join(tls, "ca-key.pem"),
+    serverCert: join(tls, "server.pem"),
+    serverKey: join(tls, "server-key.pem"),
+  };
 }
 
 /**
@@ -32,12 +37,46 @@ export async function ensureTls(dir: string, opts: { hosts: readonly string[] })
   const csr = join(tlsDir, "server.csr");
   const ext = join(tlsDir, "server.ext");
   const san = opts.hosts.map((h) => (/^[0-9.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(",");
-  await writeFile(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`, { mode: 0o600 });
+  await writeFile(ext, `subjectAltName=${san}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n`, {
+    mode: 0o600,
+  });
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   try {
-    openssl(["req", "-x509", ...ec, "-keyout", files.caKey, "-out", files.caCert, "-days", String(defaults.natsAuth.caValidityDays), "-subj", "/CN=nodeplane local NATS CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl([
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      files.caKey,
+      "-out",
+      files.caCert,
+      "-days",
+      String(defaults.natsAuth.caValidityDays),
+      "-subj",
+      "/CN=nodeplane local NATS CA",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     openssl(["req", "-new", ...ec, "-keyout", files.serverKey, "-out", csr, "-subj", `/CN=${opts.hosts[0] ?? "localhost"}`]);
-    openssl(["x509", "-req", "-in", csr, "-CA", files.caCert, "-CAkey", files.caKey, "-CAcreateserial", "-out", files.serverCert, "-days", String(defaults.natsAuth.serverCertValidityDays), "-extfile", ext]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      files.caCert,
+      "-CAkey",
+      files.caKey,
+      "-CAcreateserial",
+      "-out",
+      files.serverCert,
+      "-days",
+      String(defaults.natsAuth.serverCertValidityDays),
+      "-extfile",
+      ext,
+    ]);
   } finally {
     await rm(csr, { force: true });
     await rm(ext, { force: true });

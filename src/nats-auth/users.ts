@@ -17,14 +17,24 @@ export interface UserGrant {
 }
 
 /** A user JWT for a user's public nkey (the holder of the seed is not us: the agent case). */
-export async function signUserJwt(userPublicKey: string, grant: UserGrant, now: Date = new Date()): Promise<{ jwt: string; expiresAt?: Date }> {
+export async function signUserJwt(
+  userPublicKey: string,
+  grant: UserGrant,
+  now: Date = new Date(),
+): Promise<{ jwt: string; expiresAt?: Date }> {
   const user = fromPublic(userPublicKey);
   const exp = grant.ttlSeconds === undefined ? undefined : Math.floor(now.getTime() / 1000) + grant.ttlSeconds;
-  const jwt = await encodeUser(grant.name, user, grant.account.getPublicKey(), {
-    ...(grant.permissions ? { pub: { allow: [...grant.permissions.pub.allow] }, sub: { allow: [...grant.permissions.sub.allow] } } : {}),
-    ...(grant.maxPayloadBytes !== undefined ? { payload: grant.maxPayloadBytes } : {}),
-    ...(grant.connectionTypes ? { allowed_connection_types: grant.connectionTypes } : {}),
-  }, { signer: grant.signingKey, ...(exp !== undefined ? { exp } : {}) });
+  const jwt = await encodeUser(
+    grant.name,
+    user,
+    grant.account.getPublicKey(),
+    {
+      ...(grant.permissions ? { pub: { allow: [...grant.permissions.pub.allow] }, sub: { allow: [...grant.permissions.sub.allow] } } : {}),
+      ...(grant.maxPayloadBytes !== undefined ? { payload: grant.maxPayloadBytes } : {}),
+      ...(grant.connectionTypes ? { allowed_connection_types: grant.connectionTypes } : {}),
+    },
+    { signer: grant.signingKey, ...(exp !== undefined ? { exp } : {}) },
+  );
   return exp === undefined ? { jwt } : { jwt, expiresAt: new Date(exp * 1000) };
 }
 

@@ -18,18 +18,42 @@ describe.skipIf(!servicesAvailable())("node sync watcher (R-PROV-3 syncing → r
     nodes = createNodeService({ store: h.store });
     watcher = createNodeSyncWatcher({ redis: h.redis, names: h.s.names });
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   /** A node that went through provisioning up to `syncing` on a host served by `agentId`. */
   async function syncingNode(nodeId: string, agentId: string): Promise<void> {
     const now = new Date();
     const at = now.toISOString();
-    await h.store.append("node", nodeId, [{ type: "NodeProvisionRequested", id: `node:${nodeId}:provision-requested`, data: {
-      nodeId, subscriptionId: `sub-${nodeId}`, userId: "u1", paymentId: "pay-1", chainProfileId: "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process", requestedAt: at,
-    } }], { expected: NO_STREAM, ctx, now });
+    await h.store.append(
+      "node",
+      nodeId,
+      [
+        {
+          type: "NodeProvisionRequested",
+          id: `node:${nodeId}:provision-requested`,
+          data: {
+            nodeId,
+            subscriptionId: `sub-${nodeId}`,
+            userId: "u1",
+            paymentId: "pay-1",
+            chainProfileId: "demo",
+            nodeType: "full",
+            provider: "local",
+            region: "local",
+            instanceType: "process",
+            requestedAt: at,
+          },
+        },
+      ],
+      { expected: NO_STREAM, ctx, now },
+    );
     const steps: NodeCommand[] = [
       { type: "AssignHost", host: { provider: "local", hostId: `host-${nodeId}`, address: "127.0.0.1", agentId }, at },
-      { type: "MarkConfiguring", at }, { type: "MarkStarting", at }, { type: "MarkSyncing", at },
+      { type: "MarkConfiguring", at },
+      { type: "MarkStarting", at },
+      { type: "MarkSyncing", at },
     ];
     for (const c of steps) await nodes.handle(nodeId, c, ctx, now);
   }

@@ -7,14 +7,43 @@ export type { Logger };
  * pino's redaction censors them wherever they appear at these paths.
  */
 export const REDACT_PATHS = [
-  "authorization", "*.authorization", "headers.authorization", "req.headers.authorization", "req.headers[\"x-api-key\"]",
-  "headers[\"x-api-key\"]", "*.apiKey", "apiKey", "key", "*.key", "token", "*.token", "password", "*.password",
-  "secret", "*.secret", "*.secrets", "privateKey", "*.privateKey", "seed", "*.seed", "plaintext", "*.plaintext",
-  "sealed", "*.sealed", "value", "*.value", "dek", "*.dek", "creds", "*.creds",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "req.headers.authorization",
+  'req.headers["x-api-key"]',
+  'headers["x-api-key"]',
+  "*.apiKey",
+  "apiKey",
+  "key",
+  "*.key",
+  "token",
+  "*.token",
+  "password",
+  "*.password",
+  "secret",
+  "*.secret",
+  "*.secrets",
+  "privateKey",
+  "*.privateKey",
+  "seed",
+  "*.seed",
+  "plaintext",
+  "*.plaintext",
+  "sealed",
+  "*.sealed",
+  "value",
+  "*.value",
+  "dek",
+  "*.dek",
+  "creds",
+  "*.creds",
 ];
 
 /** The one logger factory: JSON lines, secret fields redacted, a `role` on every line. */
-export function createLogger(opts: { role: string; level?: string; destination?: NodeJS.WritableStream } & Pick<LoggerOptions, "base"> = { role: "nodeplane" }): Logger {
+export function createLogger(
+  opts: { role: string; level?: string; destination?: NodeJS.WritableStream } & Pick<LoggerOptions, "base"> = { role: "nodeplane" },
+): Logger {
   const options: LoggerOptions = {
     level: opts.level ?? process.env.LOG_LEVEL ?? "info",
     base: { role: opts.role, pid: process.pid, ...(opts.base ?? {}) },

@@ -45,20 +45,36 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
 
   async function decide(m: JsMsg): Promise<Verdict> {
     let json: unknown;
-    try { json = JSON.parse(m.string()); }
-    catch (err) { return { kind: "nak", reason: `not JSON: ${(err as Error).message}` }; }
+    try {
+      json = JSON.parse(m.string());
+    } catch (err) {
+      return { kind: "nak", reason: `not JSON: ${(err as Error).message}` };
+    }
     const kind = m.subject === names.paymentCompleted ? "completed" : m.subject === names.paymentFailed ? "failed" : undefined;
     if (!kind) return { kind: "reject", reason: `unexpected subject ${m.subject}` };
     const schema: z.ZodType<{ paymentId: string }> = kind === "completed" ? PaymentCompletedMessageV1 : PaymentFailedMessageV1;
     const parsed = schema.safeParse(json);
-    if (!parsed.success) return { kind: "reject", reason: `schema-invalid payment.${kind}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}` };
+    if (!parsed.success)
+      return {
+        kind: "reject",
+        reason: `schema-invalid payment.${kind}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+      };
     const paymentId = parsed.data.paymentId;
     const key = `payment.${kind}:${paymentId}`;
-    if (await opts.idempotency.seen(key).catch((err: unknown) => { log.warn({ err }, "idempotency store unavailable; relying on the event store"); return false; })) {
+    if (
+      await opts.idempotency.seen(key).catch((err: unknown) => {
+        log.warn({ err }, "idempotency store unavailable; relying on the event store");
+        return false;
+      })
+    ) {
       log.debug({ paymentId, key }, "duplicate payment message skipped");
       return { kind: "ack" };
     }
-    const ctx: EventContext = { actor: "system:payments", correlationId: `payment:${paymentId}`, causationId: `${names.paymentsStream}:${m.seq}` };
+    const ctx: EventContext = {
+      actor: "system:payments",
+      correlationId: `payment:${paymentId}`,
+      causationId: `${names.paymentsStream}:${m.seq}`,
+    };
     try {
       if (kind === "completed") {
         const outcome = await processor.completed(PaymentCompletedMessageV1.parse(json), ctx, now());
@@ -80,20 +96,39 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
     const id = `payments-${m.seq}`;
     const at = now();
     const ctx = { actor: "system:payments", correlationId: `payments:${m.seq}`, causationId: `${names.paymentsStream}:${m.seq}` };
-    await store.append("paymentinbox", id, [{ type: "PaymentMessageRejected", id: `paymentinbox:${id}:rejected`, data: { streamSequence: m.seq, subject: m.subject, reason: reason.slice(0, 2000), rejectedAt: at.toISOString() } }], { expected: NO_STREAM, ctx, now: at });
+    await store.append(
+      "paymentinbox",
+      id,
+      [
+        {
+          type: "PaymentMessageRejected",
+          id: `paymentinbox:${id}:rejected`,
+          data: { streamSequence: m.seq, subject: m.subject, reason: reason.slice(0, 2000), rejectedAt: at.toISOString() },
+        },
+      ],
+      { expected: NO_STREAM, ctx, now: at },
+    );
   }
 
   async function handle(m: JsMsg): Promise<void> {
     const fields = { seq: m.seq, subject: m.subject, delivery: m.info.deliveryCount };
     let verdict: Verdict;
-    try { verdict = await decide(m); }
-    catch (err) { verdict = { kind: "nak", reason: (err as Error).message }; }
+    try {
+      verdict = await decide(m);
+    } catch (err) {
+      verdict = { kind: "nak", reason: (err as Error).message };
+    }
     if (verdict.kind === "nak" && m.info.deliveryCount >= opts.maxDeliver) {
       verdict = { kind: "reject", reason: `gave up after ${m.info.deliveryCount} deliveries: ${verdict.reason}` };
     }
     if (verdict.kind === "reject") {
-      try { await recordRejected(m, verdict.reason); }
-      catch (err) { log.error({ ...fields, err }, "could not record a rejected payment message"); m.nak(nakDelayMs); return; }
+      try {
+        await recordRejected(m, verdict.reason);
+      } catch (err) {
+        log.error({ ...fields, err }, "could not record a rejected payment message");
+        m.nak(nakDelayMs);
+        return;
+      }
       log.warn({ ...fields, reason: verdict.reason }, "payment message rejected and recorded");
       await m.ackAck().catch((err: unknown) => log.warn({ ...fields, err }, "ack not confirmed"));
       return;
@@ -114,12 +149,21 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
   const loop = (async () => {
     for await (const m of messages) {
       // Buffered before stop() (close() lets the iterator yield them): handed back at once for another consumer or the next start.
-      if (stopping) { m.nak(); continue; }
-      const p: Promise<void> = handle(m).catch((err: unknown) => log.error({ err, seq: m.seq }, "payment message handling crashed")).finally(() => inflight.delete(p));
+      if (stopping) {
+        m.nak();
+        continue;
+      }
+      const p: Promise<void> = handle(m)
+        .catch((err: unknown) => log.error({ err, seq: m.seq }, "payment message handling crashed"))
+        .finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= concurrency) await Promise.race(inflight);
     }
-  })().catch((err: unknown) => log.error({ err }, "payment consumer stopped")).finally(() => { running = false; });
+  })()
+    .catch((err: unknown) => log.error({ err }, "payment consumer stopped"))
+    .finally(() => {
+      running = false;
+    });
 
   return {
     isRunning: () => running,

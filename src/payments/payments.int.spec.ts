@@ -28,14 +28,23 @@ async function system(label: string) {
   const s = testServices(label);
   const conns: NatsConnection[] = [];
   const roles: PaymentsRole[] = [];
-  const open = async () => { const nc = await connect({ servers: s.natsUrl }); conns.push(nc); const store = await createEventStore(nc, { names: s.names }); return { nc, store }; };
+  const open = async () => {
+    const nc = await connect({ servers: s.natsUrl });
+    conns.push(nc);
+    const store = await createEventStore(nc, { names: s.names });
+    return { nc, store };
+  };
   const { nc, store } = await open();
   await store.ensureStream();
   await ensurePaymentsStream(store.jsm, s.names);
   const profiles = await loadChainProfiles();
   const redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
   return {
-    s, nc, store, profiles, redis,
+    s,
+    nc,
+    store,
+    profiles,
+    redis,
     subscriptions: createSubscriptionService({ store, profiles }),
     payments: createPaymentService({ store, providerName: "local" }),
     provider: createLocalPaymentProvider({ store }),
@@ -61,16 +70,21 @@ async function system(label: string) {
 }
 type System = Awaited<ReturnType<typeof system>>;
 
-
 async function pending(sys: { subscriptions: SubscriptionService }, userId: string, durationDays = 7) {
-  return (await sys.subscriptions.createSubscription({ userId, chainProfileId: "demo", nodeType: "full", durationDays }, ctx, new Date())).subscription;
+  return (await sys.subscriptions.createSubscription({ userId, chainProfileId: "demo", nodeType: "full", durationDays }, ctx, new Date()))
+    .subscription;
 }
 
 describe.skipIf(!servicesAvailable())("createPayment (R-PAY-1)", () => {
   let sys: System;
   let payments: PaymentService;
-  beforeAll(async () => { sys = await system("paysvc"); payments = sys.payments; });
-  afterAll(async () => { await sys?.close(); });
+  beforeAll(async () => {
+    sys = await system("paysvc");
+    payments = sys.payments;
+  });
+  afterAll(async () => {
+    await sys?.close();
+  });
 
   it("creates a payment for the caller's pending subscriptions and links each", async () => {
     const a = await pending(sys, "u1", 1);
@@ -85,13 +99,35 @@ describe.skipIf(!servicesAvailable())("createPayment (R-PAY-1)", () => {
     const mine = await pending(sys, "u2", 30);
     const theirs = await pending(sys, "u3", 30);
     const before = await sys.store.lastPosition();
-    await expect(payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, "sub_missing"] }, ctx, new Date())).rejects.toBeInstanceOf(NotFoundError);
-    await expect(payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, theirs.id] }, ctx, new Date())).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, "sub_missing"] }, ctx, new Date()),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await expect(payments.createPayment({ userId: "u2", subscriptionIds: [mine.id, theirs.id] }, ctx, new Date())).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     expect(await sys.store.lastPosition()).toBe(before);
     const { payment } = await payments.createPayment({ userId: "u3", subscriptionIds: [theirs.id] }, ctx, new Date());
-    await sys.store.append("subscription", theirs.id, [{ type: "SubscriptionActivated", data: { subscriptionId: theirs.id, paymentId: payment.id, nodeId: nodeIdForSubscription(theirs.id), activatedAt: new Date().toISOString(), expiresAt: new Date().toISOString() } }], { expected: (await sys.store.load("subscription", theirs.id)), ctx, now: new Date() });
+    await sys.store.append(
+      "subscription",
+      theirs.id,
+      [
+        {
+          type: "SubscriptionActivated",
+          data: {
+            subscriptionId: theirs.id,
+            paymentId: payment.id,
+            nodeId: nodeIdForSubscription(theirs.id),
+            activatedAt: new Date().toISOString(),
+            expiresAt: new Date().toISOString(),
+          },
+        },
+      ],
+      { expected: await sys.store.load("subscription", theirs.id), ctx, now: new Date() },
+    );
     const mid = await sys.store.lastPosition();
-    await expect(payments.createPayment({ userId: "u3", subscriptionIds: [theirs.id] }, ctx, new Date())).rejects.toBeInstanceOf(InvalidTransitionError);
+    await expect(payments.createPayment({ userId: "u3", subscriptionIds: [theirs.id] }, ctx, new Date())).rejects.toBeInstanceOf(
+      InvalidTransitionError,
+    );
     expect(await sys.store.lastPosition()).toBe(mid);
   });
 
@@ -103,8 +139,12 @@ describe.skipIf(!servicesAvailable())("createPayment (R-PAY-1)", () => {
 
 describe.skipIf(!servicesAvailable())("payment consumer: duplicates without the Redis fast path (R-PAY-4)", () => {
   let sys: System;
-  beforeAll(async () => { sys = await system("paydup"); });
-  afterAll(async () => { await sys?.close(); });
+  beforeAll(async () => {
+    sys = await system("paydup");
+  });
+  afterAll(async () => {
+    await sys?.close();
+  });
 
   it("path 1, delivered twice and concurrently to two consumers: one activation and one NodeProvisionRequested per subscription", async () => {
     // No Redis fast path here: the duplicates must be stopped by the event store's expectations.
@@ -116,12 +156,18 @@ describe.skipIf(!servicesAvailable())("payment consumer: duplicates without the 
       const { payment } = await sys.payments.createPayment({ userId: user, subscriptionIds: subs.map((x) => x.id) }, ctx, new Date());
       batches.push({ subs, payment });
     }
-    await Promise.all(batches.flatMap(({ payment }) => {
-      const msg = JSON.stringify({ version: 1, paymentId: payment.id, completedAt: new Date().toISOString() });
-      return [1, 2, 3, 4].map((i) => sys.store.js.publish(sys.s.names.paymentCompleted, msg, { msgID: `${payment.id}-copy-${i}` }));
-    }));
-    for (const { payment } of batches) await until("payment completed", async () => (await sys.payments.loadPayment(payment.id)).payment?.status === "completed");
-    await until("all copies acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0; });
+    await Promise.all(
+      batches.flatMap(({ payment }) => {
+        const msg = JSON.stringify({ version: 1, paymentId: payment.id, completedAt: new Date().toISOString() });
+        return [1, 2, 3, 4].map((i) => sys.store.js.publish(sys.s.names.paymentCompleted, msg, { msgID: `${payment.id}-copy-${i}` }));
+      }),
+    );
+    for (const { payment } of batches)
+      await until("payment completed", async () => (await sys.payments.loadPayment(payment.id)).payment?.status === "completed");
+    await until("all copies acked", async () => {
+      const i = await sys.consumerInfo();
+      return i.num_ack_pending === 0 && i.num_pending === 0;
+    });
     const activatedEvents = await sys.events("subscription", "SubscriptionActivated");
     const requestedEvents = await sys.events("node", "NodeProvisionRequested");
     for (const { subs, payment } of batches) {
@@ -142,8 +188,12 @@ describe.skipIf(!servicesAvailable())("payment consumer: duplicates without the 
 
 describe.skipIf(!servicesAvailable())("payment consumer: failures that may pass are NAKed (R-PAY-3)", () => {
   let sys: System;
-  beforeAll(async () => { sys = await system("payfault"); });
-  afterAll(async () => { await sys?.close(); });
+  beforeAll(async () => {
+    sys = await system("payfault");
+  });
+  afterAll(async () => {
+    await sys?.close();
+  });
 
   it("a failing subscription append and a failing NodeProvisionRequested append are NAKed, and the redelivery completes the payment once", async () => {
     // Fault injection on the real store: the first activation append and the first two node appends fail.
@@ -167,23 +217,38 @@ describe.skipIf(!servicesAvailable())("payment consumer: failures that may pass 
     await sys.provider.complete(payment.id);
     await until("payment completed", async () => (await sys.payments.loadPayment(payment.id)).payment?.status === "completed");
     expect(failures).toEqual({ subscription: 0, node: 0 });
-    const info = await until("acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0 && i; });
+    const info = await until("acked", async () => {
+      const i = await sys.consumerInfo();
+      return i.num_ack_pending === 0 && i.num_pending === 0 && i;
+    });
     expect(info.delivered.consumer_seq).toBe(4);
     expect((await sys.events("subscription", "SubscriptionActivated")).filter((e) => e.aggregateId === sub.id)).toHaveLength(1);
-    expect((await sys.events("node", "NodeProvisionRequested")).filter((e) => e.aggregateId === nodeIdForSubscription(sub.id))).toHaveLength(1);
+    expect(
+      (await sys.events("node", "NodeProvisionRequested")).filter((e) => e.aggregateId === nodeIdForSubscription(sub.id)),
+    ).toHaveLength(1);
     expect(await sys.events("paymentinbox")).toHaveLength(0);
   });
 });
 
 describe.skipIf(!servicesAvailable())("payment consumer (R-PAY-2..4)", () => {
   let sys: System;
-  beforeAll(async () => { sys = await system("paycons"); await sys.startRole(); });
-  afterAll(async () => { await sys?.close(); });
+  beforeAll(async () => {
+    sys = await system("paycons");
+    await sys.startRole();
+  });
+  afterAll(async () => {
+    await sys?.close();
+  });
 
   it("the local provider (and the CLI) complete a payment; Redis remembers it, so a redelivery is skipped", async () => {
     const sub = await pending(sys, "cli", 7);
     const { payment } = await sys.payments.createPayment({ userId: "cli", subscriptionIds: [sub.id] }, ctx, new Date());
-    const cli = (...args: string[]) => spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "src/cli/main.ts", ...args], { env: { ...process.env, ...sys.s.env }, encoding: "utf8", timeout: 60_000 });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "src/cli/main.ts", ...args], {
+        env: { ...process.env, ...sys.s.env },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
     const unknown = cli("payments", "complete", "pay_nope");
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('unknown payment "pay_nope"');
@@ -192,47 +257,89 @@ describe.skipIf(!servicesAvailable())("payment consumer (R-PAY-2..4)", () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/payment\.completed published/);
     await until("subscription active", async () => (await sys.subscriptions.loadSubscription(sub.id)).subscription?.status === "active");
-    await until("idempotency key", async () => (await sys.redis.exists(`${sys.s.names.redisPrefix}idempotency:payment.completed:${payment.id}`)) === 1);
+    await until(
+      "idempotency key",
+      async () => (await sys.redis.exists(`${sys.s.names.redisPrefix}idempotency:payment.completed:${payment.id}`)) === 1,
+    );
     const ttl = await sys.redis.ttl(`${sys.s.names.redisPrefix}idempotency:payment.completed:${payment.id}`);
     expect(ttl).toBeGreaterThan(0);
     const before = await sys.store.lastPosition();
-    await sys.store.js.publish(sys.s.names.paymentCompleted, JSON.stringify({ paymentId: payment.id, completedAt: new Date().toISOString() }), { msgID: "again" });
-    await until("redelivery acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0; });
+    await sys.store.js.publish(
+      sys.s.names.paymentCompleted,
+      JSON.stringify({ paymentId: payment.id, completedAt: new Date().toISOString() }),
+      { msgID: "again" },
+    );
+    await until("redelivery acked", async () => {
+      const i = await sys.consumerInfo();
+      return i.num_ack_pending === 0 && i.num_pending === 0;
+    });
     expect(await sys.store.lastPosition()).toBe(before);
   });
 
   it("a schema-invalid message is acked and recorded once, never redelivered", async () => {
     const ack = await sys.store.js.publish(sys.s.names.paymentCompleted, JSON.stringify({ paymentId: 42, completedAt: "yesterday" }));
-    const rejected = await until("rejection recorded", async () => (await sys.events("paymentinbox")).find((e) => (e.data as { streamSequence: number }).streamSequence === ack.seq));
+    const rejected = await until("rejection recorded", async () =>
+      (await sys.events("paymentinbox")).find((e) => (e.data as { streamSequence: number }).streamSequence === ack.seq),
+    );
     expect((rejected.data as { reason: string }).reason).toMatch(/schema-invalid payment\.completed: paymentId: .*; completedAt: /);
-    await until("acked", async () => { const i = await sys.consumerInfo(); return i.num_ack_pending === 0 && i.num_pending === 0; });
+    await until("acked", async () => {
+      const i = await sys.consumerInfo();
+      return i.num_ack_pending === 0 && i.num_pending === 0;
+    });
     await new Promise((r) => setTimeout(r, 300));
     const info = await sys.consumerInfo();
     expect(info.num_redelivered).toBe(0);
     expect(info.num_ack_pending).toBe(0);
-    expect((await sys.events("paymentinbox")).filter((e) => (e.data as { streamSequence: number }).streamSequence === ack.seq)).toHaveLength(1);
+    expect(
+      (await sys.events("paymentinbox")).filter((e) => (e.data as { streamSequence: number }).streamSequence === ack.seq),
+    ).toHaveLength(1);
   });
 
   it("path 2: an unknown payment with line items creates, links and activates its subscriptions", async () => {
     const paymentId = "pay_legacy_1";
     const completedAt = new Date().toISOString();
-    const lineItems = [{ chainProfileId: "ethereum-mainnet", nodeType: "archive", durationDays: 30 }, { chainProfileId: "demo", nodeType: "full", durationDays: 1, subscriptionId: "sub_legacy_given" }];
+    const lineItems = [
+      { chainProfileId: "ethereum-mainnet", nodeType: "archive", durationDays: 30 },
+      { chainProfileId: "demo", nodeType: "full", durationDays: 1, subscriptionId: "sub_legacy_given" },
+    ];
     await sys.store.js.publish(sys.s.names.paymentCompleted, JSON.stringify({ paymentId, completedAt, userId: "old-client", lineItems }));
     await until("payment completed", async () => (await sys.payments.loadPayment(paymentId)).payment?.status === "completed");
     const { payment } = await sys.payments.loadPayment(paymentId);
     const ids = [lineItemSubscriptionId(paymentId, 0), "sub_legacy_given"];
     expect(payment).toMatchObject({ userId: "old-client", subscriptionIds: ids, activatedSubscriptionIds: ids, provider: "external" });
     const archive = (await sys.subscriptions.loadSubscription(ids[0]!)).subscription!;
-    expect(archive).toMatchObject({ status: "active", userId: "old-client", provider: "aws", instanceType: "i4i.4xlarge", paymentId, nodeId: nodeIdForSubscription(ids[0]!) });
-    const nodes = (await sys.events("node", "NodeProvisionRequested")).filter((e) => (e.data as { paymentId: string }).paymentId === paymentId);
+    expect(archive).toMatchObject({
+      status: "active",
+      userId: "old-client",
+      provider: "aws",
+      instanceType: "i4i.4xlarge",
+      paymentId,
+      nodeId: nodeIdForSubscription(ids[0]!),
+    });
+    const nodes = (await sys.events("node", "NodeProvisionRequested")).filter(
+      (e) => (e.data as { paymentId: string }).paymentId === paymentId,
+    );
     expect(nodes.map((e) => e.aggregateId).sort()).toEqual(ids.map(nodeIdForSubscription).sort());
   });
 
   it("path 2 without line items, or with an unknown chain profile, is recorded as rejected and acked", async () => {
-    const a = await sys.store.js.publish(sys.s.names.paymentCompleted, JSON.stringify({ paymentId: "pay_orphan", completedAt: new Date().toISOString() }));
-    const b = await sys.store.js.publish(sys.s.names.paymentCompleted, JSON.stringify({ paymentId: "pay_orphan2", completedAt: new Date().toISOString(), userId: "x", lineItems: [{ chainProfileId: "nope", nodeType: "full", durationDays: 1 }] }));
+    const a = await sys.store.js.publish(
+      sys.s.names.paymentCompleted,
+      JSON.stringify({ paymentId: "pay_orphan", completedAt: new Date().toISOString() }),
+    );
+    const b = await sys.store.js.publish(
+      sys.s.names.paymentCompleted,
+      JSON.stringify({
+        paymentId: "pay_orphan2",
+        completedAt: new Date().toISOString(),
+        userId: "x",
+        lineItems: [{ chainProfileId: "nope", nodeType: "full", durationDays: 1 }],
+      }),
+    );
     const reasons = await until("both rejected", async () => {
-      const r = (await sys.events("paymentinbox")).filter((e) => [a.seq, b.seq].includes((e.data as { streamSequence: number }).streamSequence));
+      const r = (await sys.events("paymentinbox")).filter((e) =>
+        [a.seq, b.seq].includes((e.data as { streamSequence: number }).streamSequence),
+      );
       return r.length === 2 && r.map((e) => (e.data as { reason: string }).reason);
     });
     expect(reasons.join("\n")).toMatch(/pay_orphan is unknown and the message carries no userId/);
@@ -256,13 +363,19 @@ describe.skipIf(!servicesAvailable())("payment consumer (R-PAY-2..4)", () => {
 
 describe.skipIf(!servicesAvailable())("payment consumer: a message that is not JSON (R-PAY-3)", () => {
   let sys: System;
-  beforeAll(async () => { sys = await system("paynak"); });
-  afterAll(async () => { await sys?.close(); });
+  beforeAll(async () => {
+    sys = await system("paynak");
+  });
+  afterAll(async () => {
+    await sys?.close();
+  });
 
   it("is NAKed and redelivered until max_deliver, then recorded and no longer delivered", async () => {
     await sys.startRole({ maxDeliver: 3, ackWaitMs: 2_000, nakDelayMs: 100 });
     const ack = await sys.store.js.publish(sys.s.names.paymentCompleted, "{not json");
-    const rejected = await until("rejection recorded", async () => (await sys.events("paymentinbox")).find((e) => (e.data as { streamSequence: number }).streamSequence === ack.seq));
+    const rejected = await until("rejection recorded", async () =>
+      (await sys.events("paymentinbox")).find((e) => (e.data as { streamSequence: number }).streamSequence === ack.seq),
+    );
     expect((rejected.data as { reason: string }).reason).toMatch(/^gave up after 3 deliveries: not JSON/);
     const delivered = (await sys.consumerInfo()).delivered.consumer_seq;
     expect(delivered).toBe(3);

@@ -21,7 +21,12 @@ export interface PaymentProvider {
  * outcome is. It publishes on JetStream exactly what an external service would, echoing the payer
  * and line items so that consumers of old clients (path 2) work too.
  */
-export function createLocalPaymentProvider(deps: { store: EventStore; js?: JetStreamClient; names?: Names; now?: () => Date }): PaymentProvider {
+export function createLocalPaymentProvider(deps: {
+  store: EventStore;
+  js?: JetStreamClient;
+  names?: Names;
+  now?: () => Date;
+}): PaymentProvider {
   const js = deps.js ?? deps.store.js;
   const names = deps.names ?? deps.store.names;
   const now = deps.now ?? (() => new Date());
@@ -38,7 +43,14 @@ export function createLocalPaymentProvider(deps: { store: EventStore; js?: JetSt
     name: "local",
     async complete(paymentId) {
       const p = await existing(paymentId);
-      const msg = PaymentCompletedMessageV1.parse({ version: 1, paymentId, completedAt: now().toISOString(), userId: p.userId, lineItems: p.lineItems, provider: "local" });
+      const msg = PaymentCompletedMessageV1.parse({
+        version: 1,
+        paymentId,
+        completedAt: now().toISOString(),
+        userId: p.userId,
+        lineItems: p.lineItems,
+        provider: "local",
+      });
       const ack = await js.publish(names.paymentCompleted, JSON.stringify(msg), { msgID: `payment.completed:${paymentId}` });
       return { sequence: ack.seq };
     },

@@ -48,7 +48,11 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
   return {
     async createPayment(input, ctx, now) {
       const parsed = CreatePaymentInput.safeParse(input);
-      if (!parsed.success) throw new ValidationError("invalid payment request", parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+      if (!parsed.success)
+        throw new ValidationError(
+          "invalid payment request",
+          parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+        );
       const { userId } = parsed.data;
       const ids = [...new Set(parsed.data.subscriptionIds)];
       const subs: Subscription[] = [];
@@ -61,8 +65,18 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
       }
       const paymentId = newId();
       const at = now.toISOString();
-      const lineItems = subs.map((s) => ({ chainProfileId: s.chainProfileId, nodeType: s.nodeType, durationDays: s.durationDays, subscriptionId: s.id }));
-      const created = await payments.handle(paymentId, { type: "CreatePayment", paymentId, userId, subscriptionIds: ids, lineItems, provider: deps.providerName, at }, ctx, now);
+      const lineItems = subs.map((s) => ({
+        chainProfileId: s.chainProfileId,
+        nodeType: s.nodeType,
+        durationDays: s.durationDays,
+        subscriptionId: s.id,
+      }));
+      const created = await payments.handle(
+        paymentId,
+        { type: "CreatePayment", paymentId, userId, subscriptionIds: ids, lineItems, provider: deps.providerName, at },
+        ctx,
+        now,
+      );
       // A subscription cancelled between the check and here refuses the link; the payment still names it,
       // and the consumer skips it at activation (it is no longer pending_payment).
       let position = created.position;

@@ -31,7 +31,11 @@ export async function ensurePaymentsStream(jsm: JetStreamManager, names: Names):
 }
 
 /** Creates or updates the durable payment consumer: manual ack, bounded redelivery (R-PAY-3). */
-export async function ensurePaymentsConsumer(jsm: JetStreamManager, names: Names, opts: { maxDeliver: number; ackWaitMs: number }): Promise<void> {
+export async function ensurePaymentsConsumer(
+  jsm: JetStreamManager,
+  names: Names,
+  opts: { maxDeliver: number; ackWaitMs: number },
+): Promise<void> {
   const config = {
     durable_name: names.paymentsConsumer,
     ack_policy: AckPolicy.Explicit,

@@ -5,10 +5,18 @@ import type { StoredEvent } from "../eventstore/envelope.js";
 /** One database-wide NOTIFY channel; the payload names schema, projection and position. */
 export const PROJECTION_CHANNEL = "nodeplane_projections";
 
-export interface CheckpointNotice { schema: string; name: string; position: number }
+export interface CheckpointNotice {
+  schema: string;
+  name: string;
+  position: number;
+}
 
 /** Identifies the leadership lock a batch must still hold (see Leadership): its session pid and keys. */
-export interface Fence { pid: number; classid: number; objid: number }
+export interface Fence {
+  pid: number;
+  classid: number;
+  objid: number;
+}
 
 /**
  * The checkpoint row is the projection's write lock: every batch, watermark and swap takes it first
@@ -16,9 +24,15 @@ export interface Fence { pid: number; classid: number; objid: number }
  * boolean SQL expression evaluated in the same statement; false means this instance lost leadership.
  */
 export async function lockCheckpoint(tx: Tx, name: string, fence?: Fence): Promise<number> {
-  const held = fence ? `exists(select 1 from pg_locks where locktype = 'advisory' and granted and pid = $2 and classid::bigint = $3 and objid::bigint = $4 and objsubid = 2)` : "true";
-  const rows = await prepared<{ position: string; held: boolean }>(tx, `with c as (insert into projection_checkpoints as c (name, position) values ($1, 0)
-    on conflict (name) do update set position = c.position returning c.position) select c.position, ${held} as held from c`, fence ? [name, fence.pid, fence.classid, fence.objid] : [name]);
+  const held = fence
+    ? `exists(select 1 from pg_locks where locktype = 'advisory' and granted and pid = $2 and classid::bigint = $3 and objid::bigint = $4 and objsubid = 2)`
+    : "true";
+  const rows = await prepared<{ position: string; held: boolean }>(
+    tx,
+    `with c as (insert into projection_checkpoints as c (name, position) values ($1, 0)
+    on conflict (name) do update set position = c.position returning c.position) select c.position, ${held} as held from c`,
+    fence ? [name, fence.pid, fence.classid, fence.objid] : [name],
+  );
   if (rows[0] && !rows[0].held) throw new LeadershipLostError(`projection ${name}: this instance no longer holds its leadership lock`);
   return Number(rows[0]?.position ?? 0);
 }
@@ -32,13 +46,19 @@ export async function lockCheckpoint(tx: Tx, name: string, fence?: Fence): Promi
  */
 export async function storeCheckpoint(tx: Tx, schema: string, name: string, position: number): Promise<void> {
   const notice: CheckpointNotice = { schema, name, position };
-  await prepared(tx, `with moved as (update projection_checkpoints set position = $1 where name = $2 returning 1)
-    select pg_notify($3, $4), set_config('synchronous_commit', 'off', true) from moved`, [position, name, PROJECTION_CHANNEL, JSON.stringify(notice)]);
+  await prepared(
+    tx,
+    `with moved as (update projection_checkpoints set position = $1 where name = $2 returning 1)
+    select pg_notify($3, $4), set_config('synchronous_commit', 'off', true) from moved`,
+    [position, name, PROJECTION_CHANNEL, JSON.stringify(notice)],
+  );
 }
 
 /** Reads checkpoints without locking (0 for a projection that never ran). */
 export async function readCheckpoints(db: SchemaDatabase, names: readonly string[]): Promise<Map<string, number>> {
-  const rows = await db.sql<{ name: string; position: string }[]>`select name, position from projection_checkpoints where name = any(${names as string[]})`;
+  const rows = await db.sql<
+    { name: string; position: string }[]
+  >`select name, position from projection_checkpoints where name = any(${names as string[]})`;
   const out = new Map<string, number>(names.map((n) => [n, 0]));
   for (const r of rows) out.set(r.name, Number(r.position));
   return out;
@@ -49,7 +69,11 @@ export class LeadershipLostError extends Error {
   override name = "LeadershipLostError";
 }
 
-export interface BatchResult { applied: number; skipped: number; position: number }
+export interface BatchResult {
+  applied: number;
+  skipped: number;
+  position: number;
+}
 
 /** The checkpoint was not where the caller expected (another writer, a rebuild): retried unpipelined. */
 class CheckpointMoved extends Error {
@@ -64,7 +88,12 @@ class CheckpointMoved extends Error {
  * projection's first query go out pipelined, saving round trips; if the lock shows another checkpoint
  * the transaction is rolled back and the batch applied again the plain way.
  */
-export async function applyBatch(db: SchemaDatabase, projection: Projection, events: readonly StoredEvent[], opts: { fence?: Fence; expected?: number } = {}): Promise<BatchResult> {
+export async function applyBatch(
+  db: SchemaDatabase,
+  projection: Projection,
+  events: readonly StoredEvent[],
+  opts: { fence?: Fence; expected?: number } = {},
+): Promise<BatchResult> {
   if (opts.expected !== undefined) {
     try {
       return await applyPipelined(db, projection, events, opts.expected, opts.fence);
@@ -83,7 +112,13 @@ export async function applyBatch(db: SchemaDatabase, projection: Projection, eve
   });
 }
 
-async function applyPipelined(db: SchemaDatabase, projection: Projection, events: readonly StoredEvent[], expected: number, fence?: Fence): Promise<BatchResult> {
+async function applyPipelined(
+  db: SchemaDatabase,
+  projection: Projection,
+  events: readonly StoredEvent[],
+  expected: number,
+  fence?: Fence,
+): Promise<BatchResult> {
   const fresh = events.filter((e) => e.position > expected);
   return db.db.transaction(async (tx) => {
     // One connection runs statements in the order sent: the lock is taken before the others execute.

@@ -25,11 +25,13 @@ export async function compareTables(tx: Tx, tables: readonly PgTable[], shadowSc
     if (pk.length === 0) pk.push(...(cfg.primaryKeys[0]?.columns.map((c) => c.name) ?? []));
     const s = `${quoteSchema(shadowSchema)}."${cfg.name}"`;
     const l = `${quoteSchema(liveSchema)}."${cfg.name}"`;
-    const rows = await tx.execute<{ side: "shadow" | "live"; row: Record<string, unknown> }>(q.raw(
-      `(select 'shadow' as side, to_jsonb(d) as row from (select * from ${s} except select * from ${l}) d limit ${LIMIT})
+    const rows = await tx.execute<{ side: "shadow" | "live"; row: Record<string, unknown> }>(
+      q.raw(
+        `(select 'shadow' as side, to_jsonb(d) as row from (select * from ${s} except select * from ${l}) d limit ${LIMIT})
        union all
        (select 'live' as side, to_jsonb(d) as row from (select * from ${l} except select * from ${s}) d limit ${LIMIT})`,
-    ));
+      ),
+    );
     const keyOf = (r: Record<string, unknown>) => JSON.stringify(pk.map((c) => r[c]));
     const shadowKeys = new Set(rows.filter((r) => r.side === "shadow").map((r) => keyOf(r.row)));
     const liveKeys = new Set(rows.filter((r) => r.side === "live").map((r) => keyOf(r.row)));

@@ -5,7 +5,12 @@ import type { Names } from "../eventstore/subjects.js";
 import { EventSchemaError, isNotFound } from "../eventstore/errors.js";
 
 /** A stream message as a consumer delivers it or a direct get returns it. */
-export interface SourceMessage { subject: string; seq: number; header?: MsgHdrs | undefined; data: Uint8Array }
+export interface SourceMessage {
+  subject: string;
+  seq: number;
+  header?: MsgHdrs | undefined;
+  data: Uint8Array;
+}
 
 /**
  * Where a projection's events come from: a stream, and how one of its messages becomes a StoredEvent
@@ -28,7 +33,15 @@ export function sourceMessage(m: JsMsg): SourceMessage {
  * consumer's own ack state can never be ahead of or behind the checkpoint stored in PostgreSQL, and
  * messages a dead instance held unacked are not waited for until their ack wait runs out.
  */
-export async function recreateConsumer(jsm: JetStreamManager, names: Names, stream: string, projection: string, filterSubjects: string[], startSeq: number, opts: { ackWaitMs: number; maxAckPending: number }): Promise<string> {
+export async function recreateConsumer(
+  jsm: JetStreamManager,
+  names: Names,
+  stream: string,
+  projection: string,
+  filterSubjects: string[],
+  startSeq: number,
+  opts: { ackWaitMs: number; maxAckPending: number },
+): Promise<string> {
   const durable = names.projectionConsumer(projection);
   try {
     await jsm.consumers.delete(stream, durable);
@@ -58,7 +71,13 @@ export function decodeMessage(names: Names, m: SourceMessage): StoredEvent {
 export const eventsSource: ProjectionSource = { stream: (names) => names.eventsStream, decode: decodeMessage };
 
 /** Reads a stream from `fromSeq` on (direct gets, in batches), optionally one filter subject. */
-export async function* readStream(jsm: JetStreamManager, stream: string, fromSeq: number, filter?: string, batch = 1000): AsyncIterable<StoredMsg> {
+export async function* readStream(
+  jsm: JetStreamManager,
+  stream: string,
+  fromSeq: number,
+  filter?: string,
+  batch = 1000,
+): AsyncIterable<StoredMsg> {
   let seq = Math.max(1, fromSeq);
   for (;;) {
     let got = 0;

@@ -33,7 +33,8 @@ export class DriverMismatchError extends Error {
  */
 export function rawTx(tx: Tx): TransactionSql {
   const client = (tx as unknown as { session?: { client?: TransactionSql } }).session?.client;
-  if (typeof client?.unsafe !== "function") throw new DriverMismatchError("drizzle transaction no longer exposes its postgres.js client (session.client)");
+  if (typeof client?.unsafe !== "function")
+    throw new DriverMismatchError("drizzle transaction no longer exposes its postgres.js client (session.client)");
   return client;
 }
 

@@ -31,14 +31,16 @@ type Apply =
   | { applyBatch: (tx: Tx, events: readonly StoredEvent[]) => Promise<void>; apply?: never };
 
 /** Declares a projection; `categories` become `events.<category>.>` filter subjects; `source` defaults to EVENTS. */
-export function defineProjection(def: { name: string; tables: readonly PgTable[]; source?: ProjectionSource } & Source & Apply): Projection {
+export function defineProjection(
+  def: { name: string; tables: readonly PgTable[]; source?: ProjectionSource } & Source & Apply,
+): Projection {
   assertToken("projection", def.name);
-  const filterSubjects = "categories" in def
-    ? (names: Names) => def.categories.map((c) => names.categorySubjects(c))
-    : def.filterSubjects;
-  const applyBatch = def.applyBatch ?? (async (tx: Tx, events: readonly StoredEvent[]) => {
-    for (const e of events) await def.apply!(tx, e);
-  });
+  const filterSubjects = "categories" in def ? (names: Names) => def.categories.map((c) => names.categorySubjects(c)) : def.filterSubjects;
+  const applyBatch =
+    def.applyBatch ??
+    (async (tx: Tx, events: readonly StoredEvent[]) => {
+      for (const e of events) await def.apply!(tx, e);
+    });
   return { name: def.name, source: def.source ?? eventsSource, tables: def.tables, filterSubjects, applyBatch };
 }
 
@@ -48,6 +50,9 @@ export function readsEvents(p: Projection): boolean {
 }
 
 /** Narrows a stored event to one definition, typing its data. */
-export function isEvent<T extends string, S extends z.ZodType>(e: StoredEvent, def: EventDefinition<T, S>): e is StoredEvent<T, z.infer<S>> {
+export function isEvent<T extends string, S extends z.ZodType>(
+  e: StoredEvent,
+  def: EventDefinition<T, S>,
+): e is StoredEvent<T, z.infer<S>> {
   return e.type === def.type;
 }

@@ -11,7 +11,14 @@ export { migrate, loadMigrations, MigrationError, MIGRATIONS_DIR } from "./migra
 export { defineProjection, isEvent, readsEvents, type Projection } from "./define.js";
 export { eventsSource, type ProjectionSource, type SourceMessage } from "./consumer.js";
 export { rowsApplier, foldRows, type RowModel } from "./rows.js";
-export { applyBatch, readCheckpoints, LeadershipLostError, PROJECTION_CHANNEL, type BatchResult, type CheckpointNotice } from "./checkpoint.js";
+export {
+  applyBatch,
+  readCheckpoints,
+  LeadershipLostError,
+  PROJECTION_CHANNEL,
+  type BatchResult,
+  type CheckpointNotice,
+} from "./checkpoint.js";
 export { startProjector, type Projector, type ProjectorOptions, type ProjectionStatus, type RunnerState } from "./projector.js";
 export { waitForPosition } from "./wait.js";
 export { rebuildProjection, shadowSchemaFor, type RebuildOptions, type RebuildProgress, type RebuildResult } from "./rebuild.js";

@@ -26,15 +26,26 @@ export class Leadership {
   private pid = 0;
   private readonly key: number;
 
-  constructor(private readonly databaseUrl: string, schema: string, private readonly projection: string) {
+  constructor(
+    private readonly databaseUrl: string,
+    schema: string,
+    private readonly projection: string,
+  ) {
     this.key = lockKey(`${schema}:${projection}`);
   }
 
   /** Takes the lock if free; false when another instance leads (then we stay a standby). */
   async tryAcquire(): Promise<boolean> {
-    this.client ??= postgres(this.databaseUrl, { max: 1, idle_timeout: 0, onnotice: () => {}, connection: { application_name: `nodeplane:lock:${this.projection}` } });
+    this.client ??= postgres(this.databaseUrl, {
+      max: 1,
+      idle_timeout: 0,
+      onnotice: () => {},
+      connection: { application_name: `nodeplane:lock:${this.projection}` },
+    });
     try {
-      const [row] = await this.client<{ ok: boolean; pid: number }[]>`select pg_try_advisory_lock(${LOCK_CLASS}::int, ${this.key}::int) as ok, pg_backend_pid() as pid`;
+      const [row] = await this.client<
+        { ok: boolean; pid: number }[]
+      >`select pg_try_advisory_lock(${LOCK_CLASS}::int, ${this.key}::int) as ok, pg_backend_pid() as pid`;
       this.pid = row?.ok ? row.pid : 0;
       return this.pid !== 0;
     } catch (err) {

@@ -16,17 +16,26 @@ export class MigrationError extends Error {
   override name = "MigrationError";
 }
 
-export interface Migration { tag: string; hash: string; statements: string[] }
+export interface Migration {
+  tag: string;
+  hash: string;
+  statements: string[];
+}
 
 /** Reads drizzle-kit's journal and the SQL files it lists, in order. */
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const journal = Journal.parse(JSON.parse(await readFile(join(dir, "meta", "_journal.json"), "utf8")));
   const entries = [...journal.entries].sort((a, b) => a.idx - b.idx);
-  return Promise.all(entries.map(async ({ tag }) => {
-    const text = await readFile(join(dir, `${tag}.sql`), "utf8");
-    const statements = text.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
-    return { tag, hash: createHash("sha256").update(text).digest("hex"), statements };
-  }));
+  return Promise.all(
+    entries.map(async ({ tag }) => {
+      const text = await readFile(join(dir, `${tag}.sql`), "utf8");
+      const statements = text
+        .split("--> statement-breakpoint")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      return { tag, hash: createHash("sha256").update(text).digest("hex"), statements };
+    }),
+  );
 }
 
 /**
@@ -42,7 +51,9 @@ export async function migrate(sql: Sql, schema: string, opts: { dir?: string } =
     await tx`select pg_advisory_xact_lock(hashtext(${`nodeplane:migrate:${schema}`}))`;
     await tx.unsafe(`create schema if not exists ${q}`);
     await tx.unsafe(`set local search_path to ${q}`);
-    await tx.unsafe(`create table if not exists ${q}.__migrations (tag text primary key, hash text not null, applied_at timestamptz not null default now())`);
+    await tx.unsafe(
+      `create table if not exists ${q}.__migrations (tag text primary key, hash text not null, applied_at timestamptz not null default now())`,
+    );
     const rows = await tx.unsafe<{ tag: string; hash: string }[]>(`select tag, hash from ${q}.__migrations`);
     const applied = new Map(rows.map((r) => [r.tag, r.hash]));
     const done: string[] = [];

@@ -20,7 +20,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * SIGKILL of the CLI leaves running.
  */
 function spawnProjector(s: TestServices): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "src/roles/projector.main.ts"], { cwd: root, env: { ...process.env, ...s.env }, stdio: ["ignore", "ignore", "inherit"] });
+  return spawn(process.execPath, ["--import", "tsx", "src/roles/projector.main.ts"], {
+    cwd: root,
+    env: { ...process.env, ...s.env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 describe.skipIf(!servicesAvailable())("projector killed mid-batch (SIGKILL, a real process)", () => {
@@ -56,9 +60,14 @@ describe.skipIf(!servicesAvailable())("projector killed mid-batch (SIGKILL, a re
     let atKill = 0;
     let inTransaction = false;
     for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
-      const [open] = await db.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = ${`nodeplane:${s.names.pgSchema}`} and xact_start is not null and pid <> pg_backend_pid()`;
+      const [open] = await db.sql<
+        { n: number }[]
+      >`select count(*)::int as n from pg_stat_activity where application_name = ${`nodeplane:${s.names.pgSchema}`} and xact_start is not null and pid <> pg_backend_pid()`;
       atKill = (await readCheckpoints(db, ["subscriptions"]).catch(() => new Map<string, number>())).get("subscriptions") ?? 0;
-      if (atKill > 0 && open!.n > 0) { inTransaction = true; break; }
+      if (atKill > 0 && open!.n > 0) {
+        inTransaction = true;
+        break;
+      }
       if (atKill >= last) break;
       await sleep(5);
     }
@@ -76,7 +85,13 @@ describe.skipIf(!servicesAvailable())("projector killed mid-batch (SIGKILL, a re
     const [count] = await db.sql<{ n: number }[]>`select count(*)::int as n from subscriptions`;
     expect(count?.n).toBe(10_001);
 
-    const check = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection, swap: false });
+    const check = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+      swap: false,
+    });
     expect(check.differences.filter((d) => d.differing + d.onlyInLive + d.onlyInShadow > 0)).toEqual([]);
     expect(check.equal).toBe(true);
     expect(check.position).toBeGreaterThanOrEqual(more);

@@ -75,7 +75,10 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
     const p = start();
     expect(await waitForPosition(db.sql, ["subscriptions"], last, 15_000)).toBe(true);
     const rows = await db.db.select().from(subscriptions).orderBy(asc(subscriptions.id));
-    expect(rows.map((r) => [r.id, r.status, r.paymentId, r.nodeId])).toEqual([["s1", "active", "p-s1", "n-s1"], ["s2", "cancelled", "p-s2", "n-s2"]]);
+    expect(rows.map((r) => [r.id, r.status, r.paymentId, r.nodeId])).toEqual([
+      ["s1", "active", "p-s1", "n-s1"],
+      ["s2", "cancelled", "p-s2", "n-s2"],
+    ]);
     expect(rows[1]!.position).toBe(last);
     expect((await readCheckpoints(db, ["subscriptions"])).get("subscriptions")).toBe(last);
     expect(p.isReady()).toBe(true);
@@ -89,8 +92,16 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
     expect((await applyBatch(db, log, events.slice(0, 3))).applied).toBe(3);
     expect(await applyBatch(db, log, events.slice(0, 3))).toMatchObject({ applied: 0, skipped: 3 });
     // A caller that believes in a stale checkpoint (pipelined path) is corrected, not trusted.
-    expect(await applyBatch(db, log, events.slice(0, 4), { expected: 0 })).toMatchObject({ applied: 1, skipped: 3, position: events[3]!.position });
-    expect(await applyBatch(db, log, events, { expected: events[3]!.position })).toMatchObject({ applied: 1, skipped: 4, position: events[4]!.position });
+    expect(await applyBatch(db, log, events.slice(0, 4), { expected: 0 })).toMatchObject({
+      applied: 1,
+      skipped: 3,
+      position: events[3]!.position,
+    });
+    expect(await applyBatch(db, log, events, { expected: events[3]!.position })).toMatchObject({
+      applied: 1,
+      skipped: 4,
+      position: events[4]!.position,
+    });
     expect(await logRows()).toEqual(events.map((e) => e.position));
   });
 
@@ -114,8 +125,13 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
     const applied = { a: 0, b: 0 };
     // onBatch runs after the commit whose NOTIFY ends waitForPosition: wait for the callbacks themselves.
     let allApplied!: () => void;
-    const twenty = new Promise<void>((r) => { allApplied = r; });
-    const count = (who: "a" | "b", n: number) => { applied[who] += n; if (applied.a + applied.b >= 20) allApplied(); };
+    const twenty = new Promise<void>((r) => {
+      allApplied = r;
+    });
+    const count = (who: "a" | "b", n: number) => {
+      applied[who] += n;
+      if (applied.a + applied.b >= 20) allApplied();
+    };
     const a = start([log], db, (_, r) => count("a", r.applied));
     await new Promise((r) => setTimeout(r, 300));
     const b = start([log], db2, (_, r) => count("b", r.applied));
@@ -137,7 +153,8 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
     const p = start([log]);
     for (let i = 0; i < 5; i++) await appendSubscription(store, `f${i}`, 2, i);
     expect(await waitForPosition(db.sql, ["log"], await store.lastPosition(), 15_000)).toBe(true);
-    const killed = await db.sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and classid = ${0x6e70} and granted`;
+    const killed =
+      await db.sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and classid = ${0x6e70} and granted`;
     expect(killed.length).toBeGreaterThan(0);
     for (let i = 5; i < 10; i++) await appendSubscription(store, `f${i}`, 2, i);
     expect(await waitForPosition(db.sql, ["log"], await store.lastPosition(), 20_000)).toBe(true);
@@ -159,7 +176,25 @@ describe.skipIf(!servicesAvailable())("projection runtime", () => {
     const p = start();
     const sub = await appendSubscription(store, "w1", 1);
     expect(await waitForPosition(db.sql, ["subscriptions"], sub, 15_000)).toBe(true);
-    const r = await store.append("apikey", "k1", [{ type: "ApiKeyCreated", data: { apiKeyId: "k1", ownerId: "u", name: "n", scopes: ["subscriptions:read"], keyHash: "a".repeat(64), keyPrefix: "np_" , createdAt: new Date().toISOString() } }], { expected: NO_STREAM, ctx: fixtureCtx, now: new Date() });
+    const r = await store.append(
+      "apikey",
+      "k1",
+      [
+        {
+          type: "ApiKeyCreated",
+          data: {
+            apiKeyId: "k1",
+            ownerId: "u",
+            name: "n",
+            scopes: ["subscriptions:read"],
+            keyHash: "a".repeat(64),
+            keyPrefix: "np_",
+            createdAt: new Date().toISOString(),
+          },
+        },
+      ],
+      { expected: NO_STREAM, ctx: fixtureCtx, now: new Date() },
+    );
     expect(await waitForPosition(db.sql, ["subscriptions"], r.position, 15_000)).toBe(true);
     expect(await waitForPosition(db.sql, ["subscriptions"], r.position + 1000, 300)).toBe(false);
     expect(p.isReady()).toBe(true);

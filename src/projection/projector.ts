@@ -11,7 +11,12 @@ import { recreateConsumer, sourceMessage } from "./consumer.js";
 
 export type RunnerState = "starting" | "standby" | "leading" | "backoff" | "stopped";
 
-export interface ProjectionStatus { name: string; state: RunnerState; position: number; lastError?: string }
+export interface ProjectionStatus {
+  name: string;
+  state: RunnerState;
+  position: number;
+  lastError?: string;
+}
 
 export interface ProjectorOptions {
   store: EventStore;
@@ -63,13 +68,21 @@ class Runner {
   private readonly log: Logger;
   private readonly batchSize: number;
 
-  constructor(private readonly projection: Projection, private readonly opts: ProjectorOptions) {
+  constructor(
+    private readonly projection: Projection,
+    private readonly opts: ProjectorOptions,
+  ) {
     this.log = opts.logger.child({ projection: projection.name });
     this.batchSize = opts.batchSize ?? defaults.projection.batchSize;
   }
 
   status(): ProjectionStatus {
-    return { name: this.projection.name, state: this.state, position: this.position, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return {
+      name: this.projection.name,
+      state: this.state,
+      position: this.position,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
 
   stop(): void {
@@ -94,7 +107,8 @@ class Runner {
       }
       if (!acquired) {
         this.state = "standby";
-        this.position = (await readCheckpoints(db, [this.projection.name]).catch(() => undefined))?.get(this.projection.name) ?? this.position;
+        this.position =
+          (await readCheckpoints(db, [this.projection.name]).catch(() => undefined))?.get(this.projection.name) ?? this.position;
         await this.sleep(defaults.projection.fetchExpiresMs);
         continue;
       }
@@ -119,16 +133,26 @@ class Runner {
       try {
         this.position = (await readCheckpoints(db, [this.projection.name])).get(this.projection.name) ?? 0;
         const stream = this.projection.source.stream(store.names);
-        const durable = await recreateConsumer(store.jsm, store.names, stream, this.projection.name, this.projection.filterSubjects(store.names), this.position + 1, {
-          ackWaitMs: defaults.projection.ackWaitMs,
-          maxAckPending: this.batchSize * 8,
-        });
+        const durable = await recreateConsumer(
+          store.jsm,
+          store.names,
+          stream,
+          this.projection.name,
+          this.projection.filterSubjects(store.names),
+          this.position + 1,
+          {
+            ackWaitMs: defaults.projection.ackWaitMs,
+            maxAckPending: this.batchSize * 8,
+          },
+        );
         const consumer = await store.js.consumers.get(stream, durable);
         this.messages = await consumer.consume({ max_messages: this.batchSize * 4, expires: defaults.projection.fetchExpiresMs });
         if (this.stopped) this.messages.stop();
         this.state = "leading";
         this.lastError = undefined;
-        await this.consume(this.messages, lead, () => { failures = 0; });
+        await this.consume(this.messages, lead, () => {
+          failures = 0;
+        });
         if (this.lost) throw this.lost;
         if (!this.stopped) throw new Error("the consumer stopped delivering");
       } catch (err) {
@@ -207,7 +231,11 @@ class Runner {
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(async () => {
       this.busy = true;
-      try { return await fn(); } finally { this.busy = false; }
+      try {
+        return await fn();
+      } finally {
+        this.busy = false;
+      }
     });
     this.chain = run.catch(() => {});
     return run;
@@ -227,7 +255,10 @@ class Runner {
     if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
-      function done() { clearTimeout(t); resolve(); }
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
       this.wake = done;
     });
   }

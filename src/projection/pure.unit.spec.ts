@@ -34,10 +34,21 @@ describe("projection runtime helpers (pure)", () => {
   });
 
   it("prints progress lines and the verdict an operator reads", () => {
-    expect(formatProgress({ projection: "subscriptions", phase: "build", done: 120_000, total: 200_000, rate: 41_000 })).toBe("subscriptions: 120000/200000 events (60%), 41000 ev/s");
+    expect(formatProgress({ projection: "subscriptions", phase: "build", done: 120_000, total: 200_000, rate: 41_000 })).toBe(
+      "subscriptions: 120000/200000 events (60%), 41000 ev/s",
+    );
     const diff = { table: "subscriptions", onlyInShadow: 1, onlyInLive: 0, differing: 2, sampleKeys: ['["s1"]'] };
     expect(isEqual([diff])).toBe(false);
-    const text = formatResult({ projection: "subscriptions", shadowSchema: "x", position: 9, events: 9, equal: false, differences: [diff], swapped: true, durationMs: 1200 });
+    const text = formatResult({
+      projection: "subscriptions",
+      shadowSchema: "x",
+      position: 9,
+      events: 9,
+      equal: false,
+      differences: [diff],
+      swapped: true,
+      durationMs: 1200,
+    });
     expect(text).toContain("rebuild DIFFERS");
     expect(text).toContain("subscriptions: 2 rows differ, 1 only in the rebuild, 0 only in the live model");
   });

@@ -49,14 +49,22 @@ describe.skipIf(!servicesAvailable())("projection rebuild (R-ES-4)", () => {
     await caughtUp();
     const before = await rows();
     const progress: RebuildProgress[] = [];
-    const result = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection, batchSize: 64, onProgress: (p) => progress.push(p) });
+    const result = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+      batchSize: 64,
+      onProgress: (p) => progress.push(p),
+    });
     expect(result.equal).toBe(true);
     expect(result.swapped).toBe(true);
     expect(result.events).toBe(await store.lastPosition());
     expect(progress.at(-1)).toMatchObject({ phase: "done", done: result.events, total: result.events });
     expect(await rows()).toEqual(before);
     expect((await readCheckpoints(db, ["subscriptions"])).get("subscriptions")).toBe(result.position);
-    const leftovers = await db.sql`select nspname from pg_namespace where nspname like ${shadowSchemaFor(s.names.pgSchema, "subscriptions") + "%"}`;
+    const leftovers =
+      await db.sql`select nspname from pg_namespace where nspname like ${shadowSchemaFor(s.names.pgSchema, "subscriptions") + "%"}`;
     expect(leftovers).toHaveLength(0);
     // The live projector writes into the swapped-in table.
     await appendSubscription(store, "after", 2, 999);
@@ -69,28 +77,59 @@ describe.skipIf(!servicesAvailable())("projection rebuild (R-ES-4)", () => {
     await caughtUp();
     await db.sql`update subscriptions set status = 'expired' where id = 'd3'`;
     await db.sql`delete from subscriptions where id = 'd4'`;
-    const dry = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection, swap: false });
+    const dry = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+      swap: false,
+    });
     expect(dry.equal).toBe(false);
     expect(dry.differences[0]).toMatchObject({ table: "subscriptions", differing: 1, onlyInShadow: 1, onlyInLive: 0 });
     expect((await db.db.select().from(subscriptions).where(eq(subscriptions.id, "d3")))[0]?.status).toBe("expired");
-    const fixed = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection });
+    const fixed = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+    });
     expect(fixed.equal).toBe(false);
     expect(await rows()).toHaveLength(20);
     expect((await db.db.select().from(subscriptions).where(eq(subscriptions.id, "d3")))[0]?.status).toBe("active");
-    const again = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection, swap: false });
+    const again = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+      swap: false,
+    });
     expect(again.equal).toBe(true);
   });
 
   it("rebuilds while events keep arriving, and catches up to the live checkpoint under its lock", async () => {
     for (let i = 0; i < 100; i++) await appendSubscription(store, `c${i}`, 2, i);
     await caughtUp();
-    const writer = (async () => { for (let i = 100; i < 160; i++) await appendSubscription(store, `c${i}`, 2, i); })();
-    const result = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection, batchSize: 16 });
+    const writer = (async () => {
+      for (let i = 100; i < 160; i++) await appendSubscription(store, `c${i}`, 2, i);
+    })();
+    const result = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+      batchSize: 16,
+    });
     await writer;
     expect(result.equal).toBe(true);
     await caughtUp();
     expect(await rows()).toHaveLength(160);
-    const check = await rebuildProjection({ store, databaseUrl: s.databaseUrl, schema: s.names.pgSchema, projection: subscriptionsProjection, swap: false });
+    const check = await rebuildProjection({
+      store,
+      databaseUrl: s.databaseUrl,
+      schema: s.names.pgSchema,
+      projection: subscriptionsProjection,
+      swap: false,
+    });
     expect(check.equal).toBe(true);
   });
 });

@@ -77,7 +77,13 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       const now = Date.now();
       if (!force && now - lastReport < defaults.projection.rebuildProgressEveryMs) return;
       lastReport = now;
-      opts.onProgress?.({ projection: projection.name, phase, done, total: Math.max(total, done), rate: Math.round(done / Math.max(0.001, (now - started) / 1000)) });
+      opts.onProgress?.({
+        projection: projection.name,
+        phase,
+        done,
+        total: Math.max(total, done),
+        rate: Math.round(done / Math.max(0.001, (now - started) / 1000)),
+      });
     };
     const apply = async (events: StoredEvent[]) => {
       if (events.length === 0) return;
@@ -124,7 +130,11 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         if (m.seq > checkpoint) break;
         if (!filters.some((f) => subjectMatches(f, m.subject))) continue;
         batch.push(decode(m));
-        if (batch.length >= batchSize) { await apply(batch); batch = []; report("catch-up"); }
+        if (batch.length >= batchSize) {
+          await apply(batch);
+          batch = [];
+          report("catch-up");
+        }
       }
       await apply(batch);
       total = Math.max(total, done);
@@ -135,7 +145,16 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         await swapTables(tx, projection.tables, shadowSchema, opts.schema);
       }
       report("done", true);
-      return { projection: projection.name, shadowSchema, position: checkpoint, events: done, equal: isEqual(differences), differences, swapped: swap, durationMs: Date.now() - started };
+      return {
+        projection: projection.name,
+        shadowSchema,
+        position: checkpoint,
+        events: done,
+        equal: isEqual(differences),
+        differences,
+        swapped: swap,
+        durationMs: Date.now() - started,
+      };
     });
   } finally {
     await live.sql.unsafe(`drop schema if exists "${shadowSchema}" cascade`).catch(() => {});

@@ -57,13 +57,17 @@ export function rowsApplier<T extends PgTable>(model: RowModel<T>): (tx: Tx, eve
   const casts = cols.map(([, c], i) => `u.c${i}::${c.getSQLType()}`).join(", ");
   const arrays = cols.map((_, i) => `$${i + 1}::text[]`).join(", ");
   const aliases = cols.map((_, i) => `c${i}`).join(", ");
-  const updates = cols.filter(([, c]) => c.name !== keyCol.name).map(([, c]) => `"${c.name}" = excluded."${c.name}"`).join(", ");
+  const updates = cols
+    .filter(([, c]) => c.name !== keyCol.name)
+    .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
+    .join(", ");
   const keyType = keyCol.getSQLType();
   const selectSql = `select ${names} from ${table} where "${keyCol.name}" = any($1::${keyType}[])`;
   const upsertSql = `insert into ${table} (${names}) select ${casts} from unnest(${arrays}) as u(${aliases}) on conflict ("${keyCol.name}") do update set ${updates}`;
   const deleteSql = `delete from ${table} where "${keyCol.name}" = any($1::${keyType}[])`;
   /** A row as PostgreSQL returns it → the drizzle row shape the model folds over. */
-  const fromDb = (r: Record<string, unknown>) => Object.fromEntries(cols.map(([prop, c]) => [prop, r[c.name] === null ? null : c.mapFromDriverValue(r[c.name])])) as InferSelectModel<T>;
+  const fromDb = (r: Record<string, unknown>) =>
+    Object.fromEntries(cols.map(([prop, c]) => [prop, r[c.name] === null ? null : c.mapFromDriverValue(r[c.name])])) as InferSelectModel<T>;
 
   return async (tx, events) => {
     const keys = [...new Set(events.map((e) => model.keyOf(e)).filter((k): k is Key => k !== undefined))];
@@ -77,7 +81,12 @@ export function rowsApplier<T extends PgTable>(model: RowModel<T>): (tx: Tx, eve
     const { rows, changed } = foldRows(model, loaded, events);
     const upserts = [...changed].filter((k) => rows.has(k)).map((k) => rows.get(k)!);
     const deletes = [...changed].filter((k) => !rows.has(k) && loaded.has(k));
-    if (upserts.length > 0) await prepared(tx, upsertSql, cols.map(([prop, c]) => upserts.map((r) => toText(c, (r as Record<string, unknown>)[prop]))));
+    if (upserts.length > 0)
+      await prepared(
+        tx,
+        upsertSql,
+        cols.map(([prop, c]) => upserts.map((r) => toText(c, (r as Record<string, unknown>)[prop]))),
+      );
     if (deletes.length > 0) await prepared(tx, deleteSql, [deletes.map(String)]);
   };
 }

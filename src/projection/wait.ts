@@ -2,7 +2,11 @@ import type { Sql } from "postgres";
 import { PROJECTION_CHANNEL, type CheckpointNotice } from "./checkpoint.js";
 import { schemaOfClient } from "./db.js";
 
-interface Waiter { projections: readonly string[]; position: number; resolve: (ok: boolean) => void }
+interface Waiter {
+  projections: readonly string[];
+  position: number;
+  resolve: (ok: boolean) => void;
+}
 
 /** One LISTEN per client, fanned out to every waiting request, with the latest positions seen. */
 class CheckpointListener {
@@ -10,16 +14,27 @@ class CheckpointListener {
   private readonly waiters = new Set<Waiter>();
   readonly ready: Promise<unknown>;
 
-  constructor(private readonly sql: Sql, private readonly schema: string) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly schema: string,
+  ) {
     this.ready = sql.listen(PROJECTION_CHANNEL, (payload) => this.onNotice(payload));
   }
 
   private onNotice(payload: string): void {
     let notice: CheckpointNotice;
-    try { notice = JSON.parse(payload) as CheckpointNotice; } catch { return; }
+    try {
+      notice = JSON.parse(payload) as CheckpointNotice;
+    } catch {
+      return;
+    }
     if (notice.schema !== this.schema) return;
     this.latest.set(notice.name, Math.max(this.latest.get(notice.name) ?? 0, notice.position));
-    for (const w of this.waiters) if (this.reached(w.projections, w.position)) { this.waiters.delete(w); w.resolve(true); }
+    for (const w of this.waiters)
+      if (this.reached(w.projections, w.position)) {
+        this.waiters.delete(w);
+        w.resolve(true);
+      }
   }
 
   reached(projections: readonly string[], position: number): boolean {
@@ -32,7 +47,9 @@ class CheckpointListener {
   }
 
   async refresh(projections: readonly string[]): Promise<void> {
-    const rows = await this.sql<{ name: string; position: string }[]>`select name, position from projection_checkpoints where name = any(${projections as string[]})`;
+    const rows = await this.sql<
+      { name: string; position: string }[]
+    >`select name, position from projection_checkpoints where name = any(${projections as string[]})`;
     for (const r of rows) this.latest.set(r.name, Math.max(this.latest.get(r.name) ?? 0, Number(r.position)));
   }
 }
@@ -59,7 +76,9 @@ export async function waitForPosition(sql: Sql, projectionNames: readonly string
   const l = await listenerFor(sql);
   if (l.reached(projectionNames, position)) return true;
   let resolveWait!: (ok: boolean) => void;
-  const done = new Promise<boolean>((r) => { resolveWait = r; });
+  const done = new Promise<boolean>((r) => {
+    resolveWait = r;
+  });
   const remove = l.add({ projections: projectionNames, position, resolve: resolveWait });
   const timer = setTimeout(() => resolveWait(false), Math.max(0, maxMs));
   try {

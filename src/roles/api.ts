@@ -30,10 +30,24 @@ export interface ApiRole {
  * queries, the local auth key under NODEPLANE_DATA_DIR. `/readyz` also asks `roleProbes` (the other
  * roles of this process).
  */
-export async function startApiRole(env: Env, conn: Connections, opts: { logger: Logger; roleProbes: Record<string, Probe> }): Promise<ApiRole> {
+export async function startApiRole(
+  env: Env,
+  conn: Connections,
+  opts: { logger: Logger; roleProbes: Record<string, Probe> },
+): Promise<ApiRole> {
   const wired = await wireApiDeps({
-    store: conn.store, nc: conn.nc, redis: conn.redis, logger: opts.logger.child({ component: "api" }), databaseUrl: env.DATABASE_URL,
-    dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwtMaxTtl: env.JWT_MAX_TTL, ...(env.JWT_KEY_GRACE ? { jwtKeyGrace: env.JWT_KEY_GRACE } : {}), projections: projections.filter(readsEvents).map((p) => p.name), probes: opts.roleProbes,
+    store: conn.store,
+    nc: conn.nc,
+    redis: conn.redis,
+    logger: opts.logger.child({ component: "api" }),
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.NODEPLANE_DATA_DIR,
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    jwtMaxTtl: env.JWT_MAX_TTL,
+    ...(env.JWT_KEY_GRACE ? { jwtKeyGrace: env.JWT_KEY_GRACE } : {}),
+    projections: projections.filter(readsEvents).map((p) => p.name),
+    probes: opts.roleProbes,
   });
   try {
     const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
@@ -41,10 +55,23 @@ export async function startApiRole(env: Env, conn: Connections, opts: { logger: 
     const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
     // The inputs capability loads the server key pair per submission with secrets (to check they open) and zeroes it after.
     const inputs = createInputs({
-      store: conn.store, nc: conn.nc, names: conn.names, profiles, serverKeyPair: () => loadOrCreateServerKeyPair(env.NODEPLANE_DATA_DIR),
+      store: conn.store,
+      nc: conn.nc,
+      names: conn.names,
+      profiles,
+      serverKeyPair: () => loadOrCreateServerKeyPair(env.NODEPLANE_DATA_DIR),
       limits: { maxValueLength: env.INPUTS_MAX_VALUE_LENGTH, maxSealedBytes: env.INPUTS_MAX_SEALED_BYTES },
     });
-    const app = createApp(wired.deps, { routes: [subscriptionRoutes({ profiles }), inputRoutes({ inputs, profiles, onInputsSatisfied: (subscriptionId) => signalInputsProvided(sagaClient, subscriptionId) }), paymentRoutes({ providerName: "local" }), sagaRoutes({ client: sagaClient }), nodeRoutes(), cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) })] });
+    const app = createApp(wired.deps, {
+      routes: [
+        subscriptionRoutes({ profiles }),
+        inputRoutes({ inputs, profiles, onInputsSatisfied: (subscriptionId) => signalInputsProvided(sagaClient, subscriptionId) }),
+        paymentRoutes({ providerName: "local" }),
+        sagaRoutes({ client: sagaClient }),
+        nodeRoutes(),
+        cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) }),
+      ],
+    });
     const served = await serveApi(app, { host: env.HOST, port: env.PORT });
     return {
       url: served.url,

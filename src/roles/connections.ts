@@ -28,7 +28,11 @@ export async function openConnections(env: Env, opts: { name: string }): Promise
     const store = await createEventStore(nc, { names });
     await store.ensureStream();
     return {
-      names, nc, store, redis, ...(auth ? { auth } : {}),
+      names,
+      nc,
+      store,
+      redis,
+      ...(auth ? { auth } : {}),
       async close() {
         await nc.drain().catch(() => {});
         redis.disconnect();

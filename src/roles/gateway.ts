@@ -58,7 +58,8 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
     logger,
     heartbeatIntervalMs: timing.heartbeatIntervalMs,
     heartbeatMaxCommands: opts.heartbeatMaxCommands ?? c.heartbeatMaxCommands,
-    onHeartbeat: createHeartbeatSyncHook({ redis: opts.redis, names: opts.names, nodes: createNodeService({ store: opts.store }), logger }).onHeartbeat,
+    onHeartbeat: createHeartbeatSyncHook({ redis: opts.redis, names: opts.names, nodes: createNodeService({ store: opts.store }), logger })
+      .onHeartbeat,
   };
   const handlers: Record<string, Handler> = {
     register: (nodeId, data, t) => handleRegister({ store: opts.store, logger, timing }, nodeId, data, t),
@@ -70,33 +71,40 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
   const inFlight = new Set<Promise<void>>();
   const subs: Subscription[] = [];
 
-  const serve = (verb: string, handler: Handler) => async (msg: Msg): Promise<void> => {
-    const parsed = opts.names.parseAgentSubject(msg.subject);
-    let reply: AgentReply;
-    if (!parsed || parsed.verb !== verb) reply = errorReply("invalid_message", `unexpected subject ${msg.subject}`);
-    else {
-      try {
-        reply = await handler(parsed.nodeId, msg.data, now());
-      } catch (err) {
-        logger.error({ err, subject: msg.subject }, "agent message failed");
-        reply = errorReply("internal", "the gateway could not handle the message; retry");
+  const serve =
+    (verb: string, handler: Handler) =>
+    async (msg: Msg): Promise<void> => {
+      const parsed = opts.names.parseAgentSubject(msg.subject);
+      let reply: AgentReply;
+      if (!parsed || parsed.verb !== verb) reply = errorReply("invalid_message", `unexpected subject ${msg.subject}`);
+      else {
+        try {
+          reply = await handler(parsed.nodeId, msg.data, now());
+        } catch (err) {
+          logger.error({ err, subject: msg.subject }, "agent message failed");
+          reply = errorReply("internal", "the gateway could not handle the message; retry");
+        }
+        if (!reply.ok) logger.warn({ subject: msg.subject, error: reply.error }, "agent message refused");
       }
-      if (!reply.ok) logger.warn({ subject: msg.subject, error: reply.error }, "agent message refused");
-    }
-    if (msg.reply) msg.respond(JSON.stringify(reply));
-  };
+      if (msg.reply) msg.respond(JSON.stringify(reply));
+    };
 
   for (const [verb, handler] of Object.entries(handlers)) {
     const run = serve(verb, handler);
-    subs.push(opts.nc.subscribe(opts.names.agentVerbAll(verb), {
-      queue,
-      callback: (err, msg) => {
-        if (err) { logger.error({ err, verb }, "agent subscription error"); return; }
-        const p = run(msg).catch((e: unknown) => logger.error({ err: e, subject: msg.subject }, "agent reply failed"));
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-      },
-    }));
+    subs.push(
+      opts.nc.subscribe(opts.names.agentVerbAll(verb), {
+        queue,
+        callback: (err, msg) => {
+          if (err) {
+            logger.error({ err, verb }, "agent subscription error");
+            return;
+          }
+          const p = run(msg).catch((e: unknown) => logger.error({ err: e, subject: msg.subject }, "agent reply failed"));
+          inFlight.add(p);
+          void p.finally(() => inFlight.delete(p));
+        },
+      }),
+    );
   }
   await opts.nc.flush();
   logger.info({ queue, subjects: Object.keys(handlers).map((v) => opts.names.agentVerbAll(v)) }, "gateway role started");

@@ -6,7 +6,12 @@ import { loadChainProfiles } from "../chain-profiles/index.js";
 import { createCommands, livenessConfigFromEnv } from "../commands/index.js";
 import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault } from "../crypto/index.js";
 import { createCredentialIssuer } from "../gateway/credential-issuer.js";
-import { createLocalProvider, createProviderSelector, createTerraformProvider, terraformSettingsFromEnv } from "../infra-providers/index.js";
+import {
+  createLocalProvider,
+  createProviderSelector,
+  createTerraformProvider,
+  terraformSettingsFromEnv,
+} from "../infra-providers/index.js";
 import { createInputs } from "../inputs/index.js";
 import { freePort } from "../localstack/process.js";
 import { createNodeService, createNodeSyncWatcher } from "../nodes/index.js";
@@ -31,23 +36,41 @@ export async function openLifecycleDeps(env: Env, conn: Connections, logger: Log
   const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
   const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(dataDir) });
   const issuer = conn.auth
-    ? createCredentialIssuer({ auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL, tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS })
+    ? createCredentialIssuer({
+        auth: conn.auth,
+        names: conn.names,
+        redis: conn.redis,
+        natsServers: env.NATS_URL,
+        tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS,
+        agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
+        leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
+      })
     : undefined;
   const local = createLocalProvider({
-    dataDir, hubLeafUrls: [hubLeafUrl(env, conn.auth !== undefined)], namespace: conn.names.namespace,
+    dataDir,
+    hubLeafUrls: [hubLeafUrl(env, conn.auth !== undefined)],
+    namespace: conn.names.namespace,
     ...(conn.auth && issuer ? { operator: { auth: conn.auth, credentialIssuer: issuer } } : {}),
-    agentLogLevel: env.LOG_LEVEL, renewCheckIntervalMs: env.CREDENTIAL_RENEW_CHECK_MS,
+    agentLogLevel: env.LOG_LEVEL,
+    renewCheckIntervalMs: env.CREDENTIAL_RENEW_CHECK_MS,
   });
   await local.reattach();
   const providers = createProviderSelector({
     local,
     // Cloud hosts only in operator mode: their agents bootstrap with a one-time token from the gateway.
-    ...(issuer ? {
-      terraform: (cloud: string) => createTerraformProvider({
-        dataDir, cloud, ...terraformSettingsFromEnv(env, projectRoot), credentialIssuer: issuer, hubLeafUrl: hubLeafUrl(env, true),
-        logger: logger.child({ component: "terraform", cloud }),
-      }),
-    } : {}),
+    ...(issuer
+      ? {
+          terraform: (cloud: string) =>
+            createTerraformProvider({
+              dataDir,
+              cloud,
+              ...terraformSettingsFromEnv(env, projectRoot),
+              credentialIssuer: issuer,
+              hubLeafUrl: hubLeafUrl(env, true),
+              logger: logger.child({ component: "terraform", cloud }),
+            }),
+        }
+      : {}),
   });
   const agentArgs = (chainProfileId: string): readonly string[] => profiles.get(chainProfileId)?.spec.local?.agent_args ?? [];
   return {

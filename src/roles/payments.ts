@@ -46,7 +46,12 @@ export async function startPaymentsRole(opts: PaymentsRoleOptions): Promise<Paym
     store: opts.store,
     profiles: opts.profiles ?? (await loadChainProfiles()),
     logger,
-    idempotency: opts.idempotency ?? createRedisIdempotencyStore(opts.redis, { prefix: opts.names.redisPrefix, ttlSeconds: opts.idempotencyTtlSeconds ?? defaults.payments.idempotencyTtlSeconds }),
+    idempotency:
+      opts.idempotency ??
+      createRedisIdempotencyStore(opts.redis, {
+        prefix: opts.names.redisPrefix,
+        ttlSeconds: opts.idempotencyTtlSeconds ?? defaults.payments.idempotencyTtlSeconds,
+      }),
     maxDeliver,
     ...(opts.nakDelayMs !== undefined ? { nakDelayMs: opts.nakDelayMs } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
@@ -55,6 +60,8 @@ export async function startPaymentsRole(opts: PaymentsRoleOptions): Promise<Paym
   logger.info({ stream: opts.names.paymentsStream, consumer: opts.names.paymentsConsumer, maxDeliver, ackWaitMs }, "payments role started");
   return {
     isReady: () => consumer.isRunning() && !opts.nc.isClosed(),
-    async stop() { await consumer.stop(); },
+    async stop() {
+      await consumer.stop();
+    },
   };
 }

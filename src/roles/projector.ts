@@ -18,7 +18,14 @@ export interface ProjectorRole {
  * The projector role (SPEC R-OPS-2): migrates the read-model schema, then runs every registered
  * projection. Many instances may run at once; per projection one leads and the others stand by.
  */
-export async function startProjectorRole(opts: { nc: NatsConnection; store: EventStore; databaseUrl: string; names: Names; logger: Logger; batchSize?: number }): Promise<ProjectorRole> {
+export async function startProjectorRole(opts: {
+  nc: NatsConnection;
+  store: EventStore;
+  databaseUrl: string;
+  names: Names;
+  logger: Logger;
+  batchSize?: number;
+}): Promise<ProjectorRole> {
   const log = opts.logger.child({ component: "projector" });
   await opts.store.ensureStream();
   // The sagas read model consumes the SAGAS stream: make sure it exists even before a worker starts.
@@ -31,7 +38,13 @@ export async function startProjectorRole(opts: { nc: NatsConnection; store: Even
     await db.close();
     throw err;
   }
-  const projector = startProjector({ store: opts.store, db, projections, logger: log, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) });
+  const projector = startProjector({
+    store: opts.store,
+    db,
+    projections,
+    logger: log,
+    ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+  });
   log.info({ projections: projections.map((p) => p.name), schema: opts.names.pgSchema }, "projector started");
   return {
     async stop() {

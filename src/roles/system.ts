@@ -21,7 +21,10 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-interface Running { stop(): Promise<void>; isReady(): boolean }
+interface Running {
+  stop(): Promise<void>;
+  isReady(): boolean;
+}
 
 /**
  * The order of a graceful drain (R-OPS-5): first the roles that take new work (the worker finishes or
@@ -50,31 +53,80 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
   };
   try {
     if (opts.roles.includes("projector")) {
-      running.push({ name: "projector", role: await startProjectorRole({ nc: conn.nc, store: conn.store, databaseUrl: env.DATABASE_URL, names: conn.names, logger: opts.logger, batchSize: env.PROJECTION_BATCH_SIZE }) });
+      running.push({
+        name: "projector",
+        role: await startProjectorRole({
+          nc: conn.nc,
+          store: conn.store,
+          databaseUrl: env.DATABASE_URL,
+          names: conn.names,
+          logger: opts.logger,
+          batchSize: env.PROJECTION_BATCH_SIZE,
+        }),
+      });
     }
     if (opts.roles.includes("payments")) {
-      running.push({ name: "payments", role: await startPaymentsRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR), maxDeliver: env.PAYMENTS_MAX_DELIVER, ackWaitMs: env.PAYMENTS_ACK_WAIT_MS, idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS }) });
+      running.push({
+        name: "payments",
+        role: await startPaymentsRole({
+          nc: conn.nc,
+          store: conn.store,
+          redis: conn.redis,
+          names: conn.names,
+          logger: opts.logger,
+          profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR),
+          maxDeliver: env.PAYMENTS_MAX_DELIVER,
+          ackWaitMs: env.PAYMENTS_ACK_WAIT_MS,
+          idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+        }),
+      });
     }
     if (opts.roles.includes("worker")) {
-      running.push({ name: "worker", role: await startWorkerRole({
-        nc: conn.nc, names: conn.names, logger: opts.logger, lifecycle: await openLifecycleDeps(env, conn, opts.logger),
-        ackWaitMs: env.SAGA_ACK_WAIT_MS, drainMs: env.SAGA_DRAIN_MS, maxInterruptions: env.SAGA_MAX_INTERRUPTIONS, faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS,
-      }) });
+      running.push({
+        name: "worker",
+        role: await startWorkerRole({
+          nc: conn.nc,
+          names: conn.names,
+          logger: opts.logger,
+          lifecycle: await openLifecycleDeps(env, conn, opts.logger),
+          ackWaitMs: env.SAGA_ACK_WAIT_MS,
+          drainMs: env.SAGA_DRAIN_MS,
+          maxInterruptions: env.SAGA_MAX_INTERRUPTIONS,
+          faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS,
+        }),
+      });
     }
     if (opts.roles.includes("gateway")) {
       // The vault-backed key source: agents get DEKs (CAPTURE_KEY) and node keys (INJECT_KEYS) sealed per request.
       const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(env.NODEPLANE_DATA_DIR) });
-      const gateway = await startGatewayRole({ nc: conn.nc, store: conn.store, redis: conn.redis, names: conn.names, logger: opts.logger, heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS, keys: vaultKeySource(vault) });
+      const gateway = await startGatewayRole({
+        nc: conn.nc,
+        store: conn.store,
+        redis: conn.redis,
+        names: conn.names,
+        logger: opts.logger,
+        heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS,
+        keys: vaultKeySource(vault),
+      });
       if (!conn.auth) running.push({ name: "gateway", role: gateway });
       else {
         // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
         const credentialIssuer = createCredentialIssuer({
-          auth: conn.auth, names: conn.names, redis: conn.redis, natsServers: env.NATS_URL,
-          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS, agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS, leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
+          auth: conn.auth,
+          names: conn.names,
+          redis: conn.redis,
+          natsServers: env.NATS_URL,
+          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS,
+          agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
+          leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
         });
         // A data dir from before issue 9 holds shared host credentials without expiry: revoked for good before serving.
         const legacy = await credentialIssuer.revokeLegacySharedCredentials();
-        if (legacy.length) opts.logger.warn({ files: legacy }, "revoked and deleted the shared host credentials of an earlier nats init; hosts created with them must be recreated");
+        if (legacy.length)
+          opts.logger.warn(
+            { files: legacy },
+            "revoked and deleted the shared host credentials of an earlier nats init; hosts created with them must be recreated",
+          );
         const subs = credentialIssuer.serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
         running.push({
           name: "gateway",
@@ -92,7 +144,10 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
     let apiUrl: string | undefined;
     if (opts.roles.includes("api")) {
       // `accepting` turns false when the drain begins, so load balancers stop sending work here at once.
-      const roleProbes = { ...Object.fromEntries(running.map(({ name, role }) => [name, () => role.isReady()])), accepting: () => !draining };
+      const roleProbes = {
+        ...Object.fromEntries(running.map(({ name, role }) => [name, () => role.isReady()])),
+        accepting: () => !draining,
+      };
       const api = await startApiRole(env, conn, { logger: opts.logger, roleProbes });
       running.push({ name: "api", role: api });
       apiUrl = api.url;

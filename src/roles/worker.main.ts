@@ -16,12 +16,17 @@ import type { AnySaga } from "../saga/define.js";
 import { startWorkerRole } from "./worker.js";
 
 const env = loadEnv();
-const sagaEnv = z.object({
-  SAGA_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.saga.ackWaitMs),
-  SAGA_CONCURRENCY: z.coerce.number().int().positive().default(defaults.saga.concurrency),
-  SAGA_WORKER_ID: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-  NODEPLANE_EXTRA_SAGAS: z.string().default(""),
-}).parse(process.env);
+const sagaEnv = z
+  .object({
+    SAGA_ACK_WAIT_MS: z.coerce.number().int().positive().default(defaults.saga.ackWaitMs),
+    SAGA_CONCURRENCY: z.coerce.number().int().positive().default(defaults.saga.concurrency),
+    SAGA_WORKER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .optional(),
+    NODEPLANE_EXTRA_SAGAS: z.string().default(""),
+  })
+  .parse(process.env);
 const logger = createLogger({ role: "worker", level: env.LOG_LEVEL });
 const extraSagas: AnySaga[] = [];
 for (const path of sagaEnv.NODEPLANE_EXTRA_SAGAS.split(",").filter(Boolean)) {
@@ -31,7 +36,18 @@ for (const path of sagaEnv.NODEPLANE_EXTRA_SAGAS.split(",").filter(Boolean)) {
 const names = namesFor(env.NODEPLANE_NAMESPACE);
 const nc = await connectNats(env, { name: "nodeplane-worker", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
 await (await createEventStore(nc, { names })).ensureStream();
-const role = await startWorkerRole({ nc, names, logger, extraSagas, ackWaitMs: sagaEnv.SAGA_ACK_WAIT_MS, concurrency: sagaEnv.SAGA_CONCURRENCY, drainMs: env.SAGA_DRAIN_MS, maxInterruptions: env.SAGA_MAX_INTERRUPTIONS, faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS, ...(sagaEnv.SAGA_WORKER_ID ? { workerId: sagaEnv.SAGA_WORKER_ID } : {}) });
+const role = await startWorkerRole({
+  nc,
+  names,
+  logger,
+  extraSagas,
+  ackWaitMs: sagaEnv.SAGA_ACK_WAIT_MS,
+  concurrency: sagaEnv.SAGA_CONCURRENCY,
+  drainMs: env.SAGA_DRAIN_MS,
+  maxInterruptions: env.SAGA_MAX_INTERRUPTIONS,
+  faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS,
+  ...(sagaEnv.SAGA_WORKER_ID ? { workerId: sagaEnv.SAGA_WORKER_ID } : {}),
+});
 logger.info({ workerId: role.workerId, pid: process.pid }, "worker ready");
 process.stdout.write(`READY ${role.workerId}\n`);
 let stopping = false;

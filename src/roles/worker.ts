@@ -8,7 +8,11 @@ import type { AnySaga } from "../saga/define.js";
 import { productSagas, type LifecycleDeps } from "../sagas/index.js";
 
 /** The `worker` role: the saga worker plus the event → saga starter. */
-export interface WorkerRole { stop(): Promise<void>; isReady(): boolean; readonly workerId: string }
+export interface WorkerRole {
+  stop(): Promise<void>;
+  isReady(): boolean;
+  readonly workerId: string;
+}
 
 /** Starts the worker role on an open connection. Extra sagas (tests, plugins) run beside the product's. */
 export async function startWorkerRole(opts: {
@@ -29,12 +33,24 @@ export async function startWorkerRole(opts: {
   const logger = opts.logger.child({ role: "worker" });
   const product = opts.lifecycle ? productSagas(opts.lifecycle) : { sagas: [], triggers: [] };
   const worker: SagaWorker = createSagaWorker({
-    nc: opts.nc, names: opts.names, logger, sagas: [...product.sagas, ...(opts.extraSagas ?? [])],
-    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}), ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}), ...(opts.workerId ? { workerId: opts.workerId } : {}),
-    ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs } : {}), ...(opts.maxInterruptions ? { maxInterruptions: opts.maxInterruptions } : {}),
+    nc: opts.nc,
+    names: opts.names,
+    logger,
+    sagas: [...product.sagas, ...(opts.extraSagas ?? [])],
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.ackWaitMs ? { ackWaitMs: opts.ackWaitMs } : {}),
+    ...(opts.workerId ? { workerId: opts.workerId } : {}),
+    ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs } : {}),
+    ...(opts.maxInterruptions ? { maxInterruptions: opts.maxInterruptions } : {}),
     ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
   });
-  const starter: SagaStarter = createSagaStarter({ nc: opts.nc, names: opts.names, triggers: opts.triggers ?? product.triggers, logger, workerId: worker.workerId });
+  const starter: SagaStarter = createSagaStarter({
+    nc: opts.nc,
+    names: opts.names,
+    triggers: opts.triggers ?? product.triggers,
+    logger,
+    workerId: worker.workerId,
+  });
   await worker.start();
   await starter.start();
   return {

@@ -9,22 +9,48 @@ let release = gate();
 let running = gate();
 
 const longStep = defineSaga("long-step", { input: z.object({ policy: z.enum(["finish", "abandon"]) }), version: 1 }, async (ctx, input) => {
-  await ctx.step("Reserve", () => { events.push("Reserve"); return "r1"; }, { compensate: (r) => { events.push(`undo Reserve ${r}`); } });
-  await ctx.step("Long", async (hb) => {
-    events.push("Long started");
-    running.open();
-    await Promise.race([release.promise, new Promise((r) => hb.signal.addEventListener("abort", r))]);
-    events.push(hb.signal.aborted ? "Long aborted" : "Long finished");
-    return "l1";
-  }, { onCancel: input.policy, compensate: (r) => { events.push(`undo Long ${r}`); } });
-  await ctx.step("Never", () => { events.push("Never"); });
+  await ctx.step(
+    "Reserve",
+    () => {
+      events.push("Reserve");
+      return "r1";
+    },
+    {
+      compensate: (r) => {
+        events.push(`undo Reserve ${r}`);
+      },
+    },
+  );
+  await ctx.step(
+    "Long",
+    async (hb) => {
+      events.push("Long started");
+      running.open();
+      await Promise.race([release.promise, new Promise((r) => hb.signal.addEventListener("abort", r))]);
+      events.push(hb.signal.aborted ? "Long aborted" : "Long finished");
+      return "l1";
+    },
+    {
+      onCancel: input.policy,
+      compensate: (r) => {
+        events.push(`undo Long ${r}`);
+      },
+    },
+  );
+  await ctx.step("Never", () => {
+    events.push("Never");
+  });
 });
 
 describe.skipIf(!servicesAvailable())("saga cancellation", () => {
   const s = testServices("sagacancel");
   let h: Awaited<ReturnType<typeof sagaHarness>>;
-  beforeAll(async () => { h = await sagaHarness(s.natsUrl, s.names, [longStep]); });
-  afterAll(async () => { await h?.close(); });
+  beforeAll(async () => {
+    h = await sagaHarness(s.natsUrl, s.names, [longStep]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("cancel during a step with policy finish: the step finishes, then every compensation runs", async () => {
     events.length = 0;
@@ -51,6 +77,16 @@ describe.skipIf(!servicesAvailable())("saga cancellation", () => {
     expect(end.status).toBe("cancelled");
     expect(events).toEqual(["Reserve", "Long started", "Long aborted", "undo Reserve r1"]);
     const kinds = (await h.client.history("c-abandon")).map((e) => e.entry.k);
-    expect(kinds).toEqual(["SagaStarted", "StepStarted", "StepCompleted", "StepStarted", "CancelRequested", "StepAbandoned", "CompensationStarted", "CompensationCompleted", "SagaCancelled"]);
+    expect(kinds).toEqual([
+      "SagaStarted",
+      "StepStarted",
+      "StepCompleted",
+      "StepStarted",
+      "CancelRequested",
+      "StepAbandoned",
+      "CompensationStarted",
+      "CompensationCompleted",
+      "SagaCancelled",
+    ]);
   });
 });

@@ -32,7 +32,13 @@ export interface SagaClient {
 }
 
 /** Creates a client; `sagas` lets `start` take a saga by name. */
-export async function createSagaClient(opts: { nc: NatsConnection; names: Names; sagas?: readonly AnySaga[] | SagaRegistry; clientId?: string; /** Skip creating the streams (read-only tools such as the CLI). */ readOnly?: boolean }): Promise<SagaClient> {
+export async function createSagaClient(opts: {
+  nc: NatsConnection;
+  names: Names;
+  sagas?: readonly AnySaga[] | SagaRegistry;
+  clientId?: string;
+  /** Skip creating the streams (read-only tools such as the CLI). */ readOnly?: boolean;
+}): Promise<SagaClient> {
   const store = await SagaStore.open(opts.nc, opts.names);
   if (!opts.readOnly) await store.ensureStreams();
   const registry = opts.sagas ? ("latest" in opts.sagas ? opts.sagas : createSagaRegistry(opts.sagas)) : createSagaRegistry([]);
@@ -64,7 +70,10 @@ export async function createSagaClient(opts: { nc: NatsConnection; names: Names;
     describe: async (sagaId) => describeJournal(sagaId, await history(sagaId)),
     history,
     async waitForEnd(sagaId, o = {}) {
-      const consumer = await store.js.consumers.get(opts.names.sagasStream, { filter_subjects: [opts.names.sagaJournal(sagaId)], deliver_policy: DeliverPolicy.All });
+      const consumer = await store.js.consumers.get(opts.names.sagasStream, {
+        filter_subjects: [opts.names.sagaJournal(sagaId)],
+        deliver_policy: DeliverPolicy.All,
+      });
       const messages = await consumer.consume();
       const timer = o.timeoutMs ? setTimeout(() => void messages.close(), o.timeoutMs) : undefined;
       try {

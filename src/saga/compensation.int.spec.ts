@@ -10,28 +10,43 @@ const order: string[] = [];
 const compAttempts: number[] = [];
 const fast = retryProfile({ maxAttempts: 3, initialBackoffMs: 10, backoffCoefficient: 2, maxBackoffMs: 50 });
 
-const fourSteps = defineSaga("four-steps", { input: z.object({ failAt: z.number(), badCompensation: z.number().optional() }), version: 1 }, async (ctx, input) => {
-  for (let k = 1; k <= 4; k++) {
-    await ctx.step(`S${k}`, () => {
-      order.push(`S${k}`);
-      if (k === input.failAt) throw new NonRetryableError(`S${k} refused`);
-      return { made: k };
-    }, {
-      compensationRetry: fast,
-      compensate: (r) => {
-        order.push(`C${r.made}`);
-        if (r.made === input.badCompensation) { compAttempts.push(r.made); throw new Error(`cannot undo S${r.made}`); }
-      },
-    });
-  }
-  return "done";
-});
+const fourSteps = defineSaga(
+  "four-steps",
+  { input: z.object({ failAt: z.number(), badCompensation: z.number().optional() }), version: 1 },
+  async (ctx, input) => {
+    for (let k = 1; k <= 4; k++) {
+      await ctx.step(
+        `S${k}`,
+        () => {
+          order.push(`S${k}`);
+          if (k === input.failAt) throw new NonRetryableError(`S${k} refused`);
+          return { made: k };
+        },
+        {
+          compensationRetry: fast,
+          compensate: (r) => {
+            order.push(`C${r.made}`);
+            if (r.made === input.badCompensation) {
+              compAttempts.push(r.made);
+              throw new Error(`cannot undo S${r.made}`);
+            }
+          },
+        },
+      );
+    }
+    return "done";
+  },
+);
 
 describe.skipIf(!servicesAvailable())("saga compensation", () => {
   const s = testServices("sagacomp");
   let h: Awaited<ReturnType<typeof sagaHarness>>;
-  beforeAll(async () => { h = await sagaHarness(s.natsUrl, s.names, [fourSteps]); });
-  afterAll(async () => { await h?.close(); });
+  beforeAll(async () => {
+    h = await sagaHarness(s.natsUrl, s.names, [fourSteps]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("runs every step and completes", async () => {
     order.length = 0;
@@ -49,7 +64,10 @@ describe.skipIf(!servicesAvailable())("saga compensation", () => {
     expect(end.status).toBe("compensated");
     expect(end.lastError?.message).toMatch(/S4 refused/);
     expect(order).toEqual(["S1", "S2", "S3", "S4", "C3", "C2", "C1"]);
-    const kinds = (await h.client.history("fail-4")).map((e) => e.entry).filter((e) => e.k === "CompensationCompleted").map((e) => ("step" in e ? e.step : ""));
+    const kinds = (await h.client.history("fail-4"))
+      .map((e) => e.entry)
+      .filter((e) => e.k === "CompensationCompleted")
+      .map((e) => ("step" in e ? e.step : ""));
     expect(kinds).toEqual(["S3", "S2", "S1"]);
   });
 
@@ -63,7 +81,11 @@ describe.skipIf(!servicesAvailable())("saga compensation", () => {
     expect(order).toEqual(["S1", "S2", "S3", "S4", "C3", "C2", "C2", "C2"]);
     const history = (await h.client.history("fail-comp")).map((e) => e.entry);
     const failedComps = history.filter((e) => e.k === "CompensationFailed");
-    expect(failedComps.map((e) => (e.k === "CompensationFailed" ? [e.attempt, e.final] : []))).toEqual([[1, false], [2, false], [3, true]]);
+    expect(failedComps.map((e) => (e.k === "CompensationFailed" ? [e.attempt, e.final] : []))).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
     const last = history.at(-1)!;
     expect(last.k).toBe("SagaFailed");
     if (last.k === "SagaFailed") expect(last.compensationError?.message).toBe("cannot undo S2");

@@ -18,8 +18,12 @@ const counter = defineSaga("counter", { input: z.object({ i: z.number().int(), s
 describe.skipIf(!servicesAvailable())("continue-as-new", () => {
   const s = testServices("sagacan");
   let h: Awaited<ReturnType<typeof sagaHarness>>;
-  beforeAll(async () => { h = await sagaHarness(s.natsUrl, s.names, [counter]); });
-  afterAll(async () => { await h?.close(); });
+  beforeAll(async () => {
+    h = await sagaHarness(s.natsUrl, s.names, [counter]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("a loop of 10,000 iterations, continuing as new every 100, keeps each journal to a few hundred entries", async () => {
     // Count every entry of every run as it is written (core subscription on the journal subject).

@@ -25,13 +25,18 @@ describe.skipIf(!servicesAvailable())("a worker SIGKILLed in the middle of a ste
   afterAll(async () => {
     for (const w of workers) await w.kill("SIGTERM");
     const jsm = await jetstreamManager(nc);
-    for (const st of [s.names.sagasStream, s.names.sagaWorkStream, s.names.eventsStream]) await jsm.streams.delete(st).catch(() => undefined);
+    for (const st of [s.names.sagasStream, s.names.sagaWorkStream, s.names.eventsStream])
+      await jsm.streams.delete(st).catch(() => undefined);
     await nc?.drain();
   });
 
   it("another worker resumes from the journal: completed steps do not run again, the interrupted one runs again and its effect happens once", async () => {
     await client.start(crashy, "crash-1", { dir });
-    const marker = await waitForFile(dir, (n) => n.startsWith("charge-running-"), () => readdirSync(dir));
+    const marker = await waitForFile(
+      dir,
+      (n) => n.startsWith("charge-running-"),
+      () => readdirSync(dir),
+    );
     const pid = Number(marker.slice("charge-running-".length));
     const victim = workers.find((w) => w.child.pid === pid)!;
     expect(victim).toBeDefined();
@@ -49,14 +54,28 @@ describe.skipIf(!servicesAvailable())("a worker SIGKILLed in the middle of a ste
     expect(readdirSync(join(dir, "ledger"))).toHaveLength(1); // the effect happened once
 
     const h = (await client.history("crash-1")).map((e) => e.entry);
-    expect(h.map((e) => e.k)).toEqual(["SagaStarted", "StepStarted", "StepCompleted", "StepStarted", "StepInterrupted", "StepStarted", "StepCompleted", "StepStarted", "StepCompleted", "SagaCompleted"]);
+    expect(h.map((e) => e.k)).toEqual([
+      "SagaStarted",
+      "StepStarted",
+      "StepCompleted",
+      "StepStarted",
+      "StepInterrupted",
+      "StepStarted",
+      "StepCompleted",
+      "StepStarted",
+      "StepCompleted",
+      "SagaCompleted",
+    ]);
     const charges = h.filter((e) => e.k === "StepStarted" && e.step === "Charge");
     expect(charges.map((e) => e.worker)).toEqual([victim.workerId, survivor.workerId]);
     // The survivor recorded the victim's attempt as interrupted, and resumed it with the deadline it had.
     const interrupted = h.find((e) => e.k === "StepInterrupted");
     expect(interrupted).toMatchObject({ step: "Charge", attempt: 1, worker: survivor.workerId });
     expect(interrupted?.k === "StepInterrupted" && interrupted.reason).toContain(victim.workerId);
-    expect(charges.map((e) => (e.k === "StepStarted" ? e.deadline : undefined))).toEqual([expect.any(String), (charges[0] as { deadline: string }).deadline]);
+    expect(charges.map((e) => (e.k === "StepStarted" ? e.deadline : undefined))).toEqual([
+      expect.any(String),
+      (charges[0] as { deadline: string }).deadline,
+    ]);
     expect(new Set(charges.map((e) => (e.k === "StepStarted" ? e.idempotencyKey : "")))).toHaveLength(1);
   }, 120_000);
 });

@@ -25,7 +25,11 @@ describe.skipIf(!servicesAvailable())("a worker process drained with SIGTERM", (
     workers.push(w);
     return w;
   };
-  const sigterm = (w: WorkerProcess) => new Promise<number | null>((r) => { w.child.once("exit", (code) => r(code)); w.child.kill("SIGTERM"); });
+  const sigterm = (w: WorkerProcess) =>
+    new Promise<number | null>((r) => {
+      w.child.once("exit", (code) => r(code));
+      w.child.kill("SIGTERM");
+    });
 
   beforeAll(async () => {
     nc = await connect({ servers: s.natsUrl });
@@ -37,7 +41,8 @@ describe.skipIf(!servicesAvailable())("a worker process drained with SIGTERM", (
   });
   afterAll(async () => {
     const jsm = await jetstreamManager(nc);
-    for (const st of [s.names.sagasStream, s.names.sagaWorkStream, s.names.eventsStream]) await jsm.streams.delete(st).catch(() => undefined);
+    for (const st of [s.names.sagasStream, s.names.sagaWorkStream, s.names.eventsStream])
+      await jsm.streams.delete(st).catch(() => undefined);
     await nc?.drain();
   });
 
@@ -45,7 +50,11 @@ describe.skipIf(!servicesAvailable())("a worker process drained with SIGTERM", (
     const dir = mkdtempSync(join(tmpdir(), "saga-drain-"));
     const a = await spawn("drainA", 10_000);
     await client.start(drainy, "drain-1", { dir });
-    await waitForFile(dir, (n) => n.startsWith("hold-running-"), () => readdirSync(dir));
+    await waitForFile(
+      dir,
+      (n) => n.startsWith("hold-running-"),
+      () => readdirSync(dir),
+    );
     const b = await spawn("drainB", 10_000);
     const exited = sigterm(a);
     await until("drainA draining", () => a.output().includes("saga worker draining"), { intervalMs: 20 });
@@ -56,7 +65,12 @@ describe.skipIf(!servicesAvailable())("a worker process drained with SIGTERM", (
     expect(end.status).toBe("completed");
     const h = (await client.history("drain-1")).map((e) => e.entry);
     expect(h.map((e) => `${e.k}:${"step" in e ? e.step : ""}:${e.worker}`)).toEqual([
-      `SagaStarted::${h[0]!.worker}`, "StepStarted:Hold:drainA", "StepCompleted:Hold:drainA", "StepStarted:Next:drainB", "StepCompleted:Next:drainB", "SagaCompleted::drainB",
+      `SagaStarted::${h[0]!.worker}`,
+      "StepStarted:Hold:drainA",
+      "StepCompleted:Hold:drainA",
+      "StepStarted:Next:drainB",
+      "StepCompleted:Next:drainB",
+      "SagaCompleted::drainB",
     ]);
     expect(runsLog(dir)).toEqual([`Hold attempt=1 ${a.child.pid}`, `Next ${b.child.pid}`]);
   }, 120_000);
@@ -65,7 +79,11 @@ describe.skipIf(!servicesAvailable())("a worker process drained with SIGTERM", (
     const dir = mkdtempSync(join(tmpdir(), "saga-drain-"));
     const a = await spawn("drainC", 500);
     await client.start(drainy, "drain-2", { dir });
-    await waitForFile(dir, (n) => n.startsWith("hold-running-"), () => readdirSync(dir));
+    await waitForFile(
+      dir,
+      (n) => n.startsWith("hold-running-"),
+      () => readdirSync(dir),
+    );
     const b = await spawn("drainD", 500);
     expect(await sigterm(a)).toBe(0);
     writeFileSync(join(dir, "release"), "");
@@ -73,8 +91,14 @@ describe.skipIf(!servicesAvailable())("a worker process drained with SIGTERM", (
     expect(end.status).toBe("completed");
     const h = (await client.history("drain-2")).map((e) => e.entry);
     expect(h.map((e) => `${e.k}:${"step" in e ? e.step : ""}:${e.worker}`)).toEqual([
-      `SagaStarted::${h[0]!.worker}`, "StepStarted:Hold:drainC", "StepInterrupted:Hold:drainC", "StepStarted:Hold:drainD", "StepCompleted:Hold:drainD",
-      "StepStarted:Next:drainD", "StepCompleted:Next:drainD", "SagaCompleted::drainD",
+      `SagaStarted::${h[0]!.worker}`,
+      "StepStarted:Hold:drainC",
+      "StepInterrupted:Hold:drainC",
+      "StepStarted:Hold:drainD",
+      "StepCompleted:Hold:drainD",
+      "StepStarted:Next:drainD",
+      "StepCompleted:Next:drainD",
+      "SagaCompleted::drainD",
     ]);
     expect(runsLog(dir)).toEqual([`Hold attempt=1 ${a.child.pid}`, `Hold attempt=2 ${b.child.pid}`, `Next ${b.child.pid}`]);
   }, 120_000);

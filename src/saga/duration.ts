@@ -18,6 +18,7 @@ export function toMs(d: Duration): number {
     total += Number(m[1]) * UNIT[m[2]!]!;
     pos = re.lastIndex;
   }
-  if (pos === 0 || pos !== d.length) throw new InvalidDurationError(`invalid duration ${JSON.stringify(d)} (use e.g. "250ms", "2s", "5m", "1h30m")`);
+  if (pos === 0 || pos !== d.length)
+    throw new InvalidDurationError(`invalid duration ${JSON.stringify(d)} (use e.g. "250ms", "2s", "5m", "1h30m")`);
   return total;
 }

@@ -13,7 +13,12 @@ export class NonRetryableError extends Error {
 /** The saga code no longer makes the calls its journal recorded: replay would corrupt it. */
 export class SagaDivergenceError extends SagaError {
   override name = "SagaDivergenceError";
-  constructor(readonly sagaId: string, readonly call: number, readonly step: string, detail: string) {
+  constructor(
+    readonly sagaId: string,
+    readonly call: number,
+    readonly step: string,
+    detail: string,
+  ) {
     super(`saga ${sagaId} diverged from its journal at call #${call} (step "${step}"): ${detail}`);
   }
 }
@@ -21,7 +26,12 @@ export class SagaDivergenceError extends SagaError {
 /** A step failed after its retries; `cause` is the last attempt's error. */
 export class StepFailedError extends SagaError {
   override name = "StepFailedError";
-  constructor(readonly step: string, readonly attempts: number, readonly error: JournalError, options?: ErrorOptions) {
+  constructor(
+    readonly step: string,
+    readonly attempts: number,
+    readonly error: JournalError,
+    options?: ErrorOptions,
+  ) {
     super(`step ${step} failed after ${attempts} attempt(s): ${error.name}: ${error.message}`, options);
   }
 }
@@ -56,7 +66,13 @@ export class StepInterruptedError extends SagaError {
 export function isShutdownError(err: unknown): boolean {
   const e = err as { name?: string; message?: string; code?: string } | undefined;
   if (!e) return false;
-  if (e.name === "ClosedConnectionError" || e.code === "CONNECTION_CLOSED" || e.code === "CONNECTION_ENDED" || e.code === "CONNECTION_DESTROYED") return true;
+  if (
+    e.name === "ClosedConnectionError" ||
+    e.code === "CONNECTION_CLOSED" ||
+    e.code === "CONNECTION_ENDED" ||
+    e.code === "CONNECTION_DESTROYED"
+  )
+    return true;
   return /connection is closed|connection closed|CONNECTION_ENDED|the saga worker stopped/i.test(e.message ?? "");
 }
 
@@ -76,7 +92,11 @@ export class SagaCancelledError extends SagaError {
 /** A child saga ended other than `completed`; `status` and `error` say how. */
 export class ChildSagaFailedError extends SagaError {
   override name = "ChildSagaFailedError";
-  constructor(readonly childId: string, readonly status: "compensated" | "failed" | "cancelled", readonly error: JournalError | undefined) {
+  constructor(
+    readonly childId: string,
+    readonly status: "compensated" | "failed" | "cancelled",
+    readonly error: JournalError | undefined,
+  ) {
     super(`child saga ${childId} ended ${status}${error ? `: ${error.name}: ${error.message}` : ""}`);
   }
 }
@@ -102,7 +122,10 @@ export class SagaNotFoundError extends SagaError {
 /** The saga has already ended: it takes no more signals or cancellations. */
 export class SagaEndedError extends SagaError {
   override name = "SagaEndedError";
-  constructor(readonly sagaId: string, readonly status: string) {
+  constructor(
+    readonly sagaId: string,
+    readonly status: string,
+  ) {
     super(`saga ${sagaId} has already ended (${status})`);
   }
 }

@@ -85,9 +85,16 @@ export class SagaExecution {
   private poked = false;
   private onFailed: () => void = () => {};
   /** Resolves when the execution stops (lost, broken, diverged, interrupted): ends waits on code left suspended for good. */
-  private readonly failed = new Promise<undefined>((r) => { this.onFailed = () => r(undefined); });
+  private readonly failed = new Promise<undefined>((r) => {
+    this.onFailed = () => r(undefined);
+  });
 
-  constructor(readonly def: SagaDefinition<unknown, unknown>, readonly sagaId: string, journal: StoredJournalEntry[], readonly host: ExecutionHost | undefined) {
+  constructor(
+    readonly def: SagaDefinition<unknown, unknown>,
+    readonly sagaId: string,
+    journal: StoredJournalEntry[],
+    readonly host: ExecutionHost | undefined,
+  ) {
     this.log = host?.logger.child({ sagaId, sagaType: def.name });
     this.load(journal);
   }
@@ -156,7 +163,13 @@ export class SagaExecution {
       }
       if (this.fnOutcome) {
         // A compensation whose journal write was lost stays suspended for good: the failure ends the wait.
-        const status = await Promise.race([finishRun(this).catch((err: unknown) => { this.fail(err); return undefined; }), this.failed]);
+        const status = await Promise.race([
+          finishRun(this).catch((err: unknown) => {
+            this.fail(err);
+            return undefined;
+          }),
+          this.failed,
+        ]);
         if (this.failure) return this.failure;
         return status ? { kind: "terminal", status } : { kind: "end-of-journal" };
       }
@@ -194,8 +207,12 @@ export class SagaExecution {
     const parsed = this.def.input.safeParse(this.input);
     const run = parsed.success ? Promise.resolve().then(() => this.def.run(ctx, parsed.data)) : Promise.reject(parsed.error);
     run.then(
-      (value) => { if (gen === this.generation) this.fnOutcome = { ok: true, value: normalize(value) }; },
-      (error: unknown) => { if (gen === this.generation) this.fnOutcome = { ok: false, error }; },
+      (value) => {
+        if (gen === this.generation) this.fnOutcome = { ok: true, value: normalize(value) };
+      },
+      (error: unknown) => {
+        if (gen === this.generation) this.fnOutcome = { ok: false, error };
+      },
     );
   }
 
@@ -238,7 +255,10 @@ export class SagaExecution {
     this.appendChain = p.catch(() => undefined);
     // The error is recorded (the execution stops) and rethrown: runtime code unwinds, while saga code
     // running inside `live` is left suspended for good.
-    return p.catch((err: unknown) => { this.fail(err); throw err; });
+    return p.catch((err: unknown) => {
+      this.fail(err);
+      throw err;
+    });
   }
 
   /** Stops the execution: lost to another writer, or broken (NATS unreachable…); the worker retries later. */
@@ -281,7 +301,8 @@ export class SagaExecution {
     if (rec && (rec.kind !== kind || rec.name !== name)) {
       throw this.diverge(call, name, `the code calls ${kind} "${name}" where the journal has ${rec.kind} "${rec.name}"`);
     }
-    if (!rec && call <= this.maxRecordedCall) throw this.diverge(call, name, `the code calls ${kind} "${name}" where the journal has nothing (later calls are recorded)`);
+    if (!rec && call <= this.maxRecordedCall)
+      throw this.diverge(call, name, `the code calls ${kind} "${name}" where the journal has nothing (later calls are recorded)`);
     return { call, rec };
   }
 
@@ -297,12 +318,16 @@ export class SagaExecution {
     const gate = <T>(p: () => Promise<T>): Promise<T> => (x.failure ? never<T>() : p());
     return {
       sagaId: x.sagaId,
-      get run() { return x.run; },
-      step: <T>(name: string, fn: Parameters<SagaContext<unknown>["step"]>[1], opts?: StepOptions<T>) => gate(() => runStep<T>(x, name, fn as never, opts ?? {})),
+      get run() {
+        return x.run;
+      },
+      step: <T>(name: string, fn: Parameters<SagaContext<unknown>["step"]>[1], opts?: StepOptions<T>) =>
+        gate(() => runStep<T>(x, name, fn as never, opts ?? {})),
       now: () => new Date(x.clock),
       uuid: () => deterministicUuid(`${x.sagaId}:${x.run}:${x.uuidCounter++}`),
       sleep: (d) => gate(() => openSleep(x, d)),
-      waitForSignal: <T>(name: string, opts?: { timeout?: string | number; schema?: import("zod").ZodType<T> }) => gate(() => openSignalWait<T>(x, name, opts ?? {})),
+      waitForSignal: <T>(name: string, opts?: { timeout?: string | number; schema?: import("zod").ZodType<T> }) =>
+        gate(() => openSignalWait<T>(x, name, opts ?? {})),
       child: <I, O>(saga: SagaDefinition<I, O>, childId: string, input: I) => gate(() => openChild<I, O>(x, saga, childId, input)),
       continueAsNew: (input: unknown) => {
         x.canInput = { value: normalize(input) };
@@ -312,7 +337,10 @@ export class SagaExecution {
         const call = x.nextCall;
         const rec = x.records.get(call);
         if (rec) {
-          if (rec.kind === "patch" && rec.name === patchId) { x.nextCall++; return true; }
+          if (rec.kind === "patch" && rec.name === patchId) {
+            x.nextCall++;
+            return true;
+          }
           return false;
         }
         if (call <= x.maxRecordedCall || !x.host) return false;
@@ -320,14 +348,18 @@ export class SagaExecution {
         void x.live(() => x.append({ k: "Patched", call, patchId }));
         return true;
       },
-      setStatus: (value: unknown) => gate(async () => {
-        const { call, rec } = x.open("status", "status");
-        const done = rec?.entries.find((e) => e.k === "StatusSet");
-        if (done) { x.tick(done); return; }
-        if (!x.host) return never<void>();
-        const stored = await x.live(() => x.append({ k: "StatusSet", call, value: normalize(value) }));
-        x.tick(stored.entry);
-      }),
+      setStatus: (value: unknown) =>
+        gate(async () => {
+          const { call, rec } = x.open("status", "status");
+          const done = rec?.entries.find((e) => e.k === "StatusSet");
+          if (done) {
+            x.tick(done);
+            return;
+          }
+          if (!x.host) return never<void>();
+          const stored = await x.live(() => x.append({ k: "StatusSet", call, value: normalize(value) }));
+          x.tick(stored.entry);
+        }),
     };
   }
 

@@ -14,7 +14,11 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
   if (o.ok && !x.cancel) {
     if (x.maxRecordedCall >= x.nextCall) {
       const rec = x.records.get(x.maxRecordedCall)!;
-      throw x.diverge(x.nextCall, rec.name, `the code returns where the journal has ${rec.kind} "${rec.name}" at call #${x.maxRecordedCall}`);
+      throw x.diverge(
+        x.nextCall,
+        rec.name,
+        `the code returns where the journal has ${rec.kind} "${rec.name}" at call #${x.maxRecordedCall}`,
+      );
     }
     return end(x, "completed", { k: "SagaCompleted", result: o.value });
   }
@@ -26,7 +30,9 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
     x.fail(err);
     throw err;
   }
-  const cause: JournalError = x.cancel ? toJournalError(new SagaCancelledError(x.cancel.reason)) : toJournalError(o.ok ? new Error("saga returned after cancellation") : o.error);
+  const cause: JournalError = x.cancel
+    ? toJournalError(new SagaCancelledError(x.cancel.reason))
+    : toJournalError(o.ok ? new Error("saga returned after cancellation") : o.error);
   if (!o.ok) x.log?.warn({ err: cause }, "saga failed; compensating");
   for (const frame of [...x.stack].reverse()) {
     const r = await compensateFrame(x, frame);
@@ -51,9 +57,20 @@ export const describeThrow = (err: unknown): string => {
  * calls while its journal goes on with `next`: named by the last call the code made ("(start)" when
  * it made none), as pure replays and live workers both report it.
  */
-export function settledBeforeJournalEnd(sagaId: string, nextCall: number, lastName: string | undefined, code: string, next: { kind: string; name: string }): SagaDivergenceError {
+export function settledBeforeJournalEnd(
+  sagaId: string,
+  nextCall: number,
+  lastName: string | undefined,
+  code: string,
+  next: { kind: string; name: string },
+): SagaDivergenceError {
   const where = nextCall === 0 ? "before its first call" : "after it";
-  return new SagaDivergenceError(sagaId, Math.max(0, nextCall - 1), lastName ?? "(start)", `${where} the code ${code} where the journal goes on with ${next.kind} "${next.name}" at call #${nextCall}`);
+  return new SagaDivergenceError(
+    sagaId,
+    Math.max(0, nextCall - 1),
+    lastName ?? "(start)",
+    `${where} the code ${code} where the journal goes on with ${next.kind} "${next.name}" at call #${nextCall}`,
+  );
 }
 
 type EndEntry =
@@ -64,7 +81,8 @@ type EndEntry =
 
 async function end(x: SagaExecution, status: SagaTerminalStatus, entry: EndEntry): Promise<SagaTerminalStatus | undefined> {
   if (!x.host) {
-    if (x.recordedEnd && x.recordedEnd !== status) throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.recordedEnd}`);
+    if (x.recordedEnd && x.recordedEnd !== status)
+      throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.recordedEnd}`);
     return x.recordedEnd;
   }
   await x.append(entry);
@@ -75,14 +93,32 @@ async function end(x: SagaExecution, status: SagaTerminalStatus, entry: EndEntry
 }
 
 /** Tells the parent saga how this child ended (idempotent: the message id is the child's). */
-export async function notifyParent(x: Pick<SagaExecution, "host" | "parent" | "sagaId">, status: SagaTerminalStatus, entry: EndEntry): Promise<void> {
+export async function notifyParent(
+  x: Pick<SagaExecution, "host" | "parent" | "sagaId">,
+  status: SagaTerminalStatus,
+  entry: EndEntry,
+): Promise<void> {
   if (!x.parent || !x.host) return;
-  const error = "error" in entry ? (entry.k === "SagaFailed" && entry.compensationError ? entry.compensationError : entry.error) : entry.k === "SagaCancelled" ? { name: "SagaCancelledError", message: entry.reason } : undefined;
-  await x.host.store.postInbox(x.parent.sagaId, {
-    kind: "child", v: 1, childId: x.sagaId, status,
-    ...(entry.k === "SagaCompleted" && entry.result !== undefined ? { result: entry.result } : {}),
-    ...(error ? { error } : {}),
-  }, `child-done-${x.sagaId}`);
+  const error =
+    "error" in entry
+      ? entry.k === "SagaFailed" && entry.compensationError
+        ? entry.compensationError
+        : entry.error
+      : entry.k === "SagaCancelled"
+        ? { name: "SagaCancelledError", message: entry.reason }
+        : undefined;
+  await x.host.store.postInbox(
+    x.parent.sagaId,
+    {
+      kind: "child",
+      v: 1,
+      childId: x.sagaId,
+      status,
+      ...(entry.k === "SagaCompleted" && entry.result !== undefined ? { result: entry.result } : {}),
+      ...(error ? { error } : {}),
+    },
+    `child-done-${x.sagaId}`,
+  );
 }
 
 /** Continue-as-new: journal the new run's start, purge the old run, and run the function again. */
@@ -92,7 +128,13 @@ export async function continueAsNew(x: SagaExecution, input: unknown): Promise<v
   for (const seq of x.consumedInbox) await host.store.deleteInbox(seq);
   const previousRunEntries = x.entries.length;
   const stored = await x.append({
-    k: "ContinuedAsNew", sagaType: x.def.name, sagaVersion: x.def.version, input, run: x.run + 1, previousRunEntries, startedAt: x.startedAt,
+    k: "ContinuedAsNew",
+    sagaType: x.def.name,
+    sagaVersion: x.def.version,
+    input,
+    run: x.run + 1,
+    previousRunEntries,
+    startedAt: x.startedAt,
     ...(x.parent ? { parent: x.parent } : {}),
   });
   await host.store.purgeBefore(x.sagaId, stored.seq);

@@ -1,5 +1,14 @@
 /** The saga runtime (DESIGN.md §5): generic, it knows nothing of nodes or chains. */
-export { defineSaga, createSagaRegistry, type SagaContext, type SagaDefinition, type StepOptions, type StepHeartbeat, type SagaRegistry, type AnySaga } from "./define.js";
+export {
+  defineSaga,
+  createSagaRegistry,
+  type SagaContext,
+  type SagaDefinition,
+  type StepOptions,
+  type StepHeartbeat,
+  type SagaRegistry,
+  type AnySaga,
+} from "./define.js";
 export { retryProfile, retryProfiles, type RetryProfile, type ErrorClass } from "./retry.js";
 export { toMs, type Duration } from "./duration.js";
 export * from "./errors.js";

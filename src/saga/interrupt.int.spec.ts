@@ -25,11 +25,18 @@ const ran: string[] = [];
 const untilAborted = (signal: AbortSignal) => new Promise<string>((resolve) => signal.addEventListener("abort", () => resolve("aborted")));
 
 const restartable = defineSaga("restartable", { input: z.object({ timeout: z.string() }), version: 1 }, async (ctx, input) => {
-  const first = await ctx.step("Work", (hb) => {
-    ran.push(`${ctx.sagaId} Work attempt=${hb.attempt} failedBefore=${hb.failedBefore}`);
-    return behaviour.get(ctx.sagaId)!.step(hb.attempt, hb.signal);
-  }, { retry: retryProfiles.once, timeout: input.timeout });
-  const after = await ctx.step("After", (hb) => { ran.push(`${ctx.sagaId} After ${hb.attempt}`); return "after"; });
+  const first = await ctx.step(
+    "Work",
+    (hb) => {
+      ran.push(`${ctx.sagaId} Work attempt=${hb.attempt} failedBefore=${hb.failedBefore}`);
+      return behaviour.get(ctx.sagaId)!.step(hb.attempt, hb.signal);
+    },
+    { retry: retryProfiles.once, timeout: input.timeout },
+  );
+  const after = await ctx.step("After", (hb) => {
+    ran.push(`${ctx.sagaId} After ${hb.attempt}`);
+    return "after";
+  });
   return `${first}+${after}`;
 });
 
@@ -44,8 +51,19 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
   let nc: NatsConnection;
   let client: SagaClient;
   const workers: SagaWorker[] = [];
-  const worker = async (id: string, o: { maxInterruptions?: number; concurrency?: number; sagas?: Parameters<typeof createSagaWorker>[0]["sagas"] } = {}) => {
-    const w = createSagaWorker({ nc, names: s.names, sagas: [restartable], logger: logs.logger, workerId: id, ackWaitMs: ACK_WAIT_MS, ...o });
+  const worker = async (
+    id: string,
+    o: { maxInterruptions?: number; concurrency?: number; sagas?: Parameters<typeof createSagaWorker>[0]["sagas"] } = {},
+  ) => {
+    const w = createSagaWorker({
+      nc,
+      names: s.names,
+      sagas: [restartable],
+      logger: logs.logger,
+      workerId: id,
+      ackWaitMs: ACK_WAIT_MS,
+      ...o,
+    });
     await w.start();
     workers.push(w);
     return w;
@@ -96,7 +114,16 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
     expect(end.status).toBe("completed");
     expect(end.result).toBe("resumed+after");
     const h = await history(id);
-    expect(h.map((e) => e.k)).toEqual(["SagaStarted", "StepStarted", "StepInterrupted", "StepStarted", "StepCompleted", "StepStarted", "StepCompleted", "SagaCompleted"]);
+    expect(h.map((e) => e.k)).toEqual([
+      "SagaStarted",
+      "StepStarted",
+      "StepInterrupted",
+      "StepStarted",
+      "StepCompleted",
+      "StepStarted",
+      "StepCompleted",
+      "SagaCompleted",
+    ]);
     expect(h[2]).toMatchObject({ k: "StepInterrupted", step: "Work", attempt: 1, worker: "a2" });
     expect(h.filter((e) => e.k === "StepFailed")).toHaveLength(0);
     const [first, second] = h.filter((e) => e.k === "StepStarted") as Array<Extract<JournalEntry, { k: "StepStarted" }>>;
@@ -105,7 +132,11 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
     expect(second!.idempotencyKey).toBe(first!.idempotencyKey);
     expect((await client.describe(id)).interruptions).toBe(1);
     // Effects keyed by the try (agent command ids) are the same for the resumed attempt.
-    expect(ran.filter((r) => r.startsWith(id))).toEqual([`${id} Work attempt=1 failedBefore=0`, `${id} Work attempt=2 failedBefore=0`, `${id} After 1`]);
+    expect(ran.filter((r) => r.startsWith(id))).toEqual([
+      `${id} Work attempt=1 failedBefore=0`,
+      `${id} Work attempt=2 failedBefore=0`,
+      `${id} After 1`,
+    ]);
   });
 
   it("our own clients' shutdown errors during the drain count as an interruption, not a failure", async () => {
@@ -169,7 +200,9 @@ describe.skipIf(!servicesAvailable())("a worker that stops mid-step (graceful dr
     expect(h.filter((e) => e.k === "StepInterrupted")).toHaveLength(3);
     const failed = h.find((e) => e.k === "StepFailed");
     expect(failed).toMatchObject({ final: true, error: { name: "StepInterruptedError" } });
-    expect(failed?.k === "StepFailed" && failed.error.message).toMatch(/interrupted 3 time\(s\), more than the 2 allowed \(SAGA_MAX_INTERRUPTIONS\)/);
+    expect(failed?.k === "StepFailed" && failed.error.message).toMatch(
+      /interrupted 3 time\(s\), more than the 2 allowed \(SAGA_MAX_INTERRUPTIONS\)/,
+    );
   });
 
   it("a release whose code throws where an in-flight run's journal goes on parks the run as diverged instead of compensating it", async () => {

@@ -12,7 +12,14 @@ import { renderTimeline } from "./timeline.js";
 
 let calls = 0;
 const flaky = defineSaga("flaky", { input: z.object({}), version: 1 }, async (ctx) => {
-  await ctx.step("Flaky", () => { if (++calls === 1) throw new Error("transient glitch"); return "ok"; }, { retry: retryProfile({ maxAttempts: 3, initialBackoffMs: 10, backoffCoefficient: 1, maxBackoffMs: 10 }) });
+  await ctx.step(
+    "Flaky",
+    () => {
+      if (++calls === 1) throw new Error("transient glitch");
+      return "ok";
+    },
+    { retry: retryProfile({ maxAttempts: 3, initialBackoffMs: 10, backoffCoefficient: 1, maxBackoffMs: 10 }) },
+  );
   await ctx.step("Steady", () => 1);
 });
 
@@ -24,7 +31,10 @@ describe.skipIf(!servicesAvailable())("saga observability", () => {
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
     h = await sagaHarness(s.natsUrl, s.names, [flaky]);
   });
-  afterAll(async () => { await h?.close(); trace.disable(); });
+  afterAll(async () => {
+    await h?.close();
+    trace.disable();
+  });
 
   it("one span per step attempt with saga id, step and attempt; step log lines carry saga id and step; a readable timeline", async () => {
     await h.client.start(flaky, "obs-1", {});
@@ -48,7 +58,9 @@ describe.skipIf(!servicesAvailable())("saga observability", () => {
 
     // The same timeline through the registered CLI command, as an operator runs it.
     const cli = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "saga", "history", "obs-1"], {
-      cwd: resolve(import.meta.dirname, "../.."), env: { ...process.env, ...s.env }, encoding: "utf8",
+      cwd: resolve(import.meta.dirname, "../.."),
+      env: { ...process.env, ...s.env },
+      encoding: "utf8",
     });
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stdout.trim()).toBe(text);

@@ -73,31 +73,54 @@ describe.skipIf(!servicesAvailable())("two workers racing on one saga", () => {
   // came, which now fails after defaults.eventStore.directReadTimeoutMs (eventstore/direct-read.ts)
   // instead of hanging. Not proven, so the case fails fast and is retried on a fresh saga; every
   // retry still asserts the whole outcome.
-  it("a stalled worker whose lease passed on: the newer attempt wins, the stale completion is refused", { timeout: 30_000, retry: 2 }, async () => {
-    const id = `race-2-${++tries}`; // a retry starts a fresh saga; the stuck one is released below
-    hold.open();
-    runs.length = 0;
-    hold = gate();
-    await client.start(charge, id, {});
-    // Should this ever hang, say where it stands (the test timeout alone would not).
-    const watchdog = setTimeout(() => void client.history(id).then((h) => console.error(`${id} stuck`, runs, h.map((e) => `${e.seq}:${e.entry.k}:${e.entry.worker}`))), 20_000);
-    const stale = a.advance(id); // A starts the step, then stalls inside it
-    await waitForEntry(ncB, s.names.sagaJournal(id), () => client.history(id), "StepStarted");
-    const fresh = b.advance(id); // B takes over from the journal: the step looks interrupted
-    await Promise.race([
-      waitForEntry(ncB, s.names.sagaJournal(id), () => client.history(id), "StepStarted", 2),
-      fresh.then((o) => { throw new Error(`B ended before starting its attempt: ${JSON.stringify(o)}`); }),
-    ]);
-    hold.open();
-    const [oa, ob] = [await stale, await fresh];
-    clearTimeout(watchdog);
-    expect(oa.kind).toBe("lost");
-    expect(ob).toEqual({ kind: "terminal", status: "completed" });
-    expect(new Set(runs).size).toBe(1); // both attempts got the same idempotency key
-    const h = await client.history(id);
-    assertLinear(h);
-    // B found A's attempt without an outcome: it journaled it as interrupted (no retry used up) and ran its own.
-    expect(h.map((e) => e.entry.k)).toEqual(["SagaStarted", "StepStarted", "StepInterrupted", "StepStarted", "StepCompleted", "SagaCompleted"]);
-    expect((await client.describe(id)).result).toBe("receipt-2");
-  });
+  it(
+    "a stalled worker whose lease passed on: the newer attempt wins, the stale completion is refused",
+    { timeout: 30_000, retry: 2 },
+    async () => {
+      const id = `race-2-${++tries}`; // a retry starts a fresh saga; the stuck one is released below
+      hold.open();
+      runs.length = 0;
+      hold = gate();
+      await client.start(charge, id, {});
+      // Should this ever hang, say where it stands (the test timeout alone would not).
+      const watchdog = setTimeout(
+        () =>
+          void client.history(id).then((h) =>
+            console.error(
+              `${id} stuck`,
+              runs,
+              h.map((e) => `${e.seq}:${e.entry.k}:${e.entry.worker}`),
+            ),
+          ),
+        20_000,
+      );
+      const stale = a.advance(id); // A starts the step, then stalls inside it
+      await waitForEntry(ncB, s.names.sagaJournal(id), () => client.history(id), "StepStarted");
+      const fresh = b.advance(id); // B takes over from the journal: the step looks interrupted
+      await Promise.race([
+        waitForEntry(ncB, s.names.sagaJournal(id), () => client.history(id), "StepStarted", 2),
+        fresh.then((o) => {
+          throw new Error(`B ended before starting its attempt: ${JSON.stringify(o)}`);
+        }),
+      ]);
+      hold.open();
+      const [oa, ob] = [await stale, await fresh];
+      clearTimeout(watchdog);
+      expect(oa.kind).toBe("lost");
+      expect(ob).toEqual({ kind: "terminal", status: "completed" });
+      expect(new Set(runs).size).toBe(1); // both attempts got the same idempotency key
+      const h = await client.history(id);
+      assertLinear(h);
+      // B found A's attempt without an outcome: it journaled it as interrupted (no retry used up) and ran its own.
+      expect(h.map((e) => e.entry.k)).toEqual([
+        "SagaStarted",
+        "StepStarted",
+        "StepInterrupted",
+        "StepStarted",
+        "StepCompleted",
+        "SagaCompleted",
+      ]);
+      expect((await client.describe(id)).result).toBe("receipt-2");
+    },
+  );
 });

@@ -5,7 +5,11 @@ import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 export type CallKind = "step" | "signal" | "timer" | "child" | "status" | "patch";
 
 /** The journal entries of one call of the saga function, in order. */
-export interface CallRecord { kind: CallKind; name: string; entries: JournalEntry[] }
+export interface CallRecord {
+  kind: CallKind;
+  name: string;
+  entries: JournalEntry[];
+}
 
 /** Index of the entry that starts the current run: the last `SagaStarted` or `ContinuedAsNew`. */
 export function runStart(journal: readonly StoredJournalEntry[]): number {
@@ -19,14 +23,29 @@ export function runStart(journal: readonly StoredJournalEntry[]): number {
 /** Which call kind (and name) an entry belongs to, or undefined for run-level entries. */
 function callOf(e: JournalEntry): { call: number; kind: CallKind; name: string } | undefined {
   switch (e.k) {
-    case "StepStarted": case "StepCompleted": case "StepFailed": case "StepInterrupted": case "StepAbandoned": return { call: e.call, kind: "step", name: e.step };
-    case "SignalWaitStarted": case "SignalReceived": case "SignalTimedOut": return { call: e.call, kind: "signal", name: e.name };
-    case "TimerScheduled": case "TimerFired": return { call: e.call, kind: "timer", name: "sleep" };
-    case "ChildStarted": return { call: e.call, kind: "child", name: e.childId };
-    case "ChildCompleted": return { call: e.call, kind: "child", name: e.childId };
-    case "StatusSet": return { call: e.call, kind: "status", name: "status" };
-    case "Patched": return { call: e.call, kind: "patch", name: e.patchId };
-    default: return undefined;
+    case "StepStarted":
+    case "StepCompleted":
+    case "StepFailed":
+    case "StepInterrupted":
+    case "StepAbandoned":
+      return { call: e.call, kind: "step", name: e.step };
+    case "SignalWaitStarted":
+    case "SignalReceived":
+    case "SignalTimedOut":
+      return { call: e.call, kind: "signal", name: e.name };
+    case "TimerScheduled":
+    case "TimerFired":
+      return { call: e.call, kind: "timer", name: "sleep" };
+    case "ChildStarted":
+      return { call: e.call, kind: "child", name: e.childId };
+    case "ChildCompleted":
+      return { call: e.call, kind: "child", name: e.childId };
+    case "StatusSet":
+      return { call: e.call, kind: "status", name: "status" };
+    case "Patched":
+      return { call: e.call, kind: "patch", name: e.patchId };
+    default:
+      return undefined;
   }
 }
 
@@ -42,7 +61,12 @@ export function buildRecords(entries: readonly JournalEntry[]) {
     if ("inboxSeq" in e && typeof e.inboxSeq === "number") consumedInbox.add(e.inboxSeq);
     if (e.k === "CancelRequested") cancel = { atCall: e.atCall, reason: e.reason };
     if (e.k in TERMINAL_STATUS) terminal = TERMINAL_STATUS[e.k as keyof typeof TERMINAL_STATUS];
-    if (e.k === "CompensationStarted" || e.k === "CompensationCompleted" || e.k === "CompensationFailed" || e.k === "CompensationInterrupted") {
+    if (
+      e.k === "CompensationStarted" ||
+      e.k === "CompensationCompleted" ||
+      e.k === "CompensationFailed" ||
+      e.k === "CompensationInterrupted"
+    ) {
       const list = compRecords.get(e.call) ?? [];
       list.push(e);
       compRecords.set(e.call, list);

@@ -7,7 +7,10 @@ import { buildRecords, runStart } from "./records.js";
 import { describeThrow, settledBeforeJournalEnd } from "./finish.js";
 
 /** What a pure replay found: how many calls matched and where the journal ends. */
-export interface ReplayResult { calls: number; terminal: SagaTerminalStatus | undefined }
+export interface ReplayResult {
+  calls: number;
+  terminal: SagaTerminalStatus | undefined;
+}
 
 /** Options of a replay. */
 export interface ReplayOptions {
@@ -25,10 +28,17 @@ export interface ReplayOptions {
  * call and step, when the code no longer makes the calls the journal recorded, or ends the run other
  * than the journal recorded.
  */
-export async function replayJournal(saga: AnySaga, sagaId: string, journal: ReadonlyArray<StoredJournalEntry | JournalEntry | unknown>, opts: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayJournal(
+  saga: AnySaga,
+  sagaId: string,
+  journal: ReadonlyArray<StoredJournalEntry | JournalEntry | unknown>,
+  opts: ReplayOptions = {},
+): Promise<ReplayResult> {
   const whole: StoredJournalEntry[] = journal.map((j, i) => {
     const raw = j as { seq?: number; entry?: unknown };
-    return typeof raw.seq === "number" && raw.entry ? { seq: raw.seq, entry: parseJournalEntry(raw.entry, `entry ${i}`) } : { seq: i + 1, entry: parseJournalEntry(j, `entry ${i}`) };
+    return typeof raw.seq === "number" && raw.entry
+      ? { seq: raw.seq, entry: parseJournalEntry(raw.entry, `entry ${i}`) }
+      : { seq: i + 1, entry: parseJournalEntry(j, `entry ${i}`) };
   });
   const stored = opts.cut === undefined ? whole : whole.slice(0, opts.cut);
   const exec = new SagaExecution(saga as unknown as SagaDefinition<unknown, unknown>, sagaId, stored, undefined);
@@ -44,13 +54,27 @@ export async function replayJournal(saga: AnySaga, sagaId: string, journal: Read
   if (out.kind === "broken" || out.kind === "lost") throw out.error;
   if (recordedEnd && !exec.fnOutcome) {
     const at = Math.max(0, exec.nextCall - 1);
-    throw new SagaDivergenceError(sagaId, at, exec.records.get(at)?.name ?? "(end)", `the journal ended ${recordedEnd} but the code goes on past call #${exec.maxRecordedCall}`);
+    throw new SagaDivergenceError(
+      sagaId,
+      at,
+      exec.records.get(at)?.name ?? "(end)",
+      `the journal ended ${recordedEnd} but the code goes on past call #${exec.maxRecordedCall}`,
+    );
   }
   checkSettled(exec, run);
   if (recordedEnd && exec.fnOutcome && out.kind !== "terminal") {
     // The code stopped short of the recorded end: it compensates a step the journal never compensated.
-    const pending = [...exec.stack].reverse().find((f) => !exec.compRecords.get(f.call)?.some((e) => e.k === "CompensationCompleted" || (e.k === "CompensationFailed" && e.final)));
-    throw new SagaDivergenceError(sagaId, pending?.call ?? exec.nextCall, pending?.step ?? "(end)", `the journal ended ${recordedEnd} without compensating ${pending ? `step "${pending.step}"` : "what the code compensates"}, which the code compensates`);
+    const pending = [...exec.stack]
+      .reverse()
+      .find(
+        (f) => !exec.compRecords.get(f.call)?.some((e) => e.k === "CompensationCompleted" || (e.k === "CompensationFailed" && e.final)),
+      );
+    throw new SagaDivergenceError(
+      sagaId,
+      pending?.call ?? exec.nextCall,
+      pending?.step ?? "(end)",
+      `the journal ended ${recordedEnd} without compensating ${pending ? `step "${pending.step}"` : "what the code compensates"}, which the code compensates`,
+    );
   }
   return { calls: exec.nextCall, terminal: recordedEnd };
 }
@@ -81,13 +105,19 @@ function checkSettled(exec: SagaExecution, run: readonly StoredJournalEntry[]): 
   if (ended?.k === "SagaCompleted") {
     if (!o.ok) throw diverge(`the code ${code} where the journal completed`);
     if (JSON.stringify(o.value) !== JSON.stringify(ended.result)) {
-      throw new SagaDivergenceError(exec.sagaId, exec.nextCall, "(result)", `the code returns ${JSON.stringify(o.value)} where the journal recorded ${JSON.stringify(ended.result)}`);
+      throw new SagaDivergenceError(
+        exec.sagaId,
+        exec.nextCall,
+        "(result)",
+        `the code returns ${JSON.stringify(o.value)} where the journal recorded ${JSON.stringify(ended.result)}`,
+      );
     }
   }
   if (ended?.k === "SagaCompensated" || ended?.k === "SagaFailed") {
     if (o.ok) throw diverge(`the code returns where the journal ended with ${describe(ended.error)}`);
     // By class only: the runtime's own messages may be reworded between releases without harm.
-    if (toJournalError(o.error).name !== ended.error.name) throw diverge(`the code ${code} where the journal ended with ${describe(ended.error)}`);
+    if (toJournalError(o.error).name !== ended.error.name)
+      throw diverge(`the code ${code} where the journal ended with ${describe(ended.error)}`);
   }
 }
 

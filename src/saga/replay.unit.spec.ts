@@ -31,7 +31,10 @@ describe("recorded journals replay against the current saga code", () => {
 
   it("a journal cut short (a saga still running) replays up to its end", async () => {
     const journal = load("tour.completed.journal.json");
-    const cut = journal.slice(0, journal.findIndex((e) => e.entry.k === "TimerFired"));
+    const cut = journal.slice(
+      0,
+      journal.findIndex((e) => e.entry.k === "TimerFired"),
+    );
     expect(await replayJournal(tour, idOf("tour.completed.journal.json"), cut)).toEqual({ calls: 4, terminal: undefined });
   });
 
@@ -41,7 +44,9 @@ describe("recorded journals replay against the current saga code", () => {
     // The old code had neither the marker nor the step behind it; later calls shift down by two.
     const old = journal
       .filter((e) => !(e.entry.k === "Patched") && !("step" in e.entry && e.entry.step === "LogApproval"))
-      .map((e) => ("call" in e.entry && e.entry.call > patchCall.call ? { ...e, entry: { ...e.entry, call: e.entry.call - 2 } } : e)) as StoredJournalEntry[];
+      .map((e) =>
+        "call" in e.entry && e.entry.call > patchCall.call ? { ...e, entry: { ...e.entry, call: e.entry.call - 2 } } : e,
+      ) as StoredJournalEntry[];
     expect((await replayJournal(tour, idOf("tour.completed.journal.json"), old)).terminal).toBe("completed");
   });
 });
@@ -56,7 +61,9 @@ describe("divergence is reported with the step", () => {
     expect(err).toBeInstanceOf(SagaDivergenceError);
     expect((err as SagaDivergenceError).step).toBe("Book");
     expect((err as SagaDivergenceError).call).toBe(0);
-    expect((err as Error).message).toBe(`saga ${idOf(file)} diverged from its journal at call #0 (step "Book"): the code calls step "Book" where the journal has step "Reserve"`);
+    expect((err as Error).message).toBe(
+      `saga ${idOf(file)} diverged from its journal at call #0 (step "Book"): the code calls step "Book" where the journal has step "Reserve"`,
+    );
   });
 
   it("code that throws between two recorded calls (it reads a step's result in a shape the journal does not have)", async () => {
@@ -67,10 +74,14 @@ describe("divergence is reported with the step", () => {
     });
     const whole = await replayJournal(changed, idOf(file), load(file)).catch((e: unknown) => e);
     expect(whole).toBeInstanceOf(SagaDivergenceError);
-    expect((whole as Error).message).toMatch(/at call #0 \(step "Reserve"\): after it the code throws TypeError: .* where the journal goes on with status "status" at call #1/);
+    expect((whole as Error).message).toMatch(
+      /at call #0 \(step "Reserve"\): after it the code throws TypeError: .* where the journal goes on with status "status" at call #1/,
+    );
     // A run in flight right after Reserve completed breaks the same way, though its journal has nothing later.
     const cut = load(file).findIndex((e) => e.entry.k === "StepCompleted") + 1;
-    await expect(replayJournal(changed, idOf(file), load(file), { cut })).rejects.toThrow(/step "Reserve"\): after it the code throws TypeError/);
+    await expect(replayJournal(changed, idOf(file), load(file), { cut })).rejects.toThrow(
+      /step "Reserve"\): after it the code throws TypeError/,
+    );
   });
 
   it("a compensation added to a step that the recorded run never compensated", async () => {
@@ -82,12 +93,21 @@ describe("divergence is reported with the step", () => {
       await ctx.waitForSignal("approve");
       await ctx.sleep("100ms");
       if (ctx.patched("log-approval")) await ctx.step("LogApproval", () => "x", { compensate: () => undefined });
-      await ctx.step("Charge", () => { if (input.fail) throw new NonRetryableError("card declined"); return 10; }, { compensate: () => undefined });
+      await ctx.step(
+        "Charge",
+        () => {
+          if (input.fail) throw new NonRetryableError("card declined");
+          return 10;
+        },
+        { compensate: () => undefined },
+      );
     });
     const err = await replayJournal(changed, idOf(file), load(file)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SagaDivergenceError);
     expect(err).toMatchObject({ step: "LogApproval", call: 5 });
-    expect((err as Error).message).toMatch(/the journal ended compensated without compensating step "LogApproval", which the code compensates/);
+    expect((err as Error).message).toMatch(
+      /the journal ended compensated without compensating step "LogApproval", which the code compensates/,
+    );
   });
 
   it("a step inserted before recorded ones", async () => {
@@ -96,7 +116,9 @@ describe("divergence is reported with the step", () => {
       await ctx.step("Reserve", () => ({}));
       await ctx.step("CheckFraud", () => true);
     });
-    await expect(replayJournal(changed, "t", load("tour.completed.journal.json"))).rejects.toThrow(/call #1 \(step "CheckFraud"\): the code calls step "CheckFraud" where the journal has status "status"/);
+    await expect(replayJournal(changed, "t", load("tour.completed.journal.json"))).rejects.toThrow(
+      /call #1 \(step "CheckFraud"\): the code calls step "CheckFraud" where the journal has status "status"/,
+    );
   });
 
   it("code that returns something else than the journal recorded (non-deterministic code)", async () => {
@@ -104,6 +126,8 @@ describe("divergence is reported with the step", () => {
       const r = await tour.run(ctx, input);
       return { ...r, at: new Date().toISOString() };
     });
-    await expect(replayJournal(changed, idOf("tour.completed.journal.json"), load("tour.completed.journal.json"))).rejects.toBeInstanceOf(SagaDivergenceError);
+    await expect(replayJournal(changed, idOf("tour.completed.journal.json"), load("tour.completed.journal.json"))).rejects.toBeInstanceOf(
+      SagaDivergenceError,
+    );
   });
 });

@@ -18,8 +18,17 @@ export interface RetryProfile {
 const ALWAYS_FINAL: readonly ErrorClass[] = [NonRetryableError, SagaInputError, SagaDivergenceError, SagaCancelledError];
 
 /** Builds a profile from the numbers in defaults.ts plus the error classes of that class of step. */
-export function retryProfile(p: { maxAttempts: number; initialBackoffMs: number; backoffCoefficient: number; maxBackoffMs: number }, nonRetryable: readonly ErrorClass[] = []): RetryProfile {
-  return { maxAttempts: p.maxAttempts, initialBackoff: p.initialBackoffMs, backoffCoefficient: p.backoffCoefficient, maxBackoff: p.maxBackoffMs, nonRetryable };
+export function retryProfile(
+  p: { maxAttempts: number; initialBackoffMs: number; backoffCoefficient: number; maxBackoffMs: number },
+  nonRetryable: readonly ErrorClass[] = [],
+): RetryProfile {
+  return {
+    maxAttempts: p.maxAttempts,
+    initialBackoff: p.initialBackoffMs,
+    backoffCoefficient: p.backoffCoefficient,
+    maxBackoff: p.maxBackoffMs,
+    nonRetryable,
+  };
 }
 
 /** The profiles every saga can name; a saga module may define more with `retryProfile`. */

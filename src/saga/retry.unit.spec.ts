@@ -4,7 +4,9 @@ import { backoffMs, isRetryable, retryProfile } from "./retry.js";
 import { InvalidDurationError, NonRetryableError, SagaCancelledError } from "./errors.js";
 import { deterministicUuid } from "./execution.js";
 
-class QuotaExceeded extends Error { override name = "QuotaExceeded"; }
+class QuotaExceeded extends Error {
+  override name = "QuotaExceeded";
+}
 
 describe("durations", () => {
   it("parses the forms sagas use", () => {
@@ -20,7 +22,10 @@ describe("durations", () => {
 });
 
 describe("retry profiles", () => {
-  const p = retryProfile({ maxAttempts: 5, initialBackoffMs: 100, backoffCoefficient: 2, maxBackoffMs: 350 }, [QuotaExceeded, "PermissionDenied"]);
+  const p = retryProfile({ maxAttempts: 5, initialBackoffMs: 100, backoffCoefficient: 2, maxBackoffMs: 350 }, [
+    QuotaExceeded,
+    "PermissionDenied",
+  ]);
   it("backs off exponentially up to the cap", () => {
     expect([2, 3, 4, 5].map((n) => backoffMs(p, n))).toEqual([100, 200, 350, 350]);
   });

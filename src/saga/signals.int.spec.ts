@@ -23,9 +23,13 @@ const withTimeout = defineSaga("with-timeout", { input: z.object({ timeout: z.st
 });
 
 const failingChild = defineSaga("failing-child", { input: z.object({ why: z.string() }), version: 1 }, async (ctx, input) => {
-  await ctx.step("Refuse", () => { throw new NonRetryableError(input.why); });
+  await ctx.step("Refuse", () => {
+    throw new NonRetryableError(input.why);
+  });
 });
-const goodChild = defineSaga("good-child", { input: z.object({ x: z.number() }), version: 1 }, async (ctx, input) => ctx.step("Double", () => input.x * 2));
+const goodChild = defineSaga("good-child", { input: z.object({ x: z.number() }), version: 1 }, async (ctx, input) =>
+  ctx.step("Double", () => input.x * 2),
+);
 const parent = defineSaga("parent", { input: z.object({}), version: 1 }, async (ctx) => {
   const doubled = await ctx.child(goodChild, `${ctx.sagaId}-good`, { x: 21 });
   try {
@@ -48,8 +52,12 @@ const waitingParent = defineSaga("waiting-parent", { input: z.object({}), versio
 describe.skipIf(!servicesAvailable())("saga signals, timeouts and children", () => {
   const s = testServices("sagasig");
   let h: Awaited<ReturnType<typeof sagaHarness>>;
-  beforeAll(async () => { h = await sagaHarness(s.natsUrl, s.names, [twoSignals, withTimeout, failingChild, goodChild, parent, slowChild, waitingParent]); });
-  afterAll(async () => { await h?.close(); });
+  beforeAll(async () => {
+    h = await sagaHarness(s.natsUrl, s.names, [twoSignals, withTimeout, failingChild, goodChild, parent, slowChild, waitingParent]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("takes a signal sent after the wait began, and one sent before its wait", async () => {
     await h.client.start(twoSignals, "sig-1", {});
@@ -100,4 +108,3 @@ describe.skipIf(!servicesAvailable())("saga signals, timeouts and children", () 
     await expect(h.client.cancel("to-1")).rejects.toMatchObject({ name: "SagaEndedError" });
   });
 });
-

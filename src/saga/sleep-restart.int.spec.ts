@@ -51,7 +51,16 @@ describe.skipIf(!servicesAvailable())("ctx.sleep across a NATS restart and a wor
     expect(lines.filter((l) => l.startsWith("Before"))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith("After"))).toHaveLength(1);
     const h = (await client.history("nap-1")).map((e) => e.entry.k);
-    expect(h).toEqual(["SagaStarted", "StepStarted", "StepCompleted", "TimerScheduled", "TimerFired", "StepStarted", "StepCompleted", "SagaCompleted"]);
+    expect(h).toEqual([
+      "SagaStarted",
+      "StepStarted",
+      "StepCompleted",
+      "TimerScheduled",
+      "TimerFired",
+      "StepStarted",
+      "StepCompleted",
+      "SagaCompleted",
+    ]);
     const fired = Date.parse((await client.history("nap-1")).find((e) => e.entry.k === "TimerFired")!.entry.at);
     const scheduled = (await client.history("nap-1")).find((e) => e.entry.k === "TimerScheduled")!.entry;
     expect(fired).toBeGreaterThanOrEqual(Date.parse(scheduled.k === "TimerScheduled" ? scheduled.fireAt : ""));

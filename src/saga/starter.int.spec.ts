@@ -12,7 +12,11 @@ import { ProvisionInput, provisionTrigger } from "../sagas/provision/provision.s
 
 /** A stand-in with the provision saga's name and input: the product trigger is what is under test here. */
 const provisionStandIn = defineSaga("provision", { input: ProvisionInput, version: 1 }, async (ctx, input) => {
-  const recorded = await ctx.step("RecordProvisionRequest", (hb) => ({ nodeId: input.nodeId, subscriptionId: input.subscriptionId, requestKey: hb.idempotencyKey }));
+  const recorded = await ctx.step("RecordProvisionRequest", (hb) => ({
+    nodeId: input.nodeId,
+    subscriptionId: input.subscriptionId,
+    requestKey: hb.idempotencyKey,
+  }));
   await ctx.setStatus({ phase: "awaiting-release", nodeId: input.nodeId });
   const release = await ctx.waitForSignal("ProvisionPlaceholderReleased", { schema: z.object({ by: z.string().optional() }).default({}) });
   return { ...recorded, releasedBy: release.by ?? null };
@@ -21,8 +25,16 @@ const provisionStandIn = defineSaga("provision", { input: ProvisionInput, versio
 const requested = (nodeId: string) => ({
   type: "NodeProvisionRequested",
   data: {
-    nodeId, subscriptionId: "sub-1", userId: "user-1", paymentId: "pay-1", chainProfileId: "demo", nodeType: "full",
-    provider: "local", region: "local", instanceType: "process", requestedAt: "2026-01-01T00:00:00.000Z",
+    nodeId,
+    subscriptionId: "sub-1",
+    userId: "user-1",
+    paymentId: "pay-1",
+    chainProfileId: "demo",
+    nodeType: "full",
+    provider: "local",
+    region: "local",
+    instanceType: "process",
+    requestedAt: "2026-01-01T00:00:00.000Z",
   },
 });
 
@@ -37,13 +49,20 @@ describe.skipIf(!servicesAvailable())("sagas started by events", () => {
     nc = await connect({ servers: s.natsUrl });
     store = await createEventStore(nc, { names: s.names });
     await store.ensureStream();
-    role = await startWorkerRole({ nc, names: s.names, logger: logs.logger, extraSagas: [provisionStandIn], triggers: [provisionTrigger(provisionStandIn)] });
+    role = await startWorkerRole({
+      nc,
+      names: s.names,
+      logger: logs.logger,
+      extraSagas: [provisionStandIn],
+      triggers: [provisionTrigger(provisionStandIn)],
+    });
     client = await createSagaClient({ nc, names: s.names });
   });
   afterAll(async () => {
     await role?.stop();
     const jsm = await jetstreamManager(nc);
-    for (const st of [s.names.sagasStream, s.names.sagaWorkStream, s.names.eventsStream]) await jsm.streams.delete(st).catch(() => undefined);
+    for (const st of [s.names.sagasStream, s.names.sagaWorkStream, s.names.eventsStream])
+      await jsm.streams.delete(st).catch(() => undefined);
     await nc?.drain();
   });
 
@@ -57,7 +76,12 @@ describe.skipIf(!servicesAvailable())("sagas started by events", () => {
     await waitForEntry(nc, s.names.sagaJournal("provision-n1"), () => client.history("provision-n1"), "SignalWaitStarted");
 
     const waiting = await client.describe("provision-n1");
-    expect(waiting).toMatchObject({ sagaType: "provision", status: "waiting", waitingFor: "signal ProvisionPlaceholderReleased", customStatus: { phase: "awaiting-release", nodeId: "n1" } });
+    expect(waiting).toMatchObject({
+      sagaType: "provision",
+      status: "waiting",
+      waitingFor: "signal ProvisionPlaceholderReleased",
+      customStatus: { phase: "awaiting-release", nodeId: "n1" },
+    });
     await client.signal("provision-n1", "ProvisionPlaceholderReleased", { by: "test" });
     const end = await client.waitForEnd("provision-n1", { timeoutMs: 30_000 });
     expect(end.status).toBe("completed");

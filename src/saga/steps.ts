@@ -2,7 +2,16 @@ import { defaults } from "../config/defaults.js";
 import type { JournalEntry, JournalError } from "../../schemas/saga/journal.js";
 import type { StepHeartbeat, StepOptions } from "./define.js";
 import { toMs } from "./duration.js";
-import { AttemptInterruptedError, SagaCancelledError, StepFailedError, StepHeartbeatTimeoutError, StepTimeoutError, isShutdownError, toJournalError, fromJournalError } from "./errors.js";
+import {
+  AttemptInterruptedError,
+  SagaCancelledError,
+  StepFailedError,
+  StepHeartbeatTimeoutError,
+  StepTimeoutError,
+  isShutdownError,
+  toJournalError,
+  fromJournalError,
+} from "./errors.js";
 import { backoffMs, isRetryable, retryProfiles, type RetryProfile } from "./retry.js";
 import { inStepSpan } from "./tracing.js";
 import { normalize, type SagaExecution } from "./execution.js";
@@ -23,12 +32,25 @@ class AbandonedByCancel extends Error {
 }
 
 /** `ctx.step`: returns the journaled outcome, or runs the step (with retries) and journals each attempt. */
-export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHeartbeat) => Promise<T> | T, opts: StepOptions<T>): Promise<T> {
+export async function runStep<T>(
+  x: SagaExecution,
+  name: string,
+  fn: (hb: StepHeartbeat) => Promise<T> | T,
+  opts: StepOptions<T>,
+): Promise<T> {
   const { call, rec } = x.open("step", name);
   const entries = rec?.entries ?? [];
   const last = entries.at(-1);
   const push = (result: unknown) => {
-    if (opts.compensate) x.stack.push({ call, step: name, result, compensate: opts.compensate as CompensationFrame["compensate"], retry: opts.compensationRetry ?? retryProfiles.compensation, timeout: toMs(opts.timeout ?? defaults.saga.stepTimeoutMs) });
+    if (opts.compensate)
+      x.stack.push({
+        call,
+        step: name,
+        result,
+        compensate: opts.compensate as CompensationFrame["compensate"],
+        retry: opts.compensationRetry ?? retryProfiles.compensation,
+        timeout: toMs(opts.timeout ?? defaults.saga.stepTimeoutMs),
+      });
   };
   if (last?.k === "StepCompleted") {
     x.tick(last);
@@ -46,7 +68,10 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
   if (!x.host) return new Promise<T>(() => {});
   const host = x.host;
   // A draining worker starts no new step: the saga goes back to the queue for the next worker.
-  if (host.isDraining()) { x.interrupt(`worker ${host.workerId} is stopping`); return x.halt<T>(name); }
+  if (host.isDraining()) {
+    x.interrupt(`worker ${host.workerId} is stopping`);
+    return x.halt<T>(name);
+  }
   return x.live(async () => {
     const profile = opts.retry ?? retryProfiles.default;
     const timeoutMs = toMs(opts.timeout ?? defaults.saga.stepTimeoutMs);
@@ -58,10 +83,19 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
     let resumeDeadline: number | undefined;
     if (last?.k === "StepStarted") {
       // Nobody recorded how it ended: the worker running it is gone. Say so before trying again.
-      await x.append({ k: "StepInterrupted", call, step: name, attempt: last.attempt, reason: `worker ${last.worker} stopped or lost its lease before the attempt ended` });
+      await x.append({
+        k: "StepInterrupted",
+        call,
+        step: name,
+        attempt: last.attempt,
+        reason: `worker ${last.worker} stopped or lost its lease before the attempt ended`,
+      });
       interruptions++;
       resumeDeadline = deadlineOf(last, timeoutMs);
-      x.log?.info({ step: name, attempt: last.attempt, interruptedBy: last.worker, deadline: new Date(resumeDeadline).toISOString() }, "resuming an interrupted step attempt");
+      x.log?.info(
+        { step: name, attempt: last.attempt, interruptedBy: last.worker, deadline: new Date(resumeDeadline).toISOString() },
+        "resuming an interrupted step attempt",
+      );
     } else if (last?.k === "StepInterrupted") {
       const interrupted = entries.find((e) => e.k === "StepStarted" && e.attempt === last.attempt);
       if (interrupted?.k === "StepStarted") resumeDeadline = deadlineOf(interrupted, timeoutMs);
@@ -76,7 +110,10 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
         throw new SagaCancelledError(`step ${name} was abandoned: ${x.cancel.reason}`);
       }
       if (interruptions > host.maxInterruptions) {
-        const error: JournalError = { name: "StepInterruptedError", message: `step ${name} was interrupted ${interruptions} time(s), more than the ${host.maxInterruptions} allowed (SAGA_MAX_INTERRUPTIONS): every worker that runs it stops or dies before it ends` };
+        const error: JournalError = {
+          name: "StepInterruptedError",
+          message: `step ${name} was interrupted ${interruptions} time(s), more than the ${host.maxInterruptions} allowed (SAGA_MAX_INTERRUPTIONS): every worker that runs it stops or dies before it ends`,
+        };
         const f = await x.append({ k: "StepFailed", call, step: name, attempt: attempt - 1, durationMs: 0, error, final: true });
         x.tick(f.entry);
         throw new StepFailedError(name, attempt - 1, error);
@@ -86,7 +123,21 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
       await x.append({ k: "StepStarted", call, step: name, attempt, idempotencyKey: key, deadline: new Date(deadline).toISOString() });
       const t0 = performance.now();
       try {
-        const result = normalize(await attemptOnce(x, { step: name, attempt, failedBefore: failures, key, timeoutMs: Math.max(0, deadline - Date.now()), heartbeatTimeoutMs: opts.heartbeatTimeout !== undefined ? toMs(opts.heartbeatTimeout) : undefined, abandonOnCancel: opts.onCancel === "abandon" }, fn));
+        const result = normalize(
+          await attemptOnce(
+            x,
+            {
+              step: name,
+              attempt,
+              failedBefore: failures,
+              key,
+              timeoutMs: Math.max(0, deadline - Date.now()),
+              heartbeatTimeoutMs: opts.heartbeatTimeout !== undefined ? toMs(opts.heartbeatTimeout) : undefined,
+              abandonOnCancel: opts.onCancel === "abandon",
+            },
+            fn,
+          ),
+        );
         const done = await x.append({ k: "StepCompleted", call, step: name, attempt, durationMs: round(performance.now() - t0), result });
         x.tick(done.entry);
         push(result);
@@ -108,7 +159,16 @@ export async function runStep<T>(x: SagaExecution, name: string, fn: (hb: StepHe
         const retry = failures < profile.maxAttempts && isRetryable(profile, err) && !(x.cancel && opts.onCancel === "abandon");
         const delay = retry ? backoffMs(profile, failures + 1) : 0;
         x.log?.warn({ step: name, attempt, err: error, retry, delayMs: delay }, "saga step attempt failed");
-        const f = await x.append({ k: "StepFailed", call, step: name, attempt, durationMs, error, final: !retry, ...(retry ? { retryAt: new Date(Date.now() + delay).toISOString() } : {}) });
+        const f = await x.append({
+          k: "StepFailed",
+          call,
+          step: name,
+          attempt,
+          durationMs,
+          error,
+          final: !retry,
+          ...(retry ? { retryAt: new Date(Date.now() + delay).toISOString() } : {}),
+        });
         if (!retry) {
           x.tick(f.entry);
           throw new StepFailedError(name, attempt, error, { cause: err });
@@ -131,82 +191,175 @@ const interruptedBy = (x: SagaExecution, err: unknown): boolean =>
 
 /** Waits out a retry backoff; a drain ends the wait and hands the saga back (its `retryAt` is journaled). */
 async function pause(x: SagaExecution, ms: number): Promise<void> {
-  if (ms > 0) await new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(t); x.interruptListeners.delete(done); resolve(); };
-    const t = setTimeout(done, ms);
-    x.interruptListeners.add(done);
-  });
+  if (ms > 0)
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        x.interruptListeners.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      x.interruptListeners.add(done);
+    });
   if (x.interrupted) await x.halt<void>("(retry backoff)");
 }
 
 /** One attempt: timeout, heartbeat timeout, cancellation, a span and a logger that names saga and step. */
-function attemptOnce<T>(x: SagaExecution, a: { step: string; attempt: number; failedBefore: number; key: string; timeoutMs: number; heartbeatTimeoutMs: number | undefined; abandonOnCancel: boolean; compensation?: boolean }, fn: (hb: StepHeartbeat) => Promise<T> | T): Promise<T> {
-  return inStepSpan({ sagaId: x.sagaId, sagaType: x.def.name, step: a.step, attempt: a.attempt, ...(a.compensation ? { compensation: true } : {}) }, () => new Promise<T>((resolve, reject) => {
-    const ac = new AbortController();
-    let lastBeat = Date.now();
-    const hb = Object.assign(() => { lastBeat = Date.now(); x.host?.heartbeat(); }, { idempotencyKey: a.key, attempt: a.attempt, failedBefore: a.failedBefore, sagaId: x.sagaId, step: a.step, signal: ac.signal }) as StepHeartbeat;
-    const log = x.log?.child({ step: a.step, attempt: a.attempt });
-    let settled = false;
-    const settle = (err: Error | undefined, value?: T) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (beat) clearInterval(beat);
-      x.cancelListeners.delete(onCancel);
-      x.interruptListeners.delete(onInterrupt);
-      if (err) { ac.abort(err); reject(err); } else resolve(value as T);
-    };
-    const timer = setTimeout(() => settle(new StepTimeoutError(`step ${a.step} attempt ${a.attempt} timed out after ${a.timeoutMs} ms`)), a.timeoutMs);
-    const beat = a.heartbeatTimeoutMs === undefined ? undefined : setInterval(() => {
-      if (Date.now() - lastBeat > a.heartbeatTimeoutMs!) settle(new StepHeartbeatTimeoutError(`step ${a.step} attempt ${a.attempt} sent no heartbeat for ${a.heartbeatTimeoutMs} ms`));
-    }, Math.max(50, Math.floor(a.heartbeatTimeoutMs / 4)));
-    const onCancel = () => { if (a.abandonOnCancel) settle(new AbandonedByCancel("cancelled")); };
-    const onInterrupt = () => settle(new AttemptInterruptedError(`attempt ${a.attempt} of ${a.step} interrupted: ${x.interrupted ?? "the worker stopped"}`));
-    x.cancelListeners.add(onCancel);
-    x.interruptListeners.add(onInterrupt);
-    log?.debug("saga step attempt started");
-    if (x.interrupted) { onInterrupt(); return; }
-    // Fault injection (SAGA_FAULT_STEP_DELAY_MS, 0 in production): a slow worker, so restart tests can stop it inside any step.
-    const delay = x.host?.faultStepDelayMs ?? 0;
-    const begin = delay > 0 ? new Promise<void>((r) => setTimeout(r, delay)) : Promise.resolve();
-    begin.then(() => (settled ? undefined as T : fn(hb))).then((v) => { log?.debug("saga step attempt completed"); settle(undefined, v); }, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
-  }));
+function attemptOnce<T>(
+  x: SagaExecution,
+  a: {
+    step: string;
+    attempt: number;
+    failedBefore: number;
+    key: string;
+    timeoutMs: number;
+    heartbeatTimeoutMs: number | undefined;
+    abandonOnCancel: boolean;
+    compensation?: boolean;
+  },
+  fn: (hb: StepHeartbeat) => Promise<T> | T,
+): Promise<T> {
+  return inStepSpan(
+    { sagaId: x.sagaId, sagaType: x.def.name, step: a.step, attempt: a.attempt, ...(a.compensation ? { compensation: true } : {}) },
+    () =>
+      new Promise<T>((resolve, reject) => {
+        const ac = new AbortController();
+        let lastBeat = Date.now();
+        const hb = Object.assign(
+          () => {
+            lastBeat = Date.now();
+            x.host?.heartbeat();
+          },
+          { idempotencyKey: a.key, attempt: a.attempt, failedBefore: a.failedBefore, sagaId: x.sagaId, step: a.step, signal: ac.signal },
+        ) as StepHeartbeat;
+        const log = x.log?.child({ step: a.step, attempt: a.attempt });
+        let settled = false;
+        const settle = (err: Error | undefined, value?: T) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (beat) clearInterval(beat);
+          x.cancelListeners.delete(onCancel);
+          x.interruptListeners.delete(onInterrupt);
+          if (err) {
+            ac.abort(err);
+            reject(err);
+          } else resolve(value as T);
+        };
+        const timer = setTimeout(
+          () => settle(new StepTimeoutError(`step ${a.step} attempt ${a.attempt} timed out after ${a.timeoutMs} ms`)),
+          a.timeoutMs,
+        );
+        const beat =
+          a.heartbeatTimeoutMs === undefined
+            ? undefined
+            : setInterval(
+                () => {
+                  if (Date.now() - lastBeat > a.heartbeatTimeoutMs!)
+                    settle(
+                      new StepHeartbeatTimeoutError(`step ${a.step} attempt ${a.attempt} sent no heartbeat for ${a.heartbeatTimeoutMs} ms`),
+                    );
+                },
+                Math.max(50, Math.floor(a.heartbeatTimeoutMs / 4)),
+              );
+        const onCancel = () => {
+          if (a.abandonOnCancel) settle(new AbandonedByCancel("cancelled"));
+        };
+        const onInterrupt = () =>
+          settle(new AttemptInterruptedError(`attempt ${a.attempt} of ${a.step} interrupted: ${x.interrupted ?? "the worker stopped"}`));
+        x.cancelListeners.add(onCancel);
+        x.interruptListeners.add(onInterrupt);
+        log?.debug("saga step attempt started");
+        if (x.interrupted) {
+          onInterrupt();
+          return;
+        }
+        // Fault injection (SAGA_FAULT_STEP_DELAY_MS, 0 in production): a slow worker, so restart tests can stop it inside any step.
+        const delay = x.host?.faultStepDelayMs ?? 0;
+        const begin = delay > 0 ? new Promise<void>((r) => setTimeout(r, delay)) : Promise.resolve();
+        begin
+          .then(() => (settled ? (undefined as T) : fn(hb)))
+          .then(
+            (v) => {
+              log?.debug("saga step attempt completed");
+              settle(undefined, v);
+            },
+            (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))),
+          );
+      }),
+  );
 }
 
 /** Runs one compensation (journaled, retried); replays its outcome when the journal has it. Returns its final error, if any. */
-export async function compensateFrame(x: SagaExecution, c: CompensationFrame): Promise<{ ok: true } | { ok: false; error: JournalError } | { ok: "end" }> {
+export async function compensateFrame(
+  x: SagaExecution,
+  c: CompensationFrame,
+): Promise<{ ok: true } | { ok: false; error: JournalError } | { ok: "end" }> {
   const entries: JournalEntry[] = x.compRecords.get(c.call) ?? [];
   const done = entries.find((e) => e.k === "CompensationCompleted");
   if (done) return { ok: true };
   const failed = entries.find((e) => e.k === "CompensationFailed" && e.final);
   if (failed && failed.k === "CompensationFailed") return { ok: false, error: failed.error };
   if (!x.host) return { ok: "end" };
-  if (x.host.isDraining()) { x.interrupt(`worker ${x.host.workerId} is stopping`); void x.halt(`${c.step} (compensation)`); return { ok: "end" }; }
+  if (x.host.isDraining()) {
+    x.interrupt(`worker ${x.host.workerId} is stopping`);
+    void x.halt(`${c.step} (compensation)`);
+    return { ok: "end" };
+  }
   return x.live(async () => {
     let attempt = entries.filter((e) => e.k === "CompensationStarted").length + 1;
     let failures = entries.filter((e) => e.k === "CompensationFailed").length;
     const lastEntry = entries.at(-1);
     if (lastEntry?.k === "CompensationStarted") {
-      await x.append({ k: "CompensationInterrupted", call: c.call, step: c.step, attempt: lastEntry.attempt, reason: `worker ${lastEntry.worker} stopped or lost its lease before the attempt ended` });
+      await x.append({
+        k: "CompensationInterrupted",
+        call: c.call,
+        step: c.step,
+        attempt: lastEntry.attempt,
+        reason: `worker ${lastEntry.worker} stopped or lost its lease before the attempt ended`,
+      });
     }
-    const interruptions = entries.filter((e) => e.k === "CompensationInterrupted").length + (lastEntry?.k === "CompensationStarted" ? 1 : 0);
+    const interruptions =
+      entries.filter((e) => e.k === "CompensationInterrupted").length + (lastEntry?.k === "CompensationStarted" ? 1 : 0);
     const key = `${x.sagaId}:${x.run}:${c.step}:${c.call}:compensate`;
     for (;;) {
       if (interruptions > x.host!.maxInterruptions) {
-        const error: JournalError = { name: "StepInterruptedError", message: `compensation of ${c.step} was interrupted ${interruptions} time(s), more than the ${x.host!.maxInterruptions} allowed (SAGA_MAX_INTERRUPTIONS)` };
+        const error: JournalError = {
+          name: "StepInterruptedError",
+          message: `compensation of ${c.step} was interrupted ${interruptions} time(s), more than the ${x.host!.maxInterruptions} allowed (SAGA_MAX_INTERRUPTIONS)`,
+        };
         await x.append({ k: "CompensationFailed", call: c.call, step: c.step, attempt: attempt - 1, durationMs: 0, error, final: true });
         return { ok: false as const, error };
       }
       await x.append({ k: "CompensationStarted", call: c.call, step: c.step, attempt });
       const t0 = performance.now();
       try {
-        await attemptOnce(x, { step: c.step, attempt, failedBefore: failures, key, timeoutMs: c.timeout, heartbeatTimeoutMs: undefined, abandonOnCancel: false, compensation: true }, (hb) => c.compensate(c.result as never, hb));
+        await attemptOnce(
+          x,
+          {
+            step: c.step,
+            attempt,
+            failedBefore: failures,
+            key,
+            timeoutMs: c.timeout,
+            heartbeatTimeoutMs: undefined,
+            abandonOnCancel: false,
+            compensation: true,
+          },
+          (hb) => c.compensate(c.result as never, hb),
+        );
         await x.append({ k: "CompensationCompleted", call: c.call, step: c.step, attempt, durationMs: round(performance.now() - t0) });
         return { ok: true as const };
       } catch (err) {
         if (x.failure) throw err;
         if (interruptedBy(x, err)) {
-          await x.append({ k: "CompensationInterrupted", call: c.call, step: c.step, attempt, reason: x.interrupted ?? (err as Error).message });
+          await x.append({
+            k: "CompensationInterrupted",
+            call: c.call,
+            step: c.step,
+            attempt,
+            reason: x.interrupted ?? (err as Error).message,
+          });
           void x.halt(`${c.step} (compensation)`);
           return { ok: "end" as const };
         }
@@ -214,7 +367,15 @@ export async function compensateFrame(x: SagaExecution, c: CompensationFrame): P
         const error = toJournalError(err);
         const retry = failures < c.retry.maxAttempts && isRetryable(c.retry, err);
         x.log?.warn({ step: c.step, attempt, err: error, retry }, "saga compensation attempt failed");
-        await x.append({ k: "CompensationFailed", call: c.call, step: c.step, attempt, durationMs: round(performance.now() - t0), error, final: !retry });
+        await x.append({
+          k: "CompensationFailed",
+          call: c.call,
+          step: c.step,
+          attempt,
+          durationMs: round(performance.now() - t0),
+          error,
+          final: !retry,
+        });
         if (!retry) return { ok: false as const, error };
         await pause(x, backoffMs(c.retry, failures + 1));
         attempt++;

@@ -1,6 +1,17 @@
 import { readDirectBatch } from "../eventstore/direct-read.js";
 import { isNotFound } from "../eventstore/errors.js";
-import { jetstream, jetstreamManager, JetStreamApiError, AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiError,
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Names } from "../eventstore/subjects.js";
 import { ConcurrencyError, EventStoreError } from "../eventstore/errors.js";
@@ -14,14 +25,21 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** A message waiting in a saga's inbox, with its stream sequence. */
-export interface InboxItem { seq: number; msg: InboxMessage }
+export interface InboxItem {
+  seq: number;
+  msg: InboxMessage;
+}
 
 /**
  * The JetStream side of the saga runtime: the SAGAS stream (journals, inboxes, timers) and the
  * SAGA_WORK stream (one "advance saga X" task per saga at most: the task is the saga's lease).
  */
 export class SagaStore {
-  private constructor(readonly names: Names, readonly js: JetStreamClient, readonly jsm: JetStreamManager) {}
+  private constructor(
+    readonly names: Names,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+  ) {}
 
   /** Opens the store on a connection. */
   static async open(nc: NatsConnection, names: Names): Promise<SagaStore> {
@@ -33,23 +51,55 @@ export class SagaStore {
     await this.ensureStreams();
     const n = this.names;
     const ackWait = (opts.ackWaitMs ?? defaults.saga.ackWaitMs) * 1_000_000;
-    await this.upsertConsumer(n.sagaWorkStream, { durable_name: n.sagaWorkersConsumer, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: -1, max_ack_pending: 100_000, filter_subject: n.sagaWorkSubjects, deliver_policy: DeliverPolicy.All });
-    await this.upsertConsumer(n.sagasStream, { durable_name: n.sagaWakerConsumer, ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000, max_deliver: -1, max_ack_pending: 10_000, filter_subject: n.sagaInboxSubjects, deliver_policy: DeliverPolicy.All });
+    await this.upsertConsumer(n.sagaWorkStream, {
+      durable_name: n.sagaWorkersConsumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: ackWait,
+      max_deliver: -1,
+      max_ack_pending: 100_000,
+      filter_subject: n.sagaWorkSubjects,
+      deliver_policy: DeliverPolicy.All,
+    });
+    await this.upsertConsumer(n.sagasStream, {
+      durable_name: n.sagaWakerConsumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: 30_000_000_000,
+      max_deliver: -1,
+      max_ack_pending: 10_000,
+      filter_subject: n.sagaInboxSubjects,
+      deliver_policy: DeliverPolicy.All,
+    });
   }
 
   /** Creates or updates the two streams only (clients: they must not reset the workers' consumer settings). */
   async ensureStreams(): Promise<void> {
     const n = this.names;
     await this.upsertStream({
-      name: n.sagasStream, subjects: [n.sagaJournalSubjects, n.sagaInboxSubjects, n.sagaTimerSubjects], storage: StorageType.File,
-      retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, allow_direct: true, allow_msg_schedules: true,
-      duplicate_window: defaults.eventStore.duplicateWindowMs * 1_000_000, max_msgs: -1, max_bytes: -1, max_age: 0,
+      name: n.sagasStream,
+      subjects: [n.sagaJournalSubjects, n.sagaInboxSubjects, n.sagaTimerSubjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      allow_direct: true,
+      allow_msg_schedules: true,
+      duplicate_window: defaults.eventStore.duplicateWindowMs * 1_000_000,
+      max_msgs: -1,
+      max_bytes: -1,
+      max_age: 0,
     });
     // One task per saga (discard new per subject): a second "advance" while one is pending is refused,
     // so two workers never hold the same saga unless a lease expired (and then the journal fence decides).
     await this.upsertStream({
-      name: n.sagaWorkStream, subjects: [n.sagaWorkSubjects], storage: StorageType.File, retention: RetentionPolicy.Workqueue,
-      discard: DiscardPolicy.New, discard_new_per_subject: true, max_msgs_per_subject: 1, max_msgs: -1, max_bytes: -1, max_age: 0,
+      name: n.sagaWorkStream,
+      subjects: [n.sagaWorkSubjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Workqueue,
+      discard: DiscardPolicy.New,
+      discard_new_per_subject: true,
+      max_msgs_per_subject: 1,
+      max_msgs: -1,
+      max_bytes: -1,
+      max_age: 0,
     });
   }
 
@@ -77,10 +127,13 @@ export class SagaStore {
   /** Appends one entry if the journal's last sequence is still `expectedSeq` (0 = empty): the fence. */
   async append(sagaId: string, entry: JournalEntry, expectedSeq: number): Promise<StoredJournalEntry> {
     try {
-      const ack = await this.js.publish(this.names.sagaJournal(sagaId), enc.encode(JSON.stringify(entry)), { expect: { lastSubjectSequence: expectedSeq } });
+      const ack = await this.js.publish(this.names.sagaJournal(sagaId), enc.encode(JSON.stringify(entry)), {
+        expect: { lastSubjectSequence: expectedSeq },
+      });
       return { seq: ack.seq, entry };
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) throw new ConcurrencyError(`saga/${sagaId}`, expectedSeq, { cause: err });
+      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE)
+        throw new ConcurrencyError(`saga/${sagaId}`, expectedSeq, { cause: err });
       throw new EventStoreError(`journal append for saga ${sagaId} failed: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -136,7 +189,9 @@ export class SagaStore {
   async scheduleTimer(sagaId: string, timerId: string, fireAt: Date): Promise<void> {
     const msg: InboxMessage = { kind: "timer", v: 1, timerId };
     const at = new Date(Math.max(fireAt.getTime(), Date.now() + 50));
-    await this.js.publish(this.names.sagaTimer(sagaId, timerId), enc.encode(JSON.stringify(msg)), { schedule: { specification: at, target: this.names.sagaInbox(sagaId) } });
+    await this.js.publish(this.names.sagaTimer(sagaId, timerId), enc.encode(JSON.stringify(msg)), {
+      schedule: { specification: at, target: this.names.sagaInbox(sagaId) },
+    });
   }
 
   /** Drops journal entries older than `seq` (continue-as-new keeps only the new run). */
@@ -165,7 +220,6 @@ export class SagaStore {
       seq = msgs.at(-1)!.seq + 1;
     }
   }
-
 }
 
 function safeJson(data: Uint8Array): unknown {

@@ -12,6 +12,11 @@ export interface SagaTrigger {
 }
 
 /** Declares a trigger; the saga id must be derived from the event so that a redelivery starts nothing new. */
-export function sagaTrigger<I>(t: { eventType: string; saga: SagaDefinition<I, unknown>; sagaId: (e: StoredEvent) => string; input: (e: StoredEvent) => I }): SagaTrigger {
+export function sagaTrigger<I>(t: {
+  eventType: string;
+  saga: SagaDefinition<I, unknown>;
+  sagaId: (e: StoredEvent) => string;
+  input: (e: StoredEvent) => I;
+}): SagaTrigger {
   return t as unknown as SagaTrigger;
 }

@@ -28,7 +28,10 @@ function wait<T>(x: SagaExecution, w: Omit<Waiter, "resolve" | "reject">): Promi
 export async function openSleep(x: SagaExecution, d: Duration): Promise<void> {
   const { call, rec } = x.open("timer", "sleep");
   const fired = rec?.entries.find((e) => e.k === "TimerFired");
-  if (fired) { x.tick(fired); return; }
+  if (fired) {
+    x.tick(fired);
+    return;
+  }
   if (x.cancel) throw cancelled(x);
   if (!x.host) return new Promise<void>(() => {});
   const host = x.host;
@@ -50,7 +53,10 @@ export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { 
     x.tick(got);
     return opts.schema ? opts.schema.parse(got.payload) : (got.payload as T);
   }
-  if (got?.k === "SignalTimedOut") { x.tick(got); throw new SignalTimeoutError(name); }
+  if (got?.k === "SignalTimedOut") {
+    x.tick(got);
+    throw new SignalTimeoutError(name);
+  }
   if (x.cancel) throw cancelled(x);
   if (!x.host) return new Promise<T>(() => {});
   const host = x.host;
@@ -63,16 +69,32 @@ export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { 
         timerId = `r${x.run}c${call}`;
         timeoutAt = new Date(Date.now() + toMs(opts.timeout));
       }
-      await x.append({ k: "SignalWaitStarted", call, name, ...(timerId && timeoutAt ? { timerId, timeoutAt: timeoutAt.toISOString() } : {}) });
+      await x.append({
+        k: "SignalWaitStarted",
+        call,
+        name,
+        ...(timerId && timeoutAt ? { timerId, timeoutAt: timeoutAt.toISOString() } : {}),
+      });
     }
     if (timerId && timeoutAt) await host.store.scheduleTimer(x.sagaId, timerId, timeoutAt);
   });
-  return wait<T>(x, { call, kind: "signal", key: name, ...(timerId ? { timerId } : {}), ...(opts.schema ? { schema: opts.schema as z.ZodType<unknown> } : {}), describe: `signal ${name}${timeoutAt ? ` until ${timeoutAt.toISOString()}` : ""}` });
+  return wait<T>(x, {
+    call,
+    kind: "signal",
+    key: name,
+    ...(timerId ? { timerId } : {}),
+    ...(opts.schema ? { schema: opts.schema as z.ZodType<unknown> } : {}),
+    describe: `signal ${name}${timeoutAt ? ` until ${timeoutAt.toISOString()}` : ""}`,
+  });
 }
 
 /** Cancellation reaches the children the saga waits for (once: the message id is per child). */
 async function cancelChild(x: SagaExecution, childId: string): Promise<void> {
-  await x.host!.store.postInbox(childId, { kind: "cancel", v: 1, reason: `parent ${x.sagaId} was cancelled: ${x.cancel?.reason ?? ""}` }, `parent-cancel-${childId}`);
+  await x.host!.store.postInbox(
+    childId,
+    { kind: "cancel", v: 1, reason: `parent ${x.sagaId} was cancelled: ${x.cancel?.reason ?? ""}` },
+    `parent-cancel-${childId}`,
+  );
 }
 
 /** `ctx.child`: starts the child (idempotent by id, re-issued on resume) and waits for its outcome message. */
@@ -105,12 +127,17 @@ export async function openChild<I, O>(x: SagaExecution, saga: SagaDefinition<I, 
  */
 export async function deliverInbox(x: SagaExecution): Promise<boolean> {
   const host = x.host!;
-  const items = await host.store.readInbox(x.sagaId, (seq, err) => x.log?.warn({ inboxSeq: seq, err: String(err) }, "malformed saga inbox message dropped"));
+  const items = await host.store.readInbox(x.sagaId, (seq, err) =>
+    x.log?.warn({ inboxSeq: seq, err: String(err) }, "malformed saga inbox message dropped"),
+  );
   let progressed = false;
   for (const { seq, msg } of items) {
     if (x.failure) return false;
     x.inboxHighWater = Math.max(x.inboxHighWater, seq);
-    if (x.consumedInbox.has(seq)) { await host.store.deleteInbox(seq); continue; }
+    if (x.consumedInbox.has(seq)) {
+      await host.store.deleteInbox(seq);
+      continue;
+    }
     if (msg.kind === "cancel") {
       if (!x.cancel) {
         x.cancel = { atCall: x.nextCall, reason: msg.reason };
@@ -160,11 +187,21 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
     } else {
       const w = waiters.find((w) => w.kind === "child" && w.key === msg.childId);
       if (!w) {
-        const known = [...x.records.values()].some((r) => r.kind === "child" && r.name === msg.childId && r.entries.some((e) => e.k === "ChildCompleted"));
+        const known = [...x.records.values()].some(
+          (r) => r.kind === "child" && r.name === msg.childId && r.entries.some((e) => e.k === "ChildCompleted"),
+        );
         if (known || x.cancel) await host.store.deleteInbox(seq); // a duplicate, or the outcome of a child we cancelled
         continue;
       }
-      const e = await x.append({ k: "ChildCompleted", call: w.call, childId: msg.childId, status: msg.status, inboxSeq: seq, ...(msg.result !== undefined ? { result: msg.result } : {}), ...(msg.error ? { error: msg.error } : {}) });
+      const e = await x.append({
+        k: "ChildCompleted",
+        call: w.call,
+        childId: msg.childId,
+        status: msg.status,
+        inboxSeq: seq,
+        ...(msg.result !== undefined ? { result: msg.result } : {}),
+        ...(msg.error ? { error: msg.error } : {}),
+      });
       x.waiters.delete(w.call);
       x.tick(e.entry);
       if (msg.status === "completed") w.resolve(msg.result);

@@ -78,7 +78,10 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
   /** The in-progress ack of the task each saga currently holds (its lease); sticky executions outlive tasks. */
   const leases = new Map<string, () => void>();
   const hostFor = (sagaId: string): ExecutionHost => ({
-    workerId, store: store!, registry, logger: opts.logger,
+    workerId,
+    store: store!,
+    registry,
+    logger: opts.logger,
     heartbeat: () => leases.get(sagaId)?.(),
     isClosed: () => closed,
     isDraining: () => draining,
@@ -101,11 +104,17 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     if (last.k in TERMINAL_STATUS) {
       // A crash between the end and the parent's notification: notify again (idempotent).
       const parent = first.k === "SagaStarted" || first.k === "ContinuedAsNew" ? first.parent : undefined;
-      if (parent) await notifyParent({ host: hostFor(sagaId), parent, sagaId }, TERMINAL_STATUS[last.k as keyof typeof TERMINAL_STATUS], last as never);
+      if (parent)
+        await notifyParent(
+          { host: hostFor(sagaId), parent, sagaId },
+          TERMINAL_STATUS[last.k as keyof typeof TERMINAL_STATUS],
+          last as never,
+        );
       return undefined;
     }
     if (start > 0) await s.purgeBefore(sagaId, journal[start]!.seq); // finish a continue-as-new cut short
-    if (first.k !== "SagaStarted" && first.k !== "ContinuedAsNew") throw new UnknownSagaError(`journal of ${sagaId} does not begin with a start`);
+    if (first.k !== "SagaStarted" && first.k !== "ContinuedAsNew")
+      throw new UnknownSagaError(`journal of ${sagaId} does not begin with a start`);
     const def = registry.get(first.sagaType, first.sagaVersion);
     if (!def) throw new UnknownSagaError(`saga ${first.sagaType} v${first.sagaVersion} is not registered in worker ${workerId}`);
     return new SagaExecution(def, sagaId, journal.slice(start), hostFor(sagaId));
@@ -125,16 +134,29 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
 
   async function handle(m: JsMsg): Promise<void> {
     const sagaId = opts.names.parseSagaSubject(m.subject)?.sagaId;
-    if (!sagaId) { m.term(); return; }
+    if (!sagaId) {
+      m.term();
+      return;
+    }
     let lastBeat = 0;
-    const beat = () => { const now = Date.now(); if (now - lastBeat > 250) { lastBeat = now; m.working(); } };
+    const beat = () => {
+      const now = Date.now();
+      if (now - lastBeat > 250) {
+        lastBeat = now;
+        m.working();
+      }
+    };
     leases.set(sagaId, beat);
     const keepAlive = setInterval(() => m.working(), keepAliveMs);
     let current: SagaExecution | undefined;
     const sub: Subscription = opts.nc.subscribe(opts.names.sagaInbox(sagaId), { callback: () => current?.poke() });
     const slog = log.child({ sagaId });
     try {
-      const out = await advance(sagaId, (e) => { current = e; running.set(sagaId, e); if (draining) e.interrupt(`worker ${workerId} is stopping`); });
+      const out = await advance(sagaId, (e) => {
+        current = e;
+        running.set(sagaId, e);
+        if (draining) e.interrupt(`worker ${workerId} is stopping`);
+      });
       switch (out.kind) {
         case "suspended": {
           await m.ackAck();
@@ -143,7 +165,9 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
           if (exec && (await store!.lastSeq(opts.names.sagaInbox(sagaId))) > exec.inboxHighWater) await store!.requestAdvance(sagaId);
           break;
         }
-        case "terminal": case "absent": case "end-of-journal":
+        case "terminal":
+        case "absent":
+        case "end-of-journal":
           await m.ackAck();
           break;
         case "lost":
@@ -151,7 +175,10 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
           m.nak(defaults.saga.lostRaceRetryMs);
           break;
         case "diverged":
-          slog.error({ err: out.error.message, call: out.error.call, step: out.error.step }, "saga code diverged from its journal; retrying later");
+          slog.error(
+            { err: out.error.message, call: out.error.call, step: out.error.step },
+            "saga code diverged from its journal; retrying later",
+          );
           m.nak(defaults.saga.divergenceRetryMs);
           break;
         case "interrupted":
@@ -192,9 +219,16 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
         for await (const m of work) {
           if (free === 0 && !draining) await new Promise<void>((r) => slotWaiters.push(r));
           // Buffered before the drain began (close() lets the iterator yield them): the next worker gets them at once.
-          if (draining) { m.nak(); continue; }
+          if (draining) {
+            m.nak();
+            continue;
+          }
           free--;
-          const p = handle(m).finally(() => { free++; inflight.delete(p); slotWaiters.shift()?.(); });
+          const p = handle(m).finally(() => {
+            free++;
+            inflight.delete(p);
+            slotWaiters.shift()?.();
+          });
           inflight.add(p);
         }
       } catch (err) {
@@ -229,9 +263,15 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
   /** Resolves true when every task in hand ended within `ms`. */
   const settledWithin = async (ms: number): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((r) => { timer = setTimeout(() => r(false), ms); });
+    const timeout = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    });
     const all = Promise.all([...inflight]).then(() => true as const);
-    try { return await Promise.race([all, timeout]); } finally { clearTimeout(timer); }
+    try {
+      return await Promise.race([all, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   async function drain(o: { drainMs?: number }): Promise<void> {
@@ -244,13 +284,21 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     slotWaiters.splice(0).forEach((r) => r());
     const limit = o.drainMs ?? drainMs;
     if (!(await settledWithin(limit))) {
-      log.warn({ sagas: [...running.keys()], drainMs: limit }, "drain time over: interrupting the running steps; their sagas go back to the queue");
+      log.warn(
+        { sagas: [...running.keys()], drainMs: limit },
+        "drain time over: interrupting the running steps; their sagas go back to the queue",
+      );
       for (const exec of running.values()) exec.interrupt(`worker ${workerId} stopped (drain time of ${limit} ms over)`);
       await settledWithin(defaults.saga.interruptSettleMs);
     }
     closed = true;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([closing, loops]), new Promise((r) => { timer = setTimeout(r, 1_000); })]);
+    await Promise.race([
+      Promise.all([closing, loops]),
+      new Promise((r) => {
+        timer = setTimeout(r, 1_000);
+      }),
+    ]);
     clearTimeout(timer);
     sticky.clear();
     log.info({ workerId }, "saga worker drained");
@@ -266,7 +314,11 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       loops = Promise.all([workLoop(), wakerLoop()]);
       const deadline = Date.now() + 30_000;
       while (!ready) {
-        if (Date.now() > deadline) { draining = true; closed = true; throw new SagaError(`saga worker ${workerId} could not consume ${opts.names.sagaWorkStream}`); }
+        if (Date.now() > deadline) {
+          draining = true;
+          closed = true;
+          throw new SagaError(`saga worker ${workerId} could not consume ${opts.names.sagaWorkStream}`);
+        }
         await new Promise((r) => setTimeout(r, 10));
       }
       log.info({ concurrency, ackWaitMs }, "saga worker started");
@@ -276,7 +328,10 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
       return stopping;
     },
     async advance(sagaId) {
-      if (!store) { store = await SagaStore.open(opts.nc, opts.names); await store.ensure({ ackWaitMs }); }
+      if (!store) {
+        store = await SagaStore.open(opts.nc, opts.names);
+        await store.ensure({ ackWaitMs });
+      }
       return advance(sagaId);
     },
   };

@@ -12,7 +12,10 @@ import { defaults } from "../config/defaults.js";
 export type LifecycleTimeouts = Omit<typeof defaults.lifecycle, "finalStateRetry">;
 
 /** The lifecycle timeouts in force: the defaults module, then the deps' overrides. */
-export const lifecycleTimeouts = (deps: Pick<LifecycleDeps, "timeouts">): LifecycleTimeouts => ({ ...defaults.lifecycle, ...deps.timeouts });
+export const lifecycleTimeouts = (deps: Pick<LifecycleDeps, "timeouts">): LifecycleTimeouts => ({
+  ...defaults.lifecycle,
+  ...deps.timeouts,
+});
 
 /** Picks the infrastructure provider of a placement's `provider` (`local` → the local provider; a cloud → terraform). */
 export type ProviderSelector = (provider: string) => InfrastructureProvider<Host>;

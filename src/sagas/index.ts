@@ -34,17 +34,30 @@ export function lifecycleSagas(act: LifecycleActivities) {
   const terminate = terminateSaga(act.terminate);
   const migrate = migrateSaga(act.migrate);
   const subscriptionExpiry = subscriptionExpirySaga(act.subscriptionExpiry);
-  return { provision, terminate, migrate, subscriptionExpiry, all: [provision, terminate, migrate, subscriptionExpiry] as unknown as AnySaga[] };
+  return {
+    provision,
+    terminate,
+    migrate,
+    subscriptionExpiry,
+    all: [provision, terminate, migrate, subscriptionExpiry] as unknown as AnySaga[],
+  };
 }
 
 /** The product's sagas over their activities, and the events that start them (the worker role runs these). */
 export function productSagas(deps: LifecycleDeps): { sagas: AnySaga[]; triggers: SagaTrigger[] } {
   const s = lifecycleSagas({
-    provision: provisionActivities(deps), terminate: terminateActivities(deps),
-    migrate: migrateActivities(deps), subscriptionExpiry: subscriptionExpiryActivities(deps),
+    provision: provisionActivities(deps),
+    terminate: terminateActivities(deps),
+    migrate: migrateActivities(deps),
+    subscriptionExpiry: subscriptionExpiryActivities(deps),
   });
   return {
     sagas: s.all,
-    triggers: [provisionTrigger(s.provision), ...terminateTriggers(s.terminate), migrateTrigger(s.migrate), subscriptionExpiryTrigger(s.subscriptionExpiry)],
+    triggers: [
+      provisionTrigger(s.provision),
+      ...terminateTriggers(s.terminate),
+      migrateTrigger(s.migrate),
+      subscriptionExpiryTrigger(s.subscriptionExpiry),
+    ],
   };
 }

@@ -3,7 +3,9 @@ import type { KeyPlacement } from "./node-activities.js";
 
 /** The secret inputs of a chain profile that are key files on the host. */
 export function keySpecs(profiles: ChainProfileRegistry, chainProfileId: string): (InputSpec & { path: string; keyType: string })[] {
-  return (profiles.get(chainProfileId)?.inputs ?? []).filter((s): s is InputSpec & { path: string; keyType: string } => s.type === "secret" && s.path !== undefined && s.keyType !== undefined);
+  return (profiles.get(chainProfileId)?.inputs ?? []).filter(
+    (s): s is InputSpec & { path: string; keyType: string } => s.type === "secret" && s.path !== undefined && s.keyType !== undefined,
+  );
 }
 
 /**

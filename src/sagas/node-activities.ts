@@ -12,9 +12,19 @@ import type { NodeHost } from "../domain/node/node.js";
 /** Shared effects of the provision, migrate and terminate sagas; each is idempotent per step key. */
 
 /** Applies a node command as the saga (actor and correlation = the saga id); a repeat is a no-op in the decider. */
-export async function applyNodeCommand(deps: LifecycleDeps, hb: Pick<StepHeartbeat, "sagaId">, nodeId: string, command: DistributiveOmit<NodeCommand, "at">): Promise<void> {
+export async function applyNodeCommand(
+  deps: LifecycleDeps,
+  hb: Pick<StepHeartbeat, "sagaId">,
+  nodeId: string,
+  command: DistributiveOmit<NodeCommand, "at">,
+): Promise<void> {
   const now = deps.now();
-  await deps.nodes.handle(nodeId, { ...command, at: now.toISOString() } as NodeCommand, { actor: `saga:${hb.sagaId}`, correlationId: hb.sagaId }, now);
+  await deps.nodes.handle(
+    nodeId,
+    { ...command, at: now.toISOString() } as NodeCommand,
+    { actor: `saga:${hb.sagaId}`, correlationId: hb.sagaId },
+    now,
+  );
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -32,7 +42,11 @@ export function commandIdFor(idempotencyKey: string, attempt: number, part = "")
 const tryOf = (hb: Pick<StepHeartbeat, "failedBefore">): number => hb.failedBefore + 1;
 
 /** Waits until the host's agent heartbeats (it registered and took its first commands channel). */
-export async function waitForAgentReady(deps: LifecycleDeps, host: NodeHost, hb: StepHeartbeat): Promise<{ agentId: string; instanceId: string; agentVersion: string }> {
+export async function waitForAgentReady(
+  deps: LifecycleDeps,
+  host: NodeHost,
+  hb: StepHeartbeat,
+): Promise<{ agentId: string; instanceId: string; agentVersion: string }> {
   while (!hb.signal.aborted) {
     const state = await deps.commands.readAgentState(host.agentId);
     if (state) return { agentId: host.agentId, instanceId: state.instanceId, agentVersion: state.agentVersion };
@@ -49,8 +63,21 @@ export async function waitForAgentReady(deps: LifecycleDeps, host: NodeHost, hb:
  * instead of sent again, so neither a crash nor a restart runs a command twice; only a command that
  * failed is sent anew.
  */
-export async function sendCommandAndWait(deps: LifecycleDeps, agentId: string, command: DistributiveOmit<NewCommand, "id">, hb: StepHeartbeat, part = ""): Promise<Record<string, unknown>> {
-  const wait = (commandId: string) => deps.commands.waitForCommandCompletion({ nodeId: agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) });
+export async function sendCommandAndWait(
+  deps: LifecycleDeps,
+  agentId: string,
+  command: DistributiveOmit<NewCommand, "id">,
+  hb: StepHeartbeat,
+  part = "",
+): Promise<Record<string, unknown>> {
+  const wait = (commandId: string) =>
+    deps.commands.waitForCommandCompletion({
+      nodeId: agentId,
+      commandId,
+      heartbeat: () => hb(),
+      signal: hb.signal,
+      ...(deps.liveness ? { config: deps.liveness } : {}),
+    });
   if (hb.failedBefore > 0) {
     const previous = commandIdFor(hb.idempotencyKey, tryOf(hb) - 1, part);
     if (await deps.commands.store.readRecord(previous)) {
@@ -66,7 +93,13 @@ export async function sendCommandAndWait(deps: LifecycleDeps, agentId: string, c
 }
 
 /** Queues the attempt's command unless it was queued already; returns its id. */
-export async function enqueueOnce(deps: LifecycleDeps, agentId: string, command: DistributiveOmit<NewCommand, "id">, hb: StepHeartbeat, part = ""): Promise<string> {
+export async function enqueueOnce(
+  deps: LifecycleDeps,
+  agentId: string,
+  command: DistributiveOmit<NewCommand, "id">,
+  hb: StepHeartbeat,
+  part = "",
+): Promise<string> {
   const id = commandIdFor(hb.idempotencyKey, tryOf(hb), part);
   if (!(await deps.commands.store.readRecord(id))) {
     await deps.commands.enqueueCommand(agentId, { ...command, id, correlationId: hb.sagaId } as NewCommand);
@@ -82,9 +115,20 @@ export interface KeyPlacement {
 }
 
 /** InjectKeys: the agent fetches the node's keys sealed to a one-time key and writes them (INJECT_KEYS). */
-export async function injectKeys(deps: LifecycleDeps, nodeId: string, host: NodeHost, keys: readonly KeyPlacement[], hb: StepHeartbeat): Promise<{ injected: string[] }> {
+export async function injectKeys(
+  deps: LifecycleDeps,
+  nodeId: string,
+  host: NodeHost,
+  keys: readonly KeyPlacement[],
+  hb: StepHeartbeat,
+): Promise<{ injected: string[] }> {
   if (keys.length === 0) return { injected: [] };
-  const r = await sendCommandAndWait(deps, host.agentId, { type: "INJECT_KEYS", payload: { keyOwner: nodeId, keys: keys.map((k) => ({ keyName: k.keyName, path: k.path, format: k.format })) } }, hb);
+  const r = await sendCommandAndWait(
+    deps,
+    host.agentId,
+    { type: "INJECT_KEYS", payload: { keyOwner: nodeId, keys: keys.map((k) => ({ keyName: k.keyName, path: k.path, format: k.format })) } },
+    hb,
+  );
   return { injected: InjectKeysResultV1.parse(r).injected.map((k) => k.keyName) };
 }
 

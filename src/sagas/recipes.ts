@@ -14,7 +14,11 @@ export class RecipeUnavailableError extends NonRetryableError {
 }
 
 /** The CONFIGURE command of a node: its profile's recipe with a free port for each metrics port it names. */
-export async function configureCommand(deps: LifecycleDeps, chainProfileId: string, nodeType: string): Promise<{ type: "CONFIGURE"; payload: ConfigurePayload }> {
+export async function configureCommand(
+  deps: LifecycleDeps,
+  chainProfileId: string,
+  nodeType: string,
+): Promise<{ type: "CONFIGURE"; payload: ConfigurePayload }> {
   const profile = deps.profiles.get(chainProfileId);
   if (!profile) throw new RecipeUnavailableError(`chain profile ${chainProfileId} is not loaded`);
   try {
@@ -22,7 +26,9 @@ export async function configureCommand(deps: LifecycleDeps, chainProfileId: stri
     const vars: Record<string, string> = {};
     for (const name of metricsPortVars(recipe)) vars[name] = String(await deps.freePort());
     const resolved = resolveProfileRecipe(recipe, {
-      projectRoot: deps.projectRoot, vars, sha256OfFile: (p) => createHash("sha256").update(readFileSync(p)).digest("hex"),
+      projectRoot: deps.projectRoot,
+      vars,
+      sha256OfFile: (p) => createHash("sha256").update(readFileSync(p)).digest("hex"),
     });
     return { type: "CONFIGURE", payload: { chainProfileId, nodeType, recipe: resolved } };
   } catch (err) {

@@ -25,14 +25,18 @@ async function atEveryEntry(saga: SagaDefinition<never, unknown> | AnySaga, f: J
   const out: Array<{ at: string; cut: number; error: unknown }> = [];
   for (let cut = 1; cut <= f.journal.length; cut++) {
     if (cut < f.journal.length && terminal.has(f.journal[cut - 1]!.entry.k)) continue;
-    const error = await replayJournal(saga as AnySaga, f.sagaId, f.journal, { cut }).then(() => undefined, (e: unknown) => e);
+    const error = await replayJournal(saga as AnySaga, f.sagaId, f.journal, { cut }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     out.push({ at: `#${cut} ${entryLabel(f.journal[cut - 1]!.entry)}`, cut, error });
   }
   return out;
 }
 
 /** The first entry of a step's call in the fixture: from there on, runs in flight have passed it. */
-const firstEntryOf = (f: JournalFixture, step: string, kind = "StepStarted") => f.journal.findIndex((e) => e.entry.k === kind && "step" in e.entry && e.entry.step === step) + 1;
+const firstEntryOf = (f: JournalFixture, step: string, kind = "StepStarted") =>
+  f.journal.findIndex((e) => e.entry.k === kind && "step" in e.entry && e.entry.step === step) + 1;
 
 /** Every cut before `breaksAt` replays; every cut from it on fails with a divergence at that call and step. */
 async function expectBreaksFrom(edit: StepEdit, breaksAt: number, step: string, call: number, detail: RegExp) {
@@ -44,46 +48,78 @@ async function expectBreaksFrom(edit: StepEdit, breaksAt: number, step: string, 
   expect(ok.filter((r) => r.error !== undefined).map((r) => `${r.at}: ${String(r.error)}`)).toEqual([]);
   for (const r of broken) {
     expect(r.error, r.at).toBeInstanceOf(SagaDivergenceError);
-    expect({ at: r.at, step: (r.error as SagaDivergenceError).step, call: (r.error as SagaDivergenceError).call }).toEqual({ at: r.at, step, call });
+    expect({ at: r.at, step: (r.error as SagaDivergenceError).step, call: (r.error as SagaDivergenceError).call }).toEqual({
+      at: r.at,
+      step,
+      call,
+    });
     expect((r.error as Error).message, r.at).toMatch(detail);
   }
 }
 
 describe("a change made in place breaks the runs in flight past it, naming the step", () => {
   it("a renamed step (RunTerraform → CreateHost)", async () => {
-    await expectBreaksFrom(renameStep("RunTerraform", "CreateHost"), firstEntryOf(demo, "RunTerraform"), "CreateHost", 2,
-      /the code calls step "CreateHost" where the journal has step "RunTerraform"/);
+    await expectBreaksFrom(
+      renameStep("RunTerraform", "CreateHost"),
+      firstEntryOf(demo, "RunTerraform"),
+      "CreateHost",
+      2,
+      /the code calls step "CreateHost" where the journal has step "RunTerraform"/,
+    );
   });
 
   it("a step inserted (ReserveAddress before RunTerraform): runs that had not reached RunTerraform take it, the others break", async () => {
-    await expectBreaksFrom(insertStepBefore("RunTerraform", "ReserveAddress"), firstEntryOf(demo, "RunTerraform"), "ReserveAddress", 2,
-      /the code calls step "ReserveAddress" where the journal has step "RunTerraform"/);
+    await expectBreaksFrom(
+      insertStepBefore("RunTerraform", "ReserveAddress"),
+      firstEntryOf(demo, "RunTerraform"),
+      "ReserveAddress",
+      2,
+      /the code calls step "ReserveAddress" where the journal has step "RunTerraform"/,
+    );
   });
 
   it("two steps reordered (StartNode before InjectKeys)", async () => {
-    await expectBreaksFrom(moveStepBefore("StartNode", "InjectKeys", () => undefined), firstEntryOf(demo, "InjectKeys"), "StartNode", 6,
-      /the code calls step "StartNode" where the journal has step "InjectKeys"/);
+    await expectBreaksFrom(
+      moveStepBefore("StartNode", "InjectKeys", () => undefined),
+      firstEntryOf(demo, "InjectKeys"),
+      "StartNode",
+      6,
+      /the code calls step "StartNode" where the journal has step "InjectKeys"/,
+    );
   });
 
   it("a step's result read in a new shape by the code after it (plan.keys instead of plan.userProvided)", async () => {
     // The new code reads the plan's keys from one list; ValidateProvisionInputs results of the old release have none.
-    const newShape = readResultAs("ValidateProvisionInputs", (r: { ok: boolean; plan: { keys: Array<{ source: string }> } }) =>
-      ({ ...r, plan: { ...r.plan, userProvided: r.plan.keys.filter((k) => k.source === "user_provided") } }));
+    const newShape = readResultAs("ValidateProvisionInputs", (r: { ok: boolean; plan: { keys: Array<{ source: string }> } }) => ({
+      ...r,
+      plan: { ...r.plan, userProvided: r.plan.keys.filter((k) => k.source === "user_provided") },
+    }));
     // A run in flight inside ValidateProvisionInputs re-runs it on the new code and gets the new shape: only those past it break.
-    await expectBreaksFrom(newShape, firstEntryOf(demo, "ValidateProvisionInputs", "StepCompleted"), "ValidateProvisionInputs", 0,
-      /after it the code throws TypeError: .* where the journal goes on with step "GenerateNodeKeys" at call #1/);
+    await expectBreaksFrom(
+      newShape,
+      firstEntryOf(demo, "ValidateProvisionInputs", "StepCompleted"),
+      "ValidateProvisionInputs",
+      0,
+      /after it the code throws TypeError: .* where the journal goes on with step "GenerateNodeKeys" at call #1/,
+    );
   });
 });
 
 describe("a new input schema breaks every run in flight", () => {
   it("a field the recorded inputs do not have, made required: no run resumes, from its first entry on", async () => {
-    const stricter = defineSaga("provision", { input: ProvisionInput.extend({ tier: z.enum(["standard", "premium"]) }), version: 2 }, (ctx, input) => provision.run(ctx, input));
+    const stricter = defineSaga(
+      "provision",
+      { input: ProvisionInput.extend({ tier: z.enum(["standard", "premium"]) }), version: 2 },
+      (ctx, input) => provision.run(ctx, input),
+    );
     const results = await atEveryEntry(stricter, demo);
     expect(results.length).toBe(demo.journal.length);
     for (const r of results) {
       expect(r.error, r.at).toBeInstanceOf(SagaDivergenceError);
       expect((r.error as SagaDivergenceError).step, r.at).toBe("(start)");
-      expect((r.error as Error).message, r.at).toMatch(/before its first call the code throws ZodError: .*tier.* where the journal goes on with step "ValidateProvisionInputs" at call #0/s);
+      expect((r.error as Error).message, r.at).toMatch(
+        /before its first call the code throws ZodError: .*tier.* where the journal goes on with step "ValidateProvisionInputs" at call #0/s,
+      );
     }
   });
 });
@@ -111,7 +147,8 @@ describe("the same change made safely", () => {
     }
     // Had v2 been replaced rather than kept, its runs past RunTerraform would break: that is why both are registered.
     const onV3 = await atEveryEntry(v3, demo);
-    expect(onV3.filter((r) => r.error instanceof SagaDivergenceError && r.error.step === "CreateHost").map((r) => r.cut))
-      .toEqual(onV3.filter((r) => r.cut >= firstEntryOf(demo, "RunTerraform")).map((r) => r.cut));
+    expect(onV3.filter((r) => r.error instanceof SagaDivergenceError && r.error.step === "CreateHost").map((r) => r.cut)).toEqual(
+      onV3.filter((r) => r.cut >= firstEntryOf(demo, "RunTerraform")).map((r) => r.cut),
+    );
   });
 });

@@ -22,7 +22,10 @@ const codeFor = (journal: ReturnType<typeof loadJournalFixtures>[number]["journa
   const first = journal[0]!.entry;
   if (first.k !== "SagaStarted" && first.k !== "ContinuedAsNew") throw new Error(`the journal starts with ${first.k}`);
   const def = registry.get(first.sagaType, first.sagaVersion);
-  if (!def) throw new Error(`no ${first.sagaType} v${first.sagaVersion} is registered: its runs in flight could not resume (keep the version in lifecycleSagas)`);
+  if (!def)
+    throw new Error(
+      `no ${first.sagaType} v${first.sagaVersion} is registered: its runs in flight could not resume (keep the version in lifecycleSagas)`,
+    );
   return def as unknown as AnySaga;
 };
 

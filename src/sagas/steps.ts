@@ -16,7 +16,12 @@ export const lifecycleRetry = {
    * Cloud calls: throttling and transient API errors are common, so several spaced attempts; a
    * placement the provider cannot serve, or a provider that is not installed, fails at once.
    */
-  infra: retryProfile(defaults.saga.retry.infra, ["InvalidNodeSpecError", "TerraformNotInstalledError", "NoInfrastructureProviderError", "ModuleRegistryError"]),
+  infra: retryProfile(defaults.saga.retry.infra, [
+    "InvalidNodeSpecError",
+    "TerraformNotInstalledError",
+    "NoInfrastructureProviderError",
+    "ModuleRegistryError",
+  ]),
   /** Liveness waits already tolerate gaps inside one attempt (R-CMD-3); a second attempt would only repeat the verdict. */
   once: retryProfiles.once,
   default: retryProfiles.default,
@@ -61,7 +66,11 @@ export function failureRecorder<I>(ctx: SagaContext<I>): {
  * saga goes on. A cancellation still stops the saga.
  */
 export async function bestEffort<I, T>(
-  ctx: SagaContext<I>, failures: StepFailure[], name: string, fn: (hb: StepHeartbeat) => Promise<T> | T, opts?: StepOptions<T>,
+  ctx: SagaContext<I>,
+  failures: StepFailure[],
+  name: string,
+  fn: (hb: StepHeartbeat) => Promise<T> | T,
+  opts?: StepOptions<T>,
 ): Promise<T | undefined> {
   try {
     return await ctx.step(name, fn, opts);

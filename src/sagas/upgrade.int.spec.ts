@@ -22,9 +22,10 @@ function instantActivities(inputsReady: Set<string>): ProvisionActivities {
   const host = (nodeId: string) => ({ provider: "local", hostId: `h-${nodeId}`, address: "127.0.0.1", agentId: nodeId });
   return {
     timeouts: { runTerraform: 5_000, agentReady: 5_000, commandAck: 5_000, commandCompletion: 5_000, inputs: 120_000 },
-    validateProvisionInputs: async (input) => (inputsReady.has(input.nodeId)
-      ? { ok: true, plan: { generated: [], userProvided: [], chainGenerated: [], keyNames: [], inputNames: [] } }
-      : { ok: false, missing: ["validator_address"] }),
+    validateProvisionInputs: async (input) =>
+      inputsReady.has(input.nodeId)
+        ? { ok: true, plan: { generated: [], userProvided: [], chainGenerated: [], keyNames: [], inputNames: [] } }
+        : { ok: false, missing: ["validator_address"] },
     generateNodeKeys: async () => [],
     prepareUserProvidedKeys: async () => [],
     runTerraform: async (input) => host(input.nodeId),
@@ -42,8 +43,16 @@ function instantActivities(inputsReady: Set<string>): ProvisionActivities {
 }
 
 const inputOf = (nodeId: string): ProvisionInput => ({
-  nodeId, subscriptionId: `sub_${nodeId}`, userId: "alice", paymentId: `pay_${nodeId}`, chainProfileId: "demo",
-  nodeType: "full", provider: "local", region: "local", instanceType: "process", requestedAt: new Date().toISOString(),
+  nodeId,
+  subscriptionId: `sub_${nodeId}`,
+  userId: "alice",
+  paymentId: `pay_${nodeId}`,
+  chainProfileId: "demo",
+  nodeType: "full",
+  provider: "local",
+  region: "local",
+  instanceType: "process",
+  requestedAt: new Date().toISOString(),
 });
 const stepsOf = (journal: StoredJournalEntry[]) => journal.flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
 

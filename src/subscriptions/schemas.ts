@@ -5,7 +5,11 @@ import { Id } from "../../schemas/events/define.js";
 /** The body of `POST /api/v1/subscriptions` (R-SUB-1); the route and the service share it. */
 export const CreateSubscriptionBody = z.object({
   chainProfileId: Id,
-  nodeType: z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only"),
+  nodeType: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only"),
   durationDays: z.number().int().positive().max(3650),
 });
 export type CreateSubscriptionBody = z.infer<typeof CreateSubscriptionBody>;

@@ -52,7 +52,23 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
   /** Creates the subscription a claim names; a no-op when it exists, so a crashed claimer is healed by anyone. */
   async function createClaimed(claim: SlotClaim, ctx: EventContext, now: Date) {
     const { subscriptionId, userId, chainProfileId, nodeType, durationDays, provider, region, instanceType, claimedAt } = claim;
-    const r = await subscriptions.handle(subscriptionId, { type: "CreateSubscription", subscriptionId, userId, chainProfileId, nodeType, durationDays, provider, region, instanceType, at: claimedAt }, ctx, now);
+    const r = await subscriptions.handle(
+      subscriptionId,
+      {
+        type: "CreateSubscription",
+        subscriptionId,
+        userId,
+        chainProfileId,
+        nodeType,
+        durationDays,
+        provider,
+        region,
+        instanceType,
+        at: claimedAt,
+      },
+      ctx,
+      now,
+    );
     return { subscription: r.state!, position: r.position };
   }
 
@@ -65,7 +81,11 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
     loadSubscription,
     async createSubscription(input, ctx, now) {
       const parsed = CreateSubscriptionInput.safeParse(input);
-      if (!parsed.success) throw new ValidationError("invalid subscription request", parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+      if (!parsed.success)
+        throw new ValidationError(
+          "invalid subscription request",
+          parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+        );
       const req = parsed.data;
       const slotId = slotIdFor(req);
       for (let attempt = 0; attempt < attempts; attempt++) {
@@ -78,10 +98,18 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
           replaces = subscription.id;
         }
         const placement = deps.profiles.resolvePlacement(req.chainProfileId, req.nodeType, req.durationDays);
-        const claim = { subscriptionId: newId(), userId: req.userId, chainProfileId: req.chainProfileId, nodeType: req.nodeType, durationDays: req.durationDays, ...placement };
+        const claim = {
+          subscriptionId: newId(),
+          userId: req.userId,
+          chainProfileId: req.chainProfileId,
+          nodeType: req.nodeType,
+          durationDays: req.durationDays,
+          ...placement,
+        };
         let claimed: SlotClaim;
         try {
-          claimed = (await slots.handle(slotId, { type: "ClaimSlot", slotId, replaces, claim, at: now.toISOString() }, ctx, now)).state.claim!;
+          claimed = (await slots.handle(slotId, { type: "ClaimSlot", slotId, replaces, claim, at: now.toISOString() }, ctx, now)).state
+            .claim!;
         } catch (err) {
           if (err instanceof SlotTakenError) continue;
           throw err;

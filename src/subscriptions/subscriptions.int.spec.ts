@@ -33,13 +33,24 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
     await store.ensureStream();
     service = createSubscriptionService({ store, profiles: await loadChainProfiles() });
   });
-  afterAll(async () => { await nc?.drain(); });
+  afterAll(async () => {
+    await nc?.drain();
+  });
 
   it("creates a pending_payment subscription with the resolved placement, then answers the same one (200)", async () => {
     const req = { userId: "u-first", chainProfileId: "ethereum-mainnet", nodeType: "archive", durationDays: 90 };
     const a = await service.createSubscription(req, ctx, now);
     expect(a.created).toBe(true);
-    expect(a.subscription).toMatchObject({ status: "pending_payment", userId: "u-first", provider: "hetzner", region: "fsn1", instanceType: "ax102", paymentId: null, expiresAt: now.toISOString(), createdAt: now.toISOString() });
+    expect(a.subscription).toMatchObject({
+      status: "pending_payment",
+      userId: "u-first",
+      provider: "hetzner",
+      region: "fsn1",
+      instanceType: "ax102",
+      paymentId: null,
+      expiresAt: now.toISOString(),
+      createdAt: now.toISOString(),
+    });
     expect(a.position).toBeGreaterThan(0);
     const b = await service.createSubscription(req, ctx, new Date(now.getTime() + 1000));
     expect(b).toMatchObject({ created: false, subscription: { id: a.subscription.id } });
@@ -51,7 +62,9 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
   it("ten concurrent identical requests create one subscription, and every answer carries its id", async () => {
     const req = { userId: "u-race", chainProfileId: "demo", nodeType: "full", durationDays: 7 };
     // Separate services = separate aggregate caches, as in separate API processes.
-    const services = await Promise.all(Array.from({ length: 10 }, async () => createSubscriptionService({ store, profiles: await loadChainProfiles() })));
+    const services = await Promise.all(
+      Array.from({ length: 10 }, async () => createSubscriptionService({ store, profiles: await loadChainProfiles() })),
+    );
     const answers = await Promise.all(services.map((svc) => svc.createSubscription(req, ctx, now)));
     const ids = new Set(answers.map((a) => a.subscription.id));
     expect(ids.size).toBe(1);
@@ -68,7 +81,15 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
   it("refuses an unknown chain profile, node type or duration with ValidationError and writes nothing", async () => {
     const before = await store.lastPosition();
     const base = { userId: "u-bad", chainProfileId: "demo", nodeType: "full", durationDays: 7 };
-    for (const bad of [{ chainProfileId: "nope" }, { nodeType: "archive" }, { durationDays: 2 }, { durationDays: 0 }, { durationDays: 1.5 }, { chainProfileId: "a.b" }, { userId: "" }]) {
+    for (const bad of [
+      { chainProfileId: "nope" },
+      { nodeType: "archive" },
+      { durationDays: 2 },
+      { durationDays: 0 },
+      { durationDays: 1.5 },
+      { chainProfileId: "a.b" },
+      { userId: "" },
+    ]) {
       await expect(service.createSubscription({ ...base, ...bad }, ctx, now)).rejects.toBeInstanceOf(ValidationError);
     }
     expect(await store.lastPosition()).toBe(before);
@@ -77,7 +98,18 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
   it("heals a crash between claim and create: the next request creates the claimed subscription", async () => {
     const req = { userId: "u-crash", chainProfileId: "demo", nodeType: "full", durationDays: 30 };
     const slotId = slotIdFor(req);
-    await commandHandler(store, slotDecider).handle(slotId, { type: "ClaimSlot", slotId, replaces: null, claim: { subscriptionId: "sub_claimed_then_crashed", ...req, provider: "local", region: "local", instanceType: "process" }, at: now.toISOString() }, ctx, now);
+    await commandHandler(store, slotDecider).handle(
+      slotId,
+      {
+        type: "ClaimSlot",
+        slotId,
+        replaces: null,
+        claim: { subscriptionId: "sub_claimed_then_crashed", ...req, provider: "local", region: "local", instanceType: "process" },
+        at: now.toISOString(),
+      },
+      ctx,
+      now,
+    );
     const r = await service.createSubscription(req, ctx, new Date(now.getTime() + 5000));
     expect(r.subscription).toMatchObject({ id: "sub_claimed_then_crashed", status: "pending_payment", createdAt: now.toISOString() });
     expect(r.created).toBe(false);
@@ -89,9 +121,16 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
   it("claims the slot again once the pending subscription was cancelled (concurrently: once)", async () => {
     const req = { userId: "u-again", chainProfileId: "demo", nodeType: "full", durationDays: 1 };
     const first = await service.createSubscription(req, ctx, now);
-    await commandHandler(store, subscriptionDecider).handle(first.subscription.id, { type: "CancelSubscription", at: now.toISOString() }, ctx, now);
+    await commandHandler(store, subscriptionDecider).handle(
+      first.subscription.id,
+      { type: "CancelSubscription", at: now.toISOString() },
+      ctx,
+      now,
+    );
     const profiles = await loadChainProfiles();
-    const answers = await Promise.all(Array.from({ length: 5 }, () => createSubscriptionService({ store, profiles }).createSubscription(req, ctx, now)));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => createSubscriptionService({ store, profiles }).createSubscription(req, ctx, now)),
+    );
     const ids = new Set(answers.map((a) => a.subscription.id));
     expect(ids.size).toBe(1);
     expect(ids.has(first.subscription.id)).toBe(false);
@@ -100,23 +139,44 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
   });
 
   it("a stale append fails with ConcurrencyError and the command handler retries it", async () => {
-    const { subscription } = await service.createSubscription({ userId: "u-stale", chainProfileId: "demo", nodeType: "full", durationDays: 7 }, ctx, now);
+    const { subscription } = await service.createSubscription(
+      { userId: "u-stale", chainProfileId: "demo", nodeType: "full", durationDays: 7 },
+      ctx,
+      now,
+    );
     // Two handlers, as two processes: A caches the aggregate, B appends behind its back.
     const appendErrors: unknown[] = [];
     const watched: EventStore = Object.create(store, {
-      append: { value: async (...args: Parameters<EventStore["append"]>) => store.append(...args).catch((err: unknown) => { appendErrors.push(err); throw err; }) },
+      append: {
+        value: async (...args: Parameters<EventStore["append"]>) =>
+          store.append(...args).catch((err: unknown) => {
+            appendErrors.push(err);
+            throw err;
+          }),
+      },
     });
     const a = commandHandler(watched, subscriptionDecider);
     const b = commandHandler(store, subscriptionDecider);
     const stale = await a.load(subscription.id);
     await b.handle(subscription.id, { type: "LinkPayment", paymentId: "pay_b", at: now.toISOString() }, ctx, now);
-    await expect(store.append("subscription", subscription.id, [{ type: "SubscriptionCancelled", data: { subscriptionId: subscription.id, cancelledAt: now.toISOString() } }], { expected: stale.revision, ctx, now })).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(
+      store.append(
+        "subscription",
+        subscription.id,
+        [{ type: "SubscriptionCancelled", data: { subscriptionId: subscription.id, cancelledAt: now.toISOString() } }],
+        { expected: stale.revision, ctx, now },
+      ),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
     const r = await a.handle(subscription.id, { type: "CancelSubscription", at: now.toISOString() }, ctx, now);
     expect(appendErrors).toHaveLength(1);
     expect(appendErrors[0]).toBeInstanceOf(ConcurrencyError);
     expect(r.state?.status).toBe("cancelled");
     expect(r.events.map((e) => e.type)).toEqual(["SubscriptionCancelled"]);
-    expect((await store.load("subscription", subscription.id)).events.map((e) => e.type)).toEqual(["SubscriptionCreated", "SubscriptionPaymentLinked", "SubscriptionCancelled"]);
+    expect((await store.load("subscription", subscription.id)).events.map((e) => e.type)).toEqual([
+      "SubscriptionCreated",
+      "SubscriptionPaymentLinked",
+      "SubscriptionCancelled",
+    ]);
     expect(await countEvents("subscription", "SubscriptionCancelled")).toBeGreaterThanOrEqual(1);
   });
 });

@@ -39,7 +39,9 @@ function demoConfigurePayload(metricsPort: number) {
 
 /** block_height from the demo node's Prometheus endpoint, or undefined while it does not answer. */
 async function blockHeight(port: number): Promise<number | undefined> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => undefined);
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => undefined);
   const m = text?.match(/^block_height(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m);
   return m ? Number(m[1]) : undefined;
 }
@@ -55,7 +57,8 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Prom
 
 /** Destroys every host directory, complete or not, so a failed test leaves no supervisor behind. */
 async function destroyAll(provider: LocalProvider): Promise<void> {
-  for (const name of await readdir(provider.hostsDir).catch(() => [])) if (name.startsWith("h-")) await provider.destroy({ hostId: name, nodeId: name.slice(2) });
+  for (const name of await readdir(provider.hostsDir).catch(() => []))
+    if (name.startsWith("h-")) await provider.destroy({ hostId: name, nodeId: name.slice(2) });
 }
 
 /** The control plane of one test: a hub with a leaf-node port, the gateway role, the command queue, the provider. */
@@ -74,7 +77,15 @@ async function controlPlane(names: Names, redisUrl: string, cp: NatsConnection) 
   const logger = createLogger({ role: "test", level: "silent" });
   const store = await createEventStore(cp, { names });
   await store.ensureStream();
-  const role: GatewayRole = await startGatewayRole({ nc: cp, store, redis, names, logger, heartbeatIntervalMs: 200, agentStallCheckIntervalMs: 2_000 });
+  const role: GatewayRole = await startGatewayRole({
+    nc: cp,
+    store,
+    redis,
+    names,
+    logger,
+    heartbeatIntervalMs: 200,
+    agentStallCheckIntervalMs: 2_000,
+  });
   const commands = createCommands({ redis, names, config: { pollIntervalMs: 100 } });
   return { redis, logger, commands, role };
 }
@@ -93,7 +104,11 @@ async function plainRig(): Promise<Rig> {
   const dataDir = join(dir, "data");
   const provider = createLocalProvider({ dataDir, hubLeafUrls: [`nats://127.0.0.1:${leafnodePort}`], namespace: s.names.namespace });
   return {
-    names: s.names, hubUrl, dataDir, provider, commands: c.commands,
+    names: s.names,
+    hubUrl,
+    dataDir,
+    provider,
+    commands: c.commands,
     async close() {
       await destroyAll(provider);
       await c.role.stop();
@@ -109,14 +124,27 @@ async function plainRig(): Promise<Rig> {
 async function operatorRig(): Promise<Rig> {
   const s = testServices("agenthostop");
   const cluster: OperatorCluster = await startOperatorCluster(s.names);
-  const cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "control-plane" })), name: "control-plane" });
+  const cp = await connect({
+    servers: cluster.hubUrl,
+    authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "control-plane" })),
+    name: "control-plane",
+  });
   const c = await controlPlane(s.names, s.redisUrl, cp);
   const credentialIssuer = createCredentialIssuer({ auth: cluster.auth, names: s.names, redis: c.redis, natsServers: cluster.hubUrl });
   const creds = credentialIssuer.serve(cp, c.logger);
   const dataDir = join(cluster.dir, "data");
-  const provider = createLocalProvider({ dataDir, hubLeafUrls: [cluster.hubLeafUrl], namespace: s.names.namespace, operator: { auth: cluster.auth, credentialIssuer } });
+  const provider = createLocalProvider({
+    dataDir,
+    hubLeafUrls: [cluster.hubLeafUrl],
+    namespace: s.names.namespace,
+    operator: { auth: cluster.auth, credentialIssuer },
+  });
   return {
-    names: s.names, hubUrl: cluster.hubUrl, dataDir, provider, commands: c.commands,
+    names: s.names,
+    hubUrl: cluster.hubUrl,
+    dataDir,
+    provider,
+    commands: c.commands,
     async close() {
       await destroyAll(provider);
       for (const sub of creds) sub.unsubscribe();
@@ -133,8 +161,12 @@ describe.each([
   { mode: "operator", start: operatorRig },
 ])("agent host e2e ($mode NATS): provider → register → CONFIGURE → START → metrics → STOP → destroy", ({ mode, start }) => {
   let rig: Rig;
-  beforeAll(async () => { rig = await start(); });
-  afterAll(async () => { await rig?.close(); });
+  beforeAll(async () => {
+    rig = await start();
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
 
   it("runs the demo chain on a local host and leaves nothing behind", async () => {
     const { provider, commands } = rig;
@@ -143,10 +175,15 @@ describe.each([
     expect(host).toMatchObject({ provider: "local", nodeId, address: "127.0.0.1", running: true });
 
     const listed = await runCli(["hosts", "list", "--json"], { NODEPLANE_DATA_DIR: rig.dataDir });
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ hostId: host.hostId, nodeId, dir: host.dir, leafUrl: host.leaf.url, credsFile: host.credsFile ?? null })]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ hostId: host.hostId, nodeId, dir: host.dir, leafUrl: host.leaf.url, credsFile: host.credsFile ?? null }),
+    ]);
 
     // the agent registers (through the host's leaf) and heartbeats to the gateway role
-    const state = await until(() => commands.readAgentState(nodeId), (st) => st !== undefined);
+    const state = await until(
+      () => commands.readAgentState(nodeId),
+      (st) => st !== undefined,
+    );
     expect(state!.running).toEqual([]);
     expect(await readFile(join(host.dir, "logs", "agent.log"), "utf8")).toMatch(/agent registered/);
     if (mode === "operator") {
@@ -159,7 +196,15 @@ describe.each([
     const configureId = `cmd-${randomUUID()}`;
     await commands.enqueueCommand(nodeId, { id: configureId, type: "CONFIGURE", payload: demoConfigurePayload(metricsPort) });
     const progress: CommandProgress[] = [];
-    const configured = ConfigureResultV1.parse(await commands.waitForCommandCompletion({ nodeId, commandId: configureId, heartbeat: (p) => { progress.push(p); } }));
+    const configured = ConfigureResultV1.parse(
+      await commands.waitForCommandCompletion({
+        nodeId,
+        commandId: configureId,
+        heartbeat: (p) => {
+          progress.push(p);
+        },
+      }),
+    );
     expect(configured).toMatchObject({ files: ["config/node.json"], artifacts: [{ path: "bin/demo-node.mts" }] });
     // progress reached progress:{commandId} (the wait hands each one it sees to `heartbeat`; a quick CONFIGURE may end first)
     const observed = await commands.store.observe(nodeId, configureId, Date.now());
@@ -173,8 +218,14 @@ describe.each([
     const node = readPidFile(join(host.agentDataDir, "agent", "run", "node.pid"));
     expect(node?.pid).toBe(pid);
 
-    const first = await until(() => blockHeight(metricsPort), (h) => h !== undefined);
-    const later = await until(() => blockHeight(metricsPort), (h) => h !== undefined && h > first!);
+    const first = await until(
+      () => blockHeight(metricsPort),
+      (h) => h !== undefined,
+    );
+    const later = await until(
+      () => blockHeight(metricsPort),
+      (h) => h !== undefined && h > first!,
+    );
     expect(later).toBeGreaterThan(first!);
 
     const stopId = `cmd-${randomUUID()}`;
@@ -182,11 +233,19 @@ describe.each([
     expect(StopResultV1.parse(await commands.waitForCommandCompletion({ nodeId, commandId: stopId }))).toEqual({ wasRunning: true });
     expect(await blockHeight(metricsPort)).toBeUndefined();
 
-    const pids = ["supervisor", "leaf", "agent"].map((n) => readPidFile(join(host.dir, "run", `${n}.pid`))).filter((r): r is PidRecord => r !== undefined);
+    const pids = ["supervisor", "leaf", "agent"]
+      .map((n) => readPidFile(join(host.dir, "run", `${n}.pid`)))
+      .filter((r): r is PidRecord => r !== undefined);
     expect(pids.length).toBe(3);
     expect(pids.every(isRunning)).toBe(true);
     const creds = host.credsFile ? await readFile(host.credsFile, "utf8") : undefined;
-    const asAgent = (c: string) => connect({ servers: rig.hubUrl, authenticator: authenticatorFor(c), inboxPrefix: rig.names.agentInboxPrefix(nodeId), reconnect: false });
+    const asAgent = (c: string) =>
+      connect({
+        servers: rig.hubUrl,
+        authenticator: authenticatorFor(c),
+        inboxPrefix: rig.names.agentInboxPrefix(nodeId),
+        reconnect: false,
+      });
     if (creds) await (await asAgent(creds)).close();
     await provider.destroy(host);
     expect([...pids, node!].filter(isRunning)).toEqual([]);

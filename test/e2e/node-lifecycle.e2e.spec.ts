@@ -9,16 +9,38 @@ import { until } from "../support/until.js";
 import { needlesOf, scanFor, type Needle } from "../support/secret-scan.js";
 import { openSealedInputStore } from "../../src/inputs/index.js";
 import {
-  componentAlive, expectNoSecrets, hostOf, hostProcesses, nodeInState, payAndActivate, provisionSteps, subscribe,
-  terminateAndCheckGone, vaultKeyNeedles, type Json,
+  componentAlive,
+  expectNoSecrets,
+  hostOf,
+  hostProcesses,
+  nodeInState,
+  payAndActivate,
+  provisionSteps,
+  subscribe,
+  terminateAndCheckGone,
+  vaultKeyNeedles,
+  type Json,
 } from "../support/node-flow.js";
 
 /** The parts of libsodium-wrappers used here (no types; its ESM build misses a file, the CommonJS one works). */
-interface Sodium { ready: Promise<void>; crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array }
+interface Sodium {
+  ready: Promise<void>;
+  crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
 const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
 
 /** The provision saga's steps without the `?` ones (SPEC §5). */
-const BASE_STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "WaitForAgentReady", "SendConfigureCommand", "WaitForCommandCompletion", "InjectKeys", "StartNode", "MarkInputsApplied"];
+const BASE_STEPS = [
+  "ValidateProvisionInputs",
+  "GenerateNodeKeys",
+  "RunTerraform",
+  "WaitForAgentReady",
+  "SendConfigureCommand",
+  "WaitForCommandCompletion",
+  "InjectKeys",
+  "StartNode",
+  "MarkInputsApplied",
+];
 const withStep = (step: string, after: string) => BASE_STEPS.flatMap((s) => (s === after ? [s, step] : [s]));
 
 /** A CometBFT priv_validator_key.json of a fresh random ed25519 key, as `gaiad init` writes it. */
@@ -27,16 +49,21 @@ function privValidatorKey(): { json: string; seed: Buffer; priv64: Buffer } {
   const seed = Buffer.from(jwk.d, "base64url");
   const pub = Buffer.from(jwk.x, "base64url");
   const priv64 = Buffer.concat([seed, pub]);
-  const json = `${JSON.stringify({
-    address: createHash("sha256").update(pub).digest("hex").slice(0, 40).toUpperCase(),
-    pub_key: { type: "tendermint/PubKeyEd25519", value: pub.toString("base64") },
-    priv_key: { type: "tendermint/PrivKeyEd25519", value: priv64.toString("base64") },
-  }, null, 2)}\n`;
+  const json = `${JSON.stringify(
+    {
+      address: createHash("sha256").update(pub).digest("hex").slice(0, 40).toUpperCase(),
+      pub_key: { type: "tendermint/PubKeyEd25519", value: pub.toString("base64") },
+      priv_key: { type: "tendermint/PrivKeyEd25519", value: priv64.toString("base64") },
+    },
+    null,
+    2,
+  )}\n`;
   return { json, seed, priv64 };
 }
 
 /** A bech32-looking operator address matching the cosmos-hub profile's regex. */
-const validatorAddress = () => `cosmosvaloper1${Array.from({ length: 38 }, () => "023456789acdefghjklmnpqrstuvwxyz"[randomInt(32)]).join("")}`;
+const validatorAddress = () =>
+  `cosmosvaloper1${Array.from({ length: 38 }, () => "023456789acdefghjklmnpqrstuvwxyz"[randomInt(32)]).join("")}`;
 
 /**
  * The node lifecycle on make run's stack (issue 5): `nodeplane up` as a process with its own NATS in
@@ -58,18 +85,32 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
     user = await sys.token("alice", "subscriptions:read", "subscriptions:write", "payments:write", "nodes:read", "nodes:write");
     admin = await sys.token("ops", "admin");
   });
-  afterAll(async () => { await sys?.close(); });
+  afterAll(async () => {
+    await sys?.close();
+  });
 
   it("demo: pay → running (process alive, metrics answer, every step journaled in order) → terminate leaves no process, no host, no DEK", async () => {
-    const { subscriptionId, provider, position } = await subscribe(sys, user, { chainProfileId: "demo", nodeType: "full", durationDays: 7 });
+    const { subscriptionId, provider, position } = await subscribe(sys, user, {
+      chainProfileId: "demo",
+      nodeType: "full",
+      durationDays: 7,
+    });
     expect(provider).toBe("local");
-    const inputs = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, undefined, { "x-wait-for-position": position });
+    const inputs = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, undefined, {
+      "x-wait-for-position": position,
+    });
     expect(inputs.status).toBe(200);
     expect((inputs.body.items as Json[]).filter((i) => i.status === "pending")).toEqual([]);
 
     const nodeId = await payAndActivate(sys, user, subscriptionId);
     const running = await nodeInState(sys, user, nodeId, "running");
-    expect(running).toMatchObject({ id: nodeId, subscriptionId, chainProfileId: "demo", host: { provider: "local", agentId: nodeId }, failure: null });
+    expect(running).toMatchObject({
+      id: nodeId,
+      subscriptionId,
+      chainProfileId: "demo",
+      host: { provider: "local", agentId: nodeId },
+      failure: null,
+    });
     const listed = await sys.call("GET", "/api/v1/nodes", user);
     expect((listed.body.items as Json[]).map((n) => n.id)).toContain(nodeId);
 
@@ -94,26 +135,51 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
 
   it("cosmos-hub validator: a sealed priv_validator_key and a validator address → provided → running with the key file equal to the plaintext → applied → terminated", async () => {
     const key = privValidatorKey();
-    needles.push(...needlesOf("priv_validator_key.json", key.json), ...needlesOf("validator priv_key (seed‖pub)", key.priv64), ...needlesOf("validator ed25519 seed", key.seed));
-    const { subscriptionId, position } = await subscribe(sys, user, { chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 });
+    needles.push(
+      ...needlesOf("priv_validator_key.json", key.json),
+      ...needlesOf("validator priv_key (seed‖pub)", key.priv64),
+      ...needlesOf("validator ed25519 seed", key.seed),
+    );
+    const { subscriptionId, position } = await subscribe(sys, user, {
+      chainProfileId: "cosmos-hub",
+      nodeType: "validator",
+      durationDays: 7,
+    });
     const pk = await fetch(`${sys.base}/api/v1/crypto/public-key`);
     expect(pk.status).toBe(200);
     const serverPub = Buffer.from(((await pk.json()) as { publicKey: string }).publicKey, "base64");
     expect(serverPub.length).toBe(32);
 
-    const before = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, undefined, { "x-wait-for-position": position });
+    const before = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, undefined, {
+      "x-wait-for-position": position,
+    });
     expect(before.status, JSON.stringify(before.body)).toBe(200);
     // Pending: what the user must provide, and the node key the platform makes during provisioning.
-    expect((before.body.items as Json[]).filter((i) => i.status === "pending").map((i) => `${i.name}:${i.source ?? i.type}`).sort())
-      .toEqual(["node_key:generated", "priv_validator_key:user_provided", "validator_address:text"]);
+    expect(
+      (before.body.items as Json[])
+        .filter((i) => i.status === "pending")
+        .map((i) => `${i.name}:${i.source ?? i.type}`)
+        .sort(),
+    ).toEqual(["node_key:generated", "priv_validator_key:user_provided", "validator_address:text"]);
     const address = validatorAddress();
     const sealed = Buffer.from(sodium.crypto_box_seal(Buffer.from(key.json), serverPub)).toString("base64");
-    const posted = await sys.call("POST", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, { inputs: [{ name: "validator_address", value: address }, { name: "priv_validator_key", sealed }] });
+    const posted = await sys.call("POST", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, {
+      inputs: [
+        { name: "validator_address", value: address },
+        { name: "priv_validator_key", sealed },
+      ],
+    });
     expect(posted.status, JSON.stringify(posted.body)).toBe(200);
-    const provided = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, undefined, { "x-wait-for-position": posted.headers.get("x-event-position")! });
+    const provided = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user, undefined, {
+      "x-wait-for-position": posted.headers.get("x-event-position")!,
+    });
     const byName = (r: { body: Json }) => new Map((r.body.items as Json[]).map((i) => [i.name, i]));
     expect(byName(provided).get("validator_address")).toMatchObject({ status: "provided", value: address });
-    expect(byName(provided).get("priv_validator_key")).toMatchObject({ status: "provided", type: "secret", fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(byName(provided).get("priv_validator_key")).toMatchObject({
+      status: "provided",
+      type: "secret",
+      fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(byName(provided).get("priv_validator_key")).not.toHaveProperty("value");
 
     // Stored as received (sealed) until the saga applies it.
@@ -123,10 +189,12 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
 
     const nodeId = await payAndActivate(sys, user, subscriptionId);
     const running = await nodeInState(sys, user, nodeId, "running");
-    expect(running.keys).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: "node_key", source: "generated", type: "ed25519" }),
-      expect.objectContaining({ name: "priv_validator_key", source: "user_provided" }),
-    ]));
+    expect(running.keys).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "node_key", source: "generated", type: "ed25519" }),
+        expect.objectContaining({ name: "priv_validator_key", source: "user_provided" }),
+      ]),
+    );
     expect(running.inputsApplied).toEqual(expect.arrayContaining(["validator_address", "priv_validator_key"]));
 
     const host = hostOf(sys, nodeId);
@@ -140,11 +208,16 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
     expect(await provisionSteps(sys, admin, nodeId)).toEqual(withStep("PrepareUserProvidedKeys", "GenerateNodeKeys"));
 
     // The read model follows MarkInputsApplied asynchronously.
-    const applied = await until("inputs applied", async () => {
-      const r = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user);
-      return (r.body.items as Json[]).every((i) => i.status === "applied") ? r : undefined;
-    }, { timeoutMs: 10_000 });
-    for (const name of ["validator_address", "priv_validator_key", "node_key"]) expect(byName(applied).get(name), name).toMatchObject({ status: "applied" });
+    const applied = await until(
+      "inputs applied",
+      async () => {
+        const r = await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}/inputs`, user);
+        return (r.body.items as Json[]).every((i) => i.status === "applied") ? r : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    for (const name of ["validator_address", "priv_validator_key", "node_key"])
+      expect(byName(applied).get(name), name).toMatchObject({ status: "applied" });
     // Applied, the sealed copy is purged: the key now lives only under the node's DEK, which termination shreds.
     expect(await sealedStore.get(subscriptionId, "priv_validator_key", fingerprint)).toBeUndefined();
     const keyNames = (running.keys as Json[]).map((k) => String(k.name));
@@ -156,14 +229,25 @@ describe.skipIf(!servicesAvailable())("e2e: node lifecycle on nodeplane up", () 
   });
 
   it("ethereum-mainnet (local, 7 days): geth and lighthouse alive, jwt_secret generated and injected, node_key captured from the chain → terminated", async () => {
-    const { subscriptionId, provider } = await subscribe(sys, user, { chainProfileId: "ethereum-mainnet", nodeType: "full", durationDays: 7 });
+    const { subscriptionId, provider } = await subscribe(sys, user, {
+      chainProfileId: "ethereum-mainnet",
+      nodeType: "full",
+      durationDays: 7,
+    });
     expect(provider).toBe("local");
     const nodeId = await payAndActivate(sys, user, subscriptionId);
     const running = await nodeInState(sys, user, nodeId, "running");
-    expect(running.keys).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: "jwt_secret", source: "generated" }),
-      expect.objectContaining({ name: "node_key", source: "chain_generated", type: "secp256k1", fingerprint: expect.stringMatching(/^(sha256|hmac-sha256):[0-9a-f]{64}$/) }),
-    ]));
+    expect(running.keys).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "jwt_secret", source: "generated" }),
+        expect.objectContaining({
+          name: "node_key",
+          source: "chain_generated",
+          type: "secp256k1",
+          fingerprint: expect.stringMatching(/^(sha256|hmac-sha256):[0-9a-f]{64}$/),
+        }),
+      ]),
+    );
 
     const host = hostOf(sys, nodeId);
     const geth = await componentAlive(join(host.agentRun, "geth"), join(host.chain, "config/geth.json"));

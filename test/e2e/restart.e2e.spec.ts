@@ -17,7 +17,17 @@ import { hostIdFor, hostPaths } from "../../src/infra-providers/index.js";
  * SAGA_FAULT_STEP_DELAY_MS makes every step attempt take 1.5 s, so the test can stop the process
  * inside the step it aims at; SAGA_ACK_WAIT_MS is short so a killed worker's saga is picked up soon.
  */
-const PROVISION_STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "WaitForAgentReady", "SendConfigureCommand", "WaitForCommandCompletion", "InjectKeys", "StartNode", "MarkInputsApplied"];
+const PROVISION_STEPS = [
+  "ValidateProvisionInputs",
+  "GenerateNodeKeys",
+  "RunTerraform",
+  "WaitForAgentReady",
+  "SendConfigureCommand",
+  "WaitForCommandCompletion",
+  "InjectKeys",
+  "StartNode",
+  "MarkInputsApplied",
+];
 type Stop = "SIGINT" | "SIGKILL";
 type Entry = { k: string; step?: string; attempt?: number };
 
@@ -46,13 +56,20 @@ describe.skipIf(!servicesAvailable())("the control plane stopped and killed at e
   /** Waits until `step` of the saga is running (started, no outcome yet), then stops the control plane that way and starts it again. */
   async function restartInside(sagaId: string, step: string, how: Stop): Promise<void> {
     let seen: Entry[] = [];
-    await until(`${sagaId} inside ${step}`, async () => {
-      const h = await history(sagaId).catch(() => []);
-      seen = h;
-      const last = h.at(-1);
-      if (h.some((e) => e.k === "StepCompleted" && e.step === step)) throw new Error(`${step} completed before the test could stop the process inside it; journal: ${h.map((e) => `${e.k}:${e.step ?? ""}`).join(" ")}`);
-      return last?.k === "StepStarted" && last.step === step;
-    }, { timeoutMs: 120_000, intervalMs: 100, lastSeen: () => seen.map((e) => `${e.k}:${e.step ?? ""}`) });
+    await until(
+      `${sagaId} inside ${step}`,
+      async () => {
+        const h = await history(sagaId).catch(() => []);
+        seen = h;
+        const last = h.at(-1);
+        if (h.some((e) => e.k === "StepCompleted" && e.step === step))
+          throw new Error(
+            `${step} completed before the test could stop the process inside it; journal: ${h.map((e) => `${e.k}:${e.step ?? ""}`).join(" ")}`,
+          );
+        return last?.k === "StepStarted" && last.step === step;
+      },
+      { timeoutMs: 120_000, intervalMs: 100, lastSeen: () => seen.map((e) => `${e.k}:${e.step ?? ""}`) },
+    );
     stops.push({ saga: sagaId, step, how });
     if (how === "SIGINT") expect(await up.interrupt(), up.output()).toBe(0);
     else await up.kill();
@@ -61,21 +78,32 @@ describe.skipIf(!servicesAvailable())("the control plane stopped and killed at e
 
   async function nodeState(nodeId: string, state: string): Promise<Record<string, unknown>> {
     let seen: Record<string, unknown> = {};
-    return until(`node ${nodeId} ${state}`, async () => {
-      const r = await up.call("GET", `/api/v1/nodes/${nodeId}`, user);
-      seen = r.body;
-      if (seen.state === "failed") throw new Error(`node failed: ${JSON.stringify(seen)}\n${up.output()}`);
-      return seen.state === state ? seen : undefined;
-    }, { timeoutMs: 180_000, lastSeen: () => seen });
+    return until(
+      `node ${nodeId} ${state}`,
+      async () => {
+        const r = await up.call("GET", `/api/v1/nodes/${nodeId}`, user);
+        seen = r.body;
+        if (seen.state === "failed") throw new Error(`node failed: ${JSON.stringify(seen)}\n${up.output()}`);
+        return seen.state === state ? seen : undefined;
+      },
+      { timeoutMs: 180_000, lastSeen: () => seen },
+    );
   }
 
   /** The saga completed; every step of it completed exactly once, none failed. */
   async function completedOnce(sagaId: string, steps: readonly string[]): Promise<Entry[]> {
     await until(`${sagaId} completed`, async () => (await history(sagaId)).some((e) => e.k === "SagaCompleted"), { timeoutMs: 120_000 });
     const h = await history(sagaId);
-    expect(h.filter((e) => e.k === "StepFailed"), sagaId).toEqual([]);
+    expect(
+      h.filter((e) => e.k === "StepFailed"),
+      sagaId,
+    ).toEqual([]);
     const completed = h.filter((e) => e.k === "StepCompleted").map((e) => e.step);
-    for (const s of steps) expect(completed.filter((c) => c === s), `${sagaId} ${s} completed once`).toHaveLength(1);
+    for (const s of steps)
+      expect(
+        completed.filter((c) => c === s),
+        `${sagaId} ${s} completed once`,
+      ).toHaveLength(1);
     return h;
   }
 
@@ -95,10 +123,14 @@ describe.skipIf(!servicesAvailable())("the control plane stopped and killed at e
     expect(pay.status, JSON.stringify(pay.body)).toBe(201);
     const done = await runCli(["payments", "complete", String(pay.body.id)], up.env);
     expect(done.code, done.stderr).toBe(0);
-    return until("the node of the subscription", async () => {
-      const s = (await up.call("GET", `/api/v1/subscriptions/${String(sub.body.id)}`, user)).body;
-      return typeof s.nodeId === "string" ? s.nodeId : undefined;
-    }, { timeoutMs: 60_000 });
+    return until(
+      "the node of the subscription",
+      async () => {
+        const s = (await up.call("GET", `/api/v1/subscriptions/${String(sub.body.id)}`, user)).body;
+        return typeof s.nodeId === "string" ? s.nodeId : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
   }
 
   async function provisionThroughRestarts(how: (i: number) => Stop): Promise<string> {
@@ -108,7 +140,9 @@ describe.skipIf(!servicesAvailable())("the control plane stopped and killed at e
     await nodeState(nodeId, "running");
     const h = await completedOnce(sagaId, PROVISION_STEPS);
     // Every SIGKILL left an attempt without an outcome: the next worker journaled it as interrupted, and nothing failed.
-    expect(h.filter((e) => e.k === "StepInterrupted").length).toBeGreaterThanOrEqual(PROVISION_STEPS.filter((_s, i) => how(i) === "SIGKILL").length);
+    expect(h.filter((e) => e.k === "StepInterrupted").length).toBeGreaterThanOrEqual(
+      PROVISION_STEPS.filter((_s, i) => how(i) === "SIGKILL").length,
+    );
     expect(commandsRanOnce(nodeId).sort()).toEqual(["CONFIGURE", "START"]); // the demo profile has no keys to inject
     return nodeId;
   }
@@ -132,7 +166,19 @@ describe.skipIf(!servicesAvailable())("the control plane stopped and killed at e
     const sagaId = String(r.body.sagaId);
     await restartInside(sagaId, "ConfigureNewHost", "SIGINT");
     await restartInside(sagaId, "RestoreSnapshot", "SIGKILL");
-    await completedOnce(sagaId, ["MarkMaintenance", "ProvisionNewHost", "WaitForAgentReady", "ConfigureNewHost", "CheckBackup", "RestoreSnapshot", "InjectKeys", "StartNode", "DestroyOldHost", "UpdateHostInfo", "MarkSyncing"]);
+    await completedOnce(sagaId, [
+      "MarkMaintenance",
+      "ProvisionNewHost",
+      "WaitForAgentReady",
+      "ConfigureNewHost",
+      "CheckBackup",
+      "RestoreSnapshot",
+      "InjectKeys",
+      "StartNode",
+      "DestroyOldHost",
+      "UpdateHostInfo",
+      "MarkSyncing",
+    ]);
     await nodeState(first, "running");
     // One host per node: the old one of `first` is gone, its new one and `second`'s remain.
     expect(hostDirs(up.dataDir)).toHaveLength(2);
@@ -145,7 +191,15 @@ describe.skipIf(!servicesAvailable())("the control plane stopped and killed at e
     const sagaId = String(del.body.sagaId);
     await restartInside(sagaId, "SendStopCommand", "SIGKILL");
     await restartInside(sagaId, "DestroyInfrastructure", "SIGINT");
-    await completedOnce(sagaId, ["GetNodeDetails", "MarkTerminating", "SendStopCommand", "DeleteNodeKeys", "DestroyInfrastructure", "VerifyCleanup", "MarkTerminated"]);
+    await completedOnce(sagaId, [
+      "GetNodeDetails",
+      "MarkTerminating",
+      "SendStopCommand",
+      "DeleteNodeKeys",
+      "DestroyInfrastructure",
+      "VerifyCleanup",
+      "MarkTerminated",
+    ]);
     const node = await nodeState(second, "terminated");
     expect(node).toMatchObject({ host: null, partialFailures: [] });
     expect(existsSync(join(up.dataDir, "hosts", hostIdFor(second)))).toBe(false);

@@ -16,14 +16,19 @@ import { freePort } from "../../src/localstack/process.js";
 const ATTACK_MS = 15_000;
 
 /** What one rogue client saw: every subject and payload. */
-interface Seen { subject: string; data: string }
+interface Seen {
+  subject: string;
+  data: string;
+}
 
 /** Subscribes `subject` and keeps everything that arrives (and the server's refusal of the subscription, if any). */
 function collect(nc: NatsConnection, subject: string, into: Seen[], refusals: string[] = []): Subscription {
-  return nc.subscribe(subject, { callback: (e, m) => {
-    if (e) refusals.push(`${subject}: ${e.message}`);
-    else into.push({ subject: m.subject, data: m.string() });
-  } });
+  return nc.subscribe(subject, {
+    callback: (e, m) => {
+      if (e) refusals.push(`${subject}: ${e.message}`);
+      else into.push({ subject: m.subject, data: m.string() });
+    },
+  });
 }
 
 /**
@@ -48,12 +53,14 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
     const alice = await sys.token("alice", "subscriptions:read", "subscriptions:write", "payments:write", "nodes:read");
     bob = await sys.token("bob", "subscriptions:read", "subscriptions:write", "payments:write", "nodes:read");
     // both tenants' nodes provisioned at once: half the wait
-    const ids = await Promise.all([alice, bob].map(async (tok) => {
-      const { subscriptionId } = await subscribe(sys, tok, { chainProfileId: "demo", nodeType: "full", durationDays: 7 });
-      const nodeId = await payAndActivate(sys, tok, subscriptionId);
-      await nodeInState(sys, tok, nodeId, "running");
-      return nodeId;
-    }));
+    const ids = await Promise.all(
+      [alice, bob].map(async (tok) => {
+        const { subscriptionId } = await subscribe(sys, tok, { chainProfileId: "demo", nodeType: "full", durationDays: 7 });
+        const nodeId = await payAndActivate(sys, tok, subscriptionId);
+        await nodeInState(sys, tok, nodeId, "running");
+        return nodeId;
+      }),
+    );
     [a, b] = [ids[0]!, ids[1]!];
   });
 
@@ -76,35 +83,52 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
 
     // The rogue server: plain local accounts (its clients may do anything locally), one remote per stolen user.
     const port = await freePort();
-    const remote = (account: string, creds: string) => `    { urls: ${hubUrls}, account: ${account}, credentials: ${JSON.stringify(join(loot, creds))}, tls { ca_file: ${JSON.stringify(join(loot, "ca.pem"))} } }`;
+    const remote = (account: string, creds: string) =>
+      `    { urls: ${hubUrls}, account: ${account}, credentials: ${JSON.stringify(join(loot, creds))}, tls { ca_file: ${JSON.stringify(join(loot, "ca.pem"))} } }`;
     const conf = join(loot, "rogue.conf");
-    writeFileSync(conf, [
-      `server_name: "rogue-${randomUUID().slice(0, 8)}"`,
-      `listen: "127.0.0.1:${port}"`,
-      `accounts { AG: { users: [{ user: ag, password: ag }] }, SY: { users: [{ user: sy, password: sy }] }, AC: { users: [{ user: ac, password: ac }] } }`,
-      `leafnodes { reconnect: "1s", remotes: [`,
-      remote("AG", "leaf-agent.creds"), remote("SY", "leaf-sys.creds"), remote("AC", "agent.creds"),
-      `] }`, "",
-    ].join("\n"));
+    writeFileSync(
+      conf,
+      [
+        `server_name: "rogue-${randomUUID().slice(0, 8)}"`,
+        `listen: "127.0.0.1:${port}"`,
+        `accounts { AG: { users: [{ user: ag, password: ag }] }, SY: { users: [{ user: sy, password: sy }] }, AC: { users: [{ user: ac, password: ac }] } }`,
+        `leafnodes { reconnect: "1s", remotes: [`,
+        remote("AG", "leaf-agent.creds"),
+        remote("SY", "leaf-sys.creds"),
+        remote("AC", "agent.creds"),
+        `] }`,
+        "",
+      ].join("\n"),
+    );
     const log = join(loot, "rogue.log");
     const started = spawnService("rogue-leaf", findNatsServer(), ["-c", conf], { log });
     rogue = started.managed;
     await waitForPort(port, { timeoutMs: 20_000, child: started.child, name: "rogue leaf", log });
     const client = async (user: string) => {
-      const nc = await connect({ servers: `nats://127.0.0.1:${port}`, user, pass: user, inboxPrefix: names.agentInboxPrefix(a), name: `rogue-${user}` });
+      const nc = await connect({
+        servers: `nats://127.0.0.1:${port}`,
+        user,
+        pass: user,
+        inboxPrefix: names.agentInboxPrefix(a),
+        name: `rogue-${user}`,
+      });
       conns.push(nc);
       return nc;
     };
     const [ag, sy, ac] = [await client("ag"), await client("sy"), await client("ac")];
 
     // Not a vacuous attack: through the stolen AGENT leaf user the rogue does reach the control plane, as node A.
-    const asA = await until("the rogue's AGENT link to answer as A", async () => {
-      try {
-        return (await ag.request(names.agentSubject(a, "heartbeat"), "{}", { timeout: 2_000 })).string();
-      } catch {
-        return undefined;
-      }
-    }, { timeoutMs: 30_000 });
+    const asA = await until(
+      "the rogue's AGENT link to answer as A",
+      async () => {
+        try {
+          return (await ag.request(names.agentSubject(a, "heartbeat"), "{}", { timeout: 2_000 })).string();
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(JSON.parse(asA)).toMatchObject({ ok: false, error: { code: "invalid_message" } });
 
     // The control plane's view of B's subjects: B's real heartbeats arrive there, anything forged must not.
@@ -124,12 +148,14 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
     // Stand ready to answer B's heartbeats as if it were the control plane.
     let answered = 0;
     for (const nc of [ag, ac]) {
-      nc.subscribe(names.agentSubject(b, "heartbeat"), { callback: (e, m) => {
-        // the rogue's own publishes (carrying the marker) reach its own local subscribers; only B's would count
-        if (e || m.string().includes(marker)) return;
-        answered++;
-        m.respond(JSON.stringify({ v: 1, ok: true, commands: [], marker }));
-      } });
+      nc.subscribe(names.agentSubject(b, "heartbeat"), {
+        callback: (e, m) => {
+          // the rogue's own publishes (carrying the marker) reach its own local subscribers; only B's would count
+          if (e || m.string().includes(marker)) return;
+          answered++;
+          m.respond(JSON.stringify({ v: 1, ok: true, commands: [], marker }));
+        },
+      });
     }
 
     const asked: string[] = [];
@@ -140,8 +166,17 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
         nc.publish(names.agentSubject(b, "events"), JSON.stringify({ v: 1, nodeId: b, marker }));
         nc.publish(names.agentSubject(b, "heartbeat"), JSON.stringify({ v: 1, nodeId: b, marker }));
         nc.publish(names.agentSubject(b, "register"), JSON.stringify({ v: 1, nodeId: b, marker }));
-        for (const [verb, body] of [["credentials", { v: 1, op: "nonce" }], ["keys", { v: 1, nodeId: b, commandId: "x", purpose: "inject_keys", recipientPublicKey: "AAAA" }], ["bootstrap", { v: 1, token: "npb_x", publicKey: "U" }]] as const) {
-          asked.push(await nc.request(names.agentSubject(b, verb), JSON.stringify({ ...body, marker }), { timeout: 300 }).then((m) => `answered ${verb}: ${m.string()}`, () => "refused"));
+        for (const [verb, body] of [
+          ["credentials", { v: 1, op: "nonce" }],
+          ["keys", { v: 1, nodeId: b, commandId: "x", purpose: "inject_keys", recipientPublicKey: "AAAA" }],
+          ["bootstrap", { v: 1, token: "npb_x", publicKey: "U" }],
+        ] as const) {
+          asked.push(
+            await nc.request(names.agentSubject(b, verb), JSON.stringify({ ...body, marker }), { timeout: 300 }).then(
+              (m) => `answered ${verb}: ${m.string()}`,
+              () => "refused",
+            ),
+          );
         }
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -169,9 +204,16 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
     const hostA = hostOf(sys, a);
     const agentCreds = readFileSync(join(hostA.credentials, "agent.creds"), "utf8");
     const errors: string[] = [];
-    const direct = await connect({ servers: sys.env.NATS_URL!, authenticator: authenticatorFor(agentCreds), inboxPrefix: names.agentInboxPrefix(a), name: "rogue-direct" });
+    const direct = await connect({
+      servers: sys.env.NATS_URL!,
+      authenticator: authenticatorFor(agentCreds),
+      inboxPrefix: names.agentInboxPrefix(a),
+      name: "rogue-direct",
+    });
     conns.push(direct);
-    void (async () => { for await (const s of direct.status()) if (s.type === "error") errors.push(String(s.error.message)); })();
+    void (async () => {
+      for await (const s of direct.status()) if (s.type === "error") errors.push(String(s.error.message));
+    })();
     const marker = `rogue-direct-${randomUUID()}`;
     const cpSeen: Seen[] = [];
     collect(sys.nc, names.agentSubjects(b), cpSeen);
@@ -179,13 +221,19 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
 
     const seen: Seen[] = [];
     const refusedSubs: string[] = [];
-    for (const subject of [">", names.agentSubjects(b), `${names.agentInboxPrefix(b)}.>`, names.agentSubject(b, "heartbeat")]) collect(direct, subject, seen, refusedSubs);
+    for (const subject of [">", names.agentSubjects(b), `${names.agentInboxPrefix(b)}.>`, names.agentSubject(b, "heartbeat")])
+      collect(direct, subject, seen, refusedSubs);
     const asked: string[] = [];
     const end = Date.now() + 5_000;
     while (Date.now() < end) {
       direct.publish(names.agentSubject(b, "events"), JSON.stringify({ v: 1, nodeId: b, marker }));
       for (const verb of ["credentials", "keys", "bootstrap"]) {
-        asked.push(await direct.request(names.agentSubject(b, verb), JSON.stringify({ v: 1, op: "nonce", marker }), { timeout: 300 }).then((m) => `answered ${verb}: ${m.string()}`, () => "refused"));
+        asked.push(
+          await direct.request(names.agentSubject(b, verb), JSON.stringify({ v: 1, op: "nonce", marker }), { timeout: 300 }).then(
+            (m) => `answered ${verb}: ${m.string()}`,
+            () => "refused",
+          ),
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -195,12 +243,18 @@ describe.skipIf(!servicesAvailable())("e2e: a rogue leaf built from everything o
     // each subscription was refused by the server, and so were the publishes
     expect(refusedSubs).toHaveLength(4);
     expect(refusedSubs.every((r) => /permissions violation/i.test(r))).toBe(true);
-    await until("the server's refusal of the publishes", () => errors.some((e) => /permissions violation for publish/i.test(e)), { timeoutMs: 5_000, lastSeen: () => errors });
+    await until("the server's refusal of the publishes", () => errors.some((e) => /permissions violation for publish/i.test(e)), {
+      timeoutMs: 5_000,
+      lastSeen: () => errors,
+    });
 
     // A's leaf users are LEAFNODE-only: as plain clients they are refused outright.
     for (const f of ["leaf-agent.creds", "leaf-sys.creds"]) {
       const creds = readFileSync(join(hostA.leafDir, f), "utf8");
-      expect(await connect({ servers: sys.env.NATS_URL!, authenticator: authenticatorFor(creds), reconnect: false }).catch((e: unknown) => e), f).toBeInstanceOf(AuthorizationError);
+      expect(
+        await connect({ servers: sys.env.NATS_URL!, authenticator: authenticatorFor(creds), reconnect: false }).catch((e: unknown) => e),
+        f,
+      ).toBeInstanceOf(AuthorizationError);
     }
   });
 });

@@ -30,7 +30,11 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     const code = await system?.stop("SIGINT");
     // The paid subscriptions' nodes are provisioned for real on local hosts, which outlive the control plane by design.
     for (const pid of processesUnder(dataDir)) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* gone meanwhile */ }
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone meanwhile */
+      }
     }
     rmSync(dataDir, { recursive: true, force: true });
     expect(code).toBe(0);
@@ -42,7 +46,11 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     return r.stdout.trim();
   };
   const call = async (method: string, path: string, tok: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${tok}`, "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -55,7 +63,14 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     expect(first.status).toBe(201);
     expect(first.headers.get("x-event-position")).toMatch(/^\d+$/);
     const sub = first.body;
-    expect(sub).toMatchObject({ status: "pending_payment", chainProfileId: "demo", nodeType: "full", durationDays: 7, provider: "local", paymentId: null });
+    expect(sub).toMatchObject({
+      status: "pending_payment",
+      chainProfileId: "demo",
+      nodeType: "full",
+      durationDays: 7,
+      provider: "local",
+      paymentId: null,
+    });
     for (const k of ["id", "region", "instanceType", "expiresAt", "createdAt"]) expect(sub[k], k).toBeTruthy();
 
     const again = await call("POST", "/api/v1/subscriptions", tok, { chainProfileId: "demo", nodeType: "full", durationDays: 7 });
@@ -87,11 +102,17 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
 
   it("hides one user's subscriptions from another and refuses bad input with 400", async () => {
     const alice = await token("subscriptions:read", "subscriptions:write");
-    const created = await call("POST", "/api/v1/subscriptions", alice, { chainProfileId: "ethereum-mainnet", nodeType: "archive", durationDays: 30 });
+    const created = await call("POST", "/api/v1/subscriptions", alice, {
+      chainProfileId: "ethereum-mainnet",
+      nodeType: "archive",
+      durationDays: 30,
+    });
     expect(created.status).toBe(201);
     const r = await runCli(["token", "--sub", "bob", "--scope", "subscriptions:read"], env);
     const bob = r.stdout.trim();
-    const seen = await call("GET", `/api/v1/subscriptions/${created.body.id}`, bob, undefined, { "x-wait-for-position": created.headers.get("x-event-position")! });
+    const seen = await call("GET", `/api/v1/subscriptions/${created.body.id}`, bob, undefined, {
+      "x-wait-for-position": created.headers.get("x-event-position")!,
+    });
     expect(seen.status).toBe(404);
     const bad = await call("POST", "/api/v1/subscriptions", alice, { chainProfileId: "nope", nodeType: "full", durationDays: 7 });
     expect(bad.status).toBe(400);
@@ -99,7 +120,12 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
   });
 
   it("shows an admin the provision saga a paid subscription started, and its journal from the first step", async () => {
-    const carol = (await runCli(["token", "--sub", "carol", "--scope", "subscriptions:read", "--scope", "subscriptions:write", "--scope", "payments:write"], env)).stdout.trim();
+    const carol = (
+      await runCli(
+        ["token", "--sub", "carol", "--scope", "subscriptions:read", "--scope", "subscriptions:write", "--scope", "payments:write"],
+        env,
+      )
+    ).stdout.trim();
     const admin = (await runCli(["token", "--sub", "ops", "--scope", "admin"], env)).stdout.trim();
     /** Reads until `done` holds (the read models follow the journal and the events asynchronously), at most 100 times. */
     const until = async (path: string, tok: string, done: (body: Record<string, unknown>) => boolean) => {
@@ -123,9 +149,15 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     // The real provision saga (SPEC §5) runs for the paid node; test/e2e/node-lifecycle.e2e.spec.ts follows one to running and back.
     type SagaItem = { id: string; type: string; status: string; endedAt: string | null };
     const listed = await until("/api/v1/sagas?type=provision", admin, (b) => (b.items as SagaItem[]).some((i) => i.id === sagaId));
-    expect((listed.items as SagaItem[]).find((i) => i.id === sagaId)).toMatchObject({ type: "provision", status: expect.stringMatching(/^(running|waiting|completed)$/) });
+    expect((listed.items as SagaItem[]).find((i) => i.id === sagaId)).toMatchObject({
+      type: "provision",
+      status: expect.stringMatching(/^(running|waiting|completed)$/),
+    });
     expect((await call("GET", "/api/v1/sagas?type=provision", carol)).status).toBe(403);
-    const history = (await call("GET", `/api/v1/sagas/${sagaId}/history`, admin)).body as { sagaId: string; entries: { entry: { k: string; step?: string } }[] };
+    const history = (await call("GET", `/api/v1/sagas/${sagaId}/history`, admin)).body as {
+      sagaId: string;
+      entries: { entry: { k: string; step?: string } }[];
+    };
     expect(history.sagaId).toBe(sagaId);
     expect(history.entries[0]?.entry.k).toBe("SagaStarted");
     expect(history.entries.find((e) => e.entry.step)?.entry).toMatchObject({ k: "StepStarted", step: "ValidateProvisionInputs" });

@@ -21,8 +21,11 @@ export function deciderSpec<Command, State, Event extends DecidedEvent>(decider:
                 return [];
               }
               const actual = run();
-              const shape = (e: DecidedEvent, withId: boolean) => (withId ? { type: e.type, data: e.data, id: e.id } : { type: e.type, data: e.data });
-              expect(actual.map((e, i) => shape(e, expected[i]?.id !== undefined))).toEqual(expected.map((e) => shape(e, e.id !== undefined)));
+              const shape = (e: DecidedEvent, withId: boolean) =>
+                withId ? { type: e.type, data: e.data, id: e.id } : { type: e.type, data: e.data };
+              expect(actual.map((e, i) => shape(e, expected[i]?.id !== undefined))).toEqual(
+                expected.map((e) => shape(e, e.id !== undefined)),
+              );
               return actual;
             },
             /** The state after the decided events, for checks beyond the events themselves. */

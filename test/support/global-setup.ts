@@ -14,7 +14,12 @@ export default async function setup(project: TestProject) {
   const given = process.env.TEST_NATS_URL && process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL;
   let services: { natsUrl: string; databaseUrl: string; redisUrl: string; natsLeafUrl?: string; available: boolean; reason?: string };
   if (given) {
-    services = { natsUrl: process.env.TEST_NATS_URL!, databaseUrl: process.env.TEST_DATABASE_URL!, redisUrl: process.env.TEST_REDIS_URL!, available: true };
+    services = {
+      natsUrl: process.env.TEST_NATS_URL!,
+      databaseUrl: process.env.TEST_DATABASE_URL!,
+      redisUrl: process.env.TEST_REDIS_URL!,
+      available: true,
+    };
   } else {
     try {
       stack = await ensureLocalStack({
@@ -23,12 +28,20 @@ export default async function setup(project: TestProject) {
         database: "nodeplane_test",
         persistRedis: false,
       });
-      services = { natsUrl: stack.natsUrl, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl, natsLeafUrl: `nats://127.0.0.1:${defaults.testStack.natsLeafnodePort}`, available: true };
+      services = {
+        natsUrl: stack.natsUrl,
+        databaseUrl: stack.databaseUrl,
+        redisUrl: stack.redisUrl,
+        natsLeafUrl: `nats://127.0.0.1:${defaults.testStack.natsLeafnodePort}`,
+        available: true,
+      };
     } catch (err) {
       if (process.env.REQUIRE_SERVICES === "1") throw err;
       services = { natsUrl: "", databaseUrl: "", redisUrl: "", available: false, reason: (err as Error).message };
     }
   }
   project.provide("services", services);
-  return async () => { await stack?.stop(); };
+  return async () => {
+    await stack?.stop();
+  };
 }

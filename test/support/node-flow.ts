@@ -15,7 +15,9 @@ import { DekNotFoundError } from "../../src/crypto/index.js";
 
 export type Json = Record<string, unknown>;
 const T0 = Date.now();
-export const tmark = (m: string) => { if (process.env.E2E_TIMINGS) process.stderr.write(`[t+${((Date.now() - T0) / 1000).toFixed(1)}s] ${m}\n`); };
+export const tmark = (m: string) => {
+  if (process.env.E2E_TIMINGS) process.stderr.write(`[t+${((Date.now() - T0) / 1000).toFixed(1)}s] ${m}\n`);
+};
 
 /** Where a node's host lives on this machine (the local provider's layout, src/infra-providers/README.md). */
 export function hostOf(sys: UpSystem, nodeId: string) {
@@ -24,7 +26,11 @@ export function hostOf(sys: UpSystem, nodeId: string) {
 }
 
 /** POST subscription; returns its id, placement provider and event position (for read-your-writes). */
-export async function subscribe(sys: UpSystem, tok: string, body: { chainProfileId: string; nodeType: string; durationDays: number }): Promise<{ subscriptionId: string; provider: string; position: string }> {
+export async function subscribe(
+  sys: UpSystem,
+  tok: string,
+  body: { chainProfileId: string; nodeType: string; durationDays: number },
+): Promise<{ subscriptionId: string; provider: string; position: string }> {
   const sub = await sys.call("POST", "/api/v1/subscriptions", tok, body);
   expect(sub.status, JSON.stringify(sub.body)).toBe(201);
   const position = sub.headers.get("x-event-position");
@@ -42,10 +48,14 @@ export async function payAndActivate(sys: UpSystem, tok: string, subscriptionId:
   if (done.code !== 0 && /timeout/i.test(done.stderr)) done = await runCli(["payments", "complete", String(pay.body.id)], sys.env);
   expect(done.code, done.stderr).toBe(0);
   let seen: Json = {};
-  const active = await until("subscription active", async () => {
-    seen = (await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}`, tok)).body;
-    return seen.status === "active" && typeof seen.nodeId === "string" ? seen : undefined;
-  }, { timeoutMs: 60_000, lastSeen: () => seen });
+  const active = await until(
+    "subscription active",
+    async () => {
+      seen = (await sys.call("GET", `/api/v1/subscriptions/${subscriptionId}`, tok)).body;
+      return seen.status === "active" && typeof seen.nodeId === "string" ? seen : undefined;
+    },
+    { timeoutMs: 60_000, lastSeen: () => seen },
+  );
   return String(active.nodeId);
 }
 
@@ -53,26 +63,36 @@ export async function payAndActivate(sys: UpSystem, tok: string, subscriptionId:
 export async function nodeInState(sys: UpSystem, tok: string, nodeId: string, state: string, timeoutMs = 90_000): Promise<Json> {
   tmark(`wait ${state}`);
   let seen: Json = {};
-  return until(`node ${nodeId} ${state}`, async () => {
-    const r = await sys.call("GET", `/api/v1/nodes/${nodeId}`, tok);
-    seen = r.body;
-    if (seen.state === "failed" && state !== "failed") throw new Error(`node failed: ${JSON.stringify(seen)}`);
-    return r.status === 200 && seen.state === state ? seen : undefined;
-  }, { timeoutMs, lastSeen: () => seen });
+  return until(
+    `node ${nodeId} ${state}`,
+    async () => {
+      const r = await sys.call("GET", `/api/v1/nodes/${nodeId}`, tok);
+      seen = r.body;
+      if (seen.state === "failed" && state !== "failed") throw new Error(`node failed: ${JSON.stringify(seen)}`);
+      return r.status === 200 && seen.state === state ? seen : undefined;
+    },
+    { timeoutMs, lastSeen: () => seen },
+  );
 }
 
 /** The steps the provision saga journaled as completed, in order (admin saga API), once the saga completed. */
 export async function provisionSteps(sys: UpSystem, admin: string, nodeId: string): Promise<string[]> {
   const id = `provision-${nodeId}`;
   let seen: Json = {};
-  await until(`${id} completed`, async () => {
-    seen = (await sys.call("GET", `/api/v1/sagas/${id}`, admin)).body;
-    return seen.status === "completed" ? seen : undefined;
-  }, { timeoutMs: 30_000, lastSeen: () => seen });
+  await until(
+    `${id} completed`,
+    async () => {
+      seen = (await sys.call("GET", `/api/v1/sagas/${id}`, admin)).body;
+      return seen.status === "completed" ? seen : undefined;
+    },
+    { timeoutMs: 30_000, lastSeen: () => seen },
+  );
   expect(seen).toMatchObject({ type: "provision", lastError: null });
   const h = await sys.call("GET", `/api/v1/sagas/${id}/history`, admin);
   expect(h.status).toBe(200);
-  return (h.body.entries as { entry: { k: string; step?: string } }[]).flatMap((e) => (e.entry.k === "StepCompleted" && e.entry.step ? [e.entry.step] : []));
+  return (h.body.entries as { entry: { k: string; step?: string } }[]).flatMap((e) =>
+    e.entry.k === "StepCompleted" && e.entry.step ? [e.entry.step] : [],
+  );
 }
 
 /** A running component of the node: its pid record and metrics port, checked alive and answering. */
@@ -113,17 +133,28 @@ export async function vaultKeyNeedles(sys: UpSystem, nodeId: string, keyNames: r
  * DELETE /api/v1/nodes/{id} → `terminated`, then nothing is left: no process of the host, no host
  * directory, no DEK, and no stored key of the node can be decrypted any more (crypto-shredding).
  */
-export async function terminateAndCheckGone(sys: UpSystem, tok: string, admin: string, nodeId: string, pids: readonly PidRecord[], keyNames: readonly string[]): Promise<void> {
+export async function terminateAndCheckGone(
+  sys: UpSystem,
+  tok: string,
+  admin: string,
+  nodeId: string,
+  pids: readonly PidRecord[],
+  keyNames: readonly string[],
+): Promise<void> {
   tmark(`terminate ${nodeId}`);
   const del = await sys.call("DELETE", `/api/v1/nodes/${nodeId}`, tok);
   expect(del.status, JSON.stringify(del.body)).toBe(202);
   expect(del.body).toMatchObject({ nodeId, request: "termination" });
   const node = await nodeInState(sys, tok, nodeId, "terminated");
   expect(node).toMatchObject({ host: null, partialFailures: [] });
-  const saga = await until("terminate saga ended", async () => {
-    const r = await sys.call("GET", `/api/v1/sagas/terminate-${nodeId}`, admin);
-    return r.status === 200 && r.body.status === "completed" ? r.body : undefined;
-  }, { timeoutMs: 30_000 });
+  const saga = await until(
+    "terminate saga ended",
+    async () => {
+      const r = await sys.call("GET", `/api/v1/sagas/terminate-${nodeId}`, admin);
+      return r.status === 200 && r.body.status === "completed" ? r.body : undefined;
+    },
+    { timeoutMs: 30_000 },
+  );
   expect(saga).toMatchObject({ type: "terminate", lastError: null });
 
   tmark("terminated");

@@ -18,10 +18,17 @@ export interface TsProcess {
  * tsx CLI (which runs the code in a second process that survives a SIGKILL of the first).
  */
 export function spawnTs(entry: string, args: string[], env: Record<string, string>): TsProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, entry), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, entry), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   const listeners = new Set<() => void>();
-  const onData = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
   const exited = new Promise<number | string>((r) => child.once("exit", (code, sig) => r(code ?? sig ?? "unknown")));
@@ -32,11 +39,24 @@ export function spawnTs(entry: string, args: string[], env: Record<string, strin
       return new Promise((resolvePromise, reject) => {
         const check = () => {
           const m = out.match(re);
-          if (m) { cleanup(); resolvePromise(m); }
+          if (m) {
+            cleanup();
+            resolvePromise(m);
+          }
         };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for ${re} in output:\n${out.slice(-4000)}`)); }, timeoutMs);
-        const onExit = () => { cleanup(); reject(new Error(`process exited before ${re}; output:\n${out.slice(-4000)}`)); };
-        const cleanup = () => { clearTimeout(timer); listeners.delete(check); child.off("exit", onExit); };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for ${re} in output:\n${out.slice(-4000)}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`process exited before ${re}; output:\n${out.slice(-4000)}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off("exit", onExit);
+        };
         listeners.add(check);
         child.once("exit", onExit);
         check();
@@ -55,7 +75,11 @@ export function spawnTs(entry: string, args: string[], env: Record<string, strin
 
 /** Runs `nodeplane <args>` to completion; resolves with exit code and output. */
 export async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, "src/cli/main.ts"), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, "src/cli/main.ts"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

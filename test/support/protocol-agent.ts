@@ -7,11 +7,26 @@ import { createLogger, type Logger } from "../../src/observability/logger.js";
 import { startGatewayRole, type GatewayRole } from "../../src/roles/gateway.js";
 import type { KeySource } from "../../src/commands/key-delivery.js";
 import {
-  agentSubjects, CommandEventReplyV1, HeartbeatReplyV1, InjectKeysReplyV1, RegisterReplyV1, type InjectKeysReply,
-  type AgentSubjects, type Command, type CommandEvent, type CommandEventReply, type HeartbeatReply, type HeartbeatRequest, type NodeHealth, type RegisterReply,
+  agentSubjects,
+  CommandEventReplyV1,
+  HeartbeatReplyV1,
+  InjectKeysReplyV1,
+  RegisterReplyV1,
+  type InjectKeysReply,
+  type AgentSubjects,
+  type Command,
+  type CommandEvent,
+  type CommandEventReply,
+  type HeartbeatReply,
+  type HeartbeatRequest,
+  type NodeHealth,
+  type RegisterReply,
 } from "../../schemas/agent/index.js";
 
-type EventBody<K extends CommandEvent["kind"]> = Omit<Extract<CommandEvent, { kind: K }>, "v" | "nodeId" | "instanceId" | "commandId" | "seq" | "at" | "kind">;
+type EventBody<K extends CommandEvent["kind"]> = Omit<
+  Extract<CommandEvent, { kind: K }>,
+  "v" | "nodeId" | "instanceId" | "commandId" | "seq" | "at" | "kind"
+>;
 
 /**
  * A test-side agent: a real NATS client that speaks the agent protocol from `schemas/agent/` and
@@ -30,7 +45,13 @@ export class ProtocolAgent {
   private readonly eventSeq = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  private constructor(private nc: NatsConnection, private readonly natsUrl: string, readonly nodeId: string, readonly namespace: string, public instanceId: string) {
+  private constructor(
+    private nc: NatsConnection,
+    private readonly natsUrl: string,
+    readonly nodeId: string,
+    readonly namespace: string,
+    public instanceId: string,
+  ) {
     this.subjects = agentSubjects(nodeId, namespace);
   }
 
@@ -47,7 +68,17 @@ export class ProtocolAgent {
   }
 
   async register(over: Record<string, unknown> = {}): Promise<RegisterReply> {
-    const body = { v: 1, nodeId: this.nodeId, instanceId: this.instanceId, agentVersion: "0.0.0-test", hostname: "test-host", capabilities: ["CONFIGURE", "START", "STOP", "STATUS", "CAPTURE_KEY"], runtime: "process", startedAt: new Date().toISOString(), ...over };
+    const body = {
+      v: 1,
+      nodeId: this.nodeId,
+      instanceId: this.instanceId,
+      agentVersion: "0.0.0-test",
+      hostname: "test-host",
+      capabilities: ["CONFIGURE", "START", "STOP", "STATUS", "CAPTURE_KEY"],
+      runtime: "process",
+      startedAt: new Date().toISOString(),
+      ...over,
+    };
     return RegisterReplyV1.parse(await this.raw(this.subjects.register, JSON.stringify(body)));
   }
 
@@ -55,8 +86,15 @@ export class ProtocolAgent {
   async heartbeat(opts: { maxCommands?: number; resend?: boolean } = {}): Promise<HeartbeatReply> {
     if (!opts.resend) this.seq++;
     const body: HeartbeatRequest = {
-      v: 1, nodeId: this.nodeId, instanceId: this.instanceId, seq: this.seq, sentAt: new Date().toISOString(), agentVersion: "0.0.0-test",
-      running_command_ids: [...this.running], stalled: [...this.stalled], health: this.health,
+      v: 1,
+      nodeId: this.nodeId,
+      instanceId: this.instanceId,
+      seq: this.seq,
+      sentAt: new Date().toISOString(),
+      agentVersion: "0.0.0-test",
+      running_command_ids: [...this.running],
+      stalled: [...this.stalled],
+      health: this.health,
       ...(opts.maxCommands !== undefined ? { maxCommands: opts.maxCommands } : {}),
     };
     const reply = HeartbeatReplyV1.parse(await this.raw(this.subjects.heartbeat, JSON.stringify(body)));
@@ -76,7 +114,12 @@ export class ProtocolAgent {
   }
 
   /** Sends a command event with the command's next seq (or `seq` to re-send an earlier one). */
-  async event<K extends CommandEvent["kind"]>(kind: K, commandId: string, body: EventBody<K>, opts: { seq?: number } = {}): Promise<CommandEventReply> {
+  async event<K extends CommandEvent["kind"]>(
+    kind: K,
+    commandId: string,
+    body: EventBody<K>,
+    opts: { seq?: number } = {},
+  ): Promise<CommandEventReply> {
     const seq = opts.seq ?? (this.eventSeq.get(commandId) ?? 0) + 1;
     if (opts.seq === undefined) this.eventSeq.set(commandId, seq);
     const msg = { v: 1, nodeId: this.nodeId, instanceId: this.instanceId, commandId, seq, at: new Date().toISOString(), kind, ...body };
@@ -107,7 +150,11 @@ export class ProtocolAgent {
   }
 
   /** A key request for a running key command, sealed to `recipientPublicKey` (32 bytes); `capture_key` is what an agent of CAPTURE_KEY v1 sent. */
-  async requestKey(commandId: string, recipientPublicKey: Uint8Array, purpose: "capture_key" | "inject_keys" = "capture_key"): Promise<InjectKeysReply> {
+  async requestKey(
+    commandId: string,
+    recipientPublicKey: Uint8Array,
+    purpose: "capture_key" | "inject_keys" = "capture_key",
+  ): Promise<InjectKeysReply> {
     const body = { v: 1, nodeId: this.nodeId, commandId, purpose, recipientPublicKey: Buffer.from(recipientPublicKey).toString("base64") };
     return InjectKeysReplyV1.parse(await this.raw(this.subjects.keys, JSON.stringify(body)));
   }
@@ -151,14 +198,33 @@ export async function startGatewayHarness(label: string, opts: { gateways?: numb
   for (let i = 0; i < (opts.gateways ?? 1); i++) {
     const gnc = await connect({ servers: s.natsUrl });
     conns.push(gnc);
-    gateways.push(await startGatewayRole({ nc: gnc, store: await createEventStore(gnc, { names: s.names }), redis, names: s.names, logger, ...(opts.keys ? { keys: opts.keys } : {}) }));
+    gateways.push(
+      await startGatewayRole({
+        nc: gnc,
+        store: await createEventStore(gnc, { names: s.names }),
+        redis,
+        names: s.names,
+        logger,
+        ...(opts.keys ? { keys: opts.keys } : {}),
+      }),
+    );
   }
   const agents: ProtocolAgent[] = [];
   return {
-    s, nc, redis, store, gateways, logger,
+    s,
+    nc,
+    redis,
+    store,
+    gateways,
+    logger,
     /** A new agent boot for `nodeId` (closed with the harness). */
     async agent(nodeId: string, instanceId?: string): Promise<ProtocolAgent> {
-      const a = await ProtocolAgent.connect({ natsUrl: s.natsUrl, namespace: s.names.namespace, nodeId, ...(instanceId ? { instanceId } : {}) });
+      const a = await ProtocolAgent.connect({
+        natsUrl: s.natsUrl,
+        namespace: s.names.namespace,
+        nodeId,
+        ...(instanceId ? { instanceId } : {}),
+      });
       agents.push(a);
       return a;
     },

@@ -38,10 +38,14 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user and keeps its cluster under here
   const [nats, leaf, pg, redis, api] = [await stablePort(), await stablePort(), await stablePort(), await stablePort(), await stablePort()];
   const env: Record<string, string> = {
-    NODEPLANE_DATA_DIR: dataDir, PORT: String(api),
-    NATS_URL: `nats://127.0.0.1:${nats}`, NATS_LEAFNODE_PORT: String(leaf),
-    DATABASE_URL: `postgres://postgres@127.0.0.1:${pg}/nodeplane`, REDIS_URL: `redis://127.0.0.1:${redis}`,
-    AGENT_HEARTBEAT_INTERVAL_MS: "250", LOG_LEVEL: "info",
+    NODEPLANE_DATA_DIR: dataDir,
+    PORT: String(api),
+    NATS_URL: `nats://127.0.0.1:${nats}`,
+    NATS_LEAFNODE_PORT: String(leaf),
+    DATABASE_URL: `postgres://postgres@127.0.0.1:${pg}/nodeplane`,
+    REDIS_URL: `redis://127.0.0.1:${redis}`,
+    AGENT_HEARTBEAT_INTERVAL_MS: "250",
+    LOG_LEVEL: "info",
     ...extraEnv,
   };
   const base = `http://127.0.0.1:${api}`;
@@ -52,7 +56,11 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
   const services = () => processesUnder(dataDir, [join(dataDir, "hosts")]);
 
   const self: RestartableUp = {
-    dataDir, env, base, output, drains,
+    dataDir,
+    env,
+    base,
+    output,
+    drains,
     async start() {
       current = spawnTs("src/cli/main.ts", ["up"], env);
       runs.push(current);
@@ -61,7 +69,11 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
       } catch (err) {
         // Say why a service did not come back (its own log), not only that `up` gave up.
         const logs = ["postgres/postgres.log", "redis/redis.log", "nats/nats.log"].map((f) => {
-          try { return `--- ${f}\n${readFileSync(join(dataDir, f), "utf8").slice(-3000)}`; } catch { return ""; }
+          try {
+            return `--- ${f}\n${readFileSync(join(dataDir, f), "utf8").slice(-3000)}`;
+          } catch {
+            return "";
+          }
         });
         throw new Error(`${(err as Error).message}\n${logs.join("\n")}`);
       }
@@ -69,7 +81,9 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     async interrupt() {
       const proc = current!;
       let exited = false;
-      const exit = proc.stop("SIGINT", 120_000).finally(() => { exited = true; });
+      const exit = proc.stop("SIGINT", 120_000).finally(() => {
+        exited = true;
+      });
       const drain: { statuses: number[]; notReady?: Record<string, unknown> } = { statuses: [] };
       drains.push(drain);
       while (!exited) {
@@ -78,7 +92,9 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
           drain.statuses.push(r.status);
           const body = (await r.json()) as Record<string, unknown>;
           if (r.status === 503) drain.notReady ??= body;
-        } catch { /* the API has closed */ }
+        } catch {
+          /* the API has closed */
+        }
         await new Promise((r) => setTimeout(r, 25));
       }
       current = undefined;
@@ -87,16 +103,30 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     async kill() {
       const pids = [current!.child.pid!, ...services()];
       for (const pid of pids) {
-        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       }
       await current!.stop("SIGKILL");
       current = undefined;
       // Dead means exited (gone or a zombie): a process still exiting has lost its command line already.
-      const dead = (pid: number) => { try { return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return true; } };
+      const dead = (pid: number) => {
+        try {
+          return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+        } catch {
+          return true;
+        }
+      };
       await until("the killed processes have exited", () => pids.every(dead) && services().length === 0, { timeoutMs: 20_000 });
     },
     async call(method, path, token, body) {
-      const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(base + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },
@@ -108,7 +138,11 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     async close() {
       if (current) await current.stop("SIGINT", 60_000);
       for (const pid of processesUnder(dataDir)) {
-        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       }
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -135,14 +169,20 @@ async function stablePort(): Promise<number> {
 
 /** The `command started` lines of a host's agent log: which commands the agent ran, by id and type. */
 export function agentCommandsRun(agentLog: string): Array<{ commandId: string; type: string }> {
-  return readFileSync(agentLog, "utf8").split("\n").flatMap((l) => {
-    if (!l.includes("command started")) return [];
-    const j = JSON.parse(l) as { commandId: string; type: string };
-    return [{ commandId: j.commandId, type: j.type }];
-  });
+  return readFileSync(agentLog, "utf8")
+    .split("\n")
+    .flatMap((l) => {
+      if (!l.includes("command started")) return [];
+      const j = JSON.parse(l) as { commandId: string; type: string };
+      return [{ commandId: j.commandId, type: j.type }];
+    });
 }
 
 /** Host directories of the local provider under a data dir. */
 export const hostDirs = (dataDir: string): string[] => {
-  try { return readdirSync(join(dataDir, "hosts")); } catch { return []; }
+  try {
+    return readdirSync(join(dataDir, "hosts"));
+  } catch {
+    return [];
+  }
 };

@@ -89,7 +89,10 @@ export async function streamMessages(nc: NatsConnection, stream: string): Promis
     for await (const m of batch) {
       got++;
       seq = m.seq;
-      out.push({ where: `${stream}#${m.seq} ${m.subject}`, bytes: Buffer.concat([Buffer.from(headerText(m)), Buffer.from("\n"), Buffer.from(m.data)]) });
+      out.push({
+        where: `${stream}#${m.seq} ${m.subject}`,
+        bytes: Buffer.concat([Buffer.from(headerText(m)), Buffer.from("\n"), Buffer.from(m.data)]),
+      });
     }
     if (got === 0) throw new Error(`${stream}: read ${seq} of ${last} messages, then nothing more`);
   }
@@ -118,11 +121,19 @@ export function logFiles(dir: string): ScanSource[] {
   const out: ScanSource[] = [];
   const walk = (d: string) => {
     let entries: string[];
-    try { entries = readdirSync(d); } catch { return; }
+    try {
+      entries = readdirSync(d);
+    } catch {
+      return;
+    }
     for (const e of entries) {
       const p = join(d, e);
       let st;
-      try { st = statSync(p); } catch { continue; }
+      try {
+        st = statSync(p);
+      } catch {
+        continue;
+      }
       if (st.isDirectory()) walk(p);
       else if (st.isFile() && e.endsWith(".log")) out.push({ where: p, bytes: readFileSync(p) });
     }

@@ -16,7 +16,10 @@ describe("secret scan", () => {
       ["base64", `"value":"${key.toString("base64")}"`],
       ["base64url", `token=${key.toString("base64url")}&x=1`],
     ] as const) {
-      expect(scanFor(needles, [src(form, text)]).map((h) => h.needle), form).toContain(`k (${form})`);
+      expect(
+        scanFor(needles, [src(form, text)]).map((h) => h.needle),
+        form,
+      ).toContain(`k (${form})`);
     }
   });
 

@@ -38,7 +38,14 @@ export function testServices(label = "t"): TestServices {
     redisUrl: s.redisUrl,
     ...(s.natsLeafUrl ? { natsLeafUrl: s.natsLeafUrl } : {}),
     names,
-    env: { NATS_URL: s.natsUrl, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl, NODEPLANE_NAMESPACE: ns, LOG_LEVEL: "warn", ...(s.natsLeafUrl ? { NATS_LEAF_URL: s.natsLeafUrl } : {}) },
+    env: {
+      NATS_URL: s.natsUrl,
+      DATABASE_URL: s.databaseUrl,
+      REDIS_URL: s.redisUrl,
+      NODEPLANE_NAMESPACE: ns,
+      LOG_LEVEL: "warn",
+      ...(s.natsLeafUrl ? { NATS_LEAF_URL: s.natsLeafUrl } : {}),
+    },
   };
 }
 
@@ -48,7 +55,9 @@ export async function connectAll(s: TestServices) {
   const sql = postgres(s.databaseUrl, { max: 5, onnotice: () => {} });
   const redis = new Redis(s.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   return {
-    nc, sql, redis,
+    nc,
+    sql,
+    redis,
     async close() {
       await nc.drain().catch(() => {});
       await sql.end({ timeout: 2 });

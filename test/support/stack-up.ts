@@ -6,9 +6,17 @@ import { resolve } from "node:path";
 import { defaults } from "../../src/config/defaults.js";
 import { ensureLocalStack } from "../../src/localstack/stack.js";
 
-const stack = await ensureLocalStack({ dataDir: resolve(import.meta.dirname, "../../.data/test"), ports: defaults.testStack, database: "nodeplane_test", persistRedis: false });
+const stack = await ensureLocalStack({
+  dataDir: resolve(import.meta.dirname, "../../.data/test"),
+  ports: defaults.testStack,
+  database: "nodeplane_test",
+  persistRedis: false,
+});
 console.log(`test stack up (started: ${stack.started.join(", ") || "none, all reused"})`);
-const stop = async () => { await stack.stop(); process.exit(0); };
+const stop = async () => {
+  await stack.stop();
+  process.exit(0);
+};
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
 setInterval(() => {}, 1 << 30);

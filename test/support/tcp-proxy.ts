@@ -24,12 +24,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number, sche
       for (const sock of [client, upstream]) {
         sockets.add(sock);
         sock.once("close", () => sockets.delete(sock));
-        sock.on("error", () => { client.destroy(); upstream.destroy(); });
+        sock.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream);
       upstream.pipe(client);
     });
-    await new Promise<void>((resolve, reject) => { s.once("error", reject); s.listen(port, "127.0.0.1", () => resolve()); });
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(port, "127.0.0.1", () => resolve());
+    });
     const addr = s.address();
     if (typeof addr === "object" && addr) port = addr.port;
     server = s;
@@ -43,8 +49,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number, sche
   };
   await listen();
   return {
-    get port() { return port; },
-    get url() { return `${scheme}://127.0.0.1:${port}`; },
+    get port() {
+      return port;
+    },
+    get url() {
+      return `${scheme}://127.0.0.1:${port}`;
+    },
     cut: stop,
     restore: listen,
     close: stop,

@@ -11,7 +11,8 @@ export async function until<T>(
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${o.lastSeen ? `; last seen: ${JSON.stringify(o.lastSeen())}` : ""}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${o.lastSeen ? `; last seen: ${JSON.stringify(o.lastSeen())}` : ""}`);
     await new Promise((r) => setTimeout(r, o.intervalMs ?? 200));
   }
 }

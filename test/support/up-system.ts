@@ -51,11 +51,12 @@ export function processesUnder(dir: string, except: readonly string[] = []): num
       const cwd = readlinkSync(`/proc/${entry}/cwd`);
       if (except.some((e) => cmdline.includes(e) || cwd.startsWith(e))) continue;
       if (cmdline.includes(dir) || cwd.startsWith(dir)) pids.push(Number(entry));
-    } catch { /* gone meanwhile, or not ours to read */ }
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
   }
   return pids;
 }
-
 
 /** Starts `nodeplane up` as make run does, on its own operator-mode NATS; resolves once the API is ready. */
 export async function startUpSystem(label: string, extraEnv: Record<string, string> = {}): Promise<UpSystem> {
@@ -64,9 +65,14 @@ export async function startUpSystem(label: string, extraEnv: Record<string, stri
   // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
   chmodSync(dataDir, 0o711);
   const env: Record<string, string> = {
-    NODEPLANE_NAMESPACE: s.env.NODEPLANE_NAMESPACE!, DATABASE_URL: s.databaseUrl, REDIS_URL: s.redisUrl,
-    NATS_URL: `nats://127.0.0.1:${await freePort()}`, NATS_LEAFNODE_PORT: String(await freePort()),
-    NODEPLANE_DATA_DIR: dataDir, PORT: "0", AGENT_HEARTBEAT_INTERVAL_MS: "250",
+    NODEPLANE_NAMESPACE: s.env.NODEPLANE_NAMESPACE!,
+    DATABASE_URL: s.databaseUrl,
+    REDIS_URL: s.redisUrl,
+    NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+    NATS_LEAFNODE_PORT: String(await freePort()),
+    NODEPLANE_DATA_DIR: dataDir,
+    PORT: "0",
+    AGENT_HEARTBEAT_INTERVAL_MS: "250",
     // make run's default level: the secret scans read what an operator's logs would hold.
     LOG_LEVEL: "info",
     ...extraEnv,
@@ -85,15 +91,32 @@ export async function startUpSystem(label: string, extraEnv: Record<string, stri
   const vault = await openKeyVault({ nc, names: s.names, kek: await localKekProvider(dataDir) });
   const bodies: string[] = [];
 
-  const call = async (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiReply> => {
-    const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const call = async (
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiReply> => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     bodies.push(text);
     return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   };
 
   return {
-    s, env, dataDir, base, process: proc, nc, vault, call,
+    s,
+    env,
+    dataDir,
+    base,
+    process: proc,
+    nc,
+    vault,
+    call,
     async token(sub, ...scopes) {
       const r = await runCli(["token", "--sub", sub, ...scopes.flatMap((x) => ["--scope", x])], env);
       if (r.code !== 0) throw new Error(`token CLI failed: ${r.stderr}`);
@@ -115,7 +138,11 @@ export async function startUpSystem(label: string, extraEnv: Record<string, stri
       const code = await proc.stop("SIGINT", 60_000);
       // Hosts outlive the control plane by design (detached supervisors): whatever a failed test left goes here.
       for (const pid of processesUnder(dataDir)) {
-        try { process.kill(pid, "SIGKILL"); } catch { /* gone */ }
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* gone */
+        }
       }
       rmSync(dataDir, { recursive: true, force: true });
       if (code !== 0) throw new Error(`nodeplane up exited with ${code}; output:\n${proc.output().slice(-3000)}`);

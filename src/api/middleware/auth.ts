@@ -21,7 +21,9 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
 }
 
 async function resolvePrincipal(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<Principal> {
-  const principal = await c.get("deps").auth.authenticate({ authorization: c.req.header("authorization"), apiKey: c.req.header("x-api-key") });
+  const principal = await c
+    .get("deps")
+    .auth.authenticate({ authorization: c.req.header("authorization"), apiKey: c.req.header("x-api-key") });
   c.set("principal", principal);
   return principal;
 }

@@ -10,13 +10,15 @@ import { SagaEndedError, SagaNotFoundError } from "../../saga/errors.js";
 import type { AppEnv } from "../deps.js";
 
 /** The one error shape of the API (R-API-1), also published in the OpenAPI document. */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string().openapi({ example: "invalid_input" }),
-    message: z.string(),
-    details: z.unknown().optional(),
-  }),
-}).openapi("Error");
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "invalid_input" }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi("Error");
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
@@ -46,7 +48,10 @@ export function issuesOf(error: ZodError): { path: string; code: string; message
 }
 
 /** The zod-openapi `defaultHook`: a failed validation of body, query, path or header is a 400. */
-export function validationHook(result: { success: true } | { success: false; error: ZodError; target?: string }, c: Context): Response | undefined {
+export function validationHook(
+  result: { success: true } | { success: false; error: ZodError; target?: string },
+  c: Context,
+): Response | undefined {
   if (result.success) return undefined;
   return errorResponse(c, 400, "invalid_input", `invalid ${result.target ?? "input"}`, issuesOf(result.error));
 }
@@ -60,7 +65,8 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof SagaNotFoundError) return errorResponse(c, 404, "not_found", err.message, { entity: "saga", id: err.sagaId });
   if (err instanceof SagaEndedError) return errorResponse(c, 409, "invalid_transition", err.message, { status: err.status });
   if (err instanceof ConcurrencyError) return errorResponse(c, 409, "conflict", "the resource was changed concurrently; retry");
-  if (err instanceof InvalidSubjectTokenError) return errorResponse(c, 400, "invalid_input", "an id contains characters that are not allowed");
+  if (err instanceof InvalidSubjectTokenError)
+    return errorResponse(c, 400, "invalid_input", "an id contains characters that are not allowed");
   if (err instanceof EventSchemaError) {
     c.get("logger")?.warn({ err: { name: err.name, message: err.message } }, "input passed the route schema but not the event schema");
     return errorResponse(c, 400, "invalid_input", "input does not satisfy the event schema");
@@ -75,7 +81,8 @@ function fromHttpException(c: Context, err: HTTPException): Response {
   const status = err.status;
   if (status === 415) return errorResponse(c, 400, "invalid_input", "Content-Type must be application/json");
   if (status === 413) return errorResponse(c, 400, "payload_too_large", "request body too large");
-  if (status === 400) return errorResponse(c, 400, "invalid_input", /json/i.test(err.message) ? "malformed JSON in request body" : "bad request");
+  if (status === 400)
+    return errorResponse(c, 400, "invalid_input", /json/i.test(err.message) ? "malformed JSON in request body" : "bad request");
   if (status === 401) return errorResponse(c, 401, "unauthorized", "missing or invalid credentials");
   if (status === 403) return errorResponse(c, 403, "forbidden", "forbidden");
   if (status === 404) return errorResponse(c, 404, "not_found", "not found");

@@ -14,38 +14,85 @@ import { jsonBody, json } from "../routes/common.js";
 function seamApp(logLines: string[]) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestId());
-  app.use("*", requestLog(createLogger({ role: "test", level: "info", destination: { write: (l: string) => { logLines.push(l); return true; } } as unknown as NodeJS.WritableStream })));
+  app.use(
+    "*",
+    requestLog(
+      createLogger({
+        role: "test",
+        level: "info",
+        destination: {
+          write: (l: string) => {
+            logLines.push(l);
+            return true;
+          },
+        } as unknown as NodeJS.WritableStream,
+      }),
+    ),
+  );
   app.use("*", bodyLimit(1024));
   const throwers: Record<string, () => never> = {
-    transition: () => { throw new InvalidTransitionError("subscription", "active", "pending_payment"); },
-    concurrency: () => { throw new ConcurrencyError("subscription/s1", 4); },
-    missing: () => { throw new NotFoundError("subscription", "s1"); },
-    forbidden: () => { throw new ForbiddenError("scope admin required"); },
-    unauthorized: () => { throw new UnauthorizedError(); },
-    validation: () => { throw new ValidationError("bad", [{ path: "x" }]); },
-    schema: () => { throw new EventSchemaError("SubscriptionCreated does not match"); },
-    http: () => { throw new HTTPException(418, { message: "teapot" }); },
-    boom: () => { throw new Error("password=hunter2 at db.internal:5432"); },
+    transition: () => {
+      throw new InvalidTransitionError("subscription", "active", "pending_payment");
+    },
+    concurrency: () => {
+      throw new ConcurrencyError("subscription/s1", 4);
+    },
+    missing: () => {
+      throw new NotFoundError("subscription", "s1");
+    },
+    forbidden: () => {
+      throw new ForbiddenError("scope admin required");
+    },
+    unauthorized: () => {
+      throw new UnauthorizedError();
+    },
+    validation: () => {
+      throw new ValidationError("bad", [{ path: "x" }]);
+    },
+    schema: () => {
+      throw new EventSchemaError("SubscriptionCreated does not match");
+    },
+    http: () => {
+      throw new HTTPException(418, { message: "teapot" });
+    },
+    boom: () => {
+      throw new Error("password=hunter2 at db.internal:5432");
+    },
   };
   for (const [name, f] of Object.entries(throwers)) app.get(`/t/${name}`, f);
-  app.openapi(createRoute({
-    method: "post", path: "/things", request: { body: jsonBody(z.strictObject({ name: z.string().min(1), count: z.number().int() })) },
-    responses: { 201: json(z.object({ ok: z.boolean() }), "ok") },
-  }), (c) => c.json({ ok: true }, 201));
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/things",
+      request: { body: jsonBody(z.strictObject({ name: z.string().min(1), count: z.number().int() })) },
+      responses: { 201: json(z.object({ ok: z.boolean() }), "ok") },
+    }),
+    (c) => c.json({ ok: true }, 201),
+  );
   app.notFound(notFound);
   app.onError(onError);
   return app;
 }
 
-const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({ method: "POST", body, headers });
+const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) => ({
+  method: "POST",
+  body,
+  headers,
+});
 
 describe("the error seam", () => {
   const logs: string[] = [];
   const app = seamApp(logs);
 
   it.each([
-    ["transition", 409, "invalid_transition"], ["concurrency", 409, "conflict"], ["missing", 404, "not_found"], ["forbidden", 403, "forbidden"],
-    ["unauthorized", 401, "unauthorized"], ["validation", 400, "invalid_input"], ["schema", 400, "invalid_input"], ["http", 400, "invalid_input"],
+    ["transition", 409, "invalid_transition"],
+    ["concurrency", 409, "conflict"],
+    ["missing", 404, "not_found"],
+    ["forbidden", 403, "forbidden"],
+    ["unauthorized", 401, "unauthorized"],
+    ["validation", 400, "invalid_input"],
+    ["schema", 400, "invalid_input"],
+    ["http", 400, "invalid_input"],
   ])("maps %s to %i %s", async (name, status, code) => {
     const res = await app.request(`/t/${name}`);
     expect(res.status).toBe(status);
@@ -68,8 +115,14 @@ describe("the error seam", () => {
   });
 
   it("malformed JSON, wrong types, unknown fields, missing body, wrong content type: 400 invalid_input", async () => {
-    for (const req of [post("{not json"), post(JSON.stringify({ name: 1, count: "x" })), post(JSON.stringify({ name: "a", count: 1, extra: 1 })),
-      post(""), post("name=a", { "content-type": "application/x-www-form-urlencoded" }), post(JSON.stringify([1]))]) {
+    for (const req of [
+      post("{not json"),
+      post(JSON.stringify({ name: 1, count: "x" })),
+      post(JSON.stringify({ name: "a", count: 1, extra: 1 })),
+      post(""),
+      post("name=a", { "content-type": "application/x-www-form-urlencoded" }),
+      post(JSON.stringify([1])),
+    ]) {
       const res = await app.request("/things", req);
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: "invalid_input" } });
@@ -85,17 +138,29 @@ describe("the error seam", () => {
     const declared = await app.request("/things", post(big));
     expect(declared.status).toBe(400);
     expect(await declared.json()).toMatchObject({ error: { code: "payload_too_large" } });
-    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
-    const streamed = await app.request("/things", { method: "POST", body: stream, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    const streamed = await app.request("/things", {
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/json" },
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(400);
     expect(await streamed.json()).toMatchObject({ error: { code: "payload_too_large" } });
   });
 
   it("generates a request id when none (or a malformed one) is sent, and logs no credentials", async () => {
-    const res = await app.request("/t/missing", { headers: { authorization: "Bearer s3cr3t-token", "x-api-key": "np_secretkey", "x-request-id": "bad id with spaces" } });
+    const res = await app.request("/t/missing", {
+      headers: { authorization: "Bearer s3cr3t-token", "x-api-key": "np_secretkey", "x-request-id": "bad id with spaces" },
+    });
     expect(res.headers.get("x-request-id")).toMatch(/^[\w-]+$/);
     expect(res.headers.get("x-request-id")).not.toBe("bad id with spaces");
-    expect(logs.join("")).toContain("\"path\":\"/t/missing\"");
+    expect(logs.join("")).toContain('"path":"/t/missing"');
     expect(logs.join("")).not.toMatch(/s3cr3t|np_secretkey/);
   });
 });

@@ -14,15 +14,26 @@ const IN_FLIGHT_TTL_SECONDS = 60;
 const KeyValue = z.string().regex(/^[A-Za-z0-9_\-:.]{1,200}$/);
 const Stored = z.discriminatedUnion("state", [
   z.object({ state: z.literal("in_flight"), fingerprint: z.string() }),
-  z.object({ state: z.literal("done"), fingerprint: z.string(), status: z.number().int(), contentType: z.string(), position: z.string().optional(), body: z.string() }),
+  z.object({
+    state: z.literal("done"),
+    fingerprint: z.string(),
+    status: z.number().int(),
+    contentType: z.string(),
+    position: z.string().optional(),
+    body: z.string(),
+  }),
 ]);
 
 /** The header as commands document it in OpenAPI (`request: { headers: idempotencyHeaders }`). */
 export const idempotencyHeaders = z.object({
-  "idempotency-key": z.string().regex(/^[A-Za-z0-9_\-:.]{1,200}$/).optional().openapi({
-    description: "Makes a retry safe: the first answer is stored (24 h) and replayed for the same key; 409 while the first is in flight",
-    example: "3f6c2b1e-create-key",
-  }),
+  "idempotency-key": z
+    .string()
+    .regex(/^[A-Za-z0-9_\-:.]{1,200}$/)
+    .optional()
+    .openapi({
+      description: "Makes a retry safe: the first answer is stored (24 h) and replayed for the same key; 409 while the first is in flight",
+      example: "3f6c2b1e-create-key",
+    }),
 });
 
 /**
@@ -48,7 +59,8 @@ export function idempotency(opts: { ttlSeconds?: number; redactFields?: readonly
     const { redis, names } = c.get("deps");
     const raw = c.req.header(IDEMPOTENCY_HEADER);
     if (raw === undefined) return next();
-    if (!KeyValue.safeParse(raw).success) throw new ValidationError(`${IDEMPOTENCY_HEADER} must be 1-200 characters of A-Z a-z 0-9 _ - : .`);
+    if (!KeyValue.safeParse(raw).success)
+      throw new ValidationError(`${IDEMPOTENCY_HEADER} must be 1-200 characters of A-Z a-z 0-9 _ - : .`);
     const principal = c.get("principal");
     if (!principal) throw new Error("idempotency() must run after authenticate()/requireScope()");
     const redisKey = idempotencyRedisKey(names.redisPrefix, principal.id, raw);
@@ -59,8 +71,10 @@ export function idempotency(opts: { ttlSeconds?: number; redactFields?: readonly
     if (claimed !== "OK") {
       const existing = Stored.safeParse(parseJson(await redis.get(redisKey)));
       if (!existing.success) throw new DomainError("conflict", "a request with this Idempotency-Key just finished or expired; retry");
-      if (existing.data.fingerprint !== fingerprint) throw new DomainError("conflict", `${IDEMPOTENCY_HEADER} was already used for a different request`);
-      if (existing.data.state === "in_flight") throw new DomainError("conflict", `a request with this ${IDEMPOTENCY_HEADER} is still in progress`);
+      if (existing.data.fingerprint !== fingerprint)
+        throw new DomainError("conflict", `${IDEMPOTENCY_HEADER} was already used for a different request`);
+      if (existing.data.state === "in_flight")
+        throw new DomainError("conflict", `a request with this ${IDEMPOTENCY_HEADER} is still in progress`);
       const headers: Record<string, string> = { "Content-Type": existing.data.contentType, [REPLAYED_HEADER]: "true" };
       if (existing.data.position) headers[EVENT_POSITION_HEADER] = existing.data.position;
       return c.body(existing.data.body, existing.data.status as 200, headers);
@@ -90,14 +104,22 @@ export function idempotency(opts: { ttlSeconds?: number; redactFields?: readonly
 }
 
 function parseJson(text: string | null): unknown {
-  try { return text === null ? null : JSON.parse(text); } catch { return null; }
+  try {
+    return text === null ? null : JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Drops the named top-level fields of a JSON object body; other bodies are stored as they are. */
 function redactBody(text: string, fields: readonly string[]): string {
   if (fields.length === 0) return text;
   let body: unknown;
-  try { body = JSON.parse(text); } catch { return text; }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return text;
+  }
   if (typeof body !== "object" || body === null || Array.isArray(body)) return text;
   return JSON.stringify(Object.fromEntries(Object.entries(body).filter(([k]) => !fields.includes(k))));
 }

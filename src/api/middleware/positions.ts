@@ -14,14 +14,21 @@ export function withPosition(c: Context, position: number): void {
   c.header(EVENT_POSITION_HEADER, String(position));
 }
 
-const Position = z.string().regex(/^[0-9]{1,15}$/, "a non-negative integer").transform(Number);
+const Position = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, "a non-negative integer")
+  .transform(Number);
 
 /** The header as queries document it in OpenAPI (`request: { headers: readYourWritesHeaders }`). */
 export const readYourWritesHeaders = z.object({
-  "x-wait-for-position": z.string().regex(/^[0-9]{1,15}$/).optional().openapi({
-    description: "Wait (bounded) until the read models have applied this event position (from X-Event-Position).",
-    example: "42",
-  }),
+  "x-wait-for-position": z
+    .string()
+    .regex(/^[0-9]{1,15}$/)
+    .optional()
+    .openapi({
+      description: "Wait (bounded) until the read models have applied this event position (from X-Event-Position).",
+      example: "42",
+    }),
 });
 
 /**
@@ -33,7 +40,10 @@ export function readYourWrites(maxMs: number = defaults.api.waitForPositionMaxMs
     const raw = c.req.header(WAIT_FOR_POSITION_HEADER);
     if (raw !== undefined) {
       const parsed = Position.safeParse(raw.trim());
-      if (!parsed.success) throw new ValidationError(`${WAIT_FOR_POSITION_HEADER} must be a non-negative integer`, [{ path: WAIT_FOR_POSITION_HEADER.toLowerCase(), code: "invalid_format", message: "a non-negative integer" }]);
+      if (!parsed.success)
+        throw new ValidationError(`${WAIT_FOR_POSITION_HEADER} must be a non-negative integer`, [
+          { path: WAIT_FOR_POSITION_HEADER.toLowerCase(), code: "invalid_format", message: "a non-negative integer" },
+        ]);
       if (parsed.data > 0 && !(await c.get("deps").waitForPosition(parsed.data, maxMs))) c.header(STALE_HEADER, "true");
     }
     await next();

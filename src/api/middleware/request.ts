@@ -18,7 +18,16 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     await next();
     const principal = c.get("principal");
-    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), ...(principal ? { principal: principal.id } : {}) }, "request");
+    log.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+        ...(principal ? { principal: principal.id } : {}),
+      },
+      "request",
+    );
   };
 }
 
@@ -26,6 +35,8 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
 export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   return honoBodyLimit({
     maxSize: maxBytes,
-    onError: () => { throw new DomainError("payload_too_large", `request body larger than ${maxBytes} bytes`, { maxBytes }); },
+    onError: () => {
+      throw new DomainError("payload_too_large", `request body larger than ${maxBytes} bytes`, { maxBytes });
+    },
   });
 }

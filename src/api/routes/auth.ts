@@ -3,17 +3,30 @@ import { requireScope } from "../middleware/auth.js";
 import type { Api, ApiDeps } from "../deps.js";
 import { errors, json, jsonBody, secured } from "./common.js";
 
-const RevokeTokenBody = z.strictObject({
-  jti: z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:.]+$/, "a token id (the jti claim)").openapi({ example: "0f8d6c1a-3f6c-4b1e-9d6e-2f0f8d6c1a10" }),
-}).openapi("RevokeToken");
+const RevokeTokenBody = z
+  .strictObject({
+    jti: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9_\-:.]+$/, "a token id (the jti claim)")
+      .openapi({ example: "0f8d6c1a-3f6c-4b1e-9d6e-2f0f8d6c1a10" }),
+  })
+  .openapi("RevokeToken");
 
-const RevokedToken = z.object({
-  jti: z.string(),
-  revokedUntil: z.string().openapi({ description: "The revocation is kept until then: any token with this jti has expired by that time" }),
-}).openapi("RevokedToken");
+const RevokedToken = z
+  .object({
+    jti: z.string(),
+    revokedUntil: z
+      .string()
+      .openapi({ description: "The revocation is kept until then: any token with this jti has expired by that time" }),
+  })
+  .openapi("RevokedToken");
 
 const revokeToken = createRoute({
-  method: "post", path: "/api/v1/auth/revoked-tokens", tags: ["auth"],
+  method: "post",
+  path: "/api/v1/auth/revoked-tokens",
+  tags: ["auth"],
   summary: "Revoke a JWT by its jti (admin): refused on every request from now on, until it would have expired",
   security: secured("admin"),
   middleware: [requireScope("admin")],

@@ -28,7 +28,9 @@ type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
 /** The error responses of a route, all in the one error shape. */
 export function errors<const S extends ErrorStatus[]>(...statuses: S): { [K in S[number]]: ReturnType<typeof json<typeof ErrorBody>> } {
-  return Object.fromEntries(statuses.map((s) => [s, json(ErrorBody, ERROR_DESCRIPTIONS[s])])) as { [K in S[number]]: ReturnType<typeof json<typeof ErrorBody>> };
+  return Object.fromEntries(statuses.map((s) => [s, json(ErrorBody, ERROR_DESCRIPTIONS[s])])) as {
+    [K in S[number]]: ReturnType<typeof json<typeof ErrorBody>>;
+  };
 }
 
 /** A command's success response: the JSON body plus the `X-Event-Position` header it always carries (R-API-7). */
@@ -36,7 +38,10 @@ export function commandResult<S extends ZodType>(schema: S, description: string)
   return {
     ...json(schema, description),
     headers: {
-      "X-Event-Position": { description: "The event position this command produced; send it back as X-Wait-For-Position to read your write", schema: { type: "integer" as const } },
+      "X-Event-Position": {
+        description: "The event position this command produced; send it back as X-Wait-For-Position to read your write",
+        schema: { type: "integer" as const },
+      },
     },
   };
 }

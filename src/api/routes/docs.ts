@@ -6,31 +6,50 @@ import { SECURITY } from "./common.js";
 export const OPENAPI_PATH = "/api/v1/openapi.json";
 
 const openapiJson = createRoute({
-  method: "get", path: OPENAPI_PATH, tags: ["documentation"], summary: "This OpenAPI 3.1 document",
-  responses: { 200: { description: "The document", content: { "application/json": { schema: z.looseObject({}).openapi("OpenApiDocument") } } } },
+  method: "get",
+  path: OPENAPI_PATH,
+  tags: ["documentation"],
+  summary: "This OpenAPI 3.1 document",
+  responses: {
+    200: { description: "The document", content: { "application/json": { schema: z.looseObject({}).openapi("OpenApiDocument") } } },
+  },
 });
 
 const docsPage = createRoute({
-  method: "get", path: "/docs", tags: ["documentation"], summary: "Browsable documentation rendered from the OpenAPI document (works offline)",
+  method: "get",
+  path: "/docs",
+  tags: ["documentation"],
+  summary: "Browsable documentation rendered from the OpenAPI document (works offline)",
   responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } },
 });
 
 /** The OpenAPI 3.1 document of everything registered on `app`, with its security schemes (R-API-8). */
 export function openApiDocument(app: Api): OpenApiDoc {
   app.openAPIRegistry.registerComponent("securitySchemes", SECURITY.bearer, {
-    type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A JWT (EdDSA) from `nodeplane token`; its `scope` claim lists the scopes",
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A JWT (EdDSA) from `nodeplane token`; its `scope` claim lists the scopes",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", SECURITY.apiKey, {
-    type: "apiKey", in: "header", name: "X-API-Key", description: "An API key from POST /api/v1/api-keys",
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+    description: "An API key from POST /api/v1/api-keys",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", SECURITY.apiKeyAuthorization, {
-    type: "apiKey", in: "header", name: "Authorization", description: "The same API key as `Authorization: ApiKey <key>`",
+    type: "apiKey",
+    in: "header",
+    name: "Authorization",
+    description: "The same API key as `Authorization: ApiKey <key>`",
   });
   return app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
-      title: "nodeplane API", version: "1",
-      description: "Control plane of the managed blockchain-node hosting service. Commands answer with X-Event-Position; queries accept X-Wait-For-Position. Errors are { error: { code, message, details } }.",
+      title: "nodeplane API",
+      version: "1",
+      description:
+        "Control plane of the managed blockchain-node hosting service. Commands answer with X-Event-Position; queries accept X-Wait-For-Position. Errors are { error: { code, message, details } }.",
     },
   }) as unknown as OpenApiDoc;
 }

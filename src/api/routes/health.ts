@@ -6,12 +6,18 @@ const Alive = z.object({ status: z.literal("ok") }).openapi("Alive");
 const Readiness = z.object({ ready: z.boolean(), parts: z.record(z.string(), z.boolean()) }).openapi("Readiness");
 
 const healthz = createRoute({
-  method: "get", path: "/healthz", tags: ["operations"], summary: "Liveness: the process answers (no dependency is checked)",
+  method: "get",
+  path: "/healthz",
+  tags: ["operations"],
+  summary: "Liveness: the process answers (no dependency is checked)",
   responses: { 200: json(Alive, "Alive") },
 });
 
 const readyz = createRoute({
-  method: "get", path: "/readyz", tags: ["operations"], summary: "Readiness: every part (NATS, PostgreSQL, Redis, roles) is ready",
+  method: "get",
+  path: "/readyz",
+  tags: ["operations"],
+  summary: "Readiness: every part (NATS, PostgreSQL, Redis, roles) is ready",
   responses: { 200: json(Readiness, "Ready"), 503: json(Readiness, "Not ready; `parts` says which part is not") },
 });
 

@@ -24,28 +24,63 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
     bob = await h.token("bob", ["nodes:read", "nodes:write"]);
     admin = await h.token("root", ["admin"]);
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   const call = (method: string, path: string, tok: string | undefined, body?: string | object, headers: Record<string, string> = {}) =>
     h.fetch(path, {
       method,
-      headers: { ...(tok ? { authorization: `Bearer ${tok}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      headers: {
+        ...(tok ? { authorization: `Bearer ${tok}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
     });
-  const get = (path: string, tok: string, position?: number) => call("GET", path, tok, undefined, position ? { "x-wait-for-position": String(position) } : {});
+  const get = (path: string, tok: string, position?: number) =>
+    call("GET", path, tok, undefined, position ? { "x-wait-for-position": String(position) } : {});
 
   /** A node of `userId` as the payment consumer asks for it, then taken through `commands`; returns the last position. */
   async function node(nodeId: string, userId: string, commands: Array<Omit<NodeCommand, "at">> = []): Promise<number> {
     const now = new Date();
-    let position = (await h.store.append("node", nodeId, [{ type: "NodeProvisionRequested", id: `node:${nodeId}:provision-requested`, data: {
-      nodeId, subscriptionId: `sub-${nodeId}`, userId, paymentId: "pay-1", chainProfileId: "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process", requestedAt: now.toISOString(),
-    } }], { expected: NO_STREAM, ctx, now })).position;
+    let position = (
+      await h.store.append(
+        "node",
+        nodeId,
+        [
+          {
+            type: "NodeProvisionRequested",
+            id: `node:${nodeId}:provision-requested`,
+            data: {
+              nodeId,
+              subscriptionId: `sub-${nodeId}`,
+              userId,
+              paymentId: "pay-1",
+              chainProfileId: "demo",
+              nodeType: "full",
+              provider: "local",
+              region: "local",
+              instanceType: "process",
+              requestedAt: now.toISOString(),
+            },
+          },
+        ],
+        { expected: NO_STREAM, ctx, now },
+      )
+    ).position;
     for (const c of commands) position = (await nodes.handle(nodeId, { ...c, at: now.toISOString() } as NodeCommand, ctx, now)).position;
     return position;
   }
   const running: Array<Omit<NodeCommand, "at">> = [
-    { type: "RecordNodeKeys", keys: [key] }, { type: "AssignHost", host }, { type: "MarkConfiguring" }, { type: "MarkStarting" }, { type: "MarkSyncing" },
-    { type: "RecordInputsApplied", subscriptionId: "sub-x", inputs: ["rpc_user"] }, { type: "MarkSynced" }, { type: "ReportVersions", agent: "1.2.3", node: "0.9.0" },
+    { type: "RecordNodeKeys", keys: [key] },
+    { type: "AssignHost", host },
+    { type: "MarkConfiguring" },
+    { type: "MarkStarting" },
+    { type: "MarkSyncing" },
+    { type: "RecordInputsApplied", subscriptionId: "sub-x", inputs: ["rpc_user"] },
+    { type: "MarkSynced" },
+    { type: "ReportVersions", agent: "1.2.3", node: "0.9.0" },
   ] as Array<Omit<NodeCommand, "at">>;
   const eventsOf = async (nodeId: string, type: string) => (await h.store.load("node", nodeId)).events.filter((e) => e.type === type);
 
@@ -57,8 +92,17 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
     const mine = await get("/api/v1/nodes/n-alice-1", alice, last);
     expect(mine.status).toBe(200);
     expect(await mine.json()).toMatchObject({
-      id: "n-alice-1", state: "running", userId: "alice", chainProfileId: "demo", nodeType: "full", host, keys: [key],
-      inputsApplied: ["rpc_user"], versions: { agent: "1.2.3", node: "0.9.0" }, failure: null, partialFailures: [],
+      id: "n-alice-1",
+      state: "running",
+      userId: "alice",
+      chainProfileId: "demo",
+      nodeType: "full",
+      host,
+      keys: [key],
+      inputsApplied: ["rpc_user"],
+      versions: { agent: "1.2.3", node: "0.9.0" },
+      failure: null,
+      partialFailures: [],
     });
     expect((await get("/api/v1/nodes/n-bob-1", alice)).status).toBe(404);
     expect((await get("/api/v1/nodes/n-missing", alice)).status).toBe(404);
@@ -105,9 +149,16 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
   it("DELETE by an admin of someone else's node is an admin termination; a terminated node answers 409", async () => {
     await node("n-del-2", "bob", running);
     expect((await call("DELETE", "/api/v1/nodes/n-del-2", admin)).status).toBe(202);
-    expect((await eventsOf("n-del-2", "NodeTerminationRequested"))[0]).toMatchObject({ data: { reason: "admin", requestedBy: "user:root" } });
+    expect((await eventsOf("n-del-2", "NodeTerminationRequested"))[0]).toMatchObject({
+      data: { reason: "admin", requestedBy: "user:root" },
+    });
 
-    await node("n-del-3", "alice", [...running, { type: "RequestTermination", reason: "expired", requestedBy: "system" }, { type: "MarkTerminating" }, { type: "MarkTerminated", partialFailures: [] }] as Array<Omit<NodeCommand, "at">>);
+    await node("n-del-3", "alice", [
+      ...running,
+      { type: "RequestTermination", reason: "expired", requestedBy: "system" },
+      { type: "MarkTerminating" },
+      { type: "MarkTerminated", partialFailures: [] },
+    ] as Array<Omit<NodeCommand, "at">>);
     const before = await h.store.lastPosition();
     const res = await call("DELETE", "/api/v1/nodes/n-del-3", alice);
     expect(res.status).toBe(409);
@@ -119,7 +170,15 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
     await node("n-mig-1", "alice", running);
     const before = await h.store.lastPosition();
     expect((await call("POST", "/api/v1/nodes/n-mig-1/migrate", alice, {})).status).toBe(403);
-    const bad: (string | object)[] = ["{not json", { region: 5 }, { region: "eu west" }, { region: "eu", extra: true }, { instanceType: "" }, [], "null"];
+    const bad: (string | object)[] = [
+      "{not json",
+      { region: 5 },
+      { region: "eu west" },
+      { region: "eu", extra: true },
+      { instanceType: "" },
+      [],
+      "null",
+    ];
     for (const body of bad) {
       const res = await call("POST", "/api/v1/nodes/n-mig-1/migrate", admin, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
@@ -131,9 +190,16 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
 
     const ok = await call("POST", "/api/v1/nodes/n-mig-1/migrate", admin, { region: "eu-west", instanceType: "large" });
     expect(ok.status).toBe(202);
-    expect(await ok.json()).toMatchObject({ nodeId: "n-mig-1", request: "migration", state: "running", sagaId: expect.stringMatching(/^migrate-n-mig-1-\d+$/) });
+    expect(await ok.json()).toMatchObject({
+      nodeId: "n-mig-1",
+      request: "migration",
+      state: "running",
+      sagaId: expect.stringMatching(/^migrate-n-mig-1-\d+$/),
+    });
     expect(ok.headers.get("x-event-position")).toMatch(/^[0-9]+$/);
-    expect((await eventsOf("n-mig-1", "NodeMigrationRequested"))[0]).toMatchObject({ data: { region: "eu-west", instanceType: "large", requestedBy: "user:root" } });
+    expect((await eventsOf("n-mig-1", "NodeMigrationRequested"))[0]).toMatchObject({
+      data: { region: "eu-west", instanceType: "large", requestedBy: "user:root" },
+    });
     expect((await call("POST", "/api/v1/nodes/n-mig-1/migrate", admin, {})).status).toBe(409);
     expect(await eventsOf("n-mig-1", "NodeMigrationRequested")).toHaveLength(1);
   });

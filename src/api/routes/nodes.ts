@@ -12,23 +12,32 @@ import { IdParam } from "./views.js";
 import { terminateSagaId } from "../../sagas/terminate/terminate.saga.js";
 import { migrateSagaId } from "../../sagas/migrate/migrate.saga.js";
 
-const Token = z.string().min(1).max(64).regex(/^[A-Za-z0-9_\-:.]+$/, "letters, digits, _ - : . only");
+const Token = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_\-:.]+$/, "letters, digits, _ - : . only");
 
 /** The body of `POST /api/v1/nodes/{id}/migrate`: where to move the node; both default to its current placement. */
 export const MigrateNodeBody = z.object({ region: Token.optional(), instanceType: Token.optional() }).strict().openapi("MigrateNode");
 
 /** What a termination or migration request answers: the request is recorded, the saga does the rest. */
-export const NodeRequestAccepted = z.object({
-  nodeId: z.string(),
-  state: NodeState,
-  request: z.enum(["termination", "migration"]),
-  requestedAt: z.string(),
-  /** The saga that carries the request out (`GET /api/v1/sagas/{id}`, admin). */
-  sagaId: z.string(),
-}).openapi("NodeRequestAccepted");
+export const NodeRequestAccepted = z
+  .object({
+    nodeId: z.string(),
+    state: NodeState,
+    request: z.enum(["termination", "migration"]),
+    requestedAt: z.string(),
+    /** The saga that carries the request out (`GET /api/v1/sagas/{id}`, admin). */
+    sagaId: z.string(),
+  })
+  .openapi("NodeRequestAccepted");
 
 const list = createRoute({
-  method: "get", path: "/api/v1/nodes", tags: ["nodes"], summary: "The caller's nodes (admin: everyone's), newest first",
+  method: "get",
+  path: "/api/v1/nodes",
+  tags: ["nodes"],
+  summary: "The caller's nodes (admin: everyone's), newest first",
   security: secured("nodes:read"),
   middleware: [requireScope("nodes:read"), readYourWrites()],
   request: {
@@ -39,7 +48,10 @@ const list = createRoute({
 });
 
 const get = createRoute({
-  method: "get", path: "/api/v1/nodes/{id}", tags: ["nodes"], summary: "One node: state, host, versions, key metadata, inputs applied, failures (own only; admin any)",
+  method: "get",
+  path: "/api/v1/nodes/{id}",
+  tags: ["nodes"],
+  summary: "One node: state, host, versions, key metadata, inputs applied, failures (own only; admin any)",
   security: secured("nodes:read"),
   middleware: [requireScope("nodes:read"), readYourWrites()],
   request: { params: IdParam, headers: readYourWritesHeaders },
@@ -47,8 +59,11 @@ const get = createRoute({
 });
 
 const terminate = createRoute({
-  method: "delete", path: "/api/v1/nodes/{id}", tags: ["nodes"],
-  summary: "Terminate a node (owner or admin): records NodeTerminationRequested, the terminate saga tears it down (R-TERM-1). " +
+  method: "delete",
+  path: "/api/v1/nodes/{id}",
+  tags: ["nodes"],
+  summary:
+    "Terminate a node (owner or admin): records NodeTerminationRequested, the terminate saga tears it down (R-TERM-1). " +
     "Repeating it while the termination runs answers 202 again without a new event; a node already terminated answers 409.",
   security: secured("nodes:write"),
   middleware: [requireScope("nodes:write")],
@@ -57,8 +72,11 @@ const terminate = createRoute({
 });
 
 const migrate = createRoute({
-  method: "post", path: "/api/v1/nodes/{id}/migrate", tags: ["nodes"],
-  summary: "Move a running, syncing or degraded node to a new host (admin): records NodeMigrationRequested, the migrate saga does the rest (R-MIG-1)",
+  method: "post",
+  path: "/api/v1/nodes/{id}/migrate",
+  tags: ["nodes"],
+  summary:
+    "Move a running, syncing or degraded node to a new host (admin): records NodeMigrationRequested, the migrate saga does the rest (R-MIG-1)",
   security: secured("admin"),
   middleware: [requireScope("admin")],
   request: { params: IdParam, body: jsonBody(MigrateNodeBody) },
@@ -77,7 +95,12 @@ export function nodeRoutes(): RouteModule {
         ...(hasScope(principal, "admin") ? [] : [eq(nodes.userId, principal.id)]),
         ...(q.state ? [eq(nodes.state, q.state)] : []),
       ];
-      const rows = await deps.db.select().from(nodes).where(and(...filters)).orderBy(desc(nodes.createdAt), desc(nodes.id)).limit(q.limit);
+      const rows = await deps.db
+        .select()
+        .from(nodes)
+        .where(and(...filters))
+        .orderBy(desc(nodes.createdAt), desc(nodes.id))
+        .limit(q.limit);
       return c.json({ items: rows.map(nodeView) }, 200);
     });
 
@@ -95,10 +118,24 @@ export function nodeRoutes(): RouteModule {
       const node = visibleTo(principal, "node", id, (await service.load(id)).state);
       const now = deps.now();
       const reason = node.userId === principal.id ? "user" : "admin";
-      const r = await service.handle(id, { type: "RequestTermination", reason, requestedBy: actorOf(principal), at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      const r = await service.handle(
+        id,
+        { type: "RequestTermination", reason, requestedBy: actorOf(principal), at: now.toISOString() },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
       withPosition(c, r.position);
       const state = r.state!;
-      return c.json({ nodeId: id, state: state.state, request: "termination" as const, requestedAt: state.termination!.requestedAt, sagaId: terminateSagaId(id) }, 202);
+      return c.json(
+        {
+          nodeId: id,
+          state: state.state,
+          request: "termination" as const,
+          requestedAt: state.termination!.requestedAt,
+          sagaId: terminateSagaId(id),
+        },
+        202,
+      );
     });
 
     app.openapi(migrate, async (c) => {
@@ -107,11 +144,25 @@ export function nodeRoutes(): RouteModule {
       const body = c.req.valid("json");
       visibleTo(principal, "node", id, (await service.load(id)).state);
       const now = deps.now();
-      const r = await service.handle(id, { type: "RequestMigration", requestedBy: actorOf(principal), ...body, at: now.toISOString() }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      const r = await service.handle(
+        id,
+        { type: "RequestMigration", requestedBy: actorOf(principal), ...body, at: now.toISOString() },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
       withPosition(c, r.position);
       const state = r.state!;
       // The migrate saga is named by the version of the NodeMigrationRequested event (one saga per migration).
-      return c.json({ nodeId: id, state: state.state, request: "migration" as const, requestedAt: state.migration!.requestedAt, sagaId: migrateSagaId(id, r.events[0]!.aggregateVersion) }, 202);
+      return c.json(
+        {
+          nodeId: id,
+          state: state.state,
+          request: "migration" as const,
+          requestedAt: state.migration!.requestedAt,
+          sagaId: migrateSagaId(id, r.events[0]!.aggregateVersion),
+        },
+        202,
+      );
     });
   };
 }

@@ -12,8 +12,11 @@ import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./com
 import { IdParam, PaymentView, iso } from "./views.js";
 
 const create = createRoute({
-  method: "post", path: "/api/v1/payments", tags: ["payments"],
-  summary: "Pay for pending_payment subscriptions of the caller (another user's is 404, like a missing one; the payment provider later reports payment.completed)",
+  method: "post",
+  path: "/api/v1/payments",
+  tags: ["payments"],
+  summary:
+    "Pay for pending_payment subscriptions of the caller (another user's is 404, like a missing one; the payment provider later reports payment.completed)",
   security: secured("payments:write"),
   middleware: [requireScope("payments:write"), idempotency()],
   request: { body: jsonBody(CreatePaymentBody.openapi("CreatePayment")) },
@@ -21,7 +24,10 @@ const create = createRoute({
 });
 
 const get = createRoute({
-  method: "get", path: "/api/v1/payments/{id}", tags: ["payments"], summary: "One payment (own only; admin any)",
+  method: "get",
+  path: "/api/v1/payments/{id}",
+  tags: ["payments"],
+  summary: "One payment (own only; admin any)",
   security: secured("payments:write"),
   middleware: [requireScope("payments:write"), readYourWrites()],
   request: { params: IdParam, headers: readYourWritesHeaders },
@@ -29,7 +35,15 @@ const get = createRoute({
 });
 
 function paymentView(p: Payment): PaymentView {
-  return { id: p.id, status: p.status, subscriptionIds: p.subscriptionIds, provider: p.provider, createdAt: iso(p.createdAt), completedAt: p.completedAt ? iso(p.completedAt) : null, failureReason: p.failureReason };
+  return {
+    id: p.id,
+    status: p.status,
+    subscriptionIds: p.subscriptionIds,
+    provider: p.provider,
+    createdAt: iso(p.createdAt),
+    completedAt: p.completedAt ? iso(p.completedAt) : null,
+    failureReason: p.failureReason,
+  };
 }
 
 /** Payments (R-PAY-1): creating one appends PaymentCreated and links the subscriptions. */
@@ -40,7 +54,11 @@ export function paymentRoutes(opts: { providerName: string }): RouteModule {
       const principal = c.get("principal");
       const body = c.req.valid("json");
       const now = deps.now();
-      const r = await service.createPayment({ ...body, userId: principal.id }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      const r = await service.createPayment(
+        { ...body, userId: principal.id },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
       withPosition(c, r.position);
       return c.json(paymentView(r.payment), 201);
     });
@@ -49,10 +67,18 @@ export function paymentRoutes(opts: { providerName: string }): RouteModule {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const row = visibleTo(principal, "payment", id, (await deps.db.select().from(payments).where(eq(payments.id, id)).limit(1))[0]);
-      return c.json({
-        id: row.id, status: PaymentView.shape.status.parse(row.status), subscriptionIds: row.subscriptionIds, provider: row.provider,
-        createdAt: iso(row.createdAt), completedAt: row.completedAt ? iso(row.completedAt) : null, failureReason: row.failureReason,
-      }, 200);
+      return c.json(
+        {
+          id: row.id,
+          status: PaymentView.shape.status.parse(row.status),
+          subscriptionIds: row.subscriptionIds,
+          provider: row.provider,
+          createdAt: iso(row.createdAt),
+          completedAt: row.completedAt ? iso(row.completedAt) : null,
+          failureReason: row.failureReason,
+        },
+        200,
+      );
     });
   };
 }

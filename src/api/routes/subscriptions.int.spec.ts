@@ -15,16 +15,26 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
   beforeAll(async () => {
     const s = testServices("subroutes");
     const profiles = await loadChainProfiles();
-    h = await startApiHarness(s, { routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })], projections: [subscriptionsProjection, paymentsProjection] });
+    h = await startApiHarness(s, {
+      routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })],
+      projections: [subscriptionsProjection, paymentsProjection],
+    });
     alice = await h.token("alice", ["subscriptions:read", "subscriptions:write", "payments:write"]);
     bob = await h.token("bob", ["subscriptions:read", "subscriptions:write", "payments:write"]);
     admin = await h.token("root", ["admin"]);
   });
-  afterAll(async () => { await h?.close(); });
+  afterAll(async () => {
+    await h?.close();
+  });
 
   const post = (path: string, tok: string, body: string | object, headers: Record<string, string> = {}) =>
-    h.fetch(path, { method: "POST", headers: { authorization: `Bearer ${tok}`, "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  const get = (path: string, tok: string, headers: Record<string, string> = {}) => h.fetch(path, { headers: { authorization: `Bearer ${tok}`, ...headers } });
+    h.fetch(path, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tok}`, "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+  const get = (path: string, tok: string, headers: Record<string, string> = {}) =>
+    h.fetch(path, { headers: { authorization: `Bearer ${tok}`, ...headers } });
 
   it("refuses bad input on POST /subscriptions with 400 and writes nothing", async () => {
     const before = await h.store.lastPosition();
@@ -54,7 +64,9 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
   });
 
   it("creates once under concurrent identical requests (201 once, 200 for the others, one id)", async () => {
-    const answers = await Promise.all(Array.from({ length: 8 }, () => post("/api/v1/subscriptions", alice, { chainProfileId: "demo", nodeType: "full", durationDays: 30 })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => post("/api/v1/subscriptions", alice, { chainProfileId: "demo", nodeType: "full", durationDays: 30 })),
+    );
     const statuses = answers.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
     const ids = new Set(await Promise.all(answers.map(async (r) => ((await r.json()) as { id: string }).id)));
@@ -72,7 +84,9 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
     expect(mine.headers.get("x-read-model-stale")).toBeNull();
     expect((await get(`/api/v1/subscriptions/${sub.id}`, alice, { "x-wait-for-position": position })).status).toBe(404);
     expect((await get(`/api/v1/subscriptions/${sub.id}`, admin)).status).toBe(200);
-    const list = (await (await get("/api/v1/subscriptions", alice, { "x-wait-for-position": position })).json()) as { items: { userId: string }[] };
+    const list = (await (await get("/api/v1/subscriptions", alice, { "x-wait-for-position": position })).json()) as {
+      items: { userId: string }[];
+    };
     expect(list.items.every((i) => i.userId === "alice")).toBe(true);
     const all = (await (await get("/api/v1/subscriptions", admin)).json()) as { items: { userId: string }[] };
     expect(new Set(all.items.map((i) => i.userId))).toEqual(new Set(["alice", "bob"]));
@@ -81,8 +95,12 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
   });
 
   it("pays only for own pending subscriptions; bad payment input is 400/404 and writes nothing", async () => {
-    const mine = (await (await post("/api/v1/subscriptions", alice, { chainProfileId: "demo", nodeType: "full", durationDays: 1 })).json()) as { id: string };
-    const bobs = (await (await post("/api/v1/subscriptions", bob, { chainProfileId: "demo", nodeType: "full", durationDays: 1 })).json()) as { id: string };
+    const mine = (await (
+      await post("/api/v1/subscriptions", alice, { chainProfileId: "demo", nodeType: "full", durationDays: 1 })
+    ).json()) as { id: string };
+    const bobs = (await (
+      await post("/api/v1/subscriptions", bob, { chainProfileId: "demo", nodeType: "full", durationDays: 1 })
+    ).json()) as { id: string };
     const before = await h.store.lastPosition();
     expect((await post("/api/v1/payments", alice, { subscriptionIds: [] })).status).toBe(400);
     expect((await post("/api/v1/payments", alice, { subscriptionIds: "x" })).status).toBe(400);
@@ -91,7 +109,9 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
     // Another user's subscription is indistinguishable from a missing one (same status, same body shape), like the rest of the API.
     const foreign = await post("/api/v1/payments", alice, { subscriptionIds: [bobs.id] });
     expect(foreign.status).toBe(404);
-    expect(await foreign.json()).toEqual({ error: { code: "not_found", message: `subscription ${bobs.id} not found`, details: { entity: "subscription", id: bobs.id } } });
+    expect(await foreign.json()).toEqual({
+      error: { code: "not_found", message: `subscription ${bobs.id} not found`, details: { entity: "subscription", id: bobs.id } },
+    });
     expect(await h.store.lastPosition()).toBe(before);
     const paid = await post("/api/v1/payments", alice, { subscriptionIds: [mine.id] });
     expect(paid.status).toBe(201);
@@ -100,7 +120,9 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
     const seen = await get(`/api/v1/payments/${payment.id}`, alice, { "x-wait-for-position": paid.headers.get("x-event-position")! });
     expect(seen.status).toBe(200);
     expect((await get(`/api/v1/payments/${payment.id}`, bob)).status).toBe(404);
-    const sub = (await (await get(`/api/v1/subscriptions/${mine.id}`, alice, { "x-wait-for-position": paid.headers.get("x-event-position")! })).json()) as { paymentId: string };
+    const sub = (await (
+      await get(`/api/v1/subscriptions/${mine.id}`, alice, { "x-wait-for-position": paid.headers.get("x-event-position")! })
+    ).json()) as { paymentId: string };
     expect(sub.paymentId).toBe(payment.id);
   });
 });

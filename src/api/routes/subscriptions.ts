@@ -12,16 +12,25 @@ import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./com
 import { IdParam, SubscriptionView, subscriptionView } from "./views.js";
 
 const create = createRoute({
-  method: "post", path: "/api/v1/subscriptions", tags: ["subscriptions"],
+  method: "post",
+  path: "/api/v1/subscriptions",
+  tags: ["subscriptions"],
   summary: "Subscribe to a node (201), or get the caller's pending one of the same chain, node type and duration (200)",
   security: secured("subscriptions:write"),
   middleware: [requireScope("subscriptions:write")],
   request: { body: jsonBody(CreateSubscriptionBody.openapi("CreateSubscription")) },
-  responses: { 201: commandResult(SubscriptionView, "Created"), 200: commandResult(SubscriptionView, "The existing pending_payment subscription"), ...errors(400, 401, 403, 409) },
+  responses: {
+    201: commandResult(SubscriptionView, "Created"),
+    200: commandResult(SubscriptionView, "The existing pending_payment subscription"),
+    ...errors(400, 401, 403, 409),
+  },
 });
 
 const list = createRoute({
-  method: "get", path: "/api/v1/subscriptions", tags: ["subscriptions"], summary: "The caller's subscriptions (admin: everyone's), newest first",
+  method: "get",
+  path: "/api/v1/subscriptions",
+  tags: ["subscriptions"],
+  summary: "The caller's subscriptions (admin: everyone's), newest first",
   security: secured("subscriptions:read"),
   middleware: [requireScope("subscriptions:read"), readYourWrites()],
   request: {
@@ -31,11 +40,17 @@ const list = createRoute({
       limit: z.coerce.number().int().min(1).max(500).default(100),
     }),
   },
-  responses: { 200: json(z.object({ items: z.array(SubscriptionView) }).openapi("SubscriptionList"), "Subscriptions"), ...errors(400, 401, 403) },
+  responses: {
+    200: json(z.object({ items: z.array(SubscriptionView) }).openapi("SubscriptionList"), "Subscriptions"),
+    ...errors(400, 401, 403),
+  },
 });
 
 const get = createRoute({
-  method: "get", path: "/api/v1/subscriptions/{id}", tags: ["subscriptions"], summary: "One subscription (own only; admin any)",
+  method: "get",
+  path: "/api/v1/subscriptions/{id}",
+  tags: ["subscriptions"],
+  summary: "One subscription (own only; admin any)",
   security: secured("subscriptions:read"),
   middleware: [requireScope("subscriptions:read"), readYourWrites()],
   request: { params: IdParam, headers: readYourWritesHeaders },
@@ -50,7 +65,11 @@ export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): Ro
       const principal = c.get("principal");
       const body = c.req.valid("json");
       const now = deps.now();
-      const r = await service.createSubscription({ ...body, userId: principal.id }, { actor: actorOf(principal), correlationId: c.get("requestId") }, now);
+      const r = await service.createSubscription(
+        { ...body, userId: principal.id },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
       withPosition(c, r.position);
       return c.json(subscriptionView(r.subscription), r.created ? 201 : 200);
     });
@@ -62,14 +81,24 @@ export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): Ro
         ...(hasScope(principal, "admin") ? [] : [eq(subscriptions.userId, principal.id)]),
         ...(q.status ? [eq(subscriptions.status, q.status)] : []),
       ];
-      const rows = await deps.db.select().from(subscriptions).where(and(...filters)).orderBy(desc(subscriptions.createdAt), desc(subscriptions.id)).limit(q.limit);
+      const rows = await deps.db
+        .select()
+        .from(subscriptions)
+        .where(and(...filters))
+        .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
+        .limit(q.limit);
       return c.json({ items: rows.map(subscriptionView) }, 200);
     });
 
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const row = visibleTo(principal, "subscription", id, (await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1))[0]);
+      const row = visibleTo(
+        principal,
+        "subscription",
+        id,
+        (await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1))[0],
+      );
       return c.json(subscriptionView(row), 200);
     });
   };

@@ -7,43 +7,62 @@ export function iso(value: string): string {
 
 /** Path parameter `{id}` (ids are single subject tokens: letters, digits, _ - :). */
 export const IdParam = z.object({
-  id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only").openapi({ param: { name: "id", in: "path" }, example: "sub_0b7e3f8e1c5a4a439d6e2f0f8d6c1a10" }),
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_\-:]+$/, "letters, digits, _ - : only")
+    .openapi({ param: { name: "id", in: "path" }, example: "sub_0b7e3f8e1c5a4a439d6e2f0f8d6c1a10" }),
 });
 
 /** The subscription body every endpoint answers with (R-SUB-4). */
-export const SubscriptionView = z.object({
-  id: z.string(),
-  status: z.enum(["pending_payment", "active", "expired", "cancelled"]),
-  userId: z.string(),
-  chainProfileId: z.string(),
-  nodeType: z.string(),
-  durationDays: z.number().int(),
-  provider: z.string(),
-  region: z.string(),
-  instanceType: z.string(),
-  expiresAt: z.string().openapi({ description: "A placeholder while pending_payment; activation time + duration once active" }),
-  paymentId: z.string().nullable(),
-  nodeId: z.string().nullable(),
-  createdAt: z.string(),
-}).openapi("Subscription");
+export const SubscriptionView = z
+  .object({
+    id: z.string(),
+    status: z.enum(["pending_payment", "active", "expired", "cancelled"]),
+    userId: z.string(),
+    chainProfileId: z.string(),
+    nodeType: z.string(),
+    durationDays: z.number().int(),
+    provider: z.string(),
+    region: z.string(),
+    instanceType: z.string(),
+    expiresAt: z.string().openapi({ description: "A placeholder while pending_payment; activation time + duration once active" }),
+    paymentId: z.string().nullable(),
+    nodeId: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("Subscription");
 export type SubscriptionView = z.infer<typeof SubscriptionView>;
 
 /** Maps a subscription (command-side state or read-model row) to its API body. */
 export function subscriptionView(s: Omit<SubscriptionView, "status"> & { status: string }): SubscriptionView {
   return {
-    id: s.id, status: SubscriptionView.shape.status.parse(s.status), userId: s.userId, chainProfileId: s.chainProfileId, nodeType: s.nodeType,
-    durationDays: s.durationDays, provider: s.provider, region: s.region, instanceType: s.instanceType,
-    expiresAt: iso(s.expiresAt), paymentId: s.paymentId ?? null, nodeId: s.nodeId ?? null, createdAt: iso(s.createdAt),
+    id: s.id,
+    status: SubscriptionView.shape.status.parse(s.status),
+    userId: s.userId,
+    chainProfileId: s.chainProfileId,
+    nodeType: s.nodeType,
+    durationDays: s.durationDays,
+    provider: s.provider,
+    region: s.region,
+    instanceType: s.instanceType,
+    expiresAt: iso(s.expiresAt),
+    paymentId: s.paymentId ?? null,
+    nodeId: s.nodeId ?? null,
+    createdAt: iso(s.createdAt),
   };
 }
 
-export const PaymentView = z.object({
-  id: z.string(),
-  status: z.enum(["pending", "completed", "failed"]),
-  subscriptionIds: z.array(z.string()),
-  provider: z.string(),
-  createdAt: z.string(),
-  completedAt: z.string().nullable(),
-  failureReason: z.string().nullable(),
-}).openapi("Payment");
+export const PaymentView = z
+  .object({
+    id: z.string(),
+    status: z.enum(["pending", "completed", "failed"]),
+    subscriptionIds: z.array(z.string()),
+    provider: z.string(),
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+    failureReason: z.string().nullable(),
+  })
+  .openapi("Payment");
 export type PaymentView = z.infer<typeof PaymentView>;

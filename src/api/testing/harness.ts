@@ -39,7 +39,10 @@ export interface ApiHarness {
 }
 
 /** Starts NATS/PostgreSQL/Redis clients, migrations, a projector (api-keys plus `projections`) and the app. */
-export async function startApiHarness(services: { natsUrl: string; databaseUrl: string; redisUrl: string; names: Names }, opts: { routes?: readonly RouteModule[]; projections?: readonly Projection[] } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  services: { natsUrl: string; databaseUrl: string; redisUrl: string; names: Names },
+  opts: { routes?: readonly RouteModule[]; projections?: readonly Projection[] } = {},
+): Promise<ApiHarness> {
   const { names } = services;
   const logger = createLogger({ role: "api-test", level: process.env.LOG_LEVEL ?? "warn" });
   const dataDir = await mkdtemp(join(tmpdir(), "np-api-"));
@@ -54,14 +57,29 @@ export async function startApiHarness(services: { natsUrl: string; databaseUrl: 
   const projector = startProjector({ store, db, projections, logger });
   const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
   const wired = await wireApiDeps({
-    store, nc, redis, logger, databaseUrl: services.databaseUrl, dataDir,
-    projections: projections.filter(readsEvents).map((p) => p.name), probes: { projector: () => projector.isReady() },
+    store,
+    nc,
+    redis,
+    logger,
+    databaseUrl: services.databaseUrl,
+    dataDir,
+    projections: projections.filter(readsEvents).map((p) => p.name),
+    probes: { projector: () => projector.isReady() },
   });
   const { deps, auth } = wired;
   const app = createApp(deps, { routes: opts.routes ?? [] });
   const served = await serveApi(app, { host: "127.0.0.1", port: 0 });
   return {
-    url: served.url, app, deps, store, nc, redis, db, auth, dataDir, projector,
+    url: served.url,
+    app,
+    deps,
+    store,
+    nc,
+    redis,
+    db,
+    auth,
+    dataDir,
+    projector,
     token: (sub, scopes, ttl) => auth.issueToken({ sub, scopes, ...(ttl ? { ttl } : {}) }),
     fetch: (path, init) => fetch(`${served.url}${path}`, init),
     async close() {

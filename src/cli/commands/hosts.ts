@@ -19,14 +19,33 @@ export const hostsListCommand: CliCommand = {
     const dataDir = resolve(loadEnv().NODEPLANE_DATA_DIR);
     const hosts = await listLocalHosts(dataDir);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(hosts.map((h) => ({ hostId: h.hostId, nodeId: h.nodeId, running: h.running, dir: h.dir, leafUrl: h.leaf.url, leafMode: h.leaf.mode, credsFile: h.credsFile ?? null, address: h.address, createdAt: h.createdAt })), null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(
+          hosts.map((h) => ({
+            hostId: h.hostId,
+            nodeId: h.nodeId,
+            running: h.running,
+            dir: h.dir,
+            leafUrl: h.leaf.url,
+            leafMode: h.leaf.mode,
+            credsFile: h.credsFile ?? null,
+            address: h.address,
+            createdAt: h.createdAt,
+          })),
+          null,
+          2,
+        )}\n`,
+      );
       return 0;
     }
     if (hosts.length === 0) {
       process.stdout.write(`no local hosts in ${resolve(dataDir, "hosts")}\n`);
       return 0;
     }
-    const rows = [["HOST", "NODE", "STATE", "DIR", "LEAF URL", "CREDS"], ...hosts.map((h) => [h.hostId, h.nodeId, h.running ? "running" : "stopped", h.dir, h.leaf.url, h.credsFile ?? "-"])];
+    const rows = [
+      ["HOST", "NODE", "STATE", "DIR", "LEAF URL", "CREDS"],
+      ...hosts.map((h) => [h.hostId, h.nodeId, h.running ? "running" : "stopped", h.dir, h.leaf.url, h.credsFile ?? "-"]),
+    ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n");
     return 0;

@@ -9,4 +9,17 @@ import { natsInitCommand } from "./nats.js";
 import { hostsListCommand } from "./hosts.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
-export const commands: CliCommand[] = [tokenCommand, tokenRotateKeyCommand, tokenRevokeCommand, projectionsRebuild, projectionsList, paymentsCompleteCommand, paymentsFailCommand, up, roleCommand, sagaHistoryCommand, natsInitCommand, hostsListCommand];
+export const commands: CliCommand[] = [
+  tokenCommand,
+  tokenRotateKeyCommand,
+  tokenRevokeCommand,
+  projectionsRebuild,
+  projectionsList,
+  paymentsCompleteCommand,
+  paymentsFailCommand,
+  up,
+  roleCommand,
+  sagaHistoryCommand,
+  natsInitCommand,
+  hostsListCommand,
+];

@@ -42,7 +42,9 @@ export const natsInitCommand: CliCommand = {
       `AGENT:          ${result.publicKeys.agent}`,
       `CONTROL_PLANE:  ${result.publicKeys.controlPlane}`,
       `hub config:     ${result.paths.hubConfig}`,
-      result.written.length === 0 ? "nothing written: everything existed already" : `written (0600):\n${result.written.map((p) => `  ${p}`).join("\n")}`,
+      result.written.length === 0
+        ? "nothing written: everything existed already"
+        : `written (0600):\n${result.written.map((p) => `  ${p}`).join("\n")}`,
     ];
     process.stdout.write(`${out.join("\n")}\n`);
     return 0;

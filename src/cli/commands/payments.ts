@@ -29,7 +29,9 @@ export const paymentsCompleteCommand: CliCommand = {
   async run(args) {
     const { positional } = parseFlags(args);
     const paymentId = onePositional(positional, "payment id");
-    return withLocalProvider(async (p) => `payment.completed published for ${paymentId} (stream sequence ${(await p.complete(paymentId)).sequence})`);
+    return withLocalProvider(
+      async (p) => `payment.completed published for ${paymentId} (stream sequence ${(await p.complete(paymentId)).sequence})`,
+    );
   },
 };
 
@@ -44,6 +46,8 @@ export const paymentsFailCommand: CliCommand = {
     const unknown = Object.keys(flags).filter((f) => f !== "reason");
     if (unknown.length > 0) throw new UsageError(`unknown flag --${unknown[0]}`);
     const reason = typeof flags.reason === "string" ? flags.reason : "failed by the operator (local payment provider)";
-    return withLocalProvider(async (p) => `payment.failed published for ${paymentId} (stream sequence ${(await p.fail(paymentId, reason)).sequence})`);
+    return withLocalProvider(
+      async (p) => `payment.failed published for ${paymentId} (stream sequence ${(await p.fail(paymentId, reason)).sequence})`,
+    );
   },
 };

@@ -14,12 +14,20 @@ export function formatProgress(p: RebuildProgress): string {
 
 /** The comparison verdict an operator reads after a rebuild. */
 export function formatResult(r: RebuildResult): string {
-  const lines = [r.equal ? `${r.projection}: rebuild equals the live model (${r.events} events, position ${r.position})` : `${r.projection}: rebuild DIFFERS from the live model:`];
+  const lines = [
+    r.equal
+      ? `${r.projection}: rebuild equals the live model (${r.events} events, position ${r.position})`
+      : `${r.projection}: rebuild DIFFERS from the live model:`,
+  ];
   for (const d of r.differences) {
     if (d.onlyInShadow + d.onlyInLive + d.differing === 0) continue;
-    lines.push(`  ${d.table}: ${d.differing} rows differ, ${d.onlyInShadow} only in the rebuild, ${d.onlyInLive} only in the live model (e.g. ${d.sampleKeys.join(", ")})`);
+    lines.push(
+      `  ${d.table}: ${d.differing} rows differ, ${d.onlyInShadow} only in the rebuild, ${d.onlyInLive} only in the live model (e.g. ${d.sampleKeys.join(", ")})`,
+    );
   }
-  lines.push(r.swapped ? `${r.projection}: swapped in (${(r.durationMs / 1000).toFixed(1)} s)` : `${r.projection}: not swapped (--dry-run)`);
+  lines.push(
+    r.swapped ? `${r.projection}: swapped in (${(r.durationMs / 1000).toFixed(1)} s)` : `${r.projection}: not swapped (--dry-run)`,
+  );
   return lines.join("\n");
 }
 
@@ -39,7 +47,11 @@ export const projectionsRebuild: CliCommand = {
     try {
       const store = await createEventStore(nc, { names: namesFor(env.NODEPLANE_NAMESPACE) });
       const result = await rebuildProjection({
-        store, databaseUrl: env.DATABASE_URL, schema: store.names.pgSchema, projection, swap: !flags["dry-run"],
+        store,
+        databaseUrl: env.DATABASE_URL,
+        schema: store.names.pgSchema,
+        projection,
+        swap: !flags["dry-run"],
         onProgress: (p) => console.log(formatProgress(p)),
       });
       console.log(formatResult(result));

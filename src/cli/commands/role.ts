@@ -20,7 +20,10 @@ export const roleCommand: CliCommand = {
     const logger = createLogger({ role: args.join("+"), level: env.LOG_LEVEL });
     const system = await startSystem(env, { roles: args as RoleName[], logger });
     console.log(system.apiUrl ? `API ready at ${system.apiUrl}` : `roles running: ${args.join(", ")}`);
-    await new Promise<void>((done) => { process.once("SIGINT", done); process.once("SIGTERM", done); });
+    await new Promise<void>((done) => {
+      process.once("SIGINT", done);
+      process.once("SIGTERM", done);
+    });
     await system.stop();
     return 0;
   },

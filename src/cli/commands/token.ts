@@ -29,13 +29,20 @@ export const tokenCommand: CliCommand = {
     const env = loadEnv();
     try {
       if (ttl && parseTtl(ttl) > parseTtl(env.JWT_MAX_TTL)) {
-        throw new TokenClaimsError(`--ttl ${ttl} is longer than the maximum token lifetime ${env.JWT_MAX_TTL} (JWT_MAX_TTL); the API would refuse such a token`);
+        throw new TokenClaimsError(
+          `--ttl ${ttl} is longer than the maximum token lifetime ${env.JWT_MAX_TTL} (JWT_MAX_TTL); the API would refuse such a token`,
+        );
       }
     } catch (err) {
       if (err instanceof TokenClaimsError) throw new UsageError(err.message);
       throw err;
     }
-    const auth = await createLocalAuth({ dataDir: env.NODEPLANE_DATA_DIR, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, maxTtl: env.JWT_MAX_TTL });
+    const auth = await createLocalAuth({
+      dataDir: env.NODEPLANE_DATA_DIR,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      maxTtl: env.JWT_MAX_TTL,
+    });
     const token = await auth.issueToken({ sub, scopes: requested.map((s) => Scope.parse(s)), ...(ttl ? { ttl } : {}) });
     process.stdout.write(`${token}\n`);
     return 0;
@@ -79,7 +86,10 @@ export const tokenRevokeCommand: CliCommand = {
     const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, lazyConnect: true });
     try {
       await redis.connect();
-      const { until } = await redisRevocations(redis, { prefix: namesFor(env.NODEPLANE_NAMESPACE).redisPrefix, tokenMaxTtlSeconds: parseTtl(env.JWT_MAX_TTL) }).revokeToken(jti);
+      const { until } = await redisRevocations(redis, {
+        prefix: namesFor(env.NODEPLANE_NAMESPACE).redisPrefix,
+        tokenMaxTtlSeconds: parseTtl(env.JWT_MAX_TTL),
+      }).revokeToken(jti);
       process.stdout.write(`token ${jti} revoked until ${until.toISOString()}\n`);
       return 0;
     } finally {

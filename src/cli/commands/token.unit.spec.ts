@@ -22,7 +22,12 @@ describe("nodeplane token", () => {
     const r = nodeplane(dir, "--sub", "alice", "--scope", "subscriptions:read", "--scope", "payments:write", "--ttl", "15m");
     expect(r.code).toBe(0);
     const auth = await createLocalAuth({ dataDir: dir });
-    await expect(auth.verifyJwt(r.stdout)).resolves.toEqual({ id: "alice", scopes: ["subscriptions:read", "payments:write"], kind: "jwt", tokenId: expect.any(String) });
+    await expect(auth.verifyJwt(r.stdout)).resolves.toEqual({
+      id: "alice",
+      scopes: ["subscriptions:read", "payments:write"],
+      kind: "jwt",
+      tokenId: expect.any(String),
+    });
     const admin = nodeplane(dir, "--sub", "root", "--scope", "admin");
     await expect(auth.verifyJwt(admin.stdout)).resolves.toMatchObject({ scopes: ["admin"] });
   }, 30_000);
@@ -57,6 +62,8 @@ describe("nodeplane token", () => {
     const auth = await createLocalAuth({ dataDir: dir });
     await expect(auth.verifyJwt(old.stdout)).resolves.toMatchObject({ id: "alice" });
     await expect(auth.verifyJwt(fresh.stdout)).resolves.toMatchObject({ id: "bob" });
-    expect(JSON.parse(Buffer.from(fresh.stdout.split(".")[0]!, "base64url").toString()).kid).not.toBe(JSON.parse(Buffer.from(old.stdout.split(".")[0]!, "base64url").toString()).kid);
+    expect(JSON.parse(Buffer.from(fresh.stdout.split(".")[0]!, "base64url").toString()).kid).not.toBe(
+      JSON.parse(Buffer.from(old.stdout.split(".")[0]!, "base64url").toString()).kid,
+    );
   }, 30_000);
 });

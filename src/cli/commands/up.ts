@@ -33,12 +33,18 @@ export const up: CliCommand = {
     const stack = ports.every((p) => p !== undefined)
       ? await ensureLocalStack({
           dataDir: resolve(env.NODEPLANE_DATA_DIR),
-          ports: { natsPort: ports[0]!, natsMonitorPort: ports[0]! === defaults.localStack.natsPort ? defaults.localStack.natsMonitorPort : 0, postgresPort: ports[1]!, redisPort: ports[2]! },
+          ports: {
+            natsPort: ports[0]!,
+            natsMonitorPort: ports[0]! === defaults.localStack.natsPort ? defaults.localStack.natsMonitorPort : 0,
+            postgresPort: ports[1]!,
+            redisPort: ports[2]!,
+          },
           database,
           natsOperator: { authDir: natsAuthDir(env), names: namesFor(env.NODEPLANE_NAMESPACE), leafnodePort: env.NATS_LEAFNODE_PORT },
         })
       : undefined;
-    if (stack?.started.length) logger.info({ started: stack.started, dataDir: env.NODEPLANE_DATA_DIR, natsOperator: stack.natsOperator }, "local services started");
+    if (stack?.started.length)
+      logger.info({ started: stack.started, dataDir: env.NODEPLANE_DATA_DIR, natsOperator: stack.natsOperator }, "local services started");
     let system: Awaited<ReturnType<typeof startSystem>>;
     try {
       system = await startSystem(env, { roles: ROLE_NAMES, logger });

@@ -35,20 +35,28 @@ export function decideApiKey(command: ApiKeyCommand, state: ApiKeyState): ApiKey
   switch (command.type) {
     case "CreateApiKey": {
       // A leaked key must not be able to mint keys that outlive its revocation: keys come from user tokens only.
-      if (command.grantorKind === "apikey") throw new ForbiddenError("an API key cannot create API keys; use a user's token", { credential: "apikey" });
+      if (command.grantorKind === "apikey")
+        throw new ForbiddenError("an API key cannot create API keys; use a user's token", { credential: "apikey" });
       assertGrantable(command.scopes, command.grantorScopes);
       if (command.expiresAt && command.expiresAt.getTime() <= command.now.getTime()) {
         throw new ValidationError("expiresAt must be in the future", [{ path: "expiresAt", message: "must be after the current time" }]);
       }
       if (state.status !== "none") throw new DomainError("conflict", `api key ${command.apiKeyId} already exists`);
-      return [{
-        type: "ApiKeyCreated",
-        data: {
-          apiKeyId: command.apiKeyId, ownerId: command.ownerId, name: command.name, scopes: [...new Set(command.scopes)],
-          keyHash: command.keyHash, keyPrefix: command.keyPrefix, createdAt: command.now.toISOString(),
-          ...(command.expiresAt ? { expiresAt: command.expiresAt.toISOString() } : {}),
+      return [
+        {
+          type: "ApiKeyCreated",
+          data: {
+            apiKeyId: command.apiKeyId,
+            ownerId: command.ownerId,
+            name: command.name,
+            scopes: [...new Set(command.scopes)],
+            keyHash: command.keyHash,
+            keyPrefix: command.keyPrefix,
+            createdAt: command.now.toISOString(),
+            ...(command.expiresAt ? { expiresAt: command.expiresAt.toISOString() } : {}),
+          },
         },
-      }];
+      ];
     }
     case "RevokeApiKey": {
       // Someone else's key is "not found" rather than "forbidden": its existence is not the caller's business.

@@ -26,26 +26,41 @@ export function decideInputs(command: InputsCommand, state: InputsState): Inputs
       if (state.applied) throw new InvalidTransitionError("inputs", "applied", "provided");
       const names = [...command.values, ...command.secrets].map((i) => i.name);
       const twice = names.find((n, i) => names.indexOf(n) !== i);
-      if (twice !== undefined) throw new ValidationError(`input ${twice} is given twice`, [{ name: twice, code: "duplicate", message: "given twice" }]);
+      if (twice !== undefined)
+        throw new ValidationError(`input ${twice} is given twice`, [{ name: twice, code: "duplicate", message: "given twice" }]);
       const { subscriptionId, providedBy, at } = command;
       const events: InputsEvent[] = [];
       for (const v of command.values) {
         const old = state.values.get(v.name);
         if (old && old.type === v.type && old.value === v.value) continue;
-        events.push({ type: "ProvisioningInputProvided", data: { subscriptionId, name: v.name, type: v.type, value: v.value, providedAt: at, providedBy } });
+        events.push({
+          type: "ProvisioningInputProvided",
+          data: { subscriptionId, name: v.name, type: v.type, value: v.value, providedAt: at, providedBy },
+        });
       }
       for (const s of command.secrets) {
         if (state.secrets.get(s.name)?.fingerprint === s.fingerprint) continue;
-        events.push({ type: "ProvisioningSecretProvided", data: { subscriptionId, name: s.name, fingerprint: s.fingerprint, size: s.size, providedAt: at, providedBy } });
+        events.push({
+          type: "ProvisioningSecretProvided",
+          data: { subscriptionId, name: s.name, fingerprint: s.fingerprint, size: s.size, providedAt: at, providedBy },
+        });
       }
       return events;
     }
     case "MarkInputsApplied":
       if (state.applied) return [];
-      return [{
-        type: "ProvisioningInputsApplied", id: `inputs:${command.subscriptionId}:applied`,
-        data: { subscriptionId: command.subscriptionId, nodeId: command.nodeId, names: [...new Set(command.names)], appliedAt: command.at },
-      }];
+      return [
+        {
+          type: "ProvisioningInputsApplied",
+          id: `inputs:${command.subscriptionId}:applied`,
+          data: {
+            subscriptionId: command.subscriptionId,
+            nodeId: command.nodeId,
+            names: [...new Set(command.names)],
+            appliedAt: command.at,
+          },
+        },
+      ];
     default:
       return assertNever(command);
   }

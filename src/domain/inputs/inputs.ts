@@ -1,10 +1,13 @@
-import type { EventOf, ProvisioningInputProvided, ProvisioningInputsApplied, ProvisioningSecretProvided } from "../../../schemas/events/index.js";
+import type {
+  EventOf,
+  ProvisioningInputProvided,
+  ProvisioningInputsApplied,
+  ProvisioningSecretProvided,
+} from "../../../schemas/events/index.js";
 
 /** The events of the provisioning inputs of one subscription (category `inputs`, aggregate id = subscription id). */
 export type InputsEvent = (
-  | EventOf<typeof ProvisioningInputProvided>
-  | EventOf<typeof ProvisioningSecretProvided>
-  | EventOf<typeof ProvisioningInputsApplied>
+  EventOf<typeof ProvisioningInputProvided> | EventOf<typeof ProvisioningSecretProvided> | EventOf<typeof ProvisioningInputsApplied>
 ) & { id?: string };
 
 export const inputsCategory = "inputs";
@@ -54,6 +57,8 @@ export function evolveInputs(state: InputsState, event: InputsEvent): InputsStat
       return { ...state, secrets: new Map(state.secrets).set(name, { fingerprint, size, providedAt, providedBy }), values };
     }
     case "ProvisioningInputsApplied":
-      return state.applied ? state : { ...state, applied: { nodeId: event.data.nodeId, names: event.data.names, appliedAt: event.data.appliedAt } };
+      return state.applied
+        ? state
+        : { ...state, applied: { nodeId: event.data.nodeId, names: event.data.names, appliedAt: event.data.appliedAt } };
   }
 }

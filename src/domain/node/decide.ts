@@ -1,6 +1,19 @@
 import { assertNever, type Decider } from "../decider.js";
 import { InvalidTransitionError } from "../errors.js";
-import { evolveNode, initialNodeState, nodeCategory, TERMINAL_STATES, type Node, type NodeAggregateState, type NodeEvent, type NodeHost, type NodeKeyMetadata, type NodeState, type PartialFailure, type TerminationReason } from "./node.js";
+import {
+  evolveNode,
+  initialNodeState,
+  nodeCategory,
+  TERMINAL_STATES,
+  type Node,
+  type NodeAggregateState,
+  type NodeEvent,
+  type NodeHost,
+  type NodeKeyMetadata,
+  type NodeState,
+  type PartialFailure,
+  type TerminationReason,
+} from "./node.js";
 
 /** The commands of the node aggregate; `at` is the command's time (deciders never read a clock). */
 export type NodeCommand =
@@ -49,7 +62,12 @@ const PROVISIONING: readonly NodeState[] = ["provisioning", "configuring", "star
 const SERVING: readonly NodeState[] = ["running", "syncing", "degraded"];
 
 /** A forward step of R-PROV-3: `from → to`, already `to` is a no-op (a retried saga step). */
-const FORWARD: Partial<Record<NodeCommandType, { from: readonly NodeState[]; to: NodeState; event: "NodeConfiguring" | "NodeStarting" | "NodeSyncing" | "NodeSynced" }>> = {
+const FORWARD: Partial<
+  Record<
+    NodeCommandType,
+    { from: readonly NodeState[]; to: NodeState; event: "NodeConfiguring" | "NodeStarting" | "NodeSyncing" | "NodeSynced" }
+  >
+> = {
   MarkConfiguring: { from: ["provisioning"], to: "configuring", event: "NodeConfiguring" },
   MarkStarting: { from: ["configuring"], to: "starting", event: "NodeStarting" },
   MarkSyncing: { from: ["starting"], to: "syncing", event: "NodeSyncing" },
@@ -70,20 +88,40 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
   const node = state;
   const nodeId = node.id;
   const at = command.at;
-  const refuse = (): never => { throw new InvalidTransitionError("node", node.state, targetOf(command)); };
+  const refuse = (): never => {
+    throw new InvalidTransitionError("node", node.state, targetOf(command));
+  };
   const id = (what: string) => `node:${nodeId}:${what}`;
 
   if (command.type === "ReportVersions") {
     if (TERMINAL_STATES.includes(node.state)) return [];
-    const changed = (command.agent !== undefined && command.agent !== node.versions.agent) || (command.node !== undefined && command.node !== node.versions.node);
+    const changed =
+      (command.agent !== undefined && command.agent !== node.versions.agent) ||
+      (command.node !== undefined && command.node !== node.versions.node);
     if (!changed) return [];
-    return [{ type: "NodeVersionsReported", id: id(`versions:${node.counts.versions + 1}`), data: { nodeId, ...(command.agent !== undefined ? { agent: command.agent } : {}), ...(command.node !== undefined ? { node: command.node } : {}), at } }];
+    return [
+      {
+        type: "NodeVersionsReported",
+        id: id(`versions:${node.counts.versions + 1}`),
+        data: {
+          nodeId,
+          ...(command.agent !== undefined ? { agent: command.agent } : {}),
+          ...(command.node !== undefined ? { node: command.node } : {}),
+          at,
+        },
+      },
+    ];
   }
   if (node.state === "terminated") {
     if (command.type === "MarkTerminated") return [];
     return refuse();
   }
-  const terminationPath = command.type === "RequestTermination" || command.type === "MarkTerminating" || command.type === "RecordKeysDeleted" || command.type === "ReleaseHost" || command.type === "MarkTerminated";
+  const terminationPath =
+    command.type === "RequestTermination" ||
+    command.type === "MarkTerminating" ||
+    command.type === "RecordKeysDeleted" ||
+    command.type === "ReleaseHost" ||
+    command.type === "MarkTerminated";
   if (node.state === "failed" && !terminationPath) {
     if (command.type === "FailProvision") return [];
     return refuse();
@@ -112,14 +150,28 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       const fresh = command.inputs.filter((i) => !node.inputsApplied.includes(i));
       if (fresh.length === 0 && (command.inputs.length > 0 || node.counts.inputs > 0)) return [];
       if (node.state === "terminating") return refuse();
-      return [{ type: "NodeInputsApplied", id: id(`inputs-applied:${node.counts.inputs + 1}`), data: { nodeId, subscriptionId: command.subscriptionId, inputs: fresh, at } }];
+      return [
+        {
+          type: "NodeInputsApplied",
+          id: id(`inputs-applied:${node.counts.inputs + 1}`),
+          data: { nodeId, subscriptionId: command.subscriptionId, inputs: fresh, at },
+        },
+      ];
     }
     case "FailProvision":
       if (![...PROVISIONING, "running", "degraded"].includes(node.state)) return refuse();
-      return [{ type: "NodeProvisionFailed", id: id("provision-failed"), data: { nodeId, step: command.step, reason: command.reason, at } }];
+      return [
+        { type: "NodeProvisionFailed", id: id("provision-failed"), data: { nodeId, step: command.step, reason: command.reason, at } },
+      ];
     case "RequestTermination":
       if (node.termination) return [];
-      return [{ type: "NodeTerminationRequested", id: id("termination-requested"), data: { nodeId, reason: command.reason, requestedBy: command.requestedBy, at } }];
+      return [
+        {
+          type: "NodeTerminationRequested",
+          id: id("termination-requested"),
+          data: { nodeId, reason: command.reason, requestedBy: command.requestedBy, at },
+        },
+      ];
     case "MarkTerminating":
       if (node.state === "terminating") return [];
       if (!node.termination) return refuse();
@@ -137,7 +189,13 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
     case "RequestMigration": {
       if (!SERVING.includes(node.state) || node.migration || node.termination) return refuse();
       const { requestedBy, region, instanceType } = command;
-      return [{ type: "NodeMigrationRequested", id: id(`migration-requested:${node.counts.migrations + 1}`), data: { nodeId, requestedBy, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), at } }];
+      return [
+        {
+          type: "NodeMigrationRequested",
+          id: id(`migration-requested:${node.counts.migrations + 1}`),
+          data: { nodeId, requestedBy, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), at },
+        },
+      ];
     }
     case "StartMaintenance":
       if (node.state === "maintenance") return [];
@@ -149,22 +207,48 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       return [{ type: "NodeMigrating", id: id(`migrating:${node.migration.number}`), data: { nodeId, at } }];
     case "CompleteMigration": {
       // The migration already ended on this very host: a redelivered "update host info".
-      if (!node.migration && node.host?.hostId === command.host.hostId && node.state !== "maintenance" && node.state !== "migrating") return [];
+      if (!node.migration && node.host?.hostId === command.host.hostId && node.state !== "maintenance" && node.state !== "migrating")
+        return [];
       if (!node.migration || node.state !== "migrating") return refuse();
       const { number, region, instanceType } = node.migration;
-      return [{ type: "NodeMigrated", id: id(`migrated:${number}`), data: { nodeId, host: command.host, previousHostId: command.previousHostId, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), at } }];
+      return [
+        {
+          type: "NodeMigrated",
+          id: id(`migrated:${number}`),
+          data: {
+            nodeId,
+            host: command.host,
+            previousHostId: command.previousHostId,
+            ...(region ? { region } : {}),
+            ...(instanceType ? { instanceType } : {}),
+            at,
+          },
+        },
+      ];
     }
     case "AbortMigration": {
       // No migration pending: it already ended (a redelivery) or a termination took over.
       if (!node.migration) return [];
       if (!["maintenance", "migrating", ...SERVING].includes(node.state)) return refuse();
       const state = node.migration.resumeState ?? node.state;
-      return [{ type: "NodeMigrationAborted", id: id(`migration-aborted:${node.migration.number}`), data: { nodeId, reason: command.reason, ...(command.step ? { step: command.step } : {}), state, at } }];
+      return [
+        {
+          type: "NodeMigrationAborted",
+          id: id(`migration-aborted:${node.migration.number}`),
+          data: { nodeId, reason: command.reason, ...(command.step ? { step: command.step } : {}), state, at },
+        },
+      ];
     }
     case "MarkDegraded":
       if (node.state === "degraded") return [];
       if (!["running", "syncing", "maintenance", "migrating"].includes(node.state)) return refuse();
-      return [{ type: "NodeDegraded", id: id(`degraded:${node.counts.degraded + 1}`), data: { nodeId, reason: command.reason, ...(command.step ? { step: command.step } : {}), at } }];
+      return [
+        {
+          type: "NodeDegraded",
+          id: id(`degraded:${node.counts.degraded + 1}`),
+          data: { nodeId, reason: command.reason, ...(command.step ? { step: command.step } : {}), at },
+        },
+      ];
     case "MarkConfiguring":
     case "MarkStarting":
     case "MarkSyncing":
@@ -196,11 +280,27 @@ function sameKey(a: NodeKeyMetadata | undefined, b: NodeKeyMetadata): boolean {
 /** The state (or fact) a command aims at, for the 409's message. */
 function targetOf(command: NodeCommand): string {
   const targets: Record<NodeCommandType, string> = {
-    RequestProvision: "provision_requested", RecordNodeKeys: "keys_recorded", AssignHost: "host_assigned", MarkConfiguring: "configuring", MarkStarting: "starting", MarkSyncing: "syncing",
-    MarkSynced: "running", RecordInputsApplied: "inputs_applied", FailProvision: "failed", RequestTermination: "termination_requested",
-    MarkTerminating: "terminating", RecordKeysDeleted: "keys_deleted", ReleaseHost: "host_released", MarkTerminated: "terminated",
-    RequestMigration: "migration_requested", StartMaintenance: "maintenance", MarkMigrating: "migrating", CompleteMigration: "syncing",
-    AbortMigration: "migration_aborted", MarkDegraded: "degraded", ReportVersions: "versions_reported",
+    RequestProvision: "provision_requested",
+    RecordNodeKeys: "keys_recorded",
+    AssignHost: "host_assigned",
+    MarkConfiguring: "configuring",
+    MarkStarting: "starting",
+    MarkSyncing: "syncing",
+    MarkSynced: "running",
+    RecordInputsApplied: "inputs_applied",
+    FailProvision: "failed",
+    RequestTermination: "termination_requested",
+    MarkTerminating: "terminating",
+    RecordKeysDeleted: "keys_deleted",
+    ReleaseHost: "host_released",
+    MarkTerminated: "terminated",
+    RequestMigration: "migration_requested",
+    StartMaintenance: "maintenance",
+    MarkMigrating: "migrating",
+    CompleteMigration: "syncing",
+    AbortMigration: "migration_aborted",
+    MarkDegraded: "degraded",
+    ReportVersions: "versions_reported",
   };
   return targets[command.type];
 }

@@ -15,12 +15,28 @@ const key2: NodeKeyMetadata = { name: "p2p", type: "secp256k1", source: "chain_g
 
 const requested: NodeEvent = {
   type: "NodeProvisionRequested",
-  data: { nodeId: N, subscriptionId: "sub_1", userId: "u1", paymentId: "pay_1", chainProfileId: "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process", requestedAt: t0 },
+  data: {
+    nodeId: N,
+    subscriptionId: "sub_1",
+    userId: "u1",
+    paymentId: "pay_1",
+    chainProfileId: "demo",
+    nodeType: "full",
+    provider: "local",
+    region: "local",
+    instanceType: "process",
+    requestedAt: t0,
+  },
 };
-const ev = <T extends NodeEvent["type"]>(type: T, data: Omit<Extract<NodeEvent, { type: T }>["data"], "nodeId" | "at"> = {} as never, id?: string): NodeEvent =>
-  ({ type, data: { nodeId: N, ...data, at: t1 }, ...(id ? { id } : {}) }) as NodeEvent;
-const cmd = <T extends NodeCommand["type"]>(type: T, body: Omit<Extract<NodeCommand, { type: T }>, "type" | "at"> = {} as never): NodeCommand =>
-  ({ type, ...body, at: t1 }) as NodeCommand;
+const ev = <T extends NodeEvent["type"]>(
+  type: T,
+  data: Omit<Extract<NodeEvent, { type: T }>["data"], "nodeId" | "at"> = {} as never,
+  id?: string,
+): NodeEvent => ({ type, data: { nodeId: N, ...data, at: t1 }, ...(id ? { id } : {}) }) as NodeEvent;
+const cmd = <T extends NodeCommand["type"]>(
+  type: T,
+  body: Omit<Extract<NodeCommand, { type: T }>, "type" | "at"> = {} as never,
+): NodeCommand => ({ type, ...body, at: t1 }) as NodeCommand;
 
 const keysRecorded = ev("NodeKeysRecorded", { keys: [key] });
 const assigned = ev("NodeHostAssigned", { host });
@@ -58,24 +74,46 @@ const h = {
 type From = keyof typeof h;
 
 describe("node decider: RequestProvision (R-SUB-3)", () => {
-  const request = cmd("RequestProvision", { nodeId: N, subscriptionId: "sub_1", userId: "u1", paymentId: "pay_1", chainProfileId: "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process" });
+  const request = cmd("RequestProvision", {
+    nodeId: N,
+    subscriptionId: "sub_1",
+    userId: "u1",
+    paymentId: "pay_1",
+    chainProfileId: "demo",
+    nodeType: "full",
+    provider: "local",
+    region: "local",
+    instanceType: "process",
+  });
   it("is the birth of a node: one NodeProvisionRequested with a deterministic id", () => {
-    given(h.none).when(request).then([{ ...requested, data: { ...requested.data, requestedAt: t1 }, id: `node:${N}:provision-requested` } as NodeEvent]);
+    given(h.none)
+      .when(request)
+      .then([{ ...requested, data: { ...requested.data, requestedAt: t1 }, id: `node:${N}:provision-requested` } as NodeEvent]);
   });
   it("is a no-op for the same subscription once the node exists (a redelivered payment), whatever its state", () => {
     for (const history of [h.provisioning, h.configuring, [requested, failed]]) given(history).when(request).then([]);
   });
   it("refuses a node id another subscription already holds", () => {
-    given(h.provisioning).when({ ...request, subscriptionId: "sub_2" } as NodeCommand).then(InvalidTransitionError);
+    given(h.provisioning)
+      .when({ ...request, subscriptionId: "sub_2" } as NodeCommand)
+      .then(InvalidTransitionError);
   });
 });
 
 describe("node decider: provisioning (R-PROV-3)", () => {
   it("walks provisioning → configuring → starting → syncing → running with deterministic ids", () => {
-    given(h.provisioning).when(cmd("MarkConfiguring")).then([{ ...configuring, id: "node:node_1:configuring:0:0" }]);
-    given(h.configuring).when(cmd("MarkStarting")).then([{ ...starting, id: "node:node_1:starting:0:0" }]);
-    given(h.starting).when(cmd("MarkSyncing")).then([{ ...syncing, id: "node:node_1:syncing:0:0" }]);
-    given(h.syncing).when(cmd("MarkSynced")).then([{ ...synced, id: "node:node_1:running:0:0" }]);
+    given(h.provisioning)
+      .when(cmd("MarkConfiguring"))
+      .then([{ ...configuring, id: "node:node_1:configuring:0:0" }]);
+    given(h.configuring)
+      .when(cmd("MarkStarting"))
+      .then([{ ...starting, id: "node:node_1:starting:0:0" }]);
+    given(h.starting)
+      .when(cmd("MarkSyncing"))
+      .then([{ ...syncing, id: "node:node_1:syncing:0:0" }]);
+    given(h.syncing)
+      .when(cmd("MarkSynced"))
+      .then([{ ...synced, id: "node:node_1:running:0:0" }]);
     expect(given(h.syncing).when(cmd("MarkSynced")).state()).toMatchObject({ state: "running", host, keys: [key] });
   });
 
@@ -87,42 +125,86 @@ describe("node decider: provisioning (R-PROV-3)", () => {
   });
 
   it("records key metadata once; a new key or a changed fingerprint is recorded, the same keys are not", () => {
-    given(h.provisioning).when(cmd("RecordNodeKeys", { keys: [key] })).then([{ ...keysRecorded, id: "node:node_1:keys:1" }]);
-    given(h.configuring).when(cmd("RecordNodeKeys", { keys: [key] })).then([]);
-    given(h.provisioning).when(cmd("RecordNodeKeys", { keys: [] })).then([]);
-    given(h.starting).when(cmd("RecordNodeKeys", { keys: [key, key2] })).then([{ ...ev("NodeKeysRecorded", { keys: [key2] }), id: "node:node_1:keys:2" }]);
+    given(h.provisioning)
+      .when(cmd("RecordNodeKeys", { keys: [key] }))
+      .then([{ ...keysRecorded, id: "node:node_1:keys:1" }]);
+    given(h.configuring)
+      .when(cmd("RecordNodeKeys", { keys: [key] }))
+      .then([]);
+    given(h.provisioning)
+      .when(cmd("RecordNodeKeys", { keys: [] }))
+      .then([]);
+    given(h.starting)
+      .when(cmd("RecordNodeKeys", { keys: [key, key2] }))
+      .then([{ ...ev("NodeKeysRecorded", { keys: [key2] }), id: "node:node_1:keys:2" }]);
     const changed = { ...key, fingerprint: "sha256:cc" };
-    expect(given(h.configuring).when(cmd("RecordNodeKeys", { keys: [changed] })).state()?.keys).toEqual([changed]);
+    expect(
+      given(h.configuring)
+        .when(cmd("RecordNodeKeys", { keys: [changed] }))
+        .state()?.keys,
+    ).toEqual([changed]);
   });
 
   it("assigns a host while provisioning; the same host again is a no-op, another one a 409", () => {
-    given(h.provisioning).when(cmd("AssignHost", { host })).then([{ ...assigned, id: "node:node_1:host-assigned" }]);
+    given(h.provisioning)
+      .when(cmd("AssignHost", { host }))
+      .then([{ ...assigned, id: "node:node_1:host-assigned" }]);
     given([requested, assigned]).when(cmd("AssignHost", { host })).then([]);
-    given([requested, assigned]).when(cmd("AssignHost", { host: host2 })).then(InvalidTransitionError);
-    given(h.running).when(cmd("AssignHost", { host: host2 })).then(InvalidTransitionError);
+    given([requested, assigned])
+      .when(cmd("AssignHost", { host: host2 }))
+      .then(InvalidTransitionError);
+    given(h.running)
+      .when(cmd("AssignHost", { host: host2 }))
+      .then(InvalidTransitionError);
   });
 
   it("records applied inputs once, only the new ones after that", () => {
-    given(h.running).when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "b"] })).then([{ ...ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "b"] }), id: "node:node_1:inputs-applied:1" }]);
+    given(h.running)
+      .when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "b"] }))
+      .then([{ ...ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "b"] }), id: "node:node_1:inputs-applied:1" }]);
     const applied = [...h.running, ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "b"] })];
-    given(applied).when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: ["b", "a"] })).then([]);
-    given(applied).when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "c"] })).then([{ ...ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: ["c"] }), id: "node:node_1:inputs-applied:2" }]);
-    given(h.syncing).when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: [] })).then([ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: [] })]);
-    given([...h.syncing, ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: [] })]).when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: [] })).then([]);
+    given(applied)
+      .when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: ["b", "a"] }))
+      .then([]);
+    given(applied)
+      .when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: ["a", "c"] }))
+      .then([{ ...ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: ["c"] }), id: "node:node_1:inputs-applied:2" }]);
+    given(h.syncing)
+      .when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: [] }))
+      .then([ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: [] })]);
+    given([...h.syncing, ev("NodeInputsApplied", { subscriptionId: "sub_1", inputs: [] })])
+      .when(cmd("RecordInputsApplied", { subscriptionId: "sub_1", inputs: [] }))
+      .then([]);
   });
 
   it("fails provisioning from any provisioning state (compensation), once", () => {
     for (const from of ["provisioning", "configuring", "starting", "syncing", "running", "degraded"] as const) {
-      given(h[from]).when(cmd("FailProvision", { step: "RunTerraform", reason: "quota" })).then([{ ...failed, id: "node:node_1:provision-failed" }]);
+      given(h[from])
+        .when(cmd("FailProvision", { step: "RunTerraform", reason: "quota" }))
+        .then([{ ...failed, id: "node:node_1:provision-failed" }]);
     }
-    given(h.failed).when(cmd("FailProvision", { step: "RunTerraform", reason: "quota" })).then([]);
-    expect(given(h.starting).when(cmd("FailProvision", { step: "StartNode", reason: "exit 1" })).state()).toMatchObject({ state: "failed", failure: { step: "StartNode", reason: "exit 1" } });
+    given(h.failed)
+      .when(cmd("FailProvision", { step: "RunTerraform", reason: "quota" }))
+      .then([]);
+    expect(
+      given(h.starting)
+        .when(cmd("FailProvision", { step: "StartNode", reason: "exit 1" }))
+        .state(),
+    ).toMatchObject({ state: "failed", failure: { step: "StartNode", reason: "exit 1" } });
   });
 
   it("records key deletion and host release during provision compensation", () => {
-    given(h.configuring).when(cmd("RecordKeysDeleted")).then([{ ...ev("NodeKeysDeleted"), id: "node:node_1:keys-deleted" }]);
-    given(h.configuring).when(cmd("ReleaseHost", { hostId: "h1" })).then([{ ...ev("NodeHostReleased", { hostId: "h1" }), id: "node:node_1:host-released:h1" }]);
-    expect(given(h.configuring).when(cmd("ReleaseHost", { hostId: "h1" })).state()?.host).toBeNull();
+    given(h.configuring)
+      .when(cmd("RecordKeysDeleted"))
+      .then([{ ...ev("NodeKeysDeleted"), id: "node:node_1:keys-deleted" }]);
+    given(h.configuring)
+      .when(cmd("ReleaseHost", { hostId: "h1" }))
+      .then([{ ...ev("NodeHostReleased", { hostId: "h1" }), id: "node:node_1:host-released:h1" }]);
+    expect(
+      given(h.configuring)
+        .when(cmd("ReleaseHost", { hostId: "h1" }))
+        .state()?.host,
+    ).toBeNull();
   });
 });
 
@@ -130,35 +212,73 @@ describe("node decider: termination (R-TERM-1/2)", () => {
   const request = cmd("RequestTermination", { reason: "user", requestedBy: "user:u1" });
 
   it("accepts a termination request from every state but terminated, once", () => {
-    for (const from of ["provisioning", "configuring", "starting", "syncing", "running", "maintenance", "migrating", "degraded", "failed"] as const) {
-      given(h[from]).when(request).then([{ ...termRequested, id: "node:node_1:termination-requested" }]);
+    for (const from of [
+      "provisioning",
+      "configuring",
+      "starting",
+      "syncing",
+      "running",
+      "maintenance",
+      "migrating",
+      "degraded",
+      "failed",
+    ] as const) {
+      given(h[from])
+        .when(request)
+        .then([{ ...termRequested, id: "node:node_1:termination-requested" }]);
     }
-    given(h.terminationRequested).when({ ...request, reason: "admin" } as NodeCommand).then([]);
+    given(h.terminationRequested)
+      .when({ ...request, reason: "admin" } as NodeCommand)
+      .then([]);
     given(h.terminating).when(request).then([]);
     given(h.terminated).when(request).then(InvalidTransitionError);
   });
 
   it("goes terminating → keys deleted → host released → terminated with the partial failures", () => {
-    given(h.terminationRequested).when(cmd("MarkTerminating")).then([{ ...terminating, id: "node:node_1:terminating" }]);
-    given(h.terminating).when(cmd("RecordKeysDeleted")).then([ev("NodeKeysDeleted")]);
-    given(h.terminating).when(cmd("ReleaseHost", { hostId: "h1" })).then([ev("NodeHostReleased", { hostId: "h1" })]);
+    given(h.terminationRequested)
+      .when(cmd("MarkTerminating"))
+      .then([{ ...terminating, id: "node:node_1:terminating" }]);
+    given(h.terminating)
+      .when(cmd("RecordKeysDeleted"))
+      .then([ev("NodeKeysDeleted")]);
+    given(h.terminating)
+      .when(cmd("ReleaseHost", { hostId: "h1" }))
+      .then([ev("NodeHostReleased", { hostId: "h1" })]);
     const partialFailures = [{ step: "SendStop", error: "agent unreachable" }];
-    given(h.terminating).when(cmd("MarkTerminated", { partialFailures })).then([{ ...ev("NodeTerminated", { partialFailures }), id: "node:node_1:terminated" }]);
-    expect(given(h.terminating).when(cmd("MarkTerminated", { partialFailures })).state()).toMatchObject({ state: "terminated", host: null, partialFailures });
-    given([...h.failed, termRequested]).when(cmd("MarkTerminating")).then([terminating]);
+    given(h.terminating)
+      .when(cmd("MarkTerminated", { partialFailures }))
+      .then([{ ...ev("NodeTerminated", { partialFailures }), id: "node:node_1:terminated" }]);
+    expect(given(h.terminating).when(cmd("MarkTerminated", { partialFailures })).state()).toMatchObject({
+      state: "terminated",
+      host: null,
+      partialFailures,
+    });
+    given([...h.failed, termRequested])
+      .when(cmd("MarkTerminating"))
+      .then([terminating]);
   });
 
   it("treats every repeated termination step as a no-op", () => {
     given(h.terminating).when(cmd("MarkTerminating")).then([]);
-    given([...h.terminating, ev("NodeKeysDeleted")]).when(cmd("RecordKeysDeleted")).then([]);
-    given([...h.terminating, ev("NodeHostReleased", { hostId: "h1" })]).when(cmd("ReleaseHost", { hostId: "h1" })).then([]);
-    given(h.terminating).when(cmd("ReleaseHost", { hostId: "other" })).then([]);
-    given(h.terminated).when(cmd("MarkTerminated", { partialFailures: [] })).then([]);
+    given([...h.terminating, ev("NodeKeysDeleted")])
+      .when(cmd("RecordKeysDeleted"))
+      .then([]);
+    given([...h.terminating, ev("NodeHostReleased", { hostId: "h1" })])
+      .when(cmd("ReleaseHost", { hostId: "h1" }))
+      .then([]);
+    given(h.terminating)
+      .when(cmd("ReleaseHost", { hostId: "other" }))
+      .then([]);
+    given(h.terminated)
+      .when(cmd("MarkTerminated", { partialFailures: [] }))
+      .then([]);
   });
 
   it("needs a request before terminating, and terminating before terminated", () => {
     given(h.running).when(cmd("MarkTerminating")).then(InvalidTransitionError);
-    given(h.terminationRequested).when(cmd("MarkTerminated", { partialFailures: [] })).then(InvalidTransitionError);
+    given(h.terminationRequested)
+      .when(cmd("MarkTerminated", { partialFailures: [] }))
+      .then(InvalidTransitionError);
   });
 });
 
@@ -166,10 +286,16 @@ describe("node decider: migration (R-MIG-1/2)", () => {
   const request = cmd("RequestMigration", { requestedBy: "user:root", region: "eu" });
 
   it("accepts a migration request from running, syncing or degraded, numbered per node", () => {
-    given(h.running).when(request).then([{ ...migrationRequested, id: "node:node_1:migration-requested:1" }]);
+    given(h.running)
+      .when(request)
+      .then([{ ...migrationRequested, id: "node:node_1:migration-requested:1" }]);
     given(h.syncing).when(request).then([migrationRequested]);
-    given(h.degraded).when(request).then([{ ...migrationRequested, id: "node:node_1:migration-requested:2" }]);
-    given(h.running).when(cmd("RequestMigration", { requestedBy: "user:root" })).then([ev("NodeMigrationRequested", { requestedBy: "user:root" })]);
+    given(h.degraded)
+      .when(request)
+      .then([{ ...migrationRequested, id: "node:node_1:migration-requested:2" }]);
+    given(h.running)
+      .when(cmd("RequestMigration", { requestedBy: "user:root" }))
+      .then([ev("NodeMigrationRequested", { requestedBy: "user:root" })]);
   });
 
   it("refuses a migration while one or a termination is in progress", () => {
@@ -180,71 +306,134 @@ describe("node decider: migration (R-MIG-1/2)", () => {
   });
 
   it("goes maintenance → migrating → syncing on the new host, then running when synced", () => {
-    given(h.migrationRequested).when(cmd("StartMaintenance")).then([{ ...maintenance, id: "node:node_1:maintenance:1" }]);
-    given(h.maintenance).when(cmd("MarkMigrating")).then([{ ...migrating, id: "node:node_1:migrating:1" }]);
-    given(h.migrating).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).then([{ ...migrated, id: "node:node_1:migrated:1" }]);
-    const after = given(h.migrating).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).state();
+    given(h.migrationRequested)
+      .when(cmd("StartMaintenance"))
+      .then([{ ...maintenance, id: "node:node_1:maintenance:1" }]);
+    given(h.maintenance)
+      .when(cmd("MarkMigrating"))
+      .then([{ ...migrating, id: "node:node_1:migrating:1" }]);
+    given(h.migrating)
+      .when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" }))
+      .then([{ ...migrated, id: "node:node_1:migrated:1" }]);
+    const after = given(h.migrating)
+      .when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" }))
+      .state();
     expect(after).toMatchObject({ state: "syncing", host: host2, migration: null, region: "eu" });
-    given([...h.migrating, migrated]).when(cmd("MarkSynced")).then([{ ...synced, id: "node:node_1:running:1:0" }]);
+    given([...h.migrating, migrated])
+      .when(cmd("MarkSynced"))
+      .then([{ ...synced, id: "node:node_1:running:1:0" }]);
   });
 
   it("lets the old host be released while migrating and keeps the new one", () => {
     const released = [...h.migrating, ev("NodeHostReleased", { hostId: "h1" })];
-    given(released).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).then([migrated]);
-    given([...released, migrated]).when(cmd("ReleaseHost", { hostId: "h1" })).then([]);
+    given(released)
+      .when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" }))
+      .then([migrated]);
+    given([...released, migrated])
+      .when(cmd("ReleaseHost", { hostId: "h1" }))
+      .then([]);
   });
 
   it("treats repeated migration steps as no-ops", () => {
     given(h.maintenance).when(cmd("StartMaintenance")).then([]);
     given(h.migrating).when(cmd("MarkMigrating")).then([]);
-    given([...h.migrating, migrated]).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).then([]);
+    given([...h.migrating, migrated])
+      .when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" }))
+      .then([]);
   });
 
   it("refuses migration steps without a migration in progress or out of order", () => {
     given(h.running).when(cmd("StartMaintenance")).then(InvalidTransitionError);
     given(h.migrationRequested).when(cmd("MarkMigrating")).then(InvalidTransitionError);
-    given(h.maintenance).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).then(InvalidTransitionError);
-    given(h.running).when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" })).then(InvalidTransitionError);
+    given(h.maintenance)
+      .when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" }))
+      .then(InvalidTransitionError);
+    given(h.running)
+      .when(cmd("CompleteMigration", { host: host2, previousHostId: "h1" }))
+      .then(InvalidTransitionError);
   });
 
   it("aborts a migration that failed before the new host was ready: back to the state it served in (R-MIG-2)", () => {
     const abort = cmd("AbortMigration", { reason: "no capacity", step: "ProvisionNewHost" });
-    const aborted = (state: "running" | "syncing" | "degraded") => ev("NodeMigrationAborted", { reason: "no capacity", step: "ProvisionNewHost", state });
-    given(h.migrating).when(abort).then([{ ...aborted("running"), id: "node:node_1:migration-aborted:1" }]);
-    given(h.maintenance).when(abort).then([aborted("running")]);
-    given(h.migrationRequested).when(abort).then([aborted("running")]);
-    given([...h.syncing, migrationRequested, maintenance, migrating]).when(abort).then([aborted("syncing")]);
+    const aborted = (state: "running" | "syncing" | "degraded") =>
+      ev("NodeMigrationAborted", { reason: "no capacity", step: "ProvisionNewHost", state });
+    given(h.migrating)
+      .when(abort)
+      .then([{ ...aborted("running"), id: "node:node_1:migration-aborted:1" }]);
+    given(h.maintenance)
+      .when(abort)
+      .then([aborted("running")]);
+    given(h.migrationRequested)
+      .when(abort)
+      .then([aborted("running")]);
+    given([...h.syncing, migrationRequested, maintenance, migrating])
+      .when(abort)
+      .then([aborted("syncing")]);
     expect(given(h.migrating).when(abort).state()).toMatchObject({ state: "running", migration: null, host });
-    given([...h.migrating, aborted("running")]).when(abort).then([]);
-    given([...h.migrating, aborted("running")]).when(request).then([{ ...migrationRequested, id: "node:node_1:migration-requested:2" }]);
+    given([...h.migrating, aborted("running")])
+      .when(abort)
+      .then([]);
+    given([...h.migrating, aborted("running")])
+      .when(request)
+      .then([{ ...migrationRequested, id: "node:node_1:migration-requested:2" }]);
     given(h.running).when(abort).then([]);
-    given([...h.migrating, termRequested, terminating]).when(abort).then([]);
+    given([...h.migrating, termRequested, terminating])
+      .when(abort)
+      .then([]);
   });
 
   it("degrades from running, syncing, maintenance or migrating (R-MIG-2), ending the migration", () => {
     for (const from of ["running", "syncing", "maintenance", "migrating"] as const) {
-      given(h[from]).when(cmd("MarkDegraded", { reason: "new host failed", step: "RestoreSnapshot" })).then([degraded]);
+      given(h[from])
+        .when(cmd("MarkDegraded", { reason: "new host failed", step: "RestoreSnapshot" }))
+        .then([degraded]);
     }
-    given(h.migrating).when(cmd("MarkDegraded", { reason: "new host failed", step: "RestoreSnapshot" })).then([{ ...degraded, id: "node:node_1:degraded:1" }]);
-    expect(given(h.migrating).when(cmd("MarkDegraded", { reason: "x" })).state()).toMatchObject({ state: "degraded", migration: null, failure: { reason: "x" } });
-    given(h.degraded).when(cmd("MarkDegraded", { reason: "again" })).then([]);
-    given(h.degraded).when(cmd("MarkSynced")).then([{ ...synced, id: "node:node_1:running:1:1" }]);
+    given(h.migrating)
+      .when(cmd("MarkDegraded", { reason: "new host failed", step: "RestoreSnapshot" }))
+      .then([{ ...degraded, id: "node:node_1:degraded:1" }]);
+    expect(
+      given(h.migrating)
+        .when(cmd("MarkDegraded", { reason: "x" }))
+        .state(),
+    ).toMatchObject({ state: "degraded", migration: null, failure: { reason: "x" } });
+    given(h.degraded)
+      .when(cmd("MarkDegraded", { reason: "again" }))
+      .then([]);
+    given(h.degraded)
+      .when(cmd("MarkSynced"))
+      .then([{ ...synced, id: "node:node_1:running:1:1" }]);
   });
 });
 
 describe("node decider: versions", () => {
   it("records changed versions only, merging what is reported", () => {
-    given(h.running).when(cmd("ReportVersions", { agent: "1.0.0", node: "2.0.0" })).then([{ ...ev("NodeVersionsReported", { agent: "1.0.0", node: "2.0.0" }), id: "node:node_1:versions:1" }]);
+    given(h.running)
+      .when(cmd("ReportVersions", { agent: "1.0.0", node: "2.0.0" }))
+      .then([{ ...ev("NodeVersionsReported", { agent: "1.0.0", node: "2.0.0" }), id: "node:node_1:versions:1" }]);
     const reported = [...h.running, ev("NodeVersionsReported", { agent: "1.0.0", node: "2.0.0" })];
-    given(reported).when(cmd("ReportVersions", { agent: "1.0.0", node: "2.0.0" })).then([]);
-    given(reported).when(cmd("ReportVersions", { agent: "1.0.0" })).then([]);
-    given(reported).when(cmd("ReportVersions", { node: "2.1.0" })).then([{ ...ev("NodeVersionsReported", { node: "2.1.0" }), id: "node:node_1:versions:2" }]);
-    expect(given(reported).when(cmd("ReportVersions", { node: "2.1.0" })).state()?.versions).toEqual({ agent: "1.0.0", node: "2.1.0" });
+    given(reported)
+      .when(cmd("ReportVersions", { agent: "1.0.0", node: "2.0.0" }))
+      .then([]);
+    given(reported)
+      .when(cmd("ReportVersions", { agent: "1.0.0" }))
+      .then([]);
+    given(reported)
+      .when(cmd("ReportVersions", { node: "2.1.0" }))
+      .then([{ ...ev("NodeVersionsReported", { node: "2.1.0" }), id: "node:node_1:versions:2" }]);
+    expect(
+      given(reported)
+        .when(cmd("ReportVersions", { node: "2.1.0" }))
+        .state()?.versions,
+    ).toEqual({ agent: "1.0.0", node: "2.1.0" });
   });
 
   it("ignores version reports of terminated and failed nodes", () => {
-    given(h.terminated).when(cmd("ReportVersions", { agent: "9" })).then([]);
-    given(h.failed).when(cmd("ReportVersions", { agent: "9" })).then([]);
+    given(h.terminated)
+      .when(cmd("ReportVersions", { agent: "9" }))
+      .then([]);
+    given(h.failed)
+      .when(cmd("ReportVersions", { agent: "9" }))
+      .then([]);
   });
 });
 
@@ -273,18 +462,85 @@ const c = {
 };
 const refused: Array<[From, keyof typeof c]> = [
   ...(Object.keys(c) as (keyof typeof c)[]).map((k): [From, keyof typeof c] => ["none", k]),
-  ...(["keys", "host", "configuring", "starting", "syncing", "synced", "inputs", "fail", "terminate", "terminating", "keysDeleted", "release", "migrate", "maintenance", "migrating", "migrated", "degraded"] as const).map((k): [From, keyof typeof c] => ["terminated", k]),
-  ...(["keys", "host", "configuring", "starting", "syncing", "synced", "inputs", "migrate", "maintenance", "migrating", "migrated", "degraded", "terminated"] as const).map((k): [From, keyof typeof c] => ["failed", k]),
-  ["provisioning", "starting"], ["provisioning", "syncing"], ["provisioning", "synced"], ["provisioning", "migrate"], ["provisioning", "degraded"], ["provisioning", "terminated"],
-  ["configuring", "syncing"], ["configuring", "synced"], ["configuring", "host"], ["configuring", "migrate"],
-  ["starting", "configuring"], ["starting", "synced"], ["starting", "degraded"],
-  ["syncing", "configuring"], ["syncing", "starting"],
-  ["running", "configuring"], ["running", "starting"], ["running", "syncing"], ["running", "maintenance"], ["running", "migrating"], ["running", "migrated"], ["running", "terminating"],
-  ["maintenance", "fail"], ["maintenance", "synced"], ["maintenance", "migrate"], ["maintenance", "migrated"],
-  ["migrating", "fail"], ["migrating", "maintenance"], ["migrating", "synced"],
-  ["degraded", "syncing"], ["degraded", "maintenance"], ["degraded", "migrating"],
-  ["terminated", "abort"], ["failed", "abort"],
-  ["terminating", "keys"], ["terminating", "inputs"], ["terminating", "fail"], ["terminating", "migrate"], ["terminating", "degraded"], ["terminating", "synced"], ["terminating", "configuring"],
+  ...(
+    [
+      "keys",
+      "host",
+      "configuring",
+      "starting",
+      "syncing",
+      "synced",
+      "inputs",
+      "fail",
+      "terminate",
+      "terminating",
+      "keysDeleted",
+      "release",
+      "migrate",
+      "maintenance",
+      "migrating",
+      "migrated",
+      "degraded",
+    ] as const
+  ).map((k): [From, keyof typeof c] => ["terminated", k]),
+  ...(
+    [
+      "keys",
+      "host",
+      "configuring",
+      "starting",
+      "syncing",
+      "synced",
+      "inputs",
+      "migrate",
+      "maintenance",
+      "migrating",
+      "migrated",
+      "degraded",
+      "terminated",
+    ] as const
+  ).map((k): [From, keyof typeof c] => ["failed", k]),
+  ["provisioning", "starting"],
+  ["provisioning", "syncing"],
+  ["provisioning", "synced"],
+  ["provisioning", "migrate"],
+  ["provisioning", "degraded"],
+  ["provisioning", "terminated"],
+  ["configuring", "syncing"],
+  ["configuring", "synced"],
+  ["configuring", "host"],
+  ["configuring", "migrate"],
+  ["starting", "configuring"],
+  ["starting", "synced"],
+  ["starting", "degraded"],
+  ["syncing", "configuring"],
+  ["syncing", "starting"],
+  ["running", "configuring"],
+  ["running", "starting"],
+  ["running", "syncing"],
+  ["running", "maintenance"],
+  ["running", "migrating"],
+  ["running", "migrated"],
+  ["running", "terminating"],
+  ["maintenance", "fail"],
+  ["maintenance", "synced"],
+  ["maintenance", "migrate"],
+  ["maintenance", "migrated"],
+  ["migrating", "fail"],
+  ["migrating", "maintenance"],
+  ["migrating", "synced"],
+  ["degraded", "syncing"],
+  ["degraded", "maintenance"],
+  ["degraded", "migrating"],
+  ["terminated", "abort"],
+  ["failed", "abort"],
+  ["terminating", "keys"],
+  ["terminating", "inputs"],
+  ["terminating", "fail"],
+  ["terminating", "migrate"],
+  ["terminating", "degraded"],
+  ["terminating", "synced"],
+  ["terminating", "configuring"],
 ];
 describe("node decider: refusals", () => {
   it.each(refused)("refuses %s + %s with InvalidTransitionError", (from, command) => {

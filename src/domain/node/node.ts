@@ -1,8 +1,31 @@
 import type {
-  EventOf, NodeProvisionRequested, NodeKeysRecorded, NodeHostAssigned, NodeConfiguring, NodeStarting, NodeSyncing, NodeSynced, NodeInputsApplied,
-  NodeProvisionFailed, NodeTerminationRequested, NodeTerminating, NodeKeysDeleted, NodeHostReleased, NodeTerminated, NodeMigrationRequested,
-  NodeMaintenanceStarted, NodeMigrating, NodeMigrated, NodeMigrationAborted, NodeDegraded, NodeVersionsReported,
-  NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason,
+  EventOf,
+  NodeProvisionRequested,
+  NodeKeysRecorded,
+  NodeHostAssigned,
+  NodeConfiguring,
+  NodeStarting,
+  NodeSyncing,
+  NodeSynced,
+  NodeInputsApplied,
+  NodeProvisionFailed,
+  NodeTerminationRequested,
+  NodeTerminating,
+  NodeKeysDeleted,
+  NodeHostReleased,
+  NodeTerminated,
+  NodeMigrationRequested,
+  NodeMaintenanceStarted,
+  NodeMigrating,
+  NodeMigrated,
+  NodeMigrationAborted,
+  NodeDegraded,
+  NodeVersionsReported,
+  NodeState,
+  NodeHost,
+  NodeKeyMetadata,
+  PartialFailure,
+  TerminationReason,
 } from "../../../schemas/events/index.js";
 
 export type { NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason };
@@ -89,10 +112,27 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     if (state) return state;
     const d = event.data;
     return {
-      id: d.nodeId, subscriptionId: d.subscriptionId, userId: d.userId, chainProfileId: d.chainProfileId, nodeType: d.nodeType,
-      provider: d.provider, region: d.region, instanceType: d.instanceType, state: "provisioning", host: null, keys: [], keysDeleted: false,
-      inputsApplied: [], versions: {}, failure: null, partialFailures: [], termination: null, migration: null,
-      counts: { keys: 0, inputs: 0, migrations: 0, degraded: 0, versions: 0 }, createdAt: d.requestedAt, updatedAt: d.requestedAt,
+      id: d.nodeId,
+      subscriptionId: d.subscriptionId,
+      userId: d.userId,
+      chainProfileId: d.chainProfileId,
+      nodeType: d.nodeType,
+      provider: d.provider,
+      region: d.region,
+      instanceType: d.instanceType,
+      state: "provisioning",
+      host: null,
+      keys: [],
+      keysDeleted: false,
+      inputsApplied: [],
+      versions: {},
+      failure: null,
+      partialFailures: [],
+      termination: null,
+      migration: null,
+      counts: { keys: 0, inputs: 0, migrations: 0, degraded: 0, versions: 0 },
+      createdAt: d.requestedAt,
+      updatedAt: d.requestedAt,
     };
   }
   if (!state) return state;
@@ -112,7 +152,11 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     case "NodeSynced":
       return { ...s, state: "running", failure: null };
     case "NodeInputsApplied":
-      return { ...s, inputsApplied: [...s.inputsApplied, ...event.data.inputs.filter((i) => !s.inputsApplied.includes(i))], counts: count("inputs") };
+      return {
+        ...s,
+        inputsApplied: [...s.inputsApplied, ...event.data.inputs.filter((i) => !s.inputsApplied.includes(i))],
+        counts: count("inputs"),
+      };
     case "NodeProvisionFailed":
       return { ...s, state: "failed", failure: { step: event.data.step, reason: event.data.reason } };
     case "NodeTerminationRequested":
@@ -128,7 +172,11 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     case "NodeMigrationRequested": {
       const { requestedBy, region, instanceType, at } = event.data;
       const number = s.counts.migrations + 1;
-      return { ...s, migration: { number, requestedBy, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), requestedAt: at }, counts: count("migrations") };
+      return {
+        ...s,
+        migration: { number, requestedBy, ...(region ? { region } : {}), ...(instanceType ? { instanceType } : {}), requestedAt: at },
+        counts: count("migrations"),
+      };
     }
     case "NodeMaintenanceStarted":
       return { ...s, state: "maintenance", migration: s.migration && { ...s.migration, resumeState: s.state } };
@@ -141,7 +189,13 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     case "NodeMigrationAborted":
       return { ...s, state: event.data.state, migration: null };
     case "NodeDegraded":
-      return { ...s, state: "degraded", migration: null, failure: { ...(event.data.step ? { step: event.data.step } : {}), reason: event.data.reason }, counts: count("degraded") };
+      return {
+        ...s,
+        state: "degraded",
+        migration: null,
+        failure: { ...(event.data.step ? { step: event.data.step } : {}), reason: event.data.reason },
+        counts: count("degraded"),
+      };
     case "NodeVersionsReported": {
       const { agent, node } = event.data;
       return { ...s, versions: { ...s.versions, ...(agent ? { agent } : {}), ...(node ? { node } : {}) }, counts: count("versions") };

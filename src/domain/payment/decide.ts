@@ -5,7 +5,15 @@ import { evolvePayment, initialPaymentState, paymentCategory, type PaymentEvent,
 
 /** The commands of the payment aggregate; `at` is the command's time. */
 export type PaymentCommand =
-  | { type: "CreatePayment"; paymentId: string; userId: string; subscriptionIds: string[]; lineItems: LineItem[]; provider: string; at: string }
+  | {
+      type: "CreatePayment";
+      paymentId: string;
+      userId: string;
+      subscriptionIds: string[];
+      lineItems: LineItem[];
+      provider: string;
+      at: string;
+    }
   | { type: "CompletePayment"; subscriptionIds: string[]; at: string }
   | { type: "FailPayment"; reason: string; at: string };
 
@@ -29,12 +37,24 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case "CompletePayment":
       if (!state) throw new InvalidTransitionError("payment", "none", "completed");
       if (state.status === "completed") return [];
-      return [{ type: "PaymentCompleted", id: `payment:${state.id}:completed`, data: { paymentId: state.id, completedAt: command.at, subscriptionIds: command.subscriptionIds } }];
+      return [
+        {
+          type: "PaymentCompleted",
+          id: `payment:${state.id}:completed`,
+          data: { paymentId: state.id, completedAt: command.at, subscriptionIds: command.subscriptionIds },
+        },
+      ];
     case "FailPayment":
       if (!state) throw new InvalidTransitionError("payment", "none", "failed");
       if (state.status === "failed") return [];
       if (state.status !== "pending") throw new InvalidTransitionError("payment", state.status, "failed");
-      return [{ type: "PaymentFailed", id: `payment:${state.id}:failed`, data: { paymentId: state.id, failedAt: command.at, reason: command.reason.slice(0, 500) } }];
+      return [
+        {
+          type: "PaymentFailed",
+          id: `payment:${state.id}:failed`,
+          data: { paymentId: state.id, failedAt: command.at, reason: command.reason.slice(0, 500) },
+        },
+      ];
     default:
       return assertNever(command);
   }

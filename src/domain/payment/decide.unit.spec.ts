@@ -8,34 +8,61 @@ const { given } = deciderSpec(paymentDecider);
 const t0 = "2026-01-01T00:00:00.000Z";
 const t1 = "2026-01-01T00:05:00.000Z";
 const lineItems = [{ chainProfileId: "demo", nodeType: "full", durationDays: 7, subscriptionId: "sub_1" }];
-const create: PaymentCommand = { type: "CreatePayment", paymentId: "pay_1", userId: "u1", subscriptionIds: ["sub_1", "sub_1"], lineItems, provider: "local", at: t0 };
+const create: PaymentCommand = {
+  type: "CreatePayment",
+  paymentId: "pay_1",
+  userId: "u1",
+  subscriptionIds: ["sub_1", "sub_1"],
+  lineItems,
+  provider: "local",
+  at: t0,
+};
 const complete: PaymentCommand = { type: "CompletePayment", subscriptionIds: ["sub_1"], at: t1 };
 const fail: PaymentCommand = { type: "FailPayment", reason: "card declined", at: t1 };
 
-const created: PaymentEvent = { type: "PaymentCreated", data: { paymentId: "pay_1", userId: "u1", subscriptionIds: ["sub_1"], lineItems, provider: "local", createdAt: t0 } };
+const created: PaymentEvent = {
+  type: "PaymentCreated",
+  data: { paymentId: "pay_1", userId: "u1", subscriptionIds: ["sub_1"], lineItems, provider: "local", createdAt: t0 },
+};
 const completed: PaymentEvent = { type: "PaymentCompleted", data: { paymentId: "pay_1", completedAt: t1, subscriptionIds: ["sub_1"] } };
 const failed: PaymentEvent = { type: "PaymentFailed", data: { paymentId: "pay_1", failedAt: t1, reason: "card declined" } };
 
 describe("payment decider (R-PAY-1, R-PAY-4)", () => {
   it("creates a pending payment for distinct subscription ids", () => {
-    given([]).when(create).then([{ ...created, id: "payment:pay_1:created" }]);
+    given([])
+      .when(create)
+      .then([{ ...created, id: "payment:pay_1:created" }]);
     expect(given([]).when(create).state()).toMatchObject({ status: "pending", subscriptionIds: ["sub_1"] });
   });
   it("refuses a payment without subscriptions", () => {
-    given([]).when({ ...create, subscriptionIds: [] } as PaymentCommand).then(ValidationError);
+    given([])
+      .when({ ...create, subscriptionIds: [] } as PaymentCommand)
+      .then(ValidationError);
   });
   it("treats creating the same payment again as a no-op, a different one under the same id as a conflict", () => {
     given([created]).when(create).then([]);
-    given([created]).when({ ...create, userId: "u2" } as PaymentCommand).then(InvalidTransitionError);
-    given([created]).when({ ...create, subscriptionIds: ["sub_2"] } as PaymentCommand).then(InvalidTransitionError);
+    given([created])
+      .when({ ...create, userId: "u2" } as PaymentCommand)
+      .then(InvalidTransitionError);
+    given([created])
+      .when({ ...create, subscriptionIds: ["sub_2"] } as PaymentCommand)
+      .then(InvalidTransitionError);
   });
   it("completes a pending payment, recording what it activated; completing again is a no-op", () => {
-    given([created]).when(complete).then([{ ...completed, id: "payment:pay_1:completed" }]);
+    given([created])
+      .when(complete)
+      .then([{ ...completed, id: "payment:pay_1:completed" }]);
     given([created, completed]).when(complete).then([]);
-    expect(given([created]).when(complete).state()).toMatchObject({ status: "completed", completedAt: t1, activatedSubscriptionIds: ["sub_1"] });
+    expect(given([created]).when(complete).state()).toMatchObject({
+      status: "completed",
+      completedAt: t1,
+      activatedSubscriptionIds: ["sub_1"],
+    });
   });
   it("fails a pending payment; failing again is a no-op", () => {
-    given([created]).when(fail).then([{ ...failed, id: "payment:pay_1:failed" }]);
+    given([created])
+      .when(fail)
+      .then([{ ...failed, id: "payment:pay_1:failed" }]);
     given([created, failed]).when(fail).then([]);
   });
   it("completes a failed payment (the provider reported success after a failed attempt)", () => {

@@ -1,7 +1,9 @@
 import type { EventOf, LineItem, PaymentCreated, PaymentCompleted, PaymentFailed, PaymentStatus } from "../../../schemas/events/index.js";
 
 /** The events of the payment aggregate (category `payment`). */
-export type PaymentEvent = (EventOf<typeof PaymentCreated> | EventOf<typeof PaymentCompleted> | EventOf<typeof PaymentFailed>) & { id?: string };
+export type PaymentEvent = (EventOf<typeof PaymentCreated> | EventOf<typeof PaymentCompleted> | EventOf<typeof PaymentFailed>) & {
+  id?: string;
+};
 
 export const paymentCategory = "payment";
 
@@ -31,10 +33,29 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
   switch (event.type) {
     case "PaymentCreated": {
       const d = event.data;
-      return { id: d.paymentId, userId: d.userId, status: "pending", subscriptionIds: d.subscriptionIds, lineItems: d.lineItems, provider: d.provider, createdAt: d.createdAt, completedAt: null, failedAt: null, failureReason: null, activatedSubscriptionIds: [] };
+      return {
+        id: d.paymentId,
+        userId: d.userId,
+        status: "pending",
+        subscriptionIds: d.subscriptionIds,
+        lineItems: d.lineItems,
+        provider: d.provider,
+        createdAt: d.createdAt,
+        completedAt: null,
+        failedAt: null,
+        failureReason: null,
+        activatedSubscriptionIds: [],
+      };
     }
     case "PaymentCompleted":
-      return state && { ...state, status: "completed", completedAt: event.data.completedAt, activatedSubscriptionIds: event.data.subscriptionIds };
+      return (
+        state && {
+          ...state,
+          status: "completed",
+          completedAt: event.data.completedAt,
+          activatedSubscriptionIds: event.data.subscriptionIds,
+        }
+      );
     case "PaymentFailed":
       return state && { ...state, status: "failed", failedAt: event.data.failedAt, failureReason: event.data.reason };
   }

@@ -1,6 +1,12 @@
 import { assertNever, type Decider } from "../decider.js";
 import { InvalidTransitionError } from "../errors.js";
-import { evolveSubscription, initialSubscriptionState, subscriptionCategory, type SubscriptionEvent, type SubscriptionState } from "./subscription.js";
+import {
+  evolveSubscription,
+  initialSubscriptionState,
+  subscriptionCategory,
+  type SubscriptionEvent,
+  type SubscriptionState,
+} from "./subscription.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -35,7 +41,12 @@ export function decideSubscription(command: SubscriptionCommand, state: Subscrip
   if (command.type === "CreateSubscription") {
     const { type: _t, at, ...c } = command;
     if (state) {
-      const same = state.id === c.subscriptionId && state.userId === c.userId && state.chainProfileId === c.chainProfileId && state.nodeType === c.nodeType && state.durationDays === c.durationDays;
+      const same =
+        state.id === c.subscriptionId &&
+        state.userId === c.userId &&
+        state.chainProfileId === c.chainProfileId &&
+        state.nodeType === c.nodeType &&
+        state.durationDays === c.durationDays;
       if (same) return [];
       throw new InvalidTransitionError("subscription", state.status, "pending_payment");
     }
@@ -47,26 +58,49 @@ export function decideSubscription(command: SubscriptionCommand, state: Subscrip
     case "LinkPayment":
       if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "payment_linked");
       if (state.paymentId === command.paymentId) return [];
-      return [{ type: "SubscriptionPaymentLinked", data: { subscriptionId: state.id, paymentId: command.paymentId, linkedAt: command.at } }];
+      return [
+        { type: "SubscriptionPaymentLinked", data: { subscriptionId: state.id, paymentId: command.paymentId, linkedAt: command.at } },
+      ];
     case "ActivateSubscription": {
       if (state.status === "active" && state.paymentId === command.paymentId) return [];
       if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "active");
       const expiresAt = new Date(Date.parse(command.at) + state.durationDays * DAY_MS).toISOString();
-      return [{ type: "SubscriptionActivated", id: `subscription:${state.id}:activated`, data: { subscriptionId: state.id, paymentId: command.paymentId, nodeId: command.nodeId, activatedAt: command.at, expiresAt } }];
+      return [
+        {
+          type: "SubscriptionActivated",
+          id: `subscription:${state.id}:activated`,
+          data: { subscriptionId: state.id, paymentId: command.paymentId, nodeId: command.nodeId, activatedAt: command.at, expiresAt },
+        },
+      ];
     }
     case "ExpireSubscription":
       if (state.status !== "active") throw new InvalidTransitionError("subscription", state.status, "expired");
-      return [{ type: "SubscriptionExpired", id: `subscription:${state.id}:expired`, data: { subscriptionId: state.id, expiredAt: command.at } }];
+      return [
+        { type: "SubscriptionExpired", id: `subscription:${state.id}:expired`, data: { subscriptionId: state.id, expiredAt: command.at } },
+      ];
     case "CancelSubscription":
-      if (state.status !== "pending_payment" && state.status !== "active") throw new InvalidTransitionError("subscription", state.status, "cancelled");
-      return [{ type: "SubscriptionCancelled", id: `subscription:${state.id}:cancelled`, data: { subscriptionId: state.id, cancelledAt: command.at, ...(command.reason !== undefined ? { reason: command.reason } : {}) } }];
+      if (state.status !== "pending_payment" && state.status !== "active")
+        throw new InvalidTransitionError("subscription", state.status, "cancelled");
+      return [
+        {
+          type: "SubscriptionCancelled",
+          id: `subscription:${state.id}:cancelled`,
+          data: { subscriptionId: state.id, cancelledAt: command.at, ...(command.reason !== undefined ? { reason: command.reason } : {}) },
+        },
+      ];
     default:
       return assertNever(command);
   }
 }
 
 function targetOf(command: SubscriptionCommand): string {
-  return { CreateSubscription: "pending_payment", LinkPayment: "payment_linked", ActivateSubscription: "active", ExpireSubscription: "expired", CancelSubscription: "cancelled" }[command.type];
+  return {
+    CreateSubscription: "pending_payment",
+    LinkPayment: "payment_linked",
+    ActivateSubscription: "active",
+    ExpireSubscription: "expired",
+    CancelSubscription: "cancelled",
+  }[command.type];
 }
 
 /** The subscription decider for `commandHandler`. */

@@ -7,7 +7,16 @@ import { nodeIdForSubscription, type SubscriptionEvent } from "./subscription.js
 const { given } = deciderSpec(subscriptionDecider);
 const t0 = "2026-01-01T00:00:00.000Z";
 const t1 = "2026-01-02T00:00:00.000Z";
-const sub = { subscriptionId: "sub_1", userId: "u1", chainProfileId: "demo", nodeType: "full", durationDays: 7, provider: "local", region: "local", instanceType: "process" };
+const sub = {
+  subscriptionId: "sub_1",
+  userId: "u1",
+  chainProfileId: "demo",
+  nodeType: "full",
+  durationDays: 7,
+  provider: "local",
+  region: "local",
+  instanceType: "process",
+};
 const node = nodeIdForSubscription("sub_1");
 
 const create: SubscriptionCommand = { type: "CreateSubscription", ...sub, at: t0 };
@@ -17,10 +26,19 @@ const expire: SubscriptionCommand = { type: "ExpireSubscription", at: t1 };
 const cancel: SubscriptionCommand = { type: "CancelSubscription", at: t1, reason: "user asked" };
 
 const created: SubscriptionEvent = { type: "SubscriptionCreated", data: { ...sub, expiresAt: t0, createdAt: t0 } };
-const linked = (paymentId = "pay_1"): SubscriptionEvent => ({ type: "SubscriptionPaymentLinked", data: { subscriptionId: "sub_1", paymentId, linkedAt: t0 } });
-const activated = (paymentId = "pay_1"): SubscriptionEvent => ({ type: "SubscriptionActivated", data: { subscriptionId: "sub_1", paymentId, nodeId: node, activatedAt: t1, expiresAt: "2026-01-09T00:00:00.000Z" } });
+const linked = (paymentId = "pay_1"): SubscriptionEvent => ({
+  type: "SubscriptionPaymentLinked",
+  data: { subscriptionId: "sub_1", paymentId, linkedAt: t0 },
+});
+const activated = (paymentId = "pay_1"): SubscriptionEvent => ({
+  type: "SubscriptionActivated",
+  data: { subscriptionId: "sub_1", paymentId, nodeId: node, activatedAt: t1, expiresAt: "2026-01-09T00:00:00.000Z" },
+});
 const expired: SubscriptionEvent = { type: "SubscriptionExpired", data: { subscriptionId: "sub_1", expiredAt: t1 } };
-const cancelled: SubscriptionEvent = { type: "SubscriptionCancelled", data: { subscriptionId: "sub_1", cancelledAt: t1, reason: "user asked" } };
+const cancelled: SubscriptionEvent = {
+  type: "SubscriptionCancelled",
+  data: { subscriptionId: "sub_1", cancelledAt: t1, reason: "user asked" },
+};
 
 const histories = {
   none: [],
@@ -32,7 +50,9 @@ const histories = {
 
 describe("subscription decider (R-SUB-1, R-SUB-2)", () => {
   it("creates a pending_payment subscription with a placeholder expiry and no payment id", () => {
-    const [e] = given([]).when(create).then([{ ...created, id: "subscription:sub_1:created" }]);
+    const [e] = given([])
+      .when(create)
+      .then([{ ...created, id: "subscription:sub_1:created" }]);
     expect(e).toBeDefined();
     expect(given([]).when(create).state()).toMatchObject({ status: "pending_payment", paymentId: null, expiresAt: t0 });
   });
@@ -40,19 +60,33 @@ describe("subscription decider (R-SUB-1, R-SUB-2)", () => {
   it("treats creating the same subscription again as a no-op (crash healing), another one as a conflict", () => {
     given([created]).when(create).then([]);
     given([created, cancelled]).when(create).then([]);
-    given([created]).when({ ...create, userId: "u2" } as SubscriptionCommand).then(InvalidTransitionError);
-    given([created]).when({ ...create, durationDays: 30 } as SubscriptionCommand).then(InvalidTransitionError);
+    given([created])
+      .when({ ...create, userId: "u2" } as SubscriptionCommand)
+      .then(InvalidTransitionError);
+    given([created])
+      .when({ ...create, durationDays: 30 } as SubscriptionCommand)
+      .then(InvalidTransitionError);
   });
 
   it("links a payment while pending, relinks to a newer payment, and ignores the same link", () => {
     given([created]).when(link()).then([linked()]);
     given([created, linked()]).when(link()).then([]);
-    given([created, linked()]).when(link("pay_2")).then([linked("pay_2")]);
+    given([created, linked()])
+      .when(link("pay_2"))
+      .then([linked("pay_2")]);
   });
 
   it("activates only from pending_payment, setting expiresAt = activatedAt + durationDays", () => {
-    given([created, linked()]).when(activate()).then([{ ...activated(), id: "subscription:sub_1:activated" }]);
-    expect(given([created]).when(activate()).state()).toMatchObject({ status: "active", nodeId: node, paymentId: "pay_1", expiresAt: "2026-01-09T00:00:00.000Z", activatedAt: t1 });
+    given([created, linked()])
+      .when(activate())
+      .then([{ ...activated(), id: "subscription:sub_1:activated" }]);
+    expect(given([created]).when(activate()).state()).toMatchObject({
+      status: "active",
+      nodeId: node,
+      paymentId: "pay_1",
+      expiresAt: "2026-01-09T00:00:00.000Z",
+      activatedAt: t1,
+    });
   });
 
   it("treats activating again with the same payment as a no-op, with another payment as a 409", () => {
@@ -64,16 +98,27 @@ describe("subscription decider (R-SUB-1, R-SUB-2)", () => {
     given(histories.active).when(expire).then([expired]);
     given(histories.pending_payment).when(cancel).then([cancelled]);
     given(histories.active).when(cancel).then([cancelled]);
-    given(histories.pending_payment).when({ type: "CancelSubscription", at: t1 }).then([{ type: "SubscriptionCancelled", data: { subscriptionId: "sub_1", cancelledAt: t1 } }]);
+    given(histories.pending_payment)
+      .when({ type: "CancelSubscription", at: t1 })
+      .then([{ type: "SubscriptionCancelled", data: { subscriptionId: "sub_1", cancelledAt: t1 } }]);
   });
 
   // Every (state, command) pair not allowed by R-SUB-2 is refused with 409 and no event.
   const refused: Array<[keyof typeof histories, SubscriptionCommand]> = [
-    ["none", link()], ["none", activate()], ["none", expire], ["none", cancel],
+    ["none", link()],
+    ["none", activate()],
+    ["none", expire],
+    ["none", cancel],
     ["pending_payment", expire],
     ["active", link("pay_2")],
-    ["expired", link()], ["expired", activate("pay_2")], ["expired", expire], ["expired", cancel],
-    ["cancelled", link()], ["cancelled", activate()], ["cancelled", expire], ["cancelled", cancel],
+    ["expired", link()],
+    ["expired", activate("pay_2")],
+    ["expired", expire],
+    ["expired", cancel],
+    ["cancelled", link()],
+    ["cancelled", activate()],
+    ["cancelled", expire],
+    ["cancelled", cancel],
     ["active", { ...create, userId: "u9" } as SubscriptionCommand],
   ];
   it.each(refused)("refuses %s + %o with InvalidTransitionError", (from, command) => {
@@ -81,7 +126,9 @@ describe("subscription decider (R-SUB-1, R-SUB-2)", () => {
   });
 
   it("names the transition in the error", () => {
-    expect(() => subscriptionDecider.decide(expire, subscriptionDecider.evolve(null, created))).toThrow("subscription cannot go from pending_payment to expired");
+    expect(() => subscriptionDecider.decide(expire, subscriptionDecider.evolve(null, created))).toThrow(
+      "subscription cannot go from pending_payment to expired",
+    );
   });
 
   it("derives the node id from the subscription id, the same every time", () => {

@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import type { EventOf, SubscriptionCreated, SubscriptionPaymentLinked, SubscriptionActivated, SubscriptionExpired, SubscriptionCancelled, SubscriptionStatus } from "../../../schemas/events/index.js";
+import type {
+  EventOf,
+  SubscriptionCreated,
+  SubscriptionPaymentLinked,
+  SubscriptionActivated,
+  SubscriptionExpired,
+  SubscriptionCancelled,
+  SubscriptionStatus,
+} from "../../../schemas/events/index.js";
 
 /** The events of the subscription aggregate (category `subscription`). */
 export type SubscriptionEvent = (
@@ -43,15 +51,36 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
     case "SubscriptionCreated": {
       const d = event.data;
       return {
-        id: d.subscriptionId, userId: d.userId, status: "pending_payment", chainProfileId: d.chainProfileId, nodeType: d.nodeType,
-        durationDays: d.durationDays, provider: d.provider, region: d.region, instanceType: d.instanceType, expiresAt: d.expiresAt,
-        paymentId: null, nodeId: null, createdAt: d.createdAt, activatedAt: null, endedAt: null,
+        id: d.subscriptionId,
+        userId: d.userId,
+        status: "pending_payment",
+        chainProfileId: d.chainProfileId,
+        nodeType: d.nodeType,
+        durationDays: d.durationDays,
+        provider: d.provider,
+        region: d.region,
+        instanceType: d.instanceType,
+        expiresAt: d.expiresAt,
+        paymentId: null,
+        nodeId: null,
+        createdAt: d.createdAt,
+        activatedAt: null,
+        endedAt: null,
       };
     }
     case "SubscriptionPaymentLinked":
       return state && { ...state, paymentId: event.data.paymentId };
     case "SubscriptionActivated":
-      return state && { ...state, status: "active", paymentId: event.data.paymentId, nodeId: event.data.nodeId, activatedAt: event.data.activatedAt, expiresAt: event.data.expiresAt };
+      return (
+        state && {
+          ...state,
+          status: "active",
+          paymentId: event.data.paymentId,
+          nodeId: event.data.nodeId,
+          activatedAt: event.data.activatedAt,
+          expiresAt: event.data.expiresAt,
+        }
+      );
     case "SubscriptionExpired":
       return state && { ...state, status: "expired", endedAt: event.data.expiredAt };
     case "SubscriptionCancelled":

@@ -17,7 +17,10 @@ export interface ClaimSlot {
 /** Someone else claimed the slot since the caller looked: the caller re-reads it and answers with that claim. */
 export class SlotTakenError extends DomainError {
   override name = "SlotTakenError";
-  constructor(readonly slotId: string, readonly subscriptionId: string) {
+  constructor(
+    readonly slotId: string,
+    readonly subscriptionId: string,
+  ) {
     super("conflict", `slot ${slotId} is claimed by subscription ${subscriptionId}`, { subscriptionId });
   }
 }
@@ -27,11 +30,13 @@ export function decideSlot(command: ClaimSlot, state: SlotState): SlotEvent[] {
   const current = state.claim?.subscriptionId ?? null;
   if (current === command.claim.subscriptionId) return [];
   if (current !== command.replaces) throw new SlotTakenError(command.slotId, current!);
-  return [{
-    type: "SubscriptionSlotClaimed",
-    id: `subscriptionslot:${command.slotId}:claim:${command.claim.subscriptionId}`,
-    data: { slotId: command.slotId, ...command.claim, claimedAt: command.at },
-  }];
+  return [
+    {
+      type: "SubscriptionSlotClaimed",
+      id: `subscriptionslot:${command.slotId}:claim:${command.claim.subscriptionId}`,
+      data: { slotId: command.slotId, ...command.claim, claimedAt: command.at },
+    },
+  ];
 }
 
 /** The slot decider for `commandHandler`. */

@@ -16,15 +16,34 @@ export function leafChild(o: { natsServerBin: string; conf: string; leafDir: str
 }
 
 /** The agent (`agent/main.ts` run with `node --import tsx`, one process) as a supervised program. */
-export function agentChild(o: { nodeId: string; leafUrl: string; dataDir: string; namespace: string; credsFile?: string; logLevel: string; extraArgs: readonly string[]; log: string }): SupervisedChild {
+export function agentChild(o: {
+  nodeId: string;
+  leafUrl: string;
+  dataDir: string;
+  namespace: string;
+  credsFile?: string;
+  logLevel: string;
+  extraArgs: readonly string[];
+  log: string;
+}): SupervisedChild {
   return {
     name: "agent",
     command: process.execPath,
     args: [
-      "--import", "tsx", resolve(projectRoot, "agent/main.ts"),
-      "--node-id", o.nodeId, "--nats-url", o.leafUrl, "--data-dir", o.dataDir, "--namespace", o.namespace,
+      "--import",
+      "tsx",
+      resolve(projectRoot, "agent/main.ts"),
+      "--node-id",
+      o.nodeId,
+      "--nats-url",
+      o.leafUrl,
+      "--data-dir",
+      o.dataDir,
+      "--namespace",
+      o.namespace,
       ...(o.credsFile ? ["--creds", o.credsFile] : []),
-      "--log-level", o.logLevel,
+      "--log-level",
+      o.logLevel,
       ...o.extraArgs,
     ],
     cwd: projectRoot,
@@ -35,7 +54,14 @@ export function agentChild(o: { nodeId: string; leafUrl: string; dataDir: string
 }
 
 /** A supervisor spec over some programs (and the bootstrap exchange, in operator mode). */
-export function supervisorSpec(o: { name: string; runDir: string; children: SupervisedChild[]; bootstrap?: BootstrapSpec; renewal?: RenewalSpec; timings: SupervisionTimings }): SupervisorSpec {
+export function supervisorSpec(o: {
+  name: string;
+  runDir: string;
+  children: SupervisedChild[];
+  bootstrap?: BootstrapSpec;
+  renewal?: RenewalSpec;
+  timings: SupervisionTimings;
+}): SupervisorSpec {
   return {
     v: 1,
     name: o.name,
@@ -43,7 +69,11 @@ export function supervisorSpec(o: { name: string; runDir: string; children: Supe
     children: o.children,
     ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}),
     ...(o.renewal ? { renewal: o.renewal } : {}),
-    restart: { initialBackoffMs: o.timings.restartInitialBackoffMs, maxBackoffMs: o.timings.restartMaxBackoffMs, stableAfterMs: o.timings.restartStableAfterMs },
+    restart: {
+      initialBackoffMs: o.timings.restartInitialBackoffMs,
+      maxBackoffMs: o.timings.restartMaxBackoffMs,
+      stableAfterMs: o.timings.restartStableAfterMs,
+    },
     stopGraceMs: o.timings.stopGraceMs,
   };
 }

@@ -25,9 +25,22 @@ export function renderPlainLeafConfig(c: { serverName: string; port: number; hub
  * Writes the leaf config of a host (or the plain shared leaf) into `leafDir`: in operator mode the TLS
  * config with the host's own per-node leaf users, everything inside `leafDir` (R-NATS-4).
  */
-export async function writeHostLeafConfig(opts: { leafDir: string; serverName: string; port: number; hubLeafUrls: readonly string[]; operator?: { auth: NatsAuth; credentials: LeafCredentials } }): Promise<string> {
+export async function writeHostLeafConfig(opts: {
+  leafDir: string;
+  serverName: string;
+  port: number;
+  hubLeafUrls: readonly string[];
+  operator?: { auth: NatsAuth; credentials: LeafCredentials };
+}): Promise<string> {
   const leafDir = resolve(opts.leafDir);
-  if (opts.operator) return writeLeafConfig(opts.operator.auth, { leafDir, serverName: opts.serverName, port: opts.port, hubLeafUrls: opts.hubLeafUrls, credentials: opts.operator.credentials });
+  if (opts.operator)
+    return writeLeafConfig(opts.operator.auth, {
+      leafDir,
+      serverName: opts.serverName,
+      port: opts.port,
+      hubLeafUrls: opts.hubLeafUrls,
+      credentials: opts.operator.credentials,
+    });
   await mkdir(leafDir, { recursive: true, mode: 0o700 });
   const conf = join(leafDir, "leaf.conf");
   await writeFile(conf, renderPlainLeafConfig(opts), { mode: 0o600 });

@@ -27,7 +27,9 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Prom
 
 /** Every pid a host directory records: supervisor, leaf, agent. */
 async function pidsOf(host: LocalHost): Promise<PidRecord[]> {
-  return ["supervisor", "leaf", "agent"].map((n) => readPidFile(join(host.dir, "run", `${n}.pid`))).filter((r): r is PidRecord => r !== undefined);
+  return ["supervisor", "leaf", "agent"]
+    .map((n) => readPidFile(join(host.dir, "run", `${n}.pid`)))
+    .filter((r): r is PidRecord => r !== undefined);
 }
 
 /**
@@ -38,10 +40,17 @@ async function leafReachesHub(hubUrl: string, leafUrl: string, subject: string):
   const hub = await connect({ servers: hubUrl });
   const leaf = await connect({ servers: leafUrl, waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   try {
-    hub.subscribe(subject, { callback: (_e, m) => { m.respond("pong"); } });
+    hub.subscribe(subject, {
+      callback: (_e, m) => {
+        m.respond("pong");
+      },
+    });
     await hub.flush();
     for (;;) {
-      const answer = await leaf.request(subject, "ping", { timeout: 1_000 }).then((m) => m.string()).catch(() => undefined);
+      const answer = await leaf
+        .request(subject, "ping", { timeout: 1_000 })
+        .then((m) => m.string())
+        .catch(() => undefined);
       if (answer) return answer;
     }
   } finally {
@@ -75,7 +84,9 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
   afterAll(async () => {
     // every host directory, complete or not, so a failed test leaves no supervisor behind
     const p = providers[0];
-    if (p) for (const name of await readdir(p.hostsDir).catch(() => [])) if (name.startsWith("h-")) await p.destroy({ hostId: name, nodeId: name.slice(2) });
+    if (p)
+      for (const name of await readdir(p.hostsDir).catch(() => []))
+        if (name.startsWith("h-")) await p.destroy({ hostId: name, nodeId: name.slice(2) });
     await hub?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -83,18 +94,40 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
   it("create is idempotent, connects the host through its own leaf, and destroy (twice) leaves no process and no directory", async () => {
     const p = provider();
     const host = await p.create({ nodeId: "node-a", chainProfileId: "demo" });
-    expect(host).toMatchObject({ provider: "local", hostId: "h-node-a", nodeId: "node-a", address: "127.0.0.1", running: true, leaf: { mode: "own" } });
+    expect(host).toMatchObject({
+      provider: "local",
+      hostId: "h-node-a",
+      nodeId: "node-a",
+      address: "127.0.0.1",
+      running: true,
+      leaf: { mode: "own" },
+    });
     expect(host.dir).toBe(join(p.hostsDir, "h-node-a"));
-    expect(JSON.parse(await readFile(join(host.dir, "host.json"), "utf8"))).toMatchObject({ hostId: "h-node-a", leaf: { url: host.leaf.url } });
+    expect(JSON.parse(await readFile(join(host.dir, "host.json"), "utf8"))).toMatchObject({
+      hostId: "h-node-a",
+      leaf: { url: host.leaf.url },
+    });
     const again = await p.create({ nodeId: "node-a" });
     expect(again.leaf.url).toBe(host.leaf.url);
     expect(again.createdAt).toBe(host.createdAt);
     expect(await leafReachesHub(hubUrl, host.leaf.url, `${namespace}.probe.a`)).toBe("pong");
-    const agent = await until(() => readPidFile(join(host.dir, "run", "agent.pid")), (r) => r !== undefined && isRunning(r));
+    const agent = await until(
+      () => readPidFile(join(host.dir, "run", "agent.pid")),
+      (r) => r !== undefined && isRunning(r),
+    );
     expect(await p.list()).toEqual([expect.objectContaining({ hostId: "h-node-a", running: true })]);
     const cli = await runCli(["hosts", "list", "--json"], { NODEPLANE_DATA_DIR: join(dir, "data") });
     expect(cli.code).toBe(0);
-    expect(JSON.parse(cli.stdout)).toEqual([expect.objectContaining({ hostId: "h-node-a", nodeId: "node-a", running: true, dir: host.dir, leafUrl: host.leaf.url, credsFile: null })]);
+    expect(JSON.parse(cli.stdout)).toEqual([
+      expect.objectContaining({
+        hostId: "h-node-a",
+        nodeId: "node-a",
+        running: true,
+        dir: host.dir,
+        leafUrl: host.leaf.url,
+        credsFile: null,
+      }),
+    ]);
 
     const pids = await pidsOf(host);
     expect(pids.map((r) => r.pid)).toContain(agent!.pid);
@@ -109,9 +142,15 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
     const p = provider();
     const host = await p.create({ nodeId: "node-b" });
     const pidFile = join(host.dir, "run", "agent.pid");
-    const first = await until(() => readPidFile(pidFile), (r) => r !== undefined && isRunning(r));
+    const first = await until(
+      () => readPidFile(pidFile),
+      (r) => r !== undefined && isRunning(r),
+    );
     process.kill(first!.pid, "SIGKILL");
-    const second = await until(() => readPidFile(pidFile), (r) => r !== undefined && r.pid !== first!.pid && isRunning(r));
+    const second = await until(
+      () => readPidFile(pidFile),
+      (r) => r !== undefined && r.pid !== first!.pid && isRunning(r),
+    );
     expect(isRunning(first!)).toBe(false);
     expect(second!.pid).not.toBe(first!.pid);
     expect(await readFile(join(host.dir, "logs", "supervisor.log"), "utf8")).toMatch(/"child":"agent".*"signal":"SIGKILL"/);
@@ -123,18 +162,27 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
     const first = provider();
     const host = await first.create({ nodeId: "node-c" });
     const agentPidFile = join(host.dir, "run", "agent.pid");
-    const agent = await until(() => readPidFile(agentPidFile), (r) => r !== undefined && isRunning(r));
+    const agent = await until(
+      () => readPidFile(agentPidFile),
+      (r) => r !== undefined && isRunning(r),
+    );
 
     const second = provider();
     expect(await second.list()).toEqual([expect.objectContaining({ hostId: host.hostId, running: true, leaf: host.leaf })]);
     const supervisor = readPidFile(join(host.dir, "run", "supervisor.pid"))!;
     process.kill(supervisor.pid, "SIGKILL");
-    await until(() => isRunning(supervisor), (alive) => !alive);
+    await until(
+      () => isRunning(supervisor),
+      (alive) => !alive,
+    );
     expect((await second.list())[0]!.running).toBe(false);
 
     const [reattached] = await second.reattach();
     expect(reattached).toMatchObject({ hostId: host.hostId, running: true });
-    const restarted = await until(() => readPidFile(agentPidFile), (r) => r !== undefined && r.pid !== agent!.pid && isRunning(r));
+    const restarted = await until(
+      () => readPidFile(agentPidFile),
+      (r) => r !== undefined && r.pid !== agent!.pid && isRunning(r),
+    );
     expect(isRunning(agent!)).toBe(false);
     expect(await leafReachesHub(hubUrl, host.leaf.url, `${namespace}.probe.c`)).toBe("pong");
 
@@ -146,11 +194,18 @@ describe("local host provider (R-INFRA-1): plain hub with a leaf-node port", () 
   it("the host outlives the control-plane process that created it (detached supervisor)", async () => {
     const script = join(import.meta.dirname, "testing", "create-host.main.ts");
     const input = JSON.stringify({ dataDir: join(dir, "data"), hubLeafUrls: [hubLeafUrl], namespace, nodeId: "node-f" });
-    const out = await new Promise<string>((res, rej) => execFile(process.execPath, ["--import", "tsx", script, input], { cwd: projectRoot }, (err, stdout, stderr) => (err ? rej(new Error(`${err.message}\n${stderr}`)) : res(stdout))));
+    const out = await new Promise<string>((res, rej) =>
+      execFile(process.execPath, ["--import", "tsx", script, input], { cwd: projectRoot }, (err, stdout, stderr) =>
+        err ? rej(new Error(`${err.message}\n${stderr}`)) : res(stdout),
+      ),
+    );
     const created = JSON.parse(out) as LocalHost;
     const p = provider();
     expect(await p.list()).toEqual([expect.objectContaining({ hostId: created.hostId, running: true })]);
-    const agent = await until(() => readPidFile(join(created.dir, "run", "agent.pid")), (r) => r !== undefined && isRunning(r));
+    const agent = await until(
+      () => readPidFile(join(created.dir, "run", "agent.pid")),
+      (r) => r !== undefined && isRunning(r),
+    );
     expect(await leafReachesHub(hubUrl, created.leaf.url, `${namespace}.probe.f`)).toBe("pong");
     await p.destroy(created);
     expect(isRunning(agent!)).toBe(false);

@@ -5,7 +5,15 @@ import { findNatsServer } from "../../localstack/nats.js";
 import { defaults } from "../../config/defaults.js";
 import { leafFiles, writeSecretFile, type NatsAuth } from "../../nats-auth/index.js";
 import { freePort } from "../../localstack/process.js";
-import { HostCreateError, HostDestroyError, InfraProviderError, InvalidNodeSpecError, NodeSpec, type Host, type InfrastructureProvider } from "../provider.js";
+import {
+  HostCreateError,
+  HostDestroyError,
+  InfraProviderError,
+  InvalidNodeSpecError,
+  NodeSpec,
+  type Host,
+  type InfrastructureProvider,
+} from "../provider.js";
 import { localHostDefaults } from "./defaults.js";
 import { agentChild, leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
 import { writeHostLeafConfig } from "./leaf.js";
@@ -17,7 +25,9 @@ import { ensureSupervisor, runningSupervisor, spawnSupervisor, stopSupervised, w
 /** What the host providers need of the credential issuer in operator mode (a subset of `CredentialIssuer` in src/gateway). */
 export interface AgentCredentialIssuer {
   /** A new host's token, bootstrap user and leaf users, valid for that node only (R-NATS-4). */
-  issueHostCredentials(nodeId: string): Promise<{ token: string; bootstrapCreds: string; leafAgentCreds: string; leafSystemCreds: string; expiresAt: Date }>;
+  issueHostCredentials(
+    nodeId: string,
+  ): Promise<{ token: string; bootstrapCreds: string; leafAgentCreds: string; leafSystemCreds: string; expiresAt: Date }>;
   revokeAgent(nodeId: string): Promise<{ revokedKeys: string[] }>;
 }
 
@@ -55,7 +65,9 @@ const LOCAL_REGION = "local";
 function chainNodePidFiles(agentRunDir: string): string[] {
   let dirs: string[] = [];
   try {
-    dirs = readdirSync(agentRunDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(agentRunDir, e.name, "node.pid"));
+    dirs = readdirSync(agentRunDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(agentRunDir, e.name, "node.pid"));
   } catch {
     // no run directory: the agent never ran a node
   }
@@ -92,13 +104,18 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
   let natsBin: string | undefined;
   const natsServerBin = () => (natsBin ??= findNatsServer());
   // A leaf in operator mode holds one node's credentials only (R-NATS-4): it cannot carry several hosts.
-  if (o.operator && o.leaf === "shared") throw new InfraProviderError("a shared leaf server cannot exist in operator mode: each host's leaf holds credentials for its own node only");
+  if (o.operator && o.leaf === "shared")
+    throw new InfraProviderError(
+      "a shared leaf server cannot exist in operator mode: each host's leaf holds credentials for its own node only",
+    );
   const shared = new SharedLeaf(hostsDir, { natsServerBin, hubLeafUrls: o.hubLeafUrls, timings: t, startTimeoutMs: t.startTimeoutMs });
   const locks = new Map<string, Promise<unknown>>();
   const serial = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
     locks.set(key, next);
-    return next.finally(() => { if (locks.get(key) === next) locks.delete(key); });
+    return next.finally(() => {
+      if (locks.get(key) === next) locks.delete(key);
+    });
   };
 
   /** Stops what a host directory runs (supervisor, leftovers, the chain node) and removes it. */
@@ -114,7 +131,8 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
 
   const createHost = async (spec: NodeSpec): Promise<LocalHost> => {
     // This machine is the only place the local provider can put a host: any other region is a placement it cannot serve.
-    if (spec.region !== undefined && spec.region !== LOCAL_REGION) throw new InvalidNodeSpecError(`the local provider places hosts in region "${LOCAL_REGION}" only, not "${spec.region}"`);
+    if (spec.region !== undefined && spec.region !== LOCAL_REGION)
+      throw new InvalidNodeSpecError(`the local provider places hosts in region "${LOCAL_REGION}" only, not "${spec.region}"`);
     const hostId = hostIdFor(spec.nodeId);
     const p = hostPaths(hostsDir, hostId);
     const d = supervisedDir(p.dir);
@@ -140,7 +158,9 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       await teardown(hostId).catch(() => undefined);
       await o.operator?.credentialIssuer.revokeAgent(spec.nodeId).catch(() => undefined);
       await rm(p.dir, { recursive: true, force: true });
-      throw err instanceof InfraProviderError ? err : new HostCreateError(`creating ${hostId} failed: ${(err as Error).message}`, { cause: err });
+      throw err instanceof InfraProviderError
+        ? err
+        : new HostCreateError(`creating ${hostId} failed: ${(err as Error).message}`, { cause: err });
     }
   };
 
@@ -161,8 +181,13 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       leafPort = await freePort();
       leafUrl = `nats://127.0.0.1:${leafPort}`;
       const conf = await writeHostLeafConfig({
-        leafDir: p.leafDir, serverName: `leaf-${hostId}`, port: leafPort, hubLeafUrls: o.hubLeafUrls,
-        ...(o.operator && material ? { operator: { auth: o.operator.auth, credentials: { agent: material.leafAgentCreds, system: material.leafSystemCreds } } } : {}),
+        leafDir: p.leafDir,
+        serverName: `leaf-${hostId}`,
+        port: leafPort,
+        hubLeafUrls: o.hubLeafUrls,
+        ...(o.operator && material
+          ? { operator: { auth: o.operator.auth, credentials: { agent: material.leafAgentCreds, system: material.leafSystemCreds } } }
+          : {}),
       });
       children.push(leafChild({ natsServerBin: natsServerBin(), conf, leafDir: p.leafDir, log: join(p.logs, "leaf.log") }));
     } else {
@@ -180,17 +205,42 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       bootstrap = { servers: [leafUrl], namespace, nodeId: spec.nodeId, bootstrapCredsFile, tokenFile, credsFile };
       const lf = leafFiles(p.leafDir);
       renewal = {
-        servers: [leafUrl], namespace, nodeId: spec.nodeId, agentCredsFile: credsFile,
+        servers: [leafUrl],
+        namespace,
+        nodeId: spec.nodeId,
+        agentCredsFile: credsFile,
         leaf: { child: "leaf", agentCredsFile: lf.agentCreds, systemCredsFile: lf.systemCreds },
-        checkIntervalMs: o.renewCheckIntervalMs ?? defaults.agentAuth.renewCheckIntervalMs, renewAtFraction: defaults.agentAuth.renewAtFraction,
+        checkIntervalMs: o.renewCheckIntervalMs ?? defaults.agentAuth.renewCheckIntervalMs,
+        renewAtFraction: defaults.agentAuth.renewAtFraction,
       };
     }
-    children.push(agentChild({ nodeId: spec.nodeId, leafUrl, dataDir: p.agentData, namespace, credsFile, logLevel: o.agentLogLevel ?? "info", extraArgs: [...(o.agentArgs ?? []), ...(spec.agentArgs ?? [])], log: join(p.logs, "agent.log") }));
+    children.push(
+      agentChild({
+        nodeId: spec.nodeId,
+        leafUrl,
+        dataDir: p.agentData,
+        namespace,
+        credsFile,
+        logLevel: o.agentLogLevel ?? "info",
+        extraArgs: [...(o.agentArgs ?? []), ...(spec.agentArgs ?? [])],
+        log: join(p.logs, "agent.log"),
+      }),
+    );
     await spawnSupervisor(d, supervisorSpec({ name: hostId, runDir: p.run, children, bootstrap, renewal, timings: t }));
     if (leafPort !== undefined) await waitForSupervisedPort(d, leafPort, `the leaf server of ${hostId}`, t.startTimeoutMs);
     const state: LocalHostState = {
-      v: 1, provider: "local", hostId, nodeId: spec.nodeId, address: t.address, createdAt: new Date().toISOString(), spec,
-      dir: p.dir, agentDataDir: p.agentData, leaf: { mode, url: leafUrl }, ...(credsFile ? { credsFile } : {}), namespace,
+      v: 1,
+      provider: "local",
+      hostId,
+      nodeId: spec.nodeId,
+      address: t.address,
+      createdAt: new Date().toISOString(),
+      spec,
+      dir: p.dir,
+      agentDataDir: p.agentData,
+      leaf: { mode, url: leafUrl },
+      ...(credsFile ? { credsFile } : {}),
+      namespace,
     };
     await writeHostState(p.hostJson, state);
     return toLocalHost(hostsDir, state);
@@ -200,7 +250,8 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
     const p = hostPaths(hostsDir, hostId);
     if (existsSync(p.dir)) {
       const state = await readHostState(p.hostJson).catch(() => undefined);
-      if (state?.credsFile && !o.operator) throw new HostDestroyError(`${hostId} was created in operator mode: destroying it needs the gateway to revoke its credentials`);
+      if (state?.credsFile && !o.operator)
+        throw new HostDestroyError(`${hostId} was created in operator mode: destroying it needs the gateway to revoke its credentials`);
       await teardown(hostId);
       if (o.operator) {
         try {
@@ -212,7 +263,9 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
       await rm(p.dir, { recursive: true, force: true });
     }
     // under the shared leaf's lock, and counting half-created hosts too, so a concurrent create keeps its leaf
-    await serial(SHARED, async () => { if (!hasHostDirs(hostsDir)) await shared.stop(); });
+    await serial(SHARED, async () => {
+      if (!hasHostDirs(hostsDir)) await shared.stop();
+    });
   };
 
   return {

@@ -31,7 +31,10 @@ async function until<T>(read: () => T | Promise<T>, ok: (v: T) => boolean): Prom
 async function filesUnder(dir: string): Promise<{ path: string; mode: number }[]> {
   const out: { path: string; mode: number }[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile()) { const path = join(e.parentPath, e.name); out.push({ path, mode: (await stat(path)).mode & 0o777 }); }
+    if (e.isFile()) {
+      const path = join(e.parentPath, e.name);
+      out.push({ path, mode: (await stat(path)).mode & 0o777 });
+    }
   }
   return out;
 }
@@ -57,7 +60,11 @@ describe("local host provider in operator mode", () => {
     redis = new Redis(s.redisUrl, { maxRetriesPerRequest: 3 });
     cluster = await startOperatorCluster(names);
     const logger = createLogger({ role: "test", level: "silent" });
-    cp = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })), name: "gateway" });
+    cp = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.controlPlaneCredentials({ name: "gateway" })),
+      name: "gateway",
+    });
     // Leaf users live 12 s here, so the spec sees the host renew them (at half-life) more than once.
     const gateway = createCredentialIssuer({ auth: cluster.auth, names, redis, natsServers: cluster.hubUrl, leafJwtTtlSeconds: 12 });
     gateway.serve(cp, logger);
@@ -66,12 +73,28 @@ describe("local host provider in operator mode", () => {
     role = await startGatewayRole({ nc: cp, store, redis, names, logger, heartbeatIntervalMs: 200 });
     commands = createCommands({ redis, names });
     // the material each host was given, kept by the spec to check what became of it
-    const recording = { ...gateway, issueHostCredentials: async (nodeId: string) => { const m = await gateway.issueHostCredentials(nodeId); issued.set(nodeId, m); return m; } };
-    provider = createLocalProvider({ dataDir: join(cluster.dir, "data"), hubLeafUrls: [cluster.hubLeafUrl], namespace: names.namespace, operator: { auth: cluster.auth, credentialIssuer: recording }, agentLogLevel: "warn", renewCheckIntervalMs: 500 });
+    const recording = {
+      ...gateway,
+      issueHostCredentials: async (nodeId: string) => {
+        const m = await gateway.issueHostCredentials(nodeId);
+        issued.set(nodeId, m);
+        return m;
+      },
+    };
+    provider = createLocalProvider({
+      dataDir: join(cluster.dir, "data"),
+      hubLeafUrls: [cluster.hubLeafUrl],
+      namespace: names.namespace,
+      operator: { auth: cluster.auth, credentialIssuer: recording },
+      agentLogLevel: "warn",
+      renewCheckIntervalMs: 500,
+    });
   });
 
   afterAll(async () => {
-    if (provider) for (const name of await readdir(provider.hostsDir).catch(() => [])) if (name.startsWith("h-")) await provider.destroy({ hostId: name, nodeId: name.slice(2) });
+    if (provider)
+      for (const name of await readdir(provider.hostsDir).catch(() => []))
+        if (name.startsWith("h-")) await provider.destroy({ hostId: name, nodeId: name.slice(2) });
     await role?.stop();
     await cp?.drain().catch(() => undefined);
     redis?.disconnect();
@@ -80,13 +103,19 @@ describe("local host provider in operator mode", () => {
 
   it("bootstraps once; a killed agent comes back with the same creds; destroy revokes them", async () => {
     const host = await provider.create({ nodeId: "node-op" });
-    const first = await until(() => commands.readAgentState("node-op"), (st) => st !== undefined);
+    const first = await until(
+      () => commands.readAgentState("node-op"),
+      (st) => st !== undefined,
+    );
     const creds = await readFile(host.credsFile!, "utf8");
 
     const agentPidFile = join(host.dir, "run", "agent.pid");
     const agent = readPidFile(agentPidFile)!;
     process.kill(agent.pid, "SIGKILL");
-    const again = await until(() => commands.readAgentState("node-op"), (st) => st !== undefined && st.instanceId !== first!.instanceId);
+    const again = await until(
+      () => commands.readAgentState("node-op"),
+      (st) => st !== undefined && st.instanceId !== first!.instanceId,
+    );
     expect(again!.instanceId).not.toBe(first!.instanceId);
     expect(isRunning(readPidFile(agentPidFile)!)).toBe(true);
     expect(await readFile(host.credsFile!, "utf8")).toBe(creds);
@@ -109,13 +138,21 @@ describe("local host provider in operator mode", () => {
     expect(existsSync(join(host.dir, "credentials", "bootstrap.creds"))).toBe(false);
 
     await provider.destroy(host);
-    const refused = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(creds), inboxPrefix: names.agentInboxPrefix("node-op"), reconnect: false }).catch((e: unknown) => e);
+    const refused = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(creds),
+      inboxPrefix: names.agentInboxPrefix("node-op"),
+      reconnect: false,
+    }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(AuthorizationError);
   });
 
   it("the host rotates its leaf users to keys of its own at once and renews them before they lapse; the agent keeps working", async () => {
     const host = await provider.create({ nodeId: "node-renew" });
-    await until(() => commands.readAgentState("node-renew"), (st) => st !== undefined);
+    await until(
+      () => commands.readAgentState("node-renew"),
+      (st) => st !== undefined,
+    );
     const lf = leafFiles(join(host.dir, "leaf"));
     const leafKey = async () => parseCreds(await readFile(lf.agentCreds, "utf8"));
     // the control plane generated the first leaf users' seeds: the host replaced them with its own
@@ -124,22 +161,34 @@ describe("local host provider in operator mode", () => {
     expect(parseCreds(await readFile(lf.systemCreds, "utf8")).name).toBe("leaf-sys-node-renew");
     // and the replaced ones, whose seeds the control plane made, are revoked on the servers
     const initial = issued.get("node-renew")!;
-    const sys = await connect({ servers: cluster.hubUrl, authenticator: authenticatorFor(await cluster.auth.systemCredentials({ name: "probe" })) });
+    const sys = await connect({
+      servers: cluster.hubUrl,
+      authenticator: authenticatorFor(await cluster.auth.systemCredentials({ name: "probe" })),
+    });
     try {
-      await until(async () => {
-        const agentAcc = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.agent))!).nats.revocations ?? {};
-        const sysAcc = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.system))!).nats.revocations ?? {};
-        return agentAcc[parseCreds(initial.leafAgentCreds).key.getPublicKey()] !== undefined && sysAcc[parseCreds(initial.leafSystemCreds).key.getPublicKey()] !== undefined;
-      }, (revoked) => revoked);
+      await until(
+        async () => {
+          const agentAcc = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.agent))!).nats.revocations ?? {};
+          const sysAcc = decode<Account>((await lookupAccountJwt(sys, cluster.auth.publicKeys.system))!).nats.revocations ?? {};
+          return (
+            agentAcc[parseCreds(initial.leafAgentCreds).key.getPublicKey()] !== undefined &&
+            sysAcc[parseCreds(initial.leafSystemCreds).key.getPublicKey()] !== undefined
+          );
+        },
+        (revoked) => revoked,
+      );
     } finally {
       await sys.close();
     }
     // past the lifetime of that first own user (12 s), the leaf runs on a renewed one and heartbeats go on
     const renewed = await until(leafKey, (c) => c.key.getPublicKey() !== rotated.key.getPublicKey());
     expect(renewed.expiresAt! - renewed.issuedAt).toBe(12);
-    await new Promise((r) => setTimeout(r, (rotated.expiresAt! * 1000 - Date.now()) + 1_500));
+    await new Promise((r) => setTimeout(r, rotated.expiresAt! * 1000 - Date.now() + 1_500));
     const before = (await commands.readAgentState("node-renew"))!.seq;
-    const after = await until(() => commands.readAgentState("node-renew"), (st) => st !== undefined && st.seq > before + 2);
+    const after = await until(
+      () => commands.readAgentState("node-renew"),
+      (st) => st !== undefined && st.seq > before + 2,
+    );
     expect(after!.seq).toBeGreaterThan(before);
     const log = await readFile(join(host.dir, "logs", "supervisor.log"), "utf8");
     expect(log).toContain("credentials renewed");

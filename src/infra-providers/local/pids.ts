@@ -83,7 +83,11 @@ export async function stopRecorded(rec: PidRecord, graceMs: number, group = true
   const deadline = Date.now() + graceMs;
   while (isRunning(rec)) {
     if (Date.now() >= deadline) {
-      try { signal("SIGKILL"); } catch { /* gone meanwhile */ }
+      try {
+        signal("SIGKILL");
+      } catch {
+        /* gone meanwhile */
+      }
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -19,7 +19,11 @@ interface Renewable {
  * True when a credential is due: the control plane generated its seed (an `initial-` user: rotated to a
  * key of the host's own at once), or `fraction` of its lifetime has passed.
  */
-export function renewalDue(c: { name: string; issuedAt: number; expiresAt: number | undefined }, nowSeconds: number, fraction: number): boolean {
+export function renewalDue(
+  c: { name: string; issuedAt: number; expiresAt: number | undefined },
+  nowSeconds: number,
+  fraction: number,
+): boolean {
   if (c.name.startsWith(INITIAL_CREDS_PREFIX)) return true;
   if (c.expiresAt === undefined) return false;
   return nowSeconds >= c.issuedAt + (c.expiresAt - c.issuedAt) * fraction;
@@ -37,7 +41,12 @@ export async function renewDueCredentials(r: RenewalSpec, now: Date = new Date()
   // which cuts the link this pass talks over; every other renewal is done by then.
   const all: Renewable[] = [
     { role: "agent", file: r.agentCredsFile },
-    ...(r.leaf ? [{ role: "leaf-sys" as const, file: r.leaf.systemCredsFile }, { role: "leaf" as const, file: r.leaf.agentCredsFile }] : []),
+    ...(r.leaf
+      ? [
+          { role: "leaf-sys" as const, file: r.leaf.systemCredsFile },
+          { role: "leaf" as const, file: r.leaf.agentCredsFile },
+        ]
+      : []),
   ];
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const due: (Renewable & { text: string })[] = [];
@@ -48,7 +57,13 @@ export async function renewDueCredentials(r: RenewalSpec, now: Date = new Date()
   if (due.length === 0) return [];
   const names = namesFor(r.namespace);
   const agentCreds = await readFile(r.agentCredsFile, "utf8");
-  const nc = await connect({ servers: r.servers, authenticator: authenticatorFor(agentCreds), inboxPrefix: names.agentInboxPrefix(r.nodeId), name: `renewal-${r.nodeId}`, reconnect: false });
+  const nc = await connect({
+    servers: r.servers,
+    authenticator: authenticatorFor(agentCreds),
+    inboxPrefix: names.agentInboxPrefix(r.nodeId),
+    name: `renewal-${r.nodeId}`,
+    reconnect: false,
+  });
   const renewed: RenewableRole[] = [];
   try {
     for (const c of due) {

@@ -15,7 +15,11 @@ describe("host credential renewal", () => {
   it("reads a .creds text back: its JWT's name and times, and the key pair of its seed", async () => {
     const keys = keysFromSeeds(generateSeeds());
     const user = createUser();
-    const { jwt } = await signUserJwt(user.getPublicKey(), { name: "agent-n1", account: keys.agent, signingKey: keys.agentSigning, ttlSeconds: 60 }, new Date(1_000_000));
+    const { jwt } = await signUserJwt(
+      user.getPublicKey(),
+      { name: "agent-n1", account: keys.agent, signingKey: keys.agentSigning, ttlSeconds: 60 },
+      new Date(1_000_000),
+    );
     const parsed = parseCreds(new TextDecoder().decode(fmtCreds(jwt, user)));
     expect(parsed).toMatchObject({ jwt, name: "agent-n1", expiresAt: 1_060 });
     expect(parsed.issuedAt).toBeGreaterThan(0);

@@ -20,13 +20,23 @@ export class SharedLeaf {
   private readonly dir: string;
   private pending: Promise<string> | undefined;
 
-  constructor(hostsDir: string, private readonly o: { natsServerBin: () => string; hubLeafUrls: readonly string[]; timings: SupervisionTimings; startTimeoutMs: number }) {
+  constructor(
+    hostsDir: string,
+    private readonly o: {
+      natsServerBin: () => string;
+      hubLeafUrls: readonly string[];
+      timings: SupervisionTimings;
+      startTimeoutMs: number;
+    },
+  ) {
     this.dir = join(hostsDir, "_shared-leaf");
   }
 
   /** The shared leaf's client URL, starting (or re-attaching) it first. */
   ensure(): Promise<string> {
-    this.pending ??= this.start().finally(() => { this.pending = undefined; });
+    this.pending ??= this.start().finally(() => {
+      this.pending = undefined;
+    });
     return this.pending;
   }
 
@@ -43,7 +53,12 @@ export class SharedLeaf {
     const port = await freePort();
     const leafDir = join(this.dir, "leaf");
     const conf = await writeHostLeafConfig({ leafDir, serverName: `leaf-shared-${port}`, port, hubLeafUrls: this.o.hubLeafUrls });
-    const spec = supervisorSpec({ name: "shared-leaf", runDir: d.runDir, timings: this.o.timings, children: [leafChild({ natsServerBin: this.o.natsServerBin(), conf, leafDir, log: join(this.dir, "logs", "leaf.log") })] });
+    const spec = supervisorSpec({
+      name: "shared-leaf",
+      runDir: d.runDir,
+      timings: this.o.timings,
+      children: [leafChild({ natsServerBin: this.o.natsServerBin(), conf, leafDir, log: join(this.dir, "logs", "leaf.log") })],
+    });
     await spawnSupervisor(d, spec);
     await waitForSupervisedPort(d, port, "the shared leaf", this.o.startTimeoutMs);
     const url = `nats://127.0.0.1:${port}`;

@@ -74,7 +74,9 @@ export async function writeHostState(path: string, state: LocalHostState): Promi
 export async function readAllHostStates(hostsDir: string): Promise<LocalHostState[]> {
   let entries: string[];
   try {
-    entries = (await readdir(hostsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name.startsWith("h-")).map((e) => e.name);
+    entries = (await readdir(hostsDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && e.name.startsWith("h-"))
+      .map((e) => e.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;

@@ -33,7 +33,12 @@ export async function spawnSupervisor(d: SupervisedDir, spec?: SupervisorSpec): 
   mkdirSync(dirname(d.logFile), { recursive: true, mode: 0o700 });
   if (spec) await writeFile(d.specFile, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
   const fd = openSync(d.logFile, "a");
-  const child = spawn(process.execPath, ["--import", "tsx", supervisorMain, d.specFile], { cwd: projectRoot, stdio: ["ignore", fd, fd], detached: true, env: process.env });
+  const child = spawn(process.execPath, ["--import", "tsx", supervisorMain, d.specFile], {
+    cwd: projectRoot,
+    stdio: ["ignore", fd, fd],
+    detached: true,
+    env: process.env,
+  });
   closeSync(fd);
   child.unref();
   if (!child.pid) throw new HostCreateError(`the supervisor of ${d.specFile} did not start (log: ${d.logFile})`);

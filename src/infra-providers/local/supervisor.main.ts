@@ -44,7 +44,12 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   for (const { c, sup } of children) if (c.needsCredentials) sup.start();
-  if (spec.renewal) renewLoop(spec.renewal, (name) => children.find(({ c }) => c.name === name)?.sup, () => stopping);
+  if (spec.renewal)
+    renewLoop(
+      spec.renewal,
+      (name) => children.find(({ c }) => c.name === name)?.sup,
+      () => stopping,
+    );
 }
 
 /**
@@ -71,7 +76,9 @@ function renewLoop(r: RenewalSpec, child: (name: string) => ChildSupervisor | un
   };
   const tick = (): void => {
     if (stopped()) return;
-    void pass().then((again) => { if (again && !stopped()) setTimeout(tick, r.checkIntervalMs); });
+    void pass().then((again) => {
+      if (again && !stopped()) setTimeout(tick, r.checkIntervalMs);
+    });
   };
   tick();
 }

@@ -30,13 +30,23 @@ export class BootstrapFailedError extends Error {
  * own bootstrap user, and a locally generated nkey become the agent's own creds (0600); the token and
  * the bootstrap user are deleted once used. A failed connection is retried; a refused token is final.
  */
-export async function runBootstrap(b: BootstrapSpec, backoff: { initialBackoffMs: number; maxBackoffMs: number }, stopped: () => boolean): Promise<void> {
+export async function runBootstrap(
+  b: BootstrapSpec,
+  backoff: { initialBackoffMs: number; maxBackoffMs: number },
+  stopped: () => boolean,
+): Promise<void> {
   if (existsSync(b.credsFile)) return;
   const token = (await readFile(b.tokenFile, "utf8")).trim();
   const bootstrapCreds = await readFile(b.bootstrapCredsFile, "utf8");
   for (let attempt = 0; !stopped(); attempt++) {
     try {
-      const { creds } = await requestAgentCredentials({ servers: b.servers, names: namesFor(b.namespace), nodeId: b.nodeId, bootstrapCreds, token });
+      const { creds } = await requestAgentCredentials({
+        servers: b.servers,
+        names: namesFor(b.namespace),
+        nodeId: b.nodeId,
+        bootstrapCreds,
+        token,
+      });
       mkdirSync(dirname(b.credsFile), { recursive: true, mode: 0o700 });
       await writeFile(`${b.credsFile}.tmp`, creds, { mode: 0o600 });
       await chmod(`${b.credsFile}.tmp`, 0o600);
@@ -65,7 +75,10 @@ export class ChildSupervisor {
   private exited: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
 
-  constructor(private readonly spec: SupervisedChild, private readonly s: SupervisorSpec) {}
+  constructor(
+    private readonly spec: SupervisedChild,
+    private readonly s: SupervisorSpec,
+  ) {}
 
   private get pidFile(): string {
     return childPidFile(this.s.runDir, this.spec.name);
@@ -85,7 +98,12 @@ export class ChildSupervisor {
     if (this.stopping) return;
     mkdirSync(dirname(this.spec.log), { recursive: true });
     const fd = openSync(this.spec.log, "a");
-    const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: { ...process.env, ...this.spec.env }, stdio: ["ignore", fd, fd], detached: true });
+    const child = spawn(this.spec.command, this.spec.args, {
+      cwd: this.spec.cwd,
+      env: { ...process.env, ...this.spec.env },
+      stdio: ["ignore", fd, fd],
+      detached: true,
+    });
     closeSync(fd);
     this.child = child;
     const startedAt = Date.now();
@@ -102,10 +120,15 @@ export class ChildSupervisor {
         if (Date.now() - startedAt >= this.s.restart.stableAfterMs) this.restarts = 0;
         const delay = restartDelay(this.restarts++, this.s.restart);
         logLine("child exited; restarting", { child: this.spec.name, ...why, delayMs: delay });
-        const timer = setTimeout(() => { this.wake = undefined; this.start(); }, delay);
+        const timer = setTimeout(() => {
+          this.wake = undefined;
+          this.start();
+        }, delay);
         this.wake = () => clearTimeout(timer);
       };
-      child.on("error", (err) => { if (child.pid === undefined) onEnd({ error: err.message }); });
+      child.on("error", (err) => {
+        if (child.pid === undefined) onEnd({ error: err.message });
+      });
       child.once("exit", (code, signal) => onEnd({ code, signal }));
     });
   }

@@ -22,7 +22,9 @@ export function findTerraformBinary(binary: string | undefined, path: string | u
   if (binary !== undefined && (isAbsolute(binary) || binary.includes("/"))) {
     const full = resolve(binary);
     if (isExecutable(full)) return full;
-    throw new TerraformNotInstalledError(`the configured terraform binary ${full} is not an executable file (INFRA_PROVIDER_TERRAFORM_BIN)`);
+    throw new TerraformNotInstalledError(
+      `the configured terraform binary ${full} is not an executable file (INFRA_PROVIDER_TERRAFORM_BIN)`,
+    );
   }
   const names = binary !== undefined ? [binary] : defaults.terraform.binaries;
   for (const name of names) {

@@ -1,4 +1,9 @@
-export { createTerraformProvider, type TerraformProvider, type TerraformProviderOptions, type TerraformTimeouts } from "./terraform-provider.js";
+export {
+  createTerraformProvider,
+  type TerraformProvider,
+  type TerraformProviderOptions,
+  type TerraformTimeouts,
+} from "./terraform-provider.js";
 export { TerraformNotInstalledError, TerraformCommandError, TerraformTimeoutError } from "./errors.js";
 export { findTerraformBinary } from "./binary.js";
 export { moduleFor, ModuleRegistryError, type ModuleRegistry, type ModuleRef } from "./registry.js";

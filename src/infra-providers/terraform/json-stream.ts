@@ -60,7 +60,12 @@ export function parseUiStream(text: string): UiStream {
     const diag = DiagnosticMessage.safeParse(json);
     if (diag.success) {
       const d = diag.data.diagnostic;
-      out.diagnostics.push({ severity: d.severity, summary: d.summary, detail: d.detail ?? "", ...(d.address ? { address: d.address } : {}) });
+      out.diagnostics.push({
+        severity: d.severity,
+        summary: d.summary,
+        detail: d.detail ?? "",
+        ...(d.address ? { address: d.address } : {}),
+      });
     }
     const summary = ChangeSummary.safeParse(json);
     if (summary.success) {
@@ -79,7 +84,11 @@ export function redact(text: string, secrets: readonly string[]): string {
 }
 
 /** One line per error diagnostic (summary, detail, address), at most `max` of them, secrets redacted. */
-export function describeDiagnostics(diagnostics: readonly Diagnostic[], secrets: readonly string[], max: number = defaults.terraform.maxDiagnosticsInError): string {
+export function describeDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  secrets: readonly string[],
+  max: number = defaults.terraform.maxDiagnosticsInError,
+): string {
   const errors = diagnostics.filter((d) => d.severity === "error");
   const lines = errors.slice(0, max).map((d) => {
     const detail = d.detail.replace(/\s+/g, " ").trim();

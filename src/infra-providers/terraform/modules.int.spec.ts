@@ -37,7 +37,11 @@ output "instance_id" { value = terraform_data.instance.output }
 `;
 
 const tf = (cwd: string, ...args: string[]) => {
-  const r = spawnSync(installed!, args, { cwd, encoding: "utf8", env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" } });
+  const r = spawnSync(installed!, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" },
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 };
 
@@ -52,7 +56,9 @@ describe.skipIf(!installed)("terraform modules: the host package's sha256 is req
     await writeFile(join(host, "outputs.tf"), STUB_OUTPUTS);
     await writeFile(join(host, "versions.tf"), `terraform {\n  required_version = ">= 1.6.0"\n}\n`);
   });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   /** A root module as the provider renders it, for `profile`, with the module.node block patched by `patch`. */
   async function root(name: string, profile: string, patch: (node: Record<string, unknown>) => void = () => {}): Promise<string> {
@@ -60,39 +66,63 @@ describe.skipIf(!installed)("terraform modules: the host package's sha256 is req
     await mkdir(work, { recursive: true });
     const doc = renderRootModule({
       spec: { nodeId: `node-${name}`, chainProfileId: profile, nodeType: "full", region: "eu-central-1", instanceType: "m6i.2xlarge" },
-      module: { source: relative(work, join(dir, "modules", profile)) }, cloud: "stub",
+      module: { source: relative(work, join(dir, "modules", profile)) },
+      cloud: "stub",
       variables: { hub_leaf_url: "tls://hub.nodeplane.example:17422", agent_package_sha256: SHA },
     }) as { module: { node: Record<string, unknown> } };
     patch(doc.module.node);
     await writeFile(join(work, "main.tf.json"), JSON.stringify(doc));
-    await writeFile(join(work, "terraform.tfvars.json"), JSON.stringify(renderSensitiveVariables({ agent_bootstrap_token: "npb_modules_spec", agent_bootstrap_creds: "bootstrap creds of the spec", leaf_agent_creds: "leaf agent creds of the spec", leaf_system_creds: "leaf sys creds of the spec" })));
+    await writeFile(
+      join(work, "terraform.tfvars.json"),
+      JSON.stringify(
+        renderSensitiveVariables({
+          agent_bootstrap_token: "npb_modules_spec",
+          agent_bootstrap_creds: "bootstrap creds of the spec",
+          leaf_agent_creds: "leaf agent creds of the spec",
+          leaf_system_creds: "leaf sys creds of the spec",
+        }),
+      ),
+    );
     const init = tf(work, "init", "-input=false", "-no-color");
     expect(init.code, init.out).toBe(0);
     return work;
   }
 
-  it.each(["ethereum-mainnet", "cosmos-hub"])("%s: the rendered root module applies, and the host's first boot always checks the package", async (profile) => {
-    const work = await root(`ok-${profile}`, profile);
-    const apply = tf(work, "apply", "-auto-approve", "-input=false", "-no-color");
-    expect(apply.code, apply.out).toBe(0);
-    const userData = JSON.parse(tf(work, "output", "-json").out) as { instance_id: { value: string } };
-    expect(userData.instance_id.value).toContain(`echo \\"${SHA}  /tmp/nodeplane-host.tar.gz\\" | sha256sum -c -`);
-    expect(userData.instance_id.value).not.toMatch(/if \[ -n/);
-    // The chain node gets a system user of its own, never the agent's (issue 9).
-    expect(userData.instance_id.value).toContain("NODEPLANE_CHAIN_USER=nodeplane-chain");
-    expect(userData.instance_id.value).toContain("useradd --system --no-create-home");
-  }, 60_000);
+  it.each(["ethereum-mainnet", "cosmos-hub"])(
+    "%s: the rendered root module applies, and the host's first boot always checks the package",
+    async (profile) => {
+      const work = await root(`ok-${profile}`, profile);
+      const apply = tf(work, "apply", "-auto-approve", "-input=false", "-no-color");
+      expect(apply.code, apply.out).toBe(0);
+      const userData = JSON.parse(tf(work, "output", "-json").out) as { instance_id: { value: string } };
+      expect(userData.instance_id.value).toContain(`echo \\"${SHA}  /tmp/nodeplane-host.tar.gz\\" | sha256sum -c -`);
+      expect(userData.instance_id.value).not.toMatch(/if \[ -n/);
+      // The chain node gets a system user of its own, never the agent's (issue 9).
+      expect(userData.instance_id.value).toContain("NODEPLANE_CHAIN_USER=nodeplane-chain");
+      expect(userData.instance_id.value).toContain("useradd --system --no-create-home");
+    },
+    60_000,
+  );
 
   it("without agent_package_sha256 the profile module refuses to plan", async () => {
-    const work = await root("missing", "ethereum-mainnet", (node) => { delete node.agent_package_sha256; });
+    const work = await root("missing", "ethereum-mainnet", (node) => {
+      delete node.agent_package_sha256;
+    });
     const plan = tf(work, "plan", "-input=false", "-no-color");
     expect(plan.code).not.toBe(0);
     expect(plan.out).toMatch(/agent_package_sha256/);
   }, 60_000);
 
   it("a null, empty or malformed agent_package_sha256 is refused by the shared module's validation", async () => {
-    for (const [name, value] of [["null", null], ["empty", ""], ["upper", "E5".repeat(32)], ["short", "e5"]] as const) {
-      const work = await root(`bad-${name}`, "cosmos-hub", (node) => { node.agent_package_sha256 = value; });
+    for (const [name, value] of [
+      ["null", null],
+      ["empty", ""],
+      ["upper", "E5".repeat(32)],
+      ["short", "e5"],
+    ] as const) {
+      const work = await root(`bad-${name}`, "cosmos-hub", (node) => {
+        node.agent_package_sha256 = value;
+      });
       const plan = tf(work, "plan", "-input=false", "-no-color");
       expect(plan.code, name).not.toBe(0);
       expect(plan.out, name).toMatch(/agent_package_sha256/);

@@ -28,7 +28,9 @@ export function parseHostOutputs(stdout: string): HostOutputs {
   }
   const doc = OutputDocument.safeParse(json);
   if (!doc.success) throw new HostCreateError(`terraform output -json is not an output document: ${issuesLine(doc.error)}`);
-  const sensitive = Object.entries(doc.data).filter(([name, o]) => o.sensitive && name in HostOutputs.shape).map(([name]) => name);
+  const sensitive = Object.entries(doc.data)
+    .filter(([name, o]) => o.sensitive && name in HostOutputs.shape)
+    .map(([name]) => name);
   if (sensitive.length > 0) throw new HostCreateError(`host outputs must not be sensitive: ${sensitive.join(", ")}`);
   const values = Object.fromEntries(Object.entries(doc.data).map(([name, o]) => [name, o.value]));
   const parsed = HostOutputs.safeParse(values);

@@ -8,9 +8,7 @@ import { patterns } from "./values.js";
  * the repo's `infra/terraform/modules` by default) or a module registry namespace, whose modules are
  * named `<namespace>/nodeplane-<chainProfileId>/<cloud>` (e.g. `app.terraform.io/acme/nodeplane-ethereum-mainnet/aws`).
  */
-export type ModuleRegistry =
-  | { kind: "local"; root: string }
-  | { kind: "registry"; namespace: string; version?: string };
+export type ModuleRegistry = { kind: "local"; root: string } | { kind: "registry"; namespace: string; version?: string };
 
 /** What `module "node"` gets: `source` and, for registry modules only, `version`. */
 export interface ModuleRef {
@@ -31,17 +29,27 @@ export class ModuleRegistryError extends InfraProviderError {
  * a registry module by address and version. A local profile without a module is InvalidNodeSpecError.
  */
 export function moduleFor(registry: ModuleRegistry, chainProfileId: string, cloud: string, workDir: string): ModuleRef {
-  if (!patterns.chainProfileId.test(chainProfileId)) throw new InvalidNodeSpecError(`invalid chain profile id for a module: ${JSON.stringify(chainProfileId)}`);
+  if (!patterns.chainProfileId.test(chainProfileId))
+    throw new InvalidNodeSpecError(`invalid chain profile id for a module: ${JSON.stringify(chainProfileId)}`);
   if (registry.kind === "registry") {
-    if (!NAMESPACE.test(registry.namespace)) throw new ModuleRegistryError(`invalid module registry namespace ${JSON.stringify(registry.namespace)} (expected <host>/<namespace> or <namespace>)`);
-    if (registry.version !== undefined && !patterns.moduleVersion.test(registry.version)) throw new ModuleRegistryError(`invalid module version constraint ${JSON.stringify(registry.version)}`);
+    if (!NAMESPACE.test(registry.namespace))
+      throw new ModuleRegistryError(
+        `invalid module registry namespace ${JSON.stringify(registry.namespace)} (expected <host>/<namespace> or <namespace>)`,
+      );
+    if (registry.version !== undefined && !patterns.moduleVersion.test(registry.version))
+      throw new ModuleRegistryError(`invalid module version constraint ${JSON.stringify(registry.version)}`);
     if (!patterns.cloud.test(cloud)) throw new ModuleRegistryError(`invalid cloud name ${JSON.stringify(cloud)}`);
-    return { source: `${registry.namespace}/nodeplane-${chainProfileId}/${cloud}`, ...(registry.version ? { version: registry.version } : {}) };
+    return {
+      source: `${registry.namespace}/nodeplane-${chainProfileId}/${cloud}`,
+      ...(registry.version ? { version: registry.version } : {}),
+    };
   }
   const dir = resolve(registry.root, chainProfileId);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InvalidNodeSpecError(`no Terraform module for chain profile ${chainProfileId} (looked in ${dir})`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new InvalidNodeSpecError(`no Terraform module for chain profile ${chainProfileId} (looked in ${dir})`);
   const rel = relative(resolve(workDir), dir).split(sep).join("/");
   const source = rel.startsWith("../") ? rel : `./${rel}`;
-  if (!/^[A-Za-z0-9._/-]+$/.test(source)) throw new ModuleRegistryError(`the module path ${JSON.stringify(source)} has characters a module source cannot carry`);
+  if (!/^[A-Za-z0-9._/-]+$/.test(source))
+    throw new ModuleRegistryError(`the module path ${JSON.stringify(source)} has characters a module source cannot carry`);
   return { source };
 }

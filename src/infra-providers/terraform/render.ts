@@ -25,7 +25,13 @@ export interface RootModuleInput {
    * Non-secret module variables: the hub's leaf URL, the host package's sha256 (required: a host must
    * refuse a package it cannot verify) and optionally its URL, an SSH key name, and operator extras.
    */
-  variables: { hub_leaf_url: string; agent_package_sha256: string; agent_package_url?: string; ssh_key_name?: string; extra?: ExtraVariables };
+  variables: {
+    hub_leaf_url: string;
+    agent_package_sha256: string;
+    agent_package_url?: string;
+    ssh_key_name?: string;
+    extra?: ExtraVariables;
+  };
   requiredVersion?: string;
 }
 
@@ -43,24 +49,50 @@ export function renderRootModule(input: RootModuleInput): Record<string, unknown
   const spec = parseTerraformNodeSpec(input.spec);
   const { variables } = input;
   if (!patterns.cloud.test(input.cloud)) throw new InvalidNodeSpecError(`invalid cloud ${JSON.stringify(input.cloud)}`);
-  if (!patterns.hubLeafUrl.test(variables.hub_leaf_url)) throw new InvalidNodeSpecError("hub_leaf_url: expected nats://, tls:// or wss:// host[:port]");
+  if (!patterns.hubLeafUrl.test(variables.hub_leaf_url))
+    throw new InvalidNodeSpecError("hub_leaf_url: expected nats://, tls:// or wss:// host[:port]");
   if (typeof variables.agent_package_sha256 !== "string" || !patterns.sha256.test(variables.agent_package_sha256)) {
-    throw new InvalidNodeSpecError("agent_package_sha256: the 64 lowercase hex digits of the host package's sha256 are required (INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256)");
+    throw new InvalidNodeSpecError(
+      "agent_package_sha256: the 64 lowercase hex digits of the host package's sha256 are required (INFRA_PROVIDER_TERRAFORM_AGENT_PACKAGE_SHA256)",
+    );
   }
-  if (variables.agent_package_url !== undefined && !patterns.agentPackageUrl.test(variables.agent_package_url)) throw new InvalidNodeSpecError("agent_package_url: an https URL without quotes, spaces or shell characters");
-  if (variables.ssh_key_name !== undefined && !/^[A-Za-z0-9._\-]{1,255}$/.test(variables.ssh_key_name)) throw new InvalidNodeSpecError("ssh_key_name: letters, digits, . _ - only");
+  if (variables.agent_package_url !== undefined && !patterns.agentPackageUrl.test(variables.agent_package_url))
+    throw new InvalidNodeSpecError("agent_package_url: an https URL without quotes, spaces or shell characters");
+  if (variables.ssh_key_name !== undefined && !/^[A-Za-z0-9._\-]{1,255}$/.test(variables.ssh_key_name))
+    throw new InvalidNodeSpecError("ssh_key_name: letters, digits, . _ - only");
   if (!/^[A-Za-z0-9._/:@-]{1,512}$/.test(input.module.source)) throw new InvalidNodeSpecError("module source: unexpected characters");
-  if (input.module.version !== undefined && !patterns.moduleVersion.test(input.module.version)) throw new InvalidNodeSpecError("module version: not a version constraint");
+  if (input.module.version !== undefined && !patterns.moduleVersion.test(input.module.version))
+    throw new InvalidNodeSpecError("module version: not a version constraint");
   const extra = ExtraVariables.safeParse(variables.extra ?? {});
   if (!extra.success) throw new InvalidNodeSpecError(`invalid module variables: ${issuesLine(extra.error)}`);
-  const reserved = ["source", "version", "providers", "count", "for_each", "depends_on", "node_id", "region", "instance_type", "hub_leaf_url", "agent_package_sha256", "agent_package_url", "ssh_key_name", ...SENSITIVE_VARIABLES];
+  const reserved = [
+    "source",
+    "version",
+    "providers",
+    "count",
+    "for_each",
+    "depends_on",
+    "node_id",
+    "region",
+    "instance_type",
+    "hub_leaf_url",
+    "agent_package_sha256",
+    "agent_package_url",
+    "ssh_key_name",
+    ...SENSITIVE_VARIABLES,
+  ];
   const clash = Object.keys(extra.data).find((k) => reserved.includes(k));
   if (clash) throw new InvalidNodeSpecError(`module variable ${clash} is set by the provider itself`);
   let backend: BackendConfig | undefined;
   if (input.backend) {
     const b = BackendConfig.safeParse(input.backend);
     if (!b.success) throw new InvalidNodeSpecError(`invalid backend: ${issuesLine(b.error)}`);
-    backend = { type: b.data.type, config: Object.fromEntries(Object.entries(b.data.config).map(([k, v]) => [k, typeof v === "string" ? v.replaceAll("{nodeId}", spec.nodeId) : v])) };
+    backend = {
+      type: b.data.type,
+      config: Object.fromEntries(
+        Object.entries(b.data.config).map(([k, v]) => [k, typeof v === "string" ? v.replaceAll("{nodeId}", spec.nodeId) : v]),
+      ),
+    };
   }
 
   const provider = providerBlocks[input.cloud]?.(spec.region, spec.nodeId);

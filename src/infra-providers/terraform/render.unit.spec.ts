@@ -12,7 +12,12 @@ const base: RootModuleInput = {
   module: { source: "app.terraform.io/acme/nodeplane-ethereum-mainnet/aws", version: "~> 1.2" },
   cloud: "aws",
   backend: { type: "s3", config: { bucket: "nodeplane-state", key: "nodes/{nodeId}.tfstate", region: "eu-central-1", encrypt: true } },
-  variables: { hub_leaf_url: "tls://hub.nodeplane.example:17422", agent_package_sha256: SHA, ssh_key_name: "ops-2026", extra: { data_volume_size_gb: 2500 } },
+  variables: {
+    hub_leaf_url: "tls://hub.nodeplane.example:17422",
+    agent_package_sha256: SHA,
+    ssh_key_name: "ops-2026",
+    extra: { data_volume_size_gb: 2500 },
+  },
 };
 
 const withSpec = (patch: Record<string, unknown>): RootModuleInput => ({ ...base, spec: { ...(base.spec as object), ...patch } });
@@ -27,7 +32,17 @@ describe("renderRootModule (main.tf.json)", () => {
   });
 
   it("a local module has no version, no backend means local state, and a cloud we do not configure gets no provider block", () => {
-    const doc = renderRootModule({ ...base, module: { source: "../../../infra/terraform/modules/cosmos-hub" }, backend: undefined, cloud: "hcloud", variables: { hub_leaf_url: "nats://10.0.0.1:7422", agent_package_sha256: SHA, agent_package_url: "https://downloads.example/host.tar.gz" } });
+    const doc = renderRootModule({
+      ...base,
+      module: { source: "../../../infra/terraform/modules/cosmos-hub" },
+      backend: undefined,
+      cloud: "hcloud",
+      variables: {
+        hub_leaf_url: "nats://10.0.0.1:7422",
+        agent_package_sha256: SHA,
+        agent_package_url: "https://downloads.example/host.tar.gz",
+      },
+    });
     expect(doc.terraform).toEqual({ required_version: ">= 1.6.0" });
     expect(doc).not.toHaveProperty("provider");
     expect(doc.module).toEqual({
@@ -61,30 +76,63 @@ describe("renderRootModule (main.tf.json)", () => {
 describe("renderRootModule validates every value before anything runs", () => {
   const cases: [string, RootModuleInput][] = [
     ["a node id that is not one subject token", withSpec({ nodeId: "node 1" })],
-    ["a node id with a template sequence", withSpec({ nodeId: "${file(\"/etc/passwd\")}" })],
+    ["a node id with a template sequence", withSpec({ nodeId: '${file("/etc/passwd")}' })],
     ["a node id with a path separator", withSpec({ nodeId: "../x" })],
     ["a missing chain profile", withSpec({ chainProfileId: undefined })],
     ["a missing region", withSpec({ region: undefined })],
     ["a region with a template", withSpec({ region: "eu-${var.x}" })],
-    ["a region with a quote", withSpec({ region: "eu\"central" })],
+    ["a region with a quote", withSpec({ region: 'eu"central' })],
     ["a missing instance type", withSpec({ instanceType: undefined })],
     ["an instance type with spaces", withSpec({ instanceType: "m6i 2xlarge" })],
     ["an instance type with a directive", withSpec({ instanceType: "%{if true}x%{endif}" })],
     ["a hub leaf URL with another scheme", { ...base, variables: { hub_leaf_url: "http://hub:7422", agent_package_sha256: SHA } }],
     ["a hub leaf URL with a template", { ...base, variables: { hub_leaf_url: "tls://${var.x}:7422", agent_package_sha256: SHA } }],
-    ["an SSH key name with a template", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, ssh_key_name: "${x}" } }],
-    ["an extra variable with a template", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { ami_id: "${data.x}" } } }],
-    ["an extra variable with a bad name", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { "Bad-Name": 1 } } }],
-    ["an extra variable that overrides the token", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { agent_bootstrap_token: "x" } } }],
-    ["an extra variable that overrides the leaf's creds", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { leaf_agent_creds: "x" } } }],
-    ["an extra variable that sets a meta-argument", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { count: 2 } } }],
-    ["no agent package sha256 (a host would install an unverified package)", { ...base, variables: { hub_leaf_url: "nats://h:1" } as RootModuleInput["variables"] }],
+    [
+      "an SSH key name with a template",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, ssh_key_name: "${x}" } },
+    ],
+    [
+      "an extra variable with a template",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { ami_id: "${data.x}" } } },
+    ],
+    [
+      "an extra variable with a bad name",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { "Bad-Name": 1 } } },
+    ],
+    [
+      "an extra variable that overrides the token",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { agent_bootstrap_token: "x" } } },
+    ],
+    [
+      "an extra variable that overrides the leaf's creds",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { leaf_agent_creds: "x" } } },
+    ],
+    [
+      "an extra variable that sets a meta-argument",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { count: 2 } } },
+    ],
+    [
+      "no agent package sha256 (a host would install an unverified package)",
+      { ...base, variables: { hub_leaf_url: "nats://h:1" } as RootModuleInput["variables"] },
+    ],
     ["an empty agent package sha256", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: "" } }],
-    ["an agent package sha256 that is not 64 lowercase hex digits", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: "A1".repeat(32) } }],
+    [
+      "an agent package sha256 that is not 64 lowercase hex digits",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: "A1".repeat(32) } },
+    ],
     ["an agent package sha256 with a template", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: "${var.x}" } }],
-    ["an agent package URL that is not https", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, agent_package_url: "http://x/a.tgz" } }],
-    ["an agent package URL with a shell character", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, agent_package_url: "https://x/a.tgz;rm" } }],
-    ["an extra variable that overrides the package sha256", { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { agent_package_sha256: "b2".repeat(32) } } }],
+    [
+      "an agent package URL that is not https",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, agent_package_url: "http://x/a.tgz" } },
+    ],
+    [
+      "an agent package URL with a shell character",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, agent_package_url: "https://x/a.tgz;rm" } },
+    ],
+    [
+      "an extra variable that overrides the package sha256",
+      { ...base, variables: { hub_leaf_url: "nats://h:1", agent_package_sha256: SHA, extra: { agent_package_sha256: "b2".repeat(32) } } },
+    ],
     ["a backend setting with a template", { ...base, backend: { type: "s3", config: { key: "${x}" } } }],
     ["a bad cloud", { ...base, cloud: "AWS!" }],
     ["a module version that is not a constraint", { ...base, module: { source: base.module.source, version: "latest; rm" } }],

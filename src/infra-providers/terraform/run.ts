@@ -39,8 +39,13 @@ export function runTerraform(call: TerraformCall): Promise<TerraformResult> {
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.on("data", (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); if (stderr.length > 4 * TAIL) stderr = stderr.slice(-2 * TAIL); });
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 4 * TAIL) stderr = stderr.slice(-2 * TAIL);
+    });
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -56,7 +61,8 @@ export function runTerraform(call: TerraformCall): Promise<TerraformResult> {
       clearTimeout(timer);
       clearTimeout(killTimer);
       const stream = parseUiStream(stdout);
-      for (const d of stream.diagnostics) log.warn({ severity: d.severity, summary: redact(d.summary, call.secrets) }, "terraform diagnostic");
+      for (const d of stream.diagnostics)
+        log.warn({ severity: d.severity, summary: redact(d.summary, call.secrets) }, "terraform diagnostic");
       if (code === 0 && !timedOut) {
         log.debug({ changes: stream.changes }, "terraform finished");
         resolvePromise({ stdout, stream });
@@ -64,12 +70,20 @@ export function runTerraform(call: TerraformCall): Promise<TerraformResult> {
       }
       const exit = code ?? signal ?? "unknown";
       const diagnostics = stream.diagnostics.filter((d) => d.severity === "error");
-      const why = diagnostics.length > 0
-        ? describeDiagnostics(diagnostics, call.secrets)
-        : redact([...stream.other, stderr].join("\n").trim().slice(-TAIL).replace(/\s+/g, " "), call.secrets) || "no diagnostics";
+      const why =
+        diagnostics.length > 0
+          ? describeDiagnostics(diagnostics, call.secrets)
+          : redact([...stream.other, stderr].join("\n").trim().slice(-TAIL).replace(/\s+/g, " "), call.secrets) || "no diagnostics";
       const clean = diagnostics.map((d) => ({ ...d, summary: redact(d.summary, call.secrets), detail: redact(d.detail, call.secrets) }));
       if (timedOut) {
-        reject(new TerraformTimeoutError(`terraform ${command} timed out after ${call.timeoutMs} ms and was interrupted: ${why}`, command, exit, clean));
+        reject(
+          new TerraformTimeoutError(
+            `terraform ${command} timed out after ${call.timeoutMs} ms and was interrupted: ${why}`,
+            command,
+            exit,
+            clean,
+          ),
+        );
         return;
       }
       reject(new TerraformCommandError(`terraform ${command} failed (exit ${exit}): ${why}`, command, exit, clean));

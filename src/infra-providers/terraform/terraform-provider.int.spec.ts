@@ -16,17 +16,31 @@ import { writeFakeTerraform } from "./testing/fake-terraform.js";
 function materialFor(nodeId: string) {
   const token = `npb_${nodeId}_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const creds = (what: string) => `-----BEGIN NATS USER JWT-----\n${what}-${nodeId}-jwt\n------END NATS USER JWT------\n`;
-  return { token, bootstrapCreds: creds("bootstrap"), leafAgentCreds: creds("leaf"), leafSystemCreds: creds("leaf-sys"), expiresAt: new Date(Date.now() + 3_600_000) };
+  return {
+    token,
+    bootstrapCreds: creds("bootstrap"),
+    leafAgentCreds: creds("leaf"),
+    leafSystemCreds: creds("leaf-sys"),
+    expiresAt: new Date(Date.now() + 3_600_000),
+  };
 }
 
 /** The agent gateway's two calls, recorded. */
-function recordingIssuer(): AgentCredentialIssuer & { issued: string[]; revoked: string[]; tokens: Map<string, string>; material: Map<string, ReturnType<typeof materialFor>> } {
+function recordingIssuer(): AgentCredentialIssuer & {
+  issued: string[];
+  revoked: string[];
+  tokens: Map<string, string>;
+  material: Map<string, ReturnType<typeof materialFor>>;
+} {
   const issued: string[] = [];
   const revoked: string[] = [];
   const tokens = new Map<string, string>();
   const material = new Map<string, ReturnType<typeof materialFor>>();
   return {
-    issued, revoked, tokens, material,
+    issued,
+    revoked,
+    tokens,
+    material,
     async issueHostCredentials(nodeId) {
       issued.push(nodeId);
       const m = materialFor(nodeId);
@@ -44,23 +58,49 @@ function recordingIssuer(): AgentCredentialIssuer & { issued: string[]; revoked:
 /** Every log line the provider writes, so a spec can check no secret reached one. */
 function capturedLogger() {
   const lines: string[] = [];
-  const destination = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   return { logger: createLogger({ role: "test", level: "trace", destination }), text: () => lines.join("") };
 }
 
 /** The error a promise rejects with (undefined when it resolves, which the expectations then catch). */
-const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
 
-interface Call { args: string[]; cwd: string; tfvarsMode: number | null }
+interface Call {
+  args: string[];
+  cwd: string;
+  tfvarsMode: number | null;
+}
 
-const spec = (nodeId: string) => ({ nodeId, chainProfileId: "ethereum-mainnet", nodeType: "full", region: "eu-central-1", instanceType: "m6i.2xlarge" });
+const spec = (nodeId: string) => ({
+  nodeId,
+  chainProfileId: "ethereum-mainnet",
+  nodeType: "full",
+  region: "eu-central-1",
+  instanceType: "m6i.2xlarge",
+});
 
 describe("terraform provider against a fake terraform binary (adapter spec)", () => {
   let dir: string;
   let binDir: string;
   let log: string;
   const modulesRoot = join(import.meta.dirname, "../../../infra/terraform/modules");
-  const calls = async (): Promise<Call[]> => (existsSync(log) ? (await readFile(log, "utf8")).trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Call) : []);
+  const calls = async (): Promise<Call[]> =>
+    existsSync(log)
+      ? (await readFile(log, "utf8"))
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Call)
+      : [];
   const setup = (extra: Partial<TerraformProviderOptions> = {}) => {
     const issuer = recordingIssuer();
     const logs = capturedLogger();
@@ -84,7 +124,9 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     await writeFakeTerraform(binDir);
     log = join(dir, "calls.jsonl");
   });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("create renders the root module, runs init, apply -json and output -json in the node's work dir, and returns the host", async () => {
     await rm(log, { force: true });
@@ -92,7 +134,15 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     const host = await provider.create(spec("node-a"));
     const workDir = join(dir, "data", "terraform", "node-a");
 
-    expect(host).toMatchObject({ provider: "terraform", hostId: "aws-i-06e6f64652d61", nodeId: "node-a", address: "3.120.0.6", instanceId: "i-06e6f64652d61", workDir, cloud: "aws" });
+    expect(host).toMatchObject({
+      provider: "terraform",
+      hostId: "aws-i-06e6f64652d61",
+      nodeId: "node-a",
+      address: "3.120.0.6",
+      instanceId: "i-06e6f64652d61",
+      workDir,
+      cloud: "aws",
+    });
     const seen = await calls();
     expect(seen.map((c) => c.args)).toEqual([
       ["init", "-input=false", "-no-color"],
@@ -105,16 +155,23 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
     const token = issuer.tokens.get("node-a")!;
     expect(issuer.issued).toEqual(["node-a"]);
     const mainTf = await readFile(join(workDir, "main.tf.json"), "utf8");
-    expect(JSON.parse(mainTf)).toEqual(renderRootModule({
-      spec: spec("node-a"), module: { source: relative(workDir, join(modulesRoot, "ethereum-mainnet")) }, cloud: "aws",
-      variables: { hub_leaf_url: "tls://hub.nodeplane.test:17422", agent_package_sha256: "c3".repeat(32) },
-    }));
+    expect(JSON.parse(mainTf)).toEqual(
+      renderRootModule({
+        spec: spec("node-a"),
+        module: { source: relative(workDir, join(modulesRoot, "ethereum-mainnet")) },
+        cloud: "aws",
+        variables: { hub_leaf_url: "tls://hub.nodeplane.test:17422", agent_package_sha256: "c3".repeat(32) },
+      }),
+    );
     // The host package's checksum always reaches the module (its cloud-init refuses a package that does not match).
     expect((JSON.parse(mainTf) as { module: { node: Record<string, unknown> } }).module.node.agent_package_sha256).toBe("c3".repeat(32));
     expect(mainTf).not.toContain(token);
     const m = issuer.material.get("node-a")!;
     expect(JSON.parse(await readFile(join(workDir, "terraform.tfvars.json"), "utf8"))).toEqual({
-      agent_bootstrap_token: token, agent_bootstrap_creds: m.bootstrapCreds, leaf_agent_creds: m.leafAgentCreds, leaf_system_creds: m.leafSystemCreds,
+      agent_bootstrap_token: token,
+      agent_bootstrap_creds: m.bootstrapCreds,
+      leaf_agent_creds: m.leafAgentCreds,
+      leaf_system_creds: m.leafSystemCreds,
     });
     for (const creds of [m.bootstrapCreds, m.leafAgentCreds, m.leafSystemCreds]) expect(mainTf).not.toContain(creds);
     expect(statSync(join(workDir, "terraform.tfvars.json")).mode & 0o777).toBe(0o600);
@@ -238,9 +295,13 @@ describe("terraform provider against a fake terraform binary (adapter spec)", ()
   it("an invalid node spec or a profile without a module is refused before anything is written or run", async () => {
     await rm(log, { force: true });
     const { provider, issuer } = setup();
-    await expect(provider.create({ nodeId: "node-e", chainProfileId: "ethereum-mainnet", region: "eu-central-1" })).rejects.toThrow(InvalidNodeSpecError);
-    await expect(provider.create({ ...spec("node-e"), region: "${file(\"/etc/shadow\")}" })).rejects.toThrow(InvalidNodeSpecError);
-    await expect(provider.create({ ...spec("node-e"), chainProfileId: "no-such-chain" })).rejects.toThrow(/no Terraform module for chain profile no-such-chain/);
+    await expect(provider.create({ nodeId: "node-e", chainProfileId: "ethereum-mainnet", region: "eu-central-1" })).rejects.toThrow(
+      InvalidNodeSpecError,
+    );
+    await expect(provider.create({ ...spec("node-e"), region: '${file("/etc/shadow")}' })).rejects.toThrow(InvalidNodeSpecError);
+    await expect(provider.create({ ...spec("node-e"), chainProfileId: "no-such-chain" })).rejects.toThrow(
+      /no Terraform module for chain profile no-such-chain/,
+    );
     await expect(provider.destroy({ hostId: "x", nodeId: "../../etc" })).rejects.toThrow(InvalidNodeSpecError);
     expect(existsSync(join(dir, "data", "terraform", "node-e"))).toBe(false);
     expect(issuer.issued).toEqual([]);

@@ -4,14 +4,28 @@ import { z } from "zod";
 import { defaults } from "../../config/defaults.js";
 import type { Logger } from "../../observability/logger.js";
 import type { AgentCredentialIssuer } from "../local/local-provider.js";
-import { HostCreateError, HostDestroyError, HostStateError, InvalidNodeSpecError, type Host, type InfrastructureProvider } from "../provider.js";
+import {
+  HostCreateError,
+  HostDestroyError,
+  HostStateError,
+  InvalidNodeSpecError,
+  type Host,
+  type InfrastructureProvider,
+} from "../provider.js";
 import { findTerraformBinary } from "./binary.js";
 import { moduleFor, type ModuleRegistry } from "./registry.js";
 import type { AgentPackage } from "./config.js";
 import { renderRootModule, renderSensitiveVariables } from "./render.js";
 import { parseHostOutputs } from "./outputs.js";
 import { runTerraform } from "./run.js";
-import { readAllTerraformHosts, readTerraformHost, workDirPaths, writeFileAtomic, type TerraformHost, type TerraformHostState } from "./state.js";
+import {
+  readAllTerraformHosts,
+  readTerraformHost,
+  workDirPaths,
+  writeFileAtomic,
+  type TerraformHost,
+  type TerraformHostState,
+} from "./state.js";
 import { parseTerraformNodeSpec, patterns, type BackendConfig, type ExtraVariables, type TerraformNodeSpec } from "./values.js";
 
 /** How long each terraform command may run (defaults.terraform). */
@@ -55,7 +69,10 @@ export interface TerraformProvider extends InfrastructureProvider<TerraformHost>
 }
 
 const SecretsFile = z.object({
-  agent_bootstrap_token: z.string().min(1), agent_bootstrap_creds: z.string().min(1), leaf_agent_creds: z.string().min(1), leaf_system_creds: z.string().min(1),
+  agent_bootstrap_token: z.string().min(1),
+  agent_bootstrap_creds: z.string().min(1),
+  leaf_agent_creds: z.string().min(1),
+  leaf_system_creds: z.string().min(1),
 });
 type SecretsFile = z.infer<typeof SecretsFile>;
 
@@ -86,7 +103,9 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
   const serial = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
     const next = (locks.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
     locks.set(key, next);
-    return next.finally(() => { if (locks.get(key) === next) locks.delete(key); });
+    return next.finally(() => {
+      if (locks.get(key) === next) locks.delete(key);
+    });
   };
   const lock = `-lock-timeout=${t.stateLockTimeoutSeconds}s`;
   const tf = (bin: string, cwd: string, args: string[], timeoutMs: number, secrets: string[]) =>
@@ -113,10 +132,16 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     const p = workDirPaths(o.dataDir, spec.nodeId);
     const module = moduleFor(o.moduleRegistry, spec.chainProfileId, cloud, p.dir);
     const root = renderRootModule({
-      spec, module, cloud, ...(o.backend ? { backend: o.backend } : {}),
+      spec,
+      module,
+      cloud,
+      ...(o.backend ? { backend: o.backend } : {}),
       variables: {
-        hub_leaf_url: o.hubLeafUrl, agent_package_sha256: o.agentPackage.sha256, ...(o.agentPackage.url !== undefined ? { agent_package_url: o.agentPackage.url } : {}),
-        ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}), ...(o.variables ? { extra: o.variables } : {}),
+        hub_leaf_url: o.hubLeafUrl,
+        agent_package_sha256: o.agentPackage.sha256,
+        ...(o.agentPackage.url !== undefined ? { agent_package_url: o.agentPackage.url } : {}),
+        ...(o.sshKeyName !== undefined ? { ssh_key_name: o.sshKeyName } : {}),
+        ...(o.variables ? { extra: o.variables } : {}),
       },
     });
     const existing = await readTerraformHost(p.hostJson);
@@ -125,10 +150,17 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     // saved material means an earlier create got as far as writing it: its apply may have created resources
     let applyStarted = saved !== undefined;
     try {
-      const material = saved ?? await (async () => {
-        const m = await o.credentialIssuer.issueHostCredentials(spec.nodeId);
-        return { agent_bootstrap_token: m.token, agent_bootstrap_creds: m.bootstrapCreds, leaf_agent_creds: m.leafAgentCreds, leaf_system_creds: m.leafSystemCreds };
-      })();
+      const material =
+        saved ??
+        (await (async () => {
+          const m = await o.credentialIssuer.issueHostCredentials(spec.nodeId);
+          return {
+            agent_bootstrap_token: m.token,
+            agent_bootstrap_creds: m.bootstrapCreds,
+            leaf_agent_creds: m.leafAgentCreds,
+            leaf_system_creds: m.leafSystemCreds,
+          };
+        })());
       secrets.push(...secretStrings(material));
       await mkdir(p.dir, { recursive: true, mode: 0o700 });
       await writeFileAtomic(p.mainTf, `${JSON.stringify(root, null, 2)}\n`, 0o644);
@@ -140,12 +172,24 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
       const out = parseHostOutputs(stdout);
       const now = new Date().toISOString();
       const state: TerraformHostState = {
-        v: 1, provider: "terraform", hostId: out.host_id, nodeId: spec.nodeId, address: out.address,
+        v: 1,
+        provider: "terraform",
+        hostId: out.host_id,
+        nodeId: spec.nodeId,
+        address: out.address,
         ...(out.instance_id ? { instanceId: out.instance_id } : {}),
-        createdAt: existing?.createdAt ?? now, appliedAt: now, spec, cloud, module, workDir: p.dir,
+        createdAt: existing?.createdAt ?? now,
+        appliedAt: now,
+        spec,
+        cloud,
+        module,
+        workDir: p.dir,
       };
       await writeFileAtomic(p.hostJson, `${JSON.stringify(state, null, 2)}\n`, 0o600);
-      o.logger.info({ nodeId: spec.nodeId, hostId: state.hostId, address: state.address, reapplied: existing !== undefined }, "terraform host applied");
+      o.logger.info(
+        { nodeId: spec.nodeId, hostId: state.hostId, address: state.address, reapplied: existing !== undefined },
+        "terraform host applied",
+      );
       return toHost(state);
     } catch (err) {
       // a host that existed before stays as it is; a first create that failed leaves nothing behind
@@ -164,10 +208,15 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
         await tf(bin, p.dir, ["destroy", "-auto-approve", "-input=false", "-json", lock], t.destroyTimeoutMs, secrets);
       } catch (err) {
         o.logger.error({ nodeId, err: (err as Error).message }, "terraform: destroying a failed first create failed; the work dir is kept");
-        throw new HostCreateError(`creating the host of ${nodeId} failed (${(cause as Error).message}) and destroying what was created failed too (${(err as Error).message}); its work dir ${p.dir} is kept`, { cause });
+        throw new HostCreateError(
+          `creating the host of ${nodeId} failed (${(cause as Error).message}) and destroying what was created failed too (${(err as Error).message}); its work dir ${p.dir} is kept`,
+          { cause },
+        );
       }
     }
-    await o.credentialIssuer.revokeAgent(nodeId).catch((err: unknown) => o.logger.warn({ nodeId, err: (err as Error).message }, "terraform: revoking a failed host's agent failed"));
+    await o.credentialIssuer
+      .revokeAgent(nodeId)
+      .catch((err: unknown) => o.logger.warn({ nodeId, err: (err as Error).message }, "terraform: revoking a failed host's agent failed"));
     await rm(p.dir, { recursive: true, force: true });
   };
 
@@ -175,7 +224,8 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
     const p = workDirPaths(o.dataDir, host.nodeId);
     if (!existsSync(p.dir)) return;
     const saved = await readTerraformHost(p.hostJson);
-    if (saved && saved.hostId !== host.hostId) throw new HostDestroyError(`the work dir of ${host.nodeId} holds host ${saved.hostId}, not ${host.hostId}`);
+    if (saved && saved.hostId !== host.hostId)
+      throw new HostDestroyError(`the work dir of ${host.nodeId} holds host ${saved.hostId}, not ${host.hostId}`);
     if (existsSync(p.mainTf) && existsSync(p.tfvars)) {
       const bin = terraformBinary();
       const material = await savedSecrets(p.tfvars);

@@ -13,7 +13,11 @@ import { createTerraformProvider } from "./terraform-provider.js";
 const installed = ["terraform", "tofu"].find((b) => spawnSync(b, ["version"], { stdio: "ignore" }).status === 0);
 
 /** The error a promise rejects with (undefined when it resolves, which the expectations then catch). */
-const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
 
 /**
  * A profile module that needs no cloud and no network: Terraform's built-in `terraform_data` stands for
@@ -64,27 +68,39 @@ describe.skipIf(!installed)(`terraform provider against the real ${installed ?? 
       const token = `npb_real_${nodeId}_${Date.now().toString(36)}`;
       tokens.push(token);
       const creds = (what: string) => `${what}-${nodeId}`;
-      return { token, bootstrapCreds: creds("bootstrap"), leafAgentCreds: creds("leaf"), leafSystemCreds: creds("leaf-sys"), expiresAt: new Date(Date.now() + 60_000) };
+      return {
+        token,
+        bootstrapCreds: creds("bootstrap"),
+        leafAgentCreds: creds("leaf"),
+        leafSystemCreds: creds("leaf-sys"),
+        expiresAt: new Date(Date.now() + 60_000),
+      };
     },
-    async revokeAgent(nodeId) { revoked.push(nodeId); return { revokedKeys: [] }; },
+    async revokeAgent(nodeId) {
+      revoked.push(nodeId);
+      return { revokedKeys: [] };
+    },
   };
-  const provider = () => createTerraformProvider({
-    dataDir: join(dir, "data"),
-    cloud: "test",
-    moduleRegistry: { kind: "local", root: join(dir, "modules") },
-    credentialIssuer: issuer,
-    hubLeafUrl: "nats://127.0.0.1:7422",
-    agentPackage: { sha256: "c3".repeat(32) },
-    env: { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" },
-    logger: createLogger({ role: "test", level: "silent" }),
-  });
+  const provider = () =>
+    createTerraformProvider({
+      dataDir: join(dir, "data"),
+      cloud: "test",
+      moduleRegistry: { kind: "local", root: join(dir, "modules") },
+      credentialIssuer: issuer,
+      hubLeafUrl: "nats://127.0.0.1:7422",
+      agentPackage: { sha256: "c3".repeat(32) },
+      env: { ...process.env, TF_CLI_CONFIG_FILE: "/dev/null" },
+      logger: createLogger({ role: "test", level: "silent" }),
+    });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "np-tf-real-"));
     await mkdir(join(dir, "modules", "test-chain"), { recursive: true });
     await writeFile(join(dir, "modules", "test-chain", "main.tf"), TEST_MODULE);
   });
-  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   const spec = (nodeId: string) => ({ nodeId, chainProfileId: "test-chain", region: "eu-central-1", instanceType: "m6i.2xlarge" });
 

@@ -49,7 +49,10 @@ export type ExtraVariables = z.infer<typeof ExtraVariables>;
 /** Backend settings: literals only (backends take no expressions); `{nodeId}` in a string is the node's id. */
 export const BackendConfig = z.object({
   type: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
-  config: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.union([z.string().max(1024).refine(noTemplate, "no ${…} or %{…} in a value"), z.number(), z.boolean()])),
+  config: z.record(
+    z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+    z.union([z.string().max(1024).refine(noTemplate, "no ${…} or %{…} in a value"), z.number(), z.boolean()]),
+  ),
 });
 export type BackendConfig = z.infer<typeof BackendConfig>;
 

@@ -19,7 +19,11 @@ export interface OperatorCluster {
    * Starts one more leaf server with a host's own leaf users (from the gateway's `issueHostCredentials`:
    * a leaf carries one node's traffic only); that node's agent connects to the returned URL.
    */
-  startLeaf(name: string, credentials: LeafCredentials, opts?: { hubLeafUrl?: string }): Promise<{ url: string; dir: string; serverName: string; process: ManagedProcess }>;
+  startLeaf(
+    name: string,
+    credentials: LeafCredentials,
+    opts?: { hubLeafUrl?: string },
+  ): Promise<{ url: string; dir: string; serverName: string; process: ManagedProcess }>;
   /** Stops and starts the hub on the same config and resolver dir (what survives a restart). */
   restartHub(): Promise<void>;
   stop(): Promise<void>;
@@ -38,7 +42,15 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
   const init = await initNatsAuth({
     dir: authDir,
     names,
-    hub: { serverName: "hub", port, monitorPort, leafnodePort, leafnodeHost: "127.0.0.1", tlsHosts: ["localhost", "127.0.0.1"], jetstreamDir: join(dir, "jetstream") },
+    hub: {
+      serverName: "hub",
+      port,
+      monitorPort,
+      leafnodePort,
+      leafnodeHost: "127.0.0.1",
+      tlsHosts: ["localhost", "127.0.0.1"],
+      jetstreamDir: join(dir, "jetstream"),
+    },
   });
   const auth = await loadNatsAuth(authDir);
   const processes: ManagedProcess[] = [];
@@ -52,13 +64,21 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
   let hub = await startHub();
   const hubLeafUrl = `tls://localhost:${leafnodePort}`;
   return {
-    dir, auth, hubLeafUrl,
+    dir,
+    auth,
+    hubLeafUrl,
     hubMonitorUrl: `http://127.0.0.1:${monitorPort}`,
     hubUrl: `nats://127.0.0.1:${port}`,
     async startLeaf(name, credentials, opts) {
       const leafPort = await freePort();
       const leafDir = join(dir, `leaf-${name}`);
-      const conf = await writeLeafConfig(auth, { leafDir, serverName: `leaf-${name}`, port: leafPort, hubLeafUrls: [opts?.hubLeafUrl ?? hubLeafUrl], credentials });
+      const conf = await writeLeafConfig(auth, {
+        leafDir,
+        serverName: `leaf-${name}`,
+        port: leafPort,
+        hubLeafUrls: [opts?.hubLeafUrl ?? hubLeafUrl],
+        credentials,
+      });
       const log = join(leafDir, "leaf.log");
       const leaf = spawnService(`nats-leaf-${name}`, bin, ["-c", conf], { log });
       processes.push(leaf.managed);
@@ -79,7 +99,12 @@ export async function startOperatorCluster(names: Names): Promise<OperatorCluste
 }
 
 /** Polls the hub's /leafz until the leaf server has all its remotes up (AGENT and SYS). */
-export async function waitForLeafRemotes(monitorPort: number, serverName: string, count: number, child: { exitCode: number | null }): Promise<void> {
+export async function waitForLeafRemotes(
+  monitorPort: number,
+  serverName: string,
+  count: number,
+  child: { exitCode: number | null },
+): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`leaf ${serverName} exited with code ${child.exitCode}`);

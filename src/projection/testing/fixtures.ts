@@ -10,9 +10,26 @@ const iso = (i: number) => new Date(t0 + i * 1000).toISOString();
 /** The events of subscription `id`: created, then (by `step`) linked, activated, cancelled. */
 export function subscriptionEvents(id: string, steps: number, i = 0): NewEvent[] {
   const all: NewEvent[] = [
-    { type: "SubscriptionCreated", data: { subscriptionId: id, userId: `u${i % 7}`, chainProfileId: "demo", nodeType: "full", durationDays: 7, provider: "local", region: "local", instanceType: "process", expiresAt: iso(i), createdAt: iso(i) } },
+    {
+      type: "SubscriptionCreated",
+      data: {
+        subscriptionId: id,
+        userId: `u${i % 7}`,
+        chainProfileId: "demo",
+        nodeType: "full",
+        durationDays: 7,
+        provider: "local",
+        region: "local",
+        instanceType: "process",
+        expiresAt: iso(i),
+        createdAt: iso(i),
+      },
+    },
     { type: "SubscriptionPaymentLinked", data: { subscriptionId: id, paymentId: `p-${id}`, linkedAt: iso(i + 1) } },
-    { type: "SubscriptionActivated", data: { subscriptionId: id, paymentId: `p-${id}`, nodeId: `n-${id}`, activatedAt: iso(i + 2), expiresAt: iso(i + 2 + 7 * 86400) } },
+    {
+      type: "SubscriptionActivated",
+      data: { subscriptionId: id, paymentId: `p-${id}`, nodeId: `n-${id}`, activatedAt: iso(i + 2), expiresAt: iso(i + 2 + 7 * 86400) },
+    },
     { type: "SubscriptionCancelled", data: { subscriptionId: id, cancelledAt: iso(i + 3) } },
   ];
   return all.slice(0, steps);
@@ -37,13 +54,21 @@ export const appliedLog = pgTable("applied_log", {
   type: text("type").notNull(),
 });
 
-export const APPLIED_LOG_DDL = "create table if not exists applied_log (position bigint primary key, aggregate_id text not null, type text not null)";
+export const APPLIED_LOG_DDL =
+  "create table if not exists applied_log (position bigint primary key, aggregate_id text not null, type text not null)";
 
 /** One seed message: subject, body and envelope headers. */
 function seedMessage(store: EventStore, prefix: string, i: number, step: number) {
   const id = `${prefix}${i}`;
   const e = subscriptionEvents(id, step + 1, i)[step]!;
-  const headers = encodeHeaders({ id: `${id}-${step}`, type: e.type, schemaVersion: 1, aggregateVersion: step + 1, occurredAt: new Date(t0 + i * 1000).toISOString(), ctx: fixtureCtx });
+  const headers = encodeHeaders({
+    id: `${id}-${step}`,
+    type: e.type,
+    schemaVersion: 1,
+    aggregateVersion: step + 1,
+    occurredAt: new Date(t0 + i * 1000).toISOString(),
+    ctx: fixtureCtx,
+  });
   return { subject: store.names.eventSubject("subscription", id, e.type), data: JSON.stringify(e.data), headers };
 }
 
@@ -53,7 +78,11 @@ function seedMessage(store: EventStore, prefix: string, i: number, step: number)
  * Aggregates go in windows of 500 so a projection batch touches many rows; within an aggregate the
  * events keep their order (batches commit in order on one connection). Returns the last position.
  */
-export async function seedSubscriptionEvents(store: EventStore, count: number, opts: { batch?: number; inFlight?: number; prefix?: string } = {}): Promise<number> {
+export async function seedSubscriptionEvents(
+  store: EventStore,
+  count: number,
+  opts: { batch?: number; inFlight?: number; prefix?: string } = {},
+): Promise<number> {
   const size = opts.batch ?? 1000;
   const inFlight = opts.inFlight ?? 4;
   const prefix = opts.prefix ?? "seed";
@@ -68,11 +97,19 @@ export async function seedSubscriptionEvents(store: EventStore, count: number, o
     const chunk = messages.slice(off, off + size);
     const [first, end] = [chunk[0]!, chunk.at(-1)!];
     if (chunk.length === 1) {
-      pending.push(store.js.publish(first.subject, first.data, { headers: first.headers }).then((ack) => { last = Math.max(last, ack.seq); }));
+      pending.push(
+        store.js.publish(first.subject, first.data, { headers: first.headers }).then((ack) => {
+          last = Math.max(last, ack.seq);
+        }),
+      );
     } else {
       const batch = await store.js.startBatch(first.subject, first.data, { headers: first.headers });
       for (const m of chunk.slice(1, -1)) batch.add(m.subject, m.data, { headers: m.headers });
-      pending.push(batch.commit(end.subject, end.data, { headers: end.headers }).then((ack) => { last = Math.max(last, ack.seq); }));
+      pending.push(
+        batch.commit(end.subject, end.data, { headers: end.headers }).then((ack) => {
+          last = Math.max(last, ack.seq);
+        }),
+      );
     }
     if (pending.length >= inFlight) await Promise.all(pending.splice(0));
   }

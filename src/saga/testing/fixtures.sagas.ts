@@ -24,7 +24,13 @@ function applyOnce(dir: string, key: string, what: string): void {
 /** Resolves when `dir/name` exists, heartbeating meanwhile (fs.watch: no polling). */
 function whenFile(dir: string, name: string, beat: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => { if (existsSync(join(dir, name))) { clearInterval(hb); w.close(); resolve(); } };
+    const done = () => {
+      if (existsSync(join(dir, name))) {
+        clearInterval(hb);
+        w.close();
+        resolve();
+      }
+    };
     const w = watch(dir, done);
     const hb = setInterval(beat, 200);
     done();
@@ -32,7 +38,10 @@ function whenFile(dir: string, name: string, beat: () => void): Promise<void> {
 }
 
 export const crashy = defineSaga("crashy", { input: Input, version: 1 }, async (ctx, { dir }) => {
-  await ctx.step("Prepare", () => { note(dir, "Prepare"); return "prepared"; });
+  await ctx.step("Prepare", () => {
+    note(dir, "Prepare");
+    return "prepared";
+  });
   const charged = await ctx.step("Charge", async (hb) => {
     note(dir, `Charge attempt=${hb.attempt}`);
     applyOnce(dir, hb.idempotencyKey, "charged 10 EUR");
@@ -40,14 +49,20 @@ export const crashy = defineSaga("crashy", { input: Input, version: 1 }, async (
     await whenFile(dir, "release", hb);
     return "charged";
   });
-  await ctx.step("Finish", () => { note(dir, "Finish"); });
+  await ctx.step("Finish", () => {
+    note(dir, "Finish");
+  });
   return charged;
 });
 
 export const sleeper = defineSaga("sleeper", { input: Input, version: 1 }, async (ctx, { dir }) => {
-  await ctx.step("Before", () => { note(dir, "Before"); });
+  await ctx.step("Before", () => {
+    note(dir, "Before");
+  });
   await ctx.sleep("2s");
-  await ctx.step("After", () => { note(dir, "After"); });
+  await ctx.step("After", () => {
+    note(dir, "After");
+  });
   return "woke";
 });
 
@@ -57,13 +72,19 @@ export const sleeper = defineSaga("sleeper", { input: Input, version: 1 }, async
  * would fail the saga.
  */
 export const drainy = defineSaga("drainy", { input: Input, version: 1 }, async (ctx, { dir }) => {
-  const held = await ctx.step("Hold", async (hb) => {
-    note(dir, `Hold attempt=${hb.attempt}`);
-    writeFileSync(join(dir, `hold-running-${process.pid}-${hb.attempt}`), "");
-    await whenFile(dir, "release", hb);
-    return "held";
-  }, { retry: retryProfiles.once });
-  await ctx.step("Next", () => { note(dir, "Next"); });
+  const held = await ctx.step(
+    "Hold",
+    async (hb) => {
+      note(dir, `Hold attempt=${hb.attempt}`);
+      writeFileSync(join(dir, `hold-running-${process.pid}-${hb.attempt}`), "");
+      await whenFile(dir, "release", hb);
+      return "held";
+    },
+    { retry: retryProfiles.once },
+  );
+  await ctx.step("Next", () => {
+    note(dir, "Next");
+  });
   return held;
 });
 

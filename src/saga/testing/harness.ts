@@ -33,28 +33,49 @@ export function captureLogs(role = "test"): CapturedLogs {
   return {
     lines,
     logger: createLogger({ role, level: "debug", destination }),
-    waitFor: (match) => new Promise((resolve) => {
-      const hit = lines.find(match);
-      if (hit) return resolve(hit);
-      const f = (l: Record<string, unknown>) => { if (match(l)) { listeners.delete(f); resolve(l); } };
-      listeners.add(f);
-    }),
+    waitFor: (match) =>
+      new Promise((resolve) => {
+        const hit = lines.find(match);
+        if (hit) return resolve(hit);
+        const f = (l: Record<string, unknown>) => {
+          if (match(l)) {
+            listeners.delete(f);
+            resolve(l);
+          }
+        };
+        listeners.add(f);
+      }),
   };
 }
 
 /** In-process workers and a client on one namespace; `close` stops them and deletes the namespace's saga streams. */
-export async function sagaHarness(natsUrl: string, names: Names, sagas: readonly AnySaga[], o: { workers?: number; ackWaitMs?: number } = {}) {
+export async function sagaHarness(
+  natsUrl: string,
+  names: Names,
+  sagas: readonly AnySaga[],
+  o: { workers?: number; ackWaitMs?: number } = {},
+) {
   const nc: NatsConnection = await connect({ servers: natsUrl });
   const logs = captureLogs();
   const workers: SagaWorker[] = [];
   for (let i = 0; i < (o.workers ?? 1); i++) {
-    const w = createSagaWorker({ nc, names, sagas, logger: logs.logger, workerId: `w${i}`, ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}) });
+    const w = createSagaWorker({
+      nc,
+      names,
+      sagas,
+      logger: logs.logger,
+      workerId: `w${i}`,
+      ...(o.ackWaitMs ? { ackWaitMs: o.ackWaitMs } : {}),
+    });
     await w.start();
     workers.push(w);
   }
   const client: SagaClient = await createSagaClient({ nc, names, sagas });
   return {
-    nc, client, workers, logs,
+    nc,
+    client,
+    workers,
+    logs,
     async close() {
       for (const w of workers) await w.stop({ drainMs: 1_000 });
       const jsm = await jetstreamManager(nc);
@@ -67,12 +88,20 @@ export async function sagaHarness(natsUrl: string, names: Names, sagas: readonly
 /** A promise with its resolver, for steps the test releases. */
 export function gate<T = void>() {
   let open!: (v: T) => void;
-  const promise = new Promise<T>((r) => { open = r; });
+  const promise = new Promise<T>((r) => {
+    open = r;
+  });
   return { promise, open };
 }
 
 /** Resolves once a journal has an entry of `kind` (`count` of them): reads it, then listens to its subject (push, no polling). */
-export async function waitForEntry(nc: NatsConnection, journalSubject: string, history: () => Promise<Array<{ entry: { k: string } }>>, kind: string, count = 1): Promise<void> {
+export async function waitForEntry(
+  nc: NatsConnection,
+  journalSubject: string,
+  history: () => Promise<Array<{ entry: { k: string } }>>,
+  kind: string,
+  count = 1,
+): Promise<void> {
   const sub = nc.subscribe(journalSubject);
   try {
     let seen = (await history().catch(() => [])).filter((e) => e.entry.k === kind).length;

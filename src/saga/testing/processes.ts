@@ -6,10 +6,19 @@ import { readFileSync, existsSync, watch } from "node:fs";
 const ROOT = resolve(import.meta.dirname, "../../..");
 
 /** A worker role running as a real child process (src/roles/worker.main.ts under tsx). */
-export interface WorkerProcess { child: ChildProcess; workerId: string; output: () => string; kill(signal?: NodeJS.Signals): Promise<void> }
+export interface WorkerProcess {
+  child: ChildProcess;
+  workerId: string;
+  output: () => string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
 
 /** Spawns a worker process with the fixture sagas and waits until it reports READY. */
-export async function spawnWorker(env: Record<string, string>, workerId: string, extra: Record<string, string> = {}): Promise<WorkerProcess> {
+export async function spawnWorker(
+  env: Record<string, string>,
+  workerId: string,
+  extra: Record<string, string> = {},
+): Promise<WorkerProcess> {
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL hits the worker itself.
   const child = spawn(process.execPath, ["--import", "tsx", "src/roles/worker.main.ts"], {
     cwd: ROOT,
@@ -17,20 +26,32 @@ export async function spawnWorker(env: Record<string, string>, workerId: string,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  child.stdout!.on("data", (d) => { out += String(d); });
-  child.stderr!.on("data", (d) => { out += String(d); });
+  child.stdout!.on("data", (d) => {
+    out += String(d);
+  });
+  child.stderr!.on("data", (d) => {
+    out += String(d);
+  });
   await new Promise<void>((ok, fail) => {
-    const check = () => { if (out.includes(`READY ${workerId}`)) { child.stdout!.off("data", check); ok(); } };
+    const check = () => {
+      if (out.includes(`READY ${workerId}`)) {
+        child.stdout!.off("data", check);
+        ok();
+      }
+    };
     child.stdout!.on("data", check);
     child.once("exit", (code) => fail(new Error(`worker ${workerId} exited (${code}) before READY:\n${out}`)));
   });
   return {
-    child, workerId, output: () => out,
-    kill: (signal = "SIGKILL") => new Promise<void>((r) => {
-      if (child.exitCode !== null || child.signalCode !== null) return r();
-      child.once("exit", () => r());
-      child.kill(signal);
-    }),
+    child,
+    workerId,
+    output: () => out,
+    kill: (signal = "SIGKILL") =>
+      new Promise<void>((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) return r();
+        child.once("exit", () => r());
+        child.kill(signal);
+      }),
   };
 }
 
@@ -51,7 +72,10 @@ export function waitForFile(dir: string, match: (name: string) => boolean, list:
   return new Promise((resolveFile) => {
     const check = () => {
       const hit = list().find(match);
-      if (hit) { w.close(); resolveFile(hit); }
+      if (hit) {
+        w.close();
+        resolveFile(hit);
+      }
     };
     const w = watch(dir, check);
     check();

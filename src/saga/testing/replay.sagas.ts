@@ -13,7 +13,14 @@ export const tour = defineSaga("tour", { input: z.object({ fail: z.boolean() }),
   const approval = await ctx.waitForSignal("approve", { schema: z.object({ by: z.string() }) });
   await ctx.sleep("100ms");
   if (ctx.patched("log-approval")) await ctx.step("LogApproval", () => approval.by);
-  await ctx.step("Charge", () => { if (input.fail) throw new NonRetryableError("card declined"); return 10; }, { compensate: () => undefined });
+  await ctx.step(
+    "Charge",
+    () => {
+      if (input.fail) throw new NonRetryableError("card declined");
+      return 10;
+    },
+    { compensate: () => undefined },
+  );
   return { id, by: approval.by, at: ctx.now().toISOString() };
 });
 

@@ -77,8 +77,14 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       const node = await loadNode(deps, nodeId);
       if (!node.host) throw new MigrationNotPossibleError(`node ${nodeId} has no host to migrate from`);
       return {
-        nodeId, chainProfileId: node.chainProfileId, nodeType: node.nodeType, provider: node.provider, region: node.region, instanceType: node.instanceType,
-        host: node.host, keyNames: node.keys.map((k) => k.name),
+        nodeId,
+        chainProfileId: node.chainProfileId,
+        nodeType: node.nodeType,
+        provider: node.provider,
+        region: node.region,
+        instanceType: node.instanceType,
+        host: node.host,
+        keyNames: node.keys.map((k) => k.name),
       };
     },
 
@@ -87,7 +93,11 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       const agentId = migratedAgentId(d.nodeId, input.migration);
       hb();
       const host = await deps.providers(d.provider).create({
-        nodeId: agentId, chainProfileId: d.chainProfileId, nodeType: d.nodeType, region: input.region ?? d.region, instanceType: input.instanceType ?? d.instanceType,
+        nodeId: agentId,
+        chainProfileId: d.chainProfileId,
+        nodeType: d.nodeType,
+        region: input.region ?? d.region,
+        instanceType: input.instanceType ?? d.instanceType,
         ...(deps.agentArgsFor ? { agentArgs: [...deps.agentArgsFor(d.chainProfileId)] } : {}),
       });
       return { provider: host.provider, hostId: host.hostId, address: host.address, agentId };
@@ -106,27 +116,47 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       const paths = [...DEFAULT_SNAPSHOT_PATHS];
       let r: Record<string, unknown>;
       try {
-        r = await sendCommandAndWait(deps, d.host.agentId, { type: "SNAPSHOT_CREATE", payload: { snapshotId, target: snapshotTarget(deps.dataDir, d.nodeId), paths } }, hb, "snapshot");
+        r = await sendCommandAndWait(
+          deps,
+          d.host.agentId,
+          { type: "SNAPSHOT_CREATE", payload: { snapshotId, target: snapshotTarget(deps.dataDir, d.nodeId), paths } },
+          hb,
+          "snapshot",
+        );
       } catch (err) {
         // No backup, no move: the old node serves again while the step is retried or the migration is undone.
-        await sendCommandAndWait(deps, d.host.agentId, { type: "START", payload: {} }, hb, "restart-old").catch((e: unknown) => deps.logger.error({ err: e, nodeId: d.nodeId }, "the old node could not be started again after a failed snapshot"));
+        await sendCommandAndWait(deps, d.host.agentId, { type: "START", payload: {} }, hb, "restart-old").catch((e: unknown) =>
+          deps.logger.error({ err: e, nodeId: d.nodeId }, "the old node could not be started again after a failed snapshot"),
+        );
         throw err;
       }
       const made = SnapshotCreateResultV1.safeParse(r);
-      if (!made.success) throw new MigrationNotPossibleError(`the old host's snapshot ${snapshotId} came back malformed: ${made.error.issues[0]?.message}`);
+      if (!made.success)
+        throw new MigrationNotPossibleError(`the old host's snapshot ${snapshotId} came back malformed: ${made.error.issues[0]?.message}`);
       // The old host may be why the node moves: what the new host restores is the file the control plane
       // holds where it asked for it, hashed here, never the url or sha256 the old agent reported.
       const held = await heldSnapshot(deps.dataDir, d.nodeId, snapshotId).catch((err: unknown) => {
         throw err instanceof HeldSnapshotError ? new MigrationNotPossibleError(err.message, { cause: err }) : err;
       });
       if (made.data.url !== held.url || made.data.sha256 !== held.sha256) {
-        deps.logger.warn({ nodeId: d.nodeId, snapshotId }, "the old agent's snapshot report differs from the archive the control plane holds; the control plane's record is used");
+        deps.logger.warn(
+          { nodeId: d.nodeId, snapshotId },
+          "the old agent's snapshot report differs from the archive the control plane holds; the control plane's record is used",
+        );
       }
       return { snapshotId, url: held.url, sha256: held.sha256, bytes: held.bytes, paths };
     },
 
     async restoreSnapshot(host, s, hb) {
-      await sendCommandAndWait(deps, host.agentId, { type: "SNAPSHOT_RESTORE", payload: { snapshotId: s.snapshotId, url: s.url, sha256: s.sha256, paths: s.paths ?? [...DEFAULT_SNAPSHOT_PATHS] } }, hb);
+      await sendCommandAndWait(
+        deps,
+        host.agentId,
+        {
+          type: "SNAPSHOT_RESTORE",
+          payload: { snapshotId: s.snapshotId, url: s.url, sha256: s.sha256, paths: s.paths ?? [...DEFAULT_SNAPSHOT_PATHS] },
+        },
+        hb,
+      );
     },
 
     injectKeys: (d, host, hb) => injectKeys(deps, d.nodeId, host, keyPlacements(deps.profiles, d.chainProfileId, d.keyNames), hb),
@@ -135,9 +165,14 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
       await sendCommandAndWait(deps, host.agentId, { type: "START", payload: {} }, hb);
     },
 
-    destroyOldHost: (d, hb) => deps.providers(d.host.provider).destroy({ hostId: d.host.hostId, nodeId: d.host.agentId }).then(() => hb()),
+    destroyOldHost: (d, hb) =>
+      deps
+        .providers(d.host.provider)
+        .destroy({ hostId: d.host.hostId, nodeId: d.host.agentId })
+        .then(() => hb()),
 
-    updateHostInfo: (nodeId, host, d, hb) => applyNodeCommand(deps, hb, nodeId, { type: "CompleteMigration", host, previousHostId: d.host.hostId }),
+    updateHostInfo: (nodeId, host, d, hb) =>
+      applyNodeCommand(deps, hb, nodeId, { type: "CompleteMigration", host, previousHostId: d.host.hostId }),
 
     async markSyncing(nodeId, host) {
       await deps.syncWatcher.watchNodeSync(host.agentId, nodeId);
@@ -150,7 +185,12 @@ export function migrateActivities(deps: LifecycleDeps): MigrateActivities {
     },
 
     async endFailedMigration(nodeId, failure, newHostReady, hb) {
-      if (newHostReady) await applyNodeCommand(deps, hb, nodeId, { type: "MarkDegraded", reason: `migration failed: ${failure.reason}`, step: failure.step });
+      if (newHostReady)
+        await applyNodeCommand(deps, hb, nodeId, {
+          type: "MarkDegraded",
+          reason: `migration failed: ${failure.reason}`,
+          step: failure.step,
+        });
       else await applyNodeCommand(deps, hb, nodeId, { type: "AbortMigration", reason: failure.reason, step: failure.step });
     },
   };

@@ -12,16 +12,25 @@ import { recordJournal } from "../testing/record-journal.js";
 import { heldSnapshot } from "../../commands/snapshots.js";
 import type { SnapshotRef } from "./activities.js";
 
-
 describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG-1..2)", () => {
   let sys: LifecycleSystem;
-  beforeAll(async () => { sys = await startLifecycleSystem("migr"); }, 120_000);
-  afterAll(async () => { await sys?.close(); }, 120_000);
+  beforeAll(async () => {
+    sys = await startLifecycleSystem("migr");
+  }, 120_000);
+  afterAll(async () => {
+    await sys?.close();
+  }, 120_000);
 
   const command = (nodeId: string, c: Omit<Extract<NodeCommand, { type: "RequestMigration" }>, "at" | "type">) =>
-    sys.nodes.handle(nodeId, { type: "RequestMigration", ...c, at: new Date().toISOString() }, { actor: "user:admin", correlationId: "migrate-test" }, new Date());
+    sys.nodes.handle(
+      nodeId,
+      { type: "RequestMigration", ...c, at: new Date().toISOString() },
+      { actor: "user:admin", correlationId: "migrate-test" },
+      new Date(),
+    );
   const nodeState = async (nodeId: string) => (await sys.nodes.load(nodeId)).state!;
-  const height = async (agentId: string) => ((await sys.commands.readAgentState(agentId))?.health as { blockHeight?: number } | undefined)?.blockHeight ?? 0;
+  const height = async (agentId: string) =>
+    ((await sys.commands.readAgentState(agentId))?.health as { blockHeight?: number } | undefined)?.blockHeight ?? 0;
   /** Starts the migration and returns its saga's end. */
   const migrate = async (nodeId: string, c: { region?: string } = {}) => {
     const r = await command(nodeId, { requestedBy: "admin", ...c });
@@ -43,11 +52,33 @@ describe.skipIf(!servicesAvailable())("migrate saga on the local provider (R-MIG
     await recordJournal(sys.sagas, sagaId, { saga: "migrate", end: "completed" });
     if (process.env.DEBUG_TIMELINE) console.log(renderTimeline(sagaId, await sys.sagas.history(sagaId)));
     const steps = (await sys.sagas.history(sagaId)).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
-    expect(steps).toEqual(["MarkMaintenance", "GetNodeDetails", "ProvisionNewHost", "WaitForAgentReady", "ConfigureNewHost", "CheckBackup", "RestoreSnapshot", "InjectKeys", "StartNode", "DestroyOldHost", "UpdateHostInfo", "MarkSyncing"]);
+    expect(steps).toEqual([
+      "MarkMaintenance",
+      "GetNodeDetails",
+      "ProvisionNewHost",
+      "WaitForAgentReady",
+      "ConfigureNewHost",
+      "CheckBackup",
+      "RestoreSnapshot",
+      "InjectKeys",
+      "StartNode",
+      "DestroyOldHost",
+      "UpdateHostInfo",
+      "MarkSyncing",
+    ]);
     // What the new host restored is the control plane's own record of the archive it holds: its location, its sha256, the declared paths.
-    const backup = (await sys.sagas.history(sagaId)).flatMap((e) => (e.entry.k === "StepCompleted" && e.entry.step === "CheckBackup" ? [e.entry.result as SnapshotRef] : []))[0]!;
-    expect(backup).toEqual({ snapshotId: backup.snapshotId, ...(await heldSnapshot(sys.dataDir, nodeId, backup.snapshotId)), paths: ["data"] });
-    const node = await until("running after the move", async () => { const n = await nodeState(nodeId); return n.state === "running" ? n : undefined; });
+    const backup = (await sys.sagas.history(sagaId)).flatMap((e) =>
+      e.entry.k === "StepCompleted" && e.entry.step === "CheckBackup" ? [e.entry.result as SnapshotRef] : [],
+    )[0]!;
+    expect(backup).toEqual({
+      snapshotId: backup.snapshotId,
+      ...(await heldSnapshot(sys.dataDir, nodeId, backup.snapshotId)),
+      paths: ["data"],
+    });
+    const node = await until("running after the move", async () => {
+      const n = await nodeState(nodeId);
+      return n.state === "running" ? n : undefined;
+    });
     const newAgent = node.host!.agentId;
     expect(newAgent).not.toBe(nodeId);
     expect(node.host!.hostId).toBe(hostIdFor(newAgent));

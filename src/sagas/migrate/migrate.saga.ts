@@ -37,12 +37,19 @@ export function migrateSaga(act: MigrateActivities): SagaDefinition<MigrateInput
     });
     const details = await step("GetNodeDetails", (hb) => act.getNodeDetails(nodeId, hb));
     const newHost = await step("ProvisionNewHost", (hb) => act.provisionNewHost(input, details, hb), {
-      retry: lifecycleRetry.infra, timeout: act.timeouts.provision,
+      retry: lifecycleRetry.infra,
+      timeout: act.timeouts.provision,
       compensate: (h, hb) => act.destroyNewHost(h, hb),
     });
-    await step("WaitForAgentReady", (hb) => act.waitForAgentReady(newHost, hb), { retry: lifecycleRetry.once, timeout: act.timeouts.agentReady });
+    await step("WaitForAgentReady", (hb) => act.waitForAgentReady(newHost, hb), {
+      retry: lifecycleRetry.once,
+      timeout: act.timeouts.agentReady,
+    });
     newHostReady = true;
-    await step("ConfigureNewHost", (hb) => act.configureNewHost(details, newHost, hb), { retry: lifecycleRetry.once, timeout: act.timeouts.command });
+    await step("ConfigureNewHost", (hb) => act.configureNewHost(details, newHost, hb), {
+      retry: lifecycleRetry.once,
+      timeout: act.timeouts.command,
+    });
     const snapshot = await step("CheckBackup", (hb) => act.checkBackup(input, details, hb), {
       timeout: act.timeouts.command,
       compensate: (_s, hb) => act.restartOldNode(details, hb),
@@ -67,11 +74,18 @@ export interface MigrateResult {
 /** `NodeMigrationRequested` (admin, POST /api/v1/nodes/{id}/migrate) starts one migrate saga per request. */
 export function migrateTrigger(saga: SagaDefinition<MigrateInput, unknown>): SagaTrigger {
   return sagaTrigger({
-    eventType: NodeMigrationRequested.type, saga,
+    eventType: NodeMigrationRequested.type,
+    saga,
     sagaId: (e) => migrateSagaId(e.aggregateId, e.aggregateVersion),
     input: (e) => {
       const d = e.data as z.infer<typeof NodeMigrationRequested.schema>;
-      return { nodeId: e.aggregateId, migration: e.aggregateVersion, requestedBy: d.requestedBy, ...(d.region ? { region: d.region } : {}), ...(d.instanceType ? { instanceType: d.instanceType } : {}) };
+      return {
+        nodeId: e.aggregateId,
+        migration: e.aggregateVersion,
+        requestedBy: d.requestedBy,
+        ...(d.region ? { region: d.region } : {}),
+        ...(d.instanceType ? { instanceType: d.instanceType } : {}),
+      };
     },
   });
 }

@@ -8,7 +8,15 @@ import type { Duration } from "../../saga/duration.js";
 import type { NodeKeyMetadata } from "../../domain/node/node.js";
 import { lifecycleTimeouts, type LifecycleDeps } from "../deps.js";
 import type { NodeHost } from "../../domain/node/node.js";
-import { applyNodeCommand, enqueueOnce, injectKeys, sendCommandAndWait, waitForAgentReady, deleteNodeKeys, destroyHost } from "../node-activities.js";
+import {
+  applyNodeCommand,
+  enqueueOnce,
+  injectKeys,
+  sendCommandAndWait,
+  waitForAgentReady,
+  deleteNodeKeys,
+  destroyHost,
+} from "../node-activities.js";
 import type { StepFailure } from "../steps.js";
 import { configureCommand } from "../recipes.js";
 import type { ProvisionInput } from "./provision.saga.js";
@@ -40,7 +48,10 @@ export class ProvisionInputsMissingError extends NonRetryableError {
 export interface ProvisionActivities {
   timeouts: { runTerraform: Duration; agentReady: Duration; commandAck: Duration; commandCompletion: Duration; inputs: Duration };
   /** The plan, or the required inputs still missing (the saga then waits for them). */
-  validateProvisionInputs(input: ProvisionInput, hb: StepHeartbeat): Promise<{ ok: true; plan: ProvisionPlan } | { ok: false; missing: string[] }>;
+  validateProvisionInputs(
+    input: ProvisionInput,
+    hb: StepHeartbeat,
+  ): Promise<{ ok: true; plan: ProvisionPlan } | { ok: false; missing: string[] }>;
   generateNodeKeys(nodeId: string, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
   prepareUserProvidedKeys(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeKeyMetadata[]>;
   runTerraform(input: ProvisionInput, plan: ProvisionPlan, hb: StepHeartbeat): Promise<NodeHost>;
@@ -63,20 +74,30 @@ export interface ProvisionActivities {
  * carries its public key: a replayed or retried step makes a new pair and a new command rather than
  * wait for a result sealed to a secret key that is gone. The caller zeroes `pair.secretKey`.
  */
-async function captureSealed(deps: LifecycleDeps, agentId: string, k: PlannedKey, hb: StepHeartbeat): Promise<{ result: z.infer<typeof CaptureKeyResultV2>; pair: X25519KeyPair }> {
+async function captureSealed(
+  deps: LifecycleDeps,
+  agentId: string,
+  k: PlannedKey,
+  hb: StepHeartbeat,
+): Promise<{ result: z.infer<typeof CaptureKeyResultV2>; pair: X25519KeyPair }> {
   const pair = oneTimeKeyPair();
   try {
     const recipientPublicKey = Buffer.from(pair.publicKey).toString("base64");
     const command = { type: "CAPTURE_KEY" as const, payload: { keyName: k.name, keyPath: k.path, keyType: k.keyType, recipientPublicKey } };
     const commandId = await enqueueOnce(deps, agentId, command, hb, `${k.name}|${Buffer.from(pair.publicKey).toString("hex")}`);
-    const result = await deps.commands.waitForCommandCompletion({ nodeId: agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) });
+    const result = await deps.commands.waitForCommandCompletion({
+      nodeId: agentId,
+      commandId,
+      heartbeat: () => hb(),
+      signal: hb.signal,
+      ...(deps.liveness ? { config: deps.liveness } : {}),
+    });
     return { result: CaptureKeyResultV2.parse(result), pair };
   } catch (err) {
     pair.secretKey.fill(0);
     throw err;
   }
 }
-
 
 /** The vault's key types are generated here; other types (JSON key files, opaque secrets) come from users or chains. */
 const GENERATABLE = new Set<string>(["ed25519", "secp256k1", "bls12-381", "hex32"]);
@@ -91,21 +112,31 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
   };
 
   return {
-    timeouts: { runTerraform: l.runTerraformTimeoutMs, agentReady: l.agentReadyTimeoutMs, commandAck: l.commandAckTimeoutMs, commandCompletion: l.commandCompletionTimeoutMs, inputs: l.inputsWaitTimeoutMs },
+    timeouts: {
+      runTerraform: l.runTerraformTimeoutMs,
+      agentReady: l.agentReadyTimeoutMs,
+      commandAck: l.commandAckTimeoutMs,
+      commandCompletion: l.commandCompletionTimeoutMs,
+      inputs: l.inputsWaitTimeoutMs,
+    },
 
     async validateProvisionInputs(input) {
       const resolved = await deps.inputs.resolveProvisionInputs(input.subscriptionId, input.chainProfileId);
       if (resolved.missing.length > 0) return { ok: false, missing: resolved.missing };
       const keys = resolved.secrets.map((s) => ({ name: s.name, keyType: s.keyType, path: s.path, format: s.format, source: s.source }));
       for (const k of keys) {
-        if (k.source === "generated" && !GENERATABLE.has(k.keyType)) throw new ProvisionInputsMissingError(`input ${k.name}: key type ${k.keyType} cannot be generated`);
+        if (k.source === "generated" && !GENERATABLE.has(k.keyType))
+          throw new ProvisionInputsMissingError(`input ${k.name}: key type ${k.keyType} cannot be generated`);
       }
       const pick = (source: string): PlannedKey[] => keys.filter((k) => k.source === source).map(({ source: _s, ...k }) => k);
       return {
         ok: true,
         plan: {
-          generated: pick("generated"), userProvided: pick("user_provided"), chainGenerated: pick("chain_generated"),
-          keyNames: keys.map((k) => k.name), inputNames: resolved.applicable,
+          generated: pick("generated"),
+          userProvided: pick("user_provided"),
+          chainGenerated: pick("chain_generated"),
+          keyNames: keys.map((k) => k.name),
+          inputNames: resolved.applicable,
         },
       };
     },
@@ -146,7 +177,11 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
       const agentId = input.nodeId;
       hb();
       const host = await deps.providers(input.provider).create({
-        nodeId: agentId, chainProfileId: input.chainProfileId, nodeType: input.nodeType, region: input.region, instanceType: input.instanceType,
+        nodeId: agentId,
+        chainProfileId: input.chainProfileId,
+        nodeType: input.nodeType,
+        region: input.region,
+        instanceType: input.instanceType,
         ...(deps.agentArgsFor ? { agentArgs: [...deps.agentArgsFor(input.chainProfileId)] } : {}),
       });
       const assigned: NodeHost = { provider: host.provider, hostId: host.hostId, address: host.address, agentId };
@@ -161,7 +196,13 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
       const command = await configureCommand(deps, input.chainProfileId, input.nodeType);
       const commandId = await enqueueOnce(deps, host.agentId, command, hb);
       try {
-        await deps.commands.waitForCommandAck({ nodeId: host.agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) });
+        await deps.commands.waitForCommandAck({
+          nodeId: host.agentId,
+          commandId,
+          heartbeat: () => hb(),
+          signal: hb.signal,
+          ...(deps.liveness ? { config: deps.liveness } : {}),
+        });
       } catch (err) {
         // The agent took it and it already failed: that is the next step's verdict, not a reason to send it again.
         if (!(err instanceof CommandFailedError)) throw err;
@@ -170,7 +211,13 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
     },
 
     waitForCommandCompletion: (host, commandId, hb) =>
-      deps.commands.waitForCommandCompletion({ nodeId: host.agentId, commandId, heartbeat: () => hb(), signal: hb.signal, ...(deps.liveness ? { config: deps.liveness } : {}) }),
+      deps.commands.waitForCommandCompletion({
+        nodeId: host.agentId,
+        commandId,
+        heartbeat: () => hb(),
+        signal: hb.signal,
+        ...(deps.liveness ? { config: deps.liveness } : {}),
+      }),
 
     async captureChainGeneratedKeys(nodeId, host, plan, hb) {
       const out: NodeKeyMetadata[] = [];
@@ -187,7 +234,14 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
       return out;
     },
 
-    injectKeys: (nodeId, host, plan, hb) => injectKeys(deps, nodeId, host, [...plan.generated, ...plan.userProvided].map((k) => ({ keyName: k.name, path: k.path, format: k.format })), hb),
+    injectKeys: (nodeId, host, plan, hb) =>
+      injectKeys(
+        deps,
+        nodeId,
+        host,
+        [...plan.generated, ...plan.userProvided].map((k) => ({ keyName: k.name, path: k.path, format: k.format })),
+        hb,
+      ),
 
     async startNode(nodeId, host, hb) {
       await applyNodeCommand(deps, hb, nodeId, { type: "MarkStarting" });
@@ -199,13 +253,18 @@ export function provisionActivities(deps: LifecycleDeps): ProvisionActivities {
     async markInputsApplied(input, plan, hb) {
       const at = deps.now();
       await deps.inputs.markInputsApplied(input.subscriptionId, input.nodeId, plan.inputNames, at);
-      await applyNodeCommand(deps, hb, input.nodeId, { type: "RecordInputsApplied", subscriptionId: input.subscriptionId, inputs: plan.inputNames });
+      await applyNodeCommand(deps, hb, input.nodeId, {
+        type: "RecordInputsApplied",
+        subscriptionId: input.subscriptionId,
+        inputs: plan.inputNames,
+      });
       // The sealed copies served their purpose: the keys now live only under the node's DEK.
       await deps.inputs.deleteSealedSecrets(input.subscriptionId);
     },
 
     deleteNodeKeys: (nodeId, hb) => deleteNodeKeys(deps, nodeId, hb),
     destroyHost: (nodeId, host, hb) => destroyHost(deps, nodeId, host, hb),
-    markNodeFailed: (nodeId, failure, hb) => applyNodeCommand(deps, hb, nodeId, { type: "FailProvision", step: failure.step, reason: failure.reason }),
+    markNodeFailed: (nodeId, failure, hb) =>
+      applyNodeCommand(deps, hb, nodeId, { type: "FailProvision", step: failure.step, reason: failure.reason }),
   };
 }

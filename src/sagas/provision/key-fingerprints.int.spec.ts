@@ -18,15 +18,38 @@ import type { LifecycleDeps } from "../deps.js";
 import { provisionActivities, type PlannedKey, type ProvisionPlan } from "./activities.js";
 import type { ProvisionInput } from "./provision.saga.js";
 
-interface Sodium { ready: Promise<void>; crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array }
+interface Sodium {
+  ready: Promise<void>;
+  crypto_box_seal(message: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
 const sodium = createRequire(import.meta.url)("libsodium-wrappers") as Sodium;
 
 const ctx = { actor: "user:carol", correlationId: "fingerprints-spec" };
 const sha256Hex = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
 // failedBefore: the heartbeat of main's saga runtime carries it too (the object may hold more than this branch's type names).
-const hb = (step: string): StepHeartbeat => Object.assign(() => undefined, { idempotencyKey: `fp:${step}`, attempt: 1, failedBefore: 0, sagaId: "provision-fp", step, signal: new AbortController().signal });
-const plan = (p: Partial<ProvisionPlan>): ProvisionPlan => ({ generated: [], userProvided: [], chainGenerated: [], keyNames: [], inputNames: [], ...p });
-const planned = (name: string, keyType: string, format: PlannedKey["format"] = "raw"): PlannedKey => ({ name, keyType, path: `config/${name}`, format });
+const hb = (step: string): StepHeartbeat =>
+  Object.assign(() => undefined, {
+    idempotencyKey: `fp:${step}`,
+    attempt: 1,
+    failedBefore: 0,
+    sagaId: "provision-fp",
+    step,
+    signal: new AbortController().signal,
+  });
+const plan = (p: Partial<ProvisionPlan>): ProvisionPlan => ({
+  generated: [],
+  userProvided: [],
+  chainGenerated: [],
+  keyNames: [],
+  inputNames: [],
+  ...p,
+});
+const planned = (name: string, keyType: string, format: PlannedKey["format"] = "raw"): PlannedKey => ({
+  name,
+  keyType,
+  path: `config/${name}`,
+  format,
+});
 
 /**
  * Issue 9: key fingerprints in events (and so in GET /api/v1/nodes/{id}) are of the public key, or a
@@ -49,30 +72,76 @@ describe.skipIf(!servicesAvailable())("key fingerprints and the server key's lif
     dataDir = await mkdtemp(join(tmpdir(), "np-keyfp-"));
     vault = await openKeyVault({ nc, names: s.names, kek: await localKekProvider(dataDir) });
     // Every pair handed to an opener is kept, to check afterwards that its secret half was zeroed.
-    const serverKeyPair = async () => { const p = await loadOrCreateServerKeyPair(dataDir); handedOut.push(p); return p; };
+    const serverKeyPair = async () => {
+      const p = await loadOrCreateServerKeyPair(dataDir);
+      handedOut.push(p);
+      return p;
+    };
     inputs = createInputs({ store, nc, names: s.names, profiles: await loadChainProfiles(), serverKeyPair });
     // The key steps touch only the event store, the node service, the inputs, the vault and the server key.
-    deps = { store, nodes: createNodeService({ store }), inputs, vault, serverKeyPair, now: () => new Date() } as Partial<LifecycleDeps> as LifecycleDeps;
+    deps = {
+      store,
+      nodes: createNodeService({ store }),
+      inputs,
+      vault,
+      serverKeyPair,
+      now: () => new Date(),
+    } as Partial<LifecycleDeps> as LifecycleDeps;
   });
-  afterAll(async () => { await nc?.drain().catch(() => {}); });
+  afterAll(async () => {
+    await nc?.drain().catch(() => {});
+  });
 
   async function node(nodeId: string, subscriptionId = `sub_${nodeId}`): Promise<void> {
-    await store.append("node", nodeId, [{ type: "NodeProvisionRequested", id: `node:${nodeId}:provision-requested`, data: {
-      nodeId, subscriptionId, userId: "carol", paymentId: `pay_${nodeId}`, chainProfileId: "cosmos-hub", nodeType: "validator", provider: "local", region: "local", instanceType: "process", requestedAt: new Date().toISOString(),
-    } }], { expected: NO_STREAM, ctx, now: new Date() });
+    await store.append(
+      "node",
+      nodeId,
+      [
+        {
+          type: "NodeProvisionRequested",
+          id: `node:${nodeId}:provision-requested`,
+          data: {
+            nodeId,
+            subscriptionId,
+            userId: "carol",
+            paymentId: `pay_${nodeId}`,
+            chainProfileId: "cosmos-hub",
+            nodeType: "validator",
+            provider: "local",
+            region: "local",
+            instanceType: "process",
+            requestedAt: new Date().toISOString(),
+          },
+        },
+      ],
+      { expected: NO_STREAM, ctx, now: new Date() },
+    );
   }
-  const recorded = async (nodeId: string) => (await store.load("node", nodeId)).events.filter((e) => e.type === "NodeKeysRecorded").flatMap((e) => (e.data as { keys: Record<string, string>[] }).keys);
+  const recorded = async (nodeId: string) =>
+    (await store.load("node", nodeId)).events
+      .filter((e) => e.type === "NodeKeysRecorded")
+      .flatMap((e) => (e.data as { keys: Record<string, string>[] }).keys);
 
   it("generated keys: the public key's sha256 for key pairs, a keyed HMAC for hex32; never sha256 of the private key", async () => {
     await node("node_fpgen");
     const a = provisionActivities(deps);
-    const keys = await a.generateNodeKeys("node_fpgen", plan({ generated: [planned("jwt_secret", "hex32", "hex"), planned("node_key", "ed25519")] }), hb("GenerateNodeKeys"));
+    const keys = await a.generateNodeKeys(
+      "node_fpgen",
+      plan({ generated: [planned("jwt_secret", "hex32", "hex"), planned("node_key", "ed25519")] }),
+      hb("GenerateNodeKeys"),
+    );
     const jwt = await vault.decryptNodeKey("node_fpgen", "jwt_secret");
     const nodeKey = await vault.decryptNodeKey("node_fpgen", "node_key");
     const pub = ed25519.getPublicKey(nodeKey);
     expect(keys).toEqual([
       { name: "jwt_secret", type: "hex32", source: "generated", fingerprint: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/) },
-      { name: "node_key", type: "ed25519", source: "generated", fingerprint: `sha256:${sha256Hex(pub)}`, publicKey: Buffer.from(pub).toString("hex") },
+      {
+        name: "node_key",
+        type: "ed25519",
+        source: "generated",
+        fingerprint: `sha256:${sha256Hex(pub)}`,
+        publicKey: Buffer.from(pub).toString("hex"),
+      },
     ]);
     const events = JSON.stringify(await recorded("node_fpgen"));
     for (const secret of [jwt, nodeKey]) {
@@ -81,7 +150,13 @@ describe.skipIf(!servicesAvailable())("key fingerprints and the server key's lif
     }
     // A retried step describes the kept key the same way, so it records nothing new.
     const before = (await store.load("node", "node_fpgen")).events.length;
-    expect(await a.generateNodeKeys("node_fpgen", plan({ generated: [planned("jwt_secret", "hex32", "hex"), planned("node_key", "ed25519")] }), hb("GenerateNodeKeys"))).toEqual(keys);
+    expect(
+      await a.generateNodeKeys(
+        "node_fpgen",
+        plan({ generated: [planned("jwt_secret", "hex32", "hex"), planned("node_key", "ed25519")] }),
+        hb("GenerateNodeKeys"),
+      ),
+    ).toEqual(keys);
     expect((await store.load("node", "node_fpgen")).events.length).toBe(before);
     jwt.fill(0);
     nodeKey.fill(0);
@@ -103,25 +178,62 @@ describe.skipIf(!servicesAvailable())("key fingerprints and the server key's lif
     await sodium.ready;
     const profiles = await loadChainProfiles();
     const subs = createSubscriptionService({ store, profiles });
-    const { subscription } = await subs.createSubscription({ userId: "carol", chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 }, ctx, new Date());
+    const { subscription } = await subs.createSubscription(
+      { userId: "carol", chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 },
+      ctx,
+      new Date(),
+    );
     const seed = ed25519.utils.randomSecretKey();
     const pub = ed25519.getPublicKey(seed);
-    const keyFile = JSON.stringify({ address: "C0FFEE", pub_key: { type: "tendermint/PubKeyEd25519", value: Buffer.from(pub).toString("base64") },
-      priv_key: { type: "tendermint/PrivKeyEd25519", value: Buffer.concat([seed, pub]).toString("base64") } });
+    const keyFile = JSON.stringify({
+      address: "C0FFEE",
+      pub_key: { type: "tendermint/PubKeyEd25519", value: Buffer.from(pub).toString("base64") },
+      priv_key: { type: "tendermint/PrivKeyEd25519", value: Buffer.concat([seed, pub]).toString("base64") },
+    });
     const opaque = "correct horse battery staple";
     const { publicKey } = await loadOrCreateServerKeyPair(dataDir);
     const seal = (text: string) => Buffer.from(sodium.crypto_box_seal(new TextEncoder().encode(text), publicKey)).toString("base64");
-    await inputs.provide({ subscriptionId: subscription.id, caller: { id: "carol", admin: false }, inputs: [
-      { name: "validator_address", value: `cosmosvaloper1${"q".repeat(38)}` }, { name: "priv_validator_key", sealed: seal(keyFile) },
-    ] }, ctx, new Date());
+    await inputs.provide(
+      {
+        subscriptionId: subscription.id,
+        caller: { id: "carol", admin: false },
+        inputs: [
+          { name: "validator_address", value: `cosmosvaloper1${"q".repeat(38)}` },
+          { name: "priv_validator_key", sealed: seal(keyFile) },
+        ],
+      },
+      ctx,
+      new Date(),
+    );
     const nodeId = "node_fpuser";
     await node(nodeId, subscription.id);
     await vault.createDek(nodeId);
 
     const keys = await provisionActivities(deps).prepareUserProvidedKeys(
-      { nodeId, subscriptionId: subscription.id, chainProfileId: "cosmos-hub", nodeType: "validator", userId: "carol", paymentId: "pay_fp", provider: "local", region: "local", instanceType: "process", requestedAt: new Date().toISOString() } satisfies ProvisionInput,
-      plan({ userProvided: [planned("priv_validator_key", "tendermint-ed25519-json", "json")] }), hb("PrepareUserProvidedKeys"));
-    expect(keys).toEqual([{ name: "priv_validator_key", type: "tendermint-ed25519-json", source: "user_provided", fingerprint: `sha256:${sha256Hex(pub)}`, publicKey: Buffer.from(pub).toString("hex") }]);
+      {
+        nodeId,
+        subscriptionId: subscription.id,
+        chainProfileId: "cosmos-hub",
+        nodeType: "validator",
+        userId: "carol",
+        paymentId: "pay_fp",
+        provider: "local",
+        region: "local",
+        instanceType: "process",
+        requestedAt: new Date().toISOString(),
+      } satisfies ProvisionInput,
+      plan({ userProvided: [planned("priv_validator_key", "tendermint-ed25519-json", "json")] }),
+      hb("PrepareUserProvidedKeys"),
+    );
+    expect(keys).toEqual([
+      {
+        name: "priv_validator_key",
+        type: "tendermint-ed25519-json",
+        source: "user_provided",
+        fingerprint: `sha256:${sha256Hex(pub)}`,
+        publicKey: Buffer.from(pub).toString("hex"),
+      },
+    ]);
     expect(JSON.stringify(await recorded(nodeId))).not.toContain(sha256Hex(keyFile));
 
     // An opaque secret (no public half to derive) gets the keyed HMAC, never its plain hash.

@@ -9,13 +9,26 @@ import { join } from "node:path";
 import { until } from "../../../test/support/until.js";
 import { recordJournal } from "../testing/record-journal.js";
 
-const STEPS = ["ValidateProvisionInputs", "GenerateNodeKeys", "RunTerraform", "WaitForAgentReady", "SendConfigureCommand", "WaitForCommandCompletion", "InjectKeys", "StartNode", "MarkInputsApplied"];
-
+const STEPS = [
+  "ValidateProvisionInputs",
+  "GenerateNodeKeys",
+  "RunTerraform",
+  "WaitForAgentReady",
+  "SendConfigureCommand",
+  "WaitForCommandCompletion",
+  "InjectKeys",
+  "StartNode",
+  "MarkInputsApplied",
+];
 
 describe.skipIf(!servicesAvailable())("provision and terminate sagas on the local provider", () => {
   let sys: LifecycleSystem;
-  beforeAll(async () => { sys = await startLifecycleSystem("prov"); }, 120_000);
-  afterAll(async () => { await sys?.close(); }, 120_000);
+  beforeAll(async () => {
+    sys = await startLifecycleSystem("prov");
+  }, 120_000);
+  afterAll(async () => {
+    await sys?.close();
+  }, 120_000);
 
   it("provisions a demo node to running with the eleven steps in order, then terminates it leaving nothing", async () => {
     const nodeId = await sys.requestProvision();
@@ -35,7 +48,12 @@ describe.skipIf(!servicesAvailable())("provision and terminate sagas on the loca
     const hostDir = hostPaths(join(sys.dataDir, "hosts"), hostIdFor(nodeId)).dir;
     expect(existsSync(hostDir)).toBe(true);
 
-    await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "user", requestedBy: "alice", at: new Date().toISOString() }, { actor: "user:alice", correlationId: "t" }, new Date());
+    await sys.nodes.handle(
+      nodeId,
+      { type: "RequestTermination", reason: "user", requestedBy: "alice", at: new Date().toISOString() },
+      { actor: "user:alice", correlationId: "t" },
+      new Date(),
+    );
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
     expect(t.status, JSON.stringify(t)).toBe("completed");
     expect(t.result).toMatchObject({ nodeId, terminated: true, partialFailures: [] });

@@ -46,17 +46,20 @@ export function provisionSaga(act: ProvisionActivities): SagaDefinition<Provisio
       await step("PrepareUserProvidedKeys", (hb) => act.prepareUserProvidedKeys(input, plan, hb));
     }
     const host = await step("RunTerraform", (hb) => act.runTerraform(input, plan, hb), {
-      retry: lifecycleRetry.infra, timeout: act.timeouts.runTerraform,
+      retry: lifecycleRetry.infra,
+      timeout: act.timeouts.runTerraform,
       compensate: (h, hb) => act.destroyHost(nodeId, h, hb),
     });
     await step("WaitForAgentReady", (hb) => act.waitForAgentReady(host, hb), {
-      retry: lifecycleRetry.once, timeout: act.timeouts.agentReady,
+      retry: lifecycleRetry.once,
+      timeout: act.timeouts.agentReady,
     });
     const configure = await step("SendConfigureCommand", (hb) => act.sendConfigureCommand(input, host, hb), {
       timeout: act.timeouts.commandAck,
     });
     await step("WaitForCommandCompletion", (hb) => act.waitForCommandCompletion(host, configure.commandId, hb), {
-      retry: lifecycleRetry.once, timeout: act.timeouts.commandCompletion,
+      retry: lifecycleRetry.once,
+      timeout: act.timeouts.commandCompletion,
     });
     if (plan.chainGenerated.length > 0) {
       await step("CaptureChainGeneratedKeys", (hb) => act.captureChainGeneratedKeys(nodeId, host, plan, hb), {

@@ -17,7 +17,12 @@ export function subscriptionExpiryActivities(deps: { store: EventStore; now: () 
     async expireSubscription(subscriptionId, hb) {
       const now = deps.now();
       try {
-        await subscriptions.handle(subscriptionId, { type: "ExpireSubscription", at: now.toISOString() }, { actor: `saga:${hb.sagaId}`, correlationId: hb.sagaId }, now);
+        await subscriptions.handle(
+          subscriptionId,
+          { type: "ExpireSubscription", at: now.toISOString() },
+          { actor: `saga:${hb.sagaId}`, correlationId: hb.sagaId },
+          now,
+        );
         return { expired: true };
       } catch (err) {
         if (err instanceof InvalidTransitionError) return { expired: false };

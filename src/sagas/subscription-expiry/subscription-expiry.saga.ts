@@ -23,7 +23,8 @@ export function subscriptionExpirySaga(act: SubscriptionExpiryActivities): SagaD
 /** Every activation arms its subscription's expiry once. */
 export function subscriptionExpiryTrigger(saga: SagaDefinition<SubscriptionExpiryInput, unknown>): SagaTrigger {
   return sagaTrigger({
-    eventType: SubscriptionActivated.type, saga,
+    eventType: SubscriptionActivated.type,
+    saga,
     sagaId: (e) => `subscription-expiry-${e.aggregateId}`,
     input: (e) => {
       const d = e.data as z.infer<typeof SubscriptionActivated.schema>;

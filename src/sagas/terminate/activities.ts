@@ -79,10 +79,17 @@ export function terminateActivities(deps: LifecycleDeps): TerminateActivities {
       const keysShredded = await dekShredded(deps, nodeId);
       const subscriptionId = (await deps.nodes.load(nodeId)).state?.subscriptionId;
       if (subscriptionId) await deps.inputs.deleteSealedSecrets(subscriptionId);
-      if (!hostGone || !keysShredded) throw new CleanupIncompleteError(`left behind: ${[!hostGone && `host ${host?.hostId}`, !keysShredded && "the node DEK"].filter(Boolean).join(", ")}`);
+      if (!hostGone || !keysShredded)
+        throw new CleanupIncompleteError(
+          `left behind: ${[!hostGone && `host ${host?.hostId}`, !keysShredded && "the node DEK"].filter(Boolean).join(", ")}`,
+        );
       return { hostGone, keysShredded };
     },
 
-    markTerminated: (nodeId, partialFailures, hb) => applyNodeCommand(deps, hb, nodeId, { type: "MarkTerminated", partialFailures: partialFailures.map((f) => ({ step: f.step, error: f.reason })) }),
+    markTerminated: (nodeId, partialFailures, hb) =>
+      applyNodeCommand(deps, hb, nodeId, {
+        type: "MarkTerminated",
+        partialFailures: partialFailures.map((f) => ({ step: f.step, error: f.reason })),
+      }),
   };
 }

@@ -20,9 +20,14 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
   let sys: LifecycleSystem;
   beforeAll(async () => {
     // Short liveness windows, so a STOP to a dead agent gives up in seconds (R-TERM-2 best effort).
-    sys = await startLifecycleSystem("term", { roles: ["projector", "worker", "gateway"], env: { COMMAND_LIVENESS_TIMEOUT_MS: "1500", COMMAND_LIVENESS_GRACE_MS: "1500" } });
+    sys = await startLifecycleSystem("term", {
+      roles: ["projector", "worker", "gateway"],
+      env: { COMMAND_LIVENESS_TIMEOUT_MS: "1500", COMMAND_LIVENESS_GRACE_MS: "1500" },
+    });
   }, 120_000);
-  afterAll(async () => { await sys?.close(); }, 120_000);
+  afterAll(async () => {
+    await sys?.close();
+  }, 120_000);
 
   const running = async (o: { nodeId?: string; subscriptionId?: string } = {}) => {
     const nodeId = await sys.requestProvision(o);
@@ -33,7 +38,11 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
   it("the end of a subscription terminates its node: a durable timer expires it, the expiry starts the terminate saga", async () => {
     const profiles = await loadChainProfiles(sys.env.CHAIN_PROFILES_DIR);
     const ctx = { actor: "system:test", correlationId: "expiry-spec" };
-    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription({ userId: "dave", chainProfileId: "demo", nodeType: "full", durationDays: 1 }, ctx, new Date());
+    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription(
+      { userId: "dave", chainProfileId: "demo", nodeType: "full", durationDays: 1 },
+      ctx,
+      new Date(),
+    );
     const nodeId = nodeIdForSubscription(subscription.id);
     await running({ nodeId, subscriptionId: subscription.id });
     // Activated a day ago minus 4 s: the subscription has 4 s left.
@@ -47,25 +56,49 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
     await recordJournal(sys.sagas, `subscription-expiry-${subscription.id}`, { saga: "subscription-expiry", end: "completed" });
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
     expect(t).toMatchObject({ status: "completed", result: { terminated: true, partialFailures: [] } });
-    expect((await sys.nodes.load(nodeId)).state).toMatchObject({ state: "terminated", termination: expect.objectContaining({ reason: "expired" }) });
+    expect((await sys.nodes.load(nodeId)).state).toMatchObject({
+      state: "terminated",
+      termination: expect.objectContaining({ reason: "expired" }),
+    });
     expect((await subs.load(subscription.id)).state?.status).toBe("expired");
   }, 240_000);
 
   it("a node still waiting for its inputs: its provisioning is cancelled first and undoes what it made, then the node is terminated", async () => {
     const profiles = await loadChainProfiles(sys.env.CHAIN_PROFILES_DIR);
     const ctx = { actor: "user:frank", correlationId: "terminate-provisioning-spec" };
-    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription({ userId: "frank", chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 }, ctx, new Date());
+    const { subscription } = await createSubscriptionService({ store: sys.store, profiles }).createSubscription(
+      { userId: "frank", chainProfileId: "cosmos-hub", nodeType: "validator", durationDays: 7 },
+      ctx,
+      new Date(),
+    );
     const nodeId = nodeIdForSubscription(subscription.id);
     await sys.requestProvision({ nodeId, subscriptionId: subscription.id, chainProfileId: "cosmos-hub", userId: "frank" });
-    await expect.poll(async () => (await sys.sagas.describe(provisionSagaId(nodeId)).catch(() => undefined))?.customStatus, { timeout: 30_000 })
+    await expect
+      .poll(async () => (await sys.sagas.describe(provisionSagaId(nodeId)).catch(() => undefined))?.customStatus, { timeout: 30_000 })
       .toMatchObject({ phase: "awaiting-inputs" });
 
-    await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "user", requestedBy: "frank", at: new Date().toISOString() }, ctx, new Date());
+    await sys.nodes.handle(
+      nodeId,
+      { type: "RequestTermination", reason: "user", requestedBy: "frank", at: new Date().toISOString() },
+      ctx,
+      new Date(),
+    );
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 120_000 });
-    expect(t, JSON.stringify(await sys.sagas.history(terminateSagaId(nodeId)))).toMatchObject({ status: "completed", result: { terminated: true, partialFailures: [] } });
+    expect(t, JSON.stringify(await sys.sagas.history(terminateSagaId(nodeId)))).toMatchObject({
+      status: "completed",
+      result: { terminated: true, partialFailures: [] },
+    });
     expect((await sys.sagas.describe(provisionSagaId(nodeId))).status).toBe("cancelled");
     const steps = (await sys.sagas.history(terminateSagaId(nodeId))).flatMap((e) => (e.entry.k === "StepCompleted" ? [e.entry.step] : []));
-    expect(steps).toEqual(["GetNodeDetails", "StopProvisioning", "GetNodeDetails", "MarkTerminating", "DeleteNodeKeys", "VerifyCleanup", "MarkTerminated"]);
+    expect(steps).toEqual([
+      "GetNodeDetails",
+      "StopProvisioning",
+      "GetNodeDetails",
+      "MarkTerminating",
+      "DeleteNodeKeys",
+      "VerifyCleanup",
+      "MarkTerminated",
+    ]);
     expect((await sys.nodes.load(nodeId)).state?.state).toBe("terminated");
     await recordJournal(sys.sagas, provisionSagaId(nodeId), { saga: "provision", variant: "awaiting-inputs", end: "cancelled" });
     await recordJournal(sys.sagas, terminateSagaId(nodeId), { saga: "terminate", variant: "while-provisioning", end: "completed" });
@@ -83,7 +116,12 @@ describe.skipIf(!servicesAvailable())("terminate saga (R-TERM-1..2)", () => {
       const rec = readPidFile(join(runDir, f));
       if (rec && isRunning(rec)) process.kill(rec.pid, "SIGKILL");
     }
-    await sys.nodes.handle(nodeId, { type: "RequestTermination", reason: "admin", requestedBy: "ops", at: new Date().toISOString() }, { actor: "user:ops", correlationId: "t" }, new Date());
+    await sys.nodes.handle(
+      nodeId,
+      { type: "RequestTermination", reason: "admin", requestedBy: "ops", at: new Date().toISOString() },
+      { actor: "user:ops", correlationId: "t" },
+      new Date(),
+    );
     const t = await sys.sagas.waitForEnd(terminateSagaId(nodeId), { timeoutMs: 180_000 });
     expect(t.status).toBe("completed");
     const failures = (t.result as { partialFailures: { step: string }[] }).partialFailures;

@@ -31,9 +31,17 @@ export function terminateSaga(act: TerminateActivities): SagaDefinition<Terminat
     if (details.provisionRunning) await bestEffort(ctx, failures, "StopProvisioning", (hb) => act.stopProvisioning(nodeId, hb));
     const host = details.provisionRunning ? (await ctx.step("GetNodeDetails", (hb) => act.getNodeDetails(input, hb))).host : details.host;
     await ctx.step("MarkTerminating", (hb) => act.markTerminating(input, hb), { retry: lifecycleRetry.mustSucceed });
-    if (host) await bestEffort(ctx, failures, "SendStopCommand", (hb) => act.sendStopCommand(host, hb), { retry: lifecycleRetry.once, timeout: act.timeouts.stop });
+    if (host)
+      await bestEffort(ctx, failures, "SendStopCommand", (hb) => act.sendStopCommand(host, hb), {
+        retry: lifecycleRetry.once,
+        timeout: act.timeouts.stop,
+      });
     await bestEffort(ctx, failures, "DeleteNodeKeys", (hb) => act.deleteNodeKeys(nodeId, hb));
-    if (host) await bestEffort(ctx, failures, "DestroyInfrastructure", (hb) => act.destroyInfrastructure(nodeId, host, hb), { retry: lifecycleRetry.infra, timeout: act.timeouts.destroy });
+    if (host)
+      await bestEffort(ctx, failures, "DestroyInfrastructure", (hb) => act.destroyInfrastructure(nodeId, host, hb), {
+        retry: lifecycleRetry.infra,
+        timeout: act.timeouts.destroy,
+      });
     await bestEffort(ctx, failures, "VerifyCleanup", (hb) => act.verifyCleanup(nodeId, host ?? null, hb));
     await ctx.step("MarkTerminated", (hb) => act.markTerminated(nodeId, failures, hb), { retry: lifecycleRetry.mustSucceed });
     return { nodeId, terminated: true, partialFailures: failures };
@@ -48,14 +56,21 @@ export interface TerminateResult {
 
 /** Termination starts from a user's or admin's request and from the end of the subscription (expiry or cancellation). */
 export function terminateTriggers(saga: SagaDefinition<TerminateInput, unknown>): SagaTrigger[] {
-  const fromSubscription = (eventType: string, reason: "expired" | "cancelled") => sagaTrigger({
-    eventType, saga,
-    sagaId: (e) => terminateSagaId(nodeIdForSubscription((e.data as { subscriptionId: string }).subscriptionId)),
-    input: (e) => ({ nodeId: nodeIdForSubscription((e.data as { subscriptionId: string }).subscriptionId), reason, requestedBy: "system:subscription" }),
-  });
+  const fromSubscription = (eventType: string, reason: "expired" | "cancelled") =>
+    sagaTrigger({
+      eventType,
+      saga,
+      sagaId: (e) => terminateSagaId(nodeIdForSubscription((e.data as { subscriptionId: string }).subscriptionId)),
+      input: (e) => ({
+        nodeId: nodeIdForSubscription((e.data as { subscriptionId: string }).subscriptionId),
+        reason,
+        requestedBy: "system:subscription",
+      }),
+    });
   return [
     sagaTrigger({
-      eventType: NodeTerminationRequested.type, saga,
+      eventType: NodeTerminationRequested.type,
+      saga,
       sagaId: (e) => terminateSagaId(e.aggregateId),
       input: (e) => {
         const d = e.data as z.infer<typeof NodeTerminationRequested.schema>;

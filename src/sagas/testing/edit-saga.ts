@@ -26,14 +26,18 @@ export function editSaga<I, O>(saga: SagaDefinition<I, O>, edit: StepEdit, versi
 }
 
 /** The step `from` is called `to` now. */
-export const renameStep = (from: string, to: string): StepEdit => (ctx, call, original) =>
-  (call.name === from ? ctx.step(to, call.fn, call.opts) : original());
+export const renameStep =
+  (from: string, to: string): StepEdit =>
+  (ctx, call, original) =>
+    call.name === from ? ctx.step(to, call.fn, call.opts) : original();
 
 /** A new step runs right before `before`; behind `ctx.patched(patchId)` when one is given. */
-export const insertStepBefore = (before: string, name: string, patchId?: string): StepEdit => async (ctx, call, original) => {
-  if (call.name === before && (patchId === undefined || ctx.patched(patchId))) await ctx.step(name, () => ({ done: name }));
-  return original();
-};
+export const insertStepBefore =
+  (before: string, name: string, patchId?: string): StepEdit =>
+  async (ctx, call, original) => {
+    if (call.name === before && (patchId === undefined || ctx.patched(patchId))) await ctx.step(name, () => ({ done: name }));
+    return original();
+  };
 
 /** `moved` now runs right before `before` (which used to come first); its later call returns that result. */
 export function moveStepBefore(moved: string, before: string, stepFn: (hb: StepHeartbeat) => unknown): StepEdit {
@@ -46,5 +50,7 @@ export function moveStepBefore(moved: string, before: string, stepFn: (hb: StepH
 }
 
 /** The code after step `name` reads its result as `read` says (a result shape the code now expects). */
-export const readResultAs = (name: string, read: (result: never) => unknown): StepEdit => async (_ctx, call, original) =>
-  (call.name === name ? (read((await original()) as never) as never) : original());
+export const readResultAs =
+  (name: string, read: (result: never) => unknown): StepEdit =>
+  async (_ctx, call, original) =>
+    call.name === name ? (read((await original()) as never) as never) : original();

@@ -17,11 +17,21 @@ export interface JournalFixture {
 
 /** Every recorded journal, by file name. */
 export function loadJournalFixtures(dir = FIXTURES_DIR): JournalFixture[] {
-  return readdirSync(dir).filter((f) => f.endsWith(".journal.json")).sort().map((file) => {
-    const parts = file.slice(0, -".journal.json".length).split(".");
-    const body = JSON.parse(readFileSync(resolve(dir, file), "utf8")) as { sagaId: string; journal: StoredJournalEntry[] };
-    return { file, saga: parts[0]!, variant: parts.length > 2 ? parts.slice(1, -1).join(".") : undefined, end: parts.at(-1)!, sagaId: body.sagaId, journal: body.journal };
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".journal.json"))
+    .sort()
+    .map((file) => {
+      const parts = file.slice(0, -".journal.json".length).split(".");
+      const body = JSON.parse(readFileSync(resolve(dir, file), "utf8")) as { sagaId: string; journal: StoredJournalEntry[] };
+      return {
+        file,
+        saga: parts[0]!,
+        variant: parts.length > 2 ? parts.slice(1, -1).join(".") : undefined,
+        end: parts.at(-1)!,
+        sagaId: body.sagaId,
+        journal: body.journal,
+      };
+    });
 }
 
 /** One fixture by file name. */
@@ -35,6 +45,8 @@ export function journalFixture(file: string, dir = FIXTURES_DIR): JournalFixture
 export function entryLabel(e: JournalEntry): string {
   const r = e as Partial<Record<"step" | "name" | "childId" | "patchId" | "timerId", string>> & { call?: number; attempt?: number };
   const what = r.step ?? r.name ?? r.childId ?? r.patchId ?? r.timerId;
-  const where = [r.call !== undefined ? `call ${r.call}` : undefined, r.attempt !== undefined ? `attempt ${r.attempt}` : undefined].filter(Boolean).join(", ");
+  const where = [r.call !== undefined ? `call ${r.call}` : undefined, r.attempt !== undefined ? `attempt ${r.attempt}` : undefined]
+    .filter(Boolean)
+    .join(", ");
   return [e.k, what, where ? `(${where})` : undefined].filter(Boolean).join(" ");
 }

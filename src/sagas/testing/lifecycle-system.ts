@@ -42,27 +42,44 @@ export interface LifecycleSystem {
 let counter = 0;
 
 /** Starts the roles (all but payments by default) against the test stack; the hub's plain leaf port serves local hosts. */
-export async function startLifecycleSystem(label: string, o: { roles?: readonly RoleName[]; env?: Record<string, string> } = {}): Promise<LifecycleSystem> {
+export async function startLifecycleSystem(
+  label: string,
+  o: { roles?: readonly RoleName[]; env?: Record<string, string> } = {},
+): Promise<LifecycleSystem> {
   const s = testServices(label);
   if (!s.natsLeafUrl) throw new Error("the test stack has no leaf-node port (restart test/support/stack-up.ts)");
   const dataDir = await mkdtemp(join(tmpdir(), `np-${label}-`));
   // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
   await chmod(dataDir, 0o711);
   const childEnv: Record<string, string> = {
-    ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn",
+    ...s.env,
+    NODEPLANE_DATA_DIR: dataDir,
+    PORT: "0",
+    LOG_LEVEL: "warn",
     CHAIN_PROFILES_DIR: `${root}/chain-profiles:${root}/test/fixtures/chain-profiles`,
-    AGENT_HEARTBEAT_INTERVAL_MS: "200", AGENT_READY_TIMEOUT_MS: "30000",
+    AGENT_HEARTBEAT_INTERVAL_MS: "200",
+    AGENT_READY_TIMEOUT_MS: "30000",
     ...o.env,
   };
   const env = loadEnv({ ...process.env, ...childEnv });
-  const system: RunningSystem = await startSystem(env, { roles: o.roles ?? ["projector", "worker", "gateway", "api"], logger: createLogger({ role: "test", level: env.LOG_LEVEL }) });
+  const system: RunningSystem = await startSystem(env, {
+    roles: o.roles ?? ["projector", "worker", "gateway", "api"],
+    logger: createLogger({ role: "test", level: env.LOG_LEVEL }),
+  });
   const nc = await connect({ servers: s.natsUrl });
   const store = await createEventStore(nc, { names: s.names });
   const redis = new Redis(s.redisUrl);
   const sagas = await createSagaClient({ nc, names: s.names });
   const nodes = commandHandler(store, nodeDecider);
   return {
-    s, env, childEnv, dataDir, nc, store, redis, sagas,
+    s,
+    env,
+    childEnv,
+    dataDir,
+    nc,
+    store,
+    redis,
+    sagas,
     nodes: createNodeService({ store }),
     commands: createCommands({ redis, names: s.names }),
     ...(system.apiUrl ? { apiUrl: system.apiUrl } : {}),
@@ -71,8 +88,17 @@ export async function startLifecycleSystem(label: string, o: { roles?: readonly 
       const subscriptionId = r.subscriptionId ?? `sub_${label}${(counter++).toString(36)}${Date.now().toString(36)}`;
       const nodeId = r.nodeId ?? nodeIdForSubscription(subscriptionId);
       const command: RequestProvision = {
-        type: "RequestProvision", nodeId, subscriptionId, userId: r.userId ?? "alice", paymentId: `pay_${nodeId}`,
-        chainProfileId: r.chainProfileId ?? "demo", nodeType: "full", provider: "local", region: "local", instanceType: "process", at: new Date().toISOString(),
+        type: "RequestProvision",
+        nodeId,
+        subscriptionId,
+        userId: r.userId ?? "alice",
+        paymentId: `pay_${nodeId}`,
+        chainProfileId: r.chainProfileId ?? "demo",
+        nodeType: "full",
+        provider: "local",
+        region: "local",
+        instanceType: "process",
+        at: new Date().toISOString(),
       };
       await nodes.handle(nodeId, command, { actor: "system:test", correlationId: provisionSagaId(nodeId) }, new Date());
       return nodeId;

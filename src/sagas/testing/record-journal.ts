@@ -17,7 +17,9 @@ import { needlesOf, scanFor, type Needle } from "../../../test/support/secret-sc
  * from the host, say), and a journal in which any form of one is found is refused, not written.
  */
 export async function recordJournal(
-  sagas: SagaClient, sagaId: string, fixture: { saga: string; variant?: string; end: string },
+  sagas: SagaClient,
+  sagaId: string,
+  fixture: { saga: string; variant?: string; end: string },
   secrets: Record<string, string | Uint8Array> = {},
 ): Promise<string | undefined> {
   const dir = process.env.RECORD_JOURNALS;
@@ -29,7 +31,8 @@ export async function recordJournal(
   const body = `${JSON.stringify({ sagaId, journal }, null, 1)}\n`;
   const needles: Needle[] = Object.entries(secrets).flatMap(([label, plain]) => needlesOf(label, plain));
   const hits = scanFor(needles, [{ where: sagaId, bytes: Buffer.from(body, "utf8") }]);
-  if (hits.length > 0) throw new Error(`journal of ${sagaId} holds secret material (${hits.map((h) => h.needle).join(", ")}): not recorded`);
+  if (hits.length > 0)
+    throw new Error(`journal of ${sagaId} holds secret material (${hits.map((h) => h.needle).join(", ")}): not recorded`);
   mkdirSync(resolve(dir), { recursive: true });
   const file = resolve(dir, `${[fixture.saga, fixture.variant, fixture.end].filter(Boolean).join(".")}.journal.json`);
   writeFileSync(file, body);

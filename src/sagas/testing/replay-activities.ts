@@ -7,9 +7,17 @@ import type { LifecycleActivities } from "../index.js";
  */
 export function replayActivities(): LifecycleActivities {
   const noEffects = <T extends object>(saga: string, timeouts: Record<string, number>): T =>
-    new Proxy({ timeouts }, {
-      get: (t, k) => (k in t ? t[k as keyof typeof t] : () => { throw new Error(`activity ${saga}.${String(k)} ran during a replay`); }),
-    }) as unknown as T;
+    new Proxy(
+      { timeouts },
+      {
+        get: (t, k) =>
+          k in t
+            ? t[k as keyof typeof t]
+            : () => {
+                throw new Error(`activity ${saga}.${String(k)} ran during a replay`);
+              },
+      },
+    ) as unknown as T;
   return {
     provision: noEffects("provision", { runTerraform: 1, agentReady: 1, commandAck: 1, commandCompletion: 1, inputs: 1 }),
     terminate: noEffects("terminate", { stop: 1, destroy: 1 }),

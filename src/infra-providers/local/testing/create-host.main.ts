@@ -6,8 +6,19 @@ import { createLocalProvider } from "../local-provider.js";
  * `node --import tsx create-host.main.ts '{"dataDir":…,"hubLeafUrls":[…],"namespace":…,"nodeId":…}'`
  */
 const args = JSON.parse(process.argv[2] ?? "{}") as { dataDir: string; hubLeafUrls: string[]; namespace: string; nodeId: string };
-const provider = createLocalProvider({ dataDir: args.dataDir, hubLeafUrls: args.hubLeafUrls, namespace: args.namespace, agentLogLevel: "warn" });
+const provider = createLocalProvider({
+  dataDir: args.dataDir,
+  hubLeafUrls: args.hubLeafUrls,
+  namespace: args.namespace,
+  agentLogLevel: "warn",
+});
 provider.create({ nodeId: args.nodeId }).then(
-  (host) => { process.stdout.write(`${JSON.stringify(host)}\n`); process.exit(0); },
-  (err: unknown) => { process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`); process.exit(1); },
+  (host) => {
+    process.stdout.write(`${JSON.stringify(host)}\n`);
+    process.exit(0);
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
 );
