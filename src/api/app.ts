@@ -1,20 +1,17 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { defaults } from "../config/defaults.js";
-import type { Api, ApiDeps, AppEnv } from "./deps.js";
+import type { Api, ApiDeps, AppEnv, RouteModule } from "./deps.js";
 import { notFound, onError, validationHook } from "./middleware/errors.js";
 import { bodyLimit, requestId, requestLog } from "./middleware/request.js";
-import { registerHealthRoutes } from "./routes/health.js";
-import { registerApiKeyRoutes } from "./routes/api-keys.js";
-import { registerAuthRoutes } from "./routes/auth.js";
-import { registerDocsRoutes } from "./routes/docs.js";
+import { healthRoutes } from "./routes/health.js";
+import { apiKeyRoutes } from "./routes/api-keys.js";
+import { authRoutes } from "./routes/auth.js";
+import { docsRoutes } from "./routes/docs.js";
 
-export type { Api, ApiDeps, AppEnv } from "./deps.js";
+export type { Api, ApiDeps, AppEnv, RouteModule } from "./deps.js";
 
-/** A route module: registers its routes on the app (see routes/api-keys.ts for the pattern). */
-export type RouteModule = (app: Api, deps: ApiDeps) => void;
-
-/** Built-in route modules; callers append theirs (subscriptions, payments…) through `opts.routes`. */
-export const coreRoutes: readonly RouteModule[] = [registerHealthRoutes, registerApiKeyRoutes, registerAuthRoutes];
+/** Route modules every app has (health, API keys, token revocation); callers append the product's through `opts.routes`. */
+export const coreRoutes: readonly RouteModule[] = [healthRoutes(), apiKeyRoutes(), authRoutes()];
 
 /**
  * Builds the HTTP API (R-API-1..8): request id, request log, body limit, the route modules, and one
@@ -30,7 +27,7 @@ export function createApp(deps: ApiDeps, opts: { routes?: readonly RouteModule[]
   app.use("*", requestLog(deps.logger));
   app.use("*", bodyLimit(opts.bodyLimitBytes ?? defaults.api.bodyLimitBytes));
   for (const register of [...coreRoutes, ...(opts.routes ?? [])]) register(app, deps);
-  registerDocsRoutes(app);
+  docsRoutes()(app, deps); // last: the OpenAPI document covers every route registered before it
   app.notFound(notFound);
   app.onError(onError);
   return app;

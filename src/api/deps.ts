@@ -41,3 +41,9 @@ export interface AppEnv {
 
 /** The app type every route module registers on. */
 export type Api = OpenAPIHono<AppEnv>;
+
+/**
+ * A route module: a factory (`xRoutes(opts)`, options only where the module needs more than `ApiDeps`) returning the
+ * function that registers its routes on the app. Every module in `routes/` has this one shape.
+ */
+export type RouteModule = (app: Api, deps: ApiDeps) => void;

@@ -29,10 +29,15 @@ export interface ApiWiringOptions {
   probes?: Record<string, Probe>;
 }
 
+export interface ApiWiring {
+  deps: ApiDeps;
+  auth: LocalAuth;
+  db: SchemaDatabase;
+  close(): Promise<void>;
+}
+
 /** Builds ApiDeps from live connections: its own PostgreSQL pool on the namespace's schema, the local auth, readiness and waits. */
-export async function wireApiDeps(
-  opts: ApiWiringOptions,
-): Promise<{ deps: ApiDeps; auth: LocalAuth; db: SchemaDatabase; close(): Promise<void> }> {
+export async function wireApiDeps(opts: ApiWiringOptions): Promise<ApiWiring> {
   const names = opts.store.names;
   const db = await createDb(opts.databaseUrl, names.pgSchema);
   const auth = await createLocalAuth({

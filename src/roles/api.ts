@@ -1,41 +1,50 @@
-import type { Env } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import type { Connections } from "./connections.js";
+import type { Env } from "../config/env.js";
 import { projections } from "../../projections/index.js";
 import { readsEvents } from "../projection/define.js";
-import { loadChainProfiles } from "../chain-profiles/index.js";
 import { createApp } from "../api/app.js";
 import { serveApi } from "../api/serve.js";
-import { wireApiDeps } from "../api/wiring.js";
+import { wireApiDeps, type ApiWiring } from "../api/wiring.js";
 import type { Probe } from "../api/readiness.js";
-import { subscriptionRoutes } from "../api/routes/subscriptions.js";
-import { paymentRoutes } from "../api/routes/payments.js";
-import { sagaRoutes } from "../api/routes/sagas.js";
-import { nodeRoutes } from "../api/routes/nodes.js";
-import { cryptoRoutes } from "../api/routes/crypto.js";
-import { loadOrCreateServerKeyPair, serverPublicKey } from "../crypto/index.js";
-import { inputRoutes } from "../api/routes/inputs.js";
-import { createInputs } from "../inputs/index.js";
-import { createSagaClient } from "../saga/client.js";
-import { signalInputsProvided } from "../sagas/provision/inputs-signal.js";
+import { productRoutes } from "../api/routes/index.js";
+import { serverPublicKey } from "../crypto/index.js";
+import type { RoleEntry } from "./role.js";
 
-export interface ApiRole {
-  url: string;
-  stop(): Promise<void>;
-  isReady(): boolean;
-}
+/** The payment provider `POST /api/v1/payments` stands in for on the embedded default. */
+const PAYMENT_PROVIDER = "local";
 
 /**
- * The api role: Hono on @hono/node-server over the shared connections, its own PostgreSQL pool for
- * queries, the local auth key under NODEPLANE_DATA_DIR. `/readyz` also asks `roleProbes` (the other
- * roles of this process).
+ * The api role: Hono on @hono/node-server over the shared connections, its own PostgreSQL pool for queries, the local
+ * auth key under NODEPLANE_DATA_DIR, every product route module. `/readyz` also asks the other roles of this process.
  */
-export async function startApiRole(
-  env: Env,
-  conn: Connections,
-  opts: { logger: Logger; roleProbes: Record<string, Probe> },
-): Promise<ApiRole> {
-  const wired = await wireApiDeps({
+export const apiRole: RoleEntry = async (sys, ctx) => {
+  const wired = await wireApiRole(sys.env, sys.conn, { logger: sys.logger, roleProbes: ctx.roleProbes });
+  try {
+    const routes = productRoutes({
+      profiles: await sys.profiles(),
+      inputs: await sys.inputs(),
+      sagaClient: await sys.sagaClient(),
+      serverPublicKey: await serverPublicKey(sys.dataDir),
+      paymentProvider: PAYMENT_PROVIDER,
+    });
+    const served = await serveApi(createApp(wired.deps, { routes }), { host: sys.env.HOST, port: sys.env.PORT });
+    return {
+      url: served.url,
+      isReady: () => true,
+      async stop() {
+        await served.close();
+        await wired.close();
+      },
+    };
+  } catch (err) {
+    await wired.close();
+    throw err;
+  }
+};
+
+function wireApiRole(env: Env, conn: Connections, opts: { logger: Logger; roleProbes: Record<string, Probe> }): Promise<ApiWiring> {
+  return wireApiDeps({
     store: conn.store,
     nc: conn.nc,
     redis: conn.redis,
@@ -49,40 +58,4 @@ export async function startApiRole(
     projections: projections.filter(readsEvents).map((p) => p.name),
     probes: opts.roleProbes,
   });
-  try {
-    const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
-    // Signals and cancellations post to saga inboxes; the client may create the SAGAS streams if no worker did yet.
-    const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
-    // The inputs capability loads the server key pair per submission with secrets (to check they open) and zeroes it after.
-    const inputs = createInputs({
-      store: conn.store,
-      nc: conn.nc,
-      names: conn.names,
-      profiles,
-      serverKeyPair: () => loadOrCreateServerKeyPair(env.NODEPLANE_DATA_DIR),
-      limits: { maxValueLength: env.INPUTS_MAX_VALUE_LENGTH, maxSealedBytes: env.INPUTS_MAX_SEALED_BYTES },
-    });
-    const app = createApp(wired.deps, {
-      routes: [
-        subscriptionRoutes({ profiles }),
-        inputRoutes({ inputs, profiles, onInputsSatisfied: (subscriptionId) => signalInputsProvided(sagaClient, subscriptionId) }),
-        paymentRoutes({ providerName: "local" }),
-        sagaRoutes({ client: sagaClient }),
-        nodeRoutes(),
-        cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) }),
-      ],
-    });
-    const served = await serveApi(app, { host: env.HOST, port: env.PORT });
-    return {
-      url: served.url,
-      isReady: () => true,
-      async stop() {
-        await served.close();
-        await wired.close();
-      },
-    };
-  } catch (err) {
-    await wired.close();
-    throw err;
-  }
 }

@@ -11,6 +11,8 @@ import { errorReply } from "../commands/agent-messages.js";
 import { handleRegister, type AgentTiming } from "../gateway/registrations.js";
 import { createHeartbeatSyncHook, createNodeService } from "../nodes/index.js";
 import { handleKeyRequest, type KeySource } from "../commands/key-delivery.js";
+import { vaultKeySource } from "../crypto/index.js";
+import type { RoleEntry } from "./role.js";
 
 export interface GatewayRoleOptions {
   nc: NatsConnection;
@@ -118,3 +120,38 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
     },
   };
 }
+
+/**
+ * The gateway role as the composition root starts it: the agent services with the vault-backed key source (node keys
+ * sealed per request for INJECT_KEYS) and, in operator mode, the credential issuer's bootstrap and renewal services.
+ */
+export const gatewayRole: RoleEntry = async (sys) => {
+  const { env, conn } = sys;
+  const gateway = await startGatewayRole({
+    nc: conn.nc,
+    store: conn.store,
+    redis: conn.redis,
+    names: conn.names,
+    logger: sys.logger,
+    heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS,
+    keys: vaultKeySource(await sys.vault()),
+  });
+  const issuer = sys.credentialIssuer();
+  if (!issuer) return gateway;
+  // A data dir from before issue 9 holds shared host credentials without expiry: revoked for good before serving.
+  const legacy = await issuer.revokeLegacySharedCredentials();
+  if (legacy.length)
+    sys.logger.warn(
+      { files: legacy },
+      "revoked and deleted the shared host credentials of an earlier nats init; hosts created with them must be recreated",
+    );
+  const subs = issuer.serve(conn.nc, sys.logger.child({ component: "agent-credentials" }));
+  await conn.nc.flush();
+  return {
+    isReady: () => gateway.isReady() && subs.every((s) => !s.isClosed()),
+    async stop() {
+      await Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
+      await gateway.stop();
+    },
+  };
+};

@@ -1,21 +1,15 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Env } from "../config/env.js";
-import type { Logger } from "../observability/logger.js";
-import type { Connections } from "./connections.js";
-import { loadChainProfiles } from "../chain-profiles/index.js";
+import type { SystemDeps } from "./compose.js";
 import { createCommands, livenessConfigFromEnv } from "../commands/index.js";
-import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault } from "../crypto/index.js";
-import { createCredentialIssuer } from "../gateway/credential-issuer.js";
 import {
   createLocalProvider,
   createProviderSelector,
   createTerraformProvider,
   terraformSettingsFromEnv,
 } from "../infra-providers/index.js";
-import { createInputs } from "../inputs/index.js";
 import { freePort } from "../localstack/process.js";
 import { createNodeService, createNodeSyncWatcher } from "../nodes/index.js";
-import { createSagaClient } from "../saga/client.js";
 import type { LifecycleDeps } from "../sagas/index.js";
 
 /** The project root: recipes' `file:` artifacts (the demo node program) resolve against it. */
@@ -27,25 +21,15 @@ export function hubLeafUrl(env: Env, operator: boolean): string {
 }
 
 /**
- * Builds the node lifecycle sagas' dependencies (DESIGN.md §5 activities) over one process's
- * connections: the key vault with the local KEK, the server key, agent commands, the infrastructure
- * providers (`local` by default, `terraform` for cloud placements), inputs, nodes and the saga client.
+ * The node lifecycle sagas' dependencies (DESIGN.md §5 activities), selected from the composition root: the key vault,
+ * the server key, agent commands, the infrastructure providers (`local` by default, `terraform` for cloud placements
+ * in operator mode), inputs, nodes and the saga client.
  */
-export async function openLifecycleDeps(env: Env, conn: Connections, logger: Logger): Promise<LifecycleDeps> {
-  const dataDir = resolve(env.NODEPLANE_DATA_DIR);
-  const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
-  const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(dataDir) });
-  const issuer = conn.auth
-    ? createCredentialIssuer({
-        auth: conn.auth,
-        names: conn.names,
-        redis: conn.redis,
-        natsServers: env.NATS_URL,
-        tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS,
-        agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
-        leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
-      })
-    : undefined;
+export async function lifecycleDeps(sys: SystemDeps): Promise<LifecycleDeps> {
+  const { env, conn, dataDir } = sys;
+  const logger = sys.logger;
+  const profiles = await sys.profiles();
+  const issuer = sys.credentialIssuer();
   const local = createLocalProvider({
     dataDir,
     hubLeafUrls: [hubLeafUrl(env, conn.auth !== undefined)],
@@ -76,14 +60,14 @@ export async function openLifecycleDeps(env: Env, conn: Connections, logger: Log
   return {
     store: conn.store,
     nodes: createNodeService({ store: conn.store }),
-    inputs: createInputs({ store: conn.store, nc: conn.nc, names: conn.names, profiles }),
-    vault,
-    serverKeyPair: () => loadOrCreateServerKeyPair(dataDir),
+    inputs: await sys.inputs(),
+    vault: await sys.vault(),
+    serverKeyPair: sys.serverKeyPair,
     commands: createCommands({ redis: conn.redis, names: conn.names, logger, config: livenessConfigFromEnv(env) }),
     providers,
     profiles,
     syncWatcher: createNodeSyncWatcher({ redis: conn.redis, names: conn.names }),
-    sagas: await createSagaClient({ nc: conn.nc, names: conn.names }),
+    sagas: await sys.sagaClient(),
     projectRoot,
     dataDir,
     freePort,

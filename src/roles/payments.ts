@@ -8,6 +8,7 @@ import { loadChainProfiles, type ChainProfileRegistry } from "../chain-profiles/
 import { ensurePaymentsConsumer, ensurePaymentsStream } from "../payments/stream.js";
 import { createRedisIdempotencyStore, type IdempotencyStore } from "../payments/idempotency.js";
 import { startPaymentConsumer } from "../payments/consumer.js";
+import type { RoleEntry } from "./role.js";
 
 export interface PaymentsRoleOptions {
   nc: NatsConnection;
@@ -65,3 +66,17 @@ export async function startPaymentsRole(opts: PaymentsRoleOptions): Promise<Paym
     },
   };
 }
+
+/** The payments role as the composition root starts it. */
+export const paymentsRole: RoleEntry = async (sys) =>
+  startPaymentsRole({
+    nc: sys.conn.nc,
+    store: sys.conn.store,
+    redis: sys.conn.redis,
+    names: sys.conn.names,
+    logger: sys.logger,
+    profiles: await sys.profiles(),
+    maxDeliver: sys.env.PAYMENTS_MAX_DELIVER,
+    ackWaitMs: sys.env.PAYMENTS_ACK_WAIT_MS,
+    idempotencyTtlSeconds: sys.env.IDEMPOTENCY_TTL_SECONDS,
+  });

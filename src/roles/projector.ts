@@ -7,6 +7,7 @@ import { migrate } from "../projection/migrate.js";
 import { startProjector, type ProjectionStatus } from "../projection/projector.js";
 import { projections } from "../../projections/index.js";
 import { SagaStore } from "../saga/store.js";
+import type { RoleEntry } from "./role.js";
 
 export interface ProjectorRole {
   stop(): Promise<void>;
@@ -55,3 +56,14 @@ export async function startProjectorRole(opts: {
     status: () => projector.status(),
   };
 }
+
+/** The projector role as the composition root starts it. */
+export const projectorRole: RoleEntry = (sys) =>
+  startProjectorRole({
+    nc: sys.conn.nc,
+    store: sys.conn.store,
+    databaseUrl: sys.env.DATABASE_URL,
+    names: sys.conn.names,
+    logger: sys.logger,
+    batchSize: sys.env.PROJECTION_BATCH_SIZE,
+  });

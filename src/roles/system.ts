@@ -1,19 +1,36 @@
 import type { Env } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import { openConnections } from "./connections.js";
-import { startApiRole } from "./api.js";
-import { startProjectorRole } from "./projector.js";
-import { startPaymentsRole } from "./payments.js";
-import { startWorkerRole } from "./worker.js";
-import { openLifecycleDeps } from "./lifecycle.js";
-import { startGatewayRole } from "./gateway.js";
-import { createCredentialIssuer } from "../gateway/credential-issuer.js";
-import { localKekProvider, openKeyVault, vaultKeySource } from "../crypto/index.js";
-import { loadChainProfiles } from "../chain-profiles/index.js";
+import { composeSystem } from "./compose.js";
+import type { RoleEntry, RunningRole } from "./role.js";
+import { apiRole } from "./api.js";
+import { gatewayRole } from "./gateway.js";
+import { paymentsRole } from "./payments.js";
+import { projectorRole } from "./projector.js";
+import { workerRole } from "./worker.js";
 
-/** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
-export const ROLE_NAMES = ["api", "projector", "payments", "worker", "gateway"] as const;
-export type RoleName = (typeof ROLE_NAMES)[number];
+/**
+ * Every role of DESIGN.md §1, in start order: the projector first (queries need read models), the api last (its
+ * /readyz asks the roles started before it). A new role is one entry here plus its own file in `src/roles/`.
+ */
+const ROLES = {
+  projector: projectorRole,
+  payments: paymentsRole,
+  worker: workerRole,
+  gateway: gatewayRole,
+  api: apiRole,
+} as const satisfies Record<string, RoleEntry>;
+
+export type RoleName = keyof typeof ROLES;
+/** One process may host any subset (R-OPS-2). */
+export const ROLE_NAMES = Object.keys(ROLES) as RoleName[];
+
+/**
+ * The order of a graceful drain (R-OPS-5): first the roles that take new work (the worker finishes or hands back its
+ * running steps while the gateway still answers agents and the projector still applies events), then the API, the
+ * gateway and the projector.
+ */
+const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "projector"];
 
 export interface RunningSystem {
   /** The API's URL when the api role runs here. */
@@ -21,30 +38,19 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-interface Running {
-  stop(): Promise<void>;
-  isReady(): boolean;
-}
-
 /**
- * The order of a graceful drain (R-OPS-5): first the roles that take new work (the worker finishes or
- * hands back its running steps while the gateway still answers agents and the projector still applies
- * events), then the API, the gateway and the projector.
- */
-const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "projector"];
-
-/**
- * Starts the given roles in this process over one set of connections. Roles are started in
- * dependency order (projector first so queries have read models) and drained in `DRAIN_ORDER`;
- * `/readyz` answers 503 from the first moment of the drain.
+ * Starts the given roles in this process over one set of connections and one composition root. Roles are started in
+ * `ROLES` order and drained in `DRAIN_ORDER`; `/readyz` answers 503 from the first moment of the drain.
  */
 export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; logger: Logger }): Promise<RunningSystem> {
   const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}` });
-  const running: { name: RoleName; role: Running }[] = [];
+  const sys = composeSystem(env, conn, opts.logger);
+  const running: { name: RoleName; role: RunningRole }[] = [];
   let draining = false;
   const stopAll = async () => {
     draining = true;
-    for (const name of DRAIN_ORDER) {
+    // A role missing from DRAIN_ORDER still stops, after those named there.
+    for (const name of [...DRAIN_ORDER, ...ROLE_NAMES.filter((n) => !DRAIN_ORDER.includes(n))]) {
       const r = running.find((x) => x.name === name);
       await r?.role.stop().catch((err: unknown) => opts.logger.error({ err, role: name }, "role did not stop cleanly"));
     }
@@ -52,105 +58,16 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
     await conn.close();
   };
   try {
-    if (opts.roles.includes("projector")) {
-      running.push({
-        name: "projector",
-        role: await startProjectorRole({
-          nc: conn.nc,
-          store: conn.store,
-          databaseUrl: env.DATABASE_URL,
-          names: conn.names,
-          logger: opts.logger,
-          batchSize: env.PROJECTION_BATCH_SIZE,
-        }),
-      });
-    }
-    if (opts.roles.includes("payments")) {
-      running.push({
-        name: "payments",
-        role: await startPaymentsRole({
-          nc: conn.nc,
-          store: conn.store,
-          redis: conn.redis,
-          names: conn.names,
-          logger: opts.logger,
-          profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR),
-          maxDeliver: env.PAYMENTS_MAX_DELIVER,
-          ackWaitMs: env.PAYMENTS_ACK_WAIT_MS,
-          idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
-        }),
-      });
-    }
-    if (opts.roles.includes("worker")) {
-      running.push({
-        name: "worker",
-        role: await startWorkerRole({
-          nc: conn.nc,
-          names: conn.names,
-          logger: opts.logger,
-          lifecycle: await openLifecycleDeps(env, conn, opts.logger),
-          ackWaitMs: env.SAGA_ACK_WAIT_MS,
-          drainMs: env.SAGA_DRAIN_MS,
-          maxInterruptions: env.SAGA_MAX_INTERRUPTIONS,
-          faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS,
-        }),
-      });
-    }
-    if (opts.roles.includes("gateway")) {
-      // The vault-backed key source: agents get DEKs (CAPTURE_KEY) and node keys (INJECT_KEYS) sealed per request.
-      const vault = await openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(env.NODEPLANE_DATA_DIR) });
-      const gateway = await startGatewayRole({
-        nc: conn.nc,
-        store: conn.store,
-        redis: conn.redis,
-        names: conn.names,
-        logger: opts.logger,
-        heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS,
-        keys: vaultKeySource(vault),
-      });
-      if (!conn.auth) running.push({ name: "gateway", role: gateway });
-      else {
-        // Operator mode: the same role answers agents' bootstrap and renewal requests (R-AGENT-1).
-        const credentialIssuer = createCredentialIssuer({
-          auth: conn.auth,
-          names: conn.names,
-          redis: conn.redis,
-          natsServers: env.NATS_URL,
-          tokenTtlSeconds: env.AGENT_BOOTSTRAP_TOKEN_TTL_SECONDS,
-          agentJwtTtlSeconds: env.AGENT_JWT_TTL_SECONDS,
-          leafJwtTtlSeconds: env.LEAF_JWT_TTL_SECONDS,
-        });
-        // A data dir from before issue 9 holds shared host credentials without expiry: revoked for good before serving.
-        const legacy = await credentialIssuer.revokeLegacySharedCredentials();
-        if (legacy.length)
-          opts.logger.warn(
-            { files: legacy },
-            "revoked and deleted the shared host credentials of an earlier nats init; hosts created with them must be recreated",
-          );
-        const subs = credentialIssuer.serve(conn.nc, opts.logger.child({ component: "agent-credentials" }));
-        running.push({
-          name: "gateway",
-          role: {
-            isReady: () => gateway.isReady() && subs.every((s) => !s.isClosed()),
-            async stop() {
-              await Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
-              await gateway.stop();
-            },
-          },
-        });
-        await conn.nc.flush();
-      }
-    }
     let apiUrl: string | undefined;
-    if (opts.roles.includes("api")) {
+    for (const name of ROLE_NAMES.filter((n) => opts.roles.includes(n))) {
       // `accepting` turns false when the drain begins, so load balancers stop sending work here at once.
       const roleProbes = {
-        ...Object.fromEntries(running.map(({ name, role }) => [name, () => role.isReady()])),
+        ...Object.fromEntries(running.map(({ name: n, role }) => [n, () => role.isReady()])),
         accepting: () => !draining,
       };
-      const api = await startApiRole(env, conn, { logger: opts.logger, roleProbes });
-      running.push({ name: "api", role: api });
-      apiUrl = api.url;
+      const role = await ROLES[name](sys, { roleProbes });
+      running.push({ name, role });
+      if (role.url) apiUrl = role.url;
     }
     opts.logger.info({ roles: running.map((r) => r.name), apiUrl }, "system started");
     return { ...(apiUrl ? { apiUrl } : {}), stop: stopAll };

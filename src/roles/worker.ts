@@ -6,6 +6,8 @@ import { createSagaStarter, type SagaStarter } from "../saga/starter.js";
 import type { SagaTrigger } from "../saga/trigger.js";
 import type { AnySaga } from "../saga/define.js";
 import { productSagas, type LifecycleDeps } from "../sagas/index.js";
+import { lifecycleDeps } from "./lifecycle.js";
+import type { RoleEntry } from "./role.js";
 
 /** The `worker` role: the saga worker plus the event → saga starter. */
 export interface WorkerRole {
@@ -63,3 +65,16 @@ export async function startWorkerRole(opts: {
     },
   };
 }
+
+/** The worker role as the composition root starts it: the product's sagas over the lifecycle dependencies. */
+export const workerRole: RoleEntry = async (sys) =>
+  startWorkerRole({
+    nc: sys.conn.nc,
+    names: sys.conn.names,
+    logger: sys.logger,
+    lifecycle: await lifecycleDeps(sys),
+    ackWaitMs: sys.env.SAGA_ACK_WAIT_MS,
+    drainMs: sys.env.SAGA_DRAIN_MS,
+    maxInterruptions: sys.env.SAGA_MAX_INTERRUPTIONS,
+    faultStepDelayMs: sys.env.SAGA_FAULT_STEP_DELAY_MS,
+  });

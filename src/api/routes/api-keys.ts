@@ -9,7 +9,7 @@ import { apiKeyDecider } from "../../domain/apikey/decide.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency, idempotencyHeaders } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { Api, ApiDeps } from "../deps.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured } from "./common.js";
 import { IdParam, iso } from "./views.js";
 
@@ -87,104 +87,106 @@ const revokeKey = createRoute({
 });
 
 /** API keys (R-API-2, R-API-4): create (key shown once, only its hash stored), list own, revoke. */
-export function registerApiKeyRoutes(app: Api, deps: ApiDeps): void {
-  const handler = commandHandler(deps.store, apiKeyDecider);
+export function apiKeyRoutes(): RouteModule {
+  return (app, deps) => {
+    const handler = commandHandler(deps.store, apiKeyDecider);
 
-  app.openapi(createKey, async (c) => {
-    const principal = c.get("principal");
-    const body = c.req.valid("json");
-    const apiKeyId = crypto.randomUUID();
-    const { key, keyHash, keyPrefix } = generateApiKey();
-    const now = deps.now();
-    const expiresAt = body.expiresAt !== undefined ? new Date(body.expiresAt) : undefined;
-    const result = await handler.handle(
-      apiKeyId,
-      {
-        type: "CreateApiKey",
+    app.openapi(createKey, async (c) => {
+      const principal = c.get("principal");
+      const body = c.req.valid("json");
+      const apiKeyId = crypto.randomUUID();
+      const { key, keyHash, keyPrefix } = generateApiKey();
+      const now = deps.now();
+      const expiresAt = body.expiresAt !== undefined ? new Date(body.expiresAt) : undefined;
+      const result = await handler.handle(
         apiKeyId,
-        ownerId: principal.id,
-        name: body.name,
-        scopes: body.scopes,
-        keyHash,
-        keyPrefix,
-        grantorScopes: principal.scopes,
-        grantorKind: principal.kind,
-        ...(expiresAt ? { expiresAt } : {}),
+        {
+          type: "CreateApiKey",
+          apiKeyId,
+          ownerId: principal.id,
+          name: body.name,
+          scopes: body.scopes,
+          keyHash,
+          keyPrefix,
+          grantorScopes: principal.scopes,
+          grantorKind: principal.kind,
+          ...(expiresAt ? { expiresAt } : {}),
+          now,
+        },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
         now,
-      },
-      { actor: actorOf(principal), correlationId: c.get("requestId") },
-      now,
-    );
-    withPosition(c, result.position);
-    return c.json(
-      {
-        id: apiKeyId,
-        name: body.name,
-        scopes: [...new Set(body.scopes)],
-        keyPrefix,
-        createdAt: now.toISOString(),
-        expiresAt: expiresAt?.toISOString() ?? null,
-        key,
-      },
-      201,
-    );
-  });
+      );
+      withPosition(c, result.position);
+      return c.json(
+        {
+          id: apiKeyId,
+          name: body.name,
+          scopes: [...new Set(body.scopes)],
+          keyPrefix,
+          createdAt: now.toISOString(),
+          expiresAt: expiresAt?.toISOString() ?? null,
+          key,
+        },
+        201,
+      );
+    });
 
-  app.openapi(listKeys, async (c) => {
-    const rows = await deps.db
-      .select({
-        id: apiKeys.id,
-        name: apiKeys.name,
-        scopes: apiKeys.scopes,
-        keyPrefix: apiKeys.keyPrefix,
-        createdAt: apiKeys.createdAt,
-        expiresAt: apiKeys.expiresAt,
-        revokedAt: apiKeys.revokedAt,
-      })
-      .from(apiKeys)
-      .where(eq(apiKeys.ownerId, c.get("principal").id))
-      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-    return c.json(
-      {
-        items: rows.map((r) => ({
-          ...r,
-          scopes: Scope.array().parse(r.scopes),
-          createdAt: iso(r.createdAt),
-          expiresAt: r.expiresAt ? iso(r.expiresAt) : null,
-          revokedAt: r.revokedAt ? iso(r.revokedAt) : null,
-        })),
-      },
-      200,
-    );
-  });
+    app.openapi(listKeys, async (c) => {
+      const rows = await deps.db
+        .select({
+          id: apiKeys.id,
+          name: apiKeys.name,
+          scopes: apiKeys.scopes,
+          keyPrefix: apiKeys.keyPrefix,
+          createdAt: apiKeys.createdAt,
+          expiresAt: apiKeys.expiresAt,
+          revokedAt: apiKeys.revokedAt,
+        })
+        .from(apiKeys)
+        .where(eq(apiKeys.ownerId, c.get("principal").id))
+        .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+      return c.json(
+        {
+          items: rows.map((r) => ({
+            ...r,
+            scopes: Scope.array().parse(r.scopes),
+            createdAt: iso(r.createdAt),
+            expiresAt: r.expiresAt ? iso(r.expiresAt) : null,
+            revokedAt: r.revokedAt ? iso(r.revokedAt) : null,
+          })),
+        },
+        200,
+      );
+    });
 
-  app.openapi(revokeKey, async (c) => {
-    const principal = c.get("principal");
-    const { id } = c.req.valid("param");
-    const now = deps.now();
-    const result = await handler.handle(
-      id,
-      { type: "RevokeApiKey", apiKeyId: id, by: { id: principal.id, scopes: principal.scopes }, now },
-      { actor: actorOf(principal), correlationId: c.get("requestId") },
-      now,
-    );
-    const s = result.state;
-    if (s.status === "none") throw new Error("unreachable: a revoked key has state");
-    // The read model learns of the revocation only after projection lag: the marker makes every API process refuse
-    // the key now. Written after the decider allowed the revocation, and again on a repeated DELETE (a failed write heals).
-    await deps.revocations.revokeApiKey(s.id, s.expiresAt ? new Date(s.expiresAt) : undefined);
-    withPosition(c, result.position);
-    return c.json(
-      {
-        id: s.id,
-        name: s.name,
-        scopes: s.scopes,
-        keyPrefix: s.keyPrefix,
-        createdAt: s.createdAt,
-        expiresAt: s.expiresAt ?? null,
-        revokedAt: s.revokedAt ?? null,
-      },
-      200,
-    );
-  });
+    app.openapi(revokeKey, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      const now = deps.now();
+      const result = await handler.handle(
+        id,
+        { type: "RevokeApiKey", apiKeyId: id, by: { id: principal.id, scopes: principal.scopes }, now },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
+      const s = result.state;
+      if (s.status === "none") throw new Error("unreachable: a revoked key has state");
+      // The read model learns of the revocation only after projection lag: the marker makes every API process refuse
+      // the key now. Written after the decider allowed the revocation, and again on a repeated DELETE (a failed write heals).
+      await deps.revocations.revokeApiKey(s.id, s.expiresAt ? new Date(s.expiresAt) : undefined);
+      withPosition(c, result.position);
+      return c.json(
+        {
+          id: s.id,
+          name: s.name,
+          scopes: s.scopes,
+          keyPrefix: s.keyPrefix,
+          createdAt: s.createdAt,
+          expiresAt: s.expiresAt ?? null,
+          revokedAt: s.revokedAt ?? null,
+        },
+        200,
+      );
+    });
+  };
 }

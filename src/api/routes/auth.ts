@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireScope } from "../middleware/auth.js";
-import type { Api, ApiDeps } from "../deps.js";
+import type { RouteModule } from "../deps.js";
 import { errors, json, jsonBody, secured } from "./common.js";
 
 const RevokeTokenBody = z
@@ -35,11 +35,13 @@ const revokeToken = createRoute({
 });
 
 /** The JWT revocation list (issue 9): an operator revokes a leaked token by its `jti`; the authenticator checks it on each request. */
-export function registerAuthRoutes(app: Api, deps: ApiDeps): void {
-  app.openapi(revokeToken, async (c) => {
-    const { jti } = c.req.valid("json");
-    const { until } = await deps.revocations.revokeToken(jti);
-    c.get("logger").info({ jti, by: c.get("principal").id }, "token revoked");
-    return c.json({ jti, revokedUntil: until.toISOString() }, 201);
-  });
+export function authRoutes(): RouteModule {
+  return (app, deps) => {
+    app.openapi(revokeToken, async (c) => {
+      const { jti } = c.req.valid("json");
+      const { until } = await deps.revocations.revokeToken(jti);
+      c.get("logger").info({ jti, by: c.get("principal").id }, "token revoked");
+      return c.json({ jti, revokedUntil: until.toISOString() }, 201);
+    });
+  };
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { json } from "./common.js";
 
 const PublicKey = z

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Api } from "../deps.js";
+import type { Api, RouteModule } from "../deps.js";
 import { renderDocsHtml, type OpenApiDoc } from "../docs-html.js";
 import { SECURITY } from "./common.js";
 
@@ -55,15 +55,17 @@ export function openApiDocument(app: Api): OpenApiDoc {
 }
 
 /** `/api/v1/openapi.json` and `/docs`; call it after every other route module so the document is complete. */
-export function registerDocsRoutes(app: Api): void {
-  let cached: { doc: OpenApiDoc; html: string } | undefined;
-  const build = () => {
-    if (!cached) {
-      const doc = openApiDocument(app);
-      cached = { doc, html: renderDocsHtml(doc, OPENAPI_PATH) };
-    }
-    return cached;
+export function docsRoutes(): RouteModule {
+  return (app) => {
+    let cached: { doc: OpenApiDoc; html: string } | undefined;
+    const build = () => {
+      if (!cached) {
+        const doc = openApiDocument(app);
+        cached = { doc, html: renderDocsHtml(doc, OPENAPI_PATH) };
+      }
+      return cached;
+    };
+    app.openapi(openapiJson, (c) => c.json(build().doc as unknown as Record<string, unknown>, 200));
+    app.openapi(docsPage, (c) => c.html(build().html, 200));
   };
-  app.openapi(openapiJson, (c) => c.json(build().doc as unknown as Record<string, unknown>, 200));
-  app.openapi(docsPage, (c) => c.html(build().html, 200));
 }

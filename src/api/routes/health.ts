@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Api, ApiDeps } from "../deps.js";
+import type { RouteModule } from "../deps.js";
 import { json } from "./common.js";
 
 const Alive = z.object({ status: z.literal("ok") }).openapi("Alive");
@@ -22,17 +22,19 @@ const readyz = createRoute({
 });
 
 /** `/healthz` and `/readyz` for load balancers and orchestrators. */
-export function registerHealthRoutes(app: Api, deps: ApiDeps): void {
-  app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
-  app.openapi(readyz, async (c) => {
-    let parts: Record<string, boolean>;
-    try {
-      parts = await deps.readiness();
-    } catch (err) {
-      c.get("logger").warn({ err }, "readiness check failed");
-      parts = { readiness: false };
-    }
-    const ready = Object.keys(parts).length > 0 && Object.values(parts).every(Boolean);
-    return ready ? c.json({ ready, parts }, 200) : c.json({ ready, parts }, 503);
-  });
+export function healthRoutes(): RouteModule {
+  return (app, deps) => {
+    app.openapi(healthz, (c) => c.json({ status: "ok" as const }, 200));
+    app.openapi(readyz, async (c) => {
+      let parts: Record<string, boolean>;
+      try {
+        parts = await deps.readiness();
+      } catch (err) {
+        c.get("logger").warn({ err }, "readiness check failed");
+        parts = { readiness: false };
+      }
+      const ready = Object.keys(parts).length > 0 && Object.values(parts).every(Boolean);
+      return ready ? c.json({ ready, parts }, 200) : c.json({ ready, parts }, 503);
+    });
+  };
 }

@@ -8,7 +8,7 @@ import { defaults } from "../../config/defaults.js";
 import type { InputStatusItem, Inputs } from "../../inputs/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
 

@@ -6,7 +6,7 @@ import { NodeState } from "../../../schemas/events/node.js";
 import { createNodeService, NodeView, nodeView } from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
 import { terminateSagaId } from "../../sagas/terminate/terminate.saga.js";

@@ -6,7 +6,7 @@ import { actorOf } from "../../auth/principal.js";
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
 import type { SagaClient } from "../../saga/client.js";
 import { requireScope } from "../middleware/auth.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { errors, json, jsonBody, secured } from "./common.js";
 import { IdParam, iso } from "./views.js";
 

@@ -1,0 +1,48 @@
+/**
+ * The route modules of the API, the one list the api role serves (`coreRoutes` in app.ts are always on). A new route
+ * module is added here and nowhere else; what it needs beyond `ApiDeps` comes in through `ProductRouteDeps`.
+ */
+import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
+import type { Inputs } from "../../inputs/index.js";
+import type { SagaClient } from "../../saga/client.js";
+import { signalInputsProvided } from "../../sagas/provision/inputs-signal.js";
+import type { RouteModule } from "../deps.js";
+import { cryptoRoutes } from "./crypto.js";
+import { inputRoutes } from "./inputs.js";
+import { nodeRoutes } from "./nodes.js";
+import { paymentRoutes } from "./payments.js";
+import { sagaRoutes } from "./sagas.js";
+import { subscriptionRoutes } from "./subscriptions.js";
+
+export { healthRoutes } from "./health.js";
+export { apiKeyRoutes } from "./api-keys.js";
+export { authRoutes } from "./auth.js";
+export { cryptoRoutes, inputRoutes, nodeRoutes, paymentRoutes, sagaRoutes, subscriptionRoutes };
+
+/** What the product's route modules need besides `ApiDeps`, built once by the composition root (src/roles/compose.ts). */
+export interface ProductRouteDeps {
+  profiles: ChainProfileRegistry;
+  inputs: Inputs;
+  /** Signals and cancellations post to saga inboxes. */
+  sagaClient: SagaClient;
+  /** The server's X25519 public key customers seal secret inputs to. */
+  serverPublicKey: Uint8Array;
+  /** The payment provider whose webhooks `POST /api/v1/payments` stands in for. */
+  paymentProvider: string;
+}
+
+/** Every product route module, in registration order. */
+export function productRoutes(d: ProductRouteDeps): RouteModule[] {
+  return [
+    subscriptionRoutes({ profiles: d.profiles }),
+    inputRoutes({
+      inputs: d.inputs,
+      profiles: d.profiles,
+      onInputsSatisfied: (subscriptionId) => signalInputsProvided(d.sagaClient, subscriptionId),
+    }),
+    paymentRoutes({ providerName: d.paymentProvider }),
+    sagaRoutes({ client: d.sagaClient }),
+    nodeRoutes(),
+    cryptoRoutes({ publicKey: d.serverPublicKey }),
+  ];
+}
