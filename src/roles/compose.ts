@@ -4,7 +4,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Connections } from "./connections.js";
 import { loadChainProfiles, type ChainProfileRegistry } from "../chain-profiles/index.js";
 import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault, type KeyVault, type X25519KeyPair } from "../crypto/index.js";
-import { createCredentialIssuer, type CredentialIssuer } from "../gateway/credential-issuer.js";
+import { createCredentialIssuer, type CredentialIssuer } from "../credentials/credential-issuer.js";
 import { createInputs, type Inputs } from "../inputs/index.js";
 import { createSagaClient, type SagaClient } from "../saga/client.js";
 

@@ -12,7 +12,7 @@ import { recipeForNodeType } from "../../schemas/agent/profile-recipe.js";
 import { createCommands, type CommandProgress, type Commands } from "../../src/commands/index.js";
 import { createEventStore } from "../../src/eventstore/event-store.js";
 import type { Names } from "../../src/eventstore/subjects.js";
-import { createCredentialIssuer } from "../../src/gateway/credential-issuer.js";
+import { createCredentialIssuer } from "../../src/credentials/credential-issuer.js";
 import { createLocalProvider, isRunning, readPidFile, type LocalProvider, type PidRecord } from "../../src/infra-providers/index.js";
 import { startNats } from "../../src/localstack/nats.js";
 import type { ManagedProcess } from "../../src/localstack/process.js";

@@ -10,7 +10,7 @@ import { freePort } from "../../src/localstack/process.js";
 import { authenticatorFor, loadNatsAuth } from "../../src/nats-auth/nats-auth.js";
 import { isPortOpen } from "../../src/localstack/process.js";
 import { namesFor } from "../../src/eventstore/subjects.js";
-import { createCredentialIssuer, requestAgentCredentials } from "../../src/gateway/index.js";
+import { createCredentialIssuer, requestAgentCredentials } from "../../src/credentials/index.js";
 import { processesUnder } from "../support/up-system.js";
 
 /**

@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { connect } from "@nats-io/transport-node";
 import { namesFor } from "../../eventstore/subjects.js";
-import { renewCredentialsOver } from "../../gateway/client.js";
-import { INITIAL_CREDS_PREFIX } from "../../gateway/credentials.js";
-import { BootstrapRefusedError } from "../../gateway/errors.js";
-import type { RenewableRole } from "../../gateway/messages.js";
+import { renewCredentialsOver } from "../../credentials/client.js";
+import { INITIAL_CREDS_PREFIX } from "../../credentials/credentials.js";
+import { BootstrapRefusedError } from "../../credentials/errors.js";
+import type { RenewableRole } from "../../credentials/messages.js";
 import { authenticatorFor, parseCreds, writeSecretFile } from "../../nats-auth/index.js";
 import type { RenewalSpec } from "./supervisor-spec.js";
 

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { namesFor } from "../../eventstore/subjects.js";
-import { BootstrapRefusedError } from "../../gateway/errors.js";
-import { requestAgentCredentials } from "../../gateway/client.js";
+import { BootstrapRefusedError } from "../../credentials/errors.js";
+import { requestAgentCredentials } from "../../credentials/client.js";
 import { childPidFile, type BootstrapSpec, type SupervisedChild, type SupervisorSpec } from "./supervisor-spec.js";
 import { isRunning, pidRecordOf, readPidFile, removePidFile, stopRecorded, writePidFile } from "./pids.js";
 
