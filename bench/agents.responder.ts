@@ -10,7 +10,7 @@
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { HeartbeatReply } from "../schemas/agent/index.js";
-import { namesFor, type Names } from "../src/eventstore/subjects.js";
+import { namesFor, type Names } from "../src/eventstore/index.js";
 import { controlPlaneAuthenticator, loadNatsAuth } from "../src/nats-auth/index.js";
 
 const env = (key: string): string => {
@@ -38,8 +38,8 @@ function startRawResponder(nc: NatsConnection, names: Names, heartbeatIntervalMs
 async function startGateway(nc: NatsConnection, names: Names, heartbeatIntervalMs: number): Promise<{ stop(): Promise<void> }> {
   const [{ Redis }, { createEventStore }, { createLogger }, { startGatewayRole }] = await Promise.all([
     import("ioredis"),
-    import("../src/eventstore/event-store.js"),
-    import("../src/observability/logger.js"),
+    import("../src/eventstore/index.js"),
+    import("../src/observability/index.js"),
     import("../src/roles/gateway.js"),
   ]);
   const redis = new Redis(env("REDIS_URL"), { maxRetriesPerRequest: 3 });

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { agentSubjects, type AgentSubjects, type HeartbeatRequest, type RegisterRequest } from "../schemas/agent/index.js";
-import type { Names } from "../src/eventstore/subjects.js";
+import type { Names } from "../src/eventstore/index.js";
 import { agentPermissions, signUserJwt, type NatsAuth } from "../src/nats-auth/index.js";
 import { fastKeyPair, newUserKeyPair, userAuthenticator } from "./agents.keys.js";
 import { pool } from "./support.js";

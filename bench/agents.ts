@@ -11,7 +11,7 @@
 import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import { spawnTs } from "../test/support/processes.js";
-import { namesFor, type Names } from "../src/eventstore/subjects.js";
+import { namesFor, type Names } from "../src/eventstore/index.js";
 import { startOperatorCluster } from "../src/nats-auth/testing/cluster.js";
 import { ensureFdLimit, pidsByCmdline, startProcWindow, type ProcWindow } from "./agents.proc.js";
 import { closeAgents, connectAgents, registerAgents, runHeartbeats, warmUp, type HeartbeatStats, type SimAgent } from "./agents.sim.js";

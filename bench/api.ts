@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnTs } from "../test/support/processes.js";
-import { createLocalAuth } from "../src/auth/local.js";
+import { createLocalAuth } from "../src/auth/index.js";
 import { benchNamespace, fmt } from "./support.js";
 import type { BenchServices } from "./benches.js";
 

@@ -3,10 +3,8 @@
  * JetStream publish with the same expectation and message id, measured in the same run on the same
  * server: N aggregates appended to concurrently, each aggregate's events in order.
  */
-import { connect } from "@nats-io/transport-node";
-import { headers } from "@nats-io/transport-node";
-import { createEventStore, NO_STREAM, type StreamRevision } from "../src/eventstore/event-store.js";
-import { namesFor } from "../src/eventstore/subjects.js";
+import { connect, headers } from "@nats-io/transport-node";
+import { createEventStore, NO_STREAM, type StreamRevision, namesFor } from "../src/eventstore/index.js";
 import { benchNamespace, fmt, pool } from "./support.js";
 
 export async function benchAppend(opts: { natsUrl: string; aggregates?: number; eventsPerAggregate?: number; inFlight?: number }) {

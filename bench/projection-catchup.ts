@@ -10,14 +10,9 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { connect } from "@nats-io/transport-node";
-import { loadEnv } from "../src/config/env.js";
-import { defaults } from "../src/config/defaults.js";
-import { createEventStore } from "../src/eventstore/event-store.js";
-import { namesFor } from "../src/eventstore/subjects.js";
-import { createDb } from "../src/projection/db.js";
-import { migrate } from "../src/projection/migrate.js";
-import { PROJECTION_CHANNEL, type CheckpointNotice } from "../src/projection/checkpoint.js";
-import { waitForPosition } from "../src/projection/wait.js";
+import { loadEnv, defaults } from "../src/config/index.js";
+import { createEventStore, namesFor } from "../src/eventstore/index.js";
+import { createDb, migrate, PROJECTION_CHANNEL, type CheckpointNotice, waitForPosition } from "../src/projection/index.js";
 import { seedSubscriptionEvents } from "../src/projection/testing/fixtures.js";
 import { subscriptionsProjection } from "../projections/subscriptions/projection.js";
 

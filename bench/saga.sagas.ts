@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { defineSaga } from "../src/saga/define.js";
+import { defineSaga } from "../src/saga/index.js";
 
 /**
  * The bench saga: 10 trivial steps. Each step notes when its function starts and ends (in this

@@ -10,12 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { namesFor } from "../src/eventstore/subjects.js";
-import { createSagaClient } from "../src/saga/client.js";
-import { SagaStore } from "../src/saga/store.js";
+import { namesFor } from "../src/eventstore/index.js";
+import { createSagaClient, SagaStore } from "../src/saga/index.js";
 import { spawnWorker, freePort, type WorkerProcess } from "../src/saga/testing/processes.js";
-import { findNatsServer, renderNatsConfig } from "../src/localstack/nats.js";
-import { spawnService, waitForPort } from "../src/localstack/process.js";
+import { findNatsServer, renderNatsConfig, spawnService, waitForPort } from "../src/localstack/index.js";
 import { benchTen } from "./saga.sagas.js";
 import { benchNamespace, fmt, percentile, pool } from "./support.js";
 

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { defaults } from "../src/config/defaults.js";
-import { ensureLocalStack, type LocalStack } from "../src/localstack/stack.js";
+import { defaults } from "../src/config/index.js";
+import { ensureLocalStack, type LocalStack } from "../src/localstack/index.js";
 
 /** The services a bench runs against: the test stack's ports, started if not running (sync_interval: always). */
 export async function benchStack(): Promise<LocalStack> {

@@ -1,4 +1,4 @@
-import type { Projection } from "../src/projection/define.js";
+import type { Projection } from "../src/projection/index.js";
 import { subscriptionsProjection } from "./subscriptions/projection.js";
 import { paymentsProjection } from "./payments/projection.js";
 import { apiKeysProjection } from "./api-keys/projection.js";

@@ -1,7 +1,7 @@
 // `make layers`: the layer rules of src/README.md, checked over every import (static, type-only,
 // re-export and dynamic import()) of the TypeScript tree. No exceptions list: a violation is fixed
 // in the code. Uses only the TypeScript compiler the project already has.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -255,6 +255,37 @@ export function deterministicReach(edges: Edge[]): string[] {
   return found;
 }
 
+/** The folders that show the rest of the tree one face, their index.ts: every src/<folder> but roles and cli (on top). */
+function faceOf(f: string): string | undefined {
+  const p = f.split("/");
+  if (p[0] !== "src" || p.length < 3 || p[1] === "roles" || p[1] === "cli") return undefined;
+  return `src/${p[1]}/index.ts`;
+}
+
+/** Saga files and every module of ours they load at run time: they import the deterministic modules they need directly (an index would load the runtime). */
+export function deterministicClosure(edges: Edge[]): Set<string> {
+  const out = new Map<string, string[]>();
+  for (const e of edges)
+    if (!e.external && !e.typeOnly && !e.to.startsWith("<")) (out.get(e.from) ?? out.set(e.from, []).get(e.from)!).push(e.to);
+  const seen = new Set(edges.map((e) => e.from).filter(isDeterministic));
+  const queue = [...seen];
+  while (queue.length) for (const t of out.get(queue.shift()!) ?? []) if (!seen.has(t)) (seen.add(t), queue.push(t));
+  return seen;
+}
+
+/** Production code imports another src/<folder> through its index.ts (its curated public face), never a file inside it. */
+export function deepImports(edges: Edge[], hasFile: (f: string) => boolean = (f) => existsSync(join(root, f))): string[] {
+  const deterministic = deterministicClosure(edges);
+  const out: string[] = [];
+  for (const e of edges) {
+    if (e.external || e.to.startsWith("<") || isTestSupport(e.from) || isTestSupport(e.to) || deterministic.has(e.from)) continue;
+    const face = faceOf(e.to);
+    if (!face || e.to === face || faceOf(e.from) === face || !hasFile(face)) continue;
+    out.push(`${e.from}: import "${e.specifier}" (${e.to}) breaks "another folder is imported through its index.ts (${face})"`);
+  }
+  return out;
+}
+
 export function check(): string[] {
   const edges = collectEdges();
   const out: string[] = [];
@@ -269,6 +300,7 @@ export function check(): string[] {
   }
   for (const c of folderCycles(edges)) out.push(c.join("\n"));
   out.push(...deterministicReach(edges));
+  out.push(...deepImports(edges));
   return out;
 }
 

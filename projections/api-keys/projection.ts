@@ -1,8 +1,7 @@
 import type { InferSelectModel } from "drizzle-orm";
 import { apiKeys } from "./table.js";
-import { defineProjection, isEvent } from "../../src/projection/define.js";
-import { rowsApplier, type RowModel } from "../../src/projection/rows.js";
-import type { StoredEvent } from "../../src/eventstore/envelope.js";
+import { defineProjection, isEvent, rowsApplier, type RowModel } from "../../src/projection/index.js";
+import type { StoredEvent } from "../../src/eventstore/index.js";
 import { ApiKeyCreated, ApiKeyRevoked } from "../../schemas/events/index.js";
 
 export type ApiKeyRow = InferSelectModel<typeof apiKeys>;

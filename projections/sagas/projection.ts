@@ -1,10 +1,9 @@
 import type { InferSelectModel } from "drizzle-orm";
 import { sagas, type SagaStatus } from "./table.js";
 import { sagaJournalSource, journalEntryOf } from "./source.js";
-import { defineProjection } from "../../src/projection/define.js";
-import { rowsApplier, type RowModel } from "../../src/projection/rows.js";
-import type { StoredEvent } from "../../src/eventstore/envelope.js";
-import { emptyFold, foldEntry, type DescriptionFold, type SagaDescription } from "../../src/saga/describe.js";
+import { defineProjection, rowsApplier, type RowModel } from "../../src/projection/index.js";
+import type { StoredEvent } from "../../src/eventstore/index.js";
+import { emptyFold, foldEntry, type DescriptionFold, type SagaDescription } from "../../src/saga/index.js";
 
 export type SagaRow = InferSelectModel<typeof sagas>;
 

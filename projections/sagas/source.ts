@@ -1,5 +1,5 @@
-import type { StoredEvent } from "../../src/eventstore/envelope.js";
-import type { ProjectionSource } from "../../src/projection/consumer.js";
+import type { StoredEvent } from "../../src/eventstore/index.js";
+import type { ProjectionSource } from "../../src/projection/index.js";
 import { JournalSchemaError, parseJournalEntry, type JournalEntry, type StoredJournalEntry } from "../../schemas/saga/journal.js";
 
 const dec = new TextDecoder();

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql, type InferSelectModel } from "drizzle-orm";
 import { subscriptionInputs } from "./table.js";
-import { defineProjection, isEvent } from "../../src/projection/define.js";
-import type { StoredEvent } from "../../src/eventstore/envelope.js";
+import { defineProjection, isEvent } from "../../src/projection/index.js";
+import type { StoredEvent } from "../../src/eventstore/index.js";
 import { ProvisioningInputProvided, ProvisioningInputsApplied, ProvisioningSecretProvided } from "../../schemas/events/index.js";
 
 export type SubscriptionInputRow = InferSelectModel<typeof subscriptionInputs>;

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import type { Api, ApiDeps, AppEnv, RouteModule } from "./deps.js";
 import { notFound, onError, validationHook } from "./middleware/errors.js";
 import { bodyLimit, requestId, requestLog } from "./middleware/request.js";

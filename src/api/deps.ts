@@ -1,12 +1,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Redis } from "ioredis";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
-import type { Logger } from "../observability/logger.js";
-import type { Authenticator } from "../auth/authenticator.js";
-import type { Principal } from "../auth/principal.js";
-import type { CredentialRevocations } from "../auth/revocations.js";
-import type { ReadModelDb } from "../projection/db.js";
+import type { EventStore, Names } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import type { Authenticator, Principal, CredentialRevocations } from "../auth/index.js";
+import type { ReadModelDb } from "../projection/index.js";
 
 /** Everything the API needs, injected so tests run the real app against real services. */
 export interface ApiDeps {

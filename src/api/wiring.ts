@@ -1,11 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Logger } from "../observability/logger.js";
-import { createDb, type SchemaDatabase } from "../projection/db.js";
-import { waitForPosition } from "../projection/wait.js";
-import { createLocalAuth, type LocalAuth } from "../auth/local.js";
-import { redisRevocations } from "../auth/revocations.js";
+import type { EventStore } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import { createDb, type SchemaDatabase, waitForPosition } from "../projection/index.js";
+import { createLocalAuth, type LocalAuth, redisRevocations } from "../auth/index.js";
 import type { ApiDeps } from "./deps.js";
 import { checkReadiness, natsProbe, postgresProbe, redisProbe, type Probe } from "./readiness.js";
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { apiKeys } from "../../projections/api-keys/table.js";
 import { Scope, UnauthorizedError, type Principal } from "./principal.js";
-import type { ReadModelDb } from "../projection/db.js";
+import type { ReadModelDb } from "../projection/index.js";
 
 /** Every key starts with this, so leaked keys are easy to recognise (secret scanners). */
 export const API_KEY_PREFIX = "np_";

@@ -1,6 +1,6 @@
 import { SignJWT, jwtVerify, errors as joseErrors, type JWTHeaderParameters } from "jose";
 import { z } from "zod";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { Scope, UnauthorizedError, type Principal } from "./principal.js";
 import type { SigningKey } from "./signing-key.js";
 import type { VerificationKeys } from "./key-ring.js";

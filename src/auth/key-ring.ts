@@ -3,7 +3,7 @@ import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { importJWK, type CryptoKey } from "jose";
-import { readSecretFile } from "../crypto/key-file.js";
+import { readSecretFile } from "../crypto/index.js";
 import { createSigningKey, signingKeyPath, SigningKeyError, type SigningKey } from "./signing-key.js";
 
 /** A public key the verifier may pick by a token's `kid`. */

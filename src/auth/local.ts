@@ -1,5 +1,5 @@
-import { defaults } from "../config/defaults.js";
-import type { ReadModelDb } from "../projection/db.js";
+import { defaults } from "../config/index.js";
+import type { ReadModelDb } from "../projection/index.js";
 import { apiKeyLookup } from "./api-keys.js";
 import { createAuthenticator, type Authenticator } from "./authenticator.js";
 import { createJwtVerifier, issueToken, parseTtl, type JwtSettings, type JwtVerifier, type TokenClaims } from "./jwt.js";

@@ -1,5 +1,5 @@
 import { Scope } from "../../schemas/events/apikey.js";
-import { DomainError } from "../domain/errors.js";
+import { DomainError } from "../domain/index.js";
 
 export { Scope };
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey } from "jose";
-import { createSecretFileOnce, readSecretFile } from "../crypto/key-file.js";
+import { createSecretFileOnce, readSecretFile } from "../crypto/index.js";
 
 /** The local Ed25519 key pair that signs the tokens the local API accepts. */
 export interface SigningKey {

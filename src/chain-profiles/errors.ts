@@ -1,4 +1,4 @@
-import { ValidationError } from "../domain/errors.js";
+import { ValidationError } from "../domain/index.js";
 
 /** A chain profile file is unreadable or invalid; the message names the file and the field. */
 export class ChainProfileError extends Error {

@@ -1,3 +1,3 @@
-export * from "./schema.js";
-export * from "./errors.js";
-export * from "./loader.js";
+export { UnknownChainProfileError } from "./errors.js";
+export { type ChainProfileRegistry, defaultChainProfilesDir, loadChainProfiles, parseChainProfile } from "./loader.js";
+export { type InputSpec } from "./schema.js";

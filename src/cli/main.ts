@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { commands } from "./commands/index.js";
 import { UsageError } from "./command.js";
-import { ConfigError } from "../config/env.js";
+import { ConfigError } from "../config/index.js";
 
 /** `nodeplane <command> [args]`: the longest command name that prefixes the arguments wins. */
 async function main(argv: string[]): Promise<number> {

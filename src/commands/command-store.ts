@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { CommandV1, type Command, type CommandEvent, type HeartbeatRequest } from "../../schemas/agent/index.js";
-import type { Names } from "../eventstore/subjects.js";
-import { defaults } from "../config/defaults.js";
+import type { Names } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
 import { CommandEnqueueError } from "./errors.js";
 import { COMMAND_EVENT, ENQUEUE, HEARTBEAT } from "./scripts.js";
 import type { AgentHeartbeatState, CommandEnding, CommandObservation, CommandProgress, CommandRecordState } from "./types.js";

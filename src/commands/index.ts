@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import type { Names } from "../eventstore/subjects.js";
-import type { Logger } from "../observability/logger.js";
+import type { Names } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
 import { CommandStore, type NewCommand } from "./command-store.js";
 import type { LivenessConfig } from "./liveness.js";
 import { waitForCommandAck, waitForCommandCompletion, type WaitOptions } from "./wait.js";
@@ -8,9 +8,6 @@ import type { Command } from "../../schemas/agent/index.js";
 import type { AgentHeartbeatState } from "./types.js";
 
 /** The control-plane side of agent commands (SPEC R-CMD-1..3), used by saga activities. */
-export * from "./errors.js";
-export * from "./types.js";
-export * from "./liveness.js";
 export { CommandStore, type NewCommand, type CommandEventOutcome } from "./command-store.js";
 export { handleKeyRequest, type KeySource } from "./key-delivery.js";
 export { sealTo } from "./seal.js";
@@ -49,3 +46,13 @@ export function createCommands(deps: { redis: Redis; names: Names; logger?: Logg
     readAgentState: (nodeId) => store.readAgentState(nodeId),
   };
 }
+export { errorReply, parseAgentMessage } from "./agent-messages.js";
+export {
+  CommandEnqueueError,
+  CommandFailedError,
+  CommandLivenessLostError,
+  CommandNotRunningError,
+  CommandStalledError,
+} from "./errors.js";
+export { type LivenessConfig } from "./liveness.js";
+export { type CommandProgress } from "./types.js";

@@ -1,5 +1,5 @@
 import { InjectKeysPayloadV1, KeyRequestV1, type ErrorReply, type InjectKeysReply, type KeyRequest } from "../../schemas/agent/index.js";
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 import { errorReply, parseAgentMessage } from "./agent-messages.js";
 import type { CommandStore } from "./command-store.js";
 import { sealTo } from "./seal.js";

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../observability/logger.js";
-import { defaults } from "../config/defaults.js";
-import type { Env } from "../config/env.js";
+import type { Logger } from "../observability/index.js";
+import { defaults, type Env } from "../config/index.js";
 import type { CommandStore } from "./command-store.js";
 import { decideWait, initialWaitState, type Doubt, type LivenessConfig, type WaitFailure } from "./liveness.js";
 import { CommandFailedError, CommandLivenessLostError, CommandNotRunningError, CommandStalledError } from "./errors.js";

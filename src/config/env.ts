@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defaults } from "./defaults.js";
-import { defaultChainProfilesDir } from "../chain-profiles/loader.js";
+import { defaultChainProfilesDir } from "../chain-profiles/index.js";
 
 /**
  * The process configuration, read once from the environment and validated (SPEC R-OPS-4).

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Names } from "../eventstore/subjects.js";
-import { defaults } from "../config/defaults.js";
+import type { Names } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
 import { BootstrapRefusedError } from "./errors.js";
 import { BootstrapToken } from "./messages.js";
 

@@ -1,8 +1,8 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createUser, type KeyPair } from "@nats-io/nkeys";
 import { fmtCreds } from "@nats-io/jwt";
-import { defaults } from "../config/defaults.js";
-import type { Names } from "../eventstore/subjects.js";
+import { defaults } from "../config/index.js";
+import type { Names } from "../eventstore/index.js";
 import { authenticatorFor, BOOTSTRAP_VERB } from "../nats-auth/index.js";
 import { BootstrapRefusedError, BootstrapRequestError, type BootstrapRefusal } from "./errors.js";
 import { BootstrapReply, NonceReply, renewalChallenge, type RenewableRole, type RenewRequest } from "./messages.js";

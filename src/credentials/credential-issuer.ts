@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { defaults } from "../config/defaults.js";
-import type { Names } from "../eventstore/subjects.js";
+import { defaults } from "../config/index.js";
+import type { Names } from "../eventstore/index.js";
 import type { NatsAuth } from "../nats-auth/index.js";
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 import { issueHostCredentials, redeemBootstrapToken, type AgentCredentials, type HostCredentials } from "./credentials.js";
 import { revokeAgent, type RevocationDeps } from "./revocation.js";
 import { serveCredentials } from "./service.js";

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createUser, fromPublic, type KeyPair } from "@nats-io/nkeys";
 import { fmtCreds } from "@nats-io/jwt";
-import { defaults } from "../config/defaults.js";
-import type { Names } from "../eventstore/subjects.js";
+import { defaults } from "../config/index.js";
+import type { Names } from "../eventstore/index.js";
 import {
   agentPermissions,
   leafAgentPermissions,

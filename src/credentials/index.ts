@@ -1,9 +1,5 @@
-export * from "./errors.js";
-export * from "./messages.js";
-export * from "./bootstrap-tokens.js";
-export * from "./credentials.js";
-export * from "./revocation.js";
-export * from "./service.js";
-export * from "./client.js";
-export * from "./credential-issuer.js";
-export * from "./legacy.js";
+export { renewCredentialsOver, requestAgentCredentials } from "./client.js";
+export { createCredentialIssuer, type CredentialIssuer } from "./credential-issuer.js";
+export { INITIAL_CREDS_PREFIX } from "./credentials.js";
+export { BootstrapRefusedError } from "./errors.js";
+export { RenewableRole } from "./messages.js";

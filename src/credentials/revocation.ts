@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { decode, type Account, type RevocationList } from "@nats-io/jwt";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { authenticatorFor, encodeAgentAccount, encodeSystemAccount, lookupAccountJwt, pushAccountJwt } from "../nats-auth/index.js";
-import type { CredentialDeps } from "./credentials.js";
-import { longestCredentialTtlSeconds, nodeKeysKey, revokedNodeKey } from "./credentials.js";
+import { type CredentialDeps, longestCredentialTtlSeconds, nodeKeysKey, revokedNodeKey } from "./credentials.js";
 import { voidBootstrapToken } from "./bootstrap-tokens.js";
 import { RevocationError } from "./errors.js";
 

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 import { BOOTSTRAP_VERB } from "../nats-auth/index.js";
 import { BootstrapRefusedError } from "./errors.js";
 import { BootstrapRequest, CredentialsRequest, type BootstrapReply, type NonceReply } from "./messages.js";

@@ -1,4 +1,4 @@
-import type { KeySource } from "../commands/key-delivery.js";
+import type { KeySource } from "../commands/index.js";
 import type { KeyVault } from "./key-vault.js";
 
 /**

@@ -9,3 +9,4 @@ export { openKeyVault, type KeyVault, type EncryptedNodeKey } from "./key-vault.
 export { generateKey, keyMetadata, metadataOfPrivateKey, publicKeyOf, KeyType, type KeyMetadata, type GeneratedKey } from "./keygen.js";
 export { describeKeyMaterial, fingerprintKeyFromDek, secretFingerprint, publicKeyFingerprint, type KeyFingerprint } from "./fingerprint.js";
 export { vaultKeySource } from "./dek-provider.js";
+export { createSecretFileOnce, readSecretFile } from "./key-file.js";

@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { z } from "zod";
-import { assertToken, type Names } from "../eventstore/subjects.js";
+import { assertToken, type Names } from "../eventstore/index.js";
 import { aesGcmDecrypt, aesGcmEncrypt } from "./aead.js";
 import { DekNotFoundError, NodeKeyNotFoundError } from "./errors.js";
 import type { KekProvider } from "./kek.js";

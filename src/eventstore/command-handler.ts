@@ -1,8 +1,8 @@
 import { ConcurrencyError } from "./errors.js";
 import type { EventContext, NewEvent, StoredEvent } from "./envelope.js";
 import type { EventStore, StreamRevision } from "./event-store.js";
-import { defaults } from "../config/defaults.js";
-import type { Decider } from "../domain/decider.js";
+import { defaults } from "../config/index.js";
+import type { Decider } from "../domain/index.js";
 
 export interface HandleResult<State> {
   state: State;

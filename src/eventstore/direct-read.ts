@@ -1,6 +1,6 @@
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { EventStoreError, isNotFound } from "./errors.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 
 /**
  * One direct batch read (`$JS.API.DIRECT.GET`), bounded in time. The client's iterator only times

@@ -14,7 +14,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { namesFor, type Names } from "./subjects.js";
 import { ConcurrencyError, EventStoreError, isNotFound } from "./errors.js";
 import { decodeEvent, encodeHeaders, validateNew, type EventContext, type NewEvent, type StoredEvent } from "./envelope.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { readDirectBatch } from "./direct-read.js";
 
 /** JetStream's "wrong last sequence" API error (per-subject expectation failed). */

@@ -7,9 +7,8 @@ import {
   type HeartbeatReply,
   type HeartbeatRequest,
 } from "../../schemas/agent/index.js";
-import type { CommandStore } from "../commands/command-store.js";
-import type { Logger } from "../observability/logger.js";
-import { errorReply, parseAgentMessage } from "../commands/agent-messages.js";
+import { type CommandStore, errorReply, parseAgentMessage } from "../commands/index.js";
+import type { Logger } from "../observability/index.js";
 
 /** What the heartbeat and command-event handlers need. */
 export interface HeartbeatDeps {

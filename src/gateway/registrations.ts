@@ -1,11 +1,9 @@
 import { RegisterRequestV1, type RegisterReply, type RegisterRequest } from "../../schemas/agent/index.js";
 import { AgentRegistered, type EventOf } from "../../schemas/events/index.js";
-import type { NewEvent, StoredEvent } from "../eventstore/envelope.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import { ConcurrencyError } from "../eventstore/errors.js";
-import { defaults } from "../config/defaults.js";
-import type { Logger } from "../observability/logger.js";
-import { parseAgentMessage } from "../commands/agent-messages.js";
+import { type NewEvent, type StoredEvent, type EventStore, ConcurrencyError } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
+import type { Logger } from "../observability/index.js";
+import { parseAgentMessage } from "../commands/index.js";
 
 /** The timing an accepted registration hands to the agent (from the defaults module). */
 export interface AgentTiming {

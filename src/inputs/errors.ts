@@ -1,4 +1,4 @@
-import { DomainError } from "../domain/errors.js";
+import { DomainError } from "../domain/index.js";
 
 /** What is wrong with one submitted input; never carries the submitted value (it may be a secret). */
 export interface InputProblem {

@@ -1,13 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { openSealedBox, SealedBoxError, withServerKeyPair, type X25519KeyPair } from "../crypto/index.js";
-import { InvalidTransitionError, NotFoundError } from "../domain/errors.js";
-import { subscriptionDecider } from "../domain/subscription/decide.js";
-import { commandHandler } from "../eventstore/command-handler.js";
-import type { EventContext } from "../eventstore/envelope.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
+import { InvalidTransitionError, NotFoundError, subscriptionDecider } from "../domain/index.js";
+import { commandHandler, type EventContext, type EventStore, type Names } from "../eventstore/index.js";
 import { InputsValidationError, type InputProblem } from "./errors.js";
 import { inputResolver, type ProvisionInputs } from "./resolver.js";
 import { inputSchemaProvider } from "./schema-provider.js";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
-import { assertToken, type Names } from "../eventstore/subjects.js";
+import { assertToken, type Names } from "../eventstore/index.js";
 
 /**
  * The sealed ciphertext of user-provided secrets (R-IN-3, R-KEY-1), stored exactly as received in a

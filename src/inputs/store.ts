@@ -1,9 +1,6 @@
 import type { InputSpec } from "../chain-profiles/index.js";
-import { commandHandler } from "../eventstore/command-handler.js";
-import type { EventContext } from "../eventstore/envelope.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import { inputsDecider, type InputsCommand } from "../domain/inputs/decide.js";
-import type { InputsState } from "../domain/inputs/inputs.js";
+import { commandHandler, type EventContext, type EventStore } from "../eventstore/index.js";
+import { inputsDecider, type InputsCommand, type InputsState } from "../domain/index.js";
 import { madeByPlatform } from "./schema-provider.js";
 import { missingRequired } from "./validator.js";
 

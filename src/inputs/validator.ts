@@ -1,5 +1,5 @@
 import type { InputSpec } from "../chain-profiles/index.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import type { InputProblem } from "./errors.js";
 import { madeByPlatform } from "./schema-provider.js";
 

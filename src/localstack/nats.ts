@@ -2,10 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { spawnService, waitForPort, type ManagedProcess } from "./process.js";
-import type { Names } from "../eventstore/subjects.js";
-import { initNatsAuth, preloadOf, readStoredJwts } from "../nats-auth/init.js";
-import { loadNatsAuth } from "../nats-auth/nats-auth.js";
-import { renderHubConfig } from "../nats-auth/server-config.js";
+import type { Names } from "../eventstore/index.js";
+import { initNatsAuth, preloadOf, readStoredJwts, loadNatsAuth, renderHubConfig } from "../nats-auth/index.js";
 
 /**
  * Operator mode of the embedded default (SPEC R-NATS): the operator and accounts in `authDir`

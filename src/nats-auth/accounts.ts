@@ -1,5 +1,5 @@
 import { encodeAccount, encodeOperator, type Account, type OperatorLimits, type RevocationList } from "@nats-io/jwt";
-import type { Names } from "../eventstore/subjects.js";
+import type { Names } from "../eventstore/index.js";
 import type { NatsAuthKeys } from "./keys.js";
 
 /** The account names of SPEC R-NATS-1 plus the system account. */

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { z } from "zod";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { ClaimsUpdateError } from "./errors.js";
 
 /** `$SYS.REQ.CLAIMS.UPDATE`: full resolvers store the JWT and apply it; cache resolvers (leaf servers) apply it too. */

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Names } from "../eventstore/subjects.js";
+import type { Names } from "../eventstore/index.js";
 import { renderJwts, type RenderedJwts } from "./accounts.js";
 import { keysFromSeeds, loadOrCreateSeeds, type NatsAuthKeys } from "./keys.js";
 import { renderHubConfig } from "./server-config.js";

@@ -1,7 +1,7 @@
 import { chmod, copyFile, mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { credsAuthenticator, type Authenticator } from "@nats-io/transport-node";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { keysFromSeeds, readSeeds, seedsPath, type NatsAuthKeys } from "./keys.js";
 import { natsAuthPaths, publicKeysOf, readStoredJwts, type NatsAuthInitResult, type NatsAuthPaths } from "./init.js";
 import { renderLeafConfig } from "./server-config.js";

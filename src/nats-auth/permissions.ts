@@ -1,4 +1,4 @@
-import type { Names } from "../eventstore/subjects.js";
+import type { Names } from "../eventstore/index.js";
 
 /** Publish/subscribe allow lists of a NATS user JWT (everything not listed is refused by the server). */
 export interface UserPermissions {

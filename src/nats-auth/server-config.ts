@@ -1,4 +1,4 @@
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 
 /** Inputs of the hub config: the cluster-facing server that holds JetStream and the full resolver. */
 export interface HubConfigInput {

@@ -1,6 +1,6 @@
 import { credsAuthenticator, type Authenticator } from "@nats-io/transport-node";
 import type { NatsAuth } from "./nats-auth.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 
 /** A CONTROL_PLANE authenticator that renews itself; `stop()` ends the renewal timer. */
 export interface ServiceAuthenticator {

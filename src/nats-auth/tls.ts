@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmod, mkdir, writeFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { TlsGenerationError } from "./errors.js";
 
 /** Paths of the leaf-node TLS material (CA for the leaf servers to trust; cert and key for the hub). */

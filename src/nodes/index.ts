@@ -1,7 +1,4 @@
-export * from "./service.js";
-export * from "./view.js";
-export * from "./sync-watcher.js";
-export { nodeDecider, decideNode, type NodeCommand, type NodeCommandType } from "../domain/node/decide.js";
+export { nodeDecider, decideNode, type NodeCommand, type NodeCommandType } from "../domain/index.js";
 export type {
   Node,
   NodeAggregateState,
@@ -11,4 +8,7 @@ export type {
   NodeKeyMetadata,
   PartialFailure,
   TerminationReason,
-} from "../domain/node/node.js";
+} from "../domain/index.js";
+export { createNodeService, type NodeService } from "./service.js";
+export { createHeartbeatSyncHook, createNodeSyncWatcher, type NodeSyncWatcher } from "./sync-watcher.js";
+export { nodeView, NodeView } from "./view.js";

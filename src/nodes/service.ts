@@ -1,8 +1,5 @@
-import { commandHandler, type HandleResult } from "../eventstore/command-handler.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { EventContext } from "../eventstore/envelope.js";
-import { nodeDecider, type NodeCommand } from "../domain/node/decide.js";
-import type { NodeAggregateState } from "../domain/node/node.js";
+import { commandHandler, type HandleResult, type EventStore, type EventContext } from "../eventstore/index.js";
+import { nodeDecider, type NodeCommand, type NodeAggregateState } from "../domain/index.js";
 
 /** The command side of nodes: what the sagas, the API and the sync watcher call. */
 export interface NodeService {

@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
 import type { HeartbeatRequest } from "../../schemas/agent/index.js";
-import type { Names } from "../eventstore/subjects.js";
-import type { Logger } from "../observability/logger.js";
-import { InvalidTransitionError } from "../domain/errors.js";
+import type { Names } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import { InvalidTransitionError } from "../domain/index.js";
 import type { NodeService } from "./service.js";
 
 /** What the provision and migrate sagas call once a node is `syncing` on a host. */

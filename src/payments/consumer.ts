@@ -1,9 +1,8 @@
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import type { JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 import type { z } from "zod";
-import { NO_STREAM, type EventStore } from "../eventstore/event-store.js";
-import type { EventContext } from "../eventstore/envelope.js";
+import { NO_STREAM, type EventStore, type EventContext } from "../eventstore/index.js";
 import { PaymentCompletedMessageV1, PaymentFailedMessageV1 } from "../../schemas/payments/index.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import { createPaymentProcessor } from "./processor.js";

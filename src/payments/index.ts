@@ -1,8 +1,7 @@
-export * from "./service.js";
-export * from "./provider.js";
-export * from "./stream.js";
-export * from "./idempotency.js";
-export * from "./errors.js";
-export * from "./consumer.js";
 export { createPaymentProcessor, lineItemSubscriptionId, type CompletionOutcome } from "./processor.js";
-export type { Payment } from "../domain/payment/payment.js";
+export type { Payment } from "../domain/index.js";
+export { startPaymentConsumer } from "./consumer.js";
+export { createRedisIdempotencyStore, type IdempotencyStore } from "./idempotency.js";
+export { createLocalPaymentProvider, type PaymentProvider } from "./provider.js";
+export { CreatePaymentBody, createPaymentService } from "./service.js";
+export { ensurePaymentsConsumer, ensurePaymentsStream } from "./stream.js";

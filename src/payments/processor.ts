@@ -1,14 +1,17 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "../observability/logger.js";
-import { commandHandler } from "../eventstore/command-handler.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { EventContext } from "../eventstore/envelope.js";
-import { DomainError, InvalidTransitionError } from "../domain/errors.js";
-import { subscriptionDecider } from "../domain/subscription/decide.js";
-import { nodeIdForSubscription, type Subscription } from "../domain/subscription/subscription.js";
-import { paymentDecider } from "../domain/payment/decide.js";
-import { nodeDecider, type RequestProvision } from "../domain/node/decide.js";
-import type { Payment } from "../domain/payment/payment.js";
+import type { Logger } from "../observability/index.js";
+import { commandHandler, type EventStore, type EventContext } from "../eventstore/index.js";
+import {
+  DomainError,
+  InvalidTransitionError,
+  subscriptionDecider,
+  nodeIdForSubscription,
+  type Subscription,
+  paymentDecider,
+  nodeDecider,
+  type RequestProvision,
+  type Payment,
+} from "../domain/index.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import type { LineItem } from "../../schemas/events/index.js";
 import type { PaymentCompletedMessage, PaymentFailedMessage } from "../../schemas/payments/index.js";

@@ -1,10 +1,8 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
+import type { EventStore, Names } from "../eventstore/index.js";
 import { Id } from "../../schemas/events/define.js";
 import { PaymentCompletedMessageV1, PaymentFailedMessageV1 } from "../../schemas/payments/index.js";
-import { paymentDecider } from "../domain/payment/decide.js";
-import { paymentCategory, type PaymentEvent, type PaymentState } from "../domain/payment/payment.js";
+import { paymentDecider, paymentCategory, type PaymentEvent, type PaymentState } from "../domain/index.js";
 import { UnknownPaymentError } from "./errors.js";
 
 /** R-PAY-1: the adapter to a payment service. It reports outcomes as `payment.completed` / `payment.failed` messages. */

@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
 // zod from @hono/zod-openapi: the extension must run before CreatePaymentBody is built so that the route can call `.openapi()` on it.
 import { z } from "@hono/zod-openapi";
-import { commandHandler } from "../eventstore/command-handler.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { EventContext } from "../eventstore/envelope.js";
-import { InvalidTransitionError, NotFoundError, ValidationError } from "../domain/errors.js";
-import { subscriptionDecider } from "../domain/subscription/decide.js";
-import type { Subscription } from "../domain/subscription/subscription.js";
-import { paymentDecider } from "../domain/payment/decide.js";
-import type { Payment } from "../domain/payment/payment.js";
+import { commandHandler, type EventStore, type EventContext } from "../eventstore/index.js";
+import {
+  InvalidTransitionError,
+  NotFoundError,
+  ValidationError,
+  subscriptionDecider,
+  type Subscription,
+  paymentDecider,
+  type Payment,
+} from "../domain/index.js";
 import { Id } from "../../schemas/events/define.js";
 
 /** The body of `POST /api/v1/payments` (R-PAY-1); the route and the service share it. */

@@ -1,7 +1,6 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
-import type { Names } from "../eventstore/subjects.js";
-import { isNotFound } from "../eventstore/errors.js";
-import { defaults } from "../config/defaults.js";
+import { type Names, isNotFound } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
 
 /** `payment.>` in the namespace of `names`, derived from `payment.completed` so that subjects.ts stays the one place that namespaces. */
 export function paymentSubjects(names: Names): string {

@@ -1,6 +1,6 @@
 import { prepared, type SchemaDatabase, type Tx } from "./db.js";
 import type { Projection } from "./define.js";
-import type { StoredEvent } from "../eventstore/envelope.js";
+import type { StoredEvent } from "../eventstore/index.js";
 
 /** One database-wide NOTIFY channel; the payload names schema, projection and position. */
 export const PROJECTION_CHANNEL = "nodeplane_projections";

@@ -1,8 +1,6 @@
 import { AckPolicy, DeliverPolicy, type JetStreamManager, type JsMsg, type StoredMsg } from "@nats-io/jetstream";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { decodeEvent, type StoredEvent } from "../eventstore/envelope.js";
-import type { Names } from "../eventstore/subjects.js";
-import { EventSchemaError, isNotFound } from "../eventstore/errors.js";
+import { decodeEvent, type StoredEvent, type Names, EventSchemaError, isNotFound } from "../eventstore/index.js";
 
 /** A stream message as a consumer delivers it or a direct get returns it. */
 export interface SourceMessage {

@@ -1,9 +1,7 @@
 import type { z } from "zod";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { EventDefinition } from "../../schemas/events/index.js";
-import type { StoredEvent } from "../eventstore/envelope.js";
-import type { Names } from "../eventstore/subjects.js";
-import { assertToken } from "../eventstore/subjects.js";
+import { type StoredEvent, type Names, assertToken } from "../eventstore/index.js";
 import type { Tx } from "./db.js";
 import { eventsSource, type ProjectionSource } from "./consumer.js";
 

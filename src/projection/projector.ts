@@ -1,8 +1,7 @@
 import type { ConsumerMessages } from "@nats-io/jetstream";
-import type { StoredEvent } from "../eventstore/envelope.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Logger } from "../observability/logger.js";
-import { defaults } from "../config/defaults.js";
+import type { StoredEvent, EventStore } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import { defaults } from "../config/index.js";
 import type { SchemaDatabase } from "./db.js";
 import type { Projection } from "./define.js";
 import { Leadership } from "./leadership.js";

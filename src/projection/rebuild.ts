@@ -1,6 +1,5 @@
-import type { EventStore } from "../eventstore/event-store.js";
-import type { StoredEvent } from "../eventstore/envelope.js";
-import { defaults } from "../config/defaults.js";
+import type { EventStore, StoredEvent } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
 import { createDb, type SchemaDatabase } from "./db.js";
 import { migrate } from "./migrate.js";
 import type { Projection } from "./define.js";

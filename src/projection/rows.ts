@@ -1,6 +1,6 @@
 import { getTableColumns, getTableName, type InferSelectModel } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
-import type { StoredEvent } from "../eventstore/envelope.js";
+import type { StoredEvent } from "../eventstore/index.js";
 import { prepared, type Tx } from "./db.js";
 
 /** A row model: which row an event touches and how the row changes (pure). */

@@ -1,13 +1,9 @@
-import type { Logger } from "../observability/logger.js";
+import type { Logger } from "../observability/index.js";
 import type { Connections } from "./connections.js";
-import type { Env } from "../config/env.js";
+import type { Env } from "../config/index.js";
 import { projections } from "../../projections/index.js";
-import { readsEvents } from "../projection/define.js";
-import { createApp } from "../api/app.js";
-import { serveApi } from "../api/serve.js";
-import { wireApiDeps, type ApiWiring } from "../api/wiring.js";
-import type { Probe } from "../api/readiness.js";
-import { productRoutes } from "../api/routes/index.js";
+import { readsEvents } from "../projection/index.js";
+import { createApp, serveApi, wireApiDeps, type ApiWiring, type Probe, productRoutes } from "../api/index.js";
 import { serverPublicKey } from "../crypto/index.js";
 import type { RoleEntry } from "./role.js";
 

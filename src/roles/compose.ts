@@ -1,12 +1,12 @@
 import { resolve } from "node:path";
-import type { Env } from "../config/env.js";
-import type { Logger } from "../observability/logger.js";
+import type { Env } from "../config/index.js";
+import type { Logger } from "../observability/index.js";
 import type { Connections } from "./connections.js";
 import { loadChainProfiles, type ChainProfileRegistry } from "../chain-profiles/index.js";
 import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault, type KeyVault, type X25519KeyPair } from "../crypto/index.js";
-import { createCredentialIssuer, type CredentialIssuer } from "../credentials/credential-issuer.js";
+import { createCredentialIssuer, type CredentialIssuer } from "../credentials/index.js";
 import { createInputs, type Inputs } from "../inputs/index.js";
-import { createSagaClient, type SagaClient } from "../saga/client.js";
+import { createSagaClient, type SagaClient } from "../saga/index.js";
 
 /**
  * The composition root (DESIGN.md §1): every dependency that more than one role of a process uses, built here once,

@@ -1,10 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Redis } from "ioredis";
-import type { Env } from "../config/env.js";
-import { namesFor, type Names } from "../eventstore/subjects.js";
-import { createEventStore, type EventStore } from "../eventstore/event-store.js";
-import { connectNats, loadNatsAuthIfPresent } from "../nats-auth/connect.js";
-import type { NatsAuth } from "../nats-auth/nats-auth.js";
+import type { Env } from "../config/index.js";
+import { namesFor, type Names, createEventStore, type EventStore } from "../eventstore/index.js";
+import { connectNats, loadNatsAuthIfPresent, type NatsAuth } from "../nats-auth/index.js";
 
 /** The shared connections every role of one process uses (DESIGN.md §1: they share nothing else). */
 export interface Connections {

@@ -1,16 +1,12 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
 import type { CommandEventReply, ErrorReply, HeartbeatReply, InjectKeysReply, RegisterReply } from "../../schemas/agent/index.js";
-import type { Logger } from "../observability/logger.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
-import { defaults } from "../config/defaults.js";
-import { CommandStore } from "../commands/command-store.js";
-import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps } from "../gateway/heartbeat.js";
-import { errorReply } from "../commands/agent-messages.js";
-import { handleRegister, type AgentTiming } from "../gateway/registrations.js";
+import type { Logger } from "../observability/index.js";
+import type { EventStore, Names } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
+import { CommandStore, errorReply, handleKeyRequest, type KeySource } from "../commands/index.js";
+import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps, handleRegister, type AgentTiming } from "../gateway/index.js";
 import { createHeartbeatSyncHook, createNodeService } from "../nodes/index.js";
-import { handleKeyRequest, type KeySource } from "../commands/key-delivery.js";
 import { vaultKeySource } from "../crypto/index.js";
 import type { RoleEntry } from "./role.js";
 

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import type { Env } from "../config/env.js";
+import type { Env } from "../config/index.js";
 import type { SystemDeps } from "./compose.js";
 import { createCommands, livenessConfigFromEnv } from "../commands/index.js";
 import {
@@ -8,7 +8,7 @@ import {
   createTerraformProvider,
   terraformSettingsFromEnv,
 } from "../infra-providers/index.js";
-import { freePort } from "../localstack/process.js";
+import { freePort } from "../localstack/index.js";
 import { createNodeService, createNodeSyncWatcher } from "../nodes/index.js";
 import type { LifecycleDeps } from "../sagas/index.js";
 

@@ -1,13 +1,16 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
-import type { Logger } from "../observability/logger.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
-import { defaults } from "../config/defaults.js";
+import type { Logger } from "../observability/index.js";
+import type { EventStore, Names } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
 import { loadChainProfiles, type ChainProfileRegistry } from "../chain-profiles/index.js";
-import { ensurePaymentsConsumer, ensurePaymentsStream } from "../payments/stream.js";
-import { createRedisIdempotencyStore, type IdempotencyStore } from "../payments/idempotency.js";
-import { startPaymentConsumer } from "../payments/consumer.js";
+import {
+  ensurePaymentsConsumer,
+  ensurePaymentsStream,
+  createRedisIdempotencyStore,
+  type IdempotencyStore,
+  startPaymentConsumer,
+} from "../payments/index.js";
 import type { RoleEntry } from "./role.js";
 
 export interface PaymentsRoleOptions {

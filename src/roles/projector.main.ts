@@ -4,11 +4,10 @@
  * defaults.projection.batchSize); CONTROL_PLANE creds when `natsAuthDir(env)` holds an operator;
  * runs until SIGTERM/SIGINT.
  */
-import { connectNats } from "../nats-auth/connect.js";
-import { loadEnv } from "../config/env.js";
-import { createEventStore } from "../eventstore/event-store.js";
-import { namesFor } from "../eventstore/subjects.js";
-import { createLogger } from "../observability/logger.js";
+import { connectNats } from "../nats-auth/index.js";
+import { loadEnv } from "../config/index.js";
+import { createEventStore, namesFor } from "../eventstore/index.js";
+import { createLogger } from "../observability/index.js";
 import { startProjectorRole } from "./projector.js";
 
 const env = loadEnv();

@@ -1,12 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { Names } from "../eventstore/subjects.js";
-import type { Logger } from "../observability/logger.js";
-import { createDb } from "../projection/db.js";
-import { migrate } from "../projection/migrate.js";
-import { startProjector, type ProjectionStatus } from "../projection/projector.js";
+import type { EventStore, Names } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import { createDb, migrate, startProjector, type ProjectionStatus } from "../projection/index.js";
 import { projections } from "../../projections/index.js";
-import { SagaStore } from "../saga/store.js";
+import { SagaStore } from "../saga/index.js";
 import type { RoleEntry } from "./role.js";
 
 export interface ProjectorRole {

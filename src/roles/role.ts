@@ -1,4 +1,4 @@
-import type { Probe } from "../api/readiness.js";
+import type { Probe } from "../api/index.js";
 import type { SystemDeps } from "./compose.js";
 
 /** A started role of this process. */

@@ -1,5 +1,5 @@
-import type { Env } from "../config/env.js";
-import type { Logger } from "../observability/logger.js";
+import type { Env } from "../config/index.js";
+import type { Logger } from "../observability/index.js";
 import { openConnections } from "./connections.js";
 import { composeSystem } from "./compose.js";
 import type { RoleEntry, RunningRole } from "./role.js";

@@ -6,13 +6,11 @@
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { connectNats } from "../nats-auth/connect.js";
-import { loadEnv } from "../config/env.js";
-import { defaults } from "../config/defaults.js";
-import { namesFor } from "../eventstore/subjects.js";
-import { createEventStore } from "../eventstore/event-store.js";
-import { createLogger } from "../observability/logger.js";
-import type { AnySaga } from "../saga/define.js";
+import { connectNats } from "../nats-auth/index.js";
+import { loadEnv, defaults } from "../config/index.js";
+import { namesFor, createEventStore } from "../eventstore/index.js";
+import { createLogger } from "../observability/index.js";
+import type { AnySaga } from "../saga/index.js";
 import { startWorkerRole } from "./worker.js";
 
 const env = loadEnv();

@@ -1,10 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Names } from "../eventstore/subjects.js";
-import type { Logger } from "../observability/logger.js";
-import { createSagaWorker, type SagaWorker } from "../saga/worker.js";
-import { createSagaStarter, type SagaStarter } from "../saga/starter.js";
-import type { SagaTrigger } from "../saga/trigger.js";
-import type { AnySaga } from "../saga/define.js";
+import type { Names } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import { createSagaWorker, type SagaWorker, createSagaStarter, type SagaStarter, type SagaTrigger, type AnySaga } from "../saga/index.js";
 import { productSagas, type LifecycleDeps } from "../sagas/index.js";
 import { lifecycleDeps } from "./lifecycle.js";
 import type { RoleEntry } from "./role.js";

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy } from "@nats-io/jetstream";
-import type { Names } from "../eventstore/subjects.js";
-import { assertToken } from "../eventstore/subjects.js";
+import { type Names, assertToken } from "../eventstore/index.js";
 import { parseJournalEntry, TERMINAL_STATUS, type StoredJournalEntry, type SagaTerminalStatus } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaDefinition, type SagaRegistry } from "./define.js";
 import { SagaNotFoundError, SagaEndedError, SagaError } from "./errors.js";

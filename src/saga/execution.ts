@@ -1,8 +1,13 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "../observability/logger.js";
-import { ConcurrencyError } from "../eventstore/errors.js";
-import type { JournalEntry, NewJournalEntry, SagaTerminalStatus, StoredJournalEntry } from "../../schemas/saga/journal.js";
-import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
+import type { Logger } from "../observability/index.js";
+import { ConcurrencyError } from "../eventstore/index.js";
+import {
+  type JournalEntry,
+  type NewJournalEntry,
+  type SagaTerminalStatus,
+  type StoredJournalEntry,
+  TERMINAL_STATUS,
+} from "../../schemas/saga/journal.js";
 import type { SagaContext, SagaDefinition, StepOptions, SagaRegistry } from "./define.js";
 import { AttemptInterruptedError, SagaCancelledError, SagaDivergenceError } from "./errors.js";
 import type { SagaStore } from "./store.js";

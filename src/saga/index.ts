@@ -11,7 +11,6 @@ export {
 } from "./define.js";
 export { retryProfile, retryProfiles, type RetryProfile, type ErrorClass } from "./retry.js";
 export { toMs, type Duration } from "./duration.js";
-export * from "./errors.js";
 export { createSagaWorker, type SagaWorker, type SagaWorkerOptions } from "./worker.js";
 export { createSagaClient, SagaWaitTimeoutError, type SagaClient } from "./client.js";
 export { describeJournal, type SagaDescription } from "./describe.js";
@@ -20,3 +19,6 @@ export { sagaTrigger, type SagaTrigger } from "./trigger.js";
 export { replayJournal, type ReplayResult } from "./replay.js";
 export { renderTimeline } from "./timeline.js";
 export type { StartResult } from "./start.js";
+export { type DescriptionFold, emptyFold, foldEntry } from "./describe.js";
+export { NonRetryableError, SagaEndedError, SagaNotFoundError } from "./errors.js";
+export { SagaStore } from "./store.js";

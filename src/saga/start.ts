@@ -1,5 +1,4 @@
-import { ConcurrencyError } from "../eventstore/errors.js";
-import { assertToken } from "../eventstore/subjects.js";
+import { ConcurrencyError, assertToken } from "../eventstore/index.js";
 import type { SagaDefinition } from "./define.js";
 import { SagaIdConflictError, SagaInputError } from "./errors.js";
 import type { SagaStore } from "./store.js";

@@ -1,16 +1,13 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Names } from "../eventstore/subjects.js";
-import { assertToken } from "../eventstore/subjects.js";
-import { decodeEvent, type StoredEvent } from "../eventstore/envelope.js";
-import type { Logger } from "../observability/logger.js";
+import { type Names, assertToken, decodeEvent, type StoredEvent, isNotFound } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
 import type { SagaDefinition } from "./define.js";
 import type { SagaTrigger } from "./trigger.js";
 import { SagaInputError, SagaIdConflictError } from "./errors.js";
 import { SagaStore } from "./store.js";
-import { isNotFound } from "../eventstore/errors.js";
 import { startSagaIn } from "./start.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 
 /** The event → saga starter: a durable consumer on the EVENTS stream, filtered to the mapped event types. */
 export interface SagaStarter {

@@ -1,4 +1,4 @@
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import type { JournalEntry, JournalError } from "../../schemas/saga/journal.js";
 import type { StepHeartbeat, StepOptions } from "./define.js";
 import { toMs } from "./duration.js";

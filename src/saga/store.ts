@@ -1,5 +1,4 @@
-import { readDirectBatch } from "../eventstore/direct-read.js";
-import { isNotFound } from "../eventstore/errors.js";
+import { readDirectBatch, isNotFound, type Names, ConcurrencyError, EventStoreError } from "../eventstore/index.js";
 import {
   jetstream,
   jetstreamManager,
@@ -13,9 +12,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Names } from "../eventstore/subjects.js";
-import { ConcurrencyError, EventStoreError } from "../eventstore/errors.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { parseJournalEntry, type JournalEntry, type NewJournalEntry, type StoredJournalEntry } from "../../schemas/saga/journal.js";
 import { InboxMessage } from "../../schemas/saga/inbox.js";
 

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import type { Names } from "../eventstore/subjects.js";
-import type { Logger } from "../observability/logger.js";
-import { defaults } from "../config/defaults.js";
+import type { Names } from "../eventstore/index.js";
+import type { Logger } from "../observability/index.js";
+import { defaults } from "../config/index.js";
 import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaRegistry } from "./define.js";
 import { SagaError, UnknownSagaError, isShutdownError } from "./errors.js";

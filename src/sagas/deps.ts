@@ -1,13 +1,13 @@
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import type { Commands, LivenessConfig } from "../commands/index.js";
 import type { KeyVault, X25519KeyPair } from "../crypto/index.js";
-import type { InfrastructureProvider, Host, NodeSpec } from "../infra-providers/provider.js";
+import type { InfrastructureProvider, Host, NodeSpec } from "../infra-providers/index.js";
 import type { Inputs } from "../inputs/index.js";
 import type { NodeService, NodeSyncWatcher } from "../nodes/index.js";
-import type { Logger } from "../observability/logger.js";
-import type { SagaClient } from "../saga/client.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import { defaults } from "../config/defaults.js";
+import type { Logger } from "../observability/index.js";
+import type { SagaClient } from "../saga/index.js";
+import type { EventStore } from "../eventstore/index.js";
+import { defaults } from "../config/index.js";
 
 export type LifecycleTimeouts = Omit<typeof defaults.lifecycle, "finalStateRetry">;
 

@@ -1,5 +1,4 @@
-import type { AnySaga } from "../saga/define.js";
-import type { SagaTrigger } from "../saga/trigger.js";
+import type { AnySaga, SagaTrigger } from "../saga/index.js";
 import type { LifecycleDeps } from "./deps.js";
 import { provisionActivities, type ProvisionActivities } from "./provision/activities.js";
 import { provisionSaga, provisionTrigger } from "./provision/provision.saga.js";
@@ -61,3 +60,5 @@ export function productSagas(deps: LifecycleDeps): { sagas: AnySaga[]; triggers:
     ],
   };
 }
+export { signalInputsProvided } from "./provision/inputs-signal.js";
+export { configureCommand } from "./recipes.js";

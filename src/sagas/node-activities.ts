@@ -3,11 +3,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { CommandFailedError, type NewCommand } from "../commands/index.js";
 import { InjectKeysResultV1 } from "../../schemas/agent/index.js";
 import { DekNotFoundError } from "../crypto/index.js";
-import type { NodeCommand } from "../domain/node/decide.js";
-import type { StepHeartbeat } from "../saga/define.js";
-import { NonRetryableError } from "../saga/errors.js";
+import type { NodeCommand, NodeHost } from "../domain/index.js";
+import { type StepHeartbeat, NonRetryableError } from "../saga/index.js";
 import { lifecycleTimeouts, type LifecycleDeps } from "./deps.js";
-import type { NodeHost } from "../domain/node/node.js";
 
 /** Shared effects of the provision, migrate and terminate sagas; each is idempotent per step key. */
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { metricsPortVars, profileRecipeFor, resolveProfileRecipe } from "../../schemas/agent/profile-recipe.js";
 import type { ConfigurePayloadV1 } from "../../schemas/agent/command.js";
 import type { z } from "zod";
-import { NonRetryableError } from "../saga/errors.js";
+import { NonRetryableError } from "../saga/index.js";
 import type { LifecycleDeps } from "./deps.js";
 
 type ConfigurePayload = z.infer<typeof ConfigurePayloadV1>;

@@ -1,3 +1,3 @@
-export * from "./schemas.js";
-export * from "./service.js";
-export type { Subscription } from "../domain/subscription/subscription.js";
+export type { Subscription } from "../domain/index.js";
+export { CreateSubscriptionBody } from "./schemas.js";
+export { createSubscriptionService } from "./service.js";

@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { commandHandler } from "../eventstore/command-handler.js";
-import type { EventStore } from "../eventstore/event-store.js";
-import type { EventContext } from "../eventstore/envelope.js";
-import { ConcurrencyError } from "../eventstore/errors.js";
-import { ValidationError } from "../domain/errors.js";
+import { commandHandler, type EventStore, type EventContext, ConcurrencyError } from "../eventstore/index.js";
+import {
+  ValidationError,
+  subscriptionDecider,
+  type Subscription,
+  slotDecider,
+  SlotTakenError,
+  slotIdFor,
+  type SlotClaim,
+} from "../domain/index.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
-import { subscriptionDecider } from "../domain/subscription/decide.js";
-import type { Subscription } from "../domain/subscription/subscription.js";
-import { slotDecider, SlotTakenError } from "../domain/subscriptionslot/decide.js";
-import { slotIdFor, type SlotClaim } from "../domain/subscriptionslot/slot.js";
-import { defaults } from "../config/defaults.js";
+import { defaults } from "../config/index.js";
 import { CreateSubscriptionInput } from "./schemas.js";
 
 export interface CreateSubscriptionResult {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import { ForbiddenError } from "../../domain/errors.js";
-import { hasScope, type Principal, type Scope } from "../../auth/principal.js";
+import { ForbiddenError } from "../../domain/index.js";
+import { hasScope, type Principal, type Scope } from "../../auth/index.js";
 import type { AppEnv } from "../deps.js";
 
 /** Resolves the request's credentials to `c.get("principal")` (401 when missing or invalid); a no-op when already done. */

@@ -3,10 +3,9 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { DomainError, type ErrorCode } from "../../domain/errors.js";
-import { ConcurrencyError, EventSchemaError } from "../../eventstore/errors.js";
-import { InvalidSubjectTokenError } from "../../eventstore/subjects.js";
-import { SagaEndedError, SagaNotFoundError } from "../../saga/errors.js";
+import { DomainError, type ErrorCode } from "../../domain/index.js";
+import { ConcurrencyError, EventSchemaError, InvalidSubjectTokenError } from "../../eventstore/index.js";
+import { SagaEndedError, SagaNotFoundError } from "../../saga/index.js";
 import type { AppEnv } from "../deps.js";
 
 /** The one error shape of the API (R-API-1), also published in the OpenAPI document. */

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { z } from "@hono/zod-openapi";
-import { defaults } from "../../config/defaults.js";
-import { DomainError, ValidationError } from "../../domain/errors.js";
+import { defaults } from "../../config/index.js";
+import { DomainError, ValidationError } from "../../domain/index.js";
 import type { AppEnv } from "../deps.js";
 import { EVENT_POSITION_HEADER } from "./positions.js";
 

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { z } from "@hono/zod-openapi";
-import { ValidationError } from "../../domain/errors.js";
-import { defaults } from "../../config/defaults.js";
+import { ValidationError } from "../../domain/index.js";
+import { defaults } from "../../config/index.js";
 import type { AppEnv } from "../deps.js";
 
 export const EVENT_POSITION_HEADER = "X-Event-Position";

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { requestId as honoRequestId } from "hono/request-id";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
-import { DomainError } from "../../domain/errors.js";
-import type { Logger } from "../../observability/logger.js";
+import { DomainError } from "../../domain/index.js";
+import type { Logger } from "../../observability/index.js";
 import type { AppEnv } from "../deps.js";
 
 /** `X-Request-Id`: a well-formed incoming id is kept (tracing across services), otherwise generated; echoed back. */

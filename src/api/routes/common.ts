@@ -1,6 +1,6 @@
 import type { ZodType } from "zod";
-import { hasScope, type Principal, type Scope } from "../../auth/principal.js";
-import { NotFoundError } from "../../domain/errors.js";
+import { hasScope, type Principal, type Scope } from "../../auth/index.js";
+import { NotFoundError } from "../../domain/index.js";
 import { ErrorBody } from "../middleware/errors.js";
 
 /** Names of the security schemes registered in the OpenAPI document (see app.ts). */

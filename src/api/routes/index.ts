@@ -4,8 +4,8 @@
  */
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import type { Inputs } from "../../inputs/index.js";
-import type { SagaClient } from "../../saga/client.js";
-import { signalInputsProvided } from "../../sagas/provision/inputs-signal.js";
+import type { SagaClient } from "../../saga/index.js";
+import { signalInputsProvided } from "../../sagas/index.js";
 import type { RouteModule } from "../deps.js";
 import { cryptoRoutes } from "./crypto.js";
 import { inputRoutes } from "./inputs.js";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { nodes } from "../../../projections/nodes/table.js";
-import { actorOf, hasScope } from "../../auth/principal.js";
+import { actorOf, hasScope } from "../../auth/index.js";
 import { NodeState } from "../../../schemas/events/node.js";
 import { createNodeService, NodeView, nodeView } from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
@@ -9,8 +9,7 @@ import { readYourWrites, readYourWritesHeaders, withPosition } from "../middlewa
 import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
-import { terminateSagaId } from "../../sagas/terminate/terminate.saga.js";
-import { migrateSagaId } from "../../sagas/migrate/migrate.saga.js";
+import { terminateSagaId, migrateSagaId } from "../../sagas/index.js";
 
 const Token = z
   .string()

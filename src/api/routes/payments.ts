@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { payments } from "../../../projections/payments/table.js";
-import { actorOf } from "../../auth/principal.js";
-import { CreatePaymentBody, createPaymentService } from "../../payments/service.js";
-import type { Payment } from "../../domain/payment/payment.js";
+import { actorOf } from "../../auth/index.js";
+import { CreatePaymentBody, createPaymentService } from "../../payments/index.js";
+import type { Payment } from "../../domain/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";

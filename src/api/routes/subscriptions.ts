@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { subscriptions } from "../../../projections/subscriptions/table.js";
-import { actorOf, hasScope } from "../../auth/principal.js";
-import { CreateSubscriptionBody } from "../../subscriptions/schemas.js";
-import { createSubscriptionService } from "../../subscriptions/service.js";
+import { actorOf, hasScope } from "../../auth/index.js";
+import { CreateSubscriptionBody, createSubscriptionService } from "../../subscriptions/index.js";
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";

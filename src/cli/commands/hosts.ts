@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { loadEnv } from "../../config/env.js";
-import { listLocalHosts } from "../../infra-providers/local/index.js";
+import { loadEnv } from "../../config/index.js";
+import { listLocalHosts } from "../../infra-providers/index.js";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
 
 /**

@@ -1,7 +1,6 @@
 import { join, resolve } from "node:path";
-import { defaults } from "../../config/defaults.js";
-import { loadEnv } from "../../config/env.js";
-import { namesFor } from "../../eventstore/subjects.js";
+import { defaults, loadEnv } from "../../config/index.js";
+import { namesFor } from "../../eventstore/index.js";
 import { initNatsAuth, natsAuthDir } from "../../nats-auth/index.js";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
 

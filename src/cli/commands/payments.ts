@@ -1,10 +1,8 @@
-import { connectNats } from "../../nats-auth/connect.js";
+import { connectNats } from "../../nats-auth/index.js";
 import { onePositional, parseFlags, UsageError, type CliCommand } from "../command.js";
-import { loadEnv } from "../../config/env.js";
-import { namesFor } from "../../eventstore/subjects.js";
-import { createEventStore } from "../../eventstore/event-store.js";
-import { ensurePaymentsStream } from "../../payments/stream.js";
-import { createLocalPaymentProvider, type PaymentProvider } from "../../payments/provider.js";
+import { loadEnv } from "../../config/index.js";
+import { namesFor, createEventStore } from "../../eventstore/index.js";
+import { ensurePaymentsStream, createLocalPaymentProvider, type PaymentProvider } from "../../payments/index.js";
 
 /** Runs one action of the local payment provider against the configured NATS. */
 async function withLocalProvider(run: (provider: PaymentProvider) => Promise<string>): Promise<number> {

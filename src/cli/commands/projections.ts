@@ -1,9 +1,8 @@
-import { connectNats } from "../../nats-auth/connect.js";
+import { connectNats } from "../../nats-auth/index.js";
 import { parseFlags, UsageError, type CliCommand } from "../command.js";
-import { loadEnv } from "../../config/env.js";
-import { createEventStore } from "../../eventstore/event-store.js";
-import { namesFor } from "../../eventstore/subjects.js";
-import { rebuildProjection, type RebuildProgress, type RebuildResult } from "../../projection/rebuild.js";
+import { loadEnv } from "../../config/index.js";
+import { createEventStore, namesFor } from "../../eventstore/index.js";
+import { rebuildProjection, type RebuildProgress, type RebuildResult } from "../../projection/index.js";
 import { projectionByName, projections } from "../../../projections/index.js";
 
 /** `subscriptions: 120000/200000 events (60%), 41000 ev/s` */

@@ -1,7 +1,6 @@
-import type { CliCommand } from "../command.js";
-import { UsageError } from "../command.js";
-import { loadEnv } from "../../config/env.js";
-import { createLogger } from "../../observability/logger.js";
+import { type CliCommand, UsageError } from "../command.js";
+import { loadEnv } from "../../config/index.js";
+import { createLogger } from "../../observability/index.js";
 import { startSystem, ROLE_NAMES, type RoleName } from "../../roles/system.js";
 
 /**

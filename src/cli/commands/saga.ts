@@ -1,10 +1,8 @@
-import { connectNats } from "../../nats-auth/connect.js";
-import type { CliCommand } from "../command.js";
-import { UsageError, parseFlags } from "../command.js";
-import { loadEnv } from "../../config/env.js";
-import { namesFor } from "../../eventstore/subjects.js";
-import { createSagaClient } from "../../saga/client.js";
-import { renderTimeline } from "../../saga/timeline.js";
+import { connectNats } from "../../nats-auth/index.js";
+import { type CliCommand, UsageError, parseFlags } from "../command.js";
+import { loadEnv } from "../../config/index.js";
+import { namesFor } from "../../eventstore/index.js";
+import { createSagaClient, renderTimeline } from "../../saga/index.js";
 
 /** `nodeplane saga history <id> [--json]`: the saga's journal as a timeline (or raw JSON). */
 export const sagaHistoryCommand: CliCommand = {

@@ -1,11 +1,7 @@
 import { Scope } from "../../../schemas/events/apikey.js";
-import { createLocalAuth } from "../../auth/local.js";
-import { parseTtl, TokenClaimsError } from "../../auth/jwt.js";
-import { loadEnv } from "../../config/env.js";
-import { defaults } from "../../config/defaults.js";
-import { rotateSigningKey } from "../../auth/key-ring.js";
-import { redisRevocations } from "../../auth/revocations.js";
-import { namesFor } from "../../eventstore/subjects.js";
+import { createLocalAuth, parseTtl, TokenClaimsError, rotateSigningKey, redisRevocations } from "../../auth/index.js";
+import { loadEnv, defaults } from "../../config/index.js";
+import { namesFor } from "../../eventstore/index.js";
 import { Redis } from "ioredis";
 import { onePositional, parseFlags, UsageError, type CliCommand } from "../command.js";
 

@@ -1,12 +1,11 @@
 import { resolve } from "node:path";
 import type { CliCommand } from "../command.js";
-import { loadEnv } from "../../config/env.js";
-import { defaults } from "../../config/defaults.js";
-import { ensureLocalStack } from "../../localstack/stack.js";
+import { loadEnv, defaults } from "../../config/index.js";
+import { ensureLocalStack } from "../../localstack/index.js";
 import { startSystem, ROLE_NAMES } from "../../roles/system.js";
-import { createLogger } from "../../observability/logger.js";
-import { namesFor } from "../../eventstore/subjects.js";
-import { natsAuthDir } from "../../nats-auth/nats-auth.js";
+import { createLogger } from "../../observability/index.js";
+import { namesFor } from "../../eventstore/index.js";
+import { natsAuthDir } from "../../nats-auth/index.js";
 
 /** Port of a URL on this machine, or undefined when the URL points elsewhere (then it is never started). */
 function localPort(url: string): number | undefined {

@@ -1,4 +1,4 @@
-import { defaults } from "../../config/defaults.js";
+import { defaults } from "../../config/index.js";
 
 /** Timings of the local host provider; they live with every other threshold in src/config/defaults.ts. */
 export const localHostDefaults = defaults.localHosts;

@@ -1,10 +1,9 @@
 import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { findNatsServer } from "../../localstack/nats.js";
-import { defaults } from "../../config/defaults.js";
+import { findNatsServer, freePort } from "../../localstack/index.js";
+import { defaults } from "../../config/index.js";
 import { leafFiles, writeSecretFile, type NatsAuth } from "../../nats-auth/index.js";
-import { freePort } from "../../localstack/process.js";
 import {
   HostCreateError,
   HostDestroyError,

@@ -1,11 +1,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { connect } from "@nats-io/transport-node";
-import { namesFor } from "../../eventstore/subjects.js";
-import { renewCredentialsOver } from "../../credentials/client.js";
-import { INITIAL_CREDS_PREFIX } from "../../credentials/credentials.js";
-import { BootstrapRefusedError } from "../../credentials/errors.js";
-import type { RenewableRole } from "../../credentials/messages.js";
+import { namesFor } from "../../eventstore/index.js";
+import { renewCredentialsOver, INITIAL_CREDS_PREFIX, BootstrapRefusedError, type RenewableRole } from "../../credentials/index.js";
 import { authenticatorFor, parseCreds, writeSecretFile } from "../../nats-auth/index.js";
 import type { RenewalSpec } from "./supervisor-spec.js";
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { freePort } from "../../localstack/process.js";
+import { freePort } from "../../localstack/index.js";
 import { HostStateError } from "../provider.js";
 import { leafChild, supervisedDir, supervisorSpec, type SupervisionTimings } from "./host-spec.js";
 import { writeHostLeafConfig } from "./leaf.js";

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { isPortOpen } from "../../localstack/process.js";
+import { isPortOpen } from "../../localstack/index.js";
 import { HostCreateError } from "../provider.js";
 import { isRunning, pidRecordOf, readPidFile, removePidFile, stopRecorded, writePidFile, type PidRecord } from "./pids.js";
 import type { SupervisorSpec } from "./supervisor-spec.js";

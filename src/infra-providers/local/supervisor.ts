@@ -2,9 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
 import { chmod, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { namesFor } from "../../eventstore/subjects.js";
-import { BootstrapRefusedError } from "../../credentials/errors.js";
-import { requestAgentCredentials } from "../../credentials/client.js";
+import { namesFor } from "../../eventstore/index.js";
+import { BootstrapRefusedError, requestAgentCredentials } from "../../credentials/index.js";
 import { childPidFile, type BootstrapSpec, type SupervisedChild, type SupervisorSpec } from "./supervisor-spec.js";
 import { isRunning, pidRecordOf, readPidFile, removePidFile, stopRecorded, writePidFile } from "./pids.js";
 

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
-import { defaults } from "../../config/defaults.js";
+import { defaults } from "../../config/index.js";
 import { TerraformNotInstalledError } from "./errors.js";
 
 /** An executable regular file at `path`. */

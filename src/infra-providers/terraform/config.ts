@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import type { Env } from "../../config/env.js";
-import { ConfigError } from "../../config/env.js";
+import { type Env, ConfigError } from "../../config/index.js";
 import type { ModuleRegistry } from "./registry.js";
 
 /** The nodeplane host package a cloud host installs at first boot; it refuses one whose sha256 differs. */

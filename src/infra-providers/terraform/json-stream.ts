@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { defaults } from "../../config/defaults.js";
+import { defaults } from "../../config/index.js";
 
 /**
  * Terraform's machine-readable UI (`-json`): one JSON object per line with `@level`, `@message`,

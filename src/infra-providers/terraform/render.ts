@@ -1,4 +1,4 @@
-import { defaults } from "../../config/defaults.js";
+import { defaults } from "../../config/index.js";
 import { InvalidNodeSpecError } from "../provider.js";
 import type { ModuleRef } from "./registry.js";
 import { BackendConfig, ExtraVariables, issuesLine, parseTerraformNodeSpec, patterns } from "./values.js";

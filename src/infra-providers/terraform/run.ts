@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Logger } from "../../observability/logger.js";
+import type { Logger } from "../../observability/index.js";
 import { TerraformCommandError, TerraformTimeoutError } from "./errors.js";
 import { describeDiagnostics, parseUiStream, redact, type UiStream } from "./json-stream.js";
 

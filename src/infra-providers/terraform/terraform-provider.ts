@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { z } from "zod";
-import { defaults } from "../../config/defaults.js";
-import type { Logger } from "../../observability/logger.js";
+import { defaults } from "../../config/index.js";
+import type { Logger } from "../../observability/index.js";
 import type { AgentCredentialIssuer } from "../local/local-provider.js";
 import {
   HostCreateError,

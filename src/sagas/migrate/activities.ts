@@ -1,10 +1,8 @@
-import { heldSnapshot, HeldSnapshotError, snapshotTarget } from "../../commands/snapshots.js";
+import { heldSnapshot, HeldSnapshotError, snapshotTarget } from "../../commands/index.js";
 import { DEFAULT_SNAPSHOT_PATHS, SnapshotCreateResultV1 } from "../../../schemas/agent/index.js";
-import type { StepHeartbeat } from "../../saga/define.js";
-import type { Duration } from "../../saga/duration.js";
-import { NonRetryableError } from "../../saga/errors.js";
+import { type StepHeartbeat, type Duration, NonRetryableError } from "../../saga/index.js";
 import { lifecycleTimeouts, type LifecycleDeps } from "../deps.js";
-import type { NodeHost } from "../../domain/node/node.js";
+import type { NodeHost } from "../../domain/index.js";
 import { applyNodeCommand, injectKeys, loadNode, sendCommandAndWait, waitForAgentReady } from "../node-activities.js";
 import { configureCommand } from "../recipes.js";
 import { keyPlacements } from "../key-placements.js";

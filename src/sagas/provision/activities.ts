@@ -2,12 +2,9 @@ import type { z } from "zod";
 import { generateKey, oneTimeKeyPair, openSealedBox, withServerKeyPair, type KeyType, type X25519KeyPair } from "../../crypto/index.js";
 import { CaptureKeyResultV2 } from "../../../schemas/agent/index.js";
 import { CommandFailedError } from "../../commands/index.js";
-import type { StepHeartbeat } from "../../saga/define.js";
-import { NonRetryableError } from "../../saga/errors.js";
-import type { Duration } from "../../saga/duration.js";
-import type { NodeKeyMetadata } from "../../domain/node/node.js";
+import { type StepHeartbeat, NonRetryableError, type Duration } from "../../saga/index.js";
+import type { NodeKeyMetadata, NodeHost } from "../../domain/index.js";
 import { lifecycleTimeouts, type LifecycleDeps } from "../deps.js";
-import type { NodeHost } from "../../domain/node/node.js";
 import {
   applyNodeCommand,
   enqueueOnce,

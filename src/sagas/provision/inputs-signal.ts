@@ -1,6 +1,5 @@
-import type { SagaClient } from "../../saga/client.js";
-import { SagaEndedError, SagaNotFoundError } from "../../saga/errors.js";
-import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";
+import { type SagaClient, SagaEndedError, SagaNotFoundError } from "../../saga/index.js";
+import { nodeIdForSubscription } from "../../domain/index.js";
 import { provisionSagaId, PROVISION_INPUTS_PROVIDED } from "./provision.saga.js";
 
 /**

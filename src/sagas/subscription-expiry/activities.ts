@@ -1,8 +1,6 @@
-import { commandHandler } from "../../eventstore/command-handler.js";
-import type { EventStore } from "../../eventstore/event-store.js";
-import { InvalidTransitionError } from "../../domain/errors.js";
-import { subscriptionDecider } from "../../domain/subscription/decide.js";
-import type { StepHeartbeat } from "../../saga/define.js";
+import { commandHandler, type EventStore } from "../../eventstore/index.js";
+import { InvalidTransitionError, subscriptionDecider } from "../../domain/index.js";
+import type { StepHeartbeat } from "../../saga/index.js";
 
 /** The effect of the subscription expiry saga. */
 export interface SubscriptionExpiryActivities {

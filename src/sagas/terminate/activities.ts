@@ -1,8 +1,6 @@
-import type { StepHeartbeat } from "../../saga/define.js";
-import type { Duration } from "../../saga/duration.js";
-import { SagaNotFoundError } from "../../saga/errors.js";
+import { type StepHeartbeat, type Duration, SagaNotFoundError } from "../../saga/index.js";
 import { lifecycleTimeouts, type LifecycleDeps } from "../deps.js";
-import type { NodeHost } from "../../domain/node/node.js";
+import type { NodeHost } from "../../domain/index.js";
 import { applyNodeCommand, dekShredded, deleteNodeKeys, destroyHost, sendCommandAndWait } from "../node-activities.js";
 import { provisionSagaId } from "../provision/provision.saga.js";
 import type { StepFailure } from "../steps.js";
