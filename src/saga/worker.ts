@@ -94,7 +94,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     const cached = sticky.get(sagaId);
     if (cached) {
       sticky.delete(sagaId);
-      if (!cached.failure && (await s.lastSeq(opts.names.sagaJournal(sagaId))) === cached.lastSeq) return cached;
+      if (!cached.stopped && (await s.lastSeq(opts.names.sagaJournal(sagaId))) === cached.state.lastSeq) return cached;
     }
     const journal = await s.load(sagaId);
     if (!journal.length) return undefined;
