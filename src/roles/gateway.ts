@@ -2,6 +2,8 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import type { Redis } from "ioredis";
 import type { CommandEventReply, ErrorReply, HeartbeatReply, InjectKeysReply, RegisterReply } from "../../schemas/agent/index.js";
 import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import { readQueueDepths } from "../commands/queue-depths.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
 import { defaults } from "../config/defaults.js";
@@ -28,6 +30,8 @@ export interface GatewayRoleOptions {
   /** Queue group shared by every gateway instance, so each agent message is handled once. */
   queue?: string;
   now?: () => Date;
+  /** Heartbeats handled, and the command queue depths read at each scrape. */
+  metrics?: Pick<Metrics, "gateway" | "commandQueues">;
 }
 
 export interface GatewayRole {
@@ -60,6 +64,7 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
     heartbeatMaxCommands: opts.heartbeatMaxCommands ?? c.heartbeatMaxCommands,
     onHeartbeat: createHeartbeatSyncHook({ redis: opts.redis, names: opts.names, nodes: createNodeService({ store: opts.store }), logger })
       .onHeartbeat,
+    ...(opts.metrics ? { metrics: opts.metrics.gateway } : {}),
   };
   const handlers: Record<string, Handler> = {
     register: (nodeId, data, t) => handleRegister({ store: opts.store, logger, timing }, nodeId, data, t),
@@ -108,11 +113,13 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
   }
   await opts.nc.flush();
   logger.info({ queue, subjects: Object.keys(handlers).map((v) => opts.names.agentVerbAll(v)) }, "gateway role started");
+  const stopDepths = opts.metrics?.commandQueues.depthSource(() => readQueueDepths(opts.redis, opts.names));
   let stopped = false;
   return {
     isReady: () => !stopped && !opts.nc.isClosed() && subs.every((s) => !s.isClosed()) && opts.redis.status === "ready",
     async stop() {
       stopped = true;
+      stopDepths?.();
       await Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
       await Promise.all([...inFlight]);
     },

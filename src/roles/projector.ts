@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { Names } from "../eventstore/subjects.js";
 import type { Logger } from "../observability/logger.js";
+import type { ProjectionMetrics } from "../observability/metrics.js";
 import { createDb } from "../projection/db.js";
 import { migrate } from "../projection/migrate.js";
 import { startProjector, type ProjectionStatus } from "../projection/projector.js";
@@ -25,6 +26,7 @@ export async function startProjectorRole(opts: {
   names: Names;
   logger: Logger;
   batchSize?: number;
+  metrics?: ProjectionMetrics;
 }): Promise<ProjectorRole> {
   const log = opts.logger.child({ component: "projector" });
   await opts.store.ensureStream();
@@ -44,6 +46,7 @@ export async function startProjectorRole(opts: {
     projections,
     logger: log,
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   log.info({ projections: projections.map((p) => p.name), schema: opts.names.pgSchema }, "projector started");
   return {

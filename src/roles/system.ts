@@ -1,6 +1,8 @@
 import type { Env } from "../config/env.js";
 import type { Logger } from "../observability/logger.js";
 import { openConnections } from "./connections.js";
+import { createMetrics } from "../observability/metrics.js";
+import { serveMetrics, type MetricsServer } from "../observability/metrics-server.js";
 import { startApiRole } from "./api.js";
 import { startProjectorRole } from "./projector.js";
 import { startPaymentsRole } from "./payments.js";
@@ -39,8 +41,11 @@ const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway"
  * `/readyz` answers 503 from the first moment of the drain.
  */
 export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; logger: Logger }): Promise<RunningSystem> {
-  const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}` });
+  // One registry per process, passed down to what records (R-OPS-3); served on METRICS_PORT when set.
+  const metrics = createMetrics();
+  const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}`, metrics: metrics.eventStore });
   const running: { name: RoleName; role: Running }[] = [];
+  let metricsServer: MetricsServer | undefined;
   let draining = false;
   const stopAll = async () => {
     draining = true;
@@ -49,6 +54,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       await r?.role.stop().catch((err: unknown) => opts.logger.error({ err, role: name }, "role did not stop cleanly"));
     }
     running.length = 0;
+    await metricsServer?.close();
     await conn.close();
   };
   try {
@@ -62,6 +68,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
           names: conn.names,
           logger: opts.logger,
           batchSize: env.PROJECTION_BATCH_SIZE,
+          metrics: metrics.projection,
         }),
       });
     }
@@ -93,6 +100,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
           drainMs: env.SAGA_DRAIN_MS,
           maxInterruptions: env.SAGA_MAX_INTERRUPTIONS,
           faultStepDelayMs: env.SAGA_FAULT_STEP_DELAY_MS,
+          metrics: metrics.saga,
         }),
       });
     }
@@ -107,6 +115,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
         logger: opts.logger,
         heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS,
         keys: vaultKeySource(vault),
+        metrics,
       });
       if (!conn.auth) running.push({ name: "gateway", role: gateway });
       else {
@@ -152,6 +161,8 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name: "api", role: api });
       apiUrl = api.url;
     }
+    if (env.METRICS_PORT > 0)
+      metricsServer = await serveMetrics({ metrics, port: env.METRICS_PORT, host: env.METRICS_HOST, logger: opts.logger });
     opts.logger.info({ roles: running.map((r) => r.name), apiUrl }, "system started");
     return { ...(apiUrl ? { apiUrl } : {}), stop: stopAll };
   } catch (err) {

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Names } from "../eventstore/subjects.js";
 import type { Logger } from "../observability/logger.js";
+import type { SagaStepMetrics } from "../observability/metrics.js";
 import { createSagaWorker, type SagaWorker } from "../saga/worker.js";
 import { createSagaStarter, type SagaStarter } from "../saga/starter.js";
 import type { SagaTrigger } from "../saga/trigger.js";
@@ -29,6 +30,7 @@ export async function startWorkerRole(opts: {
   maxInterruptions?: number;
   faultStepDelayMs?: number;
   workerId?: string;
+  metrics?: SagaStepMetrics;
 }): Promise<WorkerRole> {
   const logger = opts.logger.child({ role: "worker" });
   const product = opts.lifecycle ? productSagas(opts.lifecycle) : { sagas: [], triggers: [] };
@@ -43,6 +45,7 @@ export async function startWorkerRole(opts: {
     ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs } : {}),
     ...(opts.maxInterruptions ? { maxInterruptions: opts.maxInterruptions } : {}),
     ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const starter: SagaStarter = createSagaStarter({
     nc: opts.nc,

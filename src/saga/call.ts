@@ -1,4 +1,5 @@
 import type { Logger } from "../observability/logger.js";
+import type { SagaStepMetrics } from "../observability/metrics.js";
 import type { JournalEntry, NewJournalEntry, StoredJournalEntry } from "../../schemas/saga/journal.js";
 import type { SagaRegistry } from "./define.js";
 import type { CallKind, CallRecord } from "./records.js";
@@ -21,6 +22,8 @@ export interface ExecutionHost {
   readonly maxInterruptions: number;
   /** Fault injection: every step attempt waits this long before its effect (0 in production). */
   readonly faultStepDelayMs?: number;
+  /** Step attempts by saga type, step and outcome, with durations (counted when journaled). */
+  readonly metrics?: SagaStepMetrics;
 }
 
 /**

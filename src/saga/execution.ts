@@ -10,6 +10,7 @@ import type { CallKind, CallRecord } from "./records.js";
 import { loadRunState, normalize, type CancelRequest, type MutableRunState, type RunState } from "./run-state.js";
 import { runStep, type CompensationFrame } from "./steps.js";
 import { openChild, openSignalWait, openSleep, deliverInbox, type Waiter, type WaitRuntime } from "./waits.js";
+import { recordStepMetrics } from "./step-metrics.js";
 import { finishRun, continueAsNew, type FinishRuntime, type FnOutcome } from "./finish.js";
 
 export type { ExecutionHost } from "./call.js";
@@ -240,6 +241,7 @@ export class SagaExecution implements FinishRuntime, WaitRuntime {
       const stored = await host.store.append(this.sagaId, entry, this.st.lastSeq);
       this.st.lastSeq = stored.seq;
       this.st.entries.push(stored);
+      if (host.metrics) recordStepMetrics(host.metrics, this.def.name, stored.entry);
       return stored;
     });
     this.appendChain = p.catch(() => undefined);

@@ -7,6 +7,7 @@ import { defaults } from "../config/defaults.js";
 import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaRegistry } from "./define.js";
 import { SagaError, UnknownSagaError, isShutdownError } from "./errors.js";
+import type { SagaStepMetrics } from "../observability/metrics.js";
 import { SagaExecution, type AdvanceOutcome, type ExecutionHost } from "./execution.js";
 import { notifyParent } from "./finish.js";
 import { runStart } from "./records.js";
@@ -28,6 +29,8 @@ export interface SagaWorkerOptions {
   maxInterruptions?: number;
   /** Fault injection for restart tests: every step attempt waits this long first (0, the default, in production). */
   faultStepDelayMs?: number;
+  /** Step attempts by saga type, step and outcome (the process's metrics). */
+  metrics?: SagaStepMetrics;
   workerId?: string;
 }
 
@@ -87,6 +90,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     isDraining: () => draining,
     maxInterruptions,
     ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
 
   async function executionFor(sagaId: string): Promise<SagaExecution | undefined> {
