@@ -56,3 +56,4 @@ export {
 } from "./errors.js";
 export { type LivenessConfig } from "./liveness.js";
 export { type CommandProgress } from "./types.js";
+export { readQueueDepths } from "./queue-depths.js";

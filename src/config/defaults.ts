@@ -5,6 +5,8 @@
 export const defaults = {
   /** The API listens here unless PORT/HOST say otherwise. */
   api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 64 * 1024, waitForPositionMaxMs: 5_000 },
+  /** The process's own metrics port (METRICS_PORT, 0 = off): `GET /metrics` for every role it hosts. */
+  metrics: { host: "127.0.0.1", port: 0 },
   /** Embedded local stack: our own ports so the machine's system services (5432, 6379, 4222) stay untouched. */
   localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379 },
   /** The test stack uses yet other ports so tests never touch a running `make run`. */

@@ -10,6 +10,9 @@ const EnvSchema = z.object({
   NODEPLANE_DATA_DIR: z.string().min(1).default(".data"),
   HOST: z.string().min(1).default(defaults.api.host),
   PORT: z.coerce.number().int().min(0).max(65535).default(defaults.api.port),
+  /** The process's Prometheus port (`GET /metrics`, every role of the process, unauthenticated): 0 = off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(defaults.metrics.port),
+  METRICS_HOST: z.string().min(1).default(defaults.metrics.host),
   NATS_URL: z.string().min(1).default(`nats://127.0.0.1:${defaults.localStack.natsPort}`),
   DATABASE_URL: z.string().min(1).default(`postgres://postgres@127.0.0.1:${defaults.localStack.postgresPort}/nodeplane`),
   REDIS_URL: z.string().min(1).default(`redis://127.0.0.1:${defaults.localStack.redisPort}`),

@@ -16,6 +16,7 @@ import { ConcurrencyError, EventStoreError, isNotFound } from "./errors.js";
 import { decodeEvent, encodeHeaders, validateNew, type EventContext, type NewEvent, type StoredEvent } from "./envelope.js";
 import { defaults } from "../config/index.js";
 import { readDirectBatch } from "./direct-read.js";
+import type { AppendMetrics } from "../observability/index.js";
 
 /** JetStream's "wrong last sequence" API error (per-subject expectation failed). */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -82,11 +83,11 @@ export interface EventStore {
 }
 
 /** Creates an event store on a connection; `namespace` isolates tests (see subjects.ts). */
-export async function createEventStore(nc: NatsConnection, opts: { names?: Names } = {}): Promise<EventStore> {
+export async function createEventStore(nc: NatsConnection, opts: { names?: Names; metrics?: AppendMetrics } = {}): Promise<EventStore> {
   const names = opts.names ?? namesFor("");
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
-  return new JetStreamEventStore(names, js, jsm);
+  return new JetStreamEventStore(names, js, jsm, opts.metrics);
 }
 
 class JetStreamEventStore implements EventStore {
@@ -94,6 +95,7 @@ class JetStreamEventStore implements EventStore {
     readonly names: Names,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
+    private readonly metrics?: AppendMetrics,
   ) {}
 
   async ensureStream(): Promise<void> {
@@ -120,6 +122,25 @@ class JetStreamEventStore implements EventStore {
   }
 
   async append(
+    category: string,
+    aggregateId: string,
+    events: NewEvent[],
+    opts: { expected: StreamRevision; ctx: EventContext; now: Date },
+  ): Promise<AppendResult> {
+    if (!this.metrics) return this.appendEvents(category, aggregateId, events, opts);
+    const t0 = performance.now();
+    const seconds = () => (performance.now() - t0) / 1000;
+    try {
+      const result = await this.appendEvents(category, aggregateId, events, opts);
+      this.metrics.appended(category, "ok", seconds());
+      return result;
+    } catch (err) {
+      this.metrics.appended(category, err instanceof ConcurrencyError ? "conflict" : "error", seconds());
+      throw err;
+    }
+  }
+
+  private async appendEvents(
     category: string,
     aggregateId: string,
     events: NewEvent[],

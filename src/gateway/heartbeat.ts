@@ -8,7 +8,7 @@ import {
   type HeartbeatRequest,
 } from "../../schemas/agent/index.js";
 import { type CommandStore, errorReply, parseAgentMessage } from "../commands/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, GatewayMetrics } from "../observability/index.js";
 
 /** What the heartbeat and command-event handlers need. */
 export interface HeartbeatDeps {
@@ -18,6 +18,8 @@ export interface HeartbeatDeps {
   heartbeatMaxCommands: number;
   /** Sees every accepted heartbeat (the node sync watcher, src/nodes/sync-watcher.ts); runs beside the command pop, never fails it. */
   onHeartbeat?: (agentId: string, hb: HeartbeatRequest, now: Date) => Promise<void>;
+  /** Heartbeats handled, by outcome (the process's metrics). */
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -25,6 +27,18 @@ export interface HeartbeatDeps {
  * the commands popped from the node's queue (R-AGENT-2, R-CMD-1).
  */
 export async function handleHeartbeat(deps: HeartbeatDeps, subjectNodeId: string, data: Uint8Array, now: Date): Promise<HeartbeatReply> {
+  if (!deps.metrics) return answerHeartbeat(deps, subjectNodeId, data, now);
+  try {
+    const reply = await answerHeartbeat(deps, subjectNodeId, data, now);
+    deps.metrics.heartbeat(reply.ok ? "ok" : "refused");
+    return reply;
+  } catch (err) {
+    deps.metrics.heartbeat("error");
+    throw err;
+  }
+}
+
+async function answerHeartbeat(deps: HeartbeatDeps, subjectNodeId: string, data: Uint8Array, now: Date): Promise<HeartbeatReply> {
   const msg = parseAgentMessage(HeartbeatRequestV1, data, subjectNodeId);
   if (!msg.ok) return msg.reply;
   const [bodies] = await Promise.all([

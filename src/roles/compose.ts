@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Env } from "../config/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, Metrics } from "../observability/index.js";
 import type { Connections } from "./connections.js";
 import { loadChainProfiles, type ChainProfileRegistry } from "../chain-profiles/index.js";
 import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault, type KeyVault, type X25519KeyPair } from "../crypto/index.js";
@@ -19,6 +19,8 @@ export interface SystemDeps {
   readonly conn: Connections;
   /** NODEPLANE_DATA_DIR, absolute. */
   readonly dataDir: string;
+  /** The process's metrics registry (R-OPS-3), served on METRICS_PORT by startSystem. */
+  readonly metrics: Metrics;
   /** Chain profiles, validated at load (a broken profile stops start-up). */
   profiles(): Promise<ChainProfileRegistry>;
   /** The KEK/DEK vault over JetStream with the local KEK. */
@@ -45,7 +47,7 @@ function once<T>(build: () => T): () => T {
   };
 }
 
-export function composeSystem(env: Env, conn: Connections, logger: Logger): SystemDeps {
+export function composeSystem(env: Env, conn: Connections, logger: Logger, metrics: Metrics): SystemDeps {
   const dataDir = resolve(env.NODEPLANE_DATA_DIR);
   const profiles = once(() => loadChainProfiles(env.CHAIN_PROFILES_DIR));
   const serverKeyPair = () => loadOrCreateServerKeyPair(dataDir);
@@ -54,6 +56,7 @@ export function composeSystem(env: Env, conn: Connections, logger: Logger): Syst
     logger,
     conn,
     dataDir,
+    metrics,
     profiles,
     serverKeyPair,
     vault: once(async () => openKeyVault({ nc: conn.nc, names: conn.names, kek: await localKekProvider(dataDir) })),

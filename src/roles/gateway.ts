@@ -1,10 +1,10 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
 import type { CommandEventReply, ErrorReply, HeartbeatReply, InjectKeysReply, RegisterReply } from "../../schemas/agent/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, Metrics } from "../observability/index.js";
 import type { EventStore, Names } from "../eventstore/index.js";
 import { defaults } from "../config/index.js";
-import { CommandStore, errorReply, handleKeyRequest, type KeySource } from "../commands/index.js";
+import { CommandStore, errorReply, handleKeyRequest, type KeySource, readQueueDepths } from "../commands/index.js";
 import { handleCommandEvent, handleHeartbeat, type HeartbeatDeps, handleRegister, type AgentTiming } from "../gateway/index.js";
 import { createHeartbeatSyncHook, createNodeService } from "../nodes/index.js";
 import { vaultKeySource } from "../crypto/index.js";
@@ -26,6 +26,8 @@ export interface GatewayRoleOptions {
   /** Queue group shared by every gateway instance, so each agent message is handled once. */
   queue?: string;
   now?: () => Date;
+  /** Heartbeats handled, and the command queue depths read at each scrape. */
+  metrics?: Pick<Metrics, "gateway" | "commandQueues">;
 }
 
 export interface GatewayRole {
@@ -58,6 +60,7 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
     heartbeatMaxCommands: opts.heartbeatMaxCommands ?? c.heartbeatMaxCommands,
     onHeartbeat: createHeartbeatSyncHook({ redis: opts.redis, names: opts.names, nodes: createNodeService({ store: opts.store }), logger })
       .onHeartbeat,
+    ...(opts.metrics ? { metrics: opts.metrics.gateway } : {}),
   };
   const handlers: Record<string, Handler> = {
     register: (nodeId, data, t) => handleRegister({ store: opts.store, logger, timing }, nodeId, data, t),
@@ -106,11 +109,13 @@ export async function startGatewayRole(opts: GatewayRoleOptions): Promise<Gatewa
   }
   await opts.nc.flush();
   logger.info({ queue, subjects: Object.keys(handlers).map((v) => opts.names.agentVerbAll(v)) }, "gateway role started");
+  const stopDepths = opts.metrics?.commandQueues.depthSource(() => readQueueDepths(opts.redis, opts.names));
   let stopped = false;
   return {
     isReady: () => !stopped && !opts.nc.isClosed() && subs.every((s) => !s.isClosed()) && opts.redis.status === "ready",
     async stop() {
       stopped = true;
+      stopDepths?.();
       await Promise.all(subs.map((s) => s.drain().catch(() => undefined)));
       await Promise.all([...inFlight]);
     },
@@ -131,6 +136,7 @@ export const gatewayRole: RoleEntry = async (sys) => {
     logger: sys.logger,
     heartbeatIntervalMs: env.AGENT_HEARTBEAT_INTERVAL_MS,
     keys: vaultKeySource(await sys.vault()),
+    metrics: sys.metrics,
   });
   const issuer = sys.credentialIssuer();
   if (!issuer) return gateway;

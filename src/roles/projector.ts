@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { EventStore, Names } from "../eventstore/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, ProjectionMetrics } from "../observability/index.js";
 import { createDb, migrate, startProjector, type ProjectionStatus } from "../projection/index.js";
 import { projections } from "../../projections/index.js";
 import { SagaStore } from "../saga/index.js";
@@ -23,6 +23,7 @@ export async function startProjectorRole(opts: {
   names: Names;
   logger: Logger;
   batchSize?: number;
+  metrics?: ProjectionMetrics;
 }): Promise<ProjectorRole> {
   const log = opts.logger.child({ component: "projector" });
   await opts.store.ensureStream();
@@ -42,6 +43,7 @@ export async function startProjectorRole(opts: {
     projections,
     logger: log,
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   log.info({ projections: projections.map((p) => p.name), schema: opts.names.pgSchema }, "projector started");
   return {
@@ -63,4 +65,5 @@ export const projectorRole: RoleEntry = (sys) =>
     names: sys.conn.names,
     logger: sys.logger,
     batchSize: sys.env.PROJECTION_BATCH_SIZE,
+    metrics: sys.metrics.projection,
   });

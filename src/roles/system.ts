@@ -1,5 +1,5 @@
 import type { Env } from "../config/index.js";
-import type { Logger } from "../observability/index.js";
+import { type Logger, createMetrics, serveMetrics, type MetricsServer } from "../observability/index.js";
 import { openConnections } from "./connections.js";
 import { composeSystem } from "./compose.js";
 import type { RoleEntry, RunningRole } from "./role.js";
@@ -43,8 +43,11 @@ export interface RunningSystem {
  * `ROLES` order and drained in `DRAIN_ORDER`; `/readyz` answers 503 from the first moment of the drain.
  */
 export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; logger: Logger }): Promise<RunningSystem> {
-  const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}` });
-  const sys = composeSystem(env, conn, opts.logger);
+  // One registry per process, passed down to what records (R-OPS-3); served on METRICS_PORT when set.
+  const metrics = createMetrics();
+  const conn = await openConnections(env, { name: `nodeplane:${opts.roles.join(",")}`, metrics: metrics.eventStore });
+  const sys = composeSystem(env, conn, opts.logger, metrics);
+  let metricsServer: MetricsServer | undefined;
   const running: { name: RoleName; role: RunningRole }[] = [];
   let draining = false;
   const stopAll = async () => {
@@ -55,6 +58,7 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       await r?.role.stop().catch((err: unknown) => opts.logger.error({ err, role: name }, "role did not stop cleanly"));
     }
     running.length = 0;
+    await metricsServer?.close();
     await conn.close();
   };
   try {
@@ -69,6 +73,8 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
       running.push({ name, role });
       if (role.url) apiUrl = role.url;
     }
+    if (env.METRICS_PORT > 0)
+      metricsServer = await serveMetrics({ metrics, port: env.METRICS_PORT, host: env.METRICS_HOST, logger: opts.logger });
     opts.logger.info({ roles: running.map((r) => r.name), apiUrl }, "system started");
     return { ...(apiUrl ? { apiUrl } : {}), stop: stopAll };
   } catch (err) {

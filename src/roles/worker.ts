@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Names } from "../eventstore/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, SagaStepMetrics } from "../observability/index.js";
 import { createSagaWorker, type SagaWorker, createSagaStarter, type SagaStarter, type SagaTrigger, type AnySaga } from "../saga/index.js";
 import { productSagas, type LifecycleDeps } from "../sagas/index.js";
 import { lifecycleDeps } from "./lifecycle.js";
@@ -28,6 +28,7 @@ export async function startWorkerRole(opts: {
   maxInterruptions?: number;
   faultStepDelayMs?: number;
   workerId?: string;
+  metrics?: SagaStepMetrics;
 }): Promise<WorkerRole> {
   const logger = opts.logger.child({ role: "worker" });
   const product = opts.lifecycle ? productSagas(opts.lifecycle) : { sagas: [], triggers: [] };
@@ -42,6 +43,7 @@ export async function startWorkerRole(opts: {
     ...(opts.drainMs !== undefined ? { drainMs: opts.drainMs } : {}),
     ...(opts.maxInterruptions ? { maxInterruptions: opts.maxInterruptions } : {}),
     ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const starter: SagaStarter = createSagaStarter({
     nc: opts.nc,
@@ -74,4 +76,5 @@ export const workerRole: RoleEntry = async (sys) =>
     drainMs: sys.env.SAGA_DRAIN_MS,
     maxInterruptions: sys.env.SAGA_MAX_INTERRUPTIONS,
     faultStepDelayMs: sys.env.SAGA_FAULT_STEP_DELAY_MS,
+    metrics: sys.metrics.saga,
   });

@@ -8,31 +8,18 @@ import {
   type StoredJournalEntry,
   TERMINAL_STATUS,
 } from "../../schemas/saga/journal.js";
-import type { SagaContext, SagaDefinition, StepOptions, SagaRegistry } from "./define.js";
+import type { SagaContext, SagaDefinition, StepOptions } from "./define.js";
 import { AttemptInterruptedError, SagaCancelledError, SagaDivergenceError } from "./errors.js";
-import type { SagaStore } from "./store.js";
-import { buildRecords, runStart, type CallKind, type CallRecord } from "./records.js";
+import type { ExecutionHost } from "./call.js";
+import type { CallKind, CallRecord } from "./records.js";
+import { loadRunState, normalize, type CancelRequest, type MutableRunState, type RunState } from "./run-state.js";
 import { runStep, type CompensationFrame } from "./steps.js";
-import { openChild, openSignalWait, openSleep, deliverInbox, type Waiter } from "./waits.js";
-import { finishRun, continueAsNew } from "./finish.js";
+import { openChild, openSignalWait, openSleep, deliverInbox, type Waiter, type WaitRuntime } from "./waits.js";
+import { recordStepMetrics } from "./step-metrics.js";
+import { finishRun, continueAsNew, type FinishRuntime, type FnOutcome } from "./finish.js";
 
-/** What the runtime needs from the outside world; absent in a pure replay (fixtures, determinism checks). */
-export interface ExecutionHost {
-  readonly workerId: string;
-  readonly store: SagaStore;
-  readonly registry: SagaRegistry;
-  readonly logger: Logger;
-  /** Keeps the current task (the saga's lease) alive. */
-  heartbeat(): void;
-  /** True once the worker stopped: an execution left behind must not write any more. */
-  isClosed(): boolean;
-  /** True from the start of a graceful drain: errors of our own closing clients then mean "interrupted". */
-  isDraining(): boolean;
-  /** Interruptions one step may have before it fails (defaults.saga.maxInterruptions). */
-  readonly maxInterruptions: number;
-  /** Fault injection: every step attempt waits this long before its effect (0 in production). */
-  readonly faultStepDelayMs?: number;
-}
+export type { ExecutionHost } from "./call.js";
+export { normalize } from "./run-state.js";
 
 /** How an `advance` ended. */
 export type AdvanceOutcome =
@@ -45,42 +32,29 @@ export type AdvanceOutcome =
   | { kind: "end-of-journal" };
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
-/** The JSON round trip a result makes through the journal: live and replayed values are then identical. */
-export const normalize = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
 /**
- * One saga instance in memory: its function (suspended between calls), its journal of the current
- * run and the bookkeeping that maps each `ctx.*` call to its journal entries (see records.ts).
+ * One saga instance in memory: its function (suspended between calls), the journal-derived state of
+ * its current run (`state`, see run-state.ts) and the in-memory bookkeeping of the calls in flight.
+ * steps.ts, waits.ts and finish.ts each receive it as the narrow interface they need (`StepRuntime`,
+ * `WaitRuntime`, `FinishRuntime`); the worker drives it with `advance`, `poke` and `interrupt`.
  * Replay and live execution are the same code path: a call whose outcome is journaled returns it.
  */
-export class SagaExecution {
-  entries: StoredJournalEntry[] = [];
-  lastSeq = 0;
-  run = 0;
-  input: unknown;
-  parent: { sagaId: string; call: number } | undefined;
-  startedAt = "";
-  records = new Map<number, CallRecord>();
-  compRecords = new Map<number, JournalEntry[]>();
-  consumedInbox = new Set<number>();
-  cancel: { atCall: number; reason: string } | undefined;
-  terminal: SagaTerminalStatus | undefined;
-  /** The end the journal recorded when loaded (a pure replay checks the code reaches the same end). */
-  recordedEnd: SagaTerminalStatus | undefined;
-  maxRecordedCall = -1;
-  nextCall = 0;
-  uuidCounter = 0;
-  clock = 0;
-  stack: CompensationFrame[] = [];
-  waiters = new Map<number, Waiter>();
-  cancelListeners = new Set<() => void>();
+export class SagaExecution implements FinishRuntime, WaitRuntime {
+  private st: MutableRunState;
+  /** The next call index of the saga function. */
+  private calls = 0;
+  private uuidCounter = 0;
+  private stack: CompensationFrame[] = [];
+  readonly waiters = new Map<number, Waiter>();
+  private readonly cancelListeners = new Set<() => void>();
   /** Set by the worker's drain: running attempts are cut short and journaled as interrupted. */
-  interrupted: string | undefined;
-  interruptListeners = new Set<() => void>();
-  inboxHighWater = 0;
-  canInput: { value: unknown } | undefined;
-  fnOutcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-  failure: AdvanceOutcome | undefined;
+  private interruptReason: string | undefined;
+  private readonly interruptListeners = new Set<() => void>();
+  private highWater = 0;
+  private canInput: { value: unknown } | undefined;
+  private fnOutcome: FnOutcome | undefined;
+  private failure: AdvanceOutcome | undefined;
   readonly log: Logger | undefined;
   private active = 0;
   private idle: Array<() => void> = [];
@@ -94,6 +68,11 @@ export class SagaExecution {
     this.onFailed = () => r(undefined);
   });
 
+  /**
+   * With a host, a journal that ended is an ended execution (`advance` returns its end). Without one
+   * (a pure replay) the code runs again to the end: `terminal` starts unset, and `recordedEnd` is the
+   * end it is checked against.
+   */
   constructor(
     readonly def: SagaDefinition<unknown, unknown>,
     readonly sagaId: string,
@@ -101,50 +80,62 @@ export class SagaExecution {
     readonly host: ExecutionHost | undefined,
   ) {
     this.log = host?.logger.child({ sagaId, sagaType: def.name });
-    this.load(journal);
+    this.st = this.load(journal);
   }
 
-  /** (Re)builds the call records of the current run: the entries since the last start or continue-as-new. */
-  private load(journal: StoredJournalEntry[]): void {
-    const start = runStart(journal);
-    this.entries = journal.slice(start);
-    this.lastSeq = journal.at(-1)?.seq ?? 0;
-    const b = buildRecords(this.entries.map((e) => e.entry));
-    Object.assign(this, b);
-    this.recordedEnd = b.terminal;
-    const first = this.entries[0]?.entry;
-    if (first && (first.k === "SagaStarted" || first.k === "ContinuedAsNew")) {
-      this.input = first.input;
-      this.parent = first.parent;
-      this.startedAt = first.startedAt;
-      this.run = first.k === "ContinuedAsNew" ? first.run : 0;
-      this.clock = Date.parse(first.at);
-    }
+  private load(journal: StoredJournalEntry[]): MutableRunState {
+    const st = loadRunState(journal);
+    if (!this.host) st.terminal = undefined;
+    return st;
+  }
+
+  /** The current run as its journal tells it. */
+  get state(): RunState {
+    return this.st;
+  }
+
+  get nextCall(): number {
+    return this.calls;
+  }
+
+  get outcome(): FnOutcome | undefined {
+    return this.fnOutcome;
+  }
+
+  get compensations(): readonly CompensationFrame[] {
+    return this.stack;
+  }
+
+  get stopped(): boolean {
+    return this.failure !== undefined;
+  }
+
+  get interrupted(): string | undefined {
+    return this.interruptReason;
+  }
+
+  /** The highest inbox sequence read: the worker re-queues the saga when the inbox went past it. */
+  get inboxHighWater(): number {
+    return this.highWater;
   }
 
   /** Resets to a fresh run after continue-as-new (same function, new input, new journal). */
   resetRun(journal: StoredJournalEntry[]): void {
     this.generation++;
-    this.nextCall = 0;
+    this.calls = 0;
     this.uuidCounter = 0;
     this.stack = [];
     this.waiters.clear();
     this.cancelListeners.clear();
     this.canInput = undefined;
     this.fnOutcome = undefined;
-    this.records = new Map();
-    this.compRecords = new Map();
-    this.consumedInbox = new Set();
-    this.cancel = undefined;
-    this.terminal = undefined;
-    this.maxRecordedCall = -1;
-    this.load(journal);
+    this.st = this.load(journal);
     this.launch();
   }
 
   /** Runs the saga until it waits for the outside world, ends, or loses its journal to another worker. */
   async advance(): Promise<AdvanceOutcome> {
-    if (this.terminal) return { kind: "terminal", status: this.terminal };
+    if (this.st.terminal) return { kind: "terminal", status: this.st.terminal };
     if (!this.launched) this.launch();
     for (;;) {
       await this.quiesce();
@@ -196,7 +187,7 @@ export class SagaExecution {
   }
 
   private async readInbox(): Promise<boolean> {
-    if (this.failure || this.terminal) return false;
+    if (this.failure || this.st.terminal) return false;
     try {
       return await deliverInbox(this);
     } catch (err) {
@@ -209,7 +200,7 @@ export class SagaExecution {
     this.launched = true;
     const gen = this.generation;
     const ctx = this.context();
-    const parsed = this.def.input.safeParse(this.input);
+    const parsed = this.def.input.safeParse(this.st.input);
     const run = parsed.success ? Promise.resolve().then(() => this.def.run(ctx, parsed.data)) : Promise.reject(parsed.error);
     run.then(
       (value) => {
@@ -252,9 +243,10 @@ export class SagaExecution {
       if (this.failure) return never<StoredJournalEntry>();
       if (host.isClosed()) throw new Error("the saga worker stopped");
       const entry = { ...e, v: 1, at: new Date().toISOString(), worker: host.workerId } as JournalEntry;
-      const stored = await host.store.append(this.sagaId, entry, this.lastSeq);
-      this.lastSeq = stored.seq;
-      this.entries.push(stored);
+      const stored = await host.store.append(this.sagaId, entry, this.st.lastSeq);
+      this.st.lastSeq = stored.seq;
+      this.st.entries.push(stored);
+      if (host.metrics) recordStepMetrics(host.metrics, this.def.name, stored.entry);
       return stored;
     });
     this.appendChain = p.catch(() => undefined);
@@ -282,31 +274,67 @@ export class SagaExecution {
    * saga's task goes back to the queue for the next worker. Nothing is failed.
    */
   interrupt(reason: string): void {
-    if (this.interrupted) return;
-    this.interrupted = reason;
+    if (this.interruptReason) return;
+    this.interruptReason = reason;
     for (const l of [...this.interruptListeners]) l();
   }
 
   /** Stops this execution as interrupted (after journaling it); the saga code stays suspended for good. */
   halt<T>(where: string): Promise<T> {
-    this.fail(new AttemptInterruptedError(`${where}: ${this.interrupted ?? "the worker stopped"}`));
+    this.fail(new AttemptInterruptedError(`${where}: ${this.interruptReason ?? "the worker stopped"}`));
     return never<T>();
+  }
+
+  onInterrupt(listener: () => void): () => void {
+    this.interruptListeners.add(listener);
+    return () => this.interruptListeners.delete(listener);
+  }
+
+  onCancel(listener: () => void): () => void {
+    this.cancelListeners.add(listener);
+    return () => this.cancelListeners.delete(listener);
+  }
+
+  requestCancel(reason: string): CancelRequest {
+    this.st.cancel = { atCall: this.calls, reason };
+    return this.st.cancel;
+  }
+
+  announceCancel(): void {
+    for (const l of [...this.cancelListeners]) l();
+  }
+
+  pushCompensation(frame: CompensationFrame): void {
+    this.stack.push(frame);
+  }
+
+  sawInbox(seq: number): void {
+    this.highWater = Math.max(this.highWater, seq);
+  }
+
+  consumed(seq: number): void {
+    this.st.consumedInbox.add(seq);
+  }
+
+  ended(status: SagaTerminalStatus): void {
+    this.st.terminal = status;
   }
 
   /** Moves workflow time to a resolving entry's time. */
   tick(entry: JournalEntry): void {
-    this.clock = Math.max(this.clock, Date.parse(entry.at));
+    this.st.clock = Math.max(this.st.clock, Date.parse(entry.at));
   }
 
   /** Claims the next call index and checks it against the journal (the determinism check). */
   open(kind: CallKind, name: string): { call: number; rec: CallRecord | undefined } {
-    const call = this.nextCall++;
-    if (this.cancel && call >= this.cancel.atCall) throw new SagaCancelledError(`saga ${this.sagaId} was cancelled: ${this.cancel.reason}`);
-    const rec = this.records.get(call);
+    const call = this.calls++;
+    const cancel = this.st.cancel;
+    if (cancel && call >= cancel.atCall) throw new SagaCancelledError(`saga ${this.sagaId} was cancelled: ${cancel.reason}`);
+    const rec = this.st.records.get(call);
     if (rec && (rec.kind !== kind || rec.name !== name)) {
       throw this.diverge(call, name, `the code calls ${kind} "${name}" where the journal has ${rec.kind} "${rec.name}"`);
     }
-    if (!rec && call <= this.maxRecordedCall)
+    if (!rec && call <= this.st.maxRecordedCall)
       throw this.diverge(call, name, `the code calls ${kind} "${name}" where the journal has nothing (later calls are recorded)`);
     return { call, rec };
   }
@@ -324,12 +352,12 @@ export class SagaExecution {
     return {
       sagaId: x.sagaId,
       get run() {
-        return x.run;
+        return x.st.run;
       },
       step: <T>(name: string, fn: Parameters<SagaContext<unknown>["step"]>[1], opts?: StepOptions<T>) =>
         gate(() => runStep<T>(x, name, fn as never, opts ?? {})),
-      now: () => new Date(x.clock),
-      uuid: () => deterministicUuid(`${x.sagaId}:${x.run}:${x.uuidCounter++}`),
+      now: () => new Date(x.st.clock),
+      uuid: () => deterministicUuid(`${x.sagaId}:${x.st.run}:${x.uuidCounter++}`),
       sleep: (d) => gate(() => openSleep(x, d)),
       waitForSignal: <T>(name: string, opts?: { timeout?: string | number; schema?: import("zod").ZodType<T> }) =>
         gate(() => openSignalWait<T>(x, name, opts ?? {})),
@@ -339,17 +367,17 @@ export class SagaExecution {
         return never<never>();
       },
       patched: (patchId: string) => {
-        const call = x.nextCall;
-        const rec = x.records.get(call);
+        const call = x.calls;
+        const rec = x.st.records.get(call);
         if (rec) {
           if (rec.kind === "patch" && rec.name === patchId) {
-            x.nextCall++;
+            x.calls++;
             return true;
           }
           return false;
         }
-        if (call <= x.maxRecordedCall || !x.host) return false;
-        x.nextCall++;
+        if (call <= x.st.maxRecordedCall || !x.host) return false;
+        x.calls++;
         void x.live(() => x.append({ k: "Patched", call, patchId }));
         return true;
       },

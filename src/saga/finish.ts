@@ -1,7 +1,28 @@
-import type { JournalError, SagaTerminalStatus } from "../../schemas/saga/journal.js";
+import type { JournalError, SagaTerminalStatus, StoredJournalEntry } from "../../schemas/saga/journal.js";
+import type { ExecutionHost } from "./call.js";
 import { SagaCancelledError, SagaDivergenceError, toJournalError } from "./errors.js";
-import { compensateFrame } from "./steps.js";
-import type { SagaExecution } from "./execution.js";
+import { compensateFrame, type CompensationFrame, type StepRuntime } from "./steps.js";
+
+/** How the saga function settled. */
+export type FnOutcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** What ending a run (or continuing it as new) needs of its execution, beyond a step's share. */
+export interface FinishRuntime extends StepRuntime {
+  /** The next call index: how far the code got. */
+  readonly nextCall: number;
+  /** How the saga function settled (set before finishRun is called). */
+  readonly outcome: FnOutcome | undefined;
+  /** The completed steps' compensations, oldest first. */
+  readonly compensations: readonly CompensationFrame[];
+  /** Stops the execution as diverged and returns the error to throw. */
+  diverge(call: number, name: string, detail: string): SagaDivergenceError;
+  /** Stops the execution (lost, broken, diverged). */
+  fail(err: unknown): void;
+  /** Records the run's end, once journaled. */
+  ended(status: SagaTerminalStatus): void;
+  /** Starts the fresh run a continue-as-new journaled (same function, new input, new journal). */
+  resetRun(journal: StoredJournalEntry[]): void;
+}
 
 /**
  * Ends a run whose function has settled: `completed`, or compensations newest first and then
@@ -9,32 +30,38 @@ import type { SagaExecution } from "./execution.js";
  * compensations are then left alone: an operator decides, since they may depend on the failed one).
  * In a pure replay, checks the journal's recorded end instead. Returns undefined at the journal's end.
  */
-export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | undefined> {
-  const o = x.fnOutcome!;
-  if (o.ok && !x.cancel) {
-    if (x.maxRecordedCall >= x.nextCall) {
-      const rec = x.records.get(x.maxRecordedCall)!;
+export async function finishRun(x: FinishRuntime): Promise<SagaTerminalStatus | undefined> {
+  const o = x.outcome!;
+  if (o.ok && !x.state.cancel) {
+    if (x.state.maxRecordedCall >= x.nextCall) {
+      const rec = x.state.records.get(x.state.maxRecordedCall)!;
       throw x.diverge(
         x.nextCall,
         rec.name,
-        `the code returns where the journal has ${rec.kind} "${rec.name}" at call #${x.maxRecordedCall}`,
+        `the code returns where the journal has ${rec.kind} "${rec.name}" at call #${x.state.maxRecordedCall}`,
       );
     }
     return end(x, "completed", { k: "SagaCompleted", result: o.value });
   }
-  if (!o.ok && !x.cancel && x.maxRecordedCall >= x.nextCall) {
+  if (!o.ok && !x.state.cancel && x.state.maxRecordedCall >= x.nextCall) {
     // The code threw where the journal shows the run going on: the code changed under a run in
     // flight. Compensating would undo a customer's node for our bug; park it as diverged instead.
-    const rec = x.records.get(x.nextCall) ?? x.records.get(x.maxRecordedCall)!;
-    const err = settledBeforeJournalEnd(x.sagaId, x.nextCall, x.records.get(x.nextCall - 1)?.name, `throws ${describeThrow(o.error)}`, rec);
+    const rec = x.state.records.get(x.nextCall) ?? x.state.records.get(x.state.maxRecordedCall)!;
+    const err = settledBeforeJournalEnd(
+      x.sagaId,
+      x.nextCall,
+      x.state.records.get(x.nextCall - 1)?.name,
+      `throws ${describeThrow(o.error)}`,
+      rec,
+    );
     x.fail(err);
     throw err;
   }
-  const cause: JournalError = x.cancel
-    ? toJournalError(new SagaCancelledError(x.cancel.reason))
+  const cause: JournalError = x.state.cancel
+    ? toJournalError(new SagaCancelledError(x.state.cancel.reason))
     : toJournalError(o.ok ? new Error("saga returned after cancellation") : o.error);
   if (!o.ok) x.log?.warn({ err: cause }, "saga failed; compensating");
-  for (const frame of [...x.stack].reverse()) {
+  for (const frame of [...x.compensations].reverse()) {
     const r = await compensateFrame(x, frame);
     if (r.ok === "end") return undefined;
     if (!r.ok) {
@@ -42,7 +69,7 @@ export async function finishRun(x: SagaExecution): Promise<SagaTerminalStatus | 
       return end(x, "failed", { k: "SagaFailed", error: cause, compensationError: { ...r.error, details: { step: frame.step } } });
     }
   }
-  if (x.cancel) return end(x, "cancelled", { k: "SagaCancelled", reason: x.cancel.reason });
+  if (x.state.cancel) return end(x, "cancelled", { k: "SagaCancelled", reason: x.state.cancel.reason });
   return end(x, "compensated", { k: "SagaCompensated", error: cause });
 }
 
@@ -79,22 +106,22 @@ type EndEntry =
   | { k: "SagaCancelled"; reason: string }
   | { k: "SagaCompensated"; error: JournalError };
 
-async function end(x: SagaExecution, status: SagaTerminalStatus, entry: EndEntry): Promise<SagaTerminalStatus | undefined> {
+async function end(x: FinishRuntime, status: SagaTerminalStatus, entry: EndEntry): Promise<SagaTerminalStatus | undefined> {
   if (!x.host) {
-    if (x.recordedEnd && x.recordedEnd !== status)
-      throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.recordedEnd}`);
-    return x.recordedEnd;
+    if (x.state.recordedEnd && x.state.recordedEnd !== status)
+      throw x.diverge(x.nextCall, "(end)", `the code ends ${status} where the journal ended ${x.state.recordedEnd}`);
+    return x.state.recordedEnd;
   }
   await x.append(entry);
-  x.terminal = status;
+  x.ended(status);
   x.log?.info({ status }, "saga ended");
-  await notifyParent(x, status, entry);
+  await notifyParent({ host: x.host, parent: x.state.parent, sagaId: x.sagaId }, status, entry);
   return status;
 }
 
 /** Tells the parent saga how this child ended (idempotent: the message id is the child's). */
 export async function notifyParent(
-  x: Pick<SagaExecution, "host" | "parent" | "sagaId">,
+  x: { host: ExecutionHost | undefined; parent: { sagaId: string; call: number } | undefined; sagaId: string },
   status: SagaTerminalStatus,
   entry: EndEntry,
 ): Promise<void> {
@@ -122,22 +149,22 @@ export async function notifyParent(
 }
 
 /** Continue-as-new: journal the new run's start, purge the old run, and run the function again. */
-export async function continueAsNew(x: SagaExecution, input: unknown): Promise<void> {
+export async function continueAsNew(x: FinishRuntime, input: unknown): Promise<void> {
   const host = x.host!;
   // Consumed inbox messages are remembered only by this run's journal: delete them before it goes.
-  for (const seq of x.consumedInbox) await host.store.deleteInbox(seq);
-  const previousRunEntries = x.entries.length;
+  for (const seq of x.state.consumedInbox) await host.store.deleteInbox(seq);
+  const previousRunEntries = x.state.entries.length;
   const stored = await x.append({
     k: "ContinuedAsNew",
     sagaType: x.def.name,
     sagaVersion: x.def.version,
     input,
-    run: x.run + 1,
+    run: x.state.run + 1,
     previousRunEntries,
-    startedAt: x.startedAt,
-    ...(x.parent ? { parent: x.parent } : {}),
+    startedAt: x.state.startedAt,
+    ...(x.state.parent ? { parent: x.state.parent } : {}),
   });
   await host.store.purgeBefore(x.sagaId, stored.seq);
-  x.log?.debug({ run: x.run + 1, previousRunEntries }, "saga continued as new");
+  x.log?.debug({ run: x.state.run + 1, previousRunEntries }, "saga continued as new");
   x.resetRun([stored]);
 }

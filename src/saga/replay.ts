@@ -42,8 +42,7 @@ export async function replayJournal(
   });
   const stored = opts.cut === undefined ? whole : whole.slice(0, opts.cut);
   const exec = new SagaExecution(saga as unknown as SagaDefinition<unknown, unknown>, sagaId, stored, undefined);
-  const recordedEnd = exec.recordedEnd;
-  exec.terminal = undefined;
+  const recordedEnd = exec.state.recordedEnd;
   const out = await exec.advance();
   const run = whole.slice(runStart(stored));
   if (out.kind === "diverged") {
@@ -52,22 +51,23 @@ export async function replayJournal(
     throw out.error;
   }
   if (out.kind === "broken" || out.kind === "lost") throw out.error;
-  if (recordedEnd && !exec.fnOutcome) {
+  if (recordedEnd && !exec.outcome) {
     const at = Math.max(0, exec.nextCall - 1);
     throw new SagaDivergenceError(
       sagaId,
       at,
-      exec.records.get(at)?.name ?? "(end)",
-      `the journal ended ${recordedEnd} but the code goes on past call #${exec.maxRecordedCall}`,
+      exec.state.records.get(at)?.name ?? "(end)",
+      `the journal ended ${recordedEnd} but the code goes on past call #${exec.state.maxRecordedCall}`,
     );
   }
   checkSettled(exec, run);
-  if (recordedEnd && exec.fnOutcome && out.kind !== "terminal") {
+  if (recordedEnd && exec.outcome && out.kind !== "terminal") {
     // The code stopped short of the recorded end: it compensates a step the journal never compensated.
-    const pending = [...exec.stack]
+    const pending = [...exec.compensations]
       .reverse()
       .find(
-        (f) => !exec.compRecords.get(f.call)?.some((e) => e.k === "CompensationCompleted" || (e.k === "CompensationFailed" && e.final)),
+        (f) =>
+          !exec.state.compRecords.get(f.call)?.some((e) => e.k === "CompensationCompleted" || (e.k === "CompensationFailed" && e.final)),
       );
     throw new SagaDivergenceError(
       sagaId,
@@ -86,14 +86,14 @@ export async function replayJournal(
  * sees, and a run in flight there would then be compensated instead of finishing.
  */
 function checkSettled(exec: SagaExecution, run: readonly StoredJournalEntry[]): void {
-  const o = exec.fnOutcome;
-  if (!o || exec.cancel || (!o.ok && o.error instanceof SagaDivergenceError)) return;
+  const o = exec.outcome;
+  if (!o || exec.state.cancel || (!o.ok && o.error instanceof SagaDivergenceError)) return;
   const next = run.findIndex((e, i) => i > 0 && (e.entry.k === "SagaStarted" || e.entry.k === "ContinuedAsNew"));
   const entries = (next < 0 ? run : run.slice(0, next)).map((e) => e.entry);
   const { records, maxRecordedCall, cancel } = buildRecords(entries);
   if (cancel) return;
   const last = exec.nextCall - 1;
-  const lastName = exec.records.get(last)?.name ?? records.get(last)?.name ?? "(start)";
+  const lastName = exec.state.records.get(last)?.name ?? records.get(last)?.name ?? "(start)";
   const ended = entries.at(-1);
   const code = o.ok ? "returns" : `throws ${describe(o.error)}`;
   // Before its first call (the recorded input no longer parses, say) there is no step to name: "(start)".

@@ -14,7 +14,8 @@ import {
 } from "./errors.js";
 import { backoffMs, isRetryable, retryProfiles, type RetryProfile } from "./retry.js";
 import { inStepSpan } from "./tracing.js";
-import { normalize, type SagaExecution } from "./execution.js";
+import type { CallRuntime } from "./call.js";
+import { normalize } from "./run-state.js";
 
 /** A completed step whose compensation waits on the stack. */
 export interface CompensationFrame {
@@ -26,6 +27,22 @@ export interface CompensationFrame {
   timeout: number;
 }
 
+/** What steps and compensations need of their execution, beyond every call's share. */
+export interface StepRuntime extends CallRuntime {
+  /** The drain's reason once the worker interrupted running attempts. */
+  readonly interrupted: string | undefined;
+  /** Cuts every running attempt short (they are journaled as interrupted). */
+  interrupt(reason: string): void;
+  /** Stops the execution as interrupted; the calling code stays suspended for good. */
+  halt<T>(where: string): Promise<T>;
+  /** Listens for the drain's interruption; returns the removal. */
+  onInterrupt(listener: () => void): () => void;
+  /** Listens for a cancellation of the saga; returns the removal. */
+  onCancel(listener: () => void): () => void;
+  /** A completed step with a compensation: undone (newest first) if the saga fails or is cancelled. */
+  pushCompensation(frame: CompensationFrame): void;
+}
+
 /** Raised inside an attempt abandoned because the saga was cancelled (policy `abandon`). */
 class AbandonedByCancel extends Error {
   override name = "AbandonedByCancel";
@@ -33,7 +50,7 @@ class AbandonedByCancel extends Error {
 
 /** `ctx.step`: returns the journaled outcome, or runs the step (with retries) and journals each attempt. */
 export async function runStep<T>(
-  x: SagaExecution,
+  x: StepRuntime,
   name: string,
   fn: (hb: StepHeartbeat) => Promise<T> | T,
   opts: StepOptions<T>,
@@ -43,7 +60,7 @@ export async function runStep<T>(
   const last = entries.at(-1);
   const push = (result: unknown) => {
     if (opts.compensate)
-      x.stack.push({
+      x.pushCompensation({
         call,
         step: name,
         result,
@@ -102,12 +119,18 @@ export async function runStep<T>(
     }
     const retryAt = last?.k === "StepFailed" && last.retryAt ? Date.parse(last.retryAt) : 0;
     if (retryAt > Date.now()) await pause(x, retryAt - Date.now());
-    const key = `${x.sagaId}:${x.run}:${name}:${call}`;
+    const key = `${x.sagaId}:${x.state.run}:${name}:${call}`;
     for (;;) {
-      if (x.cancel && opts.onCancel === "abandon") {
-        const ab = await x.append({ k: "StepAbandoned", call, step: name, attempt: Math.max(1, attempt - 1), reason: x.cancel.reason });
+      if (x.state.cancel && opts.onCancel === "abandon") {
+        const ab = await x.append({
+          k: "StepAbandoned",
+          call,
+          step: name,
+          attempt: Math.max(1, attempt - 1),
+          reason: x.state.cancel.reason,
+        });
         x.tick(ab.entry);
-        throw new SagaCancelledError(`step ${name} was abandoned: ${x.cancel.reason}`);
+        throw new SagaCancelledError(`step ${name} was abandoned: ${x.state.cancel.reason}`);
       }
       if (interruptions > host.maxInterruptions) {
         const error: JournalError = {
@@ -143,12 +166,12 @@ export async function runStep<T>(
         push(result);
         return result;
       } catch (err) {
-        if (x.failure) throw err; // the journal write failed (lost to another worker): nothing more to record
+        if (x.stopped) throw err; // the journal write failed (lost to another worker): nothing more to record
         const durationMs = round(performance.now() - t0);
         if (err instanceof AbandonedByCancel) {
-          const ab = await x.append({ k: "StepAbandoned", call, step: name, attempt, reason: x.cancel?.reason ?? "cancelled" });
+          const ab = await x.append({ k: "StepAbandoned", call, step: name, attempt, reason: x.state.cancel?.reason ?? "cancelled" });
           x.tick(ab.entry);
-          throw new SagaCancelledError(`step ${name} was abandoned: ${x.cancel?.reason ?? "cancelled"}`);
+          throw new SagaCancelledError(`step ${name} was abandoned: ${x.state.cancel?.reason ?? "cancelled"}`);
         }
         if (interruptedBy(x, err)) {
           await x.append({ k: "StepInterrupted", call, step: name, attempt, reason: x.interrupted ?? (err as Error).message });
@@ -156,7 +179,7 @@ export async function runStep<T>(
         }
         failures++;
         const error = toJournalError(err);
-        const retry = failures < profile.maxAttempts && isRetryable(profile, err) && !(x.cancel && opts.onCancel === "abandon");
+        const retry = failures < profile.maxAttempts && isRetryable(profile, err) && !(x.state.cancel && opts.onCancel === "abandon");
         const delay = retry ? backoffMs(profile, failures + 1) : 0;
         x.log?.warn({ step: name, attempt, err: error, retry, delayMs: delay }, "saga step attempt failed");
         const f = await x.append({
@@ -186,27 +209,27 @@ function deadlineOf(started: Extract<JournalEntry, { k: "StepStarted" }>, timeou
 }
 
 /** An attempt cut short by its own worker's stop, not failed: the drain interrupted it, or our clients closed under it. */
-const interruptedBy = (x: SagaExecution, err: unknown): boolean =>
+const interruptedBy = (x: StepRuntime, err: unknown): boolean =>
   err instanceof AttemptInterruptedError || (x.host?.isDraining() === true && isShutdownError(err));
 
 /** Waits out a retry backoff; a drain ends the wait and hands the saga back (its `retryAt` is journaled). */
-async function pause(x: SagaExecution, ms: number): Promise<void> {
+async function pause(x: StepRuntime, ms: number): Promise<void> {
   if (ms > 0)
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(t);
-        x.interruptListeners.delete(done);
+        off();
         resolve();
       };
       const t = setTimeout(done, ms);
-      x.interruptListeners.add(done);
+      const off = x.onInterrupt(done);
     });
   if (x.interrupted) await x.halt<void>("(retry backoff)");
 }
 
 /** One attempt: timeout, heartbeat timeout, cancellation, a span and a logger that names saga and step. */
 function attemptOnce<T>(
-  x: SagaExecution,
+  x: StepRuntime,
   a: {
     step: string;
     attempt: number;
@@ -239,8 +262,8 @@ function attemptOnce<T>(
           settled = true;
           clearTimeout(timer);
           if (beat) clearInterval(beat);
-          x.cancelListeners.delete(onCancel);
-          x.interruptListeners.delete(onInterrupt);
+          offCancel();
+          offInterrupt();
           if (err) {
             ac.abort(err);
             reject(err);
@@ -267,8 +290,8 @@ function attemptOnce<T>(
         };
         const onInterrupt = () =>
           settle(new AttemptInterruptedError(`attempt ${a.attempt} of ${a.step} interrupted: ${x.interrupted ?? "the worker stopped"}`));
-        x.cancelListeners.add(onCancel);
-        x.interruptListeners.add(onInterrupt);
+        const offCancel = x.onCancel(onCancel);
+        const offInterrupt = x.onInterrupt(onInterrupt);
         log?.debug("saga step attempt started");
         if (x.interrupted) {
           onInterrupt();
@@ -292,10 +315,10 @@ function attemptOnce<T>(
 
 /** Runs one compensation (journaled, retried); replays its outcome when the journal has it. Returns its final error, if any. */
 export async function compensateFrame(
-  x: SagaExecution,
+  x: StepRuntime,
   c: CompensationFrame,
 ): Promise<{ ok: true } | { ok: false; error: JournalError } | { ok: "end" }> {
-  const entries: JournalEntry[] = x.compRecords.get(c.call) ?? [];
+  const entries: readonly JournalEntry[] = x.state.compRecords.get(c.call) ?? [];
   const done = entries.find((e) => e.k === "CompensationCompleted");
   if (done) return { ok: true };
   const failed = entries.find((e) => e.k === "CompensationFailed" && e.final);
@@ -321,7 +344,7 @@ export async function compensateFrame(
     }
     const interruptions =
       entries.filter((e) => e.k === "CompensationInterrupted").length + (lastEntry?.k === "CompensationStarted" ? 1 : 0);
-    const key = `${x.sagaId}:${x.run}:${c.step}:${c.call}:compensate`;
+    const key = `${x.sagaId}:${x.state.run}:${c.step}:${c.call}:compensate`;
     for (;;) {
       if (interruptions > x.host!.maxInterruptions) {
         const error: JournalError = {
@@ -351,7 +374,7 @@ export async function compensateFrame(
         await x.append({ k: "CompensationCompleted", call: c.call, step: c.step, attempt, durationMs: round(performance.now() - t0) });
         return { ok: true as const };
       } catch (err) {
-        if (x.failure) throw err;
+        if (x.stopped) throw err;
         if (interruptedBy(x, err)) {
           await x.append({
             k: "CompensationInterrupted",

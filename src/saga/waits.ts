@@ -3,7 +3,8 @@ import type { SagaDefinition } from "./define.js";
 import { toMs, type Duration } from "./duration.js";
 import { ChildSagaFailedError, SagaCancelledError, SignalTimeoutError, UnknownSagaError } from "./errors.js";
 import { startSagaIn } from "./start.js";
-import type { SagaExecution } from "./execution.js";
+import type { CallRuntime } from "./call.js";
+import type { CancelRequest } from "./run-state.js";
 
 /** A call suspended until an inbox message (signal, fired timer, child outcome) resolves it. */
 export interface Waiter {
@@ -18,25 +19,39 @@ export interface Waiter {
   reject(e: Error): void;
 }
 
-const cancelled = (x: SagaExecution) => new SagaCancelledError(`saga ${x.sagaId} was cancelled: ${x.cancel?.reason ?? ""}`);
+/** What durable waits and the inbox reader need of their execution, beyond every call's share. */
+export interface WaitRuntime extends CallRuntime {
+  /** The calls suspended until an inbox message resolves them, by call index. */
+  readonly waiters: Map<number, Waiter>;
+  /** Records a cancellation at the next call index (before it is journaled: no call gets past it meanwhile). */
+  requestCancel(reason: string): CancelRequest;
+  /** Tells the running steps the saga was cancelled (an `onCancel: "abandon"` step stops). */
+  announceCancel(): void;
+  /** The inbox was read up to this sequence (the worker compares it with the inbox's last sequence). */
+  sawInbox(seq: number): void;
+  /** An inbox message was journaled: redelivered, it is only deleted. */
+  consumed(seq: number): void;
+}
 
-function wait<T>(x: SagaExecution, w: Omit<Waiter, "resolve" | "reject">): Promise<T> {
+const cancelled = (x: WaitRuntime) => new SagaCancelledError(`saga ${x.sagaId} was cancelled: ${x.state.cancel?.reason ?? ""}`);
+
+function wait<T>(x: WaitRuntime, w: Omit<Waiter, "resolve" | "reject">): Promise<T> {
   return new Promise<T>((resolve, reject) => x.waiters.set(w.call, { ...w, resolve: resolve as (v: unknown) => void, reject }));
 }
 
 /** `ctx.sleep`: a durable timer, a JetStream scheduled message landing in the inbox. */
-export async function openSleep(x: SagaExecution, d: Duration): Promise<void> {
+export async function openSleep(x: WaitRuntime, d: Duration): Promise<void> {
   const { call, rec } = x.open("timer", "sleep");
   const fired = rec?.entries.find((e) => e.k === "TimerFired");
   if (fired) {
     x.tick(fired);
     return;
   }
-  if (x.cancel) throw cancelled(x);
+  if (x.state.cancel) throw cancelled(x);
   if (!x.host) return new Promise<void>(() => {});
   const host = x.host;
   const scheduled = rec?.entries.find((e) => e.k === "TimerScheduled");
-  const timerId = scheduled?.k === "TimerScheduled" ? scheduled.timerId : `r${x.run}c${call}`;
+  const timerId = scheduled?.k === "TimerScheduled" ? scheduled.timerId : `r${x.state.run}c${call}`;
   const fireAt = scheduled?.k === "TimerScheduled" ? new Date(scheduled.fireAt) : new Date(Date.now() + toMs(d));
   await x.live(async () => {
     if (!scheduled) await x.append({ k: "TimerScheduled", call, timerId, fireAt: fireAt.toISOString() });
@@ -46,7 +61,7 @@ export async function openSleep(x: SagaExecution, d: Duration): Promise<void> {
 }
 
 /** `ctx.waitForSignal`: a signal already in the inbox is delivered at the next inbox read. */
-export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { timeout?: Duration; schema?: z.ZodType<T> }): Promise<T> {
+export async function openSignalWait<T>(x: WaitRuntime, name: string, opts: { timeout?: Duration; schema?: z.ZodType<T> }): Promise<T> {
   const { call, rec } = x.open("signal", name);
   const got = rec?.entries.find((e) => e.k === "SignalReceived" || e.k === "SignalTimedOut");
   if (got?.k === "SignalReceived") {
@@ -57,7 +72,7 @@ export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { 
     x.tick(got);
     throw new SignalTimeoutError(name);
   }
-  if (x.cancel) throw cancelled(x);
+  if (x.state.cancel) throw cancelled(x);
   if (!x.host) return new Promise<T>(() => {});
   const host = x.host;
   const started = rec?.entries.find((e) => e.k === "SignalWaitStarted");
@@ -66,7 +81,7 @@ export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { 
   await x.live(async () => {
     if (!started) {
       if (opts.timeout !== undefined) {
-        timerId = `r${x.run}c${call}`;
+        timerId = `r${x.state.run}c${call}`;
         timeoutAt = new Date(Date.now() + toMs(opts.timeout));
       }
       await x.append({
@@ -89,16 +104,16 @@ export async function openSignalWait<T>(x: SagaExecution, name: string, opts: { 
 }
 
 /** Cancellation reaches the children the saga waits for (once: the message id is per child). */
-async function cancelChild(x: SagaExecution, childId: string): Promise<void> {
+async function cancelChild(x: WaitRuntime, childId: string): Promise<void> {
   await x.host!.store.postInbox(
     childId,
-    { kind: "cancel", v: 1, reason: `parent ${x.sagaId} was cancelled: ${x.cancel?.reason ?? ""}` },
+    { kind: "cancel", v: 1, reason: `parent ${x.sagaId} was cancelled: ${x.state.cancel?.reason ?? ""}` },
     `parent-cancel-${childId}`,
   );
 }
 
 /** `ctx.child`: starts the child (idempotent by id, re-issued on resume) and waits for its outcome message. */
-export async function openChild<I, O>(x: SagaExecution, saga: SagaDefinition<I, O>, childId: string, input: I): Promise<O> {
+export async function openChild<I, O>(x: WaitRuntime, saga: SagaDefinition<I, O>, childId: string, input: I): Promise<O> {
   const { call, rec } = x.open("child", childId);
   const done = rec?.entries.find((e) => e.k === "ChildCompleted");
   if (done?.k === "ChildCompleted") {
@@ -106,7 +121,7 @@ export async function openChild<I, O>(x: SagaExecution, saga: SagaDefinition<I, 
     if (done.status === "completed") return done.result as O;
     throw new ChildSagaFailedError(childId, done.status, done.error);
   }
-  if (x.cancel) {
+  if (x.state.cancel) {
     if (rec && x.host) await x.live(() => cancelChild(x, childId)); // again, in case a crash came before
     throw cancelled(x);
   }
@@ -125,32 +140,32 @@ export async function openChild<I, O>(x: SagaExecution, saga: SagaDefinition<I, 
  * Reads the inbox and resolves what it can: journal first (with the message's inbox sequence), then
  * resolve the call, then delete the message. Returns true when the saga can move on.
  */
-export async function deliverInbox(x: SagaExecution): Promise<boolean> {
+export async function deliverInbox(x: WaitRuntime): Promise<boolean> {
   const host = x.host!;
   const items = await host.store.readInbox(x.sagaId, (seq, err) =>
     x.log?.warn({ inboxSeq: seq, err: String(err) }, "malformed saga inbox message dropped"),
   );
   let progressed = false;
   for (const { seq, msg } of items) {
-    if (x.failure) return false;
-    x.inboxHighWater = Math.max(x.inboxHighWater, seq);
-    if (x.consumedInbox.has(seq)) {
+    if (x.stopped) return false;
+    x.sawInbox(seq);
+    if (x.state.consumedInbox.has(seq)) {
       await host.store.deleteInbox(seq);
       continue;
     }
     if (msg.kind === "cancel") {
-      if (!x.cancel) {
-        x.cancel = { atCall: x.nextCall, reason: msg.reason };
-        await x.append({ k: "CancelRequested", atCall: x.cancel.atCall, reason: msg.reason, inboxSeq: seq });
+      if (!x.state.cancel) {
+        const { atCall } = x.requestCancel(msg.reason);
+        await x.append({ k: "CancelRequested", atCall, reason: msg.reason, inboxSeq: seq });
         for (const w of [...x.waiters.values()]) {
           x.waiters.delete(w.call);
           if (w.kind === "child") await cancelChild(x, w.key);
           w.reject(cancelled(x));
         }
-        for (const l of [...x.cancelListeners]) l();
+        x.announceCancel();
         progressed = true;
       }
-      x.consumedInbox.add(seq);
+      x.consumed(seq);
       await host.store.deleteInbox(seq);
       continue;
     }
@@ -187,10 +202,10 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
     } else {
       const w = waiters.find((w) => w.kind === "child" && w.key === msg.childId);
       if (!w) {
-        const known = [...x.records.values()].some(
+        const known = [...x.state.records.values()].some(
           (r) => r.kind === "child" && r.name === msg.childId && r.entries.some((e) => e.k === "ChildCompleted"),
         );
-        if (known || x.cancel) await host.store.deleteInbox(seq); // a duplicate, or the outcome of a child we cancelled
+        if (known || x.state.cancel) await host.store.deleteInbox(seq); // a duplicate, or the outcome of a child we cancelled
         continue;
       }
       const e = await x.append({
@@ -207,8 +222,8 @@ export async function deliverInbox(x: SagaExecution): Promise<boolean> {
       if (msg.status === "completed") w.resolve(msg.result);
       else w.reject(new ChildSagaFailedError(msg.childId, msg.status, msg.error));
     }
-    if (x.failure) return false;
-    x.consumedInbox.add(seq);
+    if (x.stopped) return false;
+    x.consumed(seq);
     progressed = true;
     await host.store.deleteInbox(seq);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Names } from "../eventstore/index.js";
-import type { Logger } from "../observability/index.js";
+import type { Logger, SagaStepMetrics } from "../observability/index.js";
 import { defaults } from "../config/index.js";
 import { TERMINAL_STATUS } from "../../schemas/saga/journal.js";
 import { createSagaRegistry, type AnySaga, type SagaRegistry } from "./define.js";
@@ -28,6 +28,8 @@ export interface SagaWorkerOptions {
   maxInterruptions?: number;
   /** Fault injection for restart tests: every step attempt waits this long first (0, the default, in production). */
   faultStepDelayMs?: number;
+  /** Step attempts by saga type, step and outcome (the process's metrics). */
+  metrics?: SagaStepMetrics;
   workerId?: string;
 }
 
@@ -87,6 +89,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     isDraining: () => draining,
     maxInterruptions,
     ...(opts.faultStepDelayMs ? { faultStepDelayMs: opts.faultStepDelayMs } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
 
   async function executionFor(sagaId: string): Promise<SagaExecution | undefined> {
@@ -94,7 +97,7 @@ export function createSagaWorker(opts: SagaWorkerOptions): SagaWorker {
     const cached = sticky.get(sagaId);
     if (cached) {
       sticky.delete(sagaId);
-      if (!cached.failure && (await s.lastSeq(opts.names.sagaJournal(sagaId))) === cached.lastSeq) return cached;
+      if (!cached.stopped && (await s.lastSeq(opts.names.sagaJournal(sagaId))) === cached.state.lastSeq) return cached;
     }
     const journal = await s.load(sagaId);
     if (!journal.length) return undefined;
