@@ -101,14 +101,15 @@ export function nodeRoutes(): RouteModule {
         .where(and(...filters))
         .orderBy(desc(nodes.createdAt), desc(nodes.id))
         .limit(q.limit);
-      return c.json({ items: rows.map(nodeView) }, 200);
+      const audience = { admin: hasScope(principal, "admin") };
+      return c.json({ items: rows.map((r) => nodeView(r, audience)) }, 200);
     });
 
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const [row] = await deps.db.select().from(nodes).where(eq(nodes.id, id)).limit(1);
-      return c.json(nodeView(visibleTo(principal, "node", id, row)), 200);
+      return c.json(nodeView(visibleTo(principal, "node", id, row), { admin: hasScope(principal, "admin") }), 200);
     });
 
     // Commands check ownership on the aggregate itself, so a node the read model has not caught up with yet can be acted on.

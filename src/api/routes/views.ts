@@ -19,7 +19,7 @@ export const IdParam = z.object({
 export const SubscriptionView = z
   .object({
     id: z.string(),
-    status: z.enum(["pending_payment", "active", "expired", "cancelled"]),
+    status: z.enum(["pending_payment", "active", "expired", "cancelled", "refunded"]),
     userId: z.string(),
     chainProfileId: z.string(),
     nodeType: z.string(),
@@ -57,7 +57,7 @@ export function subscriptionView(s: Omit<SubscriptionView, "status"> & { status:
 export const PaymentView = z
   .object({
     id: z.string(),
-    status: z.enum(["pending", "completed", "failed"]),
+    status: z.enum(["pending", "completed", "failed", "refunded"]),
     subscriptionIds: z.array(z.string()),
     provider: z.string(),
     createdAt: z.string(),
