@@ -4,7 +4,8 @@ import { z } from "@hono/zod-openapi";
 import { commandHandler } from "../eventstore/command-handler.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";
-import { InvalidTransitionError, NotFoundError, ValidationError } from "../domain/errors.js";
+import { InvalidTransitionError, NotFoundError, PlacementUnavailableError, ValidationError } from "../domain/errors.js";
+import { localPlacementsOnly, type PlacementAvailability } from "../infra-providers/availability.js";
 import { subscriptionDecider } from "../domain/subscription/decide.js";
 import type { Subscription } from "../domain/subscription/subscription.js";
 import { paymentDecider } from "../domain/payment/decide.js";
@@ -22,7 +23,8 @@ export interface PaymentService {
   /**
    * R-PAY-1: a payment for pending_payment subscriptions of the caller, linked to each of them.
    * Checked before anything is written: NotFoundError (404) for a missing subscription and, alike,
-   * for another user's (its existence is not the caller's business), InvalidTransitionError (409) for one not pending_payment.
+   * for another user's (its existence is not the caller's business), InvalidTransitionError (409) for one not pending_payment,
+   * PlacementUnavailableError (409) for one whose placement this control plane cannot serve now (nobody pays for what cannot be delivered).
    */
   createPayment(input: CreatePaymentInput, ctx: EventContext, now: Date): Promise<{ payment: Payment; position: number }>;
   /** The current state of one payment from its events (command side). */
@@ -34,6 +36,8 @@ export interface PaymentServiceDeps {
   /** The payment provider's name recorded on the payment, e.g. "local". */
   providerName: string;
   newPaymentId?: () => string;
+  /** Which placements this control plane can serve (issue 17); default: local hosts only. */
+  availability?: PlacementAvailability;
 }
 
 /** A new payment id: `pay_` and 32 hex digits. */
@@ -44,6 +48,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
   const subscriptions = commandHandler(deps.store, subscriptionDecider);
   const payments = commandHandler(deps.store, paymentDecider);
   const newId = deps.newPaymentId ?? randomPaymentId;
+  const availability = deps.availability ?? localPlacementsOnly;
 
   return {
     async createPayment(input, ctx, now) {
@@ -61,6 +66,9 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
         // Another user's subscription answers exactly like a missing one, as everywhere in the API.
         if (!state || state.userId !== userId) throw new NotFoundError("subscription", id);
         if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "payment_linked");
+        const { chainProfileId, provider, region } = state;
+        if (!availability({ chainProfileId, provider, region }).available)
+          throw new PlacementUnavailableError({ chainProfileId, provider, region });
         subs.push(state);
       }
       const paymentId = newId();

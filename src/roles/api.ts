@@ -9,6 +9,7 @@ import { serveApi } from "../api/serve.js";
 import { wireApiDeps } from "../api/wiring.js";
 import type { Probe } from "../api/readiness.js";
 import { subscriptionRoutes } from "../api/routes/subscriptions.js";
+import { chainProfileRoutes } from "../api/routes/chain-profiles.js";
 import { paymentRoutes } from "../api/routes/payments.js";
 import { sagaRoutes } from "../api/routes/sagas.js";
 import { nodeRoutes } from "../api/routes/nodes.js";
@@ -18,6 +19,8 @@ import { inputRoutes } from "../api/routes/inputs.js";
 import { createInputs } from "../inputs/index.js";
 import { createSagaClient } from "../saga/client.js";
 import { signalInputsProvided } from "../sagas/provision/inputs-signal.js";
+import { placementAvailabilityFromEnv } from "../infra-providers/index.js";
+import { projectRoot } from "./lifecycle.js";
 
 export interface ApiRole {
   url: string;
@@ -51,6 +54,8 @@ export async function startApiRole(
   });
   try {
     const profiles = await loadChainProfiles(env.CHAIN_PROFILES_DIR);
+    // The placements the worker's providers can serve (built the same way in lifecycle.ts), checked before anyone pays.
+    const availability = placementAvailabilityFromEnv(env, { projectRoot, cloudHosts: conn.auth !== undefined, processEnv: process.env });
     // Signals and cancellations post to saga inboxes; the client may create the SAGAS streams if no worker did yet.
     const sagaClient = await createSagaClient({ nc: conn.nc, names: conn.names, clientId: "api" });
     // The inputs capability loads the server key pair per submission with secrets (to check they open) and zeroes it after.
@@ -64,9 +69,10 @@ export async function startApiRole(
     });
     const app = createApp(wired.deps, {
       routes: [
-        subscriptionRoutes({ profiles }),
+        chainProfileRoutes({ profiles, availability }),
+        subscriptionRoutes({ profiles, availability }),
         inputRoutes({ inputs, profiles, onInputsSatisfied: (subscriptionId) => signalInputsProvided(sagaClient, subscriptionId) }),
-        paymentRoutes({ providerName: "local" }),
+        paymentRoutes({ providerName: "local", availability }),
         sagaRoutes({ client: sagaClient }),
         nodeRoutes(),
         cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) }),

@@ -3,7 +3,8 @@ import { commandHandler } from "../eventstore/command-handler.js";
 import type { EventStore } from "../eventstore/event-store.js";
 import type { EventContext } from "../eventstore/envelope.js";
 import { ConcurrencyError } from "../eventstore/errors.js";
-import { ValidationError } from "../domain/errors.js";
+import { PlacementUnavailableError, ValidationError } from "../domain/errors.js";
+import { localPlacementsOnly, type PlacementAvailability } from "../infra-providers/availability.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import { subscriptionDecider } from "../domain/subscription/decide.js";
 import type { Subscription } from "../domain/subscription/subscription.js";
@@ -25,7 +26,8 @@ export interface SubscriptionService {
   /**
    * R-SUB-1: returns the caller's pending subscription of the same (chain, node type, duration), or
    * creates one. Idempotent under concurrency through the slot aggregate (see schemas/events/subscriptionslot.ts).
-   * @throws ValidationError (400) for bad input or an unknown chain profile / node type / duration; nothing is written.
+   * @throws ValidationError (400) for bad input or an unknown chain profile / node type / duration;
+   *   PlacementUnavailableError (409) for a placement this control plane cannot serve now. Nothing is written.
    */
   createSubscription(input: CreateSubscriptionInput, ctx: EventContext, now: Date): Promise<CreateSubscriptionResult>;
   /** The current state of one subscription from its events (command-side checks; queries use the read model). */
@@ -37,6 +39,8 @@ export interface SubscriptionServiceDeps {
   profiles: ChainProfileRegistry;
   /** New subscription ids; random by default. */
   newSubscriptionId?: () => string;
+  /** Which placements this control plane can serve (issue 17); default: local hosts only, every cloud refused. */
+  availability?: PlacementAvailability;
 }
 
 /** A new subscription id: `sub_` and 32 hex digits. */
@@ -47,6 +51,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
   const subscriptions = commandHandler(deps.store, subscriptionDecider);
   const slots = commandHandler(deps.store, slotDecider);
   const newId = deps.newSubscriptionId ?? randomSubscriptionId;
+  const availability = deps.availability ?? localPlacementsOnly;
   const attempts = defaults.eventStore.concurrencyRetries + 1;
 
   /** Creates the subscription a claim names; a no-op when it exists, so a crashed claimer is healed by anyone. */
@@ -98,6 +103,9 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
           replaces = subscription.id;
         }
         const placement = deps.profiles.resolvePlacement(req.chainProfileId, req.nodeType, req.durationDays);
+        // Checked before anything is written: a customer never gets a subscription (nor pays) for what cannot be delivered.
+        if (!availability({ chainProfileId: req.chainProfileId, ...placement }).available)
+          throw new PlacementUnavailableError({ chainProfileId: req.chainProfileId, ...placement });
         const claim = {
           subscriptionId: newId(),
           userId: req.userId,

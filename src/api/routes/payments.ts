@@ -4,6 +4,7 @@ import { payments } from "../../../projections/payments/table.js";
 import { actorOf } from "../../auth/principal.js";
 import { CreatePaymentBody, createPaymentService } from "../../payments/service.js";
 import type { Payment } from "../../domain/payment/payment.js";
+import type { PlacementAvailability } from "../../infra-providers/availability.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
@@ -47,9 +48,9 @@ function paymentView(p: Payment): PaymentView {
 }
 
 /** Payments (R-PAY-1): creating one appends PaymentCreated and links the subscriptions. */
-export function paymentRoutes(opts: { providerName: string }): RouteModule {
+export function paymentRoutes(opts: { providerName: string; availability: PlacementAvailability }): RouteModule {
   return (app, deps) => {
-    const service = createPaymentService({ store: deps.store, providerName: opts.providerName });
+    const service = createPaymentService({ store: deps.store, providerName: opts.providerName, availability: opts.availability });
     app.openapi(create, async (c) => {
       const principal = c.get("principal");
       const body = c.req.valid("json");

@@ -5,6 +5,7 @@ import { actorOf, hasScope } from "../../auth/principal.js";
 import { CreateSubscriptionBody } from "../../subscriptions/schemas.js";
 import { createSubscriptionService } from "../../subscriptions/service.js";
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
+import type { PlacementAvailability } from "../../infra-providers/availability.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
@@ -58,9 +59,9 @@ const get = createRoute({
 });
 
 /** Subscriptions (R-SUB-1, R-SUB-4): commands through the service (events), queries from the read model. */
-export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): RouteModule {
+export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry; availability: PlacementAvailability }): RouteModule {
   return (app, deps) => {
-    const service = createSubscriptionService({ store: deps.store, profiles: opts.profiles });
+    const service = createSubscriptionService({ store: deps.store, profiles: opts.profiles, availability: opts.availability });
     app.openapi(create, async (c) => {
       const principal = c.get("principal");
       const body = c.req.valid("json");
