@@ -10,6 +10,8 @@ import { wireApiDeps } from "../api/wiring.js";
 import type { Probe } from "../api/readiness.js";
 import { subscriptionRoutes } from "../api/routes/subscriptions.js";
 import { chainProfileRoutes } from "../api/routes/chain-profiles.js";
+import { refundRoutes } from "../api/routes/refunds.js";
+import { createLocalPaymentProvider } from "../payments/provider.js";
 import { paymentRoutes } from "../api/routes/payments.js";
 import { sagaRoutes } from "../api/routes/sagas.js";
 import { nodeRoutes } from "../api/routes/nodes.js";
@@ -73,6 +75,7 @@ export async function startApiRole(
         subscriptionRoutes({ profiles, availability }),
         inputRoutes({ inputs, profiles, onInputsSatisfied: (subscriptionId) => signalInputsProvided(sagaClient, subscriptionId) }),
         paymentRoutes({ providerName: "local", availability }),
+        refundRoutes({ paymentProvider: createLocalPaymentProvider({ store: conn.store }) }),
         sagaRoutes({ client: sagaClient }),
         nodeRoutes(),
         cryptoRoutes({ publicKey: await serverPublicKey(env.NODEPLANE_DATA_DIR) }),

@@ -11,6 +11,7 @@ import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./com
 import { IdParam } from "./views.js";
 import { terminateSagaId } from "../../sagas/terminate/terminate.saga.js";
 import { migrateSagaId } from "../../sagas/migrate/migrate.saga.js";
+import { provisionSagaId } from "../../sagas/provision/provision.saga.js";
 
 const Token = z
   .string()
@@ -26,7 +27,7 @@ export const NodeRequestAccepted = z
   .object({
     nodeId: z.string(),
     state: NodeState,
-    request: z.enum(["termination", "migration"]),
+    request: z.enum(["termination", "migration", "retry"]),
     requestedAt: z.string(),
     /** The saga that carries the request out (`GET /api/v1/sagas/{id}`, admin). */
     sagaId: z.string(),
@@ -83,6 +84,19 @@ const migrate = createRoute({
   responses: { 202: commandResult(NodeRequestAccepted, "Migration requested"), ...errors(400, 401, 403, 404, 409) },
 });
 
+const retry = createRoute({
+  method: "post",
+  path: "/api/v1/nodes/{id}/retry",
+  tags: ["nodes"],
+  summary:
+    "Try a failed provisioning again (owner or admin): records NodeProvisionRetried, a new provision run starts for the same " +
+    "subscription on a new host (the failed run's compensation already removed its host and keys). A node not failed is 409.",
+  security: secured("nodes:write"),
+  middleware: [requireScope("nodes:write")],
+  request: { params: IdParam },
+  responses: { 202: commandResult(NodeRequestAccepted, "Provisioning retried"), ...errors(400, 401, 403, 404, 409) },
+});
+
 /** Nodes (R-PROV-3, R-TERM/R-MIG entry points): queries from the `nodes` read model, commands through the node service. */
 export function nodeRoutes(): RouteModule {
   return (app, deps) => {
@@ -134,6 +148,31 @@ export function nodeRoutes(): RouteModule {
           request: "termination" as const,
           requestedAt: state.termination!.requestedAt,
           sagaId: terminateSagaId(id),
+        },
+        202,
+      );
+    });
+
+    app.openapi(retry, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      visibleTo(principal, "node", id, (await service.load(id)).state);
+      const now = deps.now();
+      const r = await service.handle(
+        id,
+        { type: "RetryProvision", requestedBy: actorOf(principal), at: now.toISOString() },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
+      withPosition(c, r.position);
+      const state = r.state!;
+      return c.json(
+        {
+          nodeId: id,
+          state: state.state,
+          request: "retry" as const,
+          requestedAt: now.toISOString(),
+          sagaId: provisionSagaId(id, state.provisionAttempt),
         },
         202,
       );

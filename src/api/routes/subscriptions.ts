@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { subscriptions } from "../../../projections/subscriptions/table.js";
+import { nodes } from "../../../projections/nodes/table.js";
 import { actorOf, hasScope } from "../../auth/principal.js";
 import { CreateSubscriptionBody } from "../../subscriptions/schemas.js";
 import { createSubscriptionService } from "../../subscriptions/service.js";
@@ -83,24 +84,27 @@ export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry; avail
         ...(q.status ? [eq(subscriptions.status, q.status)] : []),
       ];
       const rows = await deps.db
-        .select()
+        .select({ s: subscriptions, node: { state: nodes.state, failure: nodes.failure } })
         .from(subscriptions)
+        .leftJoin(nodes, eq(nodes.id, subscriptions.nodeId))
         .where(and(...filters))
         .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
         .limit(q.limit);
-      return c.json({ items: rows.map(subscriptionView) }, 200);
+      const audience = { admin: hasScope(principal, "admin") };
+      return c.json({ items: rows.map((r) => subscriptionView(r.s, r.node, audience)) }, 200);
     });
 
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const row = visibleTo(
-        principal,
-        "subscription",
-        id,
-        (await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1))[0],
-      );
-      return c.json(subscriptionView(row), 200);
+      const [found] = await deps.db
+        .select({ s: subscriptions, node: { state: nodes.state, failure: nodes.failure } })
+        .from(subscriptions)
+        .leftJoin(nodes, eq(nodes.id, subscriptions.nodeId))
+        .where(eq(subscriptions.id, id))
+        .limit(1);
+      const row = visibleTo(principal, "subscription", id, found?.s);
+      return c.json(subscriptionView(row, found!.node, { admin: hasScope(principal, "admin") }), 200);
     });
   };
 }
