@@ -15,6 +15,7 @@ import {
   NodeMigrationAborted,
   NodeProvisionFailed,
   NodeProvisionRequested,
+  NodeProvisionRetried,
   NodeStarting,
   NodeSynced,
   NodeSyncing,
@@ -68,7 +69,7 @@ export function evolveNodeRow(row: NodeRow | undefined, e: StoredEvent): NodeRow
     };
   }
   if (!row) return undefined;
-  const at = (e.data as { at?: string }).at ?? row.updatedAt;
+  const at = (e.data as { at?: string }).at ?? (isEvent(e, NodeProvisionRetried) ? e.data.requestedAt : row.updatedAt);
   const next = (change: Partial<NodeRow>): NodeRow => ({ ...row, ...change, updatedAt: at, position: e.position });
   const state = STATE_OF[e.type];
   if (state) return next({ state });
@@ -84,6 +85,7 @@ export function evolveNodeRow(row: NodeRow | undefined, e: StoredEvent): NodeRow
     return next({ inputsApplied: [...known, ...e.data.inputs.filter((i) => !known.includes(i))] });
   }
   if (isEvent(e, NodeProvisionFailed)) return next({ state: "failed", failure: { step: e.data.step, reason: e.data.reason } });
+  if (isEvent(e, NodeProvisionRetried)) return next({ state: "provisioning", host: null, keys: [], failure: null });
   if (isEvent(e, NodeHostReleased)) return (row.host as NodeHost | null)?.hostId === e.data.hostId ? next({ host: null }) : next({});
   if (isEvent(e, NodeTerminated)) return next({ state: "terminated", host: null, partialFailures: e.data.partialFailures });
   if (isEvent(e, NodeMigrated)) {

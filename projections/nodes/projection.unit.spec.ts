@@ -146,4 +146,19 @@ describe("nodes projection (pure)", () => {
     expect(evolveNodeRow(row, created!)).toBe(row);
     expect(nodeRows.keyOf({ ...created!, category: "subscription" })).toBeUndefined();
   });
+
+  it("starts a retried provisioning afresh: provisioning, no host, no keys, no failure (issue 17)", () => {
+    const failed = stored("n1", [
+      requested(),
+      ["NodeKeysRecorded", { keys: [key] }],
+      ["NodeProvisionFailed", { step: "WaitForAgentReady", reason: "x" }],
+    ]);
+    const [retried] = stored("n1", [["NodeProvisionRetried", {}]], 4);
+    const e = {
+      ...retried!,
+      data: { ...(requested()[1] as object), nodeId: "n1", requestedAt: at(4), attempt: 2, requestedBy: "user:u1" },
+    };
+    const { rows } = foldRows(nodeRows, new Map(), [...failed, e]);
+    expect(rows.get("n1")).toMatchObject({ state: "provisioning", host: null, keys: [], failure: null, updatedAt: at(4), position: 4 });
+  });
 });

@@ -2,7 +2,7 @@ import type { InferSelectModel } from "drizzle-orm";
 import { payments, rejectedPaymentMessages } from "./table.js";
 import { defineProjection, isEvent, rowsApplier, type RowModel } from "../../src/projection/index.js";
 import type { StoredEvent } from "../../src/eventstore/index.js";
-import { PaymentCompleted, PaymentCreated, PaymentFailed, PaymentMessageRejected } from "../../schemas/events/index.js";
+import { PaymentCompleted, PaymentCreated, PaymentFailed, PaymentMessageRejected, PaymentRefunded } from "../../schemas/events/index.js";
 
 export type PaymentRow = InferSelectModel<typeof payments>;
 export type RejectedPaymentMessageRow = InferSelectModel<typeof rejectedPaymentMessages>;
@@ -30,6 +30,8 @@ export function evolvePayment(row: PaymentRow | undefined, e: StoredEvent): Paym
     return { ...row, status: "completed", completedAt: e.data.completedAt, updatedAt: e.data.completedAt, position: e.position };
   if (isEvent(e, PaymentFailed))
     return { ...row, status: "failed", failureReason: e.data.reason, updatedAt: e.data.failedAt, position: e.position };
+  if (isEvent(e, PaymentRefunded))
+    return { ...row, status: e.data.fullyRefunded ? "refunded" : row.status, updatedAt: e.data.refundedAt, position: e.position };
   return row;
 }
 

@@ -42,6 +42,24 @@ describe("payments projection (pure)", () => {
     ).toMatchObject({ status: "failed", failureReason: "card declined" });
   });
 
+  it("marks a payment refunded once every subscription it activated is (issue 17)", () => {
+    const completed = evolvePayment(
+      evolvePayment(undefined, created)!,
+      ev("PaymentCompleted", "payment", "p1", { paymentId: "p1", completedAt: at, subscriptionIds: ["s1", "s2"] }, 2),
+    )!;
+    const partly = evolvePayment(
+      completed,
+      ev("PaymentRefunded", "payment", "p1", { paymentId: "p1", subscriptionId: "s1", refundedAt: at, fullyRefunded: false }, 3),
+    )!;
+    expect(partly).toMatchObject({ status: "completed", position: 3 });
+    expect(
+      evolvePayment(
+        partly,
+        ev("PaymentRefunded", "payment", "p1", { paymentId: "p1", subscriptionId: "s2", refundedAt: at, fullyRefunded: true }, 4),
+      ),
+    ).toMatchObject({ status: "refunded", position: 4 });
+  });
+
   it("records a rejected payment message once, keyed by its stream sequence", () => {
     const rejected = ev(
       "PaymentMessageRejected",

@@ -8,6 +8,7 @@ import {
   SubscriptionCreated,
   SubscriptionExpired,
   SubscriptionPaymentLinked,
+  SubscriptionRefunded,
 } from "../../schemas/events/index.js";
 
 export type SubscriptionRow = InferSelectModel<typeof subscriptions>;
@@ -52,6 +53,7 @@ export function evolveSubscription(row: SubscriptionRow | undefined, e: StoredEv
   }
   if (isEvent(e, SubscriptionExpired)) return { ...row, status: "expired", updatedAt: e.data.expiredAt, position: e.position };
   if (isEvent(e, SubscriptionCancelled)) return { ...row, status: "cancelled", updatedAt: e.data.cancelledAt, position: e.position };
+  if (isEvent(e, SubscriptionRefunded)) return { ...row, status: "refunded", updatedAt: e.data.refundedAt, position: e.position };
   return row;
 }
 

@@ -32,6 +32,22 @@ describe("subscriptions projection (pure)", () => {
     expect(rows.get("s1")).toMatchObject({ status: "cancelled", paymentId: "p-s1", nodeId: "n-s1", position: 13 });
   });
 
+  it("ends a subscription refunded (issue 17)", () => {
+    const [created] = stored("s1", 1);
+    const refunded: StoredEvent = {
+      ...created!,
+      id: "s1-r",
+      type: "SubscriptionRefunded",
+      data: { subscriptionId: "s1", paymentId: "p-s1", refundedBy: "user:root", refundedAt: "2026-02-01T00:00:00.000Z" },
+      position: 9,
+    };
+    expect(evolveSubscription(evolveSubscription(undefined, created!), refunded)).toMatchObject({
+      status: "refunded",
+      updatedAt: "2026-02-01T00:00:00.000Z",
+      position: 9,
+    });
+  });
+
   it("ignores events of a row it never saw, and a second SubscriptionCreated", () => {
     const [created, linked] = stored("s2", 2);
     expect(evolveSubscription(undefined, linked!)).toBeUndefined();

@@ -45,7 +45,7 @@ export const NodeHost = z.object({
 export type NodeHost = z.infer<typeof NodeHost>;
 
 /** R-TERM: why a node is being torn down. */
-export const TerminationReason = z.enum(["user", "expired", "cancelled", "admin"]);
+export const TerminationReason = z.enum(["user", "expired", "cancelled", "admin", "refunded"]);
 export type TerminationReason = z.infer<typeof TerminationReason>;
 
 /** R-TERM-2: one step that termination could not do. */
@@ -130,6 +130,22 @@ export const NodeProvisionFailed = defineEvent({
   category: "node",
   version: 1,
   schema: z.object({ nodeId: Id, step: Step, reason: Reason, at: IsoTime }),
+});
+
+/**
+ * A failed provisioning is tried again (POST /api/v1/nodes/{id}/retry): the node goes back to
+ * `provisioning` and a new provision run (`provision-<nodeId>-<attempt>`) starts from this event, for
+ * the same subscription and placement. The first run's compensation already removed its host and keys.
+ */
+export const NodeProvisionRetried = defineEvent({
+  type: "NodeProvisionRetried",
+  category: "node",
+  version: 1,
+  schema: NodeProvisionRequested.schema.extend({
+    /** 2 for the first retry: the provisioning attempt this event starts. */
+    attempt: z.number().int().min(2),
+    requestedBy: z.string().min(1).max(200),
+  }),
 });
 
 /** R-TERM-1: someone asked for the node to go; the terminate saga starts from this event. */
@@ -249,6 +265,7 @@ export const nodeEvents = [
   NodeSynced,
   NodeInputsApplied,
   NodeProvisionFailed,
+  NodeProvisionRetried,
   NodeTerminationRequested,
   NodeTerminating,
   NodeKeysDeleted,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineEvent, Id, IsoTime } from "./define.js";
 
-export const PaymentStatus = z.enum(["pending", "completed", "failed"]);
+export const PaymentStatus = z.enum(["pending", "completed", "failed", "refunded"]);
 export type PaymentStatus = z.infer<typeof PaymentStatus>;
 
 /** A line item: what a subscription created from the payment (path 2 of R-PAY-2) looks like. */
@@ -43,6 +43,23 @@ export const PaymentFailed = defineEvent({
   schema: z.object({ paymentId: Id, failedAt: IsoTime, reason: z.string().max(500) }),
 });
 
+/**
+ * The payment consumer processed `payment.refunded` for one subscription of the payment: the money
+ * for it went back. The payment is `refunded` once every subscription it activated is.
+ */
+export const PaymentRefunded = defineEvent({
+  type: "PaymentRefunded",
+  category: "payment",
+  version: 1,
+  schema: z.object({
+    paymentId: Id,
+    subscriptionId: Id,
+    refundedAt: IsoTime,
+    /** Every subscription the payment activated is refunded now: the payment's status becomes `refunded`. */
+    fullyRefunded: z.boolean(),
+  }),
+});
+
 /** R-PAY-3: a schema-invalid payment message, acked and recorded so that it cannot loop forever. */
 export const PaymentMessageRejected = defineEvent({
   type: "PaymentMessageRejected",
@@ -51,4 +68,4 @@ export const PaymentMessageRejected = defineEvent({
   schema: z.object({ streamSequence: z.number().int().positive(), subject: z.string(), reason: z.string().max(2000), rejectedAt: IsoTime }),
 });
 
-export const paymentEvents = [PaymentCreated, PaymentCompleted, PaymentFailed, PaymentMessageRejected] as const;
+export const paymentEvents = [PaymentCreated, PaymentCompleted, PaymentFailed, PaymentRefunded, PaymentMessageRejected] as const;

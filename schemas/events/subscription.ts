@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineEvent, Id, IsoTime } from "./define.js";
 
-export const SubscriptionStatus = z.enum(["pending_payment", "active", "expired", "cancelled"]);
+export const SubscriptionStatus = z.enum(["pending_payment", "active", "expired", "cancelled", "refunded"]);
 export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 
 /** R-SUB-1 step 4: created as `pending_payment` with a placeholder expiry and no payment id. */
@@ -53,10 +53,28 @@ export const SubscriptionCancelled = defineEvent({
   schema: z.object({ subscriptionId: Id, cancelledAt: IsoTime, reason: z.string().max(500).optional() }),
 });
 
+/**
+ * An admin refunded an active subscription (POST /api/v1/subscriptions/{id}/refund), typically one
+ * whose node failed: the subscription ends, its node is terminated and the payment provider is asked to pay back.
+ */
+export const SubscriptionRefunded = defineEvent({
+  type: "SubscriptionRefunded",
+  category: "subscription",
+  version: 1,
+  schema: z.object({
+    subscriptionId: Id,
+    paymentId: Id,
+    refundedBy: z.string().min(1).max(200),
+    reason: z.string().max(500).optional(),
+    refundedAt: IsoTime,
+  }),
+});
+
 export const subscriptionEvents = [
   SubscriptionCreated,
   SubscriptionPaymentLinked,
   SubscriptionActivated,
   SubscriptionExpired,
   SubscriptionCancelled,
+  SubscriptionRefunded,
 ] as const;

@@ -26,7 +26,18 @@ export const PaymentFailedMessageV1 = z.object({
 });
 export type PaymentFailedMessage = z.infer<typeof PaymentFailedMessageV1>;
 
+/** The payment service paid back what one subscription of the payment cost (asked by an admin's refund). */
+export const PaymentRefundedMessageV1 = z.object({
+  version: z.literal(1).optional(),
+  paymentId: Id,
+  subscriptionId: Id,
+  refundedAt: IsoTime,
+  provider: z.string().min(1).max(100).optional(),
+});
+export type PaymentRefundedMessage = z.infer<typeof PaymentRefundedMessageV1>;
+
 registerSchemas({
   "payments/payment.completed.v1": PaymentCompletedMessageV1,
   "payments/payment.failed.v1": PaymentFailedMessageV1,
+  "payments/payment.refunded.v1": PaymentRefundedMessageV1,
 });

@@ -1,3 +1,4 @@
+export { type CatalogAvailability, catalogProfile } from "./catalog.js";
 export { UnknownChainProfileError } from "./errors.js";
 export { type ChainProfileRegistry, defaultChainProfilesDir, loadChainProfiles, parseChainProfile } from "./loader.js";
 export { type InputSpec } from "./schema.js";

@@ -11,7 +11,9 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   /** A sealed secret that does not open with the server key (tampered, mis-sealed): 400 (R-KEY-1). */
-  | "invalid_sealed_secret";
+  | "invalid_sealed_secret"
+  /** A placement (provider, region) this control plane cannot serve now: 409, nothing written, nothing charged. */
+  | "placement_unavailable";
 
 export class DomainError extends Error {
   override name = "DomainError";
@@ -55,5 +57,17 @@ export class ForbiddenError extends DomainError {
   override name = "ForbiddenError";
   constructor(message: string, details?: unknown) {
     super("forbidden", message, details);
+  }
+}
+
+/** A subscription or payment for a placement this control plane cannot serve now (issue 17): 409, and nothing is written. */
+export class PlacementUnavailableError extends DomainError {
+  override name = "PlacementUnavailableError";
+  constructor(placement: { chainProfileId: string; provider: string; region: string }) {
+    super(
+      "placement_unavailable",
+      `${placement.provider} in ${placement.region} (chain profile ${placement.chainProfileId}) is not available on this control plane`,
+      { chainProfileId: placement.chainProfileId, provider: placement.provider, region: placement.region },
+    );
   }
 }

@@ -21,3 +21,5 @@ export { subscriptionDecider } from "./subscription/decide.js";
 export { nodeIdForSubscription, type Subscription } from "./subscription/subscription.js";
 export { slotDecider, SlotTakenError } from "./subscriptionslot/decide.js";
 export { type SlotClaim, slotIdFor } from "./subscriptionslot/slot.js";
+export { PlacementUnavailableError } from "./errors.js";
+export { customerFailure, FAILURE_CODES, type FailureCode } from "./node/failure.js";

@@ -15,6 +15,8 @@ export interface Names {
   readonly paymentsStream: string;
   readonly paymentCompleted: string;
   readonly paymentFailed: string;
+  /** The payment service paid back one subscription of a payment (asked by an admin's refund). */
+  readonly paymentRefunded: string;
   /** Durable consumer of `payment.completed` (R-PAY-2). */
   readonly paymentsConsumer: string;
   /** Saga journals and work queue (DESIGN.md §5). */
@@ -116,6 +118,7 @@ export function namesFor(namespace = ""): Names {
     paymentsStream: stream("PAYMENTS"),
     paymentCompleted: subj("payment.completed"),
     paymentFailed: subj("payment.failed"),
+    paymentRefunded: subj("payment.refunded"),
     paymentsConsumer: durable("payments-consumer"),
     sagasStream: stream("SAGAS"),
     sagaWorkStream: stream("SAGA_WORK"),

@@ -1,3 +1,6 @@
+export { terraformAvailability, type TerraformAvailabilityInput } from "./terraform/availability.js";
+export { placementAvailabilityFromEnv } from "./from-env.js";
+export { localPlacementsOnly, type PlacementAvailability } from "./availability.js";
 export { createLocalProvider, listLocalHosts, type LocalProvider } from "./local/local-provider.js";
 export { isRunning, PidRecord, readPidFile } from "./local/pids.js";
 export { hostIdFor, hostPaths } from "./local/state.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Availability, PlacementRef } from "./availability.js";
 
 /** What a provider needs to place one node (SPEC R-INFRA-1); the rest of the spec is kept as labels. */
 export const NodeSpec = z.object({
@@ -31,6 +32,8 @@ export interface InfrastructureProvider<H extends Host = Host> {
   destroy(host: Pick<Host, "hostId" | "nodeId">): Promise<void>;
   /** The hosts this provider holds now. */
   list(): Promise<H[]>;
+  /** Whether this provider can serve the placement here now (checked before a customer pays for it). */
+  availability(placement: PlacementRef): Availability;
 }
 
 /** Base of the providers' errors, so callers can tell infrastructure failures apart. */

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Host, InfrastructureProvider } from "./provider.js";
 import { createProviderSelector, NoInfrastructureProviderError } from "./select.js";
+import { AVAILABLE } from "./availability.js";
 
 const named = (name: string): InfrastructureProvider<Host> => ({
   name,
   create: () => Promise.reject(new Error("not used")),
   destroy: () => Promise.resolve(),
   list: () => Promise.resolve([]),
+  availability: () => AVAILABLE,
 });
 
 describe("provider selection by a placement's provider field", () => {

@@ -12,3 +12,4 @@ export type {
 export { createNodeService, type NodeService } from "./service.js";
 export { createHeartbeatSyncHook, createNodeSyncWatcher, type NodeSyncWatcher } from "./sync-watcher.js";
 export { nodeView, NodeView } from "./view.js";
+export { nodeFailureView, NodeFailureView } from "./view.js";

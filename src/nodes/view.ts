@@ -1,6 +1,28 @@
 // zod from @hono/zod-openapi: routes call `.openapi()` on these schemas.
 import { z } from "@hono/zod-openapi";
 import { NodeHost, NodeKeyMetadata, NodeState, PartialFailure } from "../../schemas/events/node.js";
+import { customerFailure, FAILURE_CODES, type FailureCode } from "../domain/index.js";
+
+/**
+ * Why a node is failed or degraded. Everyone sees a code and a short sentence; admins also see the
+ * step and the full reason (provider diagnostics, paths of this control plane).
+ */
+export const NodeFailureView = z
+  .object({
+    code: z.enum(Object.keys(FAILURE_CODES) as [FailureCode, ...FailureCode[]]),
+    message: z.string(),
+    step: z.string().optional().openapi({ description: "admin only" }),
+    reason: z.string().optional().openapi({ description: "admin only: the full reason, with diagnostics" }),
+  })
+  .openapi("NodeFailure");
+export type NodeFailureView = z.infer<typeof NodeFailureView>;
+
+/** The failure of a node row as `audience` may see it (null when the node has none). */
+export function nodeFailureView(failure: unknown, state: string, audience: { admin: boolean }): NodeFailureView | null {
+  if (!failure) return null;
+  const f = failure as { step?: string; reason: string };
+  return { ...customerFailure(f, state), ...(audience.admin ? { ...(f.step ? { step: f.step } : {}), reason: f.reason } : {}) };
+}
 
 /** The node body of `GET /api/v1/nodes[/{id}]` (R-PROV-3): state, placement, host, versions, key metadata — never key material. */
 export const NodeView = z
@@ -18,10 +40,7 @@ export const NodeView = z
     versions: z.object({ agent: z.string().optional(), node: z.string().optional() }),
     keys: z.array(NodeKeyMetadata),
     inputsApplied: z.array(z.string()),
-    failure: z
-      .object({ step: z.string().optional(), reason: z.string() })
-      .nullable()
-      .openapi({ description: "Why the node is failed or degraded" }),
+    failure: NodeFailureView.nullable(),
     partialFailures: z.array(PartialFailure).openapi({ description: "R-TERM-2: what termination could not clean up" }),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -51,7 +70,7 @@ export interface NodeRowLike {
 }
 
 /** Maps a read-model row to its API body, checking the jsonb shapes on the way out (a bad row is a 500, never a leak). */
-export function nodeView(row: NodeRowLike): NodeView {
+export function nodeView(row: NodeRowLike, audience: { admin: boolean }): NodeView {
   return NodeView.parse({
     id: row.id,
     state: row.state,
@@ -66,7 +85,7 @@ export function nodeView(row: NodeRowLike): NodeView {
     versions: row.versions ?? {},
     keys: row.keys ?? [],
     inputsApplied: row.inputsApplied ?? [],
-    failure: row.failure ?? null,
+    failure: nodeFailureView(row.failure, row.state, audience),
     partialFailures: row.partialFailures ?? [],
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),

@@ -3,7 +3,7 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../observability/index.js";
 import type { z } from "zod";
 import { NO_STREAM, type EventStore, type EventContext } from "../eventstore/index.js";
-import { PaymentCompletedMessageV1, PaymentFailedMessageV1 } from "../../schemas/payments/index.js";
+import { PaymentCompletedMessageV1, PaymentFailedMessageV1, PaymentRefundedMessageV1 } from "../../schemas/payments/index.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import { createPaymentProcessor } from "./processor.js";
 import { UnprocessablePaymentMessageError } from "./errors.js";
@@ -27,12 +27,17 @@ export interface PaymentConsumer {
   isRunning(): boolean;
 }
 
+const KINDS = ["completed", "failed", "refunded"] as const;
+const SUBJECT = { completed: "paymentCompleted", failed: "paymentFailed", refunded: "paymentRefunded" } as const;
+const SCHEMA = { completed: PaymentCompletedMessageV1, failed: PaymentFailedMessageV1, refunded: PaymentRefundedMessageV1 } as const;
+
 type Verdict = { kind: "ack" } | { kind: "reject"; reason: string } | { kind: "nak"; reason: string };
 
 /**
  * The payment consumer (R-PAY-2, R-PAY-3) on the durable consumer `names.paymentsConsumer`:
  * not JSON → NAK (bounded by max_deliver); schema-invalid or never processable → ACK and record
  * PaymentMessageRejected; idempotency hit → ACK; subscription or saga-start failure → NAK.
+ * `payment.refunded` the same way: recorded once per (payment, subscription), however often delivered.
  */
 export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promise<PaymentConsumer> {
   const { store, logger: log } = opts;
@@ -49,9 +54,9 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
     } catch (err) {
       return { kind: "nak", reason: `not JSON: ${(err as Error).message}` };
     }
-    const kind = m.subject === names.paymentCompleted ? "completed" : m.subject === names.paymentFailed ? "failed" : undefined;
+    const kind = KINDS.find((k) => names[SUBJECT[k]] === m.subject);
     if (!kind) return { kind: "reject", reason: `unexpected subject ${m.subject}` };
-    const schema: z.ZodType<{ paymentId: string }> = kind === "completed" ? PaymentCompletedMessageV1 : PaymentFailedMessageV1;
+    const schema: z.ZodType<{ paymentId: string; subscriptionId?: string }> = SCHEMA[kind];
     const parsed = schema.safeParse(json);
     if (!parsed.success)
       return {
@@ -59,7 +64,8 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
         reason: `schema-invalid payment.${kind}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
       };
     const paymentId = parsed.data.paymentId;
-    const key = `payment.${kind}:${paymentId}`;
+    // A refund is per subscription of the payment: each is remembered on its own.
+    const key = kind === "refunded" ? `payment.refunded:${paymentId}:${parsed.data.subscriptionId}` : `payment.${kind}:${paymentId}`;
     if (
       await opts.idempotency.seen(key).catch((err: unknown) => {
         log.warn({ err }, "idempotency store unavailable; relying on the event store");
@@ -78,9 +84,13 @@ export async function startPaymentConsumer(opts: PaymentConsumerOptions): Promis
       if (kind === "completed") {
         const outcome = await processor.completed(PaymentCompletedMessageV1.parse(json), ctx, now());
         log.info({ ...outcome }, "payment completed");
-      } else {
+      } else if (kind === "failed") {
         await processor.failed(PaymentFailedMessageV1.parse(json), ctx, now());
         log.info({ paymentId }, "payment failed");
+      } else {
+        const msg = PaymentRefundedMessageV1.parse(json);
+        await processor.refunded(msg, ctx, now());
+        log.info({ paymentId, subscriptionId: msg.subscriptionId }, "payment refunded");
       }
     } catch (err) {
       if (err instanceof UnprocessablePaymentMessageError) return { kind: "reject", reason: err.message };

@@ -1,3 +1,5 @@
+import { InvalidTransitionError } from "../domain/index.js";
+
 /** The local payment provider was asked about a payment that was never created (CLI: exit 1). */
 export class UnknownPaymentError extends Error {
   override name = "UnknownPaymentError";
@@ -19,4 +21,15 @@ export class SubscriptionActivationError extends Error {
 /** Recording NodeProvisionRequested failed (R-PAY-3 "saga start failure": NAK). */
 export class SagaStartError extends Error {
   override name = "SagaStartError";
+}
+
+/** A refund asked of the payment provider for a payment that never completed: 409, nothing is paid back. */
+export class PaymentNotRefundableError extends InvalidTransitionError {
+  override name = "PaymentNotRefundableError";
+  constructor(
+    readonly paymentId: string,
+    status: string,
+  ) {
+    super("payment", status, "refunded");
+  }
 }

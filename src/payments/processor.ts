@@ -14,7 +14,7 @@ import {
 } from "../domain/index.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import type { LineItem } from "../../schemas/events/index.js";
-import type { PaymentCompletedMessage, PaymentFailedMessage } from "../../schemas/payments/index.js";
+import type { PaymentCompletedMessage, PaymentFailedMessage, PaymentRefundedMessage } from "../../schemas/payments/index.js";
 import { SagaStartError, SubscriptionActivationError, UnprocessablePaymentMessageError } from "./errors.js";
 
 /** What processing a `payment.completed` did. */
@@ -158,6 +158,20 @@ export function createPaymentProcessor(deps: { store: EventStore; profiles: Chai
         now,
       );
       return { paymentId: payment.id, path, activatedSubscriptionIds: activated.map((s) => s.id) };
+    },
+
+    /**
+     * `payment.refunded`: records PaymentRefunded for the subscription; a second delivery is a decider
+     * no-op, a refund of a payment that never completed is unprocessable (ACK and record).
+     */
+    async refunded(msg: PaymentRefundedMessage, ctx: EventContext, now: Date): Promise<void> {
+      try {
+        await payments.handle(msg.paymentId, { type: "RefundPayment", subscriptionId: msg.subscriptionId, at: msg.refundedAt }, ctx, now);
+      } catch (err) {
+        if (err instanceof DomainError)
+          throw new UnprocessablePaymentMessageError(`payment ${msg.paymentId}: ${err.message}`, { cause: err });
+        throw err;
+      }
     },
 
     /** `payment.failed`: records PaymentFailed; the subscriptions stay pending_payment and can be paid again. */

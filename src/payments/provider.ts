@@ -1,9 +1,9 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { EventStore, Names } from "../eventstore/index.js";
 import { Id } from "../../schemas/events/define.js";
-import { PaymentCompletedMessageV1, PaymentFailedMessageV1 } from "../../schemas/payments/index.js";
+import { PaymentCompletedMessageV1, PaymentFailedMessageV1, PaymentRefundedMessageV1 } from "../../schemas/payments/index.js";
 import { paymentDecider, paymentCategory, type PaymentEvent, type PaymentState } from "../domain/index.js";
-import { UnknownPaymentError } from "./errors.js";
+import { PaymentNotRefundableError, UnknownPaymentError } from "./errors.js";
 
 /** R-PAY-1: the adapter to a payment service. It reports outcomes as `payment.completed` / `payment.failed` messages. */
 export interface PaymentProvider {
@@ -12,6 +12,11 @@ export interface PaymentProvider {
   complete(paymentId: string): Promise<{ sequence: number }>;
   /** Reports the payment as failed; the subscriptions stay pending_payment. */
   fail(paymentId: string, reason: string): Promise<{ sequence: number }>;
+  /**
+   * Pays back what one subscription of a completed payment cost; the service reports it as `payment.refunded`.
+   * Asking again for the same subscription pays back once.
+   */
+  refund(paymentId: string, subscriptionId: string): Promise<{ sequence: number }>;
 }
 
 /**
@@ -56,6 +61,22 @@ export function createLocalPaymentProvider(deps: {
       await existing(paymentId);
       const msg = PaymentFailedMessageV1.parse({ version: 1, paymentId, failedAt: now().toISOString(), reason });
       const ack = await js.publish(names.paymentFailed, JSON.stringify(msg), { msgID: `payment.failed:${paymentId}` });
+      return { sequence: ack.seq };
+    },
+    async refund(paymentId, subscriptionId) {
+      const p = await existing(paymentId);
+      if (p.status !== "completed" && p.status !== "refunded") throw new PaymentNotRefundableError(paymentId, p.status);
+      const msg = PaymentRefundedMessageV1.parse({
+        version: 1,
+        paymentId,
+        subscriptionId,
+        refundedAt: now().toISOString(),
+        provider: "local",
+      });
+      // One refund per (payment, subscription): the simulator's own dedupe, as a real service's refund id would be.
+      const ack = await js.publish(names.paymentRefunded, JSON.stringify(msg), {
+        msgID: `payment.refunded:${paymentId}:${subscriptionId}`,
+      });
       return { sequence: ack.seq };
     },
   };

@@ -5,12 +5,14 @@ import { commandHandler, type EventStore, type EventContext } from "../eventstor
 import {
   InvalidTransitionError,
   NotFoundError,
+  PlacementUnavailableError,
   ValidationError,
   subscriptionDecider,
   type Subscription,
   paymentDecider,
   type Payment,
 } from "../domain/index.js";
+import { localPlacementsOnly, type PlacementAvailability } from "../infra-providers/index.js";
 import { Id } from "../../schemas/events/define.js";
 
 /** The body of `POST /api/v1/payments` (R-PAY-1); the route and the service share it. */
@@ -24,7 +26,8 @@ export interface PaymentService {
   /**
    * R-PAY-1: a payment for pending_payment subscriptions of the caller, linked to each of them.
    * Checked before anything is written: NotFoundError (404) for a missing subscription and, alike,
-   * for another user's (its existence is not the caller's business), InvalidTransitionError (409) for one not pending_payment.
+   * for another user's (its existence is not the caller's business), InvalidTransitionError (409) for one not pending_payment,
+   * PlacementUnavailableError (409) for one whose placement this control plane cannot serve now (nobody pays for what cannot be delivered).
    */
   createPayment(input: CreatePaymentInput, ctx: EventContext, now: Date): Promise<{ payment: Payment; position: number }>;
   /** The current state of one payment from its events (command side). */
@@ -36,6 +39,8 @@ export interface PaymentServiceDeps {
   /** The payment provider's name recorded on the payment, e.g. "local". */
   providerName: string;
   newPaymentId?: () => string;
+  /** Which placements this control plane can serve (issue 17); default: local hosts only. */
+  availability?: PlacementAvailability;
 }
 
 /** A new payment id: `pay_` and 32 hex digits. */
@@ -46,6 +51,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
   const subscriptions = commandHandler(deps.store, subscriptionDecider);
   const payments = commandHandler(deps.store, paymentDecider);
   const newId = deps.newPaymentId ?? randomPaymentId;
+  const availability = deps.availability ?? localPlacementsOnly;
 
   return {
     async createPayment(input, ctx, now) {
@@ -63,6 +69,9 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
         // Another user's subscription answers exactly like a missing one, as everywhere in the API.
         if (!state || state.userId !== userId) throw new NotFoundError("subscription", id);
         if (state.status !== "pending_payment") throw new InvalidTransitionError("subscription", state.status, "payment_linked");
+        const { chainProfileId, provider, region } = state;
+        if (!availability({ chainProfileId, provider, region }).available)
+          throw new PlacementUnavailableError({ chainProfileId, provider, region });
         subs.push(state);
       }
       const paymentId = newId();

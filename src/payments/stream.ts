@@ -39,7 +39,7 @@ export async function ensurePaymentsConsumer(
     durable_name: names.paymentsConsumer,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subjects: [names.paymentCompleted, names.paymentFailed],
+    filter_subjects: [names.paymentCompleted, names.paymentFailed, names.paymentRefunded],
     max_deliver: opts.maxDeliver,
     ack_wait: opts.ackWaitMs * 1_000_000,
     max_ack_pending: 1_000,

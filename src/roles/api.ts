@@ -7,9 +7,6 @@ import { createApp, serveApi, wireApiDeps, type ApiWiring, type Probe, productRo
 import { serverPublicKey } from "../crypto/index.js";
 import type { RoleEntry } from "./role.js";
 
-/** The payment provider `POST /api/v1/payments` stands in for on the embedded default. */
-const PAYMENT_PROVIDER = "local";
-
 /**
  * The api role: Hono on @hono/node-server over the shared connections, its own PostgreSQL pool for queries, the local
  * auth key under NODEPLANE_DATA_DIR, every product route module. `/readyz` also asks the other roles of this process.
@@ -22,7 +19,8 @@ export const apiRole: RoleEntry = async (sys, ctx) => {
       inputs: await sys.inputs(),
       sagaClient: await sys.sagaClient(),
       serverPublicKey: await serverPublicKey(sys.dataDir),
-      paymentProvider: PAYMENT_PROVIDER,
+      paymentProvider: sys.paymentProvider(),
+      availability: sys.availability(),
     });
     const served = await serveApi(createApp(wired.deps, { routes }), { host: sys.env.HOST, port: sys.env.PORT });
     return {

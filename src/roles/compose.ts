@@ -7,6 +7,9 @@ import { localKekProvider, loadOrCreateServerKeyPair, openKeyVault, type KeyVaul
 import { createCredentialIssuer, type CredentialIssuer } from "../credentials/index.js";
 import { createInputs, type Inputs } from "../inputs/index.js";
 import { createSagaClient, type SagaClient } from "../saga/index.js";
+import { placementAvailabilityFromEnv, type PlacementAvailability } from "../infra-providers/index.js";
+import { createLocalPaymentProvider, type PaymentProvider } from "../payments/index.js";
+import { projectRoot } from "./project-root.js";
 
 /**
  * The composition root (DESIGN.md §1): every dependency that more than one role of a process uses, built here once,
@@ -31,6 +34,10 @@ export interface SystemDeps {
   sagaClient(): Promise<SagaClient>;
   /** Provisioning inputs (R-INP-*), with the server key pair to check sealed secrets. */
   inputs(): Promise<Inputs>;
+  /** Whether the worker's providers can serve a placement here (built like lifecycleDeps builds them), checked before anyone pays. */
+  availability(): PlacementAvailability;
+  /** The payment provider (the local simulator on the embedded default). */
+  paymentProvider(): PaymentProvider;
   /** Loaded per use and zeroed by the caller (never cached in memory). */
   serverKeyPair(): Promise<X25519KeyPair>;
 }
@@ -74,6 +81,10 @@ export function composeSystem(env: Env, conn: Connections, logger: Logger, metri
         : undefined,
     ),
     sagaClient: once(() => createSagaClient({ nc: conn.nc, names: conn.names })),
+    availability: once(() =>
+      placementAvailabilityFromEnv(env, { projectRoot, cloudHosts: conn.auth !== undefined, processEnv: process.env }),
+    ),
+    paymentProvider: once(() => createLocalPaymentProvider({ store: conn.store })),
     inputs: once(async () =>
       createInputs({
         store: conn.store,

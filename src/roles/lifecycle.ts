@@ -1,6 +1,6 @@
-import { resolve } from "node:path";
 import type { Env } from "../config/index.js";
 import type { SystemDeps } from "./compose.js";
+import { projectRoot } from "./project-root.js";
 import { createCommands, livenessConfigFromEnv } from "../commands/index.js";
 import {
   createLocalProvider,
@@ -12,8 +12,7 @@ import { freePort } from "../localstack/index.js";
 import { createNodeService, createNodeSyncWatcher } from "../nodes/index.js";
 import type { LifecycleDeps } from "../sagas/index.js";
 
-/** The project root: recipes' `file:` artifacts (the demo node program) resolve against it. */
-export const projectRoot = resolve(import.meta.dirname, "../..");
+export { projectRoot };
 
 /** The hub's leaf-node URL the local hosts' leaf servers dial: TLS in operator mode, plain otherwise. */
 export function hubLeafUrl(env: Env, operator: boolean): string {

@@ -1,7 +1,7 @@
 import type { AnySaga, SagaTrigger } from "../saga/index.js";
 import type { LifecycleDeps } from "./deps.js";
 import { provisionActivities, type ProvisionActivities } from "./provision/activities.js";
-import { provisionSaga, provisionTrigger } from "./provision/provision.saga.js";
+import { provisionRetryTrigger, provisionSaga, provisionTrigger } from "./provision/provision.saga.js";
 import { terminateActivities, type TerminateActivities } from "./terminate/activities.js";
 import { terminateSaga, terminateTriggers } from "./terminate/terminate.saga.js";
 import { migrateActivities, type MigrateActivities } from "./migrate/activities.js";
@@ -54,6 +54,7 @@ export function productSagas(deps: LifecycleDeps): { sagas: AnySaga[]; triggers:
     sagas: s.all,
     triggers: [
       provisionTrigger(s.provision),
+      provisionRetryTrigger(s.provision),
       ...terminateTriggers(s.terminate),
       migrateTrigger(s.migrate),
       subscriptionExpiryTrigger(s.subscriptionExpiry),

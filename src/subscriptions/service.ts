@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { commandHandler, type EventStore, type EventContext, ConcurrencyError } from "../eventstore/index.js";
 import {
+  PlacementUnavailableError,
   ValidationError,
   subscriptionDecider,
   type Subscription,
@@ -9,6 +10,7 @@ import {
   slotIdFor,
   type SlotClaim,
 } from "../domain/index.js";
+import { localPlacementsOnly, type PlacementAvailability } from "../infra-providers/index.js";
 import type { ChainProfileRegistry } from "../chain-profiles/index.js";
 import { defaults } from "../config/index.js";
 import { CreateSubscriptionInput } from "./schemas.js";
@@ -26,7 +28,8 @@ export interface SubscriptionService {
   /**
    * R-SUB-1: returns the caller's pending subscription of the same (chain, node type, duration), or
    * creates one. Idempotent under concurrency through the slot aggregate (see schemas/events/subscriptionslot.ts).
-   * @throws ValidationError (400) for bad input or an unknown chain profile / node type / duration; nothing is written.
+   * @throws ValidationError (400) for bad input or an unknown chain profile / node type / duration;
+   *   PlacementUnavailableError (409) for a placement this control plane cannot serve now. Nothing is written.
    */
   createSubscription(input: CreateSubscriptionInput, ctx: EventContext, now: Date): Promise<CreateSubscriptionResult>;
   /** The current state of one subscription from its events (command-side checks; queries use the read model). */
@@ -38,6 +41,8 @@ export interface SubscriptionServiceDeps {
   profiles: ChainProfileRegistry;
   /** New subscription ids; random by default. */
   newSubscriptionId?: () => string;
+  /** Which placements this control plane can serve (issue 17); default: local hosts only, every cloud refused. */
+  availability?: PlacementAvailability;
 }
 
 /** A new subscription id: `sub_` and 32 hex digits. */
@@ -48,6 +53,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
   const subscriptions = commandHandler(deps.store, subscriptionDecider);
   const slots = commandHandler(deps.store, slotDecider);
   const newId = deps.newSubscriptionId ?? randomSubscriptionId;
+  const availability = deps.availability ?? localPlacementsOnly;
   const attempts = defaults.eventStore.concurrencyRetries + 1;
 
   /** Creates the subscription a claim names; a no-op when it exists, so a crashed claimer is healed by anyone. */
@@ -99,6 +105,9 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
           replaces = subscription.id;
         }
         const placement = deps.profiles.resolvePlacement(req.chainProfileId, req.nodeType, req.durationDays);
+        // Checked before anything is written: a customer never gets a subscription (nor pays) for what cannot be delivered.
+        if (!availability({ chainProfileId: req.chainProfileId, ...placement }).available)
+          throw new PlacementUnavailableError({ chainProfileId: req.chainProfileId, ...placement });
         const claim = {
           subscriptionId: newId(),
           userId: req.userId,

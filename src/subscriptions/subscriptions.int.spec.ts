@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { AVAILABLE, createPlacementAvailability } from "../infra-providers/availability.js";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { testServices, servicesAvailable, type TestServices } from "../../test/support/services.js";
 import { createEventStore, type EventStore } from "../eventstore/event-store.js";
@@ -10,6 +11,9 @@ import { subscriptionDecider } from "../domain/subscription/decide.js";
 import { slotDecider } from "../domain/subscriptionslot/decide.js";
 import { slotIdFor } from "../domain/subscriptionslot/slot.js";
 import { createSubscriptionService, type SubscriptionService } from "./service.js";
+
+/** A control plane whose clouds are all configured: these specs are about placement resolution (availability: availability.int.spec.ts). */
+const cloudsConfigured = createPlacementAvailability({ local: true, cloud: () => AVAILABLE });
 
 const ctx = { actor: "user:test", correlationId: "corr-subs" };
 const now = new Date("2026-03-01T12:00:00.000Z");
@@ -31,7 +35,7 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
     nc = await connect({ servers: s.natsUrl });
     store = await createEventStore(nc, { names: s.names });
     await store.ensureStream();
-    service = createSubscriptionService({ store, profiles: await loadChainProfiles() });
+    service = createSubscriptionService({ store, profiles: await loadChainProfiles(), availability: cloudsConfigured });
   });
   afterAll(async () => {
     await nc?.drain();
@@ -63,7 +67,9 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
     const req = { userId: "u-race", chainProfileId: "demo", nodeType: "full", durationDays: 7 };
     // Separate services = separate aggregate caches, as in separate API processes.
     const services = await Promise.all(
-      Array.from({ length: 10 }, async () => createSubscriptionService({ store, profiles: await loadChainProfiles() })),
+      Array.from({ length: 10 }, async () =>
+        createSubscriptionService({ store, profiles: await loadChainProfiles(), availability: cloudsConfigured }),
+      ),
     );
     const answers = await Promise.all(services.map((svc) => svc.createSubscription(req, ctx, now)));
     const ids = new Set(answers.map((a) => a.subscription.id));
@@ -129,7 +135,9 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
     );
     const profiles = await loadChainProfiles();
     const answers = await Promise.all(
-      Array.from({ length: 5 }, () => createSubscriptionService({ store, profiles }).createSubscription(req, ctx, now)),
+      Array.from({ length: 5 }, () =>
+        createSubscriptionService({ store, profiles, availability: cloudsConfigured }).createSubscription(req, ctx, now),
+      ),
     );
     const ids = new Set(answers.map((a) => a.subscription.id));
     expect(ids.size).toBe(1);

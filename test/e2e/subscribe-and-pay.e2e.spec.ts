@@ -105,7 +105,7 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     const created = await call("POST", "/api/v1/subscriptions", alice, {
       chainProfileId: "ethereum-mainnet",
       nodeType: "archive",
-      durationDays: 30,
+      durationDays: 7,
     });
     expect(created.status).toBe(201);
     const r = await runCli(["token", "--sub", "bob", "--scope", "subscriptions:read"], env);

@@ -29,6 +29,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   not_found: 404,
   invalid_transition: 409,
   conflict: 409,
+  placement_unavailable: 409,
 };
 
 /** The HTTP status of a domain error code. */

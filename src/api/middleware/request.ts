@@ -31,11 +31,16 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Refuses bodies above `maxBytes` (declared or streamed) with 400 `payload_too_large`, before anything reads them. */
+/**
+ * Refuses bodies above `maxBytes` (declared or streamed) with 400 `payload_too_large`, before anything reads them. The
+ * rest of such a body is never read, so the answer says `Connection: close` (RFC 9112 §9.6): a client must not send its
+ * next request on a connection the server is about to close.
+ */
 export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   return honoBodyLimit({
     maxSize: maxBytes,
-    onError: () => {
+    onError: (c) => {
+      c.header("Connection", "close");
       throw new DomainError("payload_too_large", `request body larger than ${maxBytes} bytes`, { maxBytes });
     },
   });

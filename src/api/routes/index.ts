@@ -5,9 +5,13 @@
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import type { Inputs } from "../../inputs/index.js";
 import type { SagaClient } from "../../saga/index.js";
+import type { PlacementAvailability } from "../../infra-providers/index.js";
+import type { PaymentProvider } from "../../payments/index.js";
 import { signalInputsProvided } from "../../sagas/index.js";
 import type { RouteModule } from "../deps.js";
+import { chainProfileRoutes } from "./chain-profiles.js";
 import { cryptoRoutes } from "./crypto.js";
+import { refundRoutes } from "./refunds.js";
 import { inputRoutes } from "./inputs.js";
 import { nodeRoutes } from "./nodes.js";
 import { paymentRoutes } from "./payments.js";
@@ -17,7 +21,7 @@ import { subscriptionRoutes } from "./subscriptions.js";
 export { healthRoutes } from "./health.js";
 export { apiKeyRoutes } from "./api-keys.js";
 export { authRoutes } from "./auth.js";
-export { cryptoRoutes, inputRoutes, nodeRoutes, paymentRoutes, sagaRoutes, subscriptionRoutes };
+export { chainProfileRoutes, cryptoRoutes, inputRoutes, nodeRoutes, paymentRoutes, refundRoutes, sagaRoutes, subscriptionRoutes };
 
 /** What the product's route modules need besides `ApiDeps`, built once by the composition root (src/roles/compose.ts). */
 export interface ProductRouteDeps {
@@ -27,20 +31,24 @@ export interface ProductRouteDeps {
   sagaClient: SagaClient;
   /** The server's X25519 public key customers seal secret inputs to. */
   serverPublicKey: Uint8Array;
-  /** The payment provider whose webhooks `POST /api/v1/payments` stands in for. */
-  paymentProvider: string;
+  /** The payment provider: its webhooks are what `POST /api/v1/payments` stands in for, and it pays refunds back. */
+  paymentProvider: PaymentProvider;
+  /** Whether this control plane can serve a placement, checked before anyone pays (issue 17). */
+  availability: PlacementAvailability;
 }
 
 /** Every product route module, in registration order. */
 export function productRoutes(d: ProductRouteDeps): RouteModule[] {
   return [
-    subscriptionRoutes({ profiles: d.profiles }),
+    chainProfileRoutes({ profiles: d.profiles, availability: d.availability }),
+    subscriptionRoutes({ profiles: d.profiles, availability: d.availability }),
     inputRoutes({
       inputs: d.inputs,
       profiles: d.profiles,
       onInputsSatisfied: (subscriptionId) => signalInputsProvided(d.sagaClient, subscriptionId),
     }),
-    paymentRoutes({ providerName: d.paymentProvider }),
+    paymentRoutes({ providerName: d.paymentProvider.name, availability: d.availability }),
+    refundRoutes({ paymentProvider: d.paymentProvider }),
     sagaRoutes({ client: d.sagaClient }),
     nodeRoutes(),
     cryptoRoutes({ publicKey: d.serverPublicKey }),

@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { localPlacementsOnly } from "../../infra-providers/availability.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,7 +56,7 @@ describe.skipIf(!servicesAvailable())("provisioning input routes", () => {
     let created: Inputs | undefined;
     h = await startApiHarness(s, {
       routes: [
-        subscriptionRoutes({ profiles }),
+        subscriptionRoutes({ profiles, availability: localPlacementsOnly }),
         (app, deps) => {
           created = createInputs({
             store: deps.store,

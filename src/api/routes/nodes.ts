@@ -6,10 +6,10 @@ import { NodeState } from "../../../schemas/events/node.js";
 import { createNodeService, NodeView, nodeView } from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../deps.js";
+import type { RouteModule } from "../app.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
-import { terminateSagaId, migrateSagaId } from "../../sagas/index.js";
+import { terminateSagaId, migrateSagaId, provisionSagaId } from "../../sagas/index.js";
 
 const Token = z
   .string()
@@ -25,7 +25,7 @@ export const NodeRequestAccepted = z
   .object({
     nodeId: z.string(),
     state: NodeState,
-    request: z.enum(["termination", "migration"]),
+    request: z.enum(["termination", "migration", "retry"]),
     requestedAt: z.string(),
     /** The saga that carries the request out (`GET /api/v1/sagas/{id}`, admin). */
     sagaId: z.string(),
@@ -82,6 +82,19 @@ const migrate = createRoute({
   responses: { 202: commandResult(NodeRequestAccepted, "Migration requested"), ...errors(400, 401, 403, 404, 409) },
 });
 
+const retry = createRoute({
+  method: "post",
+  path: "/api/v1/nodes/{id}/retry",
+  tags: ["nodes"],
+  summary:
+    "Try a failed provisioning again (owner or admin): records NodeProvisionRetried, a new provision run starts for the same " +
+    "subscription on a new host (the failed run's compensation already removed its host and keys). A node not failed is 409.",
+  security: secured("nodes:write"),
+  middleware: [requireScope("nodes:write")],
+  request: { params: IdParam },
+  responses: { 202: commandResult(NodeRequestAccepted, "Provisioning retried"), ...errors(400, 401, 403, 404, 409) },
+});
+
 /** Nodes (R-PROV-3, R-TERM/R-MIG entry points): queries from the `nodes` read model, commands through the node service. */
 export function nodeRoutes(): RouteModule {
   return (app, deps) => {
@@ -100,14 +113,15 @@ export function nodeRoutes(): RouteModule {
         .where(and(...filters))
         .orderBy(desc(nodes.createdAt), desc(nodes.id))
         .limit(q.limit);
-      return c.json({ items: rows.map(nodeView) }, 200);
+      const audience = { admin: hasScope(principal, "admin") };
+      return c.json({ items: rows.map((r) => nodeView(r, audience)) }, 200);
     });
 
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const [row] = await deps.db.select().from(nodes).where(eq(nodes.id, id)).limit(1);
-      return c.json(nodeView(visibleTo(principal, "node", id, row)), 200);
+      return c.json(nodeView(visibleTo(principal, "node", id, row), { admin: hasScope(principal, "admin") }), 200);
     });
 
     // Commands check ownership on the aggregate itself, so a node the read model has not caught up with yet can be acted on.
@@ -132,6 +146,31 @@ export function nodeRoutes(): RouteModule {
           request: "termination" as const,
           requestedAt: state.termination!.requestedAt,
           sagaId: terminateSagaId(id),
+        },
+        202,
+      );
+    });
+
+    app.openapi(retry, async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      visibleTo(principal, "node", id, (await service.load(id)).state);
+      const now = deps.now();
+      const r = await service.handle(
+        id,
+        { type: "RetryProvision", requestedBy: actorOf(principal), at: now.toISOString() },
+        { actor: actorOf(principal), correlationId: c.get("requestId") },
+        now,
+      );
+      withPosition(c, r.position);
+      const state = r.state!;
+      return c.json(
+        {
+          nodeId: id,
+          state: state.state,
+          request: "retry" as const,
+          requestedAt: now.toISOString(),
+          sagaId: provisionSagaId(id, state.provisionAttempt),
         },
         202,
       );

@@ -4,10 +4,11 @@ import { payments } from "../../../projections/payments/table.js";
 import { actorOf } from "../../auth/index.js";
 import { CreatePaymentBody, createPaymentService } from "../../payments/index.js";
 import type { Payment } from "../../domain/index.js";
+import type { PlacementAvailability } from "../../infra-providers/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../deps.js";
+import type { RouteModule } from "../app.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam, PaymentView, iso } from "./views.js";
 
@@ -47,9 +48,9 @@ function paymentView(p: Payment): PaymentView {
 }
 
 /** Payments (R-PAY-1): creating one appends PaymentCreated and links the subscriptions. */
-export function paymentRoutes(opts: { providerName: string }): RouteModule {
+export function paymentRoutes(opts: { providerName: string; availability: PlacementAvailability }): RouteModule {
   return (app, deps) => {
-    const service = createPaymentService({ store: deps.store, providerName: opts.providerName });
+    const service = createPaymentService({ store: deps.store, providerName: opts.providerName, availability: opts.availability });
     app.openapi(create, async (c) => {
       const principal = c.get("principal");
       const body = c.req.valid("json");

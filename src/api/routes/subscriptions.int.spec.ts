@@ -1,10 +1,14 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { AVAILABLE, createPlacementAvailability } from "../../infra-providers/availability.js";
 import { testServices, servicesAvailable } from "../../../test/support/services.js";
 import { startApiHarness, type ApiHarness } from "../testing/harness.js";
 import { loadChainProfiles } from "../../chain-profiles/index.js";
 import { subscriptionsProjection, paymentsProjection } from "../../../projections/index.js";
 import { subscriptionRoutes } from "./subscriptions.js";
 import { paymentRoutes } from "./payments.js";
+
+/** A control plane whose clouds are all configured: these specs are about the routes (availability: chain-profiles.int.spec.ts). */
+const cloudsConfigured = createPlacementAvailability({ local: true, cloud: () => AVAILABLE });
 
 /** The subscription and payment routes over the real services: bad input, ownership, concurrency, read-your-writes. */
 describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
@@ -16,7 +20,10 @@ describe.skipIf(!servicesAvailable())("subscription and payment routes", () => {
     const s = testServices("subroutes");
     const profiles = await loadChainProfiles();
     h = await startApiHarness(s, {
-      routes: [subscriptionRoutes({ profiles }), paymentRoutes({ providerName: "local" })],
+      routes: [
+        subscriptionRoutes({ profiles, availability: cloudsConfigured }),
+        paymentRoutes({ providerName: "local", availability: cloudsConfigured }),
+      ],
       projections: [subscriptionsProjection, paymentsProjection],
     });
     alice = await h.token("alice", ["subscriptions:read", "subscriptions:write", "payments:write"]);

@@ -1,12 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { subscriptions } from "../../../projections/subscriptions/table.js";
+import { nodes } from "../../../projections/nodes/table.js";
 import { actorOf, hasScope } from "../../auth/index.js";
 import { CreateSubscriptionBody, createSubscriptionService } from "../../subscriptions/index.js";
 import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
+import type { PlacementAvailability } from "../../infra-providers/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../deps.js";
+import type { RouteModule } from "../app.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam, SubscriptionView, subscriptionView } from "./views.js";
 
@@ -57,9 +59,9 @@ const get = createRoute({
 });
 
 /** Subscriptions (R-SUB-1, R-SUB-4): commands through the service (events), queries from the read model. */
-export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): RouteModule {
+export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry; availability: PlacementAvailability }): RouteModule {
   return (app, deps) => {
-    const service = createSubscriptionService({ store: deps.store, profiles: opts.profiles });
+    const service = createSubscriptionService({ store: deps.store, profiles: opts.profiles, availability: opts.availability });
     app.openapi(create, async (c) => {
       const principal = c.get("principal");
       const body = c.req.valid("json");
@@ -81,24 +83,27 @@ export function subscriptionRoutes(opts: { profiles: ChainProfileRegistry }): Ro
         ...(q.status ? [eq(subscriptions.status, q.status)] : []),
       ];
       const rows = await deps.db
-        .select()
+        .select({ s: subscriptions, node: { state: nodes.state, failure: nodes.failure } })
         .from(subscriptions)
+        .leftJoin(nodes, eq(nodes.id, subscriptions.nodeId))
         .where(and(...filters))
         .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
         .limit(q.limit);
-      return c.json({ items: rows.map(subscriptionView) }, 200);
+      const audience = { admin: hasScope(principal, "admin") };
+      return c.json({ items: rows.map((r) => subscriptionView(r.s, r.node, audience)) }, 200);
     });
 
     app.openapi(get, async (c) => {
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      const row = visibleTo(
-        principal,
-        "subscription",
-        id,
-        (await deps.db.select().from(subscriptions).where(eq(subscriptions.id, id)).limit(1))[0],
-      );
-      return c.json(subscriptionView(row), 200);
+      const [found] = await deps.db
+        .select({ s: subscriptions, node: { state: nodes.state, failure: nodes.failure } })
+        .from(subscriptions)
+        .leftJoin(nodes, eq(nodes.id, subscriptions.nodeId))
+        .where(eq(subscriptions.id, id))
+        .limit(1);
+      const row = visibleTo(principal, "subscription", id, found?.s);
+      return c.json(subscriptionView(row, found!.node, { admin: hasScope(principal, "admin") }), 200);
     });
   };
 }

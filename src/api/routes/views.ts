@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { NodeState } from "../../../schemas/events/node.js";
+import { NodeFailureView, nodeFailureView } from "../../nodes/index.js";
 
 /** ISO 8601 of a PostgreSQL timestamptz text or a Date-compatible string. */
 export function iso(value: string): string {
@@ -19,7 +21,7 @@ export const IdParam = z.object({
 export const SubscriptionView = z
   .object({
     id: z.string(),
-    status: z.enum(["pending_payment", "active", "expired", "cancelled"]),
+    status: z.enum(["pending_payment", "active", "expired", "cancelled", "refunded"]),
     userId: z.string(),
     chainProfileId: z.string(),
     nodeType: z.string(),
@@ -30,13 +32,27 @@ export const SubscriptionView = z
     expiresAt: z.string().openapi({ description: "A placeholder while pending_payment; activation time + duration once active" }),
     paymentId: z.string().nullable(),
     nodeId: z.string().nullable(),
+    nodeState: NodeState.nullable().openapi({ description: "The state of the subscription's node (null before it is paid for)" }),
+    nodeFailure: NodeFailureView.nullable().openapi({
+      description: "Why the node failed: a code and a sentence (admins also get the step and the full reason)",
+    }),
     createdAt: z.string(),
   })
   .openapi("Subscription");
 export type SubscriptionView = z.infer<typeof SubscriptionView>;
 
-/** Maps a subscription (command-side state or read-model row) to its API body. */
-export function subscriptionView(s: Omit<SubscriptionView, "status"> & { status: string }): SubscriptionView {
+/** The subscription's node as the `nodes` read model has it (a left join: null before the node exists). */
+export interface SubscriptionNode {
+  state: string;
+  failure: unknown;
+}
+
+/** Maps a subscription (command-side state or read-model row) and its node to the API body; `admin` sees a failure's full reason. */
+export function subscriptionView(
+  s: Omit<SubscriptionView, "status" | "nodeState" | "nodeFailure"> & { status: string },
+  node: SubscriptionNode | null = null,
+  audience: { admin: boolean } = { admin: false },
+): SubscriptionView {
   return {
     id: s.id,
     status: SubscriptionView.shape.status.parse(s.status),
@@ -50,6 +66,8 @@ export function subscriptionView(s: Omit<SubscriptionView, "status"> & { status:
     expiresAt: iso(s.expiresAt),
     paymentId: s.paymentId ?? null,
     nodeId: s.nodeId ?? null,
+    nodeState: node ? NodeState.parse(node.state) : null,
+    nodeFailure: node && node.state === "failed" ? nodeFailureView(node.failure, node.state, audience) : null,
     createdAt: iso(s.createdAt),
   };
 }
@@ -57,7 +75,7 @@ export function subscriptionView(s: Omit<SubscriptionView, "status"> & { status:
 export const PaymentView = z
   .object({
     id: z.string(),
-    status: z.enum(["pending", "completed", "failed"]),
+    status: z.enum(["pending", "completed", "failed", "refunded"]),
     subscriptionIds: z.array(z.string()),
     provider: z.string(),
     createdAt: z.string(),

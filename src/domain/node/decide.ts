@@ -26,6 +26,7 @@ export type NodeCommand =
   | { type: "MarkSynced"; at: string }
   | { type: "RecordInputsApplied"; subscriptionId: string; inputs: string[]; at: string }
   | { type: "FailProvision"; step: string; reason: string; at: string }
+  | { type: "RetryProvision"; requestedBy: string; at: string }
   | { type: "RequestTermination"; reason: TerminationReason; requestedBy: string; at: string }
   | { type: "MarkTerminating"; at: string }
   | { type: "RecordKeysDeleted"; at: string }
@@ -92,6 +93,8 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
     throw new InvalidTransitionError("node", node.state, targetOf(command));
   };
   const id = (what: string) => `node:${nodeId}:${what}`;
+  // Events a provisioning run makes once carry its attempt from the second run on, so a retry's are not taken for the first run's duplicates.
+  const run = (what: string) => id(node.provisionAttempt > 1 ? `${what}:attempt-${node.provisionAttempt}` : what);
 
   if (command.type === "ReportVersions") {
     if (TERMINAL_STATES.includes(node.state)) return [];
@@ -122,6 +125,7 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
     command.type === "RecordKeysDeleted" ||
     command.type === "ReleaseHost" ||
     command.type === "MarkTerminated";
+  if (command.type === "RetryProvision") return retryProvision(node, command);
   if (node.state === "failed" && !terminationPath) {
     if (command.type === "FailProvision") return [];
     return refuse();
@@ -131,7 +135,7 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
   if (forward) {
     if (node.state === forward.to) return [];
     if (!forward.from.includes(node.state)) return refuse();
-    return [{ type: forward.event, id: id(`${forward.to}:${node.counts.migrations}:${node.counts.degraded}`), data: { nodeId, at } }];
+    return [{ type: forward.event, id: run(`${forward.to}:${node.counts.migrations}:${node.counts.degraded}`), data: { nodeId, at } }];
   }
 
   switch (command.type) {
@@ -145,7 +149,7 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
     case "AssignHost":
       if (node.host?.hostId === command.host.hostId) return [];
       if (node.state !== "provisioning" || node.host) return refuse();
-      return [{ type: "NodeHostAssigned", id: id("host-assigned"), data: { nodeId, host: command.host, at } }];
+      return [{ type: "NodeHostAssigned", id: run("host-assigned"), data: { nodeId, host: command.host, at } }];
     case "RecordInputsApplied": {
       const fresh = command.inputs.filter((i) => !node.inputsApplied.includes(i));
       if (fresh.length === 0 && (command.inputs.length > 0 || node.counts.inputs > 0)) return [];
@@ -161,7 +165,7 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
     case "FailProvision":
       if (![...PROVISIONING, "running", "degraded"].includes(node.state)) return refuse();
       return [
-        { type: "NodeProvisionFailed", id: id("provision-failed"), data: { nodeId, step: command.step, reason: command.reason, at } },
+        { type: "NodeProvisionFailed", id: run("provision-failed"), data: { nodeId, step: command.step, reason: command.reason, at } },
       ];
     case "RequestTermination":
       if (node.termination) return [];
@@ -178,11 +182,11 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       return [{ type: "NodeTerminating", id: id("terminating"), data: { nodeId, at } }];
     case "RecordKeysDeleted":
       if (node.keysDeleted) return [];
-      return [{ type: "NodeKeysDeleted", id: id("keys-deleted"), data: { nodeId, at } }];
+      return [{ type: "NodeKeysDeleted", id: run("keys-deleted"), data: { nodeId, at } }];
     case "ReleaseHost":
       // Nothing (or another host) assigned: already released, a redelivery.
       if (node.host?.hostId !== command.hostId) return [];
-      return [{ type: "NodeHostReleased", id: id(`host-released:${command.hostId}`), data: { nodeId, hostId: command.hostId, at } }];
+      return [{ type: "NodeHostReleased", id: run(`host-released:${command.hostId}`), data: { nodeId, hostId: command.hostId, at } }];
     case "MarkTerminated":
       if (node.state !== "terminating") return refuse();
       return [{ type: "NodeTerminated", id: id("terminated"), data: { nodeId, partialFailures: command.partialFailures, at } }];
@@ -273,6 +277,37 @@ function requestProvision(command: RequestProvision, state: NodeAggregateState):
   return [{ type: "NodeProvisionRequested", id: `node:${command.nodeId}:provision-requested`, data: { ...data, requestedAt: at } }];
 }
 
+/**
+ * A failed provisioning may be tried again, for the same subscription and placement: only from
+ * `failed` (a run still going is refused, so two runs never share a node) and never once a
+ * termination was asked for. The event carries the whole provisioning request, so the new run needs no other read.
+ */
+function retryProvision(node: Node, command: { requestedBy: string; at: string }): NodeEvent[] {
+  if (node.state !== "failed" || node.termination) throw new InvalidTransitionError("node", node.state, "provisioning");
+  const attempt = node.provisionAttempt + 1;
+  const { id: nodeId, subscriptionId, userId, paymentId, chainProfileId, nodeType, provider, region, instanceType } = node;
+  return [
+    {
+      type: "NodeProvisionRetried",
+      id: `node:${nodeId}:provision-retried:${attempt}`,
+      data: {
+        nodeId,
+        subscriptionId,
+        userId,
+        paymentId,
+        chainProfileId,
+        nodeType,
+        provider,
+        region,
+        instanceType,
+        requestedAt: command.at,
+        attempt,
+        requestedBy: command.requestedBy,
+      },
+    },
+  ];
+}
+
 function sameKey(a: NodeKeyMetadata | undefined, b: NodeKeyMetadata): boolean {
   return !!a && a.type === b.type && a.source === b.source && a.fingerprint === b.fingerprint && a.publicKey === b.publicKey;
 }
@@ -289,6 +324,7 @@ function targetOf(command: NodeCommand): string {
     MarkSynced: "running",
     RecordInputsApplied: "inputs_applied",
     FailProvision: "failed",
+    RetryProvision: "provisioning",
     RequestTermination: "termination_requested",
     MarkTerminating: "terminating",
     RecordKeysDeleted: "keys_deleted",

@@ -547,3 +547,46 @@ describe("node decider: refusals", () => {
     given(h[from]).when(c[command]).then(InvalidTransitionError);
   });
 });
+
+describe("node decider: RetryProvision (issue 17)", () => {
+  const retry = cmd("RetryProvision", { requestedBy: "user:u1" });
+  const retried = (attempt: number): NodeEvent => ({
+    type: "NodeProvisionRetried",
+    data: {
+      ...(requested.data as Extract<NodeEvent, { type: "NodeProvisionRequested" }>["data"]),
+      requestedAt: t1,
+      attempt,
+      requestedBy: "user:u1",
+    },
+  });
+  it("starts attempt 2 of a failed provisioning, for the same subscription and placement", () => {
+    given(h.failed)
+      .when(retry)
+      .then([{ ...retried(2), id: `node:${N}:provision-retried:2` }]);
+    expect(given(h.failed).when(retry).state()).toMatchObject({ state: "provisioning", provisionAttempt: 2, host: null, failure: null });
+  });
+  it("refuses while a provisioning runs or the node serves, and after a termination was asked for", () => {
+    for (const from of ["provisioning", "configuring", "starting", "syncing", "running", "degraded", "terminating", "terminated"] as const)
+      given(h[from]).when(retry).then(InvalidTransitionError);
+    given([...h.failed, termRequested])
+      .when(retry)
+      .then(InvalidTransitionError);
+  });
+  it("gives the second run's once-only events their own ids, so they are not taken for the first run's duplicates", () => {
+    const second = [...h.failed, retried(2)];
+    given(second)
+      .when(cmd("AssignHost", { host }))
+      .then([{ ...assigned, id: `node:${N}:host-assigned:attempt-2` }]);
+    given([...second, assigned])
+      .when(cmd("FailProvision", { step: "WaitForAgentReady", reason: "timeout" }))
+      .then([
+        { ...ev("NodeProvisionFailed", { step: "WaitForAgentReady", reason: "timeout" }), id: `node:${N}:provision-failed:attempt-2` },
+      ]);
+    given([...second, failed, retried(3)])
+      .when(retry)
+      .then(InvalidTransitionError);
+    given([...second, failed])
+      .when(retry)
+      .then([{ ...retried(3), id: `node:${N}:provision-retried:3` }]);
+  });
+});

@@ -9,6 +9,7 @@ import type {
   NodeSynced,
   NodeInputsApplied,
   NodeProvisionFailed,
+  NodeProvisionRetried,
   NodeTerminationRequested,
   NodeTerminating,
   NodeKeysDeleted,
@@ -41,6 +42,7 @@ export type NodeEvent = (
   | EventOf<typeof NodeSynced>
   | EventOf<typeof NodeInputsApplied>
   | EventOf<typeof NodeProvisionFailed>
+  | EventOf<typeof NodeProvisionRetried>
   | EventOf<typeof NodeTerminationRequested>
   | EventOf<typeof NodeTerminating>
   | EventOf<typeof NodeKeysDeleted>
@@ -80,6 +82,9 @@ export interface Node {
   region: string;
   instanceType: string;
   state: NodeState;
+  /** 1 for the first provisioning; each retry of a failed one adds 1 (its provision run is `provision-<nodeId>-<n>`). */
+  provisionAttempt: number;
+  paymentId: string;
   host: NodeHost | null;
   /** Key metadata by name (R-KEY-3: never material). */
   keys: NodeKeyMetadata[];
@@ -121,6 +126,8 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
       region: d.region,
       instanceType: d.instanceType,
       state: "provisioning",
+      provisionAttempt: 1,
+      paymentId: d.paymentId,
       host: null,
       keys: [],
       keysDeleted: false,
@@ -136,7 +143,7 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     };
   }
   if (!state) return state;
-  const s: Node = { ...state, updatedAt: event.data.at };
+  const s: Node = { ...state, updatedAt: "at" in event.data ? event.data.at : event.data.requestedAt };
   const count = (k: keyof Node["counts"]) => ({ ...s.counts, [k]: s.counts[k] + 1 });
   switch (event.type) {
     case "NodeKeysRecorded":
@@ -159,6 +166,9 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
       };
     case "NodeProvisionFailed":
       return { ...s, state: "failed", failure: { step: event.data.step, reason: event.data.reason } };
+    case "NodeProvisionRetried":
+      // The failed run's compensation destroyed its host and shredded its keys: the new run starts clean.
+      return { ...s, state: "provisioning", provisionAttempt: event.data.attempt, host: null, keys: [], keysDeleted: false, failure: null };
     case "NodeTerminationRequested":
       return { ...s, termination: { reason: event.data.reason, requestedBy: event.data.requestedBy, requestedAt: event.data.at } };
     case "NodeTerminating":

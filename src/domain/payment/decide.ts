@@ -15,12 +15,15 @@ export type PaymentCommand =
       at: string;
     }
   | { type: "CompletePayment"; subscriptionIds: string[]; at: string }
-  | { type: "FailPayment"; reason: string; at: string };
+  | { type: "FailPayment"; reason: string; at: string }
+  | { type: "RefundPayment"; subscriptionId: string; at: string };
 
 /**
  * `pending → completed | failed`, and `failed → completed` because a provider may report success
  * after a failed attempt (the money arrived; refusing it would strand the customer). Completing a
  * completed payment and failing a failed one are no-ops (R-PAY-4); failing a completed one is a 409.
+ * A refund is per subscription the payment activated: a second `payment.refunded` for it is a no-op,
+ * a refund of a payment that never completed (or of a subscription it did not activate) is a 409.
  */
 export function decidePayment(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
   switch (command.type) {
@@ -53,6 +56,24 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
           type: "PaymentFailed",
           id: `payment:${state.id}:failed`,
           data: { paymentId: state.id, failedAt: command.at, reason: command.reason.slice(0, 500) },
+        },
+      ];
+    case "RefundPayment":
+      if (!state) throw new InvalidTransitionError("payment", "none", "refunded");
+      if (state.refundedSubscriptionIds.includes(command.subscriptionId)) return [];
+      if (state.status !== "completed" || !state.activatedSubscriptionIds.includes(command.subscriptionId))
+        throw new InvalidTransitionError("payment", state.status, "refunded");
+      const refunded = [...state.refundedSubscriptionIds, command.subscriptionId];
+      return [
+        {
+          type: "PaymentRefunded",
+          id: `payment:${state.id}:refunded:${command.subscriptionId}`,
+          data: {
+            paymentId: state.id,
+            subscriptionId: command.subscriptionId,
+            refundedAt: command.at,
+            fullyRefunded: state.activatedSubscriptionIds.every((id) => refunded.includes(id)),
+          },
         },
       ];
     default:

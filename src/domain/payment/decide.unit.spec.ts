@@ -74,3 +74,26 @@ describe("payment decider (R-PAY-1, R-PAY-4)", () => {
     given([]).when(fail).then(InvalidTransitionError);
   });
 });
+
+describe("payment decider: refunds (issue 17)", () => {
+  const refund = (subscriptionId = "sub_1"): PaymentCommand => ({ type: "RefundPayment", subscriptionId, at: t1 });
+  const refunded: PaymentEvent = {
+    type: "PaymentRefunded",
+    data: { paymentId: "pay_1", subscriptionId: "sub_1", refundedAt: t1, fullyRefunded: true },
+  };
+  it("records the refund of a subscription the completed payment activated; the payment is refunded once all are", () => {
+    given([created, completed])
+      .when(refund())
+      .then([{ ...refunded, id: "payment:pay_1:refunded:sub_1" }]);
+    expect(given([created, completed]).when(refund()).state()).toMatchObject({ status: "refunded", refundedSubscriptionIds: ["sub_1"] });
+  });
+  it("is a no-op the second time (payment.refunded delivered twice)", () => {
+    given([created, completed, refunded]).when(refund()).then([]);
+  });
+  it("refuses to refund a payment that never completed, or a subscription it did not activate", () => {
+    given([]).when(refund()).then(InvalidTransitionError);
+    given([created]).when(refund()).then(InvalidTransitionError);
+    given([created, failed]).when(refund()).then(InvalidTransitionError);
+    given([created, completed]).when(refund("sub_9")).then(InvalidTransitionError);
+  });
+});

@@ -1,7 +1,17 @@
-import type { EventOf, LineItem, PaymentCreated, PaymentCompleted, PaymentFailed, PaymentStatus } from "../../../schemas/events/index.js";
+import type {
+  EventOf,
+  LineItem,
+  PaymentCreated,
+  PaymentCompleted,
+  PaymentFailed,
+  PaymentRefunded,
+  PaymentStatus,
+} from "../../../schemas/events/index.js";
 
 /** The events of the payment aggregate (category `payment`). */
-export type PaymentEvent = (EventOf<typeof PaymentCreated> | EventOf<typeof PaymentCompleted> | EventOf<typeof PaymentFailed>) & {
+export type PaymentEvent = (
+  EventOf<typeof PaymentCreated> | EventOf<typeof PaymentCompleted> | EventOf<typeof PaymentFailed> | EventOf<typeof PaymentRefunded>
+) & {
   id?: string;
 };
 
@@ -21,6 +31,8 @@ export interface Payment {
   failureReason: string | null;
   /** The subscriptions this payment activated (known once completed). */
   activatedSubscriptionIds: string[];
+  /** The subscriptions whose money went back (payment.refunded). */
+  refundedSubscriptionIds: string[];
 }
 
 /** `null` until PaymentCreated. */
@@ -45,6 +57,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         failedAt: null,
         failureReason: null,
         activatedSubscriptionIds: [],
+        refundedSubscriptionIds: [],
       };
     }
     case "PaymentCompleted":
@@ -58,5 +71,10 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       );
     case "PaymentFailed":
       return state && { ...state, status: "failed", failedAt: event.data.failedAt, failureReason: event.data.reason };
+    case "PaymentRefunded": {
+      if (!state) return state;
+      const refunded = [...state.refundedSubscriptionIds, event.data.subscriptionId];
+      return { ...state, refundedSubscriptionIds: refunded, status: event.data.fullyRefunded ? "refunded" : state.status };
+    }
   }
 }

@@ -27,13 +27,16 @@ export type SubscriptionCommand =
   | { type: "LinkPayment"; paymentId: string; at: string }
   | { type: "ActivateSubscription"; paymentId: string; nodeId: string; at: string }
   | { type: "ExpireSubscription"; at: string }
-  | { type: "CancelSubscription"; at: string; reason?: string };
+  | { type: "CancelSubscription"; at: string; reason?: string }
+  | { type: "RefundSubscription"; refundedBy: string; reason?: string; at: string };
 
 /** A pending subscription's placeholder expiry (R-SUB-1 step 4) is its creation time plus this: a business rule, so it lives with the aggregate. */
 export const PENDING_PLACEHOLDER_EXPIRY_MS = 0;
 
 /**
- * R-SUB-2: `pending_payment → active → expired | cancelled`, `pending_payment → cancelled`.
+ * R-SUB-2: `pending_payment → active → expired | cancelled | refunded`, `pending_payment → cancelled`.
+ * Only a paid (active) subscription can be refunded; refunding a refunded one again is a no-op, so an
+ * admin may repeat the request after the payment provider could not be reached.
  * Anything else is an InvalidTransitionError and no event. Creating the same subscription again and
  * activating it again with the same payment are no-ops, so retries and redeliveries are harmless.
  */
@@ -88,6 +91,22 @@ export function decideSubscription(command: SubscriptionCommand, state: Subscrip
           data: { subscriptionId: state.id, cancelledAt: command.at, ...(command.reason !== undefined ? { reason: command.reason } : {}) },
         },
       ];
+    case "RefundSubscription":
+      if (state.status === "refunded") return [];
+      if (state.status !== "active" || !state.paymentId) throw new InvalidTransitionError("subscription", state.status, "refunded");
+      return [
+        {
+          type: "SubscriptionRefunded",
+          id: `subscription:${state.id}:refunded`,
+          data: {
+            subscriptionId: state.id,
+            paymentId: state.paymentId,
+            refundedBy: command.refundedBy,
+            ...(command.reason !== undefined ? { reason: command.reason } : {}),
+            refundedAt: command.at,
+          },
+        },
+      ];
     default:
       return assertNever(command);
   }
@@ -100,6 +119,7 @@ function targetOf(command: SubscriptionCommand): string {
     ActivateSubscription: "active",
     ExpireSubscription: "expired",
     CancelSubscription: "cancelled",
+    RefundSubscription: "refunded",
   }[command.type];
 }
 

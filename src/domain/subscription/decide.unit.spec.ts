@@ -137,3 +137,31 @@ describe("subscription decider (R-SUB-1, R-SUB-2)", () => {
     expect(node).toMatch(/^node_[0-9a-f]{32}$/);
   });
 });
+
+describe("subscription decider: refunds (issue 17)", () => {
+  const refund: SubscriptionCommand = { type: "RefundSubscription", refundedBy: "user:root", reason: "node failed", at: t1 };
+  const refunded: SubscriptionEvent = {
+    type: "SubscriptionRefunded",
+    data: { subscriptionId: "sub_1", paymentId: "pay_1", refundedBy: "user:root", reason: "node failed", refundedAt: t1 },
+  };
+  it("refunds an active subscription: it ends as refunded", () => {
+    given(histories.active)
+      .when(refund)
+      .then([{ ...refunded, id: "subscription:sub_1:refunded" }]);
+    expect(given(histories.active).when(refund).state()).toMatchObject({ status: "refunded", endedAt: t1 });
+  });
+  it("treats refunding again as a no-op", () => {
+    given([...histories.active, refunded])
+      .when(refund)
+      .then([]);
+  });
+  it.each(["none", "pending_payment", "expired", "cancelled"] as const)("refuses to refund a %s subscription", (from) => {
+    given(histories[from]).when(refund).then(InvalidTransitionError);
+  });
+  it("accepts nothing but the no-op refund once refunded", () => {
+    for (const c of [expire, cancel, activate(), link()])
+      given([...histories.active, refunded])
+        .when(c)
+        .then(InvalidTransitionError);
+  });
+});

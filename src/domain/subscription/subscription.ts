@@ -6,6 +6,7 @@ import type {
   SubscriptionActivated,
   SubscriptionExpired,
   SubscriptionCancelled,
+  SubscriptionRefunded,
   SubscriptionStatus,
 } from "../../../schemas/events/index.js";
 
@@ -16,6 +17,7 @@ export type SubscriptionEvent = (
   | EventOf<typeof SubscriptionActivated>
   | EventOf<typeof SubscriptionExpired>
   | EventOf<typeof SubscriptionCancelled>
+  | EventOf<typeof SubscriptionRefunded>
 ) & { id?: string };
 
 export const subscriptionCategory = "subscription";
@@ -85,6 +87,8 @@ export function evolveSubscription(state: SubscriptionState, event: Subscription
       return state && { ...state, status: "expired", endedAt: event.data.expiredAt };
     case "SubscriptionCancelled":
       return state && { ...state, status: "cancelled", endedAt: event.data.cancelledAt };
+    case "SubscriptionRefunded":
+      return state && { ...state, status: "refunded", endedAt: event.data.refundedAt };
   }
 }
 

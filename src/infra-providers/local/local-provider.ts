@@ -1,3 +1,4 @@
+import { AVAILABLE, unavailable } from "../availability.js";
 import { existsSync, readdirSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -270,6 +271,11 @@ export function createLocalProvider(o: LocalProviderOptions): LocalProvider {
   return {
     name: "local",
     hostsDir,
+    /** Hosts on this machine serve the `local` placement (any region name) and nothing else. */
+    availability: (placement) =>
+      placement.provider === "local"
+        ? AVAILABLE
+        : unavailable(`the local provider serves local placements only, not ${placement.provider}`),
     create(input) {
       const parsed = NodeSpec.safeParse(input);
       if (!parsed.success) return Promise.reject(new InvalidNodeSpecError(`invalid node spec: ${parsed.error.message}`));

@@ -1,3 +1,5 @@
+import { unavailable } from "../availability.js";
+import { terraformAvailability } from "./availability.js";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { z } from "zod";
@@ -248,6 +250,17 @@ export function createTerraformProvider(o: TerraformProviderOptions): TerraformP
 
   return {
     name: "terraform",
+    /** Binary, the profile's module and the cloud's credentials, as `init`/`apply` will need them (terraform/availability.ts). */
+    availability: (placement) =>
+      placement.provider !== cloud
+        ? unavailable(`this terraform provider serves ${cloud}, not ${placement.provider}`)
+        : terraformAvailability({
+            cloud,
+            chainProfileId: placement.chainProfileId,
+            ...(o.binary !== undefined ? { binary: o.binary } : {}),
+            moduleRegistry: o.moduleRegistry,
+            env: baseEnv,
+          }),
     dataDir: o.dataDir,
     async create(input) {
       const spec = parseTerraformNodeSpec(input);

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { defineSaga, type SagaDefinition } from "../../saga/define.js";
 import { sagaTrigger, type SagaTrigger } from "../../saga/trigger.js";
-import { NodeProvisionRequested } from "../../../schemas/events/node.js";
+import { NodeProvisionRequested, NodeProvisionRetried } from "../../../schemas/events/node.js";
 import { failureRecorder, lifecycleRetry } from "../steps.js";
 import type { ProvisionActivities } from "./activities.js";
 
@@ -11,8 +11,12 @@ export type ProvisionInput = z.infer<typeof ProvisionInput>;
 /** The signal that wakes a provisioning waiting for its inputs. */
 export const PROVISION_INPUTS_PROVIDED = "ProvisionInputsProvided";
 
-/** The saga id of a node's provisioning: one per node, whatever the redeliveries of its request. */
-export const provisionSagaId = (nodeId: string): string => `provision-${nodeId}`;
+/**
+ * The saga id of a node's provisioning: one per node and attempt, whatever the redeliveries of its
+ * request; the first attempt keeps the name it always had, a retry's run is `provision-<nodeId>-<attempt>`.
+ */
+export const provisionSagaId = (nodeId: string, attempt = 1): string =>
+  attempt > 1 ? `provision-${nodeId}-${attempt}` : `provision-${nodeId}`;
 
 /**
  * The provision node saga (SPEC §5, R-PROV-1..3): the eleven steps in order, each a journaled step
@@ -82,6 +86,22 @@ export interface ProvisionResult {
   host: { provider: string; hostId: string; address: string; agentId: string };
   keys: string[];
   injected: string[];
+}
+
+/** `NodeProvisionRetried` (a failed provisioning tried again) starts `provision-<nodeId>-<attempt>` exactly once, on the same input. */
+export function provisionRetryTrigger(saga: SagaDefinition<ProvisionInput, unknown>): SagaTrigger {
+  return sagaTrigger({
+    eventType: NodeProvisionRetried.type,
+    saga,
+    sagaId: (e) => {
+      const d = e.data as z.infer<typeof NodeProvisionRetried.schema>;
+      return provisionSagaId(d.nodeId, d.attempt);
+    },
+    input: (e) => {
+      const { attempt: _a, requestedBy: _r, ...input } = e.data as z.infer<typeof NodeProvisionRetried.schema>;
+      return input;
+    },
+  });
 }
 
 /** `NodeProvisionRequested` starts `provision-<nodeId>` exactly once. */

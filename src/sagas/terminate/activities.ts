@@ -43,7 +43,7 @@ export function terminateActivities(deps: LifecycleDeps): TerminateActivities {
       if (!state) return { exists: false, alreadyTerminated: false, provisionRunning: false, host: null };
       let provisionRunning = false;
       try {
-        const d = await deps.sagas.describe(provisionSagaId(input.nodeId));
+        const d = await deps.sagas.describe(provisionSagaId(input.nodeId, state.provisionAttempt));
         provisionRunning = !["completed", "compensated", "failed", "cancelled"].includes(d.status);
       } catch (err) {
         if (!(err instanceof SagaNotFoundError)) throw err;
@@ -52,7 +52,8 @@ export function terminateActivities(deps: LifecycleDeps): TerminateActivities {
     },
 
     async stopProvisioning(nodeId, hb) {
-      const id = provisionSagaId(nodeId);
+      // The run of the node's current attempt (a retried provisioning runs as provision-<nodeId>-<attempt>).
+      const id = provisionSagaId(nodeId, (await deps.nodes.load(nodeId)).state?.provisionAttempt ?? 1);
       await deps.sagas.cancel(id, "the node is being terminated").catch((err: unknown) => {
         if ((err as Error).name !== "SagaEndedError") throw err;
       });

@@ -2,12 +2,12 @@ import { z } from "zod";
 import { defineSaga, type SagaDefinition } from "../../saga/define.js";
 import { sagaTrigger, type SagaTrigger } from "../../saga/trigger.js";
 import { NodeTerminationRequested } from "../../../schemas/events/node.js";
-import { SubscriptionCancelled, SubscriptionExpired } from "../../../schemas/events/subscription.js";
+import { SubscriptionCancelled, SubscriptionExpired, SubscriptionRefunded } from "../../../schemas/events/subscription.js";
 import { nodeIdForSubscription } from "../../domain/subscription/subscription.js";
 import { bestEffort, lifecycleRetry, type StepFailure } from "../steps.js";
 import type { TerminateActivities } from "./activities.js";
 
-export const TerminationReason = z.enum(["user", "expired", "cancelled", "admin"]);
+export const TerminationReason = z.enum(["user", "expired", "cancelled", "admin", "refunded"]);
 export const TerminateInput = z.object({ nodeId: z.string().min(1), reason: TerminationReason, requestedBy: z.string().min(1) });
 export type TerminateInput = z.infer<typeof TerminateInput>;
 
@@ -54,9 +54,9 @@ export interface TerminateResult {
   partialFailures: StepFailure[];
 }
 
-/** Termination starts from a user's or admin's request and from the end of the subscription (expiry or cancellation). */
+/** Termination starts from a user's or admin's request and from the end of the subscription (expiry, cancellation or refund). */
 export function terminateTriggers(saga: SagaDefinition<TerminateInput, unknown>): SagaTrigger[] {
-  const fromSubscription = (eventType: string, reason: "expired" | "cancelled") =>
+  const fromSubscription = (eventType: string, reason: "expired" | "cancelled" | "refunded") =>
     sagaTrigger({
       eventType,
       saga,
@@ -79,5 +79,6 @@ export function terminateTriggers(saga: SagaDefinition<TerminateInput, unknown>)
     }),
     fromSubscription(SubscriptionExpired.type, "expired"),
     fromSubscription(SubscriptionCancelled.type, "cancelled"),
+    fromSubscription(SubscriptionRefunded.type, "refunded"),
   ];
 }
