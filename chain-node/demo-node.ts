@@ -81,7 +81,7 @@ export function renderMetrics(state: ChainState, version: string, now: number, s
     "# TYPE demo_node_info gauge",
     `demo_node_info{version="${version.replace(/["\\\n]/g, "_")}"} 1`,
   ];
-  return lines.join("\n") + "\n";
+  return [...lines, ...flavorMetrics(flavor, state)].join("\n") + "\n";
 }
 
 /** The real client's names for the same state (see MetricsFlavor). */

@@ -120,7 +120,7 @@ export function parseMetricsBatch(data: Uint8Array, subjectNodeId?: string): Met
   if (!parsed.success) {
     const where = parsed.error.issues
       .slice(0, 5)
-      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .map((i) => `${i.path.join(".") || "(root)"}: ${(i.code === "invalid_key" ? (i.issues[0] ?? i) : i).message}`)
       .join("; ");
     throw new InvalidMetricsBatchError(`batch does not fit agent/metrics.v1: ${where}`);
   }
