@@ -86,7 +86,7 @@ export class Agent {
       chainDir: this.paths.chainData,
       chainUser: this.chainUser,
       log: this.log.child({ part: "observation" }),
-      bufferSamples: agentDefaults.metricsBufferSamples,
+      bufferSamples: this.cfg.metricsBufferSamples,
       publish: (data) => this.link.publishMetrics(data),
       reachable: () => this.answered && this.registered && this.link.connected,
     });
