@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StartResultV1, type CollectorStatus, type MetricsBatch, type ObservationConfig } from "../schemas/agent/index.js";
 import { testServices } from "../test/support/services.js";
@@ -223,9 +225,20 @@ describe("agent metrics over a lost link (issue 12 item 1)", () => {
     await counter.close();
   });
 
-  it("buffers a bounded number of samples while the link is down, drops the oldest, and the next batch says how many", async () => {
+  it("refuses a collector URL the host cannot fill; buffers a bounded number of samples while the link is down, reports the drops, and a restarted agent runs the saved collectors", async () => {
     const { cp, proxy } = rig;
     await cp.until(() => cp.registrations[0]);
+    // A collector URL with a placeholder the host does not know fails CONFIGURE before anything is written.
+    const refused = demoConfigure(rig.nodeId, await freePort(), {
+      collectors: [{ name: "bad", type: "prometheus", url: "http://127.0.0.1:{{nope}}/metrics", intervalMs: 100, timeoutMs: 100 }],
+    });
+    cp.enqueue(refused);
+    const failed = await cp.ending(refused.id);
+    expect(failed.kind === "command_failed" && failed.error).toEqual({
+      code: "INVALID_COMMAND",
+      message: "unknown template variable {{nope}}",
+    });
+    expect(existsSync(join(rig.dataDir, "chain/config/node.json"))).toBe(false);
     const configure = demoConfigure(rig.nodeId, await freePort(), {
       collectors: [
         { name: "probe", type: "http", url: counter.url, values: [{ name: "probe_v", path: "v" }], intervalMs: 100, timeoutMs: 100 },
@@ -259,5 +272,12 @@ describe("agent metrics over a lost link (issue 12 item 1)", () => {
     expect(kept.map((s) => s.timestampMs)).toEqual([...kept.map((s) => s.timestampMs)].sort((a, b) => a - b));
     expect(Date.parse(report.dropped!.since)).toBeLessThanOrEqual(kept[0]!.timestampMs);
     expect(cp.badMetrics).toEqual([]);
+
+    // A new agent process runs the saved collectors again (its batches count from 0).
+    await rig.agent.stop("SIGTERM");
+    const seen = cp.metrics.length;
+    await rig.restartAgent();
+    const fresh = await cp.until(() => cp.metrics.slice(seen).find((b) => b.seq === 0));
+    await cp.until(() => (samplesOf(cp.metrics.slice(cp.metrics.indexOf(fresh)), "probe", "probe_v").length > 0 ? true : undefined));
   });
 });
