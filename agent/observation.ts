@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ObservationConfigV1, type CollectorStatus, type ObservationConfig, type SampleWire } from "../schemas/agent/index.js";
 import { buildCollectors, CollectorSet, MetricsShipper, renderObservation, SampleBuffer } from "./collectors/index.js";
 import type { ChainUser } from "./runtime/chain-user.js";
-import { errorMessage } from "./errors.js";
+import { errorMessage, InvalidCommandError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { HostVars } from "./template.js";
 
@@ -47,9 +47,15 @@ export class AgentObservation {
     });
   }
 
-  /** The host-rendered config (throws InvalidCommandError for an unknown placeholder or a bad URL). */
+  /** The host-rendered config, every collector built once as a check (throws InvalidCommandError: unknown placeholder, bad URL or path). */
   render(config: ObservationConfig): ObservationConfig {
-    return renderObservation(config, this.o.vars);
+    const rendered = renderObservation(config, this.o.vars);
+    try {
+      buildCollectors(rendered, { chainDir: this.o.chainDir, user: this.o.chainUser });
+    } catch (err) {
+      throw new InvalidCommandError(`observation: ${errorMessage(err)}`, { cause: err });
+    }
+    return rendered;
   }
 
   /** Replaces the running collectors with those of `config` (rendered by `render`); undefined stops them. */
