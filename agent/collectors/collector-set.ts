@@ -22,6 +22,8 @@ export interface CollectorSetOptions {
 export class CollectorSet {
   private readonly statuses = new Map<string, CollectorStatus>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Runs in flight: aborted at stop, so a script does not outlive the agent. */
+  private readonly inFlight = new Set<AbortController>();
   private stopped = false;
 
   constructor(private readonly o: CollectorSetOptions) {}
@@ -48,6 +50,7 @@ export class CollectorSet {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const ac of this.inFlight) ac.abort();
     await Promise.all(this.o.collectors.map((c) => c.close?.().catch(() => {})));
   }
 
@@ -67,6 +70,7 @@ export class CollectorSet {
     const startedAt = new Date();
     const t0 = performance.now();
     const ac = new AbortController();
+    this.inFlight.add(ac);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_r, reject) => {
       timer = setTimeout(() => {
@@ -89,6 +93,7 @@ export class CollectorSet {
       error = err instanceof CollectorError ? err.message : `failed: ${errorMessage(err)}`;
       collected = [];
     } finally {
+      this.inFlight.delete(ac);
       clearTimeout(timer);
       timedOut.catch(() => {});
     }

@@ -53,6 +53,30 @@ describe("collectors on the host (real processes, no services)", () => {
     }
   });
 
+  it("stopping the collectors (agent stop, new config) kills a script still running", async () => {
+    const script = new ScriptCollector(
+      {
+        name: "long",
+        type: "script",
+        command: ["sh", "-c", "echo $$ > sh.pid.tmp; mv sh.pid.tmp sh.pid; sleep 30"],
+        intervalMs: 60_000,
+        timeoutMs: 50_000,
+      },
+      { chainDir: dir, user: undefined },
+    );
+    const set = new CollectorSet({ collectors: [script], log, sink: () => {} });
+    set.start();
+    let pid = 0;
+    while (pid === 0) {
+      pid = Number(await readFile(join(dir, "sh.pid"), "utf8").catch(() => "0"));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await isAlive(pid)).toBe(true);
+    await set.stop();
+    while (await isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
+    expect(await isAlive(pid)).toBe(false);
+  });
+
   it("a script's exit status and stdout: `name value` lines, Prometheus text, garbage, a failure with its stderr", async () => {
     const run = (cmd: string) =>
       runOnce(

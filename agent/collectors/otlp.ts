@@ -146,8 +146,11 @@ export class OtlpCollector implements Collector {
   async close(): Promise<void> {
     const s = this.server;
     this.server = undefined;
-    if (s) await new Promise<void>((r) => s.close(() => r()));
-    s?.closeAllConnections();
+    if (!s) return;
+    const closed = new Promise<void>((r) => s.close(() => r()));
+    // A pushing client holding a keep-alive connection must not keep the port (a new config may reuse it).
+    s.closeAllConnections();
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
