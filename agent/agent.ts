@@ -13,6 +13,7 @@ import { agentInboxPrefix } from "./inbox.js";
 import { AgentLink } from "./link.js";
 import type { Logger } from "./log.js";
 import { Outbox } from "./outbox.js";
+import { AgentObservation, loadObservation } from "./observation.js";
 import { loadComponents } from "./recipe.js";
 import { prepareHostDirs, resolveChainUser, type ChainUser } from "./runtime/chain-user.js";
 import { ProcessRuntime } from "./runtime/process.js";
@@ -32,6 +33,9 @@ export class Agent {
   private node!: NodeComponents;
   private components: ComponentSpec[] | undefined;
   private registered = false;
+  /** The last heartbeat (or registration) was answered: metrics are sent only then, else they wait in the buffer. */
+  private answered = false;
+  private observation!: AgentObservation;
   private registering: Promise<void> | undefined;
   private heartbeatMs: number;
   private stallCheckMs: number;
@@ -75,6 +79,17 @@ export class Agent {
     this.components = await loadComponents(this.paths.state);
     await this.node.recover(this.components);
     const subjects = agentSubjects(this.cfg.nodeId, this.cfg.namespace);
+    const vars = hostVars(this.paths.chainData, this.cfg.nodeId);
+    this.observation = new AgentObservation({
+      nodeId: this.cfg.nodeId,
+      vars,
+      chainDir: this.paths.chainData,
+      chainUser: this.chainUser,
+      log: this.log.child({ part: "observation" }),
+      bufferSamples: this.cfg.metricsBufferSamples,
+      publish: (data) => this.link.publishMetrics(data),
+      reachable: () => this.answered && this.registered && this.link.connected,
+    });
     this.link = await AgentLink.open({
       natsUrl: this.cfg.natsUrl,
       inboxPrefix: agentInboxPrefix(this.cfg.namespace, this.cfg.nodeId),
@@ -85,10 +100,12 @@ export class Agent {
       ...(this.cfg.creds ? { creds: this.cfg.creds } : {}),
       onReconnect: () => {
         this.registered = false;
+        this.answered = false;
         void this.ensureRegistered();
       },
       onDisconnect: () => {
         this.registered = false;
+        this.answered = false;
       },
     });
     this.executor = new CommandExecutor({
@@ -101,7 +118,7 @@ export class Agent {
       handlers: commandHandlers({
         nodeId: this.cfg.nodeId,
         paths: this.paths,
-        vars: hostVars(this.paths.chainData, this.cfg.nodeId),
+        vars,
         node: this.node,
         log: this.log,
         chainOwner: this.chainUser,
@@ -110,6 +127,7 @@ export class Agent {
           this.components = c;
         },
         health: () => this.health(),
+        observation: this.observation,
         // The gateway hands out keys only for an acknowledged command: the ack (queued in the outbox
         // before the handler runs) is sent first, or a fast key request would overtake it.
         requestSealedKeys: async (id, pk) => {
@@ -119,6 +137,7 @@ export class Agent {
       }),
     });
     this.log.info({ subjects: subjects.all, outbox: await this.outbox.size() }, "agent connected");
+    await this.observation.apply(await loadObservation(this.paths.state));
     await this.ensureRegistered();
     this.scheduleHeartbeat(0);
     this.restartStallTimer();
@@ -130,6 +149,7 @@ export class Agent {
     clearTimeout(this.hbTimer);
     clearInterval(this.stallTimer);
     this.node?.detach();
+    await this.observation?.stop();
     await this.link?.close();
   }
 
@@ -154,6 +174,7 @@ export class Agent {
             startedAt: this.startedAt,
           });
           this.registered = true;
+          this.answered = true;
           this.applyTiming(rep.heartbeatIntervalMs, rep.stallCheckIntervalMs, rep.stallChecks);
           this.log.info({ firstRegistration: rep.firstRegistration, heartbeatMs: this.heartbeatMs }, "agent registered");
           void this.flush();
@@ -204,12 +225,17 @@ export class Agent {
         health: await this.health(),
       });
       this.seq++;
+      const wasAnswered = this.answered;
+      this.answered = true;
+      // The control plane answers again: what waited in the buffer goes now, not at the next tick.
+      if (!wasAnswered) this.observation.ship();
       if (this.cfg.heartbeatMs === undefined) this.heartbeatMs = rep.heartbeatIntervalMs;
       if (rep.commands.length > 0) await this.executor.accept(rep.commands);
       // The control plane answers again: send what an earlier flush had to keep (e.g. the leaf's
       // uplink was cut while this agent's own connection stayed up, so no reconnect announced it).
       void this.flush();
     } catch (err) {
+      this.answered = false;
       this.log.warn({ err: errorMessage(err) }, "heartbeat failed");
     }
   }

@@ -25,6 +25,8 @@ export const AgentConfig = z.object({
   requestTimeoutMs: z.coerce.number().int().min(50).default(agentDefaults.requestTimeoutMs),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   version: z.string().min(1).default("0.1.0"),
+  /** Collector samples kept while the control plane is unreachable (the oldest are dropped beyond it). */
+  metricsBufferSamples: z.coerce.number().int().min(1).max(10_000_000).default(agentDefaults.metricsBufferSamples),
   /** The user the chain node runs as when the agent is root (runtime/chain-user.ts). */
   chainUser: z.string().min(1).max(64).default(DEFAULT_CHAIN_USER),
 });
@@ -43,6 +45,7 @@ const FLAGS = {
   "log-level": { type: "string", env: "LOG_LEVEL", key: "logLevel" },
   version: { type: "string", env: "NODEPLANE_AGENT_VERSION", key: "version" },
   "chain-user": { type: "string", env: "NODEPLANE_CHAIN_USER", key: "chainUser" },
+  "metrics-buffer-samples": { type: "string", env: "AGENT_METRICS_BUFFER_SAMPLES", key: "metricsBufferSamples" },
 } as const;
 
 /** Reads flags (`--node-id …`) and environment into a checked config; a bad value names its flag. */

@@ -34,6 +34,8 @@ export const agentDefaults = {
   snapshotCheckpointRecords: 1_000,
   /** …but at most one progress event this often (each is an fsync'd outbox write). */
   snapshotProgressMs: 1_000,
+  /** Collector samples kept while the control plane is unreachable; beyond it the oldest are dropped and reported. */
+  metricsBufferSamples: 50_000,
   /** Node health is scraped from the node's metrics endpoint for each heartbeat with this timeout. */
   healthScrapeTimeoutMs: 2_000,
 } as const;

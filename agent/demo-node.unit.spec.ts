@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { advance, renderMetrics, type ChainState } from "../chain-node/demo-node.js";
+import { advance, METRICS_FLAVORS, renderMetrics, type ChainState } from "../chain-node/demo-node.js";
+import { parseExposition } from "./collectors/prometheus-text.js";
 import { recipeForNodeType } from "../schemas/agent/profile-recipe.js";
 import { sha256Hex } from "./artifacts.js";
 import { deriveHealth, parsePrometheusText } from "./health.js";
@@ -16,6 +17,27 @@ describe("demo chain node", () => {
     expect(s.blockHeight).toBe(14);
     expect(s.syncLag).toBe(0);
     expect(s.peers).toBeGreaterThan(0);
+  });
+
+  it("a stalled node keeps its height while its lag grows by one block per block time", () => {
+    let s: ChainState = { blockHeight: 10, syncLag: 0, peers: 8, startedAt: 0 };
+    for (let t = 1; t <= 5; t++) s = advance(s, t, true);
+    expect([s.blockHeight, s.syncLag]).toEqual([10, 5]);
+    s = advance(s, 6);
+    expect([s.blockHeight, s.syncLag]).toEqual([11, 3]);
+    expect(renderMetrics(s, "v", 0, true)).toContain("demo_node_stalled 1\n");
+  });
+
+  it("speaks the real clients' metric names per flavor, in valid exposition format", () => {
+    const s: ChainState = { blockHeight: 100, syncLag: 4, peers: 9, startedAt: 0 };
+    const names = (flavor: (typeof METRICS_FLAVORS)[number]) =>
+      new Set(parseExposition(renderMetrics(s, "v", 0, false, flavor)).samples.map((x) => x.name));
+    for (const f of METRICS_FLAVORS) for (const n of ["block_height", "peers", "sync_lag"]) expect(names(f).has(n), `${f} ${n}`).toBe(true);
+    expect(names("cometbft").has("cometbft_p2p_peers")).toBe(true);
+    expect(names("geth").has("chain_head_block")).toBe(true);
+    expect(names("lighthouse").has("sync_eth2_synced")).toBe(true);
+    const geth = parseExposition(renderMetrics(s, "v", 0, false, "geth")).samples;
+    expect(geth.find((x) => x.name === "chain_head_header")!.value - geth.find((x) => x.name === "chain_head_block")!.value).toBe(4);
   });
 
   it("renders Prometheus text the agent's parser reads back, and health follows it", () => {

@@ -179,6 +179,12 @@ export class AgentLink {
     return rep.keys.map((k) => ({ keyName: k.keyName, sealed: Buffer.from(k.sealed, "base64") }));
   }
 
+  /** One metrics batch on `agent.<nodeId>.metrics` (plain publish: nothing answers it). */
+  publishMetrics(data: Uint8Array): void {
+    if (!this.connected) throw new LinkRequestError("not connected", true);
+    this.nc.publish(this.o.subjects.metrics, data);
+  }
+
   /** Closes the connection after sending what is buffered. */
   async close(): Promise<void> {
     // Draining needs the server; while reconnecting there is nothing to drain to (the outbox keeps the events).

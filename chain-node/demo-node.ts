@@ -6,16 +6,30 @@
  * continues where it stopped), reports a peer count and a sync lag that decreases towards 0, and
  * serves Prometheus text format on `GET /metrics` and `{"status":"ok",...}` on `GET /health`.
  *
+ * It can be told to stall (issue 12: a node that stops following the chain, so `sync_lag` rises):
+ * while a file `stall` exists in its data dir, or after `POST /stall` (which creates that file; `POST
+ * /resume` removes it), it produces no block and falls one block further behind per block time.
+ *
  * It imports only Node built-ins: the agent installs this very file as the chain's "binary" (copied
  * into the host's data dir and run with the tsx loader), so it must not depend on the repo layout.
  */
 import { createServer, type Server } from "node:http";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 /** Options of one node run. */
+/**
+ * Which real client's metric names the node adds to its generic ones, so a profile's collectors and
+ * policies are written as for the real client and exercised on the local stand-in: `cometbft` (gaiad:
+ * also CometBFT's RPC `GET /status`), `geth` (also served on `/debug/metrics/prometheus`), `lighthouse`.
+ */
+export const METRICS_FLAVORS = ["plain", "cometbft", "geth", "lighthouse"] as const;
+export type MetricsFlavor = (typeof METRICS_FLAVORS)[number];
+
 export interface DemoNodeOptions {
+  /** Default `plain`: only the generic names. */
+  flavor?: MetricsFlavor;
   port: number;
   host: string;
   dataDir: string;
@@ -34,16 +48,20 @@ export interface ChainState {
   startedAt: number;
 }
 
-/** One block later: height grows, the lag shrinks while syncing (it catches up 2 blocks per tick). */
-export function advance(state: ChainState, tick: number): ChainState {
+/**
+ * One block later: height grows, the lag shrinks while syncing (it catches up 2 blocks per tick). A
+ * stalled node keeps its height while the network moves on: the lag grows by one.
+ */
+export function advance(state: ChainState, tick: number, stalled = false): ChainState {
+  if (stalled) return { ...state, syncLag: state.syncLag + 1 };
   const syncLag = Math.max(0, state.syncLag - 2);
   const peers = Math.max(1, state.peers + (tick % 7 === 0 ? 1 : 0) - (tick % 11 === 0 ? 1 : 0));
   return { ...state, blockHeight: state.blockHeight + 1, syncLag, peers };
 }
 
 /** Prometheus text exposition (version 0.0.4) of the state. */
-export function renderMetrics(state: ChainState, version: string, now: number): string {
-  const lines = [
+export function renderMetrics(state: ChainState, version: string, now: number, stalled = false, flavor: MetricsFlavor = "plain"): string {
+  const lines: string[] = [
     "# HELP block_height Height of the newest block this node has.",
     "# TYPE block_height gauge",
     `block_height ${state.blockHeight}`,
@@ -56,11 +74,60 @@ export function renderMetrics(state: ChainState, version: string, now: number): 
     "# HELP demo_node_uptime_seconds Seconds since this process started.",
     "# TYPE demo_node_uptime_seconds gauge",
     `demo_node_uptime_seconds ${Math.floor((now - state.startedAt) / 1000)}`,
+    "# HELP demo_node_stalled 1 while the node was told to stall (POST /stall or a stall file in its data dir).",
+    "# TYPE demo_node_stalled gauge",
+    `demo_node_stalled ${stalled ? 1 : 0}`,
     "# HELP demo_node_info Build information.",
     "# TYPE demo_node_info gauge",
     `demo_node_info{version="${version.replace(/["\\\n]/g, "_")}"} 1`,
   ];
-  return lines.join("\n") + "\n";
+  return [...lines, ...flavorMetrics(flavor, state)].join("\n") + "\n";
+}
+
+/** The real client's names for the same state (see MetricsFlavor). */
+function flavorMetrics(flavor: MetricsFlavor, s: ChainState): string[] {
+  const gauge = (name: string, help: string, value: number, labels = "") => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    `${name}${labels} ${value}`,
+  ];
+  const syncing = s.syncLag > 0 ? 1 : 0;
+  switch (flavor) {
+    case "plain":
+      return [];
+    case "cometbft":
+      return [
+        ...gauge("cometbft_consensus_height", "Height of the chain.", s.blockHeight, '{chain_id="cosmoshub-4"}'),
+        ...gauge("cometbft_consensus_latest_block_height", "The latest block height.", s.blockHeight, '{chain_id="cosmoshub-4"}'),
+        ...gauge("cometbft_p2p_peers", "Number of peers.", s.peers, '{chain_id="cosmoshub-4"}'),
+        ...gauge(
+          "cometbft_blocksync_syncing",
+          "Whether or not a node is block syncing. 1 if yes, 0 if no.",
+          syncing,
+          '{chain_id="cosmoshub-4"}',
+        ),
+        ...gauge("cometbft_consensus_validator_missed_blocks", "Total missed blocks for a validator.", 0, '{chain_id="cosmoshub-4"}'),
+        ...gauge(
+          "cometbft_consensus_validator_last_signed_height",
+          "Last signed height for a validator.",
+          s.blockHeight,
+          '{chain_id="cosmoshub-4"}',
+        ),
+      ];
+    case "geth":
+      return [
+        ...gauge("chain_head_block", "Current head block.", s.blockHeight),
+        ...gauge("chain_head_header", "Current head header.", s.blockHeight + s.syncLag),
+        ...gauge("p2p_peers", "Connected peers.", s.peers),
+      ];
+    case "lighthouse":
+      return [
+        ...gauge("beacon_head_state_slot", "Slot of the head state.", s.blockHeight),
+        ...gauge("slotclock_present_slot", "The present wall-clock slot.", s.blockHeight + s.syncLag),
+        ...gauge("libp2p_peers", "Count of libp2p peers currently connected.", s.peers),
+        ...gauge("sync_eth2_synced", "Whether the beacon node is synced (1) or not (0).", 1 - syncing),
+      ];
+  }
 }
 
 function readHeight(file: string): number {
@@ -84,15 +151,36 @@ export async function runDemoNode(
 ): Promise<{ server: Server; port: number; state: () => ChainState; stop(): Promise<void> }> {
   mkdirSync(o.dataDir, { recursive: true });
   const heightFile = join(o.dataDir, "height");
+  const stallFile = join(o.dataDir, "stall");
+  const stalled = () => existsSync(stallFile);
   let state: ChainState = { blockHeight: readHeight(heightFile), syncLag: o.initialLag, peers: o.peers, startedAt: Date.now() };
   let tick = 0;
   const timer = setInterval(() => {
-    state = advance(state, ++tick);
+    state = advance(state, ++tick, stalled());
     writeHeight(heightFile, state.blockHeight);
   }, o.blockMs);
   const server = createServer((req, res) => {
-    if (req.method === "GET" && req.url === "/metrics") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(renderMetrics(state, o.version, Date.now()));
+    const flavor = o.flavor ?? "plain";
+    if (req.method === "GET" && (req.url === "/metrics" || (flavor === "geth" && req.url === "/debug/metrics/prometheus"))) {
+      res
+        .writeHead(200, { "content-type": "text/plain; version=0.0.4" })
+        .end(renderMetrics(state, o.version, Date.now(), stalled(), flavor));
+    } else if (req.method === "GET" && req.url === "/status" && flavor === "cometbft") {
+      // CometBFT's RPC /status, the fields an operator reads (heights are strings there).
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: -1,
+          result: {
+            node_info: { network: "cosmoshub-4", version: o.version },
+            sync_info: { latest_block_height: String(state.blockHeight), catching_up: state.syncLag > 0 },
+          },
+        }),
+      );
+    } else if (req.method === "POST" && (req.url === "/stall" || req.url === "/resume")) {
+      if (req.url === "/stall") writeFileSync(stallFile, "stalled by POST /stall\n");
+      else rmSync(stallFile, { force: true });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ stalled: stalled() }));
     } else if (req.method === "GET" && req.url === "/health") {
       res.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({
@@ -100,6 +188,7 @@ export async function runDemoNode(
           block_height: state.blockHeight,
           sync_lag: state.syncLag,
           peers: state.peers,
+          stalled: stalled(),
           version: o.version,
         }),
       );
@@ -123,6 +212,12 @@ export async function runDemoNode(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function flavorOf(v: string | undefined): MetricsFlavor {
+  if (v === undefined) return "plain";
+  if (!(METRICS_FLAVORS as readonly string[]).includes(v)) throw new Error(`--flavor must be one of ${METRICS_FLAVORS.join(", ")}`);
+  return v as MetricsFlavor;
 }
 
 function positiveInt(name: string, v: string | undefined, fallback: number): number {
@@ -151,6 +246,7 @@ async function main(): Promise<void> {
       "initial-lag": { type: "string" },
       peers: { type: "string" },
       version: { type: "string" },
+      flavor: { type: "string" },
     },
   });
   const file = readConfig(values.config);
@@ -169,6 +265,7 @@ async function main(): Promise<void> {
     initialLag: positiveInt("initial-lag", pick("initial-lag", "initialLag"), 100),
     peers: positiveInt("peers", pick("peers", "peers"), 8),
     version: pick("version", "version") ?? "demo-1.0.0",
+    flavor: flavorOf(pick("flavor", "flavor")),
   });
   process.stdout.write(`demo-node listening on ${host}:${node.port} height=${node.state().blockHeight}\n`);
   const shutdown = (sig: string) => {

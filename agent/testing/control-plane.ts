@@ -4,7 +4,9 @@ import {
   CommandEventV1,
   HeartbeatRequestV1,
   KeyRequestV1,
+  parseMetricsBatch,
   RegisterRequestV1,
+  type MetricsBatch,
   type AgentSubjects,
   type Command,
   type CommandEvent,
@@ -28,6 +30,10 @@ export class TestControlPlane {
   /** Events recorded once per (commandId, seq). */
   readonly events: CommandEvent[] = [];
   readonly keyRequests: string[] = [];
+  /** Every batch on `agent.<nodeId>.metrics`, decoded with `parseMetricsBatch` (as the observer does). */
+  readonly metrics: MetricsBatch[] = [];
+  /** Metrics messages `parseMetricsBatch` refused, with the reason. */
+  readonly badMetrics: string[] = [];
   /** Node keys INJECT_KEYS may ask for, by `<keyOwner>/<keyName>` (the vault, as a test plays it). */
   readonly nodeKeys = new Map<string, Uint8Array>();
   private readonly queue: unknown[] = [];
@@ -101,6 +107,20 @@ export class TestControlPlane {
 
   private serve(): void {
     const now = () => new Date().toISOString();
+    const nodeId = this.subjects.metrics.split(".").at(-2)!;
+    this.subs.push(
+      this.nc.subscribe(this.subjects.metrics, {
+        callback: (err, msg) => {
+          if (err) return;
+          try {
+            this.metrics.push(parseMetricsBatch(msg.data, nodeId));
+          } catch (e) {
+            this.badMetrics.push((e as Error).message);
+          }
+          this.notify();
+        },
+      }),
+    );
     this.handle(this.subjects.register, (data) => {
       const req = RegisterRequestV1.parse(data);
       const first = !this.registrations.some((r) => r.instanceId === req.instanceId);

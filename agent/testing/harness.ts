@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Command } from "../../schemas/agent/index.js";
+import type { Command, ObservationConfig } from "../../schemas/agent/index.js";
 import { recipeForNodeType } from "../../schemas/agent/profile-recipe.js";
 import { parse } from "yaml";
 import { spawnTs, type TsProcess } from "../../test/support/processes.js";
@@ -32,15 +32,19 @@ export function command<T extends Command["type"]>(
   return { v: 1, id: `cmd-${randomUUID()}`, nodeId, issuedAt: new Date().toISOString(), type, payload } as Extract<Command, { type: T }>;
 }
 
-/** The CONFIGURE payload of the demo profile, as the control plane builds it (sha256 computed now). */
-export function demoConfigure(nodeId: string, metricsPort: number): Extract<Command, { type: "CONFIGURE" }> {
+/** The CONFIGURE payload of the demo profile, as the control plane builds it (sha256 computed now), with collectors when given. */
+export function demoConfigure(
+  nodeId: string,
+  metricsPort: number,
+  observation?: ObservationConfig,
+): Extract<Command, { type: "CONFIGURE" }> {
   const spec = parse(readFileSync(join(root, "chain-profiles/demo.yaml"), "utf8")) as { recipes: unknown };
   const recipe = recipeForNodeType(spec.recipes, "full", {
     projectRoot: root,
     vars: { metrics_port: String(metricsPort) },
     sha256OfFile: (p) => sha256Hex(readFileSync(p)),
   });
-  return command(nodeId, "CONFIGURE", { chainProfileId: "demo", nodeType: "full", recipe });
+  return command(nodeId, "CONFIGURE", { chainProfileId: "demo", nodeType: "full", recipe, ...(observation ? { observation } : {}) });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Id } from "../events/define.js";
 import { CommandId, IsoTime, NodeId, NodeRuntime, ProtocolVersion } from "./common.js";
+import { ObservationConfigV1 } from "./observation.js";
 
 /**
  * The command types of this version (R-AGENT-3); UPGRADE comes with the rollout work. INJECT_KEYS and
@@ -111,7 +112,17 @@ export function recipeComponents(recipe: Pick<Recipe, "service" | "components">)
   return recipe.service ? [{ name: SINGLE_COMPONENT, service: recipe.service }] : [];
 }
 
-export const ConfigurePayloadV1 = z.object({ chainProfileId: Id, nodeType: z.string().min(1).max(64), recipe: RecipeV1 });
+/**
+ * `observation`: the collectors the agent runs for this node (the profile's `observation:` section,
+ * resolved by the control plane); absent when the profile has none. An agent that predates it ignores
+ * the field (objects strip unknown keys), so adding it broke no running agent.
+ */
+export const ConfigurePayloadV1 = z.object({
+  chainProfileId: Id,
+  nodeType: z.string().min(1).max(64),
+  recipe: RecipeV1,
+  observation: ObservationConfigV1.optional(),
+});
 export const StartPayloadV1 = z.object({});
 /** STOP waits `graceMs` after the polite signal before killing the node. */
 export const StopPayloadV1 = z.object({ graceMs: z.number().int().nonnegative().optional() });

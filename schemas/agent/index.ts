@@ -7,6 +7,8 @@ import { CommandEventV1, CommandEventReplyV1 } from "./events.js";
 import { InjectKeysReplyV1, KeyRequestV1 } from "./keys.js";
 import { commandResultSchemas, commandResultVersions } from "./results.js";
 import { ProfileRecipeV1 } from "./profile-recipe.js";
+import { MetricsBatchV1 } from "./metrics.js";
+import { ObservationConfigV1 } from "./observation.js";
 
 /** The agent protocol (DESIGN.md §7, SPEC R-AGENT, R-CMD): shared by the control plane and `agent/`. */
 export * from "./common.js";
@@ -19,6 +21,8 @@ export * from "./results.js";
 export * from "./subjects.js";
 export * from "./token.js";
 export * from "./profile-recipe.js";
+export * from "./observation.js";
+export * from "./metrics.js";
 
 registerSchemas({
   "agent/register.request.v1": RegisterRequestV1,
@@ -33,6 +37,8 @@ registerSchemas({
   "agent/keys.inject-reply.v1": InjectKeysReplyV1,
   "agent/error.reply.v1": ErrorReplyV1,
   "agent/profile-recipe.v1": ProfileRecipeV1,
+  "agent/metrics.v1": MetricsBatchV1,
+  "agent/observation.v1": ObservationConfigV1,
   ...Object.fromEntries(
     Object.entries(commandResultSchemas).map(([type, s]) => [
       `agent/result.${type.toLowerCase()}.v${commandResultVersions[type as keyof typeof commandResultVersions]}`,

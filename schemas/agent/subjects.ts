@@ -12,10 +12,19 @@ export interface AgentSubjects {
   readonly heartbeat: string;
   readonly events: string;
   readonly keys: string;
+  /** Collector samples (plain publish, no reply): `MetricsBatchV1`. */
+  readonly metrics: string;
 }
 
 /** The subjects of `nodeId` under `namespace`. */
 export function agentSubjects(nodeId: string, namespace = ""): AgentSubjects {
   const base = `${namespace ? `${namespace}.` : ""}agent.${assertNodeToken(nodeId)}`;
-  return { all: `${base}.>`, register: `${base}.register`, heartbeat: `${base}.heartbeat`, events: `${base}.events`, keys: `${base}.keys` };
+  return {
+    all: `${base}.>`,
+    register: `${base}.register`,
+    heartbeat: `${base}.heartbeat`,
+    events: `${base}.events`,
+    keys: `${base}.keys`,
+    metrics: `${base}.metrics`,
+  };
 }

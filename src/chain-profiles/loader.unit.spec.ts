@@ -327,7 +327,8 @@ describe("loadChainProfiles on bad files", () => {
       [
         "name: C",
         "provisioning_inputs: [{ name: validator_key, type: secret, source: user_provided, key_type: raw, path: k.json }]",
-        "observation: { collectors: [] }",
+        "observation: { cycle_interval: 15s }",
+        "rollouts: { strategy: canary }",
         "durations: { 30: { provider: aws, region: r, instance_type: m5, module: eth } }",
         "node_types:",
         "  full: { description: F }",
@@ -339,6 +340,7 @@ describe("loadChainProfiles on bad files", () => {
     expect(reg.resolvePlacement("c", "archive", 30)).toEqual({ provider: "aws", region: "r", instanceType: "big" });
     expect(reg.resolvePlacement("c", "archive", 90)).toEqual({ provider: "hetzner", region: "fsn1", instanceType: "ax" });
     expect(() => reg.resolvePlacement("c", "full", 90)).toThrow(UnsupportedDurationError);
-    expect(reg.get("c")?.spec.observation).toEqual({ collectors: [] });
+    expect(reg.get("c")?.spec.observation).toEqual({ cycle_interval: 15_000, collectors: [], policies: [] });
+    expect(reg.get("c")?.spec.rollouts).toEqual({ strategy: "canary" });
   });
 });

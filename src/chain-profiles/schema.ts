@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { RelativePath } from "../../schemas/agent/command.js";
-import { ProfileRecipeV1 } from "../../schemas/agent/profile-recipe.js";
+import { metricsPortVars, ProfileRecipeV1 } from "../../schemas/agent/profile-recipe.js";
+import { metricsPortsUsed, ObservationSpec } from "./observation.js";
 
 /**
  * The YAML shape of a chain profile (`chain-profiles/<id>.yaml`). Objects are loose on purpose:
  * later capabilities add their own sections (`observation`, …) without this schema refusing them
- * today; what is declared here (node types, durations, inputs, keys, recipes, local) is checked at load.
+ * today; what is declared here (node types, durations, inputs, keys, recipes, local, observation) is checked at load.
  */
 const Name = z
   .string()
@@ -118,13 +119,27 @@ export const ChainProfileSpec = z
     recipes: z.record(Name, ProfileRecipeV1).optional(),
     /** Settings of the local infrastructure provider (dev and test profiles): extra flags for the host's agent. */
     local: z.strictObject({ agent_args: z.array(z.string().min(1).max(256)).max(64).default([]) }).optional(),
-    observation: z.unknown().optional(),
+    /** Collectors the agent runs and health policies the observer evaluates (SPEC §9): `observation.ts`. */
+    observation: ObservationSpec.optional(),
   })
   .superRefine((p, ctx) => {
     // A recipe for a node type the profile does not offer is a typo that would otherwise pass silently.
     for (const type of Object.keys(p.recipes ?? {})) {
       if (!(type in p.node_types))
         ctx.addIssue({ code: "custom", path: ["recipes", type], message: `no node type ${JSON.stringify(type)} in node_types` });
+    }
+    // A collector's {{metrics_port…}} must be a port the control plane picks for every node type's recipe.
+    if (p.observation) {
+      for (const used of metricsPortsUsed(p.observation)) {
+        const types = Object.keys(p.node_types);
+        const missing = types.filter((t) => !p.recipes?.[t] || !metricsPortVars(p.recipes[t]).includes(used.name));
+        if (missing.length > 0)
+          ctx.addIssue({
+            code: "custom",
+            path: used.path,
+            message: `{{${used.name}}} is no metrics port of the recipe of node type ${missing.join(", ")}`,
+          });
+      }
     }
   });
 export type ChainProfileSpec = z.infer<typeof ChainProfileSpec>;

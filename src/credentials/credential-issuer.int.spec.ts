@@ -241,6 +241,50 @@ describe.skipIf(!servicesAvailable())("credential issuer over an operator-mode h
     expect(seen.some((s) => s.endsWith("forged") || s.endsWith("spoofed"))).toBe(false);
   });
 
+  it("metrics: a host's agent publishes its own agent.<nodeId>.metrics through its leaf; another node's metrics subject is refused to every credential of the host", async () => {
+    const metrics: string[] = [];
+    const sub = cp.subscribe(names.agentVerbAll("metrics"), {
+      callback: (_e, m) => {
+        metrics.push(`${m.subject} ${m.string()}`);
+      },
+    });
+    await cp.flush();
+    try {
+      const ha = await host("node-ma");
+      const hb = await host("node-mb");
+      const a = await agentConnect("node-ma", ha.creds, ha.leafUrl);
+      const wa = watch(a);
+      // A plain publish (no reply subject) crosses the AGENT → CONTROL_PLANE service import like a request.
+      a.publish(names.agentSubject("node-ma", "metrics"), "batch-a");
+      await a.flush();
+      await until("A's metrics", () => metrics.includes(`${names.agentSubject("node-ma", "metrics")} batch-a`));
+
+      a.publish(names.agentSubject("node-mb", "metrics"), "forged-by-agent");
+      await wa.next(violation("publish", names.agentSubject("node-mb", "metrics")));
+      // The bootstrap user of A's host may not publish metrics at all, not even A's own.
+      const boot = await agentConnect("node-ma", ha.material.bootstrapCreds, ha.leafUrl);
+      const wb = watch(boot);
+      boot.publish(names.agentSubject("node-ma", "metrics"), "forged-by-bootstrap");
+      await wb.next(violation("publish", names.agentSubject("node-ma", "metrics")));
+      // The leaf's own AGENT user is good for a leaf link only: as a client of the hub it is refused outright.
+      const leafUser = await connect({
+        servers: cluster.hubUrl,
+        authenticator: authenticatorFor(ha.material.leafAgentCreds),
+        reconnect: false,
+      }).catch((e: unknown) => e);
+      expect(leafUser).toBeInstanceOf(AuthorizationError);
+
+      // B's own metrics still arrive; nothing forged ever reached the control plane.
+      const b = await agentConnect("node-mb", hb.creds, hb.leafUrl);
+      b.publish(names.agentSubject("node-mb", "metrics"), "batch-b");
+      await b.flush();
+      await until("B's metrics", () => metrics.includes(`${names.agentSubject("node-mb", "metrics")} batch-b`));
+      expect(metrics.filter((m) => m.includes("forged"))).toEqual([]);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it("the leaf's SYS link carries account lookups and updates only; its AGENT link only its own inbox", async () => {
     const leafz = (await (await fetch(`${cluster.hubMonitorUrl}/leafz?subs=1`)).json()) as {
       leafs: { name: string; account: string; subscriptions_list?: string[] }[];

@@ -2,6 +2,7 @@ import { describe, it, expect } from "vitest";
 import { decode, type Account, type Operator, type User } from "@nats-io/jwt";
 import { createUser } from "@nats-io/nkeys";
 import { namesFor } from "../eventstore/subjects.js";
+import { agentSubjects } from "../../schemas/agent/subjects.js";
 import { agentPermissions, leafAgentPermissions, leafSystemPermissions, nodeBootstrapPermissions } from "./permissions.js";
 import { accountLimits, agentAccount, controlPlaneAccount, renderJwts, systemAccount } from "./accounts.js";
 import { generateSeeds, keysFromSeeds } from "./keys.js";
@@ -17,6 +18,26 @@ describe("agent permissions", () => {
       sub: { allow: ["ns1.agent.node-a.>", "_INBOX_ns1_node-a.>"] },
     });
     expect(agentPermissions(namesFor(""), "node-a").sub.allow).toEqual(["agent.node-a.>", "_INBOX_node-a.>"]);
+  });
+
+  it("cover the metrics subject the agent publishes on (schemas/agent agentSubjects), and no other node's", () => {
+    /** NATS subject matching: `*` one token, `>` the rest. */
+    const matches = (pattern: string, subject: string) => {
+      const p = pattern.split(".");
+      const s = subject.split(".");
+      for (let i = 0; i < p.length; i++) {
+        if (p[i] === ">") return s.length > i;
+        if (p[i] !== "*" && p[i] !== s[i]) return false;
+      }
+      return p.length === s.length;
+    };
+    const own = agentSubjects("node-a", "ns1").metrics;
+    expect(own).toBe(names.agentSubject("node-a", "metrics"));
+    for (const perms of [agentPermissions(names, "node-a"), leafAgentPermissions(names, "node-a")]) {
+      expect(perms.pub.allow.some((p) => matches(p, own))).toBe(true);
+      expect(perms.pub.allow.some((p) => matches(p, agentSubjects("node-b", "ns1").metrics))).toBe(false);
+    }
+    expect(nodeBootstrapPermissions(names, "node-a").pub.allow.some((p) => matches(p, own))).toBe(false);
   });
 
   it("refuse node ids that would widen the grant", () => {

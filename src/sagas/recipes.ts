@@ -4,6 +4,7 @@ import { metricsPortVars, profileRecipeFor, resolveProfileRecipe } from "../../s
 import type { ConfigurePayloadV1 } from "../../schemas/agent/command.js";
 import type { z } from "zod";
 import { NonRetryableError } from "../saga/index.js";
+import { observationForAgent } from "../chain-profiles/index.js";
 import type { LifecycleDeps } from "./deps.js";
 
 type ConfigurePayload = z.infer<typeof ConfigurePayloadV1>;
@@ -13,7 +14,10 @@ export class RecipeUnavailableError extends NonRetryableError {
   override name = "RecipeUnavailableError";
 }
 
-/** The CONFIGURE command of a node: its profile's recipe with a free port for each metrics port it names. */
+/**
+ * The CONFIGURE command of a node: its profile's recipe with a free port for each metrics port it
+ * names, and the profile's collectors (`observation:`) with the same ports filled in.
+ */
 export async function configureCommand(
   deps: LifecycleDeps,
   chainProfileId: string,
@@ -30,7 +34,8 @@ export async function configureCommand(
       vars,
       sha256OfFile: (p) => createHash("sha256").update(readFileSync(p)).digest("hex"),
     });
-    return { type: "CONFIGURE", payload: { chainProfileId, nodeType, recipe: resolved } };
+    const observation = profile.spec.observation ? observationForAgent(profile.spec.observation, vars) : undefined;
+    return { type: "CONFIGURE", payload: { chainProfileId, nodeType, recipe: resolved, ...(observation ? { observation } : {}) } };
   } catch (err) {
     throw new RecipeUnavailableError(`chain profile ${chainProfileId}: ${(err as Error).message}`, { cause: err });
   }
