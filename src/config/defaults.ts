@@ -6,9 +6,16 @@ export const defaults = {
   /** The API listens here unless PORT/HOST say otherwise. */
   api: { host: "127.0.0.1", port: 8080, bodyLimitBytes: 64 * 1024, waitForPositionMaxMs: 5_000 },
   /** Embedded local stack: our own ports so the machine's system services (5432, 6379, 4222) stay untouched. */
-  localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379 },
+  localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379, victoriaMetricsPort: 18428 },
   /** The test stack uses yet other ports so tests never touch a running `make run`. */
-  testStack: { natsPort: 24222, natsMonitorPort: 28222, natsLeafnodePort: 27422, postgresPort: 25432, redisPort: 26379 },
+  testStack: {
+    natsPort: 24222,
+    natsMonitorPort: 28222,
+    natsLeafnodePort: 27422,
+    postgresPort: 25432,
+    redisPort: 26379,
+    victoriaMetricsPort: 28428,
+  },
   eventStore: {
     /** Appends retried on ConcurrencyError by command handlers before answering 409. */
     concurrencyRetries: 5,
@@ -238,6 +245,24 @@ export const defaults = {
     stateLockTimeoutSeconds: 60,
     /** Diagnostics quoted in an error message at most (the rest are counted). */
     maxDiagnosticsInError: 5,
+  },
+  /**
+   * Observation (SPEC §9): the observer role's TSDB client, circuit breaker and health cycle.
+   * Env: VICTORIA_METRICS_URL, TSDB_TIMEOUT_MS, TSDB_BREAKER_FAILURES, TSDB_BREAKER_COOLDOWN_MS.
+   */
+  observation: {
+    /** One HTTP call to VictoriaMetrics (import or query) is abandoned after this long (counts as a TSDB failure). */
+    tsdbTimeoutMs: 5_000,
+    /** R-OBS-3: consecutive failed TSDB reads that open the breaker. */
+    breakerFailures: 3,
+    /** R-OBS-3: how long an open breaker refuses reads before one half-open probe. */
+    breakerCooldownMs: 10_000,
+    /** A node's chain profile, once looked up, is cached this long (it never changes for a node). */
+    chainCacheTtlMs: 10 * 60_000,
+    /** The PromQL lookback of a policy's metrics, in health cycles: `last_over_time(x[<n × cycle_interval>])`. */
+    lookbackCycles: 2,
+    /** Queue group shared by every observer instance, so each metrics batch is written once. */
+    queueGroup: "observers",
   },
 } as const;
 
