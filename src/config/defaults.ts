@@ -261,6 +261,16 @@ export const defaults = {
     chainCacheTtlMs: 10 * 60_000,
     /** The PromQL lookback of a policy's metrics, in health cycles: `last_over_time(x[<n × cycle_interval>])`. */
     lookbackCycles: 2,
+    /** Node states whose health is evaluated each cycle (a syncing node lags by design; a failed one is not served). */
+    evaluatedStates: ["running", "degraded"] as readonly string[],
+    /** The observer coalesces samples into one TSDB import of at most this many samples, or after this long. */
+    writeBatchSamples: 10_000,
+    writeBatchDelayMs: 250,
+    /** Imports in flight at once; past `maxBufferedSamples` waiting, new samples are dropped (and counted). */
+    writeConcurrency: 2,
+    maxBufferedSamples: 200_000,
+    /** The collector-status hash of a node expires this long after its last batch (a gone node leaves no key behind). */
+    collectorStatusTtlSeconds: 7 * 24 * 3600,
     /** Queue group shared by every observer instance, so each metrics batch is written once. */
     queueGroup: "observers",
   },

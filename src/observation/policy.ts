@@ -195,7 +195,11 @@ function compileOne(
 }
 
 /** Evaluates a profile's policies against one node's metrics (order and rank: see the module comment). */
-export function evaluatePolicies(profile: Pick<ProfilePolicies, "policies">, values: ReadonlyMap<string, number>): PolicyResult {
+export function evaluatePolicies(
+  profile: Pick<ProfilePolicies, "policies">,
+  values: ReadonlyMap<string, number>,
+  counter?: { tested: number },
+): PolicyResult {
   const m = new NodeMetrics(values);
   const failed: string[] = [];
   for (const rank of RANK) {
@@ -203,6 +207,7 @@ export function evaluatePolicies(profile: Pick<ProfilePolicies, "policies">, val
     for (const p of profile.policies) {
       if (p.verdict !== rank) continue;
       const r = p.test(m);
+      if (counter) counter.tested++;
       if (r === true) return { verdict: rank, policy: p.name, cause: p.cause, ...(failed.length ? { detail: failed.join("; ") } : {}) };
       if (r instanceof Error) {
         rankFailed = true;

@@ -10,9 +10,11 @@ import { startGatewayRole } from "./gateway.js";
 import { createCredentialIssuer } from "../gateway/credential-issuer.js";
 import { localKekProvider, openKeyVault, vaultKeySource } from "../crypto/index.js";
 import { loadChainProfiles } from "../chain-profiles/index.js";
+import { startObserverRole } from "./observer.js";
+import { loggingHealthSink, victoriaMetrics } from "../observation/index.js";
 
 /** The roles of DESIGN.md §1 that exist so far; one process may host any subset (R-OPS-2). */
-export const ROLE_NAMES = ["api", "projector", "payments", "worker", "gateway"] as const;
+export const ROLE_NAMES = ["api", "projector", "payments", "worker", "gateway", "observer"] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
 export interface RunningSystem {
@@ -31,7 +33,7 @@ interface Running {
  * hands back its running steps while the gateway still answers agents and the projector still applies
  * events), then the API, the gateway and the projector.
  */
-const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "projector"];
+const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "observer", "projector"];
 
 /**
  * Starts the given roles in this process over one set of connections. Roles are started in
@@ -140,6 +142,24 @@ export async function startSystem(env: Env, opts: { roles: readonly RoleName[]; 
         });
         await conn.nc.flush();
       }
+    }
+    if (opts.roles.includes("observer")) {
+      running.push({
+        name: "observer",
+        role: await startObserverRole({
+          nc: conn.nc,
+          redis: conn.redis,
+          names: conn.names,
+          logger: opts.logger,
+          databaseUrl: env.DATABASE_URL,
+          profiles: await loadChainProfiles(env.CHAIN_PROFILES_DIR),
+          tsdb: victoriaMetrics({ url: env.VICTORIA_METRICS_URL, timeoutMs: env.TSDB_TIMEOUT_MS }),
+          // The node aggregate's sink (NodeHealthChanged) replaces this when it lands.
+          sink: loggingHealthSink(opts.logger.child({ component: "node-health" })),
+          breakerFailures: env.TSDB_BREAKER_FAILURES,
+          breakerCooldownMs: env.TSDB_BREAKER_COOLDOWN_MS,
+        }),
+      });
     }
     let apiUrl: string | undefined;
     if (opts.roles.includes("api")) {
