@@ -140,24 +140,26 @@ export function healthEvaluator(deps: {
     return report;
   }
 
-  const schedule = (p: ProfilePolicies) => {
+  /** Cycles start every `cycle_interval` (measured start to start); one that overruns is followed at once by the next. */
+  const schedule = (p: ProfilePolicies, delayMs: number) => {
     if (stopped) return;
     const t = setTimeout(() => {
+      const started = performance.now();
       const run = runCycle(p.chainProfileId)
         .catch((err: unknown) => logger.error({ err, chainProfileId: p.chainProfileId }, "health cycle failed"))
         .finally(() => {
           inCycle.delete(run);
-          schedule(p);
+          schedule(p, Math.max(0, p.cycleIntervalMs - (performance.now() - started)));
         });
       inCycle.add(run);
-    }, p.cycleIntervalMs);
+    }, delayMs);
     timers.set(p.chainProfileId, t);
   };
 
   return {
     runCycle,
     start() {
-      for (const p of byId.values()) schedule(p);
+      for (const p of byId.values()) schedule(p, p.cycleIntervalMs);
     },
     async stop() {
       stopped = true;

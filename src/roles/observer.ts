@@ -15,6 +15,7 @@ import {
   readModelNodes,
   writeBuffer,
   type CircuitBreaker,
+  type CycleReport,
   type HealthEvaluator,
   type HealthSink,
   type IngestStats,
@@ -43,6 +44,8 @@ export interface ObserverRoleOptions {
   concurrency?: number;
   writeBatch?: { maxSamples?: number; maxDelayMs?: number };
   lookbackCycles?: number;
+  /** Called after every health cycle with its report (metrics, the bench). */
+  onCycle?: (report: CycleReport) => void;
 }
 
 export interface ObserverRole {
@@ -86,6 +89,7 @@ export async function startObserverRole(opts: ObserverRoleOptions): Promise<Obse
     sink: opts.sink,
     logger,
     ...(opts.lookbackCycles ? { lookbackCycles: opts.lookbackCycles } : {}),
+    ...(opts.onCycle ? { onCycle: opts.onCycle } : {}),
     ...(leadership
       ? {
           isLeader: async () => {
