@@ -34,6 +34,16 @@ export interface BenchObserveOptions {
 
 const CHAIN = "benchobs";
 
+const NOTES = [
+  "How to read it: the observer runs as its own process (bench/observe.observer.ts, the real role), so its CPU",
+  "and RSS are read alone from /proc over the measured window, after a warm-up of four periods. Policy",
+  "evaluations count each CEL \`when\` evaluated (rank order stops at the first match). A cycle's time is one",
+  "profile's cycle end to end: the node list from PostgreSQL, one PromQL query per metric name for all 2,000",
+  "nodes, the policies, the sink. The raw baseline imports the very samples the agents sent in the window",
+  "(same labels, under another chain label) with one client, 10,000 per HTTP import, as fast as VictoriaMetrics",
+  "takes them. The machine is shared with other work, so absolute figures move between runs; the ratio less so.",
+].join("\n");
+
 /** Three collectors' samples of one node: a prometheus scrape, an http JSON endpoint and a script. */
 function nodeSamples(
   i: number,
@@ -200,7 +210,7 @@ export async function benchObserve(o: BenchObserveOptions) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       join(dir, "observe.md"),
-      `# bench: observe (agent metrics through one observer vs the raw VictoriaMetrics import)\n\nRun ${new Date().toISOString().slice(0, 10)} on this project's machine (2 cores), VictoriaMetrics ${"1.79.5"} (Debian).\n\n\`\`\`sh\nNODES=${nodes} SPEEDUP=${speedup} SECONDS=${seconds} make bench ONLY=observe\n\`\`\`\n\n\`\`\`\n${lines.join("\n")}\n\`\`\`\n`,
+      `# bench: observe (agent metrics through one observer vs the raw VictoriaMetrics import)\n\nRun ${new Date().toISOString().slice(0, 10)} on this project's machine (2 cores), VictoriaMetrics ${"1.79.5"} (Debian).\n\n\`\`\`sh\nNODES=${nodes} SPEEDUP=${speedup} SECONDS=${seconds} make bench ONLY=observe\n\`\`\`\n\n\`\`\`\n${lines.join("\n")}\n\`\`\`\n\n${NOTES}\n`,
     );
     return { result, rawPerS };
   } finally {

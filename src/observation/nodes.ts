@@ -13,27 +13,28 @@ export interface ObservedNodes {
 
 /**
  * ObservedNodes over the read model. A node's chain profile never changes, so a found one is cached
- * (bounded, with a TTL so a rebuilt read model is picked up); an unknown node is not cached, so its
- * next batch after the projection caught up is accepted.
+ * (bounded, with a TTL so a rebuilt read model is picked up); an unknown node is remembered only for
+ * `unknownTtlMs` (a host the read model does not know costs one query per few seconds, and its batches
+ * are accepted soon after the projection caught up).
  */
 export function readModelNodes(
   db: ReadModelDb,
-  opts: { cacheTtlMs?: number; maxCached?: number; evaluatedStates?: readonly string[]; now?: () => number } = {},
+  opts: { cacheTtlMs?: number; unknownTtlMs?: number; maxCached?: number; evaluatedStates?: readonly string[]; now?: () => number } = {},
 ): ObservedNodes {
   const ttl = opts.cacheTtlMs ?? defaults.observation.chainCacheTtlMs;
   const max = opts.maxCached ?? 100_000;
   const states = [...(opts.evaluatedStates ?? defaults.observation.evaluatedStates)];
   const now = opts.now ?? Date.now;
-  const cache = new Map<string, { chain: string; until: number }>();
+  const unknownTtl = opts.unknownTtlMs ?? 5_000;
+  const cache = new Map<string, { chain: string | undefined; until: number }>();
   return {
     async chainOf(nodeId) {
       const hit = cache.get(nodeId);
       if (hit && hit.until > now()) return hit.chain;
       const [row] = await db.select({ chain: nodes.chainProfileId }).from(nodes).where(eq(nodes.id, nodeId)).limit(1);
-      if (!row) return undefined;
       if (cache.size >= max) cache.delete(cache.keys().next().value!);
-      cache.set(nodeId, { chain: row.chain, until: now() + ttl });
-      return row.chain;
+      cache.set(nodeId, { chain: row?.chain, until: now() + (row ? ttl : unknownTtl) });
+      return row?.chain;
     },
     async listEvaluated(chainProfileIds) {
       if (chainProfileIds.length === 0) return [];
