@@ -95,12 +95,20 @@ export async function ensureLocalStack(opts: {
           procs.push(p);
         }),
       );
-    if (!vmUp && ports.victoriaMetricsPort)
+    if (!vmUp && ports.victoriaMetricsPort) {
+      const vmPort = ports.victoriaMetricsPort;
       starts.push(
-        startVictoriaMetrics({ dir: join(dataDir, "victoria-metrics"), port: ports.victoriaMetricsPort }).then((p) => {
-          procs.push(p);
-        }),
+        startVictoriaMetrics({ dir: join(dataDir, "victoria-metrics"), port: vmPort }).then(
+          (p) => {
+            procs.push(p);
+          },
+          async (err: unknown) => {
+            // Another process (a second test run) started it meanwhile on the same port and data: reuse it.
+            if (!(await isPortOpen(vmPort))) throw err;
+          },
+        ),
       );
+    }
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
