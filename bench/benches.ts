@@ -4,11 +4,14 @@ import { agentsOptionsFromEnv, benchAgents } from "./agents.js";
 import { benchProjectionCatchup } from "./projection-catchup.js";
 import { benchProvision } from "./provision.js";
 import { benchSagas, natsWithDefaultFsync } from "./saga.js";
+import { benchObserve } from "./observe.js";
 
 export interface BenchServices {
   natsUrl: string;
   databaseUrl: string;
   redisUrl: string;
+  /** The bench stack's VictoriaMetrics. */
+  victoriaMetricsUrl?: string;
 }
 
 /** The registry of `make bench` (`make bench ONLY=append,saga` runs some); each entry prints its own figures. */
@@ -30,5 +33,18 @@ export const benches: Record<string, (s: BenchServices) => Promise<unknown>> = {
   },
   agents: (s) => benchAgents({ redisUrl: s.redisUrl, ...agentsOptionsFromEnv() }),
   // 50 demo nodes at once through one control-plane process vs. the same hosts and commands driven raw (NODES=5 to try it).
+  // 2,000 nodes x 3 collectors at 15 s (compressed SPEEDUP x) through one observer vs the raw VictoriaMetrics import.
+  observe: (s) => {
+    if (!s.victoriaMetricsUrl) throw new Error("the bench stack has no VictoriaMetrics");
+    const n = (k: string) => (process.env[k] ? Number(process.env[k]) : undefined);
+    return benchObserve({
+      ...s,
+      victoriaMetricsUrl: s.victoriaMetricsUrl,
+      ...(n("NODES") ? { nodes: n("NODES")! } : {}),
+      ...(n("SPEEDUP") ? { speedup: n("SPEEDUP")! } : {}),
+      ...(n("SECONDS") ? { seconds: n("SECONDS")! } : {}),
+      ...(n("INTERVAL_MS") ? { intervalMs: n("INTERVAL_MS")! } : {}),
+    });
+  },
   provision: (s) => benchProvision({ ...s, ...(process.env.NODES ? { nodes: Number(process.env.NODES) } : {}) }),
 };

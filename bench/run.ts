@@ -11,7 +11,12 @@ try {
   for (const [name, run] of Object.entries(benches)) {
     if (only.length && !only.includes(name)) continue;
     console.log(`\n== ${name}`);
-    await run({ natsUrl: stack.natsUrl, databaseUrl: stack.databaseUrl, redisUrl: stack.redisUrl });
+    await run({
+      natsUrl: stack.natsUrl,
+      databaseUrl: stack.databaseUrl,
+      redisUrl: stack.redisUrl,
+      ...(stack.victoriaMetricsUrl ? { victoriaMetricsUrl: stack.victoriaMetricsUrl } : {}),
+    });
   }
 } finally {
   await stack.stop();

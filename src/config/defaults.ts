@@ -8,9 +8,16 @@ export const defaults = {
   /** The process's own metrics port (METRICS_PORT, 0 = off): `GET /metrics` for every role it hosts. */
   metrics: { host: "127.0.0.1", port: 0 },
   /** Embedded local stack: our own ports so the machine's system services (5432, 6379, 4222) stay untouched. */
-  localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379 },
+  localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379, victoriaMetricsPort: 18428 },
   /** The test stack uses yet other ports so tests never touch a running `make run`. */
-  testStack: { natsPort: 24222, natsMonitorPort: 28222, natsLeafnodePort: 27422, postgresPort: 25432, redisPort: 26379 },
+  testStack: {
+    natsPort: 24222,
+    natsMonitorPort: 28222,
+    natsLeafnodePort: 27422,
+    postgresPort: 25432,
+    redisPort: 26379,
+    victoriaMetricsPort: 28428,
+  },
   eventStore: {
     /** Appends retried on ConcurrencyError by command handlers before answering 409. */
     concurrencyRetries: 5,
@@ -240,6 +247,34 @@ export const defaults = {
     stateLockTimeoutSeconds: 60,
     /** Diagnostics quoted in an error message at most (the rest are counted). */
     maxDiagnosticsInError: 5,
+  },
+  /**
+   * Observation (SPEC §9): the observer role's TSDB client, circuit breaker and health cycle.
+   * Env: VICTORIA_METRICS_URL, TSDB_TIMEOUT_MS, TSDB_BREAKER_FAILURES, TSDB_BREAKER_COOLDOWN_MS.
+   */
+  observation: {
+    /** One HTTP call to VictoriaMetrics (import or query) is abandoned after this long (counts as a TSDB failure). */
+    tsdbTimeoutMs: 5_000,
+    /** R-OBS-3: consecutive failed TSDB reads that open the breaker. */
+    breakerFailures: 3,
+    /** R-OBS-3: how long an open breaker refuses reads before one half-open probe. */
+    breakerCooldownMs: 10_000,
+    /** A node's chain profile, once looked up, is cached this long (it never changes for a node). */
+    chainCacheTtlMs: 10 * 60_000,
+    /** The PromQL lookback of a policy's metrics, in health cycles: `last_over_time(x[<n × cycle_interval>])`. */
+    lookbackCycles: 2,
+    /** Node states whose health is evaluated each cycle (a syncing node lags by design; a failed one is not served). */
+    evaluatedStates: ["running", "degraded"] as readonly string[],
+    /** The observer coalesces samples into one TSDB import of at most this many samples, or after this long. */
+    writeBatchSamples: 10_000,
+    writeBatchDelayMs: 250,
+    /** Imports in flight at once; past `maxBufferedSamples` waiting, new samples are dropped (and counted). */
+    writeConcurrency: 2,
+    maxBufferedSamples: 200_000,
+    /** The collector-status hash of a node expires this long after its last batch (a gone node leaves no key behind). */
+    collectorStatusTtlSeconds: 7 * 24 * 3600,
+    /** Queue group shared by every observer instance, so each metrics batch is written once. */
+    queueGroup: "observers",
   },
 } as const;
 

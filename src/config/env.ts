@@ -16,6 +16,14 @@ const EnvSchema = z.object({
   NATS_URL: z.string().min(1).default(`nats://127.0.0.1:${defaults.localStack.natsPort}`),
   DATABASE_URL: z.string().min(1).default(`postgres://postgres@127.0.0.1:${defaults.localStack.postgresPort}/nodeplane`),
   REDIS_URL: z.string().min(1).default(`redis://127.0.0.1:${defaults.localStack.redisPort}`),
+  /** VictoriaMetrics' HTTP API (observation's TSDB); `make run` starts one there when it points at this machine. */
+  VICTORIA_METRICS_URL: z
+    .string()
+    .regex(/^https?:\/\/[A-Za-z0-9.\-:\[\]]+(\/[A-Za-z0-9._~\-/]*)?$/, "an http(s) URL without query or credentials")
+    .default(`http://127.0.0.1:${defaults.localStack.victoriaMetricsPort}`),
+  TSDB_TIMEOUT_MS: z.coerce.number().int().positive().default(defaults.observation.tsdbTimeoutMs),
+  TSDB_BREAKER_FAILURES: z.coerce.number().int().positive().default(defaults.observation.breakerFailures),
+  TSDB_BREAKER_COOLDOWN_MS: z.coerce.number().int().positive().default(defaults.observation.breakerCooldownMs),
   /** Namespace of streams, subjects, schemas and Redis keys; empty in production, unique per test. */
   NODEPLANE_NAMESPACE: z
     .string()

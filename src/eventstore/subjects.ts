@@ -82,6 +82,8 @@ export interface Names {
   commandRecordKey(commandId: string): string;
   /** Redis `agent:{nodeId}`: the agent's last heartbeat (running and stalled ids, health, version). */
   agentStateKey(nodeId: string): string;
+  /** Redis `collectors:{nodeId}`: hash of the node's latest collector statuses (field: collector name), written by the observer. */
+  collectorStatusKey(nodeId: string): string;
   /** Redis `acked:{nodeId}`: ids acknowledged after the agent's last heartbeat was sent (running before it can list them). */
   agentAckedKey(nodeId: string): string;
   /** Redis hash `syncing-agents` (agent id → node id): agents whose node waits to be reported synced (R-PROV-3 syncing → running). */
@@ -170,6 +172,7 @@ export function namesFor(namespace = ""): Names {
     commandProgressKey: (commandId) => `${redisPrefix}progress:${commandId}`,
     commandRecordKey: (commandId) => `${redisPrefix}command:${commandId}`,
     agentStateKey: (nodeId) => `${redisPrefix}agent:${nodeId}`,
+    collectorStatusKey: (nodeId) => `${redisPrefix}collectors:${nodeId}`,
     agentAckedKey: (nodeId) => `${redisPrefix}acked:${nodeId}`,
     syncingAgentsKey: `${redisPrefix}syncing-agents`,
     parseEventSubject: (subject) => {

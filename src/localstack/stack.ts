@@ -3,6 +3,7 @@ import { isPortOpen, type ManagedProcess } from "./process.js";
 import { startNats, type NatsOperatorOptions } from "./nats.js";
 import { startPostgres, ensureDatabase } from "./postgres.js";
 import { startRedis } from "./redis.js";
+import { startVictoriaMetrics } from "./victoria-metrics.js";
 
 export interface StackPorts {
   natsPort: number;
@@ -11,6 +12,8 @@ export interface StackPorts {
   natsLeafnodePort?: number;
   postgresPort: number;
   redisPort: number;
+  /** VictoriaMetrics (observation's TSDB); left out, it is neither started nor named. */
+  victoriaMetricsPort?: number;
 }
 
 /** URLs of the three services, whether we started them or found them running. */
@@ -18,6 +21,8 @@ export interface StackUrls {
   natsUrl: string;
   databaseUrl: string;
   redisUrl: string;
+  /** Set when `victoriaMetricsPort` was given. */
+  victoriaMetricsUrl?: string;
 }
 
 export interface LocalStack extends StackUrls {
@@ -30,7 +35,7 @@ export interface LocalStack extends StackUrls {
 }
 
 /**
- * Starts NATS, PostgreSQL and Redis as child processes with data under `dataDir` on the given ports,
+ * Starts NATS, PostgreSQL, Redis (and VictoriaMetrics when its port is given) as child processes with data under `dataDir` on the given ports,
  * reusing any that already answers on its port (R-OPS-1, DESIGN.md §8). With `natsOperator`, a NATS
  * started here runs in operator mode with JetStream under `<dataDir>/nats-operator/` (streams belong to
  * the CONTROL_PLANE account, so they never share a store with the plain `<dataDir>/nats/`).
@@ -47,6 +52,7 @@ export async function ensureLocalStack(opts: {
     natsUrl: `nats://127.0.0.1:${ports.natsPort}`,
     databaseUrl: `postgres://postgres@127.0.0.1:${ports.postgresPort}/${database}`,
     redisUrl: `redis://127.0.0.1:${ports.redisPort}`,
+    ...(ports.victoriaMetricsPort ? { victoriaMetricsUrl: `http://127.0.0.1:${ports.victoriaMetricsPort}` } : {}),
   };
   const procs: ManagedProcess[] = [];
   const stop = async () => {
@@ -55,10 +61,11 @@ export async function ensureLocalStack(opts: {
   };
   let natsOperator = false;
   try {
-    const [natsUp, pgUp, redisUp] = await Promise.all([
+    const [natsUp, pgUp, redisUp, vmUp] = await Promise.all([
       isPortOpen(ports.natsPort),
       isPortOpen(ports.postgresPort),
       isPortOpen(ports.redisPort),
+      ports.victoriaMetricsPort ? isPortOpen(ports.victoriaMetricsPort) : Promise.resolve(true),
     ]);
     const starts: Promise<void>[] = [];
     if (!natsUp) {
@@ -88,6 +95,20 @@ export async function ensureLocalStack(opts: {
           procs.push(p);
         }),
       );
+    if (!vmUp && ports.victoriaMetricsPort) {
+      const vmPort = ports.victoriaMetricsPort;
+      starts.push(
+        startVictoriaMetrics({ dir: join(dataDir, "victoria-metrics"), port: vmPort }).then(
+          (p) => {
+            procs.push(p);
+          },
+          async (err: unknown) => {
+            // Another process (a second test run) started it meanwhile on the same port and data: reuse it.
+            if (!(await isPortOpen(vmPort))) throw err;
+          },
+        ),
+      );
+    }
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;

@@ -12,3 +12,4 @@ export {
   type SagaStepMetrics,
   type StepOutcome,
 } from "./metrics.js";
+export { type BreakerState } from "./metrics.js";

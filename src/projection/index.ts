@@ -24,3 +24,4 @@ export { waitForPosition } from "./wait.js";
 export { rebuildProjection, shadowSchemaFor, type RebuildOptions, type RebuildProgress, type RebuildResult } from "./rebuild.js";
 export { compareTables, isEqual, type TableDiff } from "./compare.js";
 export { projectionCheckpoints } from "./tables.js";
+export { Leadership } from "./leadership.js";

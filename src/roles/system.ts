@@ -8,6 +8,7 @@ import { gatewayRole } from "./gateway.js";
 import { paymentsRole } from "./payments.js";
 import { projectorRole } from "./projector.js";
 import { workerRole } from "./worker.js";
+import { observerRole } from "./observer.js";
 
 /**
  * Every role of DESIGN.md §1, in start order: the projector first (queries need read models), the api last (its
@@ -18,6 +19,7 @@ const ROLES = {
   payments: paymentsRole,
   worker: workerRole,
   gateway: gatewayRole,
+  observer: observerRole,
   api: apiRole,
 } as const satisfies Record<string, RoleEntry>;
 
@@ -30,7 +32,7 @@ export const ROLE_NAMES = Object.keys(ROLES) as RoleName[];
  * running steps while the gateway still answers agents and the projector still applies events), then the API, the
  * gateway and the projector.
  */
-const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "projector"];
+const DRAIN_ORDER: readonly RoleName[] = ["worker", "payments", "api", "gateway", "observer", "projector"];
 
 export interface RunningSystem {
   /** The API's URL when the api role runs here. */

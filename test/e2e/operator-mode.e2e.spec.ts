@@ -23,7 +23,7 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
   let dataDir: string;
   let env: Record<string, string>;
   let natsUrl: string;
-  let ports: { nats: number; postgres: number; redis: number; leafnode: number };
+  let ports: { nats: number; postgres: number; redis: number; leafnode: number; vm: number };
   let system: TsProcess | undefined;
   let base: string;
 
@@ -49,7 +49,13 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
     dataDir = mkdtempSync(join(tmpdir(), "nodeplane-e2e-operator-"));
     // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
     chmodSync(dataDir, 0o711);
-    ports = { nats: await freePort(), postgres: await freePort(), redis: await freePort(), leafnode: await freePort() };
+    ports = {
+      nats: await freePort(),
+      postgres: await freePort(),
+      redis: await freePort(),
+      leafnode: await freePort(),
+      vm: await freePort(),
+    };
     natsUrl = `nats://127.0.0.1:${ports.nats}`;
     env = {
       NODEPLANE_DATA_DIR: dataDir,
@@ -59,6 +65,7 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
       NATS_URL: natsUrl,
       DATABASE_URL: `postgres://postgres@127.0.0.1:${ports.postgres}/nodeplane`,
       REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+      VICTORIA_METRICS_URL: `http://127.0.0.1:${ports.vm}`,
       NATS_LEAFNODE_PORT: String(ports.leafnode),
     };
     await start();

@@ -4,7 +4,7 @@ import { defaults } from "../../src/config/defaults.js";
 import { ensureLocalStack, type LocalStack } from "../../src/localstack/stack.js";
 
 /**
- * Starts (or reuses) the test stack: real NATS >= 2.12, PostgreSQL and Redis on the test ports,
+ * Starts (or reuses) the test stack: real NATS >= 2.12, PostgreSQL, Redis and VictoriaMetrics on the test ports,
  * data under .data/test. URLs given in TEST_NATS_URL / TEST_DATABASE_URL / TEST_REDIS_URL win.
  * With REQUIRE_SERVICES=1 a service that cannot be had fails the run instead of skipping tests.
  */
@@ -12,12 +12,21 @@ let stack: LocalStack | undefined;
 
 export default async function setup(project: TestProject) {
   const given = process.env.TEST_NATS_URL && process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL;
-  let services: { natsUrl: string; databaseUrl: string; redisUrl: string; natsLeafUrl?: string; available: boolean; reason?: string };
+  let services: {
+    natsUrl: string;
+    databaseUrl: string;
+    redisUrl: string;
+    natsLeafUrl?: string;
+    victoriaMetricsUrl?: string;
+    available: boolean;
+    reason?: string;
+  };
   if (given) {
     services = {
       natsUrl: process.env.TEST_NATS_URL!,
       databaseUrl: process.env.TEST_DATABASE_URL!,
       redisUrl: process.env.TEST_REDIS_URL!,
+      ...(process.env.TEST_VICTORIA_METRICS_URL ? { victoriaMetricsUrl: process.env.TEST_VICTORIA_METRICS_URL } : {}),
       available: true,
     };
   } else {
@@ -33,6 +42,7 @@ export default async function setup(project: TestProject) {
         databaseUrl: stack.databaseUrl,
         redisUrl: stack.redisUrl,
         natsLeafUrl: `nats://127.0.0.1:${defaults.testStack.natsLeafnodePort}`,
+        ...(stack.victoriaMetricsUrl ? { victoriaMetricsUrl: stack.victoriaMetricsUrl } : {}),
         available: true,
       };
     } catch (err) {

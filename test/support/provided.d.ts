@@ -2,6 +2,14 @@ import "vitest";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    services: { natsUrl: string; databaseUrl: string; redisUrl: string; natsLeafUrl?: string; available: boolean; reason?: string };
+    services: {
+      natsUrl: string;
+      databaseUrl: string;
+      redisUrl: string;
+      natsLeafUrl?: string;
+      victoriaMetricsUrl?: string;
+      available: boolean;
+      reason?: string;
+    };
   }
 }

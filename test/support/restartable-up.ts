@@ -36,7 +36,14 @@ export interface RestartableUp {
 export async function restartableUp(label: string, extraEnv: Record<string, string> = {}): Promise<RestartableUp> {
   const dataDir = mkdtempSync(join(tmpdir(), `np-restart-${label}-`));
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user and keeps its cluster under here
-  const [nats, leaf, pg, redis, api] = [await stablePort(), await stablePort(), await stablePort(), await stablePort(), await stablePort()];
+  const [nats, leaf, pg, redis, api, vm] = [
+    await stablePort(),
+    await stablePort(),
+    await stablePort(),
+    await stablePort(),
+    await stablePort(),
+    await stablePort(),
+  ];
   const env: Record<string, string> = {
     NODEPLANE_DATA_DIR: dataDir,
     PORT: String(api),
@@ -44,6 +51,7 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     NATS_LEAFNODE_PORT: String(leaf),
     DATABASE_URL: `postgres://postgres@127.0.0.1:${pg}/nodeplane`,
     REDIS_URL: `redis://127.0.0.1:${redis}`,
+    VICTORIA_METRICS_URL: `http://127.0.0.1:${vm}`,
     AGENT_HEARTBEAT_INTERVAL_MS: "250",
     LOG_LEVEL: "info",
     ...extraEnv,

@@ -42,6 +42,7 @@ export function testServices(label = "t"): TestServices {
       NATS_URL: s.natsUrl,
       DATABASE_URL: s.databaseUrl,
       REDIS_URL: s.redisUrl,
+      ...(s.victoriaMetricsUrl ? { VICTORIA_METRICS_URL: s.victoriaMetricsUrl } : {}),
       NODEPLANE_NAMESPACE: ns,
       LOG_LEVEL: "warn",
       ...(s.natsLeafUrl ? { NATS_LEAF_URL: s.natsLeafUrl } : {}),

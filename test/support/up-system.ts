@@ -68,6 +68,8 @@ export async function startUpSystem(label: string, extraEnv: Record<string, stri
     NODEPLANE_NAMESPACE: s.env.NODEPLANE_NAMESPACE!,
     DATABASE_URL: s.databaseUrl,
     REDIS_URL: s.redisUrl,
+    // The test stack's VictoriaMetrics when it has one; otherwise up starts its own on a free port.
+    VICTORIA_METRICS_URL: s.env.VICTORIA_METRICS_URL ?? `http://127.0.0.1:${await freePort()}`,
     NATS_URL: `nats://127.0.0.1:${await freePort()}`,
     NATS_LEAFNODE_PORT: String(await freePort()),
     NODEPLANE_DATA_DIR: dataDir,

@@ -14,7 +14,7 @@ function localPort(url: string): number | undefined {
 }
 
 /**
- * `nodeplane up` (`make run`): NATS, PostgreSQL and Redis as child processes with data under
+ * `nodeplane up` (`make run`): NATS, PostgreSQL, Redis and VictoriaMetrics as child processes with data under
  * NODEPLANE_DATA_DIR (reused when already listening), then every role in this process; Ctrl-C stops all.
  * A NATS started here runs in operator mode (SPEC R-NATS): the operator is initialised once into
  * `natsAuthDir(env)` and every role connects with CONTROL_PLANE creds. A NATS found running is used
@@ -37,6 +37,8 @@ export const up: CliCommand = {
             natsMonitorPort: ports[0]! === defaults.localStack.natsPort ? defaults.localStack.natsMonitorPort : 0,
             postgresPort: ports[1]!,
             redisPort: ports[2]!,
+            // VictoriaMetrics only when VICTORIA_METRICS_URL points at this machine (elsewhere it is someone else's).
+            ...(localPort(env.VICTORIA_METRICS_URL) ? { victoriaMetricsPort: localPort(env.VICTORIA_METRICS_URL)! } : {}),
           },
           database,
           natsOperator: { authDir: natsAuthDir(env), names: namesFor(env.NODEPLANE_NAMESPACE), leafnodePort: env.NATS_LEAFNODE_PORT },

@@ -1,0 +1,11 @@
+export { circuitBreaker, type CircuitBreaker, guardedReader } from "./breaker.js";
+export { readCollectorStatuses } from "./collector-status.js";
+export { type CycleReport, healthEvaluator, type HealthEvaluator } from "./evaluator.js";
+export { type HealthRecord, type HealthSink, loggingHealthSink } from "./health.js";
+export { type IngestStats, metricsIngest } from "./ingest.js";
+export { readModelNodes } from "./nodes.js";
+export { loadProfilePolicies, type ProfilePolicies } from "./policy.js";
+export { latestPerNode } from "./promql.js";
+export { type Sample, type TsdbReader, type TsdbWriter } from "./tsdb.js";
+export { victoriaMetrics } from "./victoria-metrics.js";
+export { writeBuffer, type WriteStats } from "./write-buffer.js";
