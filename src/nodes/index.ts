@@ -1,4 +1,5 @@
 export { nodeDecider, decideNode, type NodeCommand, type NodeCommandType } from "../domain/index.js";
+export { parseIncidentId, incidentIdOf } from "../domain/index.js";
 export type {
   Node,
   NodeAggregateState,
@@ -12,3 +13,4 @@ export type {
 export { createNodeService, type NodeService } from "./service.js";
 export { createHeartbeatSyncHook, createNodeSyncWatcher, type NodeSyncWatcher } from "./sync-watcher.js";
 export { nodeView, NodeView } from "./view.js";
+export { createHealthSink, recordHealth, HEALTH_ACTOR, type HealthSink, type NodeVerdict } from "./health.js";
