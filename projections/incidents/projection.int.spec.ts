@@ -3,6 +3,7 @@ import { asc, eq } from "drizzle-orm";
 import { testServices, servicesAvailable } from "../../test/support/services.js";
 import { startApiHarness, type ApiHarness } from "../../src/api/testing/harness.js";
 import { waitForPosition } from "../../src/projection/wait.js";
+import { rebuildProjection } from "../../src/projection/rebuild.js";
 import { createHealthSink, createNodeService, recordHealth, type NodeService, type NodeVerdict } from "../../src/nodes/index.js";
 import { givenNode } from "../../src/nodes/testing/running-node.js";
 import { nodesProjection } from "../nodes/projection.js";
@@ -158,5 +159,23 @@ describe.skipIf(!servicesAvailable())("incidents read model (R-OBS-5)", () => {
     expect((await recordHealth(service, "n-inc-6", { verdict: "critical", cause: "down", at: at() })).events).toHaveLength(0);
     await caughtUp();
     expect(await incidentsOf("n-inc-6")).toMatchObject([{ status: "resolved", resolvedBy: "termination" }]);
+  });
+
+  it("a rebuild from the first event equals the live model (R-ES-4)", async () => {
+    await caughtUp();
+    const result = await rebuildProjection({
+      store: h.store,
+      databaseUrl: h.db.url,
+      schema: h.db.schema,
+      projection: incidentsProjection,
+      swap: false,
+    });
+    expect(result.differences.map((d) => [d.table, d.differing + d.onlyInLive + d.onlyInShadow])).toEqual([
+      ["incidents", 0],
+      ["node_health", 0],
+      ["node_health_history", 0],
+    ]);
+    expect(result.equal).toBe(true);
+    expect(result.events).toBeGreaterThan(0);
   });
 });

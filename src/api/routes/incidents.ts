@@ -52,7 +52,7 @@ const HealthChangeView = z
     policy: z.string().nullable(),
     cause: z.string().nullable(),
     detail: z.string().nullable(),
-    state: NodeState.openapi({ description: "The node's state after the change" }),
+    state: NodeState.describe("The node's state after the change"),
     at: z.string(),
   })
   .openapi("HealthChange");
@@ -60,8 +60,8 @@ const HealthChangeView = z
 export const NodeHealthView = z
   .object({
     nodeId: z.string(),
-    state: NodeState.nullable().openapi({ description: "The node's lifecycle state (null until the nodes read model has it)" }),
-    verdict: HealthVerdict.nullable().openapi({ description: "The current verdict; null before the first evaluation" }),
+    state: NodeState.nullable().describe("The node's lifecycle state (null until the nodes read model has it)"),
+    verdict: HealthVerdict.nullable().describe("The current verdict; null before the first evaluation"),
     policy: z.string().nullable().openapi({ description: "The policy that matched" }),
     cause: z.string().nullable(),
     detail: z.string().nullable(),

@@ -8,6 +8,7 @@ import type { SagaClient } from "../../saga/index.js";
 import { signalInputsProvided } from "../../sagas/index.js";
 import type { RouteModule } from "../deps.js";
 import { cryptoRoutes } from "./crypto.js";
+import { incidentRoutes, type CollectorStatusView } from "./incidents.js";
 import { inputRoutes } from "./inputs.js";
 import { nodeRoutes } from "./nodes.js";
 import { paymentRoutes } from "./payments.js";
@@ -17,7 +18,7 @@ import { subscriptionRoutes } from "./subscriptions.js";
 export { healthRoutes } from "./health.js";
 export { apiKeyRoutes } from "./api-keys.js";
 export { authRoutes } from "./auth.js";
-export { cryptoRoutes, inputRoutes, nodeRoutes, paymentRoutes, sagaRoutes, subscriptionRoutes };
+export { cryptoRoutes, incidentRoutes, inputRoutes, nodeRoutes, paymentRoutes, sagaRoutes, subscriptionRoutes };
 
 /** What the product's route modules need besides `ApiDeps`, built once by the composition root (src/roles/compose.ts). */
 export interface ProductRouteDeps {
@@ -29,6 +30,8 @@ export interface ProductRouteDeps {
   serverPublicKey: Uint8Array;
   /** The payment provider whose webhooks `POST /api/v1/payments` stands in for. */
   paymentProvider: string;
+  /** R-OBS-1: the observer's view of a node's collectors, shown by `GET /api/v1/nodes/{id}/health` (absent: no `collectors`). */
+  collectorStatus?: (nodeId: string) => Promise<CollectorStatusView[]>;
 }
 
 /** Every product route module, in registration order. */
@@ -43,6 +46,7 @@ export function productRoutes(d: ProductRouteDeps): RouteModule[] {
     paymentRoutes({ providerName: d.paymentProvider }),
     sagaRoutes({ client: d.sagaClient }),
     nodeRoutes(),
+    incidentRoutes(d.collectorStatus ? { collectorStatus: d.collectorStatus } : {}),
     cryptoRoutes({ publicKey: d.serverPublicKey }),
   ];
 }
