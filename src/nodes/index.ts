@@ -14,3 +14,12 @@ export { createNodeService, type NodeService } from "./service.js";
 export { createHeartbeatSyncHook, createNodeSyncWatcher, type NodeSyncWatcher } from "./sync-watcher.js";
 export { nodeView, NodeView } from "./view.js";
 export { createHealthSink, recordHealth, HEALTH_ACTOR, type HealthSink, type NodeVerdict } from "./health.js";
+export {
+  CollectorStatusView,
+  healthOwnerOf,
+  IncidentView,
+  incidentView,
+  listIncidents,
+  NodeHealthView,
+  nodeHealthOf,
+} from "./incidents-view.js";

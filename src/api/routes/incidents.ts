@@ -1,77 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, type SQL } from "drizzle-orm";
-import { incidents, nodeHealth, nodeHealthHistory } from "../../../projections/incidents/table.js";
-import { nodes } from "../../../projections/nodes/table.js";
 import { actorOf, hasScope } from "../../auth/principal.js";
 import { NotFoundError } from "../../domain/errors.js";
-import { HealthVerdict, IncidentSeverity, NodeState } from "../../../schemas/events/node.js";
-import { createNodeService, parseIncidentId, type NodeCommand } from "../../nodes/index.js";
+import {
+  createNodeService,
+  healthOwnerOf,
+  IncidentView,
+  listIncidents,
+  NodeHealthView,
+  nodeHealthOf,
+  parseIncidentId,
+  type CollectorStatusView,
+  type NodeCommand,
+} from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
 import type { RouteModule } from "../app.js";
 import { commandResult, errors, json, secured, visibleTo } from "./common.js";
-import { IdParam, iso } from "./views.js";
-
-/** What the observer knows of one collector of a node (R-OBS-1): its last run, or its error. */
-export const CollectorStatusView = z
-  .object({
-    name: z.string(),
-    type: z.string(),
-    status: z.enum(["ok", "error", "unknown"]),
-    error: z.string().optional().openapi({ description: "The collector's last error (timeout, unparsable payload…)" }),
-    lastRunAt: z.string().optional(),
-  })
-  .openapi("CollectorStatus");
-export type CollectorStatusView = z.infer<typeof CollectorStatusView>;
-
-export const IncidentView = z
-  .object({
-    id: z.string(),
-    nodeId: z.string(),
-    userId: z.string(),
-    cause: z.string().openapi({ description: "The dedup key: the verdict's cause, else the policy that matched" }),
-    severity: IncidentSeverity,
-    status: z.enum(["open", "resolved"]),
-    policy: z.string().nullable(),
-    detail: z.string().nullable(),
-    openedAt: z.string(),
-    updatedAt: z.string(),
-    acknowledged: z.object({ by: z.string(), at: z.string() }).nullable(),
-    resolved: z
-      .object({ by: z.enum(["health", "admin", "termination"]), actor: z.string().nullable(), at: z.string() })
-      .nullable()
-      .openapi({ description: "health: an ok verdict or another cause; admin: by hand (actor); termination: the node went away" }),
-  })
-  .openapi("Incident");
-export type IncidentView = z.infer<typeof IncidentView>;
-
-const HealthChangeView = z
-  .object({
-    verdict: HealthVerdict,
-    previousVerdict: HealthVerdict.nullable(),
-    policy: z.string().nullable(),
-    cause: z.string().nullable(),
-    detail: z.string().nullable(),
-    state: NodeState.describe("The node's state after the change"),
-    at: z.string(),
-  })
-  .openapi("HealthChange");
-
-export const NodeHealthView = z
-  .object({
-    nodeId: z.string(),
-    state: NodeState.nullable().describe("The node's lifecycle state (null until the nodes read model has it)"),
-    verdict: HealthVerdict.nullable().describe("The current verdict; null before the first evaluation"),
-    policy: z.string().nullable().openapi({ description: "The policy that matched" }),
-    cause: z.string().nullable(),
-    detail: z.string().nullable(),
-    since: z.string().nullable().openapi({ description: "When the node got this verdict" }),
-    openIncidents: z.array(z.string()),
-    history: z.array(HealthChangeView).openapi({ description: "The latest verdict changes, newest first" }),
-    collectors: z.array(CollectorStatusView).optional().openapi({ description: "The collectors' state, from the observer" }),
-  })
-  .openapi("NodeHealth");
-export type NodeHealthView = z.infer<typeof NodeHealthView>;
+import { IdParam } from "./views.js";
 
 const IncidentIdParam = z.object({
   id: z
@@ -138,24 +83,7 @@ const health = createRoute({
   responses: { 200: json(NodeHealthView, "The node's health"), ...errors(400, 401, 403, 404) },
 });
 
-type IncidentRow = typeof incidents.$inferSelect;
-
-function incidentView(r: IncidentRow): IncidentView {
-  return IncidentView.parse({
-    id: r.id,
-    nodeId: r.nodeId,
-    userId: r.userId,
-    cause: r.cause,
-    severity: r.severity,
-    status: r.status,
-    policy: r.policy,
-    detail: r.detail,
-    openedAt: iso(r.openedAt),
-    updatedAt: iso(r.updatedAt),
-    acknowledged: r.acknowledgedBy && r.acknowledgedAt ? { by: r.acknowledgedBy, at: iso(r.acknowledgedAt) } : null,
-    resolved: r.resolvedBy && r.resolvedAt ? { by: r.resolvedBy, actor: r.resolvedByActor, at: iso(r.resolvedAt) } : null,
-  });
-}
+export type { CollectorStatusView };
 
 /**
  * Incidents and node health (R-OBS-5): queries from the `incidents` read model (plus `nodes` for the
@@ -169,22 +97,9 @@ export function incidentRoutes(opts: { collectorStatus?: (nodeId: string) => Pro
     app.openapi(list, async (c) => {
       const principal = c.get("principal");
       const q = c.req.valid("query");
-      if (q.nodeId) {
-        const [owner] = await deps.db.select().from(nodeHealth).where(eq(nodeHealth.nodeId, q.nodeId)).limit(1);
-        visibleTo(principal, "node", q.nodeId, owner);
-      }
-      const filters: SQL[] = [
-        ...(hasScope(principal, "admin") ? [] : [eq(incidents.userId, principal.id)]),
-        ...(q.nodeId ? [eq(incidents.nodeId, q.nodeId)] : []),
-        ...(q.status ? [eq(incidents.status, q.status)] : []),
-      ];
-      const rows = await deps.db
-        .select()
-        .from(incidents)
-        .where(and(...filters))
-        .orderBy(desc(incidents.openedAt), desc(incidents.id))
-        .limit(q.limit);
-      return c.json({ items: rows.map(incidentView) }, 200);
+      if (q.nodeId) visibleTo(principal, "node", q.nodeId, await healthOwnerOf(deps.db, q.nodeId));
+      const items = await listIncidents(deps.db, { ...(hasScope(principal, "admin") ? {} : { userId: principal.id }), ...q });
+      return c.json({ items }, 200);
     });
 
     for (const action of ["ack", "resolve"] as const) {
@@ -214,44 +129,10 @@ export function incidentRoutes(opts: { collectorStatus?: (nodeId: string) => Pro
       const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const { history } = c.req.valid("query");
-      const [row] = await deps.db.select().from(nodeHealth).where(eq(nodeHealth.nodeId, id)).limit(1);
-      const h = visibleTo(principal, "node", id, row);
-      const [node] = await deps.db.select({ state: nodes.state }).from(nodes).where(eq(nodes.id, id)).limit(1);
-      const changes =
-        history === 0
-          ? []
-          : await deps.db
-              .select()
-              .from(nodeHealthHistory)
-              .where(eq(nodeHealthHistory.nodeId, id))
-              .orderBy(desc(nodeHealthHistory.position))
-              .limit(history);
-      const open = await deps.db
-        .select({ id: incidents.id })
-        .from(incidents)
-        .where(and(eq(incidents.nodeId, id), eq(incidents.status, "open")))
-        .orderBy(incidents.openedAt, incidents.id);
+      // Visibility first: the collectors of someone else's node are not asked for.
+      visibleTo(principal, "node", id, await healthOwnerOf(deps.db, id));
       const collectors = opts.collectorStatus ? await opts.collectorStatus(id) : undefined;
-      const body = NodeHealthView.parse({
-        nodeId: id,
-        state: node?.state ?? null,
-        verdict: h.verdict,
-        policy: h.policy,
-        cause: h.cause,
-        detail: h.detail,
-        since: h.since ? iso(h.since) : null,
-        openIncidents: open.map((o) => o.id),
-        history: changes.map((e) => ({
-          verdict: e.verdict,
-          previousVerdict: e.previousVerdict,
-          policy: e.policy,
-          cause: e.cause,
-          detail: e.detail,
-          state: e.state,
-          at: iso(e.at),
-        })),
-        ...(collectors ? { collectors } : {}),
-      });
+      const { userId: _owner, ...body } = visibleTo(principal, "node", id, await nodeHealthOf(deps.db, id, history, collectors));
       return c.json(body, 200);
     });
   };
