@@ -130,7 +130,8 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
   if (!state || events.length === 0) return events;
   // A lifecycle step that changes the state of a node may bring it (back) to serving: its last verdict applies again.
   const next = events.reduce<NodeAggregateState>(evolveNode, state)!;
-  return next.state === state.state ? events : [...events, ...reassertHealth(next, command.at)];
+  if (next.state === state.state) return events;
+  return [...events, ...reassertHealth(next, command.at, !WATCHED.includes(state.state))];
 }
 
 function decideLifecycle(command: Exclude<NodeCommand, HealthCommand>, state: NodeAggregateState): NodeEvent[] {
@@ -333,14 +334,16 @@ function recordHealth(command: RecordNodeHealth, node: Node): NodeEvent[] {
 }
 
 /**
- * The node came (back) to `running`/`degraded` from another state: its last verdict decides again
- * between the two, and opens the incident a bad verdict recorded meanwhile did not. One event, with
- * `verdict` = `previousVerdict`, or none when nothing changes.
+ * A lifecycle step changed the state of the node to `running`/`degraded`: its last verdict decides
+ * again between the two. Coming from an unwatched state (syncing, maintenance…) it also opens the
+ * incident a bad verdict recorded meanwhile did not; between running and degraded the incidents stay
+ * as they are (an admin's resolution holds). One event, with `verdict` = `previousVerdict`, or none
+ * when nothing changes.
  */
-function reassertHealth(node: Node, at: string): NodeEvent[] {
+function reassertHealth(node: Node, at: string, enteredWatch: boolean): NodeEvent[] {
   if (!node.health || !WATCHED.includes(node.state)) return [];
   const state = servingState(node, node.health.verdict);
-  const incidents = incidentChanges(node, node.health, true);
+  const incidents = enteredWatch ? incidentChanges(node, node.health, true) : [];
   if (state === node.state && incidents.length === 0) return [];
   return [healthChanged(node, node.health, state, incidents, at)];
 }

@@ -792,3 +792,13 @@ describe("node decider: incident acknowledgement and resolution by an admin (R-O
       .then(InvalidTransitionError);
   });
 });
+
+describe("node decider: an admin's resolution survives a lifecycle step between running and degraded", () => {
+  it("MarkSynced ending a migration's degradation keeps the node degraded by its verdict, and opens no incident again", () => {
+    const bad = health("critical", null, "degraded", [opened(1, "sync_lag", "critical")], lagging);
+    const resolved = ev("NodeIncidentResolved", { incidentId: inc(1), by: "user:root" });
+    given([...h.degraded, bad, resolved])
+      .when(cmd("MarkSynced"))
+      .then([synced, health("critical", "critical", "degraded", [], lagging)]);
+  });
+});
