@@ -128,7 +128,7 @@ describe.skipIf(!servicesAvailable())("incidents read model (R-OBS-5)", () => {
     expect(await stateOf("n-inc-4")).toBe("running");
   });
 
-  it("a syncing node records verdicts without incidents; once synced its bad verdict degrades it and opens one", async () => {
+  it("a syncing node records verdicts without incidents; once running, the observer's same verdict degrades it and opens one", async () => {
     await givenNode(h.store, service, "n-inc-5", "bob", [
       { type: "AssignHost", host: { provider: "local", hostId: "h-5", address: "127.0.0.1", agentId: "a-5" } },
       { type: "MarkConfiguring" },
@@ -140,6 +140,10 @@ describe.skipIf(!servicesAvailable())("incidents read model (R-OBS-5)", () => {
     expect(await stateOf("n-inc-5")).toBe("syncing");
     expect(await incidentsOf("n-inc-5")).toEqual([]);
     await service.handle("n-inc-5", { type: "MarkSynced", at: at().toISOString() }, { actor: "test", correlationId: "c" }, new Date());
+    await caughtUp();
+    expect(await stateOf("n-inc-5")).toBe("running");
+    expect(await incidentsOf("n-inc-5")).toEqual([]);
+    await recordHealth(service, "n-inc-5", { verdict: "degraded", cause: "no_peers", at: at() });
     await caughtUp();
     expect(await stateOf("n-inc-5")).toBe("degraded");
     expect(await incidentsOf("n-inc-5")).toMatchObject([{ cause: "no_peers", status: "open" }]);

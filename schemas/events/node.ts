@@ -267,8 +267,9 @@ export type IncidentChange = z.infer<typeof IncidentChange>;
 /**
  * R-OBS-5: the node's health verdict changed (verdict or cause). `state` is the node's state after the
  * change (running ↔ degraded follow the verdict while the node serves); `incidents` what it opened,
- * updated or resolved. Also appended, with `verdict` = `previousVerdict`, when a node comes back to
- * serving (synced, migration aborted) and its last verdict must be applied again.
+ * updated or resolved. Also appended, with `verdict` = `previousVerdict` and no incident change, when a
+ * lifecycle step (synced, migration aborted) changes the node's state and its last verdict decides
+ * between running and degraded again.
  */
 export const NodeHealthChanged = defineEvent({
   type: "NodeHealthChanged",

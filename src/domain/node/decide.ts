@@ -7,6 +7,7 @@ import {
   initialNodeState,
   nodeCategory,
   TERMINAL_STATES,
+  WATCHED_STATES,
   type Node,
   type NodeAggregateState,
   type NodeEvent,
@@ -81,19 +82,13 @@ const PROVISIONING: readonly NodeState[] = ["provisioning", "configuring", "star
 const SERVING: readonly NodeState[] = ["running", "syncing", "degraded"];
 
 /**
- * R-OBS-5: the states whose health verdict moves the node between `running` and `degraded` and opens
- * incidents: the node is meant to serve.
- */
-const WATCHED: readonly NodeState[] = ["running", "degraded"];
-/**
  * Verdicts for a node that is being torn down or is gone (or failed, which only termination follows)
  * are ignored: no event. The collectors stop answering as the host goes away, and an operator wants
  * neither incidents nor health history about a node nobody serves any more.
  * In every other state (provisioning … syncing, maintenance, migrating) a verdict is recorded (the
- * health history shows why a node is slow to sync, and the last verdict is applied again when the node
- * starts to serve) but it changes no state and opens no incident: a node catching up or in planned
- * maintenance is expected to look unhealthy, and paging for it would be noise. `ok` resolves open
- * incidents in any state.
+ * health history shows why a node is slow to sync) but it changes no state and opens no incident: a
+ * node catching up or in planned maintenance is expected to look unhealthy, and paging for it would be
+ * noise. Such a verdict is `stale`; see reassertHealth. `ok` resolves open incidents in any state.
  */
 const HEALTH_IGNORED: readonly NodeState[] = ["terminating", "terminated", "failed"];
 
@@ -130,8 +125,7 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
   if (!state || events.length === 0) return events;
   // A lifecycle step that changes the state of a node may bring it (back) to serving: its last verdict applies again.
   const next = events.reduce<NodeAggregateState>(evolveNode, state)!;
-  if (next.state === state.state) return events;
-  return [...events, ...reassertHealth(next, command.at, !WATCHED.includes(state.state))];
+  return next.state === state.state ? events : [...events, ...reassertHealth(next, command.at)];
 }
 
 function decideLifecycle(command: Exclude<NodeCommand, HealthCommand>, state: NodeAggregateState): NodeEvent[] {
@@ -325,9 +319,11 @@ type HealthCommand = Extract<NodeCommand, { type: "RecordNodeHealth" | "Acknowle
 function recordHealth(command: RecordNodeHealth, node: Node): NodeEvent[] {
   if (HEALTH_IGNORED.includes(node.state)) return [];
   const { verdict, policy, cause, detail } = command;
-  if (node.health && node.health.verdict === verdict && node.health.cause === cause) return [];
-  const health = { verdict, ...(policy ? { policy } : {}), ...(cause ? { cause } : {}), ...(detail ? { detail } : {}), since: command.at };
-  const watched = WATCHED.includes(node.state);
+  const watched = WATCHED_STATES.includes(node.state);
+  const same = node.health && node.health.verdict === verdict && node.health.cause === cause;
+  // The same verdict is news once more when the one on record was not applied (stale) and the node is watched now.
+  if (same && !(watched && node.health!.stale)) return [];
+  const health = { verdict, ...(policy ? { policy } : {}), ...(cause ? { cause } : {}), ...(detail ? { detail } : {}) };
   return [
     healthChanged(node, health, watched ? servingState(node, verdict) : node.state, incidentChanges(node, health, watched), command.at),
   ];
@@ -335,20 +331,28 @@ function recordHealth(command: RecordNodeHealth, node: Node): NodeEvent[] {
 
 /**
  * A lifecycle step changed the state of the node to `running`/`degraded`: its last verdict decides
- * again between the two. Coming from an unwatched state (syncing, maintenance…) it also opens the
- * incident a bad verdict recorded meanwhile did not; between running and degraded the incidents stay
- * as they are (an admin's resolution holds). One event, with `verdict` = `previousVerdict`, or none
- * when nothing changes.
+ * again between the two (one event, `verdict` = `previousVerdict`, no incident change; none when the
+ * state stays). A stale verdict (recorded while the node was syncing or in maintenance) is not applied
+ * when it is bad: it describes the node catching up or stopped, and would open an incident after every
+ * provisioning and migration; the observer's next verdict for the watched node applies instead. A stale
+ * `ok` is good news and applies. Between running and degraded the incidents stay as they are (an
+ * admin's resolution holds).
  */
-function reassertHealth(node: Node, at: string, enteredWatch: boolean): NodeEvent[] {
-  if (!node.health || !WATCHED.includes(node.state)) return [];
+function reassertHealth(node: Node, at: string): NodeEvent[] {
+  if (!node.health || !WATCHED_STATES.includes(node.state)) return [];
+  if (node.health.stale && node.health.verdict !== "ok") return [];
   const state = servingState(node, node.health.verdict);
-  const incidents = enteredWatch ? incidentChanges(node, node.health, true) : [];
-  if (state === node.state && incidents.length === 0) return [];
-  return [healthChanged(node, node.health, state, incidents, at)];
+  if (state === node.state) return [];
+  return [healthChanged(node, node.health, state, [], at)];
 }
 
-function healthChanged(node: Node, h: Omit<NodeHealth, "since">, state: NodeState, incidents: IncidentChange[], at: string): NodeEvent {
+function healthChanged(
+  node: Node,
+  h: Omit<NodeHealth, "since" | "stale">,
+  state: NodeState,
+  incidents: IncidentChange[],
+  at: string,
+): NodeEvent {
   return {
     type: "NodeHealthChanged",
     id: `node:${node.id}:health:${node.counts.health + 1}`,
@@ -389,7 +393,7 @@ export function incidentCause(h: { cause?: string; policy?: string }): string {
  * that gave way to a degraded one no longer holds. `unknown`, and bad verdicts on unwatched nodes,
  * change nothing.
  */
-function incidentChanges(node: Node, h: Omit<NodeHealth, "since">, watched: boolean): IncidentChange[] {
+function incidentChanges(node: Node, h: Omit<NodeHealth, "since" | "stale">, watched: boolean): IncidentChange[] {
   if (h.verdict === "unknown") return [];
   const resolveAllBut = (keep?: string): IncidentChange[] =>
     node.incidents

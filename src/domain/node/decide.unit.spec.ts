@@ -713,15 +713,30 @@ describe("node decider: health and the lifecycle's own degradation stay apart", 
       .then([]);
   });
 
-  it("a node that starts serving with a bad verdict recorded while syncing becomes degraded and gets its incident", () => {
+  it("a bad verdict recorded while syncing is stale: MarkSynced ignores it, the same verdict once running applies", () => {
     const whileSyncing = health("degraded", null, "syncing", [], { cause: "no_peers" });
+    const s1 = given([...h.syncing, whileSyncing]).when(cmd("MarkSynced"));
+    s1.then([synced]);
+    expect(s1.state()).toMatchObject({ state: "running", health: { verdict: "degraded", stale: true }, incidents: [] });
+    // While still syncing, the same verdict again is a repeat.
     given([...h.syncing, whileSyncing])
-      .when(cmd("MarkSynced"))
-      .then([synced, health("degraded", "degraded", "degraded", [opened(1, "no_peers", "degraded")], { cause: "no_peers" })]);
+      .when(verdict("degraded", { cause: "no_peers" }))
+      .then([]);
+    given([...h.syncing, whileSyncing, synced])
+      .when(verdict("degraded", { cause: "no_peers" }))
+      .then([health("degraded", "degraded", "degraded", [opened(1, "no_peers", "degraded")], { cause: "no_peers" })]);
+    // An ok recorded while syncing is good news and stays applied: the node simply runs.
     const okWhileSyncing = health("ok", null, "syncing");
     given([...h.syncing, okWhileSyncing])
       .when(cmd("MarkSynced"))
       .then([synced]);
+  });
+
+  it("a critical verdict from maintenance (the node was stopped) does not degrade the node once migrated and synced", () => {
+    const stopped = health("critical", null, "migrating", [], { cause: "metrics_down" });
+    const s1 = given([...h.migrating, stopped, migrated]).when(cmd("MarkSynced"));
+    s1.then([synced]);
+    expect(s1.state()).toMatchObject({ state: "running", incidents: [] });
   });
 
   it("an aborted migration back to a health-degraded state whose verdict turned ok during maintenance ends running", () => {
@@ -738,10 +753,7 @@ describe("node decider: health and the lifecycle's own degradation stay apart", 
   it("a verdict during a migration changes nothing but is recorded; the migration may still degrade the node", () => {
     given([...h.migrating, health("critical", null, "migrating", [], lagging)])
       .when(cmd("MarkDegraded", { reason: "new host failed" }))
-      .then([
-        ev("NodeDegraded", { reason: "new host failed" }),
-        health("critical", "critical", "degraded", [opened(1, "sync_lag", "critical")], lagging),
-      ]);
+      .then([ev("NodeDegraded", { reason: "new host failed" })]);
   });
 
   it("termination closes the open incidents", () => {

@@ -86,7 +86,18 @@ export interface NodeHealth {
   detail?: string;
   /** When the node got this verdict (a change of cause alone keeps it). */
   since: string;
+  /**
+   * Recorded while the node was not watched (syncing, maintenance…): it changed no state and opened no
+   * incident, and once the node is watched again the observer's next verdict applies even if it is the same.
+   */
+  stale: boolean;
 }
+
+/**
+ * R-OBS-5: the states whose health verdict moves the node between `running` and `degraded` and opens
+ * incidents: the node is meant to serve.
+ */
+export const WATCHED_STATES: readonly NodeState[] = ["running", "degraded"];
 
 /** An incident of the node that is still open (resolved ones are only in the read model). */
 export interface OpenIncident {
@@ -242,7 +253,14 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
       return {
         ...s,
         state,
-        health: { verdict, ...(policy ? { policy } : {}), ...(cause ? { cause } : {}), ...(detail ? { detail } : {}), since },
+        health: {
+          verdict,
+          ...(policy ? { policy } : {}),
+          ...(cause ? { cause } : {}),
+          ...(detail ? { detail } : {}),
+          since,
+          stale: !WATCHED_STATES.includes(state),
+        },
         incidents: applyIncidentChanges(s.incidents, incidents),
         counts: { ...s.counts, health: s.counts.health + 1, incidents: s.counts.incidents + opened },
       };
