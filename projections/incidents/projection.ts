@@ -1,8 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { incidents, nodeHealth, nodeHealthHistory } from "./table.js";
-import { defineProjection, isEvent } from "../../src/projection/define.js";
-import type { Tx } from "../../src/projection/db.js";
-import type { StoredEvent } from "../../src/eventstore/envelope.js";
+import { defineProjection, isEvent, type Tx } from "../../src/projection/index.js";
+import type { StoredEvent } from "../../src/eventstore/index.js";
 import {
   NodeHealthChanged,
   NodeIncidentAcknowledged,

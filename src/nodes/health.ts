@@ -1,6 +1,6 @@
-import type { HandleResult } from "../eventstore/command-handler.js";
+import type { HandleResult } from "../eventstore/index.js";
 import type { HealthVerdict } from "../../schemas/events/node.js";
-import type { NodeAggregateState } from "../domain/node/node.js";
+import type { NodeAggregateState } from "../domain/index.js";
 import type { NodeService } from "./service.js";
 
 /** One health verdict of a node as the observer evaluated it (R-OBS-2). */

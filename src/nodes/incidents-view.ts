@@ -4,7 +4,7 @@ import { and, desc, eq, type SQL } from "drizzle-orm";
 import { incidents, nodeHealth, nodeHealthHistory } from "../../projections/incidents/table.js";
 import { nodes } from "../../projections/nodes/table.js";
 import { HealthVerdict, IncidentSeverity, NodeState } from "../../schemas/events/node.js";
-import type { ReadModelDb } from "../projection/db.js";
+import type { ReadModelDb } from "../projection/index.js";
 
 const iso = (value: string) => new Date(value).toISOString();
 

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { actorOf, hasScope } from "../../auth/principal.js";
-import { NotFoundError } from "../../domain/errors.js";
+import { actorOf, hasScope } from "../../auth/index.js";
+import { NotFoundError } from "../../domain/index.js";
 import {
   createNodeService,
   healthOwnerOf,
@@ -14,7 +14,7 @@ import {
 } from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
 

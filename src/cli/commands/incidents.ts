@@ -1,10 +1,9 @@
-import { connectNats } from "../../nats-auth/connect.js";
+import { connectNats } from "../../nats-auth/index.js";
 import { onePositional, parseFlags, UsageError, type CliCommand } from "../command.js";
-import { loadEnv } from "../../config/env.js";
-import { namesFor } from "../../eventstore/subjects.js";
-import { createEventStore } from "../../eventstore/event-store.js";
-import { createDb } from "../../projection/db.js";
-import { IdParam } from "../../api/routes/views.js";
+import { loadEnv } from "../../config/index.js";
+import { createEventStore, namesFor } from "../../eventstore/index.js";
+import { createDb } from "../../projection/index.js";
+import { Id } from "../../../schemas/events/index.js";
 import {
   createNodeService,
   listIncidents,
@@ -13,7 +12,7 @@ import {
   type IncidentView,
   type NodeHealthView,
 } from "../../nodes/index.js";
-import { NotFoundError } from "../../domain/errors.js";
+import { NotFoundError } from "../../domain/index.js";
 
 /** The actor of what an operator does from the CLI (on the control plane's own host: an admin). */
 const CLI_ACTOR = "system:cli";
@@ -24,7 +23,7 @@ function checkFlags(flags: Record<string, unknown>, allowed: string[]): void {
 }
 
 function nodeIdArg(value: string): string {
-  if (!IdParam.shape.id.safeParse(value).success) throw new UsageError(`not a node id: ${JSON.stringify(value)}`);
+  if (!Id.safeParse(value).success) throw new UsageError(`not a node id: ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -106,7 +105,7 @@ function incidentCommand(action: "ack" | "resolve"): CliCommand {
       checkFlags(flags, []);
       const incidentId = onePositional(positional, "incident id");
       const parsed = parseIncidentId(incidentId);
-      if (!parsed || !IdParam.shape.id.safeParse(parsed.nodeId).success)
+      if (!parsed || !Id.safeParse(parsed.nodeId).success)
         throw new UsageError(`not an incident id (<nodeId>:incident:<n>): ${JSON.stringify(incidentId)}`);
       const env = loadEnv();
       const nc = await connectNats(env, { name: `nodeplane-cli-incidents-${action}` });
