@@ -6,6 +6,7 @@ import { agentRegistrationsProjection } from "./agent-registrations/projection.j
 import { sagasProjection } from "./sagas/projection.js";
 import { nodesProjection } from "./nodes/projection.js";
 import { subscriptionInputsProjection } from "./subscription-inputs/projection.js";
+import { incidentsProjection } from "./incidents/projection.js";
 
 export {
   subscriptionsProjection,
@@ -15,6 +16,7 @@ export {
   sagasProjection,
   nodesProjection,
   subscriptionInputsProjection,
+  incidentsProjection,
 };
 
 /** Every read model the projector role runs and the CLI can rebuild; later read models are added here. */
@@ -26,6 +28,7 @@ export const projections: readonly Projection[] = [
   sagasProjection,
   nodesProjection,
   subscriptionInputsProjection,
+  incidentsProjection,
 ];
 
 /** A registered projection by name, or undefined. */

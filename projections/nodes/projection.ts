@@ -5,6 +5,7 @@ import type { StoredEvent } from "../../src/eventstore/index.js";
 import {
   NodeConfiguring,
   NodeDegraded,
+  NodeHealthChanged,
   NodeHostAssigned,
   NodeHostReleased,
   NodeInputsApplied,
@@ -95,6 +96,8 @@ export function evolveNodeRow(row: NodeRow | undefined, e: StoredEvent): NodeRow
   if (isEvent(e, NodeMigrationAborted)) return next({ state: e.data.state });
   if (isEvent(e, NodeDegraded))
     return next({ state: "degraded", failure: { ...(e.data.step ? { step: e.data.step } : {}), reason: e.data.reason } });
+  // R-OBS-5: the aggregate decided the state a verdict leaves the node in (running ↔ degraded, or unchanged).
+  if (isEvent(e, NodeHealthChanged)) return e.data.state === row.state ? row : next({ state: e.data.state });
   if (isEvent(e, NodeVersionsReported)) {
     const { agent, node } = e.data;
     return next({ versions: { ...(row.versions as object), ...(agent ? { agent } : {}), ...(node ? { node } : {}) } });

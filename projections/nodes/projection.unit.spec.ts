@@ -111,6 +111,16 @@ describe("nodes projection (pure)", () => {
     expect(evolveNodeRow(degraded, stored("n1", [["NodeSynced", {}]], 21)[0]!)).toMatchObject({ state: "running", failure: null });
   });
 
+  it("takes the state a health change names (running ↔ degraded), and leaves the row alone when it names the same", () => {
+    const running = foldRows(nodeRows, new Map(), stored("n1", provisioned)).rows.get("n1")!;
+    const change = (verdict: string, state: string, position: number) =>
+      stored("n1", [["NodeHealthChanged", { verdict, previousVerdict: null, state, incidents: [] }]], position)[0]!;
+    const degraded = evolveNodeRow(running, change("critical", "degraded", 20))!;
+    expect(degraded).toMatchObject({ state: "degraded", failure: null, position: 20 });
+    expect(evolveNodeRow(degraded, change("unknown", "degraded", 21))).toBe(degraded);
+    expect(evolveNodeRow(degraded, change("ok", "running", 22))).toMatchObject({ state: "running", position: 22 });
+  });
+
   it("puts the node back in the state an aborted migration names", () => {
     const events = stored("n1", [
       ...provisioned,

@@ -255,6 +255,73 @@ export const NodeVersionsReported = defineEvent({
   schema: z.object({ nodeId: Id, agent: Version.optional(), node: Version.optional(), at: IsoTime }),
 });
 
+/** R-OBS-2: what a health policy evaluation says of a node (first match wins: critical > degraded > ok > unknown). */
+export const HealthVerdict = z.enum(["ok", "degraded", "critical", "unknown"]);
+export type HealthVerdict = z.infer<typeof HealthVerdict>;
+
+/** The severity of an incident: the non-ok, non-unknown verdicts. */
+export const IncidentSeverity = z.enum(["degraded", "critical"]);
+export type IncidentSeverity = z.infer<typeof IncidentSeverity>;
+
+/** Ids of incidents: `<nodeId>:incident:<n>` (the node aggregate numbers them). */
+export const IncidentId = z
+  .string()
+  .min(1)
+  .max(160)
+  .regex(/^[A-Za-z0-9_\-:]+:incident:[1-9][0-9]*$/, "<nodeId>:incident:<n>");
+
+/** R-OBS-5: what one health change did to an incident of the node (deduplicated per node and cause). */
+export const IncidentChange = z.object({
+  incidentId: IncidentId,
+  change: z.enum(["opened", "updated", "resolved"]),
+  /** The incident's dedup key: the verdict's cause, else its policy, else `unspecified`. */
+  cause: z.string().min(1).max(200),
+  severity: IncidentSeverity,
+});
+export type IncidentChange = z.infer<typeof IncidentChange>;
+
+/**
+ * R-OBS-5: the node's health verdict changed (verdict or cause). `state` is the node's state after the
+ * change (running ↔ degraded follow the verdict while the node serves); `incidents` what it opened,
+ * updated or resolved. Also appended, with `verdict` = `previousVerdict` and no incident change, when a
+ * lifecycle step (synced, migration aborted) changes the node's state and its last verdict decides
+ * between running and degraded again.
+ */
+export const NodeHealthChanged = defineEvent({
+  type: "NodeHealthChanged",
+  category: "node",
+  version: 1,
+  schema: z.object({
+    nodeId: Id,
+    verdict: HealthVerdict,
+    /** null for the node's first verdict. */
+    previousVerdict: HealthVerdict.nullable(),
+    /** The policy that matched. */
+    policy: z.string().min(1).max(200).optional(),
+    cause: z.string().min(1).max(200).optional(),
+    detail: z.string().min(1).max(2000).optional(),
+    state: NodeState,
+    incidents: z.array(IncidentChange).max(64),
+    at: IsoTime,
+  }),
+});
+
+/** R-OBS-5: an admin acknowledged an open incident of the node. */
+export const NodeIncidentAcknowledged = defineEvent({
+  type: "NodeIncidentAcknowledged",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, incidentId: IncidentId, by: z.string().min(1).max(200), at: IsoTime }),
+});
+
+/** R-OBS-5: an admin resolved an open incident of the node by hand (the verdict may still be bad). */
+export const NodeIncidentResolved = defineEvent({
+  type: "NodeIncidentResolved",
+  category: "node",
+  version: 1,
+  schema: z.object({ nodeId: Id, incidentId: IncidentId, by: z.string().min(1).max(200), at: IsoTime }),
+});
+
 export const nodeEvents = [
   NodeProvisionRequested,
   NodeKeysRecorded,
@@ -278,4 +345,7 @@ export const nodeEvents = [
   NodeMigrationAborted,
   NodeDegraded,
   NodeVersionsReported,
+  NodeHealthChanged,
+  NodeIncidentAcknowledged,
+  NodeIncidentResolved,
 ] as const;

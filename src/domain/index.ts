@@ -6,6 +6,8 @@ export { type InputsCommand, inputsDecider } from "./inputs/decide.js";
 export { type InputsState } from "./inputs/inputs.js";
 export { decideNode, type NodeCommand, type NodeCommandType, nodeDecider, type RequestProvision } from "./node/decide.js";
 export {
+  incidentIdOf,
+  parseIncidentId,
   type Node,
   type NodeAggregateState,
   type NodeEvent,

@@ -1,4 +1,5 @@
 export { nodeDecider, decideNode, type NodeCommand, type NodeCommandType } from "../domain/index.js";
+export { parseIncidentId, incidentIdOf } from "../domain/index.js";
 export type {
   Node,
   NodeAggregateState,
@@ -13,3 +14,13 @@ export { createNodeService, type NodeService } from "./service.js";
 export { createHeartbeatSyncHook, createNodeSyncWatcher, type NodeSyncWatcher } from "./sync-watcher.js";
 export { nodeView, NodeView } from "./view.js";
 export { nodeFailureView, NodeFailureView } from "./view.js";
+export { createHealthSink, recordHealth, HEALTH_ACTOR, type NodeVerdict } from "./health.js";
+export {
+  CollectorStatusView,
+  healthOwnerOf,
+  IncidentView,
+  incidentView,
+  listIncidents,
+  NodeHealthView,
+  nodeHealthOf,
+} from "./incidents-view.js";

@@ -9,7 +9,7 @@ import { defaults } from "../config/index.js";
  * health view"): one Redis hash per node, field = collector name, value = JSON. The observer writes
  * it from every metrics batch; the API reads it with `readCollectorStatuses`.
  */
-export const CollectorStatusView = z.object({
+export const StoredCollectorStatus = z.object({
   name: z.string(),
   type: z.string(),
   ok: z.boolean(),
@@ -19,7 +19,7 @@ export const CollectorStatusView = z.object({
   /** When the observer received the batch that carried it. */
   receivedAt: z.string(),
 });
-export type CollectorStatusView = z.infer<typeof CollectorStatusView>;
+export type StoredCollectorStatus = z.infer<typeof StoredCollectorStatus>;
 
 /**
  * Sets each field only when its `lastRunAt` is not older than the stored one: two observers handling
@@ -52,7 +52,7 @@ export async function writeCollectorStatuses(
   if (statuses.length === 0) return;
   const args: string[] = [String(ttlSeconds)];
   for (const s of statuses) {
-    const view: CollectorStatusView = {
+    const view: StoredCollectorStatus = {
       name: s.name,
       type: s.type,
       ok: s.ok,
@@ -68,9 +68,9 @@ export async function writeCollectorStatuses(
 }
 
 /** The node's latest collector statuses, sorted by collector name (empty when none were reported). */
-export async function readCollectorStatuses(redis: Redis, names: Names, nodeId: string): Promise<CollectorStatusView[]> {
+export async function readCollectorStatuses(redis: Redis, names: Names, nodeId: string): Promise<StoredCollectorStatus[]> {
   const hash = await redis.hgetall(names.collectorStatusKey(nodeId));
-  const out: CollectorStatusView[] = [];
+  const out: StoredCollectorStatus[] = [];
   for (const raw of Object.values(hash)) {
     const json = raw.slice(raw.indexOf(" ") + 1);
     let parsed: unknown;
@@ -79,7 +79,7 @@ export async function readCollectorStatuses(redis: Redis, names: Names, nodeId: 
     } catch {
       continue;
     }
-    const view = CollectorStatusView.safeParse(parsed);
+    const view = StoredCollectorStatus.safeParse(parsed);
     if (view.success) out.push(view.data);
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -6,6 +6,7 @@ import { readsEvents } from "../projection/index.js";
 import { createApp, serveApi, wireApiDeps, type ApiWiring, type Probe, productRoutes } from "../api/index.js";
 import { serverPublicKey } from "../crypto/index.js";
 import type { RoleEntry } from "./role.js";
+import { readCollectorStatuses } from "../observation/index.js";
 
 /**
  * The api role: Hono on @hono/node-server over the shared connections, its own PostgreSQL pool for queries, the local
@@ -21,6 +22,15 @@ export const apiRole: RoleEntry = async (sys, ctx) => {
       serverPublicKey: await serverPublicKey(sys.dataDir),
       paymentProvider: sys.paymentProvider(),
       availability: sys.availability(),
+      // The observer's latest collector statuses (Redis) in the node's health view.
+      collectorStatus: async (nodeId) =>
+        (await readCollectorStatuses(sys.conn.redis, sys.conn.names, nodeId)).map((s) => ({
+          name: s.name,
+          type: s.type,
+          status: s.ok ? ("ok" as const) : ("error" as const),
+          ...(s.error ? { error: s.error } : {}),
+          lastRunAt: s.lastRunAt,
+        })),
     });
     const served = await serveApi(createApp(wired.deps, { routes }), { host: sys.env.HOST, port: sys.env.PORT });
     return {

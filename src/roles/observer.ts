@@ -22,10 +22,10 @@ import {
   type TsdbReader,
   type TsdbWriter,
   type WriteStats,
-  loggingHealthSink,
   victoriaMetrics,
 } from "../observation/index.js";
 import type { RoleEntry } from "./role.js";
+import { createHealthSink, createNodeService } from "../nodes/index.js";
 
 export interface ObserverRoleOptions {
   nc: NatsConnection;
@@ -164,7 +164,8 @@ export const observerRole: RoleEntry = async (sys) => {
     databaseUrl: env.DATABASE_URL,
     profiles: await sys.profiles(),
     tsdb: victoriaMetrics({ url: env.VICTORIA_METRICS_URL, timeoutMs: env.TSDB_TIMEOUT_MS }),
-    sink: loggingHealthSink(sys.logger.child({ component: "node-health" })),
+    // Every verdict goes to the node aggregate (NodeHealthChanged, incidents, running ↔ degraded).
+    sink: createHealthSink(createNodeService({ store: conn.store })),
     breakerFailures: env.TSDB_BREAKER_FAILURES,
     breakerCooldownMs: env.TSDB_BREAKER_COOLDOWN_MS,
     onBreakerChange: sys.metrics.tsdbBreaker,

@@ -12,6 +12,7 @@ import type { RouteModule } from "../deps.js";
 import { chainProfileRoutes } from "./chain-profiles.js";
 import { cryptoRoutes } from "./crypto.js";
 import { refundRoutes } from "./refunds.js";
+import { incidentRoutes, type CollectorStatusView } from "./incidents.js";
 import { inputRoutes } from "./inputs.js";
 import { nodeRoutes } from "./nodes.js";
 import { paymentRoutes } from "./payments.js";
@@ -21,7 +22,17 @@ import { subscriptionRoutes } from "./subscriptions.js";
 export { healthRoutes } from "./health.js";
 export { apiKeyRoutes } from "./api-keys.js";
 export { authRoutes } from "./auth.js";
-export { chainProfileRoutes, cryptoRoutes, inputRoutes, nodeRoutes, paymentRoutes, refundRoutes, sagaRoutes, subscriptionRoutes };
+export {
+  chainProfileRoutes,
+  cryptoRoutes,
+  incidentRoutes,
+  inputRoutes,
+  nodeRoutes,
+  paymentRoutes,
+  refundRoutes,
+  sagaRoutes,
+  subscriptionRoutes,
+};
 
 /** What the product's route modules need besides `ApiDeps`, built once by the composition root (src/roles/compose.ts). */
 export interface ProductRouteDeps {
@@ -35,6 +46,8 @@ export interface ProductRouteDeps {
   paymentProvider: PaymentProvider;
   /** Whether this control plane can serve a placement, checked before anyone pays (issue 17). */
   availability: PlacementAvailability;
+  /** R-OBS-1: the observer's view of a node's collectors, shown by `GET /api/v1/nodes/{id}/health` (absent: no `collectors`). */
+  collectorStatus?: (nodeId: string) => Promise<CollectorStatusView[]>;
 }
 
 /** Every product route module, in registration order. */
@@ -51,6 +64,7 @@ export function productRoutes(d: ProductRouteDeps): RouteModule[] {
     refundRoutes({ paymentProvider: d.paymentProvider }),
     sagaRoutes({ client: d.sagaClient }),
     nodeRoutes(),
+    incidentRoutes(d.collectorStatus ? { collectorStatus: d.collectorStatus } : {}),
     cryptoRoutes({ publicKey: d.serverPublicKey }),
   ];
 }

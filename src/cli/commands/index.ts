@@ -7,6 +7,7 @@ import { roleCommand } from "./role.js";
 import { sagaHistoryCommand } from "./saga.js";
 import { natsInitCommand } from "./nats.js";
 import { hostsListCommand } from "./hosts.js";
+import { incidentsAckCommand, incidentsListCommand, incidentsResolveCommand, nodesHealthCommand } from "./incidents.js";
 
 /** Every `nodeplane` subcommand; add yours here (one file per command under this folder). */
 export const commands: CliCommand[] = [
@@ -22,4 +23,8 @@ export const commands: CliCommand[] = [
   sagaHistoryCommand,
   natsInitCommand,
   hostsListCommand,
+  incidentsListCommand,
+  incidentsAckCommand,
+  incidentsResolveCommand,
+  nodesHealthCommand,
 ];

@@ -1,13 +1,19 @@
 import { assertNever, type Decider } from "../decider.js";
-import { InvalidTransitionError } from "../errors.js";
+import { InvalidTransitionError, NotFoundError } from "../errors.js";
 import {
   evolveNode,
+  incidentIdOf,
+  parseIncidentId,
   initialNodeState,
   nodeCategory,
   TERMINAL_STATES,
+  WATCHED_STATES,
   type Node,
   type NodeAggregateState,
   type NodeEvent,
+  type NodeHealth,
+  type HealthVerdict,
+  type IncidentChange,
   type NodeHost,
   type NodeKeyMetadata,
   type NodeState,
@@ -38,7 +44,21 @@ export type NodeCommand =
   | { type: "CompleteMigration"; host: NodeHost; previousHostId: string; at: string }
   | { type: "AbortMigration"; reason: string; step?: string; at: string }
   | { type: "MarkDegraded"; reason: string; step?: string; at: string }
-  | { type: "ReportVersions"; agent?: string; node?: string; at: string };
+  | { type: "ReportVersions"; agent?: string; node?: string; at: string }
+  | RecordNodeHealth
+  | { type: "AcknowledgeIncident"; incidentId: string; by: string; at: string }
+  | { type: "ResolveIncident"; incidentId: string; by: string; at: string };
+
+/** R-OBS-5: the observer's verdict for the node (sent on every verdict change; a repeat is a no-op). */
+export interface RecordNodeHealth {
+  type: "RecordNodeHealth";
+  verdict: HealthVerdict;
+  /** The policy that matched. */
+  policy?: string;
+  cause?: string;
+  detail?: string;
+  at: string;
+}
 
 export type NodeCommandType = NodeCommand["type"];
 
@@ -62,6 +82,17 @@ const PROVISIONING: readonly NodeState[] = ["provisioning", "configuring", "star
 /** A node that serves (or should): migrations and degradations start here. */
 const SERVING: readonly NodeState[] = ["running", "syncing", "degraded"];
 
+/**
+ * Verdicts for a node that is being torn down or is gone (or failed, which only termination follows)
+ * are ignored: no event. The collectors stop answering as the host goes away, and an operator wants
+ * neither incidents nor health history about a node nobody serves any more.
+ * In every other state (provisioning … syncing, maintenance, migrating) a verdict is recorded (the
+ * health history shows why a node is slow to sync) but it changes no state and opens no incident: a
+ * node catching up or in planned maintenance is expected to look unhealthy, and paging for it would be
+ * noise. Such a verdict is `stale`; see reassertHealth. `ok` resolves open incidents in any state.
+ */
+const HEALTH_IGNORED: readonly NodeState[] = ["terminating", "terminated", "failed"];
+
 /** A forward step of R-PROV-3: `from → to`, already `to` is a no-op (a retried saga step). */
 const FORWARD: Partial<
   Record<
@@ -84,6 +115,21 @@ const FORWARD: Partial<
  * Event ids are deterministic (`node:<id>:<what>[:<n>]`), so a concurrent duplicate is stored once.
  */
 export function decideNode(command: NodeCommand, state: NodeAggregateState): NodeEvent[] {
+  if (command.type === "RecordNodeHealth" || command.type === "AcknowledgeIncident" || command.type === "ResolveIncident") {
+    if (!state) {
+      if (command.type === "RecordNodeHealth") throw new InvalidTransitionError("node", "none", targetOf(command));
+      throw new NotFoundError("incident", command.incidentId);
+    }
+    return command.type === "RecordNodeHealth" ? recordHealth(command, state) : decideIncident(command, state);
+  }
+  const events = decideLifecycle(command, state);
+  if (!state || events.length === 0) return events;
+  // A lifecycle step that changes the state of a node may bring it (back) to serving: its last verdict applies again.
+  const next = events.reduce<NodeAggregateState>(evolveNode, state)!;
+  return next.state === state.state ? events : [...events, ...reassertHealth(next, command.at)];
+}
+
+function decideLifecycle(command: Exclude<NodeCommand, HealthCommand>, state: NodeAggregateState): NodeEvent[] {
   if (command.type === "RequestProvision") return requestProvision(command, state);
   if (!state) throw new InvalidTransitionError("node", "none", targetOf(command));
   const node = state;
@@ -134,6 +180,8 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
   const forward = FORWARD[command.type];
   if (forward) {
     if (node.state === forward.to) return [];
+    // Degraded by health alone: the node is synced, and only a verdict takes it back to running.
+    if (command.type === "MarkSynced" && node.state === "degraded" && !node.failure) return [];
     if (!forward.from.includes(node.state)) return refuse();
     return [{ type: forward.event, id: run(`${forward.to}:${node.counts.migrations}:${node.counts.degraded}`), data: { nodeId, at } }];
   }
@@ -244,8 +292,9 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
       ];
     }
     case "MarkDegraded":
-      if (node.state === "degraded") return [];
-      if (!["running", "syncing", "maintenance", "migrating"].includes(node.state)) return refuse();
+      // Already degraded for a lifecycle reason: a redelivery. Degraded by health alone: the reason is recorded (they stay apart).
+      if (node.state === "degraded" && node.failure) return [];
+      if (!["running", "syncing", "maintenance", "migrating", "degraded"].includes(node.state)) return refuse();
       return [
         {
           type: "NodeDegraded",
@@ -261,6 +310,128 @@ export function decideNode(command: NodeCommand, state: NodeAggregateState): Nod
     default:
       return assertNever(command);
   }
+}
+
+type HealthCommand = Extract<NodeCommand, { type: "RecordNodeHealth" | "AcknowledgeIncident" | "ResolveIncident" }>;
+
+/**
+ * R-OBS-5: a verdict is appended only when the verdict or its cause changed (the observer may repeat
+ * itself; a change of detail or policy alone is not news). `unknown` (the TSDB is unreachable, R-OBS-3)
+ * is recorded but changes neither the state nor any incident: an outage of our own must not flap
+ * every node or open an incident storm.
+ */
+function recordHealth(command: RecordNodeHealth, node: Node): NodeEvent[] {
+  if (HEALTH_IGNORED.includes(node.state)) return [];
+  const { verdict, policy, cause, detail } = command;
+  const watched = WATCHED_STATES.includes(node.state);
+  const same = node.health && node.health.verdict === verdict && node.health.cause === cause;
+  // The same verdict is news once more when the one on record was not applied (stale) and the node is watched now.
+  if (same && !(watched && node.health!.stale)) return [];
+  const health = { verdict, ...(policy ? { policy } : {}), ...(cause ? { cause } : {}), ...(detail ? { detail } : {}) };
+  return [
+    healthChanged(node, health, watched ? servingState(node, verdict) : node.state, incidentChanges(node, health, watched), command.at),
+  ];
+}
+
+/**
+ * A lifecycle step changed the state of the node to `running`/`degraded`: its last verdict decides
+ * again between the two (one event, `verdict` = `previousVerdict`, no incident change; none when the
+ * state stays). A stale verdict (recorded while the node was syncing or in maintenance) is not applied
+ * when it is bad: it describes the node catching up or stopped, and would open an incident after every
+ * provisioning and migration; the observer's next verdict for the watched node applies instead. A stale
+ * `ok` is good news and applies. Between running and degraded the incidents stay as they are (an
+ * admin's resolution holds).
+ */
+function reassertHealth(node: Node, at: string): NodeEvent[] {
+  if (!node.health || !WATCHED_STATES.includes(node.state)) return [];
+  if (node.health.stale && node.health.verdict !== "ok") return [];
+  const state = servingState(node, node.health.verdict);
+  if (state === node.state) return [];
+  return [healthChanged(node, node.health, state, [], at)];
+}
+
+function healthChanged(
+  node: Node,
+  h: Omit<NodeHealth, "since" | "stale">,
+  state: NodeState,
+  incidents: IncidentChange[],
+  at: string,
+): NodeEvent {
+  return {
+    type: "NodeHealthChanged",
+    id: `node:${node.id}:health:${node.counts.health + 1}`,
+    data: {
+      nodeId: node.id,
+      verdict: h.verdict,
+      previousVerdict: node.health?.verdict ?? null,
+      ...(h.policy ? { policy: h.policy } : {}),
+      ...(h.cause ? { cause: h.cause } : {}),
+      ...(h.detail ? { detail: h.detail } : {}),
+      state,
+      incidents,
+      at,
+    },
+  };
+}
+
+/**
+ * A watched node is `degraded` while its verdict is bad or its lifecycle degraded it (`failure`, a
+ * failed migration): an `ok` verdict never clears a migration's degradation, and a migration's
+ * recovery (MarkSynced) never clears a bad verdict. `unknown` keeps the state as it is.
+ */
+function servingState(node: Node, verdict: HealthVerdict): NodeState {
+  if (verdict === "unknown") return node.state;
+  if (verdict === "ok") return node.failure ? "degraded" : "running";
+  return "degraded";
+}
+
+/** The dedup key of an incident: the verdict's cause, else the policy that matched. */
+export function incidentCause(h: { cause?: string; policy?: string }): string {
+  return h.cause ?? h.policy ?? "unspecified";
+}
+
+/**
+ * R-OBS-5, one open incident per node and cause. `ok` resolves every open incident. A bad verdict on a
+ * watched node updates the open incident of its cause when the severity changed, or opens one; the
+ * incidents of other causes are resolved, because verdicts are first-match-wins: a critical cause
+ * that gave way to a degraded one no longer holds. `unknown`, and bad verdicts on unwatched nodes,
+ * change nothing.
+ */
+function incidentChanges(node: Node, h: Omit<NodeHealth, "since" | "stale">, watched: boolean): IncidentChange[] {
+  if (h.verdict === "unknown") return [];
+  const resolveAllBut = (keep?: string): IncidentChange[] =>
+    node.incidents
+      .filter((i) => i.cause !== keep)
+      .map((i) => ({ incidentId: i.id, change: "resolved", cause: i.cause, severity: i.severity }));
+  if (h.verdict === "ok") return resolveAllBut();
+  if (!watched) return [];
+  const cause = incidentCause(h);
+  const severity = h.verdict;
+  const open = node.incidents.find((i) => i.cause === cause);
+  const others = resolveAllBut(cause);
+  if (!open) return [...others, { incidentId: incidentIdOf(node.id, node.counts.incidents + 1), change: "opened", cause, severity }];
+  if (open.severity !== severity) return [...others, { incidentId: open.id, change: "updated", cause, severity }];
+  return others;
+}
+
+/**
+ * An admin acknowledges or resolves an incident of the node. An incident id the node never numbered
+ * is a NotFoundError (404); a resolved one (by health, an admin or the node's termination) refuses
+ * both (409); a second acknowledgement is a no-op. Allowed in any state, so an admin can close what a
+ * failed node left open.
+ */
+function decideIncident(command: Extract<NodeCommand, { type: "AcknowledgeIncident" | "ResolveIncident" }>, node: Node): NodeEvent[] {
+  const { incidentId, by, at } = command;
+  const parsed = parseIncidentId(incidentId);
+  if (!parsed || parsed.nodeId !== node.id || parsed.number > node.counts.incidents) throw new NotFoundError("incident", incidentId);
+  const open = node.incidents.find((i) => i.id === incidentId);
+  if (!open) throw new InvalidTransitionError("incident", "resolved", targetOf(command));
+  const data = { nodeId: node.id, incidentId, by, at };
+  if (command.type === "AcknowledgeIncident")
+    return open.acknowledged
+      ? []
+      : [{ type: "NodeIncidentAcknowledged", id: `node:${node.id}:incident-acknowledged:${parsed.number}`, data }];
+  return [{ type: "NodeIncidentResolved", id: `node:${node.id}:incident-resolved:${parsed.number}`, data }];
 }
 
 /**
@@ -337,6 +508,9 @@ function targetOf(command: NodeCommand): string {
     AbortMigration: "migration_aborted",
     MarkDegraded: "degraded",
     ReportVersions: "versions_reported",
+    RecordNodeHealth: "health_recorded",
+    AcknowledgeIncident: "acknowledged",
+    ResolveIncident: "resolved",
   };
   return targets[command.type];
 }

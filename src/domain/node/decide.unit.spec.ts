@@ -1,8 +1,8 @@
 import { describe, it, expect } from "vitest";
 import { deciderSpec } from "../../../test/support/decider-spec.js";
-import { InvalidTransitionError } from "../errors.js";
+import { InvalidTransitionError, NotFoundError } from "../errors.js";
 import { nodeDecider, type NodeCommand } from "./decide.js";
-import type { NodeEvent, NodeHost, NodeKeyMetadata } from "./node.js";
+import type { IncidentChange, NodeEvent, NodeHost, NodeKeyMetadata, NodeState } from "./node.js";
 
 const { given } = deciderSpec(nodeDecider);
 const N = "node_1";
@@ -545,6 +545,273 @@ const refused: Array<[From, keyof typeof c]> = [
 describe("node decider: refusals", () => {
   it.each(refused)("refuses %s + %s with InvalidTransitionError", (from, command) => {
     given(h[from]).when(c[command]).then(InvalidTransitionError);
+  });
+});
+
+// R-OBS-5: verdicts as events, incidents deduplicated per node and cause, running ↔ degraded.
+const health = (
+  verdict: "ok" | "degraded" | "critical" | "unknown",
+  previousVerdict: "ok" | "degraded" | "critical" | "unknown" | null,
+  state: NodeState,
+  incidents: IncidentChange[] = [],
+  more: { policy?: string; cause?: string; detail?: string } = {},
+): NodeEvent => ev("NodeHealthChanged", { verdict, previousVerdict, ...more, state, incidents });
+const verdict = (v: "ok" | "degraded" | "critical" | "unknown", more: { policy?: string; cause?: string; detail?: string } = {}) =>
+  cmd("RecordNodeHealth", { verdict: v, ...more });
+const inc = (n: number) => `${N}:incident:${n}`;
+const opened = (n: number, cause: string, severity: "degraded" | "critical"): IncidentChange => ({
+  incidentId: inc(n),
+  change: "opened",
+  cause,
+  severity,
+});
+const lagging = { policy: "sync", cause: "sync_lag", detail: "sync_lag 120" };
+const critLag = health("critical", null, "degraded", [opened(1, "sync_lag", "critical")], lagging);
+
+describe("node decider: RecordNodeHealth (R-OBS-5)", () => {
+  it("a bad verdict on a running node degrades it and opens an incident for its cause", () => {
+    const events = given(h.running).when(verdict("critical", lagging)).then([critLag]);
+    expect(events[0]!.id).toBe("node:node_1:health:1");
+    expect(given(h.running).when(verdict("critical", lagging)).state()).toMatchObject({
+      state: "degraded",
+      health: { verdict: "critical", cause: "sync_lag", policy: "sync", since: t1 },
+      incidents: [{ id: inc(1), cause: "sync_lag", severity: "critical", acknowledged: false }],
+      failure: null,
+    });
+  });
+
+  it("a repeat (same verdict and cause) is a no-op, even with another detail", () => {
+    given([...h.running, critLag])
+      .when(verdict("critical", lagging))
+      .then([]);
+    given([...h.running, critLag])
+      .when(verdict("critical", { ...lagging, detail: "sync_lag 130" }))
+      .then([]);
+  });
+
+  it("a severity change of the same cause updates the open incident (no second one)", () => {
+    given([...h.running, critLag])
+      .when(verdict("degraded", lagging))
+      .then([
+        health(
+          "degraded",
+          "critical",
+          "degraded",
+          [{ incidentId: inc(1), change: "updated", cause: "sync_lag", severity: "degraded" }],
+          lagging,
+        ),
+      ]);
+  });
+
+  it("another cause resolves the old incident and opens its own", () => {
+    const peers = { policy: "peers", cause: "no_peers" };
+    given([...h.running, critLag])
+      .when(verdict("degraded", peers))
+      .then([
+        health(
+          "degraded",
+          "critical",
+          "degraded",
+          [{ incidentId: inc(1), change: "resolved", cause: "sync_lag", severity: "critical" }, opened(2, "no_peers", "degraded")],
+          peers,
+        ),
+      ]);
+  });
+
+  it("ok resolves every open incident and takes the node back to running", () => {
+    const s = given([...h.running, critLag]).when(verdict("ok", { policy: "healthy" }));
+    s.then([
+      health("ok", "critical", "running", [{ incidentId: inc(1), change: "resolved", cause: "sync_lag", severity: "critical" }], {
+        policy: "healthy",
+      }),
+    ]);
+    expect(s.state()).toMatchObject({ state: "running", incidents: [], health: { verdict: "ok" } });
+  });
+
+  it("the same cause coming back after ok opens a new incident", () => {
+    const ok = health("ok", "critical", "running", [{ incidentId: inc(1), change: "resolved", cause: "sync_lag", severity: "critical" }]);
+    given([...h.running, critLag, ok])
+      .when(verdict("critical", lagging))
+      .then([health("critical", "ok", "degraded", [opened(2, "sync_lag", "critical")], lagging)]);
+  });
+
+  it("unknown (the TSDB is down) is recorded but changes neither state nor incidents", () => {
+    const s = given([...h.running, critLag]).when(verdict("unknown", { detail: "tsdb unavailable" }));
+    s.then([health("unknown", "critical", "degraded", [], { detail: "tsdb unavailable" })]);
+    expect(s.state()).toMatchObject({ state: "degraded", incidents: [{ id: inc(1) }] });
+    given(h.running)
+      .when(verdict("unknown"))
+      .then([health("unknown", null, "running")]);
+    // Back from unknown to the same bad verdict: the incident is still open, nothing new opens.
+    const unknown = health("unknown", "critical", "degraded");
+    given([...h.running, critLag, unknown])
+      .when(verdict("critical", lagging))
+      .then([health("critical", "unknown", "degraded", [], lagging)]);
+  });
+
+  it("the first ok on a running node is recorded without changing anything", () => {
+    given(h.running)
+      .when(verdict("ok"))
+      .then([health("ok", null, "running")]);
+  });
+
+  it("the incident key is the cause, else the policy", () => {
+    given(h.running)
+      .when(verdict("degraded", { policy: "peers" }))
+      .then([health("degraded", null, "degraded", [opened(1, "peers", "degraded")], { policy: "peers" })]);
+  });
+
+  it("verdicts while provisioning, syncing or in maintenance are recorded but change no state and open no incident", () => {
+    for (const from of ["provisioning", "configuring", "starting", "syncing", "maintenance", "migrating"] as const) {
+      const state = given(h[from]).when(verdict("critical", lagging)).state()!;
+      expect(state.state, from).toBe(from);
+      expect(state.incidents, from).toEqual([]);
+      expect(state.health?.verdict, from).toBe("critical");
+    }
+  });
+
+  it("verdicts for a node being torn down, gone or failed are ignored", () => {
+    for (const from of ["terminating", "terminated", "failed"] as const) given(h[from]).when(verdict("critical", lagging)).then([]);
+  });
+
+  it("a node that does not exist refuses a verdict", () => {
+    given([]).when(verdict("ok")).then(InvalidTransitionError);
+  });
+});
+
+describe("node decider: health and the lifecycle's own degradation stay apart", () => {
+  const migrationDegraded = h.degraded; // NodeDegraded after a failed migration: failure set
+
+  it("ok does not clear a migration's degradation (but resolves the health incidents)", () => {
+    const bad = health("critical", null, "degraded", [opened(1, "sync_lag", "critical")], lagging);
+    const s = given([...migrationDegraded, bad]).when(verdict("ok"));
+    s.then([health("ok", "critical", "degraded", [{ incidentId: inc(1), change: "resolved", cause: "sync_lag", severity: "critical" }])]);
+    expect(s.state()).toMatchObject({ state: "degraded", failure: { reason: "new host failed" }, incidents: [] });
+  });
+
+  it("MarkSynced (the migration's recovery) clears the migration's reason but not a bad verdict", () => {
+    const bad = health("critical", null, "degraded", [opened(1, "sync_lag", "critical")], lagging);
+    const s = given([...migrationDegraded, bad]).when(cmd("MarkSynced"));
+    const events = s.then([synced, health("critical", "critical", "degraded", [], lagging)]);
+    expect(events[1]!.id).toBe("node:node_1:health:2");
+    expect(s.state()).toMatchObject({ state: "degraded", failure: null, incidents: [{ id: inc(1) }] });
+  });
+
+  it("MarkSynced on a node degraded by health alone is a no-op", () => {
+    given([...h.running, critLag])
+      .when(cmd("MarkSynced"))
+      .then([]);
+  });
+
+  it("MarkDegraded on a node degraded by health alone records the migration's reason; a repeat is a no-op", () => {
+    const s = given([...h.running, critLag]).when(cmd("MarkDegraded", { reason: "new host failed" }));
+    s.then([ev("NodeDegraded", { reason: "new host failed" })]);
+    const after = s.state()!;
+    expect(after).toMatchObject({ state: "degraded", failure: { reason: "new host failed" }, health: { verdict: "critical" } });
+    given(migrationDegraded)
+      .when(cmd("MarkDegraded", { reason: "again" }))
+      .then([]);
+  });
+
+  it("a bad verdict recorded while syncing is stale: MarkSynced ignores it, the same verdict once running applies", () => {
+    const whileSyncing = health("degraded", null, "syncing", [], { cause: "no_peers" });
+    const s1 = given([...h.syncing, whileSyncing]).when(cmd("MarkSynced"));
+    s1.then([synced]);
+    expect(s1.state()).toMatchObject({ state: "running", health: { verdict: "degraded", stale: true }, incidents: [] });
+    // While still syncing, the same verdict again is a repeat.
+    given([...h.syncing, whileSyncing])
+      .when(verdict("degraded", { cause: "no_peers" }))
+      .then([]);
+    given([...h.syncing, whileSyncing, synced])
+      .when(verdict("degraded", { cause: "no_peers" }))
+      .then([health("degraded", "degraded", "degraded", [opened(1, "no_peers", "degraded")], { cause: "no_peers" })]);
+    // An ok recorded while syncing is good news and stays applied: the node simply runs.
+    const okWhileSyncing = health("ok", null, "syncing");
+    given([...h.syncing, okWhileSyncing])
+      .when(cmd("MarkSynced"))
+      .then([synced]);
+  });
+
+  it("a critical verdict from maintenance (the node was stopped) does not degrade the node once migrated and synced", () => {
+    const stopped = health("critical", null, "migrating", [], { cause: "metrics_down" });
+    const s1 = given([...h.migrating, stopped, migrated]).when(cmd("MarkSynced"));
+    s1.then([synced]);
+    expect(s1.state()).toMatchObject({ state: "running", incidents: [] });
+  });
+
+  it("an aborted migration back to a health-degraded state whose verdict turned ok during maintenance ends running", () => {
+    const bad = health("degraded", null, "degraded", [opened(1, "no_peers", "degraded")], { cause: "no_peers" });
+    const history = [...h.running, bad, migrationRequested, maintenance];
+    const okInMaintenance = health("ok", "degraded", "maintenance", [
+      { incidentId: inc(1), change: "resolved", cause: "no_peers", severity: "degraded" },
+    ]);
+    given([...history, okInMaintenance])
+      .when(cmd("AbortMigration", { reason: "quota" }))
+      .then([ev("NodeMigrationAborted", { reason: "quota", state: "degraded" }), health("ok", "ok", "running")]);
+  });
+
+  it("a verdict during a migration changes nothing but is recorded; the migration may still degrade the node", () => {
+    given([...h.migrating, health("critical", null, "migrating", [], lagging)])
+      .when(cmd("MarkDegraded", { reason: "new host failed" }))
+      .then([ev("NodeDegraded", { reason: "new host failed" })]);
+  });
+
+  it("termination closes the open incidents", () => {
+    const s = given([...h.running, critLag, termRequested]).when(cmd("MarkTerminating"));
+    expect(s.state()).toMatchObject({ state: "terminating", incidents: [] });
+  });
+});
+
+describe("node decider: incident acknowledgement and resolution by an admin (R-OBS-5)", () => {
+  const open = [...h.running, critLag];
+  const ack = (id = inc(1)) => cmd("AcknowledgeIncident", { incidentId: id, by: "user:root" });
+  const resolve = (id = inc(1)) => cmd("ResolveIncident", { incidentId: id, by: "user:root" });
+
+  it("acknowledges an open incident once", () => {
+    const events = given(open)
+      .when(ack())
+      .then([ev("NodeIncidentAcknowledged", { incidentId: inc(1), by: "user:root" })]);
+    expect(events[0]!.id).toBe("node:node_1:incident-acknowledged:1");
+    const acked = [...open, ev("NodeIncidentAcknowledged", { incidentId: inc(1), by: "user:root" })];
+    given(acked).when(ack()).then([]);
+  });
+
+  it("resolves an open incident; the node stays degraded while the verdict is bad, and a repeat of it opens nothing", () => {
+    const s = given(open).when(resolve());
+    s.then([ev("NodeIncidentResolved", { incidentId: inc(1), by: "user:root" })]);
+    expect(s.state()).toMatchObject({ state: "degraded", incidents: [] });
+    const resolved = [...open, ev("NodeIncidentResolved", { incidentId: inc(1), by: "user:root" })];
+    given(resolved).when(verdict("critical", lagging)).then([]);
+    // A change of severity of the same cause after an admin's resolution is news: a new incident.
+    given(resolved)
+      .when(verdict("degraded", lagging))
+      .then([health("degraded", "critical", "degraded", [opened(2, "sync_lag", "degraded")], lagging)]);
+  });
+
+  it("a resolved incident refuses ack and resolve (409); an unknown id is 404", () => {
+    const resolved = [...open, ev("NodeIncidentResolved", { incidentId: inc(1), by: "user:root" })];
+    given(resolved).when(resolve()).then(InvalidTransitionError);
+    given(resolved).when(ack()).then(InvalidTransitionError);
+    given(open)
+      .when(resolve(inc(2)))
+      .then(NotFoundError);
+    given(open).when(resolve("other_node:incident:1")).then(NotFoundError);
+    given(open).when(ack("garbage")).then(NotFoundError);
+    given([]).when(ack()).then(NotFoundError);
+    // Termination closed it.
+    given([...open, termRequested, terminating])
+      .when(resolve())
+      .then(InvalidTransitionError);
+  });
+});
+
+describe("node decider: an admin's resolution survives a lifecycle step between running and degraded", () => {
+  it("MarkSynced ending a migration's degradation keeps the node degraded by its verdict, and opens no incident again", () => {
+    const bad = health("critical", null, "degraded", [opened(1, "sync_lag", "critical")], lagging);
+    const resolved = ev("NodeIncidentResolved", { incidentId: inc(1), by: "user:root" });
+    given([...h.degraded, bad, resolved])
+      .when(cmd("MarkSynced"))
+      .then([synced, health("critical", "critical", "degraded", [], lagging)]);
   });
 });
 

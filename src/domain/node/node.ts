@@ -22,6 +22,12 @@ import type {
   NodeMigrationAborted,
   NodeDegraded,
   NodeVersionsReported,
+  NodeHealthChanged,
+  NodeIncidentAcknowledged,
+  NodeIncidentResolved,
+  HealthVerdict,
+  IncidentChange,
+  IncidentSeverity,
   NodeState,
   NodeHost,
   NodeKeyMetadata,
@@ -29,7 +35,7 @@ import type {
   TerminationReason,
 } from "../../../schemas/events/index.js";
 
-export type { NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason };
+export type { NodeState, NodeHost, NodeKeyMetadata, PartialFailure, TerminationReason, HealthVerdict, IncidentChange, IncidentSeverity };
 
 /** The events of the node aggregate (category `node`, aggregate id = node id). */
 export type NodeEvent = (
@@ -55,6 +61,9 @@ export type NodeEvent = (
   | EventOf<typeof NodeMigrationAborted>
   | EventOf<typeof NodeDegraded>
   | EventOf<typeof NodeVersionsReported>
+  | EventOf<typeof NodeHealthChanged>
+  | EventOf<typeof NodeIncidentAcknowledged>
+  | EventOf<typeof NodeIncidentResolved>
 ) & { id?: string };
 
 export const nodeCategory = "node";
@@ -69,6 +78,35 @@ export interface MigrationInProgress {
   requestedAt: string;
   /** The state the node served in when maintenance began: where an aborted migration leaves it. */
   resumeState?: NodeState;
+}
+
+/** The node's last recorded health verdict (R-OBS-5). */
+export interface NodeHealth {
+  verdict: HealthVerdict;
+  policy?: string;
+  cause?: string;
+  detail?: string;
+  /** When the node got this verdict (a change of cause alone keeps it). */
+  since: string;
+  /**
+   * Recorded while the node was not watched (syncing, maintenance…): it changed no state and opened no
+   * incident, and once the node is watched again the observer's next verdict applies even if it is the same.
+   */
+  stale: boolean;
+}
+
+/**
+ * R-OBS-5: the states whose health verdict moves the node between `running` and `degraded` and opens
+ * incidents: the node is meant to serve.
+ */
+export const WATCHED_STATES: readonly NodeState[] = ["running", "degraded"];
+
+/** An incident of the node that is still open (resolved ones are only in the read model). */
+export interface OpenIncident {
+  id: string;
+  cause: string;
+  severity: IncidentSeverity;
+  acknowledged: boolean;
 }
 
 /** A node as the command side knows it. */
@@ -92,13 +130,18 @@ export interface Node {
   /** Names of the provisioning inputs applied, in the order first applied. */
   inputsApplied: string[];
   versions: { agent?: string; node?: string };
-  /** Why the node is failed or degraded. */
+  /**
+   * Why the node is failed, or degraded by its lifecycle (a failed migration, R-MIG-2). A degradation by
+   * health is not here but in `health`: the node is `degraded` while either says so.
+   */
   failure: { step?: string; reason: string } | null;
   partialFailures: PartialFailure[];
   termination: { reason: TerminationReason; requestedBy: string; requestedAt: string } | null;
   migration: MigrationInProgress | null;
+  health: NodeHealth | null;
+  incidents: OpenIncident[];
   /** Counters that make the ids of repeatable events deterministic (`node:<id>:<what>:<n>`). */
-  counts: { keys: number; inputs: number; migrations: number; degraded: number; versions: number };
+  counts: { keys: number; inputs: number; migrations: number; degraded: number; versions: number; health: number; incidents: number };
   createdAt: string;
   updatedAt: string;
 }
@@ -137,7 +180,9 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
       partialFailures: [],
       termination: null,
       migration: null,
-      counts: { keys: 0, inputs: 0, migrations: 0, degraded: 0, versions: 0 },
+      health: null,
+      incidents: [],
+      counts: { keys: 0, inputs: 0, migrations: 0, degraded: 0, versions: 0, health: 0, incidents: 0 },
       createdAt: d.requestedAt,
       updatedAt: d.requestedAt,
     };
@@ -172,7 +217,8 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
     case "NodeTerminationRequested":
       return { ...s, termination: { reason: event.data.reason, requestedBy: event.data.requestedBy, requestedAt: event.data.at } };
     case "NodeTerminating":
-      return { ...s, state: "terminating", migration: null };
+      // A node being torn down has nothing left to watch: its open incidents close with it (the read model says so too).
+      return { ...s, state: "terminating", migration: null, incidents: [] };
     case "NodeKeysDeleted":
       return { ...s, keysDeleted: true };
     case "NodeHostReleased":
@@ -210,7 +256,50 @@ export function evolveNode(state: NodeAggregateState, event: NodeEvent): NodeAgg
       const { agent, node } = event.data;
       return { ...s, versions: { ...s.versions, ...(agent ? { agent } : {}), ...(node ? { node } : {}) }, counts: count("versions") };
     }
+    case "NodeHealthChanged": {
+      const { verdict, policy, cause, detail, state, incidents, at } = event.data;
+      const since = s.health && s.health.verdict === verdict ? s.health.since : at;
+      const opened = incidents.filter((i) => i.change === "opened").length;
+      return {
+        ...s,
+        state,
+        health: {
+          verdict,
+          ...(policy ? { policy } : {}),
+          ...(cause ? { cause } : {}),
+          ...(detail ? { detail } : {}),
+          since,
+          stale: !WATCHED_STATES.includes(state),
+        },
+        incidents: applyIncidentChanges(s.incidents, incidents),
+        counts: { ...s.counts, health: s.counts.health + 1, incidents: s.counts.incidents + opened },
+      };
+    }
+    case "NodeIncidentAcknowledged":
+      return { ...s, incidents: s.incidents.map((i) => (i.id === event.data.incidentId ? { ...i, acknowledged: true } : i)) };
+    case "NodeIncidentResolved":
+      return { ...s, incidents: s.incidents.filter((i) => i.id !== event.data.incidentId) };
   }
+}
+
+/** The open incidents after a health change's incident changes. */
+export function applyIncidentChanges(open: readonly OpenIncident[], changes: readonly IncidentChange[]): OpenIncident[] {
+  let next = [...open];
+  for (const c of changes) {
+    if (c.change === "opened") next.push({ id: c.incidentId, cause: c.cause, severity: c.severity, acknowledged: false });
+    else if (c.change === "updated") next = next.map((i) => (i.id === c.incidentId ? { ...i, severity: c.severity } : i));
+    else next = next.filter((i) => i.id !== c.incidentId);
+  }
+  return next;
+}
+
+/** The id of the node's `n`-th incident. */
+export const incidentIdOf = (nodeId: string, n: number): string => `${nodeId}:incident:${n}`;
+
+/** The node and number of an incident id, or undefined for anything else. */
+export function parseIncidentId(incidentId: string): { nodeId: string; number: number } | undefined {
+  const m = /^(.+):incident:([1-9][0-9]{0,8})$/.exec(incidentId);
+  return m ? { nodeId: m[1]!, number: Number(m[2]) } : undefined;
 }
 
 /** Keys by name: a key recorded again (re-captured) replaces the earlier metadata. */
