@@ -2,7 +2,7 @@ import type { Logger } from "../observability/index.js";
 import { defaults } from "../config/index.js";
 import { TsdbUnavailableError, type TsdbReader } from "./tsdb.js";
 import { evaluatePolicies, type PolicyResult, type ProfilePolicies } from "./policy.js";
-import { durationOfMs, latestPerNode, PromqlInjectionError, promqlLabelValue } from "./promql.js";
+import { durationOfMs, latestPerNode, parseMetricRef, PromqlInjectionError, promqlLabelValue } from "./promql.js";
 import type { ObservedNodes } from "./nodes.js";
 import type { HealthSink } from "./health.js";
 
@@ -62,7 +62,10 @@ export function healthEvaluator(deps: {
     let queries: string[];
     try {
       promqlLabelValue(p.chainProfileId);
-      queries = p.metricNames.map((name) => latestPerNode(name, p.chainProfileId, lookback));
+      queries = p.metricNames.map((key) => {
+        const ref = parseMetricRef(key);
+        return latestPerNode(ref.name, p.chainProfileId, lookback, undefined, ref.equal);
+      });
     } catch (err) {
       if (err instanceof PromqlInjectionError) {
         logger.error(

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { isMap, isScalar, LineCounter, parseDocument, type Scalar } from "yaml";
 import { Environment, type ASTNode } from "@marcbachmann/cel-js";
 import { ObservationSpec, type Verdict } from "../chain-profiles/index.js";
-import { PromqlInjectionError, promqlMetricName } from "./promql.js";
+import { PromqlInjectionError, parseMetricRef } from "./promql.js";
 
 /**
  * Health policies (SPEC R-OBS-2): each profile's `observation.policies` compiled ONCE at load with
@@ -166,10 +166,11 @@ function compileOne(
     if (!nameArg || nameArg.op !== "value" || typeof nameArg.args !== "string")
       return fail(nameArg?.range.start ?? node.range.start, `${fn}: the metric name must be a string literal`);
     try {
-      metrics.add(promqlMetricName(nameArg.args));
+      parseMetricRef(nameArg.args);
+      metrics.add(nameArg.args);
     } catch (err) {
       if (err instanceof PromqlInjectionError)
-        fail(nameArg.range.start, `${fn}: ${JSON.stringify(nameArg.args)} is not a valid metric name`);
+        fail(nameArg.range.start, `${fn}: ${JSON.stringify(nameArg.args)} is not a valid metric name or name{label="value"} selector`);
       throw err;
     }
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compileProfilePolicies, evaluatePolicies, PolicyCompileError, type ProfilePolicies } from "./policy.js";
+import { compileProfilePolicies, evaluatePolicies, loadProfilePolicies, PolicyCompileError, type ProfilePolicies } from "./policy.js";
+import { loadChainProfiles } from "../chain-profiles/index.js";
 
 const file = "chain-profiles/x.yaml";
 const profile = (policies: string) => `id: x
@@ -121,5 +122,20 @@ describe("evaluatePolicies", () => {
   it("no match at all is unknown", () => {
     const q = compile(profile(`    - { name: a, verdict: ok, when: 'has_metric(m, "up")', cause: a }`));
     expect(evaluatePolicies(q, new Map())).toMatchObject({ verdict: "unknown", detail: "no policy matched" });
+  });
+});
+
+describe("the shipped profiles' policies", () => {
+  it("every profile on disk compiles, reading labelled series such as nodeplane_collector_up{collector=...}", async () => {
+    const profiles = await loadChainProfiles();
+    for (const p of profiles.list()) {
+      const compiled = await loadProfilePolicies(p);
+      expect(compiled, p.id).toBeDefined();
+      expect(compiled!.policies.length, p.id).toBeGreaterThan(0);
+      expect(
+        compiled!.metricNames.some((n) => n.startsWith("nodeplane_collector_up{collector=")),
+        p.id,
+      ).toBe(true);
+    }
   });
 });

@@ -43,6 +43,34 @@ export const isSafeLabelValue = (v: string) => LABEL_VALUE.test(v);
 /** True when `v` would pass as a metric name. */
 export const isSafeMetricName = (v: string) => METRIC_NAME.test(v);
 
+/** A metric a policy reads: its name and equality matchers, e.g. `nodeplane_collector_up{collector="node"}`. */
+export interface MetricRef {
+  name: string;
+  equal: Readonly<Record<string, string>>;
+}
+
+/**
+ * Parses what a policy names in `metric(m, "…")`: a metric name, optionally with `{label="value",…}` equality
+ * matchers. Every part passes its pattern (a value cannot hold a quote, brace or backslash), so nothing but
+ * `name{l="v",…}` gets through.
+ */
+export function parseMetricRef(text: string): MetricRef {
+  const m = /^([^{]*)(?:\{(.*)\})?$/s.exec(text);
+  if (!m) throw new PromqlInjectionError("metric name", text);
+  const name = promqlMetricName(m[1]);
+  const equal: Record<string, string> = {};
+  if (m[2] !== undefined) {
+    for (const part of m[2].split(",")) {
+      const kv = /^([^=]*)="([^"]*)"$/.exec(part.trim());
+      if (!kv) throw new PromqlInjectionError("label value", part);
+      const label = promqlLabelName(kv[1]);
+      if (label in equal || label === "node_id" || label === "chain") throw new PromqlInjectionError("label name", label);
+      equal[label] = promqlLabelValue(kv[2]);
+    }
+  }
+  return { name, equal };
+}
+
 /** A PromQL duration of whole seconds (at least 1s) from milliseconds. */
 export function durationOfMs(ms: number): string {
   return promqlDuration(`${Math.max(1, Math.ceil(ms / 1000))}s`);
@@ -68,7 +96,13 @@ export function selector(
  * a chain: `max by (node_id) (last_over_time(name{chain="x"}[2m]))`. Several series of one node
  * (other labels) collapse to their maximum.
  */
-export function latestPerNode(name: string, chain: string, lookback: string, nodeIds?: readonly string[]): string {
-  const sel = selector(name, { chain }, nodeIds ? { node_id: nodeIds } : {});
+export function latestPerNode(
+  name: string,
+  chain: string,
+  lookback: string,
+  nodeIds?: readonly string[],
+  equal: Readonly<Record<string, string>> = {},
+): string {
+  const sel = selector(name, { ...equal, chain }, nodeIds ? { node_id: nodeIds } : {});
   return `max by (node_id) (last_over_time(${sel}[${promqlDuration(lookback)}]))`;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   durationOfMs,
   latestPerNode,
+  parseMetricRef,
   PromqlInjectionError,
   promqlDuration,
   promqlLabelValue,
@@ -58,5 +59,33 @@ describe("the PromQL guard (R-OBS-4)", () => {
     );
     expect(durationOfMs(15_000)).toBe("15s");
     expect(durationOfMs(1)).toBe("1s");
+  });
+});
+
+describe('metric references in policies: name{label="value"}', () => {
+  it("parses a name and its equality matchers, which go into the batched query beside chain", () => {
+    expect(parseMetricRef("sync_lag")).toEqual({ name: "sync_lag", equal: {} });
+    const ref = parseMetricRef('nodeplane_collector_up{collector="node", job="x"}');
+    expect(ref).toEqual({ name: "nodeplane_collector_up", equal: { collector: "node", job: "x" } });
+    expect(latestPerNode(ref.name, "demo", "30s", undefined, ref.equal)).toBe(
+      'max by (node_id) (last_over_time(nodeplane_collector_up{collector="node",job="x",chain="demo"}[30s]))',
+    );
+  });
+
+  it("refuses injections and the labels observation sets itself", () => {
+    for (const bad of [
+      'up{collector="node"} or vector(1)',
+      'up{collector="a\\"} or vector(1) #"}',
+      'up{collector=~".*"}',
+      'up{collector!="x"}',
+      'up{collector="x"}{a="b"}',
+      'up{node_id="other"}',
+      'up{chain="other"}',
+      'up{collector="x",collector="y"}',
+      "up{}",
+      'up{__name__="x"}',
+      "up offset 5m",
+    ])
+      expect(() => parseMetricRef(bad), bad).toThrow(PromqlInjectionError);
   });
 });
