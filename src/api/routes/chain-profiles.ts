@@ -3,7 +3,7 @@ import { hasScope } from "../../auth/index.js";
 import { catalogProfile, type CatalogAvailability, type ChainProfileRegistry } from "../../chain-profiles/index.js";
 import { NotFoundError } from "../../domain/index.js";
 import { authenticate } from "../middleware/auth.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { errors, json, SECURITY } from "./common.js";
 import { IdParam } from "./views.js";
 

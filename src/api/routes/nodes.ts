@@ -1,12 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { and, desc, eq } from "drizzle-orm";
 import { nodes } from "../../../projections/nodes/table.js";
-import { actorOf, hasScope } from "../../auth/index.js";
+import type { Context } from "hono";
+import { actorOf, hasScope, type Principal } from "../../auth/index.js";
+import type { NodeCommand } from "../../domain/index.js";
 import { NodeState } from "../../../schemas/events/node.js";
 import { createNodeService, NodeView, nodeView } from "../../nodes/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { AppEnv, RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam } from "./views.js";
 import { terminateSagaId, migrateSagaId, provisionSagaId } from "../../sagas/index.js";
@@ -125,20 +127,29 @@ export function nodeRoutes(): RouteModule {
     });
 
     // Commands check ownership on the aggregate itself, so a node the read model has not caught up with yet can be acted on.
-    app.openapi(terminate, async (c) => {
+    // The one shape of a node request: owner-or-404, the command through the decider, X-Event-Position, 202.
+    const request = async (
+      c: Context<AppEnv>,
+      id: string,
+      command: (principal: Principal, at: string, node: { userId: string }) => NodeCommand,
+    ) => {
       const principal = c.get("principal");
-      const { id } = c.req.valid("param");
       const node = visibleTo(principal, "node", id, (await service.load(id)).state);
       const now = deps.now();
-      const reason = node.userId === principal.id ? "user" : "admin";
-      const r = await service.handle(
-        id,
-        { type: "RequestTermination", reason, requestedBy: actorOf(principal), at: now.toISOString() },
-        { actor: actorOf(principal), correlationId: c.get("requestId") },
-        now,
-      );
+      const ctx = { actor: actorOf(principal), correlationId: c.get("requestId") };
+      const r = await service.handle(id, command(principal, now.toISOString(), node), ctx, now);
       withPosition(c, r.position);
-      const state = r.state!;
+      return { node, now, result: r, state: r.state! };
+    };
+
+    app.openapi(terminate, async (c) => {
+      const { id } = c.req.valid("param");
+      const { state } = await request(c, id, (principal, at, node) => ({
+        type: "RequestTermination",
+        reason: node.userId === principal.id ? "user" : "admin",
+        requestedBy: actorOf(principal),
+        at,
+      }));
       return c.json(
         {
           nodeId: id,
@@ -152,18 +163,8 @@ export function nodeRoutes(): RouteModule {
     });
 
     app.openapi(retry, async (c) => {
-      const principal = c.get("principal");
       const { id } = c.req.valid("param");
-      visibleTo(principal, "node", id, (await service.load(id)).state);
-      const now = deps.now();
-      const r = await service.handle(
-        id,
-        { type: "RetryProvision", requestedBy: actorOf(principal), at: now.toISOString() },
-        { actor: actorOf(principal), correlationId: c.get("requestId") },
-        now,
-      );
-      withPosition(c, r.position);
-      const state = r.state!;
+      const { state, now } = await request(c, id, (principal, at) => ({ type: "RetryProvision", requestedBy: actorOf(principal), at }));
       return c.json(
         {
           nodeId: id,
@@ -177,19 +178,14 @@ export function nodeRoutes(): RouteModule {
     });
 
     app.openapi(migrate, async (c) => {
-      const principal = c.get("principal");
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
-      visibleTo(principal, "node", id, (await service.load(id)).state);
-      const now = deps.now();
-      const r = await service.handle(
-        id,
-        { type: "RequestMigration", requestedBy: actorOf(principal), ...body, at: now.toISOString() },
-        { actor: actorOf(principal), correlationId: c.get("requestId") },
-        now,
-      );
-      withPosition(c, r.position);
-      const state = r.state!;
+      const { state, result } = await request(c, id, (principal, at) => ({
+        type: "RequestMigration",
+        requestedBy: actorOf(principal),
+        ...body,
+        at,
+      }));
       // The migrate saga is named by the version of the NodeMigrationRequested event (one saga per migration).
       return c.json(
         {
@@ -197,7 +193,7 @@ export function nodeRoutes(): RouteModule {
           state: state.state,
           request: "migration" as const,
           requestedAt: state.migration!.requestedAt,
-          sagaId: migrateSagaId(id, r.events[0]!.aggregateVersion),
+          sagaId: migrateSagaId(id, result.events[0]!.aggregateVersion),
         },
         202,
       );

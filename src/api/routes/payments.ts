@@ -8,7 +8,7 @@ import type { PlacementAvailability } from "../../infra-providers/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { idempotency } from "../middleware/idempotency.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam, PaymentView, iso } from "./views.js";
 

@@ -4,7 +4,7 @@ import type { PaymentProvider } from "../../payments/index.js";
 import { createRefundService } from "../../subscriptions/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, jsonBody, secured } from "./common.js";
 import { IdParam, SubscriptionView, subscriptionView } from "./views.js";
 

@@ -8,7 +8,7 @@ import type { ChainProfileRegistry } from "../../chain-profiles/index.js";
 import type { PlacementAvailability } from "../../infra-providers/index.js";
 import { requireScope } from "../middleware/auth.js";
 import { readYourWrites, readYourWritesHeaders, withPosition } from "../middleware/positions.js";
-import type { RouteModule } from "../app.js";
+import type { RouteModule } from "../deps.js";
 import { commandResult, errors, json, jsonBody, secured, visibleTo } from "./common.js";
 import { IdParam, SubscriptionView, subscriptionView } from "./views.js";
 
