@@ -13,7 +13,7 @@ export interface ScrapeConfig {
   intervalS: number;
 }
 
-const TARGET = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const TARGET = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 const JOB = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /**

@@ -10,6 +10,10 @@ describe("renderScrapeConfig (what make run's VictoriaMetrics scrapes)", () => {
     });
   });
 
+  it("takes IPv6 targets in brackets", () => {
+    expect(renderScrapeConfig({ job: "nodeplane", targets: ["[::1]:9464"], intervalS: 15 })).toContain('"[::1]:9464"');
+  });
+
   it.each([
     ["a target without a port", { job: "nodeplane", targets: ["127.0.0.1"], intervalS: 15 }, /expected host:port/],
     ["a target with a path", { job: "nodeplane", targets: ["127.0.0.1:9464/x\n- evil"], intervalS: 15 }, /expected host:port/],

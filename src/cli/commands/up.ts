@@ -13,9 +13,10 @@ function localPort(url: string): number | undefined {
   return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) && u.port ? Number(u.port) : undefined;
 }
 
-/** Where a scraper on this machine reaches a listener bound to `host` (a wildcard bind answers on loopback). */
+/** Where a scraper on this machine reaches a listener bound to `host` (a wildcard bind answers on loopback; IPv6 in brackets). */
 function scrapeHost(host: string): string {
-  return ["0.0.0.0", "::", "[::]"].includes(host) ? "127.0.0.1" : host;
+  if (["0.0.0.0", "::", "[::]"].includes(host)) return "127.0.0.1";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
 /**
