@@ -8,7 +8,17 @@ export const defaults = {
   /** The process's own metrics port (METRICS_PORT, 0 = off): `GET /metrics` for every role it hosts. */
   metrics: { host: "127.0.0.1", port: 0 },
   /** Embedded local stack: our own ports so the machine's system services (5432, 6379, 4222) stay untouched. */
-  localStack: { natsPort: 14222, natsMonitorPort: 18222, postgresPort: 15432, redisPort: 16379, victoriaMetricsPort: 18428 },
+  localStack: {
+    natsPort: 14222,
+    natsMonitorPort: 18222,
+    postgresPort: 15432,
+    redisPort: 16379,
+    victoriaMetricsPort: 18428,
+    /** `nodeplane up`'s METRICS_PORT when the environment sets none (elsewhere the default stays 0 = off). */
+    metricsPort: 9464,
+    /** How often the VictoriaMetrics that `nodeplane up` starts scrapes the control plane's own metrics, in seconds. */
+    scrapeIntervalS: 15,
+  },
   /** The test stack uses yet other ports so tests never touch a running `make run`. */
   testStack: {
     natsPort: 24222,

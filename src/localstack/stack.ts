@@ -3,7 +3,7 @@ import { isPortOpen, type ManagedProcess } from "./process.js";
 import { startNats, type NatsOperatorOptions } from "./nats.js";
 import { startPostgres, ensureDatabase } from "./postgres.js";
 import { startRedis } from "./redis.js";
-import { startVictoriaMetrics } from "./victoria-metrics.js";
+import { startVictoriaMetrics, type ScrapeConfig } from "./victoria-metrics.js";
 
 export interface StackPorts {
   natsPort: number;
@@ -46,6 +46,8 @@ export async function ensureLocalStack(opts: {
   database: string;
   persistRedis?: boolean;
   natsOperator?: NatsOperatorOptions;
+  /** What a VictoriaMetrics started here scrapes (one found running keeps its own configuration). */
+  victoriaMetricsScrape?: ScrapeConfig;
 }): Promise<LocalStack> {
   const { dataDir, ports, database } = opts;
   const urls: StackUrls = {
@@ -98,7 +100,11 @@ export async function ensureLocalStack(opts: {
     if (!vmUp && ports.victoriaMetricsPort) {
       const vmPort = ports.victoriaMetricsPort;
       starts.push(
-        startVictoriaMetrics({ dir: join(dataDir, "victoria-metrics"), port: vmPort }).then(
+        startVictoriaMetrics({
+          dir: join(dataDir, "victoria-metrics"),
+          port: vmPort,
+          ...(opts.victoriaMetricsScrape ? { scrape: opts.victoriaMetricsScrape } : {}),
+        }).then(
           (p) => {
             procs.push(p);
           },

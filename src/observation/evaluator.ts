@@ -130,6 +130,10 @@ export function healthEvaluator(deps: {
         try {
           await deps.sink.record(nodeId, { ...result, at });
           last.set(nodeId, key);
+          logger.info(
+            { nodeId, chainProfileId, verdict: result.verdict, policy: result.policy, cause: result.cause },
+            "node health verdict",
+          );
           report.changes++;
         } catch (err) {
           logger.error({ err, nodeId }, "health sink refused a verdict; retried next cycle");

@@ -67,6 +67,8 @@ describe.skipIf(!servicesAvailable())("e2e: nodeplane up runs NATS in operator m
       REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
       VICTORIA_METRICS_URL: `http://127.0.0.1:${ports.vm}`,
       NATS_LEAFNODE_PORT: String(ports.leafnode),
+      // up's default (9464) would clash with other specs' systems running beside this one.
+      METRICS_PORT: String(await freePort()),
     };
     await start();
   });

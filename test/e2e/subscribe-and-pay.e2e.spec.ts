@@ -21,7 +21,8 @@ describe.skipIf(!servicesAvailable())("e2e: subscribe, pay, activate", () => {
     dataDir = mkdtempSync(join(tmpdir(), "nodeplane-e2e-"));
     // Hosts below it run their chain node as another user (agent/runtime/chain-user.ts), which must traverse this dir.
     chmodSync(dataDir, 0o711);
-    env = { ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn" };
+    // METRICS_PORT off: up's default (9464) would clash with other specs' systems running beside this one.
+    env = { ...s.env, NODEPLANE_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "warn", METRICS_PORT: "0" };
     system = spawnTs("src/cli/main.ts", ["up"], env);
     const m = await system.waitFor(/API ready at (http:\/\/\S+)/, 120_000);
     base = m[1]!;

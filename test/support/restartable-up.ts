@@ -53,6 +53,8 @@ export async function restartableUp(label: string, extraEnv: Record<string, stri
     REDIS_URL: `redis://127.0.0.1:${redis}`,
     VICTORIA_METRICS_URL: `http://127.0.0.1:${vm}`,
     AGENT_HEARTBEAT_INTERVAL_MS: "250",
+    // up serves its own metrics (default 9464): a port of its own, kept across restarts like the others.
+    METRICS_PORT: String(await stablePort()),
     LOG_LEVEL: "info",
     ...extraEnv,
   };

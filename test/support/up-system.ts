@@ -75,6 +75,8 @@ export async function startUpSystem(label: string, extraEnv: Record<string, stri
     NODEPLANE_DATA_DIR: dataDir,
     PORT: "0",
     AGENT_HEARTBEAT_INTERVAL_MS: "250",
+    // up serves its own metrics (default 9464): a port of its own, so systems of specs running side by side never clash.
+    METRICS_PORT: String(await freePort()),
     // make run's default level: the secret scans read what an operator's logs would hold.
     LOG_LEVEL: "info",
     ...extraEnv,

@@ -13,19 +13,27 @@ function localPort(url: string): number | undefined {
   return ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname) && u.port ? Number(u.port) : undefined;
 }
 
+/** Where a scraper on this machine reaches a listener bound to `host` (a wildcard bind answers on loopback; IPv6 in brackets). */
+function scrapeHost(host: string): string {
+  if (["0.0.0.0", "::", "[::]"].includes(host)) return "127.0.0.1";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
 /**
  * `nodeplane up` (`make run`): NATS, PostgreSQL, Redis and VictoriaMetrics as child processes with data under
  * NODEPLANE_DATA_DIR (reused when already listening), then every role in this process; Ctrl-C stops all.
  * A NATS started here runs in operator mode (SPEC R-NATS): the operator is initialised once into
  * `natsAuthDir(env)` and every role connects with CONTROL_PLANE creds. A NATS found running is used
- * as it is (with creds when that directory exists, plainly otherwise).
+ * as it is (with creds when that directory exists, plainly otherwise). The process serves its own
+ * metrics on METRICS_PORT (default 9464 here, 0 = off) and a VictoriaMetrics started here scrapes them.
  */
 export const up: CliCommand = {
   name: "up",
   summary: "run the whole system on its embedded default (make run)",
   usage: "nodeplane up",
   async run() {
-    const env = loadEnv();
+    // make run serves the control plane's own metrics (R-OPS-3) unless METRICS_PORT says otherwise (0 = off).
+    const env = loadEnv({ METRICS_PORT: String(defaults.localStack.metricsPort), ...process.env });
     const logger = createLogger({ role: "up", level: env.LOG_LEVEL });
     const ports = [localPort(env.NATS_URL), localPort(env.DATABASE_URL), localPort(env.REDIS_URL)];
     const database = new URL(env.DATABASE_URL).pathname.slice(1) || "nodeplane";
@@ -42,6 +50,15 @@ export const up: CliCommand = {
           },
           database,
           natsOperator: { authDir: natsAuthDir(env), names: namesFor(env.NODEPLANE_NAMESPACE), leafnodePort: env.NATS_LEAFNODE_PORT },
+          ...(env.METRICS_PORT > 0
+            ? {
+                victoriaMetricsScrape: {
+                  job: "nodeplane",
+                  targets: [`${scrapeHost(env.METRICS_HOST)}:${env.METRICS_PORT}`],
+                  intervalS: defaults.localStack.scrapeIntervalS,
+                },
+              }
+            : {}),
         })
       : undefined;
     if (stack?.started.length)
