@@ -123,4 +123,45 @@ describe("authenticator", () => {
     expect(k.keyHash).not.toContain(k.key.slice(3));
     expect(k.key.startsWith(k.keyPrefix)).toBe(true);
   });
+
+  describe("a bearer token's revocation lookup", () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const tokenFor = (jti: string) => `${b64({ alg: "EdDSA", typ: "JWT" })}.${b64({ sub: "alice", jti })}.sig`;
+    const setup = (verifiedJti: string) => {
+      const revs = revocationSet();
+      const lookups: string[] = [];
+      let lookupBeforeVerify: boolean | undefined;
+      const a = createAuthenticator({
+        verifyJwt: async () => {
+          lookupBeforeVerify = lookups.length > 0;
+          return { ...jwtPrincipal, tokenId: verifiedJti };
+        },
+        lookupApiKey: t.lookup,
+        revocations: {
+          ...revs,
+          isTokenRevoked: async (jti) => {
+            lookups.push(jti);
+            return revs.isTokenRevoked(jti);
+          },
+        },
+      });
+      return { a, revs, lookups, lookupBeforeVerify: () => lookupBeforeVerify };
+    };
+
+    it("starts with the signature check (no second round trip after it) and still refuses a revoked jti", async () => {
+      const { a, revs, lookups, lookupBeforeVerify } = setup("j1");
+      await expect(a.authenticate({ authorization: `Bearer ${tokenFor("j1")}` })).resolves.toMatchObject({ tokenId: "j1" });
+      expect(lookupBeforeVerify()).toBe(true);
+      expect(lookups).toEqual(["j1"]);
+      await revs.revokeToken("j1");
+      await expect(a.authenticate({ authorization: `Bearer ${tokenFor("j1")}` })).rejects.toThrow(/^token revoked$/);
+    });
+
+    it("believes the early answer only for the jti the verified token carries", async () => {
+      const { a, revs, lookups } = setup("verified");
+      await revs.revokeToken("verified");
+      await expect(a.authenticate({ authorization: `Bearer ${tokenFor("claimed")}` })).rejects.toThrow(/^token revoked$/);
+      expect(lookups).toEqual(["claimed", "verified"]);
+    });
+  });
 });

@@ -59,8 +59,19 @@ export function commandHandler<Command, State, Event extends NewEvent>(
    * appended since), and only an append would notice; so a refusal or a no-op decided on it is
    * decided again on a fresh load before it is believed.
    */
-  async function decideOn(id: string, command: Command, fresh: boolean): Promise<{ state: State; rev: StreamRevision; decided: Event[] }> {
-    const c = await current(id, fresh);
+  async function decideOn(
+    id: string,
+    command: Command,
+    fresh: boolean,
+    assumeNew = false,
+  ): Promise<{ state: State; rev: StreamRevision; decided: Event[] }> {
+    // An id minted by the caller has no events yet: decide on the initial state at revision 0 without a
+    // load. The append's expectation (last sequence 0) still guards it; if anyone wrote first, the
+    // append conflicts and the retry decides on a fresh load. A refusal or no-op is re-checked the same way.
+    const c =
+      assumeNew && !fresh
+        ? { state: decider.initialState(), rev: { lastSequence: 0, version: 0 }, cached: true }
+        : await current(id, fresh);
     let decided: Event[];
     try {
       decided = decider.decide(command, c.state);
@@ -74,15 +85,33 @@ export function commandHandler<Command, State, Event extends NewEvent>(
   }
 
   return {
+    /**
+     * The state this process last saw of an aggregate, without a round trip; possibly stale (another
+     * process may have appended since), so only for decisions an append's expectation will check.
+     */
+    cached(id: string): { state: State; revision: StreamRevision } | undefined {
+      const c = cache.get(id);
+      return c && { state: c.state, revision: c.rev };
+    },
     /** Reads the current state of an aggregate (from the store; for command-side checks only). */
     async load(id: string): Promise<{ state: State; revision: StreamRevision }> {
       const c = await current(id, true);
       cache.set(id, { state: c.state, rev: c.rev });
       return { state: c.state, revision: c.rev };
     },
-    async handle(id: string, command: Command, ctx: EventContext, now: Date): Promise<HandleResult<State>> {
+    /**
+     * `assumeNew`: the caller minted `id` just now (a random id), so the first attempt skips the load
+     * (one round trip fewer); correctness still rests on the append's expected revision.
+     */
+    async handle(
+      id: string,
+      command: Command,
+      ctx: EventContext,
+      now: Date,
+      opts: { assumeNew?: boolean } = {},
+    ): Promise<HandleResult<State>> {
       for (let attempt = 0; ; attempt++) {
-        const { state, rev, decided } = await decideOn(id, command, attempt > 0);
+        const { state, rev, decided } = await decideOn(id, command, attempt > 0, opts.assumeNew ?? false);
         if (decided.length === 0) {
           cache.set(id, { state, rev });
           return { state, events: [], position: rev.lastSequence };

@@ -25,13 +25,17 @@ export async function loadNatsAuthIfPresent(env: NatsConnectEnv): Promise<NatsAu
  * The one way a role, a process entry or a CLI command connects to NATS (SPEC R-NATS-2). With a
  * nats-auth directory it presents a self-signed CONTROL_PLANE user JWT that renews itself before
  * expiry (a server without auth ignores it); without one it connects plainly. `auth` skips the lookup
- * when the caller has loaded it already.
+ * when the caller has loaded it already. Requests and publishes carry no async stack traces unless
+ * `noAsyncTraces: false` is passed.
  */
 export async function connectNats(
   env: NatsConnectEnv,
   opts: Omit<ConnectionOptions, "servers" | "authenticator"> & { name: string; auth?: NatsAuth | null },
 ): Promise<NatsConnection> {
-  const { auth: given, ...options } = opts;
+  const { auth: given, ...rest } = opts;
+  // No async traces by default: the client otherwise captures a stack (an Error) for every request and
+  // every JetStream publish, a large share of the command path's CPU; errors keep their messages.
+  const options = { noAsyncTraces: true, ...rest };
   const auth = given === undefined ? await loadNatsAuthIfPresent(env) : (given ?? undefined);
   if (!auth) return connect({ ...options, servers: env.NATS_URL });
   const svc = await controlPlaneAuthenticator(auth, {

@@ -45,6 +45,16 @@ export interface SubscriptionServiceDeps {
   availability?: PlacementAvailability;
 }
 
+/** `make()`, or undefined when it refuses the request's placement (unknown profile, type or duration; unavailable). */
+function refusedAsUndefined<T>(make: () => T): T | undefined {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof ValidationError || err instanceof PlacementUnavailableError) return undefined;
+    throw err;
+  }
+}
+
 /** A new subscription id: `sub_` and 32 hex digits. */
 export const randomSubscriptionId = (): string => `sub_${randomUUID().replaceAll("-", "")}`;
 
@@ -56,8 +66,11 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
   const availability = deps.availability ?? localPlacementsOnly;
   const attempts = defaults.eventStore.concurrencyRetries + 1;
 
-  /** Creates the subscription a claim names; a no-op when it exists, so a crashed claimer is healed by anyone. */
-  async function createClaimed(claim: SlotClaim, ctx: EventContext, now: Date) {
+  /**
+   * Creates the subscription a claim names; a no-op when it exists, so a crashed claimer is healed by anyone.
+   * `fresh`: this call minted the claim's id just now, so no load is needed first (the append still expects revision 0).
+   */
+  async function createClaimed(claim: SlotClaim, ctx: EventContext, now: Date, fresh = false) {
     const { subscriptionId, userId, chainProfileId, nodeType, durationDays, provider, region, instanceType, claimedAt } = claim;
     const r = await subscriptions.handle(
       subscriptionId,
@@ -75,6 +88,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
       },
       ctx,
       now,
+      { assumeNew: fresh },
     );
     return { subscription: r.state!, position: r.position };
   }
@@ -95,15 +109,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
         );
       const req = parsed.data;
       const slotId = slotIdFor(req);
-      for (let attempt = 0; attempt < attempts; attempt++) {
-        const { state: slot } = await slots.load(slotId);
-        let replaces: string | null = null;
-        if (slot.claim) {
-          const { subscription, position } = await loadSubscription(slot.claim.subscriptionId);
-          if (!subscription) return { ...(await createClaimed(slot.claim, ctx, now)), created: false };
-          if (subscription.status === "pending_payment") return { subscription, created: false, position };
-          replaces = subscription.id;
-        }
+      const claimFor = (replaces: string | null) => {
         const placement = deps.profiles.resolvePlacement(req.chainProfileId, req.nodeType, req.durationDays);
         // Checked before anything is written: a customer never gets a subscription (nor pays) for what cannot be delivered.
         if (!availability({ chainProfileId: req.chainProfileId, ...placement }).available)
@@ -116,15 +122,46 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps): Subscr
           durationDays: req.durationDays,
           ...placement,
         };
-        let claimed: SlotClaim;
+        return { type: "ClaimSlot" as const, slotId, replaces, claim, at: now.toISOString() };
+      };
+      /** Claims the slot (the append expects the revision the decision saw) and creates the claimed subscription. */
+      const claimAndCreate = async (command: ReturnType<typeof claimFor>, assumeNew: boolean) => {
+        const claimed = (await slots.handle(slotId, command, ctx, now, { assumeNew })).state.claim!;
+        const fresh = claimed.subscriptionId === command.claim.subscriptionId;
+        return { ...(await createClaimed(claimed, ctx, now, fresh)), created: true };
+      };
+      // A slot this process has not seen is most often new: claim it at revision 0 without loading it
+      // first. If it exists, the append's expectation refuses the claim (SlotTakenError after the
+      // handler's fresh reload) and the loop below decides on the stored slot.
+      // A placement refused now is left to the loop, which answers an existing pending subscription first.
+      const optimistic = slots.cached(slotId) ? undefined : refusedAsUndefined(() => claimFor(null));
+      if (optimistic) {
         try {
-          claimed = (await slots.handle(slotId, { type: "ClaimSlot", slotId, replaces, claim, at: now.toISOString() }, ctx, now)).state
-            .claim!;
+          return await claimAndCreate(optimistic, true);
+        } catch (err) {
+          if (!(err instanceof SlotTakenError)) throw err;
+        }
+      }
+      for (let attempt = 0; attempt < attempts; attempt++) {
+        // A cached slot's claim is believed only through a fresh load of the subscription it names: a slot
+        // is re-claimed only after its subscription has left pending_payment (for good), so a claim whose
+        // subscription is pending now is still the slot's claim. Any other decision is checked by the
+        // append's expected revision; a retry loads the slot fresh.
+        const known = attempt === 0 ? slots.cached(slotId) : undefined;
+        const slot = known ? known.state : (await slots.load(slotId)).state;
+        let replaces: string | null = null;
+        if (slot.claim) {
+          const { subscription, position } = await loadSubscription(slot.claim.subscriptionId);
+          if (!subscription) return { ...(await createClaimed(slot.claim, ctx, now)), created: false };
+          if (subscription.status === "pending_payment") return { subscription, created: false, position };
+          replaces = subscription.id;
+        }
+        try {
+          return await claimAndCreate(claimFor(replaces), false);
         } catch (err) {
           if (err instanceof SlotTakenError) continue;
           throw err;
         }
-        return { ...(await createClaimed(claimed, ctx, now)), created: true };
       }
       throw new ConcurrencyError(`subscriptionslot/${slotId}`, 0);
     },

@@ -187,4 +187,29 @@ describe.skipIf(!servicesAvailable())("createSubscription (R-SUB-1) on the real 
     ]);
     expect(await countEvents("subscription", "SubscriptionCancelled")).toBeGreaterThanOrEqual(1);
   });
+
+  it("claims an unseen slot without loading it, answers a repeat with one load, and another process still finds the claim", async () => {
+    const loads: string[] = [];
+    const counted: EventStore = Object.assign(Object.create(store) as EventStore, {
+      load: (category: string, id: string) => {
+        loads.push(category);
+        return store.load(category, id);
+      },
+    });
+    const profiles = await loadChainProfiles();
+    const a = createSubscriptionService({ store: counted, profiles, availability: cloudsConfigured });
+    const req = { userId: "u-rounds", chainProfileId: "demo", nodeType: "full", durationDays: 7 };
+    const first = await a.createSubscription(req, ctx, now);
+    expect(first.created).toBe(true);
+    expect(loads).toEqual([]);
+    const again = await a.createSubscription(req, ctx, now);
+    expect(again).toMatchObject({ created: false, subscription: { id: first.subscription.id } });
+    expect(loads).toEqual(["subscription"]);
+    // Another process (empty cache) tries the optimistic claim, is refused by the stored slot, and answers the claim.
+    const b = createSubscriptionService({ store, profiles, availability: cloudsConfigured });
+    expect(await b.createSubscription(req, ctx, now)).toMatchObject({ created: false, subscription: { id: first.subscription.id } });
+    let claims = 0;
+    for await (const e of store.read(1, { filter: s.names.aggregateSubjects("subscriptionslot", slotIdFor(req)) })) claims++;
+    expect(claims).toBe(1);
+  });
 });

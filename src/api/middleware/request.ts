@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { requestId as honoRequestId } from "hono/request-id";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
 import { DomainError } from "../../domain/index.js";
@@ -37,11 +37,18 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
  * next request on a connection the server is about to close.
  */
 export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
-  return honoBodyLimit({
-    maxSize: maxBytes,
-    onError: (c) => {
-      c.header("Connection", "close");
-      throw new DomainError("payload_too_large", `request body larger than ${maxBytes} bytes`, { maxBytes });
-    },
-  });
+  const tooLarge = (c: Context<AppEnv>): never => {
+    c.header("Connection", "close");
+    throw new DomainError("payload_too_large", `request body larger than ${maxBytes} bytes`, { maxBytes });
+  };
+  const streamed = honoBodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    // A declared length is checked from the header alone (Node's parser never delivers more than it says):
+    // touching the body here would make the adapter build a web Request and stream, a large share of a
+    // small command's CPU. Only a chunked (or undeclared) body is counted as it streams.
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && c.req.header("transfer-encoding") === undefined)
+      return Number.parseInt(declared, 10) > maxBytes ? tooLarge(c) : next();
+    return streamed(c, next);
+  };
 }
