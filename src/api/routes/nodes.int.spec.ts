@@ -2,11 +2,10 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { testServices, servicesAvailable } from "../../../test/support/services.js";
 import { startApiHarness, type ApiHarness } from "../testing/harness.js";
 import { nodesProjection } from "../../../projections/index.js";
-import { NO_STREAM } from "../../eventstore/event-store.js";
-import { createNodeService, type NodeService, type NodeCommand } from "../../nodes/index.js";
+import { createNodeService, type NodeService } from "../../nodes/index.js";
 import { nodeRoutes } from "./nodes.js";
+import { givenNode, type NodeStep } from "../../nodes/testing/running-node.js";
 
-const ctx = { actor: "test", correlationId: "nodes-spec" };
 const host = { provider: "local", hostId: "h-1", address: "127.0.0.1", agentId: "a-1" };
 const key = { name: "validator", type: "ed25519", source: "generated" as const, fingerprint: "sha256:ab", publicKey: "cHVi" };
 
@@ -42,37 +41,9 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
     call("GET", path, tok, undefined, position ? { "x-wait-for-position": String(position) } : {});
 
   /** A node of `userId` as the payment consumer asks for it, then taken through `commands`; returns the last position. */
-  async function node(nodeId: string, userId: string, commands: Array<Omit<NodeCommand, "at">> = []): Promise<number> {
-    const now = new Date();
-    let position = (
-      await h.store.append(
-        "node",
-        nodeId,
-        [
-          {
-            type: "NodeProvisionRequested",
-            id: `node:${nodeId}:provision-requested`,
-            data: {
-              nodeId,
-              subscriptionId: `sub-${nodeId}`,
-              userId,
-              paymentId: "pay-1",
-              chainProfileId: "demo",
-              nodeType: "full",
-              provider: "local",
-              region: "local",
-              instanceType: "process",
-              requestedAt: now.toISOString(),
-            },
-          },
-        ],
-        { expected: NO_STREAM, ctx, now },
-      )
-    ).position;
-    for (const c of commands) position = (await nodes.handle(nodeId, { ...c, at: now.toISOString() } as NodeCommand, ctx, now)).position;
-    return position;
-  }
-  const running: Array<Omit<NodeCommand, "at">> = [
+  const node = (nodeId: string, userId: string, commands: NodeStep[] = []): Promise<number> =>
+    givenNode(h.store, nodes, nodeId, userId, commands);
+  const running: NodeStep[] = [
     { type: "RecordNodeKeys", keys: [key] },
     { type: "AssignHost", host },
     { type: "MarkConfiguring" },
@@ -81,7 +52,7 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
     { type: "RecordInputsApplied", subscriptionId: "sub-x", inputs: ["rpc_user"] },
     { type: "MarkSynced" },
     { type: "ReportVersions", agent: "1.2.3", node: "0.9.0" },
-  ] as Array<Omit<NodeCommand, "at">>;
+  ];
   const eventsOf = async (nodeId: string, type: string) => (await h.store.load("node", nodeId)).events.filter((e) => e.type === type);
 
   it("lists and shows own nodes only (another user's is 404), admin all; filters by state", async () => {
@@ -158,7 +129,7 @@ describe.skipIf(!servicesAvailable())("node routes", () => {
       { type: "RequestTermination", reason: "expired", requestedBy: "system" },
       { type: "MarkTerminating" },
       { type: "MarkTerminated", partialFailures: [] },
-    ] as Array<Omit<NodeCommand, "at">>);
+    ]);
     const before = await h.store.lastPosition();
     const res = await call("DELETE", "/api/v1/nodes/n-del-3", alice);
     expect(res.status).toBe(409);
